@@ -1,0 +1,6 @@
+export * from './beacon.js';
+export * from './errors.js';
+export * from './fixtures.js';
+export * from './metrics.js';
+export * from './permissions.js';
+export * from './validate.js';

@@ -1,0 +1,89 @@
+/**
+ * Errors as data: handlers throw an ApiError (or return one through
+ * `sendError`), and one error handler turns everything — including Fastify's
+ * own validation and body-limit errors — into the one envelope. No stack
+ * trace ever reaches a client.
+ */
+import { ERROR_CODES, type ErrorCode, type ErrorField, errorEnvelope } from '@openqoe/schema';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly messages?: string[],
+    readonly fields: ErrorField[] = [],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(messages?.join('; ') ?? ERROR_CODES[code].message);
+    this.name = 'ApiError';
+  }
+}
+
+export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
+  for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+  return reply.code(ERROR_CODES[err.code].status).send(errorEnvelope(err.code, err.messages, err.fields));
+}
+
+/** Fastify's ajv errors → our field paths ("/limit" → "limit", "querystring/limit"). */
+function fieldsFromValidation(err: FastifyError): ErrorField[] {
+  const where = err.validationContext ?? 'body';
+  return (err.validation ?? []).map((v) => {
+    let path = v.instancePath
+      .replace(/^\//, '')
+      .replace(/\/(\d+)(?=\/|$)/g, '[$1]')
+      .replace(/\//g, '.');
+    const missing = (v.params as { missingProperty?: string }).missingProperty;
+    const extra = (v.params as { additionalProperty?: string }).additionalProperty;
+    if (missing) path = path ? `${path}.${missing}` : missing;
+    if (extra) path = path ? `${path}.${extra}` : extra;
+    const problem = missing ? 'is required' : extra ? 'is not a known field' : (v.message ?? 'is invalid');
+    return { path: `${where === 'body' ? '' : `${where}.`}${path || '(root)'}`, problem };
+  });
+}
+
+/** Maps any thrown error to an ApiError. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const e = err as FastifyError;
+  if (e.validation)
+    return new ApiError(
+      e.validationContext === 'body' ? 'QOE_ERR_VALIDATION' : 'QOE_ERR_INVALID_PARAMETERS',
+      undefined,
+      fieldsFromValidation(e),
+    );
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('QOE_ERR_PAYLOAD_TOO_LARGE');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('QOE_ERR_UNSUPPORTED_MEDIA_TYPE');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError('QOE_ERR_INVALID_JSON', ['The body is empty']);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ApiError('QOE_ERR_INVALID_PARAMETERS', ['Content-Length does not match the body']);
+  }
+  if (e instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return new ApiError('QOE_ERR_INVALID_JSON', [`The body is not valid JSON: ${e.message}`]);
+  }
+  if (e.statusCode === 404) return new ApiError('QOE_ERR_NOT_FOUND');
+  if (e.statusCode === 405) return new ApiError('QOE_ERR_METHOD_NOT_ALLOWED');
+  if (e.statusCode === 413) return new ApiError('QOE_ERR_PAYLOAD_TOO_LARGE');
+  if (e.statusCode === 415) return new ApiError('QOE_ERR_UNSUPPORTED_MEDIA_TYPE');
+  return new ApiError('QOE_ERR_INTERNAL');
+}
+
+export function installErrorHandling(app: FastifyInstance, onInternal: (err: unknown) => void): void {
+  app.setErrorHandler((err, request, reply) => {
+    const apiErr = toApiError(err);
+    if (apiErr.code === 'QOE_ERR_INTERNAL') {
+      onInternal(err);
+      request.log.error({ err }, 'internal error');
+    }
+    return sendError(reply, apiErr);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      new ApiError('QOE_ERR_NOT_FOUND', [`No route ${request.method} ${request.url.split('?')[0]}`]),
+    ),
+  );
+}

@@ -1,0 +1,54 @@
+/** `/healthz` and `/metrics` (Prometheus): public unless `metrics.requireToken`. */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from '../auth/registry.js';
+import type { Bus } from '../bus/bus.js';
+import type { Metrics } from '../observability/metrics.js';
+import { requirePermission } from './auth-hook.js';
+
+export function opsRoutes(
+  app: FastifyInstance,
+  deps: { bus: Bus; metrics: Metrics; registry: Registry; requireToken: boolean; startedAtMs: number },
+): void {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['ops'],
+        summary: 'Liveness and the state of the intake log',
+        response: {
+          200: Type.Object({
+            status: Type.Literal('ok'),
+            uptime_s: Type.Integer(),
+            bus: Type.Object({
+              end_position: Type.Integer(),
+              backlog_bytes: Type.Integer(),
+              segments: Type.Integer(),
+            }),
+          }),
+        },
+      },
+    },
+    async () => {
+      const s = deps.bus.stats();
+      return {
+        status: 'ok' as const,
+        uptime_s: Math.floor((Date.now() - deps.startedAtMs) / 1000),
+        bus: { end_position: s.endPosition, backlog_bytes: s.backlogBytes, segments: s.segments },
+      };
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      schema: { tags: ['ops'], summary: 'Prometheus metrics', hide: false },
+      ...(deps.requireToken ? { preHandler: requirePermission(deps.registry, 'system') } : {}),
+    },
+    async (_request, reply) => {
+      deps.metrics.busLagBytes.set(deps.bus.stats().backlogBytes);
+      reply.header('content-type', deps.metrics.registry.contentType);
+      return deps.metrics.registry.metrics();
+    },
+  );
+}

@@ -1,0 +1,112 @@
+/**
+ * Builds the HTTP application: error envelope, CORS, OpenAPI docs, and the
+ * routes in the order data flows — sources (intake), then the APIs.
+ */
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { BeaconSchema, PlayerEventSchema, SampleSchema } from '@openqoe/schema';
+import { Type } from '@sinclair/typebox';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { installErrorHandling } from './api/api-error.js';
+import { opsRoutes } from './api/ops-routes.js';
+import { systemAccessTokensRoutes } from './api/system-access-tokens.js';
+import { systemEnvironmentsRoutes } from './api/system-environments.js';
+import type { Registry } from './auth/registry.js';
+import type { Bus } from './bus/bus.js';
+import type { Config } from './config/config-schema.js';
+import type { Metrics } from './observability/metrics.js';
+import { beaconRoute } from './sources/native/beacon-route.js';
+import type { RejectedRecorder } from './sources/rejected-recorder.js';
+import { VERSION } from './version.js';
+
+export interface AppDeps {
+  config: Config;
+  bus: Bus;
+  registry: Registry;
+  metrics: Metrics;
+  rejected: RejectedRecorder;
+  logger: boolean | object;
+}
+
+const ErrorEnvelopeSchema = Type.Object(
+  {
+    error: Type.Object({
+      type: Type.String(),
+      code: Type.String(),
+      messages: Type.Array(Type.String()),
+      fields: Type.Array(Type.Object({ path: Type.String(), problem: Type.String() })),
+    }),
+  },
+  { $id: 'ErrorEnvelope' },
+);
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, metrics } = deps;
+  const app = Fastify({
+    logger: deps.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.intake.maxBodyBytes,
+    trustProxy: config.trustProxy,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+    },
+  });
+  installErrorHandling(app, () => metrics.errors.labels('http').inc());
+  app.addSchema(ErrorEnvelopeSchema);
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequests
+      .labels(request.routeOptions.url ?? 'unmatched', request.method, String(reply.statusCode))
+      .inc();
+  });
+
+  await app.register(cors, {
+    origin: '*',
+    methods: ['GET', 'POST', 'DELETE', 'PUT', 'PATCH'],
+    maxAge: 86_400,
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'openqoe',
+        version: VERSION,
+        description:
+          'Self-hosted video Quality-of-Experience analytics. Errors use one envelope: ' +
+          '{"error": {"type", "code", "messages", "fields": [{"path", "problem"}]}}; codes are listed in docs/errors.md.',
+      },
+      components: {
+        securitySchemes: {
+          basicAuth: {
+            type: 'http',
+            scheme: 'basic',
+            description: 'Access token id as user name, secret as password',
+          },
+        },
+        schemas: {
+          Sample: SampleSchema as unknown as Record<string, unknown>,
+          PlayerEvent: PlayerEventSchema as unknown as Record<string, unknown>,
+          Beacon: BeaconSchema as unknown as Record<string, unknown>,
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  // Sources: the intake lives in its own context because it parses its own bodies.
+  await app.register(async (scope) => beaconRoute(scope, deps));
+
+  // APIs.
+  systemEnvironmentsRoutes(app, deps.registry);
+  systemAccessTokensRoutes(app, deps.registry);
+  opsRoutes(app, {
+    bus: deps.bus,
+    metrics,
+    registry: deps.registry,
+    requireToken: config.metrics.requireToken,
+    startedAtMs: Date.now(),
+  });
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs'));
+  return app;
+}

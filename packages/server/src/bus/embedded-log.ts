@@ -1,0 +1,487 @@
+/**
+ * The embedded bus: an append-only log of segment files in `{dataDir}/log`.
+ *
+ * Record on disk: u32 LE payload length, u32 LE CRC-32 of the payload, payload.
+ * A segment is named by the global position of its first byte, so positions
+ * are plain byte offsets that survive segment rolls and deletions.
+ *
+ * Group commit: publishes that arrive while a write+fdatasync is running (or
+ * within `groupCommitMaxDelayMs` of the first waiting one) share the next one,
+ * so throughput grows with load while a lone publish waits one fsync.
+ * After a crash the active segment is scanned and cut at the first torn or
+ * corrupt record: everything before it was acknowledged, nothing after was.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import {
+  type BatchHandler,
+  type Bus,
+  BusClosedError,
+  BusFullError,
+  type BusRecord,
+  type BusStats,
+  type ConsumerHandle,
+} from './bus.js';
+
+const HEADER_BYTES = 8;
+const SEGMENT_SUFFIX = '.seg';
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+/** A length above this is corruption, not a record (the intake caps bodies far lower). */
+const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+export interface EmbeddedLogOptions {
+  segmentBytes: number;
+  maxBacklogBytes: number;
+  memoryTailBytes: number;
+  groupCommitMaxDelayMs: number;
+  fsync: boolean;
+  maxBatchRecords: number;
+  /** Called with each fsync's duration in seconds and the records it committed. */
+  onCommit?: (seconds: number, records: number) => void;
+  onError?: (err: Error, context: string) => void;
+}
+
+interface Pending {
+  parts: readonly Buffer[];
+  length: number;
+  value: unknown;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface Segment {
+  base: number;
+  path: string;
+}
+
+interface ConsumerState {
+  name: string;
+  position: number;
+  acked: number;
+  running: boolean;
+  wake: (() => void) | undefined;
+  done: Promise<void>;
+  waiters: { target: number; resolve: () => void }[];
+}
+
+const segmentName = (base: number) => `${String(base).padStart(20, '0')}${SEGMENT_SUFFIX}`;
+
+export class EmbeddedLog implements Bus {
+  private segments: Segment[] = [];
+  private fh!: FileHandle;
+  private activeSize = 0;
+  private end = 0;
+  private pending: Pending[] = [];
+  private flushing = false;
+  private flushScheduled = false;
+  private closed = false;
+  private broken: Error | undefined;
+  /** Durable records not yet consumed by every consumer, oldest first, for delivery without a disk read. */
+  private tail: BusRecord[] = [];
+  private tailHead = 0;
+  private tailBytes = 0;
+  private readonly consumers = new Map<string, ConsumerState>();
+
+  private constructor(
+    private readonly dir: string,
+    readonly id: string,
+    private readonly options: EmbeddedLogOptions,
+  ) {}
+
+  static async open(dir: string, options: EmbeddedLogOptions): Promise<EmbeddedLog> {
+    await mkdir(dir, { recursive: true });
+    const idFile = join(dir, 'log.id');
+    let id: string;
+    if (existsSync(idFile)) id = (await readFile(idFile, 'utf8')).trim();
+    else {
+      id = randomUUID();
+      await writeFile(idFile, `${id}\n`, { mode: 0o600 });
+    }
+    const log = new EmbeddedLog(dir, id, options);
+    await log.recover();
+    return log;
+  }
+
+  get startPosition(): number {
+    return this.segments[0]?.base ?? 0;
+  }
+
+  private async recover(): Promise<void> {
+    const names = (await readdir(this.dir)).filter((n) => n.endsWith(SEGMENT_SUFFIX)).sort();
+    this.segments = names.map((n) => ({
+      base: Number(n.slice(0, -SEGMENT_SUFFIX.length)),
+      path: join(this.dir, n),
+    }));
+    if (this.segments.length === 0) {
+      this.segments.push({ base: 0, path: join(this.dir, segmentName(0)) });
+    }
+    const last = this.segments[this.segments.length - 1]!;
+    const validBytes = existsSync(last.path) ? await this.scanValidPrefix(last.path) : 0;
+    this.fh = await open(last.path, existsSync(last.path) ? 'r+' : 'w+');
+    const { size } = await this.fh.stat();
+    if (size !== validBytes) {
+      // A torn or corrupt tail was never acknowledged: cut it so new records follow valid ones.
+      await this.fh.truncate(validBytes);
+      await this.fh.datasync();
+      this.options.onError?.(
+        new Error(`cut ${size - validBytes} bytes of unacknowledged tail from ${last.path}`),
+        'recover',
+      );
+    }
+    this.activeSize = validBytes;
+    this.end = last.base + validBytes;
+  }
+
+  /** Length of the prefix of a segment made of whole records with matching checksums. */
+  private async scanValidPrefix(path: string): Promise<number> {
+    const size = (await stat(path)).size;
+    const fh = await open(path, 'r');
+    try {
+      let offset = 0;
+      const header = Buffer.alloc(HEADER_BYTES);
+      while (offset + HEADER_BYTES <= size) {
+        await fh.read(header, 0, HEADER_BYTES, offset);
+        const length = header.readUInt32LE(0);
+        const sum = header.readUInt32LE(4);
+        if (length > MAX_RECORD_BYTES || offset + HEADER_BYTES + length > size) break;
+        const payload = Buffer.alloc(length);
+        await fh.read(payload, 0, length, offset + HEADER_BYTES);
+        if (crc32(payload) !== sum) break;
+        offset += HEADER_BYTES + length;
+      }
+      return offset;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  publish(_partitionKey: string, parts: readonly Buffer[], value?: unknown): Promise<void> {
+    if (this.closed) return Promise.reject(new BusClosedError());
+    if (this.broken) return Promise.reject(this.broken);
+    const backlog = this.backlogBytes();
+    if (backlog > this.options.maxBacklogBytes) return Promise.reject(new BusFullError(backlog));
+    let length = 0;
+    for (const p of parts) length += p.length;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ parts, length, value, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.flushScheduled) return;
+    this.flushScheduled = true;
+    const delay = this.options.groupCommitMaxDelayMs;
+    // With no delay, publishes of the same event-loop turn still share one fsync.
+    if (delay > 0) setTimeout(() => void this.flush(), delay);
+    else setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    if (this.flushing || this.pending.length === 0) return;
+    this.flushing = true;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      if (this.activeSize >= this.options.segmentBytes) await this.roll();
+      const buffers: Buffer[] = [];
+      let total = 0;
+      for (const p of batch) {
+        const header = Buffer.allocUnsafe(HEADER_BYTES);
+        let sum = 0;
+        for (const part of p.parts) sum = crc32(part, sum);
+        header.writeUInt32LE(p.length, 0);
+        header.writeUInt32LE(sum, 4);
+        buffers.push(header, ...p.parts);
+        total += HEADER_BYTES + p.length;
+      }
+      const data = Buffer.concat(buffers, total);
+      const started = performance.now();
+      await this.writeFully(data, this.activeSize);
+      if (this.options.fsync) await this.fh.datasync();
+      this.options.onCommit?.((performance.now() - started) / 1000, batch.length);
+      let position = this.end;
+      for (const p of batch) {
+        const next = position + HEADER_BYTES + p.length;
+        const payload = p.parts.length === 1 ? p.parts[0]! : Buffer.concat(p.parts as Buffer[], p.length);
+        this.pushTail({ position, next, payload, value: p.value });
+        position = next;
+      }
+      this.activeSize += total;
+      this.end = position;
+      for (const p of batch) p.resolve();
+      this.wakeConsumers();
+    } catch (err) {
+      await this.failBatch(batch, err as Error);
+    } finally {
+      this.flushing = false;
+      if (this.pending.length > 0) this.scheduleFlush();
+    }
+  }
+
+  private async writeFully(data: Buffer, at: number): Promise<void> {
+    let written = 0;
+    while (written < data.length) {
+      const { bytesWritten } = await this.fh.write(data, written, data.length - written, at + written);
+      if (bytesWritten === 0) throw new Error('log write made no progress');
+      written += bytesWritten;
+    }
+  }
+
+  /** A failed write is undone so the log never holds a record nobody was told about. */
+  private async failBatch(batch: Pending[], err: Error): Promise<void> {
+    this.options.onError?.(err, 'append');
+    try {
+      await this.fh.truncate(this.activeSize);
+    } catch (truncateErr) {
+      this.broken = new Error(`log is unusable after a failed write: ${(truncateErr as Error).message}`);
+    }
+    for (const p of batch) p.reject(err);
+  }
+
+  private async roll(): Promise<void> {
+    await this.fh.close();
+    const seg = { base: this.end, path: join(this.dir, segmentName(this.end)) };
+    this.fh = await open(seg.path, 'w+');
+    this.segments.push(seg);
+    this.activeSize = 0;
+  }
+
+  private pushTail(record: BusRecord): void {
+    this.tail.push(record);
+    this.tailBytes += record.payload.length;
+    // Past its bound the memory tail gives up its oldest records; consumers read those from disk.
+    while (this.tailBytes > this.options.memoryTailBytes && this.tailHead < this.tail.length) {
+      this.dropTailHead();
+    }
+  }
+
+  private dropTailHead(): void {
+    const r = this.tail[this.tailHead]!;
+    this.tailBytes -= r.payload.length;
+    this.tail[this.tailHead] = undefined as unknown as BusRecord;
+    this.tailHead++;
+    if (this.tailHead > 4096 && this.tailHead * 2 > this.tail.length) {
+      this.tail = this.tail.slice(this.tailHead);
+      this.tailHead = 0;
+    }
+  }
+
+  private trimTail(): void {
+    const min = this.minConsumerPosition();
+    while (this.tailHead < this.tail.length && this.tail[this.tailHead]!.next <= min) this.dropTailHead();
+  }
+
+  private minConsumerPosition(): number {
+    let min = this.end;
+    for (const c of this.consumers.values()) min = Math.min(min, c.position);
+    return min;
+  }
+
+  private minAcked(): number {
+    let min = this.end;
+    for (const c of this.consumers.values()) min = Math.min(min, c.acked);
+    return min;
+  }
+
+  backlogBytes(): number {
+    return this.consumers.size === 0 ? 0 : this.end - this.minAcked();
+  }
+
+  private wakeConsumers(): void {
+    for (const c of this.consumers.values()) {
+      const wake = c.wake;
+      c.wake = undefined;
+      wake?.();
+    }
+  }
+
+  consume(name: string, from: number, handler: BatchHandler): ConsumerHandle {
+    if (this.consumers.has(name)) throw new Error(`consumer ${name} is already running`);
+    let position = from;
+    if (position < this.startPosition || position > this.end) {
+      this.options.onError?.(
+        new Error(
+          `consumer ${name}: saved position ${from} is outside the log [${this.startPosition}, ${this.end}]; starting at ${this.startPosition}`,
+        ),
+        'consume',
+      );
+      position = this.startPosition;
+    }
+    const state: ConsumerState = {
+      name,
+      position,
+      acked: position,
+      running: true,
+      wake: undefined,
+      done: Promise.resolve(),
+      waiters: [],
+    };
+    this.consumers.set(name, state);
+    state.done = this.runConsumer(state, handler);
+    return {
+      stop: async () => {
+        state.running = false;
+        state.wake?.();
+        await state.done;
+        this.consumers.delete(name);
+      },
+      caughtUp: () => {
+        const target = this.end;
+        if (state.position >= target) return Promise.resolve();
+        return new Promise<void>((resolve) => state.waiters.push({ target, resolve }));
+      },
+    };
+  }
+
+  private async runConsumer(state: ConsumerState, handler: BatchHandler): Promise<void> {
+    let failures = 0;
+    while (state.running) {
+      if (state.position >= this.end) {
+        await new Promise<void>((resolve) => {
+          state.wake = resolve;
+        });
+        continue;
+      }
+      let batch: BusRecord[];
+      try {
+        batch = this.takeFromTail(state.position) ?? (await this.readFromDisk(state.position));
+      } catch (err) {
+        this.options.onError?.(err as Error, `consumer ${state.name}: read`);
+        await sleep(Math.min(5000, 100 * 2 ** failures++));
+        continue;
+      }
+      if (batch.length === 0) {
+        await sleep(10);
+        continue;
+      }
+      try {
+        await handler(batch);
+        failures = 0;
+      } catch (err) {
+        // Never skip a record: the same batch is offered again after a pause.
+        this.options.onError?.(err as Error, `consumer ${state.name}: handler`);
+        await sleep(Math.min(5000, 100 * 2 ** failures++));
+        continue;
+      }
+      state.position = batch[batch.length - 1]!.next;
+      this.trimTail();
+      if (state.waiters.length) {
+        state.waiters = state.waiters.filter((w) => {
+          if (state.position < w.target) return true;
+          w.resolve();
+          return false;
+        });
+      }
+    }
+  }
+
+  private takeFromTail(position: number): BusRecord[] | undefined {
+    const first = this.tail[this.tailHead];
+    if (!first || first.position > position) return undefined;
+    // Binary search: the consumer is usually at the head, but need not be.
+    let lo = this.tailHead;
+    let hi = this.tail.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.tail[mid]!.position < position) lo = mid + 1;
+      else hi = mid;
+    }
+    if (this.tail[lo]?.position !== position) return undefined;
+    return this.tail.slice(lo, lo + this.options.maxBatchRecords);
+  }
+
+  private async readFromDisk(position: number): Promise<BusRecord[]> {
+    let index = this.segments.length - 1;
+    while (index > 0 && this.segments[index]!.base > position) index--;
+    const seg = this.segments[index]!;
+    const segEnd = index === this.segments.length - 1 ? this.end : this.segments[index + 1]!.base;
+    const want = Math.min(READ_CHUNK_BYTES, segEnd - position);
+    const fh = await open(seg.path, 'r');
+    try {
+      const out: BusRecord[] = [];
+      let buf = Buffer.alloc(want);
+      const { bytesRead } = await fh.read(buf, 0, want, position - seg.base);
+      buf = buf.subarray(0, bytesRead);
+      let offset = 0;
+      while (offset + HEADER_BYTES <= buf.length && out.length < this.options.maxBatchRecords) {
+        const length = buf.readUInt32LE(offset);
+        const sum = buf.readUInt32LE(offset + 4);
+        const start = offset + HEADER_BYTES;
+        let payload: Buffer;
+        if (start + length <= buf.length) payload = buf.subarray(start, start + length);
+        else if (out.length > 0) break;
+        else {
+          // One record larger than the chunk: read it whole.
+          payload = Buffer.alloc(length);
+          await fh.read(payload, 0, length, position - seg.base + start);
+        }
+        if (crc32(payload) !== sum)
+          throw new Error(`corrupt record at position ${position + offset} in ${seg.path}`);
+        const recPos = position + offset;
+        out.push({
+          position: recPos,
+          next: recPos + HEADER_BYTES + length,
+          payload: Buffer.from(payload),
+          value: undefined,
+        });
+        offset = start + length;
+      }
+      return out;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  ack(name: string, position: number): void {
+    const c = this.consumers.get(name);
+    if (!c || position <= c.acked) return;
+    c.acked = position;
+    void this.deleteConsumedSegments();
+  }
+
+  private deleting = false;
+
+  /** Segments wholly before every consumer's acknowledged position are no longer needed. */
+  private async deleteConsumedSegments(): Promise<void> {
+    if (this.deleting) return;
+    this.deleting = true;
+    try {
+      const acked = this.minAcked();
+      while (this.segments.length > 1 && this.segments[1]!.base <= acked) {
+        const seg = this.segments.shift()!;
+        await rm(seg.path, { force: true });
+      }
+    } catch (err) {
+      this.options.onError?.(err as Error, 'retention');
+    } finally {
+      this.deleting = false;
+    }
+  }
+
+  stats(): BusStats {
+    return { endPosition: this.end, backlogBytes: this.backlogBytes(), segments: this.segments.length };
+  }
+
+  /** Finishes pending publishes, stops consumers, closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    while (this.flushing || this.pending.length > 0 || this.flushScheduled) {
+      if (!this.flushing && this.pending.length > 0 && !this.flushScheduled) this.scheduleFlush();
+      await sleep(1);
+    }
+    this.closed = true;
+    for (const c of this.consumers.values()) {
+      c.running = false;
+      c.wake?.();
+    }
+    await Promise.all([...this.consumers.values()].map((c) => c.done));
+    await this.fh.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,0 +1,226 @@
+#!/usr/bin/env node
+import { PERMISSIONS, type Permission } from '@openqoe/schema';
+/**
+ * The `openqoe` command: `serve` runs the server; `environments` and
+ * `tokens` administer a running one over HTTP.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { type AdminOptions, adminRequest, CliError } from './cli/admin-client.js';
+import { ConfigError, loadConfig } from './config/load-config.js';
+import { startServer } from './server.js';
+import { VERSION } from './version.js';
+
+const program = new Command('openqoe')
+  .description('Self-hosted video Quality-of-Experience analytics')
+  .version(VERSION)
+  .showHelpAfterError();
+
+const intArg = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer`);
+  return n;
+};
+
+program
+  .command('serve')
+  .description('Run the server (intake, pipeline, store, APIs) on the embedded default')
+  .addOption(new Option('-p, --port <port>', 'HTTP port [8080] (OPENQOE_PORT)').argParser(intArg('port')))
+  .addOption(new Option('-H, --host <host>', 'address to listen on [127.0.0.1] (OPENQOE_HOST)'))
+  .addOption(new Option('-d, --data-dir <dir>', 'data directory [./data] (OPENQOE_DATA_DIR)'))
+  .addOption(new Option('-c, --config <file>', 'config file, JSON or YAML (OPENQOE_CONFIG)'))
+  .addOption(
+    new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (OPENQOE_LOG_LEVEL)'),
+  )
+  .action(
+    async (opts: { port?: number; host?: string; dataDir?: string; config?: string; logLevel?: string }) => {
+      const flags: Record<string, unknown> = {};
+      if (opts.port !== undefined) flags['port'] = opts.port;
+      if (opts.host !== undefined) flags['host'] = opts.host;
+      if (opts.dataDir !== undefined) flags['dataDir'] = opts.dataDir;
+      if (opts.logLevel !== undefined) flags['logLevel'] = opts.logLevel;
+      const config = loadConfig({ file: opts.config, flags });
+      const server = await startServer(config);
+      const base = server.url.replace('127.0.0.1', 'localhost');
+      const lines = [
+        `openqoe ${VERSION} listening on ${base}`,
+        `  API docs:   ${base}/docs`,
+        `  data dir:   ${config.dataDir}`,
+      ];
+      if (server.bootstrap) {
+        lines.push(
+          '',
+          'First start: created an environment and an admin access token (kept in bootstrap.json in the data dir):',
+          `  environment id:   ${server.bootstrap.environment.id}`,
+          `  environment key:  ${server.bootstrap.environment.key}   (put this in your pages)`,
+          `  token id:         ${server.bootstrap.access_token.id}`,
+          `  token secret:     ${server.bootstrap.access_token.secret}`,
+        );
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) {
+          process.stderr.write(`${signal} again: exiting now\n`);
+          process.exit(130);
+        }
+        stopping = true;
+        process.stderr.write(`${signal}: stopping (again to force)\n`);
+        server.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    },
+  );
+
+const adminOptions = (cmd: Command) =>
+  cmd
+    .addOption(new Option('--url <url>', 'server URL [http://127.0.0.1:8080] (OPENQOE_URL)'))
+    .addOption(new Option('--token-id <id>', 'access token id (OPENQOE_TOKEN_ID)'))
+    .addOption(new Option('--token-secret <secret>', 'access token secret (OPENQOE_TOKEN_SECRET)'))
+    .addOption(
+      new Option('-d, --data-dir <dir>', 'read credentials from this data dir’s bootstrap.json [./data]'),
+    )
+    .option('--json', 'print the raw JSON answer');
+
+type Listed<T> = { data: T[]; total_row_count: number };
+interface EnvOut {
+  id: string;
+  name: string;
+  key: string;
+  created_at: number;
+}
+interface TokenOut {
+  id: string;
+  name: string;
+  permissions: string[];
+  environment_ids: string[];
+  all_environments: boolean;
+  created_at: number;
+  secret?: string;
+}
+
+const print = (json: boolean, value: unknown, human: () => string) =>
+  process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
+const table = (rows: string[][]) => {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+};
+
+const environments = program.command('environments').description('Manage environments of a running server');
+adminOptions(environments.command('list').description('List environments')).action(
+  async (o: AdminOptions & { json?: boolean }) => {
+    const r = await adminRequest<Listed<EnvOut>>(o, 'GET', '/system/v1/environments?limit=1000');
+    print(!!o.json, r, () => table([['ID', 'NAME', 'KEY'], ...r!.data.map((e) => [e.id, e.name, e.key])]));
+  },
+);
+adminOptions(
+  environments.command('create').description('Create an environment').argument('<name>', 'a name for it'),
+).action(async (name: string, o: AdminOptions & { json?: boolean }) => {
+  const r = await adminRequest<{ data: EnvOut }>(o, 'POST', '/system/v1/environments', { name });
+  print(!!o.json, r, () => `created environment ${r!.data.id} "${r!.data.name}"\n  key: ${r!.data.key}`);
+});
+adminOptions(
+  environments
+    .command('delete')
+    .description('Delete an environment (its key stops working)')
+    .argument('<id>'),
+).action(async (id: string, o: AdminOptions & { json?: boolean }) => {
+  await adminRequest(o, 'DELETE', `/system/v1/environments/${encodeURIComponent(id)}`);
+  print(!!o.json, { deleted: id }, () => `deleted environment ${id}`);
+});
+
+const tokens = program.command('tokens').description('Manage access tokens of a running server');
+adminOptions(tokens.command('list').description('List access tokens (never their secrets)')).action(
+  async (o: AdminOptions & { json?: boolean }) => {
+    const r = await adminRequest<Listed<TokenOut>>(o, 'GET', '/system/v1/access-tokens?limit=1000');
+    print(!!o.json, r, () =>
+      table([
+        ['ID', 'NAME', 'PERMISSIONS', 'ENVIRONMENTS'],
+        ...r!.data.map((t) => [
+          t.id,
+          t.name,
+          t.permissions.join(','),
+          t.all_environments ? '*' : t.environment_ids.join(','),
+        ]),
+      ]),
+    );
+  },
+);
+const permissionList = (v: string): Permission[] => {
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = list.filter((p) => !(PERMISSIONS as readonly string[]).includes(p));
+  if (bad.length || list.length === 0) {
+    throw new InvalidArgumentError(`permissions must be a comma-separated list of ${PERMISSIONS.join(', ')}`);
+  }
+  return list as Permission[];
+};
+adminOptions(
+  tokens
+    .command('create')
+    .description('Create an access token; its secret is printed once')
+    .requiredOption('-n, --name <name>', 'a name for it')
+    .requiredOption('--permissions <list>', `comma-separated: ${PERMISSIONS.join(', ')}`, permissionList)
+    .option('--environments <ids>', 'comma-separated environment ids it covers')
+    .option('--all-environments', 'cover every environment, present and future'),
+).action(
+  async (
+    o: AdminOptions & {
+      json?: boolean;
+      name: string;
+      permissions: Permission[];
+      environments?: string;
+      allEnvironments?: boolean;
+    },
+  ) => {
+    if (!o.environments && !o.allEnvironments)
+      throw new CliError('give --environments <ids> or --all-environments', 2);
+    const r = await adminRequest<{ data: TokenOut }>(o, 'POST', '/system/v1/access-tokens', {
+      name: o.name,
+      permissions: o.permissions,
+      environment_ids: o.environments
+        ? o.environments
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [],
+      all_environments: !!o.allEnvironments,
+    });
+    print(
+      !!o.json,
+      r,
+      () =>
+        `created access token "${r!.data.name}"\n  id:     ${r!.data.id}\n  secret: ${r!.data.secret}   (shown once)`,
+    );
+  },
+);
+adminOptions(tokens.command('delete').description('Delete (revoke) an access token').argument('<id>')).action(
+  async (id: string, o: AdminOptions & { json?: boolean }) => {
+    await adminRequest(o, 'DELETE', `/system/v1/access-tokens/${encodeURIComponent(id)}`);
+    print(!!o.json, { deleted: id }, () => `deleted access token ${id}`);
+  },
+);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof CliError) {
+    process.stderr.write(`openqoe: ${err.message}\n`);
+    process.exit(err instanceof CliError ? err.exitCode : 2);
+  }
+  process.stderr.write(`openqoe: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,140 @@
+/**
+ * One loader for the configuration: defaults ← file (JSON or YAML) ←
+ * environment (OPENQOE_*) ← flags, validated once. A bad key or value stops
+ * the start with a message that names it.
+ */
+import { readFileSync } from 'node:fs';
+import { type FieldProblem, Validator } from '@openqoe/schema';
+import type { TObject, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { type Config, ConfigSchema } from './config-schema.js';
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly problems: FieldProblem[] = [],
+  ) {
+    super(
+      problems.length
+        ? `${message}\n${problems.map((p) => `  - ${p.path}: ${p.problem}`).join('\n')}`
+        : message,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+type Plain = Record<string, unknown>;
+
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function deepMerge(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isPlain(v) && isPlain(out[k]) ? deepMerge(out[k] as Plain, v) : v;
+  }
+  return out;
+}
+
+function setPath(target: Plain, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (!isPlain(node[key])) node[key] = {};
+    node = node[key] as Plain;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+const upperSnake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+
+interface Leaf {
+  path: string[];
+  schema: TSchema;
+}
+
+function leaves(schema: TObject, prefix: string[] = []): Leaf[] {
+  const out: Leaf[] = [];
+  for (const [key, child] of Object.entries(schema.properties)) {
+    const path = [...prefix, key];
+    if ((child as TSchema)['type'] === 'object' && 'properties' in child)
+      out.push(...leaves(child as TObject, path));
+    else out.push({ path, schema: child as TSchema });
+  }
+  return out;
+}
+
+const LEAVES = leaves(ConfigSchema);
+
+/** OPENQOE_DATA_DIR, OPENQOE_INTAKE__RATE_LIMIT__PER_IP_PER_SECOND, … */
+export function envVarName(path: string[]): string {
+  return `OPENQOE_${path.map(upperSnake).join('__')}`;
+}
+
+/** Environment strings become the type the schema wants; a bad one is left for validation to name. */
+function coerce(raw: string, schema: TSchema): unknown {
+  const type = schema['type'];
+  if (type === 'integer' || type === 'number') {
+    const n = Number(raw);
+    return raw.trim() !== '' && Number.isFinite(n) ? n : raw;
+  }
+  if (type === 'boolean') {
+    if (/^(true|1|yes|on)$/i.test(raw)) return true;
+    if (/^(false|0|no|off)$/i.test(raw)) return false;
+    return raw;
+  }
+  return raw;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
+  const out: Plain = {};
+  for (const leaf of LEAVES) {
+    const raw = env[envVarName(leaf.path)];
+    if (raw !== undefined) setPath(out, leaf.path, coerce(raw, leaf.schema));
+  }
+  return out;
+}
+
+export function readConfigFile(file: string): Plain {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(
+      `config file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(err as Error).message}`,
+    );
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (!isPlain(parsed)) throw new ConfigError(`config file ${file} must hold an object at the top level`);
+  return parsed;
+}
+
+export interface LoadConfigOptions {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags, already shaped like the config. */
+  flags?: Plain;
+}
+
+const validator = new Validator<Config>(ConfigSchema);
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env['OPENQOE_CONFIG'];
+  let merged: Plain = {};
+  if (file) merged = deepMerge(merged, readConfigFile(file));
+  merged = deepMerge(merged, configFromEnv(env));
+  merged = deepMerge(merged, options.flags ?? {});
+  const withDefaults = Value.Default(ConfigSchema, merged);
+  const result = validator.validate(withDefaults);
+  if (!result.ok) {
+    const source = file ? ` (from ${file}, OPENQOE_* variables and flags)` : '';
+    throw new ConfigError(`invalid configuration${source}:`, result.fields);
+  }
+  return result.value;
+}

@@ -1,0 +1,107 @@
+/**
+ * Starts and stops one openqoe server: store → registry (first start) → bus →
+ * pipeline → HTTP. Stopping reverses it: no new requests, pending publishes
+ * made durable, the pipeline drained (bounded by `shutdownTimeoutMs`), the
+ * store closed. Whatever the pipeline did not reach stays in the log.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { type BootstrapFile, bootstrapIfEmpty } from './auth/bootstrap.js';
+import { Registry } from './auth/registry.js';
+import { EmbeddedLog } from './bus/embedded-log.js';
+import type { Config } from './config/config-schema.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { IntakeConsumer } from './pipeline/intake-consumer.js';
+import { RejectedRecorder } from './sources/rejected-recorder.js';
+import { DuckDBStore } from './store/duckdb/duckdb-store.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  bootstrap: BootstrapFile | undefined;
+  metrics: Metrics;
+  store: DuckDBStore;
+  consumer: IntakeConsumer;
+  close(): Promise<void>;
+}
+
+export async function startServer(
+  config: Config,
+  options: { logger?: boolean | object } = {},
+): Promise<RunningServer> {
+  const dataDir = resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const logger = options.logger ?? { level: config.logLevel };
+  const metrics = createMetrics();
+
+  const store = await DuckDBStore.open({
+    path: join(dataDir, 'openqoe.duckdb'),
+    checkpointThreshold: config.store.checkpointThreshold,
+    memoryLimit: config.store.memoryLimit,
+    threads: config.store.threads,
+  });
+  const registry = await Registry.load(store);
+  const bootstrap = await bootstrapIfEmpty(registry, dataDir);
+
+  // Errors before the app's logger exists go to stderr.
+  let log: { info(m: string): void; warn(m: string): void; error(m: string): void } = {
+    info: (m) => console.error(m),
+    warn: (m) => console.error(m),
+    error: (m) => console.error(m),
+  };
+  const bus = await EmbeddedLog.open(join(dataDir, 'log'), {
+    ...config.bus,
+    maxBatchRecords: config.pipeline.maxBatchRecords,
+    onCommit: (seconds, records) => {
+      metrics.busFsync.observe(seconds);
+      metrics.busCommitRecords.observe(records);
+    },
+    onError: (err, context) => {
+      metrics.errors.labels('bus').inc();
+      log.warn(`bus ${context}: ${err.message}`);
+    },
+  });
+  const rejected = new RejectedRecorder(
+    store,
+    metrics,
+    config.intake.rejected.maxStoredBodyBytes,
+    config.intake.rejected.maxPerEnvironmentPerHour,
+    (err) => {
+      metrics.errors.labels('rejected').inc();
+      log.error(`could not record rejected payloads: ${(err as Error).message}`);
+    },
+  );
+  const app = await buildApp({ config, bus, registry, metrics, rejected, logger });
+  log = {
+    info: (m) => app.log.info(m),
+    warn: (m) => app.log.warn(m),
+    error: (m) => app.log.error(m),
+  };
+  const consumer = new IntakeConsumer(bus, store, metrics, {
+    dedupeRetentionMs: config.pipeline.dedupeRetentionMs,
+    log,
+  });
+  await consumer.start();
+
+  const address = await app.listen({ host: config.host, port: config.port });
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await app.close();
+      await rejected.close();
+      const drained = await Promise.race([
+        consumer.caughtUp().then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), config.shutdownTimeoutMs).unref()),
+      ]);
+      if (!drained)
+        log.warn('stopping before the pipeline caught up; the rest stays in the log for the next start');
+      await consumer.stop();
+      await bus.close();
+      await store.close();
+    })();
+    return closing;
+  };
+  return { app, url: address, bootstrap, metrics, store, consumer, close };
+}

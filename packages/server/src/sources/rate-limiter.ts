@@ -1,0 +1,59 @@
+/**
+ * Token buckets keyed by environment key or client IP. The keys come from the
+ * body as well as the socket, after parsing, so this runs inside the intake
+ * rather than as a generic onRequest plugin. Idle buckets are swept so a
+ * stream of random keys cannot grow memory without bound.
+ */
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+}
+
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  private lastSweepMs = 0;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    private readonly maxKeys = 100_000,
+  ) {}
+
+  get enabled(): boolean {
+    return this.perSecond > 0;
+  }
+
+  /** 0 when allowed; otherwise the seconds to wait before a token is available. */
+  take(key: string, nowMs: number): number {
+    if (!this.enabled) return 0;
+    let b = this.buckets.get(key);
+    if (!b) {
+      if (this.buckets.size >= this.maxKeys) this.sweep(nowMs, true);
+      b = { tokens: this.burst, updatedMs: nowMs };
+      this.buckets.set(key, b);
+    } else {
+      b.tokens = Math.min(this.burst, b.tokens + ((nowMs - b.updatedMs) / 1000) * this.perSecond);
+      b.updatedMs = nowMs;
+    }
+    if (nowMs - this.lastSweepMs > 60_000) this.sweep(nowMs, false);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil((1 - b.tokens) / this.perSecond);
+  }
+
+  /** Drops buckets that have refilled (nothing to remember); under pressure, drops the oldest half too. */
+  private sweep(nowMs: number, pressure: boolean): void {
+    this.lastSweepMs = nowMs;
+    const fullAfterMs = (this.burst / this.perSecond) * 1000;
+    for (const [k, b] of this.buckets) if (nowMs - b.updatedMs >= fullAfterMs) this.buckets.delete(k);
+    if (pressure && this.buckets.size >= this.maxKeys) {
+      let n = this.buckets.size / 2;
+      for (const k of this.buckets.keys()) {
+        if (n-- <= 0) break;
+        this.buckets.delete(k);
+      }
+    }
+  }
+}

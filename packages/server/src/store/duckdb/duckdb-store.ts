@@ -1,0 +1,304 @@
+/**
+ * The embedded store: one DuckDB file in the data dir.
+ *
+ * Raw beacons go through an appender on a connection of their own, inside a
+ * transaction that also moves the consumer's checkpoint, so rows and position
+ * commit together. Raw rows keep each beacon's JSON as received (one row per
+ * beacon and view) and the typed `samples`/`events` views unnest it: that
+ * write path costs a few µs per sample where typed columns cost tens (see
+ * docs/architecture.md).
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBInstance,
+  DuckDBTimestampValue,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import type { Permission } from '@openqoe/schema';
+import type {
+  AccessTokenRecord,
+  ConsumerCheckpoint,
+  Environment,
+  RawBeaconRow,
+  RejectedPayload,
+  Store,
+  ViewSequenceRange,
+} from '../store.js';
+import { DDL, SCHEMA_VERSION_DB } from './ddl.js';
+
+export interface DuckDBStoreOptions {
+  path: string;
+  checkpointThreshold: string;
+  memoryLimit: string;
+  threads: number;
+}
+
+const ts = (ms: number) => new DuckDBTimestampValue(BigInt(Math.round(ms)) * 1000n);
+const toMs = (v: unknown): number => {
+  if (v instanceof DuckDBTimestampValue) return Number(v.micros / 1000n);
+  if (typeof v === 'bigint') return Number(v);
+  return Number(v);
+};
+
+/** Serialises work on one connection: DuckDB runs one statement per connection at a time. */
+class Lane {
+  private last: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.last.then(fn, fn);
+    this.last = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export class DuckDBStore implements Store {
+  private appender: DuckDBAppender | undefined;
+  private readonly writeLane = new Lane();
+  private readonly metaLane = new Lane();
+  private readonly readLane = new Lane();
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    private readonly meta: DuckDBConnection,
+    private readonly reader: DuckDBConnection,
+  ) {}
+
+  static async open(options: DuckDBStoreOptions): Promise<DuckDBStore> {
+    await mkdir(dirname(options.path), { recursive: true });
+    const config: Record<string, string> = { checkpoint_threshold: options.checkpointThreshold };
+    if (options.memoryLimit) config['memory_limit'] = options.memoryLimit;
+    if (options.threads > 0) config['threads'] = String(options.threads);
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(options.path, config);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (/lock/i.test(message)) {
+        throw new Error(
+          `the database ${options.path} is in use by another process (the embedded store allows one); stop it or choose another --data-dir`,
+        );
+      }
+      throw err;
+    }
+    const [writer, meta, reader] = await Promise.all([
+      instance.connect(),
+      instance.connect(),
+      instance.connect(),
+    ]);
+    const store = new DuckDBStore(instance, writer, meta, reader);
+    await store.migrate();
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    for (const sql of DDL) await this.meta.run(sql);
+    await this.meta.run(
+      `INSERT INTO schema_migrations VALUES ($1, now()::TIMESTAMP) ON CONFLICT (version) DO NOTHING`,
+      [SCHEMA_VERSION_DB],
+    );
+  }
+
+  writeRaw(rows: readonly RawBeaconRow[], checkpoint: ConsumerCheckpoint): Promise<void> {
+    return this.writeLane.run(async () => {
+      this.appender ??= await this.writer.createAppender('raw_beacons');
+      const a = this.appender;
+      await this.writer.run('BEGIN TRANSACTION');
+      try {
+        for (const r of rows) {
+          a.appendVarchar(r.envId);
+          a.appendVarchar(r.viewId);
+          a.appendInteger(r.firstSeq);
+          a.appendInteger(r.lastSeq);
+          a.appendInteger(r.seqCount);
+          a.appendInteger(r.sampleCount);
+          a.appendInteger(r.eventCount);
+          a.appendTimestamp(ts(r.receivedAtMs));
+          a.appendDouble(r.clockOffsetMs);
+          a.appendVarchar(r.ip);
+          a.appendVarchar(r.userAgent);
+          a.appendVarchar(r.body);
+          a.endRow();
+        }
+        a.flushSync();
+        await this.writer.run(
+          `INSERT INTO consumer_checkpoints VALUES ($1, $2, $3, now()::TIMESTAMP)
+           ON CONFLICT (consumer) DO UPDATE SET log_id = excluded.log_id, position = excluded.position, updated_at = excluded.updated_at`,
+          [checkpoint.consumer, checkpoint.logId, BigInt(checkpoint.position)],
+        );
+        await this.writer.run('COMMIT');
+      } catch (err) {
+        // Rows of a failed batch must not linger in the appender for the next one.
+        try {
+          a.clear();
+        } catch {}
+        this.appender = undefined;
+        try {
+          await this.writer.run('ROLLBACK');
+        } catch {}
+        throw err;
+      }
+    });
+  }
+
+  readCheckpoint(consumer: string): Promise<ConsumerCheckpoint | undefined> {
+    return this.writeLane.run(async () => {
+      const r = await this.writer.runAndReadAll(
+        'SELECT consumer, log_id, position FROM consumer_checkpoints WHERE consumer = $1',
+        [consumer],
+      );
+      const row = r.getRowObjects()[0];
+      if (!row) return undefined;
+      return { consumer, logId: String(row['log_id']), position: Number(row['position']) };
+    });
+  }
+
+  recentSequences(sinceMs: number): Promise<ViewSequenceRange[]> {
+    return this.readLane.run(async () => {
+      const r = await this.reader.runAndReadAll(
+        `SELECT env_id, view_id, first_seq, last_seq, seq_count, received_at,
+                CASE WHEN seq_count <> last_seq - first_seq + 1 THEN body END AS body
+         FROM raw_beacons WHERE received_at >= $1 ORDER BY received_at`,
+        [ts(sinceMs)],
+      );
+      return r.getRowObjects().map((row) => ({
+        envId: String(row['env_id']),
+        viewId: String(row['view_id']),
+        firstSeq: Number(row['first_seq']),
+        lastSeq: Number(row['last_seq']),
+        seqCount: Number(row['seq_count']),
+        lastReceivedAtMs: toMs(row['received_at']),
+        body: row['body'] == null ? null : String(row['body']),
+      }));
+    });
+  }
+
+  insertRejected(rows: readonly RejectedPayload[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    return this.metaLane.run(async () => {
+      const placeholders: string[] = [];
+      const values: DuckDBValue[] = [];
+      for (const r of rows) {
+        const base = values.length;
+        placeholders.push(`(${Array.from({ length: 12 }, (_, i) => `$${base + i + 1}`).join(', ')})`);
+        values.push(
+          r.id,
+          ts(r.receivedAtMs),
+          r.envId,
+          r.ip,
+          r.userAgent,
+          r.route,
+          r.code,
+          JSON.stringify(r.messages),
+          JSON.stringify(r.fields),
+          r.body,
+          BigInt(r.bodyBytes),
+          r.truncated,
+        );
+      }
+      await this.meta.run(`INSERT INTO rejected_payloads VALUES ${placeholders.join(', ')}`, values);
+    });
+  }
+
+  listEnvironments(): Promise<Environment[]> {
+    return this.metaLane.run(async () => {
+      const r = await this.meta.runAndReadAll(
+        'SELECT id, name, key, created_at FROM environments ORDER BY created_at, id',
+      );
+      return r.getRowObjects().map((row) => ({
+        id: String(row['id']),
+        name: String(row['name']),
+        key: String(row['key']),
+        createdAtMs: toMs(row['created_at']),
+      }));
+    });
+  }
+
+  insertEnvironment(env: Environment): Promise<void> {
+    return this.metaLane.run(async () => {
+      await this.meta.run('INSERT INTO environments VALUES ($1, $2, $3, $4)', [
+        env.id,
+        env.name,
+        env.key,
+        ts(env.createdAtMs),
+      ]);
+    });
+  }
+
+  deleteEnvironment(id: string): Promise<boolean> {
+    return this.metaLane.run(async () => {
+      const r = await this.meta.runAndReadAll('DELETE FROM environments WHERE id = $1 RETURNING id', [id]);
+      return r.currentRowCount > 0;
+    });
+  }
+
+  listAccessTokens(): Promise<AccessTokenRecord[]> {
+    return this.metaLane.run(async () => {
+      const r = await this.meta.runAndReadAll(
+        `SELECT id, name, secret_hash, to_json(permissions)::VARCHAR AS permissions,
+                to_json(environment_ids)::VARCHAR AS environment_ids, all_environments, created_at
+         FROM access_tokens ORDER BY created_at, id`,
+      );
+      return r.getRowObjects().map((row) => ({
+        id: String(row['id']),
+        name: String(row['name']),
+        secretHash: String(row['secret_hash']),
+        permissions: JSON.parse(String(row['permissions'])) as Permission[],
+        environmentIds: JSON.parse(String(row['environment_ids'])) as string[],
+        allEnvironments: Boolean(row['all_environments']),
+        createdAtMs: toMs(row['created_at']),
+      }));
+    });
+  }
+
+  insertAccessToken(t: AccessTokenRecord): Promise<void> {
+    return this.metaLane.run(async () => {
+      await this.meta.run(
+        `INSERT INTO access_tokens VALUES ($1, $2, $3, from_json($4, '["VARCHAR"]'), from_json($5, '["VARCHAR"]'), $6, $7)`,
+        [
+          t.id,
+          t.name,
+          t.secretHash,
+          JSON.stringify(t.permissions),
+          JSON.stringify(t.environmentIds),
+          t.allEnvironments,
+          ts(t.createdAtMs),
+        ],
+      );
+    });
+  }
+
+  deleteAccessToken(id: string): Promise<boolean> {
+    return this.metaLane.run(async () => {
+      const r = await this.meta.runAndReadAll('DELETE FROM access_tokens WHERE id = $1 RETURNING id', [id]);
+      return r.currentRowCount > 0;
+    });
+  }
+
+  query(sql: string): Promise<Record<string, unknown>[]> {
+    return this.readLane.run(async () => {
+      const r = await this.reader.runAndReadAll(sql);
+      return r.getRowObjectsJson() as Record<string, unknown>[];
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([
+      this.writeLane.run(async () => {}),
+      this.metaLane.run(async () => {}),
+      this.readLane.run(async () => {}),
+    ]);
+    try {
+      this.appender?.closeSync();
+    } catch {}
+    try {
+      await this.writer.run('CHECKPOINT');
+    } catch {}
+    this.writer.closeSync();
+    this.meta.closeSync();
+    this.reader.closeSync();
+    this.instance.closeSync();
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The store seam. The pipeline writes raw beacons together with its position
+ * in the bus (one atomic commit, so a replay after a crash neither loses nor
+ * repeats rows); the intake records rejected payloads; the management API
+ * keeps environments and access tokens. DuckDB implements it by default;
+ * ClickHouse will implement the same interfaces.
+ */
+import type { ErrorCode, FieldProblem, Permission } from '@openqoe/schema';
+
+/** One accepted beacon's samples and events of one view, as received. */
+export interface RawBeaconRow {
+  envId: string;
+  viewId: string;
+  firstSeq: number;
+  lastSeq: number;
+  /** Distinct sequence numbers in the row; equal to last − first + 1 when they are contiguous. */
+  seqCount: number;
+  sampleCount: number;
+  eventCount: number;
+  receivedAtMs: number;
+  /** Server receive time − the beacon's sentAt: add it to viewerTime to get event time. */
+  clockOffsetMs: number;
+  ip: string;
+  userAgent: string;
+  /** JSON object with `samples` and `events` arrays (the beacon's own text when it held one view). */
+  body: string;
+}
+
+export interface ConsumerCheckpoint {
+  consumer: string;
+  logId: string;
+  position: number;
+}
+
+export interface RejectedPayload {
+  id: string;
+  receivedAtMs: number;
+  envId: string | null;
+  ip: string;
+  userAgent: string;
+  route: string;
+  code: ErrorCode;
+  messages: string[];
+  fields: FieldProblem[];
+  /** At most the configured number of bytes of the body as received (decompressed when possible). */
+  body: string;
+  bodyBytes: number;
+  truncated: boolean;
+}
+
+export interface ViewSequenceRange {
+  envId: string;
+  viewId: string;
+  firstSeq: number;
+  lastSeq: number;
+  seqCount: number;
+  lastReceivedAtMs: number;
+  /** Present only when the row's sequence numbers are not contiguous. */
+  body: string | null;
+}
+
+export interface RawStore {
+  writeRaw(rows: readonly RawBeaconRow[], checkpoint: ConsumerCheckpoint): Promise<void>;
+  readCheckpoint(consumer: string): Promise<ConsumerCheckpoint | undefined>;
+  /** Sequence numbers seen per view since a time, to rebuild de-duplication after a restart. */
+  recentSequences(sinceMs: number): Promise<ViewSequenceRange[]>;
+  insertRejected(rows: readonly RejectedPayload[]): Promise<void>;
+}
+
+export interface Environment {
+  id: string;
+  name: string;
+  key: string;
+  createdAtMs: number;
+}
+
+export interface AccessTokenRecord {
+  id: string;
+  name: string;
+  secretHash: string;
+  permissions: Permission[];
+  /** Environment ids the token covers; ignored when `allEnvironments`. */
+  environmentIds: string[];
+  allEnvironments: boolean;
+  createdAtMs: number;
+}
+
+export interface MetaStore {
+  listEnvironments(): Promise<Environment[]>;
+  insertEnvironment(env: Environment): Promise<void>;
+  deleteEnvironment(id: string): Promise<boolean>;
+  listAccessTokens(): Promise<AccessTokenRecord[]>;
+  insertAccessToken(token: AccessTokenRecord): Promise<void>;
+  deleteAccessToken(id: string): Promise<boolean>;
+}
+
+export interface Store extends RawStore, MetaStore {
+  /** Read-only SQL for operators and tests; never fed with request input. */
+  query(sql: string): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,132 @@
+/**
+ * Runs the real `openqoe serve` (the built CLI) as a child process on a free
+ * port with its own data dir, the way a user runs it. Tests that need to kill
+ * it (-9) and start it again use the same data dir.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
+
+export interface Bootstrap {
+  environment: { id: string; key: string };
+  access_token: { id: string; secret: string };
+}
+
+export interface ServerProcess {
+  url: string;
+  dataDir: string;
+  child: ChildProcess;
+  output(): string;
+  bootstrap(): Bootstrap;
+  /** Authorization header value of the admin token. */
+  adminAuth(): string;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function tempDataDir(prefix = 'openqoe-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  /** Config object written to a file and passed with --config. */
+  config?: Record<string, unknown>;
+  env?: Record<string, string>;
+  args?: string[];
+}
+
+/** Test defaults: generous rate limits so bursts of test traffic are not refused unless a test wants it. */
+export const TEST_CONFIG = {
+  logLevel: 'warn',
+  intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
+};
+
+export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
+  const dataDir = options.dataDir ?? tempDataDir();
+  const configFile = join(dataDir, 'test-config.json');
+  writeFileSync(configFile, JSON.stringify(options.config ?? TEST_CONFIG));
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--config', configFile, ...(options.args ?? [])],
+    { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const url = await new Promise<string>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start within 30 s:\n${out}`)), 30_000);
+    const onData = () => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolvePromise(m[1]!.replace('localhost', '127.0.0.1'));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${out}`));
+    });
+  });
+  const proc: ServerProcess = {
+    url,
+    dataDir,
+    child,
+    output: () => out,
+    bootstrap: () => JSON.parse(readFileSync(join(dataDir, 'bootstrap.json'), 'utf8')) as Bootstrap,
+    adminAuth: () => {
+      const b = proc.bootstrap();
+      return `Basic ${Buffer.from(`${b.access_token.id}:${b.access_token.secret}`).toString('base64')}`;
+    },
+    kill: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+  return proc;
+}
+
+/** Opens the server's DuckDB file read-only (the server must be stopped) and runs one query. */
+export async function queryDataDir(dataDir: string, sql: string): Promise<Record<string, unknown>[]> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(join(dataDir, 'openqoe.duckdb'), { access_mode: 'READ_ONLY' });
+  const conn = await db.connect();
+  try {
+    const r = await conn.runAndReadAll(sql);
+    return r.getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}
+
+export async function postBeacon(
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string> = { 'content-type': 'text/plain' },
+  query = '',
+): Promise<{ status: number; json: unknown; headers: Headers }> {
+  const res = await fetch(`${url}/v1/beacon${query}`, { method: 'POST', headers, body });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json, headers: res.headers };
+}
