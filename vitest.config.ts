@@ -7,6 +7,5 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start real servers; two workers match the 2-core machines.
     maxWorkers: 2,
-    minWorkers: 1,
   },
 });

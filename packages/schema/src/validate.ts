@@ -36,7 +36,7 @@ function typeName(value: unknown): string {
 
 function literalChoices(schema: TSchema): string[] | undefined {
   const anyOf = (schema as { anyOf?: TSchema[] }).anyOf;
-  if (!anyOf || !anyOf.every((s) => 'const' in s)) return undefined;
+  if (!anyOf?.every((s) => 'const' in s)) return undefined;
   return anyOf.map((s) => JSON.stringify((s as unknown as { const: unknown }).const));
 }
 

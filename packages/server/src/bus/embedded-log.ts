@@ -445,17 +445,25 @@ export class EmbeddedLog implements Bus {
   }
 
   private deleting = false;
+  private deleteAgain = false;
 
   /** Segments wholly before every consumer's acknowledged position are no longer needed. */
   private async deleteConsumedSegments(): Promise<void> {
-    if (this.deleting) return;
+    // An ack that lands during a deletion must not be lost: note it and run once more.
+    if (this.deleting) {
+      this.deleteAgain = true;
+      return;
+    }
     this.deleting = true;
     try {
-      const acked = this.minAcked();
-      while (this.segments.length > 1 && this.segments[1]!.base <= acked) {
-        const seg = this.segments.shift()!;
-        await rm(seg.path, { force: true });
-      }
+      do {
+        this.deleteAgain = false;
+        const acked = this.minAcked();
+        while (this.segments.length > 1 && this.segments[1]!.base <= acked) {
+          const seg = this.segments.shift()!;
+          await rm(seg.path, { force: true });
+        }
+      } while (this.deleteAgain);
     } catch (err) {
       this.options.onError?.(err as Error, 'retention');
     } finally {

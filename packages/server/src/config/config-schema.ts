@@ -21,10 +21,14 @@ export const ConfigSchema = Type.Object(
     }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-      { default: 'info' },
+      { default: 'info', description: 'Server log level (logs go to stdout as JSON lines)' },
     ),
-    /** Seconds to wait for in-flight work on SIGTERM before exiting anyway. */
-    shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10_000 }),
+    shutdownTimeoutMs: Type.Integer({
+      minimum: 0,
+      default: 10_000,
+      description:
+        'On SIGTERM, how long to let the pipeline catch up before exiting (the rest stays in the log)',
+    }),
     intake: Type.Object(
       {
         maxBodyBytes: Type.Integer({
@@ -39,17 +43,38 @@ export const ConfigSchema = Type.Object(
         }),
         rateLimit: Type.Object(
           {
-            perEnvKeyPerSecond: Type.Number({ minimum: 0, default: 5000, description: '0 disables' }),
-            perEnvKeyBurst: Type.Number({ minimum: 1, default: 10_000 }),
-            perIpPerSecond: Type.Number({ minimum: 0, default: 50, description: '0 disables' }),
-            perIpBurst: Type.Number({ minimum: 1, default: 200 }),
+            perEnvKeyPerSecond: Type.Number({
+              minimum: 0,
+              default: 5000,
+              description: 'Beacons per second per environment (token bucket); 0 disables',
+            }),
+            perEnvKeyBurst: Type.Number({
+              minimum: 1,
+              default: 10_000,
+              description: 'Bucket size per environment',
+            }),
+            perIpPerSecond: Type.Number({
+              minimum: 0,
+              default: 50,
+              description: 'Beacons per second per client IP; 0 disables',
+            }),
+            perIpBurst: Type.Number({ minimum: 1, default: 200, description: 'Bucket size per client IP' }),
           },
           { additionalProperties: false, default: {} },
         ),
         rejected: Type.Object(
           {
-            maxStoredBodyBytes: Type.Integer({ minimum: 0, maximum: 65_536, default: 8192 }),
-            maxPerEnvironmentPerHour: Type.Integer({ minimum: 0, default: 1000 }),
+            maxStoredBodyBytes: Type.Integer({
+              minimum: 0,
+              maximum: 65_536,
+              default: 8192,
+              description: 'Bytes of a refused body kept in rejected_payloads',
+            }),
+            maxPerEnvironmentPerHour: Type.Integer({
+              minimum: 0,
+              default: 1000,
+              description: 'Refused payloads kept per environment per hour; the rest are only counted',
+            }),
           },
           { additionalProperties: false, default: {} },
         ),
@@ -58,29 +83,55 @@ export const ConfigSchema = Type.Object(
     ),
     bus: Type.Object(
       {
-        segmentBytes: Type.Integer({ minimum: 1024 * 64, default: 64 * MiB }),
-        /** Beyond this backlog (bytes not yet consumed) the intake answers 429. */
-        maxBacklogBytes: Type.Integer({ minimum: MiB, default: 2048 * MiB }),
-        /** Records kept in memory for the consumer before it must read from disk. */
-        memoryTailBytes: Type.Integer({ minimum: MiB, default: 128 * MiB }),
-        /** Longest a publish waits for others to share its fsync. */
-        groupCommitMaxDelayMs: Type.Number({ minimum: 0, maximum: 5, default: 2 }),
+        segmentBytes: Type.Integer({
+          minimum: 1024 * 64,
+          default: 64 * MiB,
+          description: 'Size of one log segment file',
+        }),
+        maxBacklogBytes: Type.Integer({
+          minimum: MiB,
+          default: 2048 * MiB,
+          description: 'Log bytes not yet processed beyond which the intake answers 429',
+        }),
+        memoryTailBytes: Type.Integer({
+          minimum: MiB,
+          default: 128 * MiB,
+          description:
+            'Recent records kept in memory for the pipeline; beyond it the pipeline reads the log from disk',
+        }),
+        groupCommitMaxDelayMs: Type.Number({
+          minimum: 0,
+          maximum: 5,
+          default: 2,
+          description:
+            'Longest a publish waits for others to share its fsync (0: only those of the same tick)',
+        }),
         fsync: Type.Boolean({ default: true, description: 'Turn off only for throwaway test data' }),
       },
       { additionalProperties: false, default: {} },
     ),
     pipeline: Type.Object(
       {
-        maxBatchRecords: Type.Integer({ minimum: 1, default: 5000 }),
-        /** How long a view is remembered for de-duplication after its last beacon (60 min + slack). */
-        dedupeRetentionMs: Type.Integer({ minimum: 1000, default: 65 * 60 * 1000 }),
+        maxBatchRecords: Type.Integer({
+          minimum: 1,
+          default: 5000,
+          description: 'Most beacons the pipeline commits to the store in one transaction',
+        }),
+        dedupeRetentionMs: Type.Integer({
+          minimum: 1000,
+          default: 65 * 60 * 1000,
+          description: 'How long a view is remembered for de-duplication after its last beacon',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
     store: Type.Object(
       {
-        /** DuckDB checkpoint threshold; large values batch checkpoints (measured in docs/benchmarks.md). */
-        checkpointThreshold: Type.String({ default: '256MB' }),
+        checkpointThreshold: Type.String({
+          default: '256MB',
+          description:
+            'DuckDB checkpoint_threshold: rare checkpoints cost less per row (docs/architecture.md)',
+        }),
         memoryLimit: Type.String({
           default: '',
           description: 'DuckDB memory_limit; "" keeps DuckDB’s default',

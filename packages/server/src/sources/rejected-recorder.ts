@@ -23,6 +23,29 @@ export interface RejectionInput {
 }
 
 const MAX_QUEUE = 10_000;
+const BASE64_PREFIX = 'base64:';
+
+/**
+ * The stored form of a body, at most `maxBytes` bytes once stored. Text is
+ * kept as text, cut at a character boundary (a cut through a multi-byte
+ * character would otherwise make it look binary); anything else (a broken
+ * gzip stream) as base64 so the column stays valid, cut so the encoded form
+ * fits too. `bytes` is how many bytes of the body the stored form holds.
+ */
+export function storedBody(body: Buffer, maxBytes: number): { text: string; bytes: number } {
+  let end = Math.min(body.length, maxBytes);
+  // Back off over continuation bytes (10xxxxxx) to the start of the character that was cut.
+  if (end < body.length) {
+    let back = 0;
+    while (back < 3 && end - back > 0 && (body[end - back]! & 0xc0) === 0x80) back++;
+    end -= back;
+  }
+  const text = body.subarray(0, end);
+  if (isUtf8(text)) return { text: text.toString('utf8'), bytes: end };
+  const binary = Math.min(body.length, Math.floor(Math.max(0, maxBytes - BASE64_PREFIX.length) / 4) * 3);
+  if (binary === 0) return { text: '', bytes: 0 };
+  return { text: `${BASE64_PREFIX}${body.subarray(0, binary).toString('base64')}`, bytes: binary };
+}
 
 export class RejectedRecorder {
   private queue: RejectedPayload[] = [];
@@ -56,7 +79,7 @@ export class RejectedRecorder {
     }
     this.counts.set(bucket, n + 1);
     const body = input.body ?? Buffer.alloc(0);
-    const kept = body.subarray(0, this.maxStoredBodyBytes);
+    const kept = storedBody(body, this.maxStoredBodyBytes);
     this.queue.push({
       id: randomUUID(),
       receivedAtMs: nowMs,
@@ -67,10 +90,10 @@ export class RejectedRecorder {
       code: input.code,
       messages: input.messages,
       fields: input.fields.slice(0, 50),
-      // Text is kept as text; anything else (a broken gzip stream) as base64 so the column stays valid.
-      body: isUtf8(kept) ? kept.toString('utf8') : `base64:${kept.toString('base64')}`,
+      body: kept.text,
       bodyBytes: input.bodyBytes,
-      truncated: body.length > kept.length,
+      // A body refused before it was read (over the size limit) is not kept at all: truncated too.
+      truncated: input.body === undefined ? input.bodyBytes > 0 : kept.bytes < body.length,
     });
   }
 

@@ -6,7 +6,7 @@
  * text/plain to avoid a CORS preflight), parsed once, and the same bytes go
  * to the log, so an accepted beacon is stored exactly as it was sent.
  */
-import { BeaconSchema, type ErrorCode, validateBeacon } from '@openqoe/schema';
+import { BeaconSchema, ERROR_CODES, type ErrorCode, validateBeacon } from '@openqoe/schema';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, sendError, toApiError } from '../../api/api-error.js';
@@ -65,7 +65,8 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
         userAgent: request.headers['user-agent'] ?? '',
         route: ROUTE,
         code: err.code,
-        messages: err.messages ?? [],
+        // The messages the client was answered, the code's default one included.
+        messages: err.messages ?? [ERROR_CODES[err.code].message],
         fields: err.fields,
         body,
         bodyBytes: Number(request.headers['content-length'] ?? body?.length ?? 0),
@@ -129,7 +130,8 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
           config.intake.maxDecompressedBytes,
         );
         const parsed = parseJson(decoded.text);
-        const samples = (parsed as { samples?: unknown }).samples;
+        // `null` is valid JSON: optional chaining so it reaches validation (400), not a TypeError (500).
+        const samples = (parsed as { samples?: unknown } | null)?.samples;
         if (Array.isArray(samples)) sampleCount = samples.length;
 
         const bodyKey = (parsed as { envKey?: unknown } | null)?.envKey;

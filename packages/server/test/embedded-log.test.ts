@@ -1,0 +1,189 @@
+import { appendFileSync, readdirSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BusRecord } from '../src/bus/bus.js';
+import { BusFullError } from '../src/bus/bus.js';
+import { EmbeddedLog, type EmbeddedLogOptions } from '../src/bus/embedded-log.js';
+import { removeDir, tempDataDir } from './helpers/server-process.js';
+
+const OPTIONS: EmbeddedLogOptions = {
+  segmentBytes: 64 * 1024,
+  maxBacklogBytes: 64 * 1024 * 1024,
+  memoryTailBytes: 1024 * 1024,
+  groupCommitMaxDelayMs: 0,
+  fsync: true,
+  maxBatchRecords: 100,
+};
+
+const dirs: string[] = [];
+const newDir = () => {
+  const d = tempDataDir('openqoe-log-');
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) removeDir(d);
+});
+
+const payload = (i: number) => [Buffer.from(`record-${i}-`), Buffer.from('x'.repeat(i % 50))];
+const text = (r: BusRecord) => r.payload.toString();
+
+/** Collects everything a consumer sees until `count` records arrived. */
+async function collect(log: EmbeddedLog, from: number, count: number, name = 'c'): Promise<BusRecord[]> {
+  const seen: BusRecord[] = [];
+  let done!: () => void;
+  const finished = new Promise<void>((r) => {
+    done = r;
+  });
+  const handle = log.consume(name, from, async (batch) => {
+    seen.push(...batch);
+    if (seen.length >= count) done();
+  });
+  if (count > 0) await finished;
+  await handle.stop();
+  return seen;
+}
+
+describe('embedded log', () => {
+  it('delivers published records in order, from memory, with contiguous positions', async () => {
+    const log = await EmbeddedLog.open(newDir(), OPTIONS);
+    await Promise.all(Array.from({ length: 500 }, (_, i) => log.publish('k', payload(i), { i })));
+    const seen = await collect(log, 0, 500);
+    expect(seen.map(text)).toEqual(
+      Array.from({ length: 500 }, (_, i) => Buffer.concat(payload(i)).toString()),
+    );
+    expect(seen.every((r, i) => i === 0 || r.position === seen[i - 1]!.next)).toBe(true);
+    expect(seen[0]!.value).toEqual({ i: 0 });
+    await log.close();
+  });
+
+  it('rolls segments and replays everything from disk after reopening', async () => {
+    const dir = newDir();
+    const log = await EmbeddedLog.open(dir, OPTIONS);
+    for (let i = 0; i < 3000; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, j) => log.publish('k', payload(i + j))));
+    }
+    expect(log.stats().segments).toBeGreaterThan(1);
+    await log.close();
+
+    const reopened = await EmbeddedLog.open(dir, OPTIONS);
+    expect(reopened.id).toBe(log.id);
+    const seen = await collect(reopened, 0, 3000);
+    expect(seen).toHaveLength(3000);
+    expect(seen.every((r) => r.value === undefined)).toBe(true);
+    expect(seen.map(text)).toEqual(
+      Array.from({ length: 3000 }, (_, i) => Buffer.concat(payload(i)).toString()),
+    );
+    await reopened.close();
+  });
+
+  it('resumes a consumer from a saved position without repeating records', async () => {
+    const dir = newDir();
+    const log = await EmbeddedLog.open(dir, OPTIONS);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => log.publish('k', payload(i))));
+    const first = await collect(log, 0, 20);
+    const resumeAt = first[9]!.next;
+    await Promise.all(Array.from({ length: 5 }, (_, i) => log.publish('k', payload(20 + i))));
+    await log.close();
+    const reopened = await EmbeddedLog.open(dir, OPTIONS);
+    const rest = await collect(reopened, resumeAt, 15);
+    expect(rest.map(text)).toEqual(
+      Array.from({ length: 15 }, (_, i) => Buffer.concat(payload(10 + i)).toString()),
+    );
+    await reopened.close();
+  });
+
+  it('cuts a torn tail on open and keeps every whole record before it', async () => {
+    const dir = newDir();
+    const log = await EmbeddedLog.open(dir, OPTIONS);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => log.publish('k', payload(i))));
+    await log.close();
+    const seg = join(
+      dir,
+      readdirSync(dir)
+        .filter((n) => n.endsWith('.seg'))
+        .sort()
+        .pop()!,
+    );
+    const whole = statSync(seg).size;
+    // A crash mid-write: half a header and garbage after the last record.
+    appendFileSync(seg, Buffer.from([0xff, 0x00, 0x00]));
+    const reopened = await EmbeddedLog.open(dir, OPTIONS);
+    expect(statSync(seg).size).toBe(whole);
+    await reopened.publish('k', [Buffer.from('after-crash')]);
+    const seen = await collect(reopened, 0, 11);
+    expect(seen.map(text).at(-1)).toBe('after-crash');
+    expect(seen).toHaveLength(11);
+    await reopened.close();
+  });
+
+  it('cuts a record whose checksum does not match', async () => {
+    const dir = newDir();
+    const log = await EmbeddedLog.open(dir, OPTIONS);
+    await Promise.all(Array.from({ length: 5 }, (_, i) => log.publish('k', payload(i))));
+    await log.close();
+    const seg = join(
+      dir,
+      readdirSync(dir)
+        .filter((n) => n.endsWith('.seg'))
+        .sort()
+        .pop()!,
+    );
+    // Shorten the file by one byte: the last record's payload is incomplete.
+    truncateSync(seg, statSync(seg).size - 1);
+    const reopened = await EmbeddedLog.open(dir, OPTIONS);
+    const seen = await collect(reopened, 0, 4);
+    expect(seen).toHaveLength(4);
+    expect(reopened.stats().endPosition).toBe(seen[3]!.next);
+    await reopened.close();
+  });
+
+  it('deletes segments every consumer has acknowledged, never the active one', async () => {
+    const dir = newDir();
+    const log = await EmbeddedLog.open(dir, OPTIONS);
+    for (let i = 0; i < 500; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, () => log.publish('k', [Buffer.alloc(1024, 7)])));
+    }
+    const before = log.stats().segments;
+    let last = 0;
+    const handle = log.consume('c', 0, async (batch) => {
+      last = batch.at(-1)!.next;
+      log.ack('c', last);
+    });
+    await handle.caughtUp();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(before).toBeGreaterThan(2);
+    expect(log.stats().segments).toBe(1);
+    expect(log.startPosition).toBeLessThanOrEqual(last);
+    await handle.stop();
+    await log.close();
+  });
+
+  it('refuses publishes once the backlog is over its bound', async () => {
+    const log = await EmbeddedLog.open(newDir(), { ...OPTIONS, maxBacklogBytes: 1024 * 1024 });
+    // A consumer that never acknowledges holds the backlog.
+    const handle = log.consume('slow', 0, async () => {});
+    const big = [Buffer.alloc(300 * 1024, 1)];
+    for (let i = 0; i < 4; i++) await log.publish('k', big);
+    await expect(log.publish('k', big)).rejects.toBeInstanceOf(BusFullError);
+    await handle.stop();
+    await log.close();
+  });
+
+  it('offers a failed batch again instead of skipping it', async () => {
+    const log = await EmbeddedLog.open(newDir(), OPTIONS);
+    await Promise.all(Array.from({ length: 3 }, (_, i) => log.publish('k', payload(i))));
+    let attempts = 0;
+    const seen: string[] = [];
+    const handle = log.consume('c', 0, async (batch) => {
+      attempts++;
+      if (attempts === 1) throw new Error('store down');
+      seen.push(...batch.map(text));
+    });
+    await handle.caughtUp();
+    await handle.stop();
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(seen).toEqual([0, 1, 2].map((i) => Buffer.concat(payload(i)).toString()));
+    await log.close();
+  });
+});

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: installs the Debian packages the suites need (when missing and
+ * when we can), builds, runs every suite with vitest, prints each file's time
+ * and ends with the plain line `N passed, N failed` that CI reads.
+ * Extra arguments go to vitest (e.g. `npm test -- packages/server/test/config.test.ts`).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+/** Debian packages some suite needs, with the command that shows it is installed. */
+const DEBIAN_PACKAGES = [
+  // The ingest benchmark and any pinned test use taskset; it comes with util-linux.
+  { pkg: 'util-linux', command: 'taskset' },
+];
+
+function has(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+function ensureDebianPackages() {
+  const missing = DEBIAN_PACKAGES.filter((p) => !has(p.command)).map((p) => p.pkg);
+  if (missing.length === 0) return;
+  const sudo = process.getuid?.() === 0 ? [] : has('sudo') ? ['sudo', '-n'] : null;
+  if (!sudo || !has('apt-get')) {
+    console.warn(
+      `test: missing Debian packages ${missing.join(', ')}; install them (apt-get install ${missing.join(' ')})`,
+    );
+    return;
+  }
+  console.log(`test: installing ${missing.join(', ')}`);
+  const run = (args) =>
+    execFileSync(sudo[0] ?? args[0], sudo.length ? [...sudo.slice(1), ...args] : args.slice(1), {
+      stdio: 'inherit',
+    });
+  run(['apt-get', 'update', '-qq']);
+  run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing]);
+}
+
+ensureDebianPackages();
+console.log('test: building');
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/server'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+
+mkdirSync(join(root, 'test-results'), { recursive: true });
+const report = join(root, 'test-results', 'vitest.json');
+const vitest = spawnSync(
+  process.execPath,
+  [
+    join(root, 'node_modules/vitest/vitest.mjs'),
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+    ...process.argv.slice(2),
+  ],
+  { cwd: root, stdio: 'inherit' },
+);
+
+let passed = 0;
+let failed = 0;
+if (existsSync(report)) {
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  passed = r.numPassedTests ?? 0;
+  // A file that fails to load has no failed test of its own; it still counts as a failure.
+  const brokenFiles = (r.testResults ?? []).filter(
+    (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+  ).length;
+  failed = (r.numFailedTests ?? 0) + brokenFiles;
+  console.log('\nsuite times:');
+  for (const f of r.testResults ?? []) {
+    const secs = ((f.endTime - f.startTime) / 1000).toFixed(1).padStart(7);
+    console.log(`${secs} s  ${f.status === 'passed' ? 'ok  ' : 'FAIL'}  ${f.name.replace(`${root}/`, '')}`);
+  }
+} else {
+  failed = 1;
+}
+if (vitest.status !== 0 && failed === 0) failed = 1;
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(vitest.status ?? 1);
