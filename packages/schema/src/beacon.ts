@@ -6,7 +6,7 @@
  * the same fields every time (fields that do not apply are 0 or ""), so a
  * wrong or missing field is always a client bug and is refused by name.
  */
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TLiteral, type TUnion, Type } from '@sinclair/typebox';
 
 /** Bumped only on an incompatible change; the intake refuses other versions. */
 export const SCHEMA_VERSION = 1;
@@ -73,7 +73,9 @@ export const STREAM_TYPES = ['', 'vod', 'live'] as const;
 export const STREAM_FORMATS = ['', 'hls', 'dash', 'progressive', 'webrtc', 'other'] as const;
 
 const L = BEACON_LIMITS;
-const union = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+/** A union of string literals whose static type stays the literal union (not `string`). */
+const union = <T extends readonly string[]>(values: T) =>
+  Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<TLiteral<T[number]>[]>;
 const id = (description: string) => Type.String({ minLength: 1, maxLength: L.idMaxLength, description });
 const optionalId = (description: string) => Type.String({ maxLength: L.idMaxLength, description });
 const text = (description: string, maxLength: number = L.textMaxLength) =>

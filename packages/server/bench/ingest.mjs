@@ -286,7 +286,9 @@ try {
   const bare = opts.only === 'openqoe' ? undefined : await benchBare();
   report(openqoe, bare);
 } catch (err) {
-  log(`ingest bench failed: ${err.stack ?? err}`);
+  log(
+    `ingest bench failed: ${err.stack ?? err}${err.cause ? `\ncause: ${err.cause.stack ?? err.cause}` : ''}`,
+  );
   process.exitCode = 1;
 } finally {
   await cleanup();

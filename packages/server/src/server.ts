@@ -14,6 +14,7 @@ import { EmbeddedLog } from './bus/embedded-log.js';
 import type { Config } from './config/config-schema.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { IntakeConsumer } from './pipeline/intake-consumer.js';
+import { ActiveViews } from './pipeline/view-model/active-views.js';
 import { RejectedRecorder } from './sources/rejected-recorder.js';
 import { DuckDBStore } from './store/duckdb/duckdb-store.js';
 
@@ -24,6 +25,7 @@ export interface RunningServer {
   metrics: Metrics;
   store: DuckDBStore;
   consumer: IntakeConsumer;
+  views: ActiveViews;
   close(): Promise<void>;
 }
 
@@ -79,8 +81,19 @@ export async function startServer(
     warn: (m) => app.log.warn(m),
     error: (m) => app.log.error(m),
   };
-  const consumer = new IntakeConsumer(bus, store, metrics, {
+  const v = config.views;
+  const views = new ActiveViews(
+    {
+      idleCompleteMs: v.idleCompleteMs,
+      finalAfterMs: v.finalAfterMs,
+      stuckRebufferMs: v.stuckRebufferMs,
+      gapTimeoutMs: v.gapTimeoutMs,
+    },
+    { minStallMs: v.minStallMs },
+  );
+  const consumer = new IntakeConsumer(bus, store, views, metrics, {
     dedupeRetentionMs: config.pipeline.dedupeRetentionMs,
+    viewTickIntervalMs: v.tickIntervalMs,
     log,
   });
   await consumer.start();
@@ -98,10 +111,12 @@ export async function startServer(
       if (!drained)
         log.warn('stopping before the pipeline caught up; the rest stays in the log for the next start');
       await consumer.stop();
+      // Views in progress are stored as they stand; a restart rebuilds them from the raw rows anyway.
+      await consumer.flushActiveViews();
       await bus.close();
       await store.close();
     })();
     return closing;
   };
-  return { app, url: address, bootstrap, metrics, store, consumer, close };
+  return { app, url: address, bootstrap, metrics, store, consumer, views, close };
 }

@@ -322,6 +322,16 @@ describe('native intake: bad input', () => {
       refusal(await send(gzipSync(latin1), GZIP), 400, 'QOE_ERR_INVALID_ENCODING');
     });
 
+    it('refuses a text body whose 8 KB cut for rejected_payloads falls inside a character', async () => {
+      // Checked in the store below: it is kept as text, not as base64.
+      const prefix = `{"envKey":"${envKey}","note":"`;
+      const pad = (((8192 - Buffer.byteLength(prefix) - 1) % 3) + 3) % 3;
+      const body = `${prefix}${'a'.repeat(pad)}${'€'.repeat(4000)}"}`;
+      expect((8192 - Buffer.byteLength(prefix) - pad) % 3).toBe(1);
+      const err = refusal(await send(body), 400, 'QOE_ERR_VALIDATION');
+      expect(problemAt(err, 'note')).toBe('is not a known field');
+    });
+
     it('refuses a body that is not JSON with 400 and the parser’s reason', async () => {
       const err = refusal(await send('hello, world'), 400, 'QOE_ERR_INVALID_JSON');
       expect(err.messages.join(' ')).toMatch(/not valid JSON/);
@@ -465,7 +475,7 @@ describe('native intake: bad input', () => {
 
       const rows = await queryDataDir(
         server.dataDir,
-        `SELECT code, env_id, route, truncated, body_bytes, strlen(body) AS stored_bytes,
+        `SELECT code, env_id, route, truncated, body, body_bytes, strlen(body) AS stored_bytes,
                 CAST(fields AS VARCHAR) AS fields, CAST(messages AS VARCHAR) AS messages
            FROM rejected_payloads`,
       );
@@ -491,7 +501,16 @@ describe('native intake: bad input', () => {
         expect(r['truncated']).toBe(true);
       }
       expect(byCode('QOE_ERR_DECOMPRESSED_TOO_LARGE')).toHaveLength(2);
-      for (const r of byCode('QOE_ERR_DECOMPRESSED_TOO_LARGE')) expect(r['truncated']).toBe(true);
+      for (const r of byCode('QOE_ERR_DECOMPRESSED_TOO_LARGE')) {
+        // Binary (gzip) is kept as base64, cut so the encoded form fits in 8 KB.
+        expect(r['truncated']).toBe(true);
+        expect(String(r['body'])).toMatch(/^base64:[A-Za-z0-9+/]+=*$/);
+        expect(Number(r['stored_bytes'])).toBeGreaterThan(8000);
+      }
+      const euros = rows.find((r) => String(r['fields']).includes('"note"'));
+      expect(euros?.['truncated']).toBe(true);
+      expect(String(euros?.['body'])).toMatch(/^\{"envKey":"\w+","note":"a*€+$/);
+      expect(Number(euros?.['stored_bytes'])).toBe(8191);
       const title = rows.find((r) => String(r['fields']).includes('samples[0].videoTitle'));
       expect(title?.['env_id']).toBe(envId);
       expect(title?.['truncated']).toBe(true);
@@ -521,7 +540,8 @@ describe('native intake: rate limit per IP', () => {
     server = await startServer({
       config: {
         logLevel: 'warn',
-        intake: { rateLimit: { perIpPerSecond: 1, perIpBurst: 3, perEnvKeyPerSecond: 0 } },
+        // A slow refill (one beacon per 10 s) so a slow disk cannot refill the bucket before the 4th beacon.
+        intake: { rateLimit: { perIpPerSecond: 0.1, perIpBurst: 3, perEnvKeyPerSecond: 0 } },
       },
     });
   });
@@ -548,6 +568,7 @@ describe('native intake: rate limit per IP', () => {
     const retryAfter = Number(last!.headers.get('retry-after'));
     expect(Number.isInteger(retryAfter)).toBe(true);
     expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(10);
 
     expect(await server.kill()).toBe(0);
     const rows = await queryDataDir(server.dataDir, 'SELECT count(*)::INTEGER AS n FROM rejected_payloads');

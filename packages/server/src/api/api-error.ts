@@ -27,7 +27,18 @@ export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
 /** Fastify's ajv errors → our field paths ("/limit" → "limit", "querystring/limit"). */
 function fieldsFromValidation(err: FastifyError): ErrorField[] {
   const where = err.validationContext ?? 'body';
-  return (err.validation ?? []).map((v) => {
+  const errors = err.validation ?? [];
+  // A union of literals (an enum such as a permission) fails once per member ("must be equal to
+  // constant") and once as a whole ("must match a schema in anyOf"): one line listing the choices instead.
+  const unions = new Set(errors.filter((v) => v.keyword === 'anyOf').map((v) => v.instancePath));
+  const choices = new Map<string, unknown[]>();
+  for (const v of errors) {
+    if (v.keyword !== 'const' || !unions.has(v.instancePath)) continue;
+    choices.set(v.instancePath, [...(choices.get(v.instancePath) ?? []), v.params['allowedValue']]);
+  }
+  const kept = errors.filter((v) => !(v.keyword === 'const' && choices.has(v.instancePath)));
+  return kept.map((v) => {
+    const allowed = v.keyword === 'anyOf' ? choices.get(v.instancePath) : undefined;
     let path = v.instancePath
       .replace(/^\//, '')
       .replace(/\/(\d+)(?=\/|$)/g, '[$1]')
@@ -36,7 +47,13 @@ function fieldsFromValidation(err: FastifyError): ErrorField[] {
     const extra = (v.params as { additionalProperty?: string }).additionalProperty;
     if (missing) path = path ? `${path}.${missing}` : missing;
     if (extra) path = path ? `${path}.${extra}` : extra;
-    const problem = missing ? 'is required' : extra ? 'is not a known field' : (v.message ?? 'is invalid');
+    const problem = missing
+      ? 'is required'
+      : extra
+        ? 'is not a known field'
+        : allowed
+          ? `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`
+          : (v.message ?? 'is invalid');
     return { path: `${where === 'body' ? '' : `${where}.`}${path || '(root)'}`, problem };
   });
 }

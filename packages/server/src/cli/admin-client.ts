@@ -28,6 +28,12 @@ export interface AdminOptions {
 
 export function resolveCredentials(o: AdminOptions): { url: string; id: string; secret: string } {
   const url = (o.url ?? process.env['OPENQOE_URL'] ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    throw new CliError(
+      `--url must be an http(s) URL such as http://127.0.0.1:8080, got ${JSON.stringify(url)}`,
+      2,
+    );
+  }
   let id = o.tokenId ?? process.env['OPENQOE_TOKEN_ID'];
   let secret = o.tokenSecret ?? process.env['OPENQOE_TOKEN_SECRET'];
   if (!id || !secret) {

@@ -125,6 +125,59 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    views: Type.Object(
+      {
+        idleCompleteMs: Type.Integer({
+          minimum: 100,
+          default: 60_000,
+          description: 'A view with no data for this long is complete (provisionally: more data reopens it)',
+        }),
+        finalAfterMs: Type.Integer({
+          minimum: 1000,
+          default: 3_600_000,
+          description: 'A view with no data for this long is final; later data with its id starts a new view',
+        }),
+        stuckRebufferMs: Type.Integer({
+          minimum: 1000,
+          default: 300_000,
+          description: 'Continuous rebuffering longer than this completes the view',
+        }),
+        gapTimeoutMs: Type.Integer({
+          minimum: 0,
+          default: 5000,
+          description:
+            'How long data ahead of a missing sequence number waits for it before the gap is skipped',
+        }),
+        minStallMs: Type.Integer({
+          minimum: 0,
+          default: 250,
+          description: 'Stalls shorter than this are not rebuffers',
+        }),
+        tickIntervalMs: Type.Integer({
+          minimum: 10,
+          default: 1000,
+          description: 'How often the view lifecycle timers run',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    enrich: Type.Object(
+      {
+        geoDatabase: Type.String({
+          default: '',
+          description: 'Path of a MaxMind-format City database (country, region, city); "" for none',
+        }),
+        asnDatabase: Type.String({
+          default: '',
+          description: 'Path of a MaxMind-format ASN database; "" for none',
+        }),
+        truncateIp: Type.Boolean({
+          default: false,
+          description: 'Store client addresses truncated (IPv4 /24, IPv6 /48) after the lookups',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     store: Type.Object(
       {
         checkpointThreshold: Type.String({

@@ -133,8 +133,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const withDefaults = Value.Default(ConfigSchema, merged);
   const result = validator.validate(withDefaults);
   if (!result.ok) {
-    const source = file ? ` (from ${file}, OPENQOE_* variables and flags)` : '';
-    throw new ConfigError(`invalid configuration${source}:`, result.fields);
+    const source = file
+      ? `${file}, OPENQOE_* environment variables or flags`
+      : 'OPENQOE_* environment variables or flags';
+    // Name the variable too, since a bad environment value shows up under its config key.
+    const fields = result.fields.map((f) => {
+      const leaf = LEAVES.find((l) => l.path.join('.') === f.path);
+      const fromEnv = leaf && env[envVarName(leaf.path)] !== undefined;
+      return fromEnv ? { ...f, problem: `${f.problem} (from ${envVarName(leaf.path)})` } : f;
+    });
+    throw new ConfigError(`invalid configuration (from ${source}):`, fields);
   }
   return result.value;
 }

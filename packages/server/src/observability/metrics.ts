@@ -81,6 +81,16 @@ export function createMetrics() {
       help: 'Samples and events dropped as duplicates of a stored (view_id, sequence_number)',
       registers: [registry],
     }),
+    viewsStored: new Counter({
+      name: 'openqoe_pipeline_views_stored_total',
+      help: 'View rows written (a view is written again when it reopens and completes again)',
+      registers: [registry],
+    }),
+    activeViews: new Gauge({
+      name: 'openqoe_active_views',
+      help: 'Views held in memory (in progress, or completed and still within 60 minutes)',
+      registers: [registry],
+    }),
     storeWrite: new Histogram({
       name: 'openqoe_store_write_seconds',
       help: 'Duration of one raw-batch commit to the store',

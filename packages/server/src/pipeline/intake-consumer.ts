@@ -4,17 +4,22 @@
  * and view together with the bus position, so a restart resumes exactly
  * where the store left off.
  */
-import type { PlayerEvent, Sample } from '@openqoe/schema';
+import type { Beacon, PlayerEvent, Sample } from '@openqoe/schema';
 import type { Bus, BusRecord, ConsumerHandle } from '../bus/bus.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RawBeaconRow, RawStore } from '../store/store.js';
+import { type ViewRow, viewRow } from '../store/view-row.js';
 import { Dedupe } from './dedupe.js';
-import { decodeIntakeRecord, type IntakeRecord } from './intake-record.js';
+import { decodeIntakeRecord, type IntakeMeta, type IntakeRecord } from './intake-record.js';
+import type { ActiveViews, Arrival, ViewItem, ViewSnapshot } from './view-model/active-views.js';
+import { nativeItems } from './view-model/normalize-native.js';
 
 export const PIPELINE_CONSUMER = 'pipeline';
 
 export interface IntakeConsumerOptions {
   dedupeRetentionMs: number;
+  /** How often the view lifecycle timers run. */
+  viewTickIntervalMs: number;
   log?: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
 }
 
@@ -23,14 +28,24 @@ interface ViewGroup {
   events: PlayerEvent[];
 }
 
+/** What a batch will hand to the view model once the store has it. */
+interface Applied {
+  arrival: Arrival;
+  viewId: string;
+  items: ViewItem[];
+}
+
 export class IntakeConsumer {
   readonly dedupe = new Dedupe();
   private handle: ConsumerHandle | undefined;
   private evictTimer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private viewWrites: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly bus: Bus,
     private readonly store: RawStore,
+    private readonly views: ActiveViews,
     private readonly metrics: Metrics,
     private readonly options: IntakeConsumerOptions,
   ) {}
@@ -44,42 +59,90 @@ export class IntakeConsumer {
         `the log in the data dir is not the one the store last read (${saved.logId}); reading it from the start`,
       );
     }
-    await this.warmDedupe();
+    await this.rebuild();
     this.handle = this.bus.consume(PIPELINE_CONSUMER, from, (records) => this.process(records));
     this.evictTimer = setInterval(
       () => this.dedupe.evict(Date.now() - this.options.dedupeRetentionMs),
       60_000,
     );
     this.evictTimer.unref();
+    this.tickTimer = setInterval(() => this.tick(Date.now()), this.options.viewTickIntervalMs);
+    this.tickTimer.unref();
   }
 
-  /** Rebuilds de-duplication state from what the store holds for views that may still be retried. */
-  private async warmDedupe(): Promise<void> {
-    const ranges = await this.store.recentSequences(Date.now() - this.options.dedupeRetentionMs);
-    for (const r of ranges) {
+  /**
+   * Rebuilds de-duplication and the active views from what the store holds
+   * for views that may still be in progress or retried. Its cost grows with
+   * the last hour's volume (see docs/architecture.md).
+   */
+  private async rebuild(): Promise<void> {
+    const rows = await this.store.recentRaw(Date.now() - this.options.dedupeRetentionMs);
+    for (const r of rows) {
+      const parsed = JSON.parse(r.body) as Pick<Beacon, 'samples' | 'events'>;
       const key = Dedupe.key(r.envId, r.viewId);
-      if (r.body === null) this.dedupe.markRange(key, r.firstSeq, r.lastSeq, r.lastReceivedAtMs);
-      else {
-        const parsed = JSON.parse(r.body) as {
-          samples?: { sequenceNumber: number }[];
-          events?: { sequenceNumber: number }[];
-        };
-        for (const item of [...(parsed.samples ?? []), ...(parsed.events ?? [])]) {
-          this.dedupe.mark(key, item.sequenceNumber, r.lastReceivedAtMs);
-        }
-      }
+      const samples = (parsed.samples ?? []).filter((x) => x.viewId === r.viewId);
+      const events = (parsed.events ?? []).filter((x) => x.viewId === r.viewId);
+      for (const item of samples) this.dedupe.mark(key, item.sequenceNumber, r.receivedAtMs);
+      for (const item of events) this.dedupe.mark(key, item.sequenceNumber, r.receivedAtMs);
+      const arrival: Arrival = {
+        envId: r.envId,
+        receivedAtMs: r.receivedAtMs,
+        clockOffsetMs: r.clockOffsetMs,
+        ip: r.ip,
+        userAgent: r.userAgent,
+      };
+      this.views.apply(arrival, r.viewId, nativeItems(samples, events));
     }
-    if (ranges.length) this.options.log?.info(`de-duplication warmed with ${this.dedupe.size} recent views`);
+    if (rows.length) {
+      this.options.log?.info(
+        `rebuilt ${this.views.size} active views and de-duplication from ${rows.length} recent rows`,
+      );
+    }
+  }
+
+  /** Runs the view lifecycle timers and stores what they completed. */
+  tick(nowMs: number): Promise<void> {
+    this.storeViews(this.views.tick(nowMs));
+    return this.viewWrites;
+  }
+
+  /** Stores every view held in memory as it stands (on shutdown). */
+  flushActiveViews(): Promise<void> {
+    const snapshots: ViewSnapshot[] = [];
+    for (const view of this.views.values()) {
+      if (view.machine.isView)
+        snapshots.push({ view, metrics: view.machine.metrics(view.status === 'completed') });
+    }
+    this.storeViews(snapshots);
+    return this.viewWrites;
+  }
+
+  private storeViews(snapshots: ViewSnapshot[]): void {
+    if (snapshots.length === 0) return;
+    const now = Date.now();
+    const rows: ViewRow[] = snapshots.map((s) => viewRow(s.view, s.metrics, now));
+    // Views are derived: a failed write is logged and the view is written again when it next completes
+    // or after a restart, which rebuilds it from the raw rows.
+    this.viewWrites = this.viewWrites
+      .then(() => this.store.upsertViews(rows))
+      .then(
+        () => this.metrics.viewsStored.inc(rows.length),
+        (err: unknown) => {
+          this.metrics.errors.labels('store').inc();
+          this.options.log?.error(`could not store ${rows.length} views: ${(err as Error).message}`);
+        },
+      );
   }
 
   async process(records: BusRecord[]): Promise<void> {
     const rows: RawBeaconRow[] = [];
+    const applied: Applied[] = [];
     let samples = 0;
     let events = 0;
     let duplicates = 0;
     for (const record of records) {
       const rec = (record.value as IntakeRecord | undefined) ?? decodeIntakeRecord(record.payload);
-      const built = this.rowsFor(rec);
+      const built = this.rowsFor(rec, applied);
       rows.push(...built.rows);
       samples += built.samples;
       events += built.events;
@@ -100,13 +163,18 @@ export class IntakeConsumer {
     }
     this.dedupe.commit(Date.now());
     this.metrics.storeWrite.observe((performance.now() - started) / 1000);
+    // Only what the store holds reaches the view model, so a retried batch is never applied twice.
+    for (const a of applied) this.storeViews(this.views.apply(a.arrival, a.viewId, a.items));
     this.bus.ack(PIPELINE_CONSUMER, last.next);
     this.metrics.pipelineSamples.inc(samples);
     this.metrics.pipelineEvents.inc(events);
     if (duplicates) this.metrics.pipelineDuplicates.inc(duplicates);
   }
 
-  private rowsFor(rec: IntakeRecord): {
+  private rowsFor(
+    rec: IntakeRecord,
+    applied: Applied[],
+  ): {
     rows: RawBeaconRow[];
     samples: number;
     events: number;
@@ -165,6 +233,7 @@ export class IntakeConsumer {
       });
       samples += g.samples.length;
       events += g.events.length;
+      applied.push({ arrival: arrivalOf(meta), viewId, items: nativeItems(g.samples, g.events) });
     }
     return { rows, samples, events, duplicates };
   }
@@ -175,6 +244,16 @@ export class IntakeConsumer {
 
   async stop(): Promise<void> {
     if (this.evictTimer) clearInterval(this.evictTimer);
+    if (this.tickTimer) clearInterval(this.tickTimer);
     await this.handle?.stop();
+    await this.viewWrites;
   }
 }
+
+const arrivalOf = (meta: IntakeMeta): Arrival => ({
+  envId: meta.envId,
+  receivedAtMs: meta.receivedAtMs,
+  clockOffsetMs: meta.clockOffsetMs,
+  ip: meta.ip,
+  userAgent: meta.userAgent,
+});

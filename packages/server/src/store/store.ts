@@ -6,6 +6,7 @@
  * ClickHouse will implement the same interfaces.
  */
 import type { ErrorCode, FieldProblem, Permission } from '@openqoe/schema';
+import type { ViewRow } from './view-row.js';
 
 /** One accepted beacon's samples and events of one view, as received. */
 export interface RawBeaconRow {
@@ -48,23 +49,25 @@ export interface RejectedPayload {
   truncated: boolean;
 }
 
-export interface ViewSequenceRange {
+/** A stored raw row as read back, to rebuild in-memory state after a restart. */
+export interface StoredRawRow {
   envId: string;
   viewId: string;
-  firstSeq: number;
-  lastSeq: number;
-  seqCount: number;
-  lastReceivedAtMs: number;
-  /** Present only when the row's sequence numbers are not contiguous. */
-  body: string | null;
+  receivedAtMs: number;
+  clockOffsetMs: number;
+  ip: string;
+  userAgent: string;
+  body: string;
 }
 
 export interface RawStore {
   writeRaw(rows: readonly RawBeaconRow[], checkpoint: ConsumerCheckpoint): Promise<void>;
   readCheckpoint(consumer: string): Promise<ConsumerCheckpoint | undefined>;
-  /** Sequence numbers seen per view since a time, to rebuild de-duplication after a restart. */
-  recentSequences(sinceMs: number): Promise<ViewSequenceRange[]>;
+  /** Raw rows received since a time, oldest first, to rebuild de-duplication and active views after a restart. */
+  recentRaw(sinceMs: number): Promise<StoredRawRow[]>;
   insertRejected(rows: readonly RejectedPayload[]): Promise<void>;
+  /** Inserts or replaces views by (env_id, view_id). */
+  upsertViews(rows: readonly ViewRow[]): Promise<void>;
 }
 
 export interface Environment {

@@ -5,6 +5,7 @@
  */
 import { PlayerEventSchema, SampleSchema } from '@openqoe/schema';
 import type { TObject, TSchema } from '@sinclair/typebox';
+import { viewsTableDdl } from '../view-row.js';
 
 export const snakeCase = (s: string) =>
   s
@@ -94,6 +95,7 @@ export const DDL: string[] = [
     all_environments BOOLEAN NOT NULL,
     created_at TIMESTAMP NOT NULL
   )`,
+  viewsTableDdl(),
   unnestView('samples', 'samples', SampleSchema),
   unnestView('events', 'events', PlayerEventSchema),
 ];

@@ -25,8 +25,9 @@ import type {
   RawBeaconRow,
   RejectedPayload,
   Store,
-  ViewSequenceRange,
+  StoredRawRow,
 } from '../store.js';
+import { VIEW_COLUMNS, type ViewRow } from '../view-row.js';
 import { DDL, SCHEMA_VERSION_DB } from './ddl.js';
 
 export interface DuckDBStoreOptions {
@@ -155,23 +156,54 @@ export class DuckDBStore implements Store {
     });
   }
 
-  recentSequences(sinceMs: number): Promise<ViewSequenceRange[]> {
+  recentRaw(sinceMs: number): Promise<StoredRawRow[]> {
     return this.readLane.run(async () => {
       const r = await this.reader.runAndReadAll(
-        `SELECT env_id, view_id, first_seq, last_seq, seq_count, received_at,
-                CASE WHEN seq_count <> last_seq - first_seq + 1 THEN body END AS body
+        `SELECT env_id, view_id, received_at, clock_offset_ms, ip, user_agent, body
          FROM raw_beacons WHERE received_at >= $1 ORDER BY received_at`,
         [ts(sinceMs)],
       );
       return r.getRowObjects().map((row) => ({
         envId: String(row['env_id']),
         viewId: String(row['view_id']),
-        firstSeq: Number(row['first_seq']),
-        lastSeq: Number(row['last_seq']),
-        seqCount: Number(row['seq_count']),
-        lastReceivedAtMs: toMs(row['received_at']),
-        body: row['body'] == null ? null : String(row['body']),
+        receivedAtMs: toMs(row['received_at']),
+        clockOffsetMs: Number(row['clock_offset_ms']),
+        ip: String(row['ip']),
+        userAgent: String(row['user_agent']),
+        body: String(row['body']),
       }));
+    });
+  }
+
+  upsertViews(rows: readonly ViewRow[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    return this.writeLane.run(async () => {
+      const width = VIEW_COLUMNS.length;
+      for (let start = 0; start < rows.length; start += 200) {
+        const chunk = rows.slice(start, start + 200);
+        const values: DuckDBValue[] = [];
+        const tuples = chunk.map((row, r) => {
+          const cells = VIEW_COLUMNS.map((c, i) => {
+            const n = r * width + i + 1;
+            return c.type === 'TIMESTAMP' ? `epoch_ms(CAST($${n} AS BIGINT))` : `$${n}`;
+          });
+          for (let i = 0; i < width; i++) {
+            const v = row[i] ?? null;
+            values.push(
+              typeof v === 'number' && VIEW_COLUMNS[i]!.type === 'BIGINT'
+                ? BigInt(Math.round(v))
+                : typeof v === 'number' && VIEW_COLUMNS[i]!.type === 'TIMESTAMP'
+                  ? BigInt(Math.round(v))
+                  : v,
+            );
+          }
+          return `(${cells.join(', ')})`;
+        });
+        await this.writer.run(
+          `INSERT OR REPLACE INTO views (${VIEW_COLUMNS.map((c) => c.name).join(', ')}) VALUES ${tuples.join(', ')}`,
+          values,
+        );
+      }
     });
   }
 

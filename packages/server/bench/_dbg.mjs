@@ -1,0 +1,295 @@
+#!/usr/bin/env node
+/**
+ * Ingest benchmark (`npm run bench:ingest`): how many samples per second
+ * openqoe makes durable and stores, next to a bare Fastify route that only
+ * parses the same JSON, on the same machine in the same run.
+ *
+ * The load generator (load.mjs, autocannon) is pinned to core 0 and each
+ * server in turn to core 1, so neither steals the other's CPU. openqoe is
+ * credited only with samples the pipeline committed to the store by the end
+ * of the load plus DRAIN_MS; what was accepted but not yet stored by then is
+ * reported as the backlog. Results are recorded in docs/benchmarks.md.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CLI = resolve(HERE, '../dist/cli.js');
+const LOAD = join(HERE, 'load.mjs');
+const BARE = join(HERE, 'bare-server.mjs');
+const TASKSET = '/tmp/tsw.sh';
+const GENERATOR_CORE = '0';
+const SERVER_CORE = '1';
+const SAMPLES_PER_BEACON = 20;
+const DRAIN_MS = 10_000;
+const TARGET_SAMPLES_PER_S = 50_000;
+const TARGET_RATIO = 0.5;
+
+const HELP = `Usage: node packages/server/bench/ingest.mjs [options]   (build first: npm run bench:ingest does)
+
+Loads POST /v1/beacon with beacons of ${SAMPLES_PER_BEACON} samples, first on openqoe, then on a bare
+Fastify route that only parses the JSON. Generator pinned to core ${GENERATOR_CORE}, servers to core ${SERVER_CORE}.
+
+Options:
+  --duration <s>            seconds of load per server [60]
+  --connections <n>         concurrent connections [100]
+  --only <openqoe|bare>     run one side only (no ratio)
+  --server-node-args <str>  extra node flags for the openqoe server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  -h, --help                this text
+
+Targets: openqoe ≥ ${TARGET_SAMPLES_PER_S.toLocaleString('en-US')} samples/s stored, ratio to the bare route ≥ ${TARGET_RATIO}.
+`;
+
+let opts;
+try {
+  opts = parseArgs({
+    options: {
+      duration: { type: 'string', default: '60' },
+      connections: { type: 'string', default: '100' },
+      only: { type: 'string' },
+      'server-node-args': { type: 'string', default: '' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+} catch (err) {
+  process.stderr.write(`${err.message}\n\n${HELP}`);
+  process.exit(2);
+}
+if (opts.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const duration = Number(opts.duration);
+const connections = Number(opts.connections);
+if (!(duration > 0) || !Number.isInteger(connections) || connections < 1) {
+  process.stderr.write(`--duration must be > 0 and --connections a positive integer\n\n${HELP}`);
+  process.exit(2);
+}
+if (opts.only && opts.only !== 'openqoe' && opts.only !== 'bare') {
+  process.stderr.write(`--only must be openqoe or bare\n`);
+  process.exit(2);
+}
+if (!existsSync(CLI)) {
+  process.stderr.write(`${CLI} is missing: run npm run build first\n`);
+  process.exit(2);
+}
+if (!existsSync(TASKSET) || availableParallelism() < 2) {
+  process.stderr.write(`needs ${TASKSET} and at least 2 cores to pin generator and server apart\n`);
+  process.exit(2);
+}
+
+const log = (line) => process.stderr.write(`${line}\n`);
+const fmt = (n, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// OPENQOE_* variables of the caller would override the bench config; the run must not depend on them.
+const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OPENQOE_')));
+const children = new Set();
+
+/** Spawns a server on the server core; resolves with its base URL once it prints its listening line. */
+function startServer(label, args) {
+  const child = spawn(TASKSET, ['-c', SERVER_CORE, process.execPath, ...args], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  const stderr = createInterface({ input: child.stderr });
+  stderr.on('line', (line) => log(`[${label} stderr] ${line}`));
+  return new Promise((resolvePromise, reject) => {
+    let ready = false;
+    // Output is read to the end (a full pipe would stall the server) but only log lines (JSON) are shown:
+    // the start-up block holds the bootstrap credentials.
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (ready) return line.startsWith('{') && log(`[${label}] ${line}`);
+      const m = /listening on (http:\/\/\S+)/.exec(line);
+      if (!m) return;
+      ready = true;
+      // The server listens on 127.0.0.1 but names it localhost; connect to the address it really bound.
+      resolvePromise({ child, url: m[1].replace('//localhost', '//127.0.0.1') });
+    });
+    child.on('exit', (code, signal) => {
+      if (!ready) reject(new Error(`${label} exited before listening (code ${code}, signal ${signal})`));
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL if it has not exited in time. Graceful exit matters: --cpu-prof writes on exit. */
+async function stopChild(child, graceMs = 20_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Runs load.mjs on the generator core; calls onProgress for each progress line; resolves with its result. */
+function runLoad(url, envKey, onProgress) {
+  const args = ['--url', `${url}/v1/beacon`, '--env-key', envKey, '--duration', String(duration)];
+  args.push('--connections', String(connections), '--samples', String(SAMPLES_PER_BEACON));
+  const child = spawn(TASKSET, ['-c', GENERATOR_CORE, process.execPath, LOAD, ...args], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.add(child);
+  return new Promise((resolvePromise, reject) => {
+    let result;
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const msg = JSON.parse(line);
+      if (msg.type === 'progress') onProgress(msg);
+      else if (msg.type === 'result') result = msg;
+    });
+    child.on('exit', (code) => {
+      children.delete(child);
+      if (result) resolvePromise(result);
+      else reject(new Error(`load generator exited with code ${code} and no result`));
+    });
+  });
+}
+
+/** One sample value of a Prometheus text exposition; `series` is the name with its labels, as printed. */
+function metricValue(text, series) {
+  const at = text.indexOf(`\n${series} `);
+  if (at < 0) return 0; // A labelled counter not yet incremented is not printed.
+  const start = at + series.length + 2;
+  return Number(text.slice(start, text.indexOf('\n', start)));
+}
+
+async function pipelineCounts(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return {
+    accepted: metricValue(text, 'openqoe_intake_samples_accepted_total{source="native"}'),
+    stored: metricValue(text, 'openqoe_pipeline_samples_stored_total'),
+  };
+}
+
+async function benchOpenqoe(tmp) {
+  const dataDir = join(tmp, 'data');
+  const configFile = join(tmp, 'config.json');
+  const config = {
+    logLevel: 'warn',
+    shutdownTimeoutMs: 5000,
+    intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
+  };
+  await writeFile(configFile, JSON.stringify(config));
+  const nodeArgs = opts['server-node-args'].split(/\s+/).filter(Boolean);
+  const serveArgs = ['serve', '--port', '0', '--data-dir', dataDir, '--config', configFile];
+  log(`[openqoe] starting on core ${SERVER_CORE}${nodeArgs.length ? ` with ${nodeArgs.join(' ')}` : ''}`);
+  const { child, url } = await startServer('openqoe', [...nodeArgs, CLI, ...serveArgs]);
+  try {
+    const bootstrap = JSON.parse(await readFile(join(dataDir, 'bootstrap.json'), 'utf8'));
+    log(`[openqoe] ${url}: ${duration} s of load, ${connections} connections`);
+    const load = await runLoad(url, bootstrap.environment.key, (p) => {
+      // Progress reads the server's own counters; one /metrics request per 10 s costs it nothing measurable.
+      pipelineCounts(url).then(
+        (c) =>
+          log(
+            `[openqoe] ${String(p.elapsedS).padStart(3)} s  ${fmt(p.ok2xxPerS)} req/s  non-2xx ${fmt(p.non2xx)}` +
+              `  accepted ${fmt(c.accepted)}  stored ${fmt(c.stored)} samples`,
+          ),
+        () => {},
+      );
+    });
+    // Only what the pipeline committed by the end of the load + DRAIN_MS counts.
+    const deadline = load.finish + DRAIN_MS;
+    let counts = await pipelineCounts(url);
+    while (counts.stored < counts.accepted && Date.now() < deadline) {
+      await sleep(200);
+      counts = await pipelineCounts(url);
+    }
+    const drainMs = Math.max(0, Date.now() - load.finish);
+    log(
+      `[openqoe] load done; ${counts.stored < counts.accepted ? 'deadline reached' : 'pipeline caught up'} ${fmt(drainMs / 1000, 1)} s after it`,
+    );
+    return { load, ...counts, drainMs, samplesPerS: counts.stored / load.durationS };
+  } finally {
+    log('[openqoe] stopping');
+    await stopChild(child);
+  }
+}
+
+async function benchBare() {
+  log(`[bare] starting on core ${SERVER_CORE}`);
+  const { child, url } = await startServer('bare', [BARE]);
+  try {
+    log(`[bare] ${url}: ${duration} s of load, ${connections} connections`);
+    const load = await runLoad(url, 'bench', (p) =>
+      log(`[bare] ${String(p.elapsedS).padStart(3)} s  ${fmt(p.ok2xxPerS)} req/s  non-2xx ${fmt(p.non2xx)}`),
+    );
+    return { load, samplesPerS: (load.ok2xx * SAMPLES_PER_BEACON) / load.durationS };
+  } finally {
+    await stopChild(child);
+  }
+}
+
+function report(openqoe, bare) {
+  const row = (name, r, samplesPerS) =>
+    [
+      name.padEnd(18),
+      fmt(samplesPerS).padStart(10),
+      fmt(r.load.ok2xx / r.load.durationS).padStart(8),
+      fmt(r.load.latencyMs.p50).padStart(7),
+      fmt(r.load.latencyMs.p99).padStart(7),
+      fmt(r.load.non2xx).padStart(8),
+      fmt(r.load.errors + r.load.timeouts).padStart(7),
+    ].join('  ');
+  const mark = (ok) => (ok ? 'met' : 'MISSED');
+  const any = openqoe ?? bare;
+  const lines = [
+    '',
+    `Ingest: ${fmt(any.load.durationS, 1)} s of load, ${connections} connections, ${SAMPLES_PER_BEACON} samples/beacon` +
+      ` (${fmt(any.load.bodyBytes)} bytes), generator on core ${GENERATOR_CORE}, server on core ${SERVER_CORE}`,
+    `Machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? '?'}, ${fmt(totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}`,
+    '',
+    `${''.padEnd(18)}  ${'samples/s'.padStart(10)}  ${'2xx/s'.padStart(8)}  ${'p50 ms'.padStart(7)}  ${'p99 ms'.padStart(7)}  ${'non-2xx'.padStart(8)}  ${'errors'.padStart(7)}`,
+  ];
+  if (openqoe) lines.push(row('openqoe (stored)', openqoe, openqoe.samplesPerS));
+  if (bare) lines.push(row('bare Fastify route', bare, bare.samplesPerS));
+  lines.push('');
+  if (openqoe) {
+    lines.push(
+      `openqoe: ${fmt(openqoe.samplesPerS)} samples/s stored (target ≥ ${fmt(TARGET_SAMPLES_PER_S)}: ${mark(openqoe.samplesPerS >= TARGET_SAMPLES_PER_S)})`,
+      `backlog at load end + ${DRAIN_MS / 1000} s: ${fmt(openqoe.accepted - openqoe.stored)} samples` +
+        ` (accepted ${fmt(openqoe.accepted)}, stored ${fmt(openqoe.stored)})`,
+    );
+  }
+  if (openqoe && bare) {
+    const ratio = openqoe.samplesPerS / bare.samplesPerS;
+    lines.push(
+      `ratio openqoe / bare: ${fmt(ratio, 2)} (target ≥ ${TARGET_RATIO}: ${mark(ratio >= TARGET_RATIO)})`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+const tmp = await mkdtemp(join(tmpdir(), 'openqoe-bench-'));
+let cleaning;
+const cleanup = () => {
+  cleaning ??= (async () => {
+    await Promise.all([...children].map((c) => stopChild(c, 5000)));
+    await rm(tmp, { recursive: true, force: true });
+  })();
+  return cleaning;
+};
+process.on('SIGINT', () => cleanup().then(() => process.exit(130)));
+
+try {
+  const openqoe = opts.only === 'bare' ? undefined : await benchOpenqoe(tmp);
+  const bare = opts.only === 'openqoe' ? undefined : await benchBare();
+  report(openqoe, bare);
+} catch (err) {
+  log(
+    `ingest bench failed: ${err.stack ?? err}${err.cause ? `\ncause: ${err.cause.stack ?? err.cause}` : ''}`,
+  );
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}

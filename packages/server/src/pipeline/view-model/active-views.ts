@@ -1,0 +1,471 @@
+/**
+ * ActiveViews: the registry of views in progress. It owns each view's state
+ * machine, its dimensions and its lifecycle, and it is what real-time
+ * consumers (monitoring stream, live counts, dashboard) read.
+ *
+ * Lifecycle (server clock, all delays configurable):
+ * - items are applied in sequence order; an item ahead of a gap waits up to
+ *   `gapTimeoutMs` for the missing ones, then the gap is skipped;
+ * - no item for `idleCompleteMs` (60 s), an explicit end (viewend, source
+ *   change) or a stall longer than `stuckRebufferMs` (5 min) completes the
+ *   view provisionally: its metrics are emitted;
+ * - an item for a completed view reopens it; its metrics are emitted again
+ *   when it completes again (consumers upsert by view id);
+ * - no item for `finalAfterMs` (60 min) makes it final and forgets it; a
+ *   later item with the same view id starts a new view, `{viewId}~{n}`.
+ */
+import type { PlayerEventType, PlayerState, Sample } from '@openqoe/schema';
+import {
+  type EventFacts,
+  type MachineRules,
+  type SegmentFacts,
+  ViewMachine,
+  type ViewMetrics,
+} from './view-machine.js';
+
+export interface ViewTimers {
+  idleCompleteMs: number;
+  finalAfterMs: number;
+  stuckRebufferMs: number;
+  gapTimeoutMs: number;
+}
+
+export const DEFAULT_TIMERS: ViewTimers = {
+  idleCompleteMs: 60_000,
+  finalAfterMs: 60 * 60_000,
+  stuckRebufferMs: 5 * 60_000,
+  gapTimeoutMs: 5_000,
+};
+
+/** Dimensions of a view: from its latest sample, plus enrichment of its first beacon's client. */
+export interface ViewDimensions {
+  viewerId: string;
+  sessionId: string;
+  playerInstanceId: string;
+  videoId: string;
+  videoTitle: string;
+  assetId: string;
+  playbackId: string;
+  liveStreamId: string;
+  streamType: string;
+  streamFormat: string;
+  cdnHost: string;
+  cdnProvider: string;
+  playerName: string;
+  playerSoftware: string;
+  playerVersion: string;
+  pageUrl: string;
+  subPropertyId: string;
+  experimentName: string;
+  viewerUserId: string;
+  sdkName: string;
+  sdkVersion: string;
+  customData: string[];
+  videoCodec: string;
+  videoBitrateBps: number;
+  videoWidth: number;
+  videoHeight: number;
+}
+
+export interface ClientDimensions {
+  browser: string;
+  browserVersion: string;
+  os: string;
+  osVersion: string;
+  deviceCategory: string;
+  deviceBrand: string;
+  deviceModel: string;
+  country: string;
+  region: string;
+  city: string;
+  asn: number;
+  asOrg: string;
+  ip: string;
+}
+
+export type Enrich = (ip: string, userAgent: string) => ClientDimensions;
+
+export const UNKNOWN_CLIENT: ClientDimensions = {
+  browser: '',
+  browserVersion: '',
+  os: '',
+  osVersion: '',
+  deviceCategory: 'unknown',
+  deviceBrand: '',
+  deviceModel: '',
+  country: '',
+  region: '',
+  city: '',
+  asn: 0,
+  asOrg: '',
+  ip: '',
+};
+
+/** The fields of a sample that describe the view rather than the interval. */
+export type DimensionSource = Pick<
+  Sample,
+  | 'viewerId'
+  | 'sessionId'
+  | 'playerInstanceId'
+  | 'videoId'
+  | 'videoTitle'
+  | 'assetId'
+  | 'playbackId'
+  | 'liveStreamId'
+  | 'streamType'
+  | 'streamFormat'
+  | 'cdnHost'
+  | 'cdnProvider'
+  | 'playerName'
+  | 'playerSoftware'
+  | 'playerVersion'
+  | 'pageUrl'
+  | 'subPropertyId'
+  | 'experimentName'
+  | 'viewerUserId'
+  | 'sdkName'
+  | 'sdkVersion'
+  | 'customData1'
+  | 'customData2'
+  | 'customData3'
+  | 'customData4'
+  | 'customData5'
+  | 'customData6'
+  | 'customData7'
+  | 'customData8'
+  | 'customData9'
+  | 'customData10'
+  | 'videoCodec'
+  | 'videoBitrateBps'
+  | 'videoWidth'
+  | 'videoHeight'
+>;
+
+/** A native sample is already a segment's facts and dimensions; other sources build the same shape. */
+export type SegmentSource = SegmentFacts & DimensionSource;
+
+export type ViewItem =
+  | {
+      kind: 'segment';
+      seq: number;
+      state: PlayerState;
+      deviceStartMs: number;
+      durationMs: number;
+      facts: SegmentSource;
+    }
+  | {
+      kind: 'event';
+      seq: number;
+      type: PlayerEventType;
+      state: PlayerState;
+      deviceTimeMs: number;
+      facts: EventFacts;
+    };
+
+/**
+ * Dimension strings repeat across thousands of views (titles, players,
+ * CDNs); interning keeps one copy. The pool is cleared when full rather
+ * than tracked per use: losing sharing for a while is cheaper than counting.
+ */
+const pool = new Map<string, string>();
+const POOL_MAX = 200_000;
+function intern(s: string): string {
+  if (s === '') return '';
+  const hit = pool.get(s);
+  if (hit !== undefined) return hit;
+  if (pool.size >= POOL_MAX) pool.clear();
+  pool.set(s, s);
+  return s;
+}
+
+export function dimensionsOf(d: DimensionSource): ViewDimensions {
+  return {
+    viewerId: intern(d.viewerId),
+    sessionId: intern(d.sessionId),
+    playerInstanceId: intern(d.playerInstanceId),
+    videoId: intern(d.videoId),
+    videoTitle: intern(d.videoTitle),
+    assetId: intern(d.assetId),
+    playbackId: intern(d.playbackId),
+    liveStreamId: intern(d.liveStreamId),
+    streamType: intern(d.streamType),
+    streamFormat: intern(d.streamFormat),
+    cdnHost: intern(d.cdnHost),
+    cdnProvider: intern(d.cdnProvider),
+    playerName: intern(d.playerName),
+    playerSoftware: intern(d.playerSoftware),
+    playerVersion: intern(d.playerVersion),
+    pageUrl: intern(d.pageUrl),
+    subPropertyId: intern(d.subPropertyId),
+    experimentName: intern(d.experimentName),
+    viewerUserId: intern(d.viewerUserId),
+    sdkName: intern(d.sdkName),
+    sdkVersion: intern(d.sdkVersion),
+    customData: [
+      d.customData1,
+      d.customData2,
+      d.customData3,
+      d.customData4,
+      d.customData5,
+      d.customData6,
+      d.customData7,
+      d.customData8,
+      d.customData9,
+      d.customData10,
+    ].map(intern),
+    videoCodec: intern(d.videoCodec),
+    videoBitrateBps: d.videoBitrateBps,
+    videoWidth: d.videoWidth,
+    videoHeight: d.videoHeight,
+  };
+}
+
+export interface Arrival {
+  envId: string;
+  receivedAtMs: number;
+  clockOffsetMs: number;
+  ip: string;
+  userAgent: string;
+}
+
+export type CompletionReason = 'idle' | 'explicit_end' | 'rebuffer_timeout' | 'final';
+
+export class ActiveView {
+  readonly machine: ViewMachine;
+  dims: ViewDimensions | undefined;
+  status: 'active' | 'completed' = 'active';
+  completionReason: CompletionReason | undefined;
+  /** Emitted at least once (so a reopen re-emits). */
+  emitted = false;
+  nextSeq = 0;
+  pending: ViewItem[] | undefined;
+  pendingSinceMs = 0;
+  lateItems = 0;
+  /** The last segment applied in the current batch; its dimensions are taken once per batch. */
+  latest: DimensionSource | undefined;
+
+  constructor(
+    readonly envId: string,
+    readonly viewId: string,
+    readonly sourceViewId: string,
+    readonly generation: number,
+    /** One offset for the whole view, so durations between its items stay on the device's clock. */
+    readonly clockOffsetMs: number,
+    readonly client: ClientDimensions,
+    readonly createdAtMs: number,
+    public lastActivityMs: number,
+    rules: MachineRules,
+  ) {
+    this.machine = new ViewMachine(rules);
+  }
+
+  /** Event time (server-corrected) of a device time of this view. */
+  eventTime(deviceMs: number): number {
+    return deviceMs + this.clockOffsetMs;
+  }
+}
+
+export interface ViewSnapshot {
+  view: ActiveView;
+  metrics: ViewMetrics;
+}
+
+export type ViewChange =
+  | { type: 'created' | 'reopened' | 'final'; view: ActiveView }
+  | { type: 'state'; view: ActiveView; from: PlayerState; to: PlayerState }
+  | { type: 'completed'; view: ActiveView; reason: CompletionReason };
+
+const PENDING_MAX = 256;
+
+export class ActiveViews {
+  private readonly views = new Map<string, ActiveView>();
+  /** Views made final, by key, with how many generations the id has had (for `{viewId}~{n}`). */
+  private readonly finalized = new Map<string, { generations: number; atMs: number }>();
+  private readonly listeners: ((c: ViewChange) => void)[] = [];
+
+  constructor(
+    private readonly timers: ViewTimers = DEFAULT_TIMERS,
+    private readonly rules: MachineRules = { minStallMs: 250 },
+    private readonly enrich: Enrich = () => UNKNOWN_CLIENT,
+  ) {}
+
+  static key(envId: string, viewId: string): string {
+    return `${envId}\u0000${viewId}`;
+  }
+
+  get size(): number {
+    return this.views.size;
+  }
+
+  values(): IterableIterator<ActiveView> {
+    return this.views.values();
+  }
+
+  get(envId: string, viewId: string): ActiveView | undefined {
+    return this.views.get(ActiveViews.key(envId, viewId));
+  }
+
+  onChange(listener: (c: ViewChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private emit(change: ViewChange): void {
+    for (const l of this.listeners) l(change);
+  }
+
+  /** Applies one beacon's items of one view (any order); returns views completed by an explicit end. */
+  apply(arrival: Arrival, sourceViewId: string, items: ViewItem[]): ViewSnapshot[] {
+    const key = ActiveViews.key(arrival.envId, sourceViewId);
+    let view = this.views.get(key);
+    if (!view) {
+      const past = this.finalized.get(key);
+      const generation = past ? past.generations + 1 : 1;
+      const viewId = generation === 1 ? sourceViewId : `${sourceViewId}~${generation}`;
+      view = new ActiveView(
+        arrival.envId,
+        viewId,
+        sourceViewId,
+        generation,
+        arrival.clockOffsetMs,
+        this.enrich(arrival.ip, arrival.userAgent),
+        arrival.receivedAtMs,
+        arrival.receivedAtMs,
+        this.rules,
+      );
+      // A new generation continues the old one's sequence numbers.
+      if (past) view.nextSeq = Math.min(...items.map((i) => i.seq));
+      this.views.set(key, view);
+      this.emit({ type: 'created', view });
+    }
+    view.lastActivityMs = Math.max(view.lastActivityMs, arrival.receivedAtMs);
+    if (view.status === 'completed') {
+      view.status = 'active';
+      view.completionReason = undefined;
+      this.emit({ type: 'reopened', view });
+    }
+    const sorted = items.length > 1 ? [...items].sort((a, b) => a.seq - b.seq) : items;
+    for (const item of sorted) this.accept(view, item, arrival.receivedAtMs);
+    this.takeDimensions(view);
+    return this.completeIfEnded(view);
+  }
+
+  private accept(view: ActiveView, item: ViewItem, nowMs: number): void {
+    if (item.seq === view.nextSeq) {
+      this.run(view, item);
+      view.nextSeq++;
+      this.drainPending(view);
+    } else if (item.seq < view.nextSeq) {
+      // Arrived after its gap was given up on: applied late rather than lost.
+      view.lateItems++;
+      this.run(view, item);
+    } else {
+      view.pending ??= [];
+      if (view.pending.length === 0) view.pendingSinceMs = nowMs;
+      view.pending.push(item);
+      view.pending.sort((a, b) => a.seq - b.seq);
+      if (view.pending.length > PENDING_MAX) this.skipGap(view);
+    }
+  }
+
+  private takeDimensions(view: ActiveView): void {
+    if (view.latest) {
+      view.dims = dimensionsOf(view.latest);
+      view.latest = undefined;
+    }
+  }
+
+  private drainPending(view: ActiveView): void {
+    const p = view.pending;
+    while (p && p.length > 0 && p[0]!.seq === view.nextSeq) {
+      this.run(view, p.shift()!);
+      view.nextSeq++;
+    }
+    if (p && p.length === 0) view.pending = undefined;
+  }
+
+  /** Gives up waiting for missing sequence numbers: applies what is pending in order. */
+  private skipGap(view: ActiveView): void {
+    const p = view.pending;
+    if (!p || p.length === 0) return;
+    view.nextSeq = p[0]!.seq;
+    this.drainPending(view);
+    if (view.pending?.length) this.skipGap(view);
+  }
+
+  private run(view: ActiveView, item: ViewItem): void {
+    const m = view.machine;
+    const before = m.currentState;
+    if (item.kind === 'segment') {
+      view.latest = item.facts;
+      m.segment(item.state, view.eventTime(item.deviceStartMs), item.durationMs, item.facts);
+    } else {
+      m.event(item.type, view.eventTime(item.deviceTimeMs), item.facts);
+      // An event carries the state the player is in now.
+      if (item.state !== m.currentState && item.type !== 'viewend') {
+        m.currentState = item.state;
+        m.currentStateSinceMs = view.eventTime(item.deviceTimeMs);
+      }
+    }
+    if (m.currentState !== before) this.emit({ type: 'state', view, from: before, to: m.currentState });
+  }
+
+  private completeIfEnded(view: ActiveView): ViewSnapshot[] {
+    if (view.status === 'active' && view.machine.endedExplicitly && !view.pending) {
+      return this.complete(view, 'explicit_end');
+    }
+    return [];
+  }
+
+  private complete(view: ActiveView, reason: CompletionReason): ViewSnapshot[] {
+    view.status = 'completed';
+    view.completionReason = reason;
+    this.emit({ type: 'completed', view, reason });
+    if (!view.machine.isView) return [];
+    view.emitted = true;
+    return [{ view, metrics: view.machine.metrics(true) }];
+  }
+
+  /**
+   * Runs the timers: gap skips, idle completion, stuck rebuffers, finality.
+   * Returns the views whose metrics must be (re)stored.
+   */
+  tick(nowMs: number): ViewSnapshot[] {
+    const out: ViewSnapshot[] = [];
+    const t = this.timers;
+    for (const [key, view] of this.views) {
+      if (view.pending && nowMs - view.pendingSinceMs >= t.gapTimeoutMs) {
+        this.skipGap(view);
+        this.takeDimensions(view);
+        out.push(...this.completeIfEnded(view));
+      }
+      const idle = nowMs - view.lastActivityMs;
+      if (view.status === 'active') {
+        if (view.pending) continue;
+        if (
+          view.machine.currentState === 'rebuffering' &&
+          view.machine.openStallMs + idle >= t.stuckRebufferMs
+        ) {
+          out.push(...this.complete(view, 'rebuffer_timeout'));
+        } else if (idle >= t.idleCompleteMs) {
+          out.push(...this.complete(view, 'idle'));
+        }
+      }
+      if (idle >= t.finalAfterMs) {
+        if (view.pending) this.skipGap(view);
+        this.takeDimensions(view);
+        this.views.delete(key);
+        this.finalized.set(key, { generations: view.generation, atMs: nowMs });
+        this.emit({ type: 'final', view });
+        // Anything applied since the last completion is stored once more as final.
+        if (view.status === 'active' && view.machine.isView) {
+          view.status = 'completed';
+          view.completionReason = 'final';
+          out.push({ view, metrics: view.machine.metrics(true) });
+        }
+      }
+    }
+    // Generations are only needed while a late item for the id may still come.
+    for (const [key, f] of this.finalized) if (nowMs - f.atMs > 24 * 3_600_000) this.finalized.delete(key);
+    return out;
+  }
+}

@@ -1,0 +1,321 @@
+/**
+ * The `openqoe` command as a user runs it (the built CLI in a child process):
+ * help, the admin commands against a running server, the first start, and
+ * the exit codes and messages of its errors.
+ */
+import { execFile } from 'node:child_process';
+import { statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { makeBeacon, makeSample } from '@openqoe/schema';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CLI,
+  postBeacon,
+  removeDir,
+  type ServerProcess,
+  startServer,
+  tempDataDir,
+} from './helpers/server-process.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment of the test runner without any OPENQOE_* variable, so only what a test sets counts. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OPENQOE_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** Runs the CLI to its end (a `serve` that did start is killed by the timeout and fails the test). */
+function run(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: cleanEnv(env), timeout: 20_000, killSignal: 'SIGKILL', ...(cwd ? { cwd } : {}) },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
+        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** A local port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+describe('openqoe CLI', () => {
+  const dirs: string[] = [];
+  const tempDir = () => {
+    const d = tempDataDir('openqoe-cli-');
+    dirs.push(d);
+    return d;
+  };
+
+  afterAll(() => {
+    for (const d of dirs) removeDir(d);
+  });
+
+  describe('help', () => {
+    it('--help lists serve, environments and tokens', async () => {
+      const r = await run(['--help']);
+      expect(r.code).toBe(0);
+      for (const cmd of ['serve', 'environments', 'tokens'])
+        expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+    });
+
+    it('serve --help lists --port, --host, --data-dir and --config', async () => {
+      const r = await run(['serve', '--help']);
+      expect(r.code).toBe(0);
+      for (const flag of ['--port', '--host', '--data-dir', '--config']) expect(r.stdout).toContain(flag);
+    });
+
+    it('tokens create --help lists its options', async () => {
+      const r = await run(['tokens', 'create', '--help']);
+      expect(r.code).toBe(0);
+      for (const flag of [
+        '--name',
+        '--permissions',
+        '--environments',
+        '--all-environments',
+        '--url',
+        '--json',
+      ]) {
+        expect(r.stdout).toContain(flag);
+      }
+    });
+  });
+
+  describe('against a running server', () => {
+    let server: ServerProcess;
+    let admin: string[];
+
+    beforeAll(async () => {
+      server = await startServer();
+      admin = ['--data-dir', server.dataDir, '--url', server.url];
+    });
+
+    afterAll(async () => {
+      await server?.kill();
+      if (server) removeDir(server.dataDir);
+    });
+
+    it('printed the environment key and the token secret on first start, and kept them in a 0600 bootstrap.json', () => {
+      const b = server.bootstrap();
+      expect(server.output()).toContain('First start');
+      expect(server.output()).toContain(b.environment.key);
+      expect(server.output()).toContain(b.access_token.id);
+      expect(server.output()).toContain(b.access_token.secret);
+      expect(statSync(join(server.dataDir, 'bootstrap.json')).mode & 0o777).toBe(0o600);
+    });
+
+    it('environments list prints the default environment', async () => {
+      const r = await run(['environments', 'list', ...admin]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const { id, key } = server.bootstrap().environment;
+      expect(r.stdout).toMatch(/ID\s+NAME\s+KEY/);
+      expect(r.stdout).toMatch(new RegExp(`${id}\\s+default\\s+${key}`));
+    });
+
+    it('environments create --json prints JSON with a key the intake accepts', async () => {
+      const r = await run(['environments', 'create', 'qa', '--json', ...admin]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout) as { data: { id: string; name: string; key: string } };
+      expect(out.data.name).toBe('qa');
+      expect(out.data.key).toMatch(/^\w{16,}$/);
+      const beacon = JSON.stringify(makeBeacon({ envKey: out.data.key, samples: [makeSample()] }));
+      expect((await postBeacon(server.url, beacon)).status).toBe(202);
+
+      const list = await run(['environments', 'list', '--json', ...admin]);
+      const names = (JSON.parse(list.stdout) as { data: { name: string }[] }).data.map((e) => e.name);
+      expect(names).toEqual(['default', 'qa']);
+    });
+
+    it('tokens create prints a secret that authenticates; tokens list shows it without the secret', async () => {
+      const r = await run([
+        'tokens',
+        'create',
+        '--name',
+        'ci',
+        '--permissions',
+        'data:read',
+        '--all-environments',
+        ...admin,
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const id = /id:\s+(\S+)/.exec(r.stdout)?.[1];
+      const secret = /secret:\s+(\S+)/.exec(r.stdout)?.[1];
+      expect(id).toBeDefined();
+      expect(secret).toBeDefined();
+      // It authenticates: data:read only, so the system API answers 403, not 401.
+      const res = await fetch(`${server.url}/system/v1/environments`, {
+        headers: { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` },
+      });
+      expect(res.status).toBe(403);
+
+      const list = await run(['tokens', 'list', ...admin]);
+      expect(list.code).toBe(0);
+      expect(list.stdout).toMatch(/ID\s+NAME\s+PERMISSIONS\s+ENVIRONMENTS/);
+      expect(list.stdout).toMatch(new RegExp(`${id}\\s+ci\\s+data:read\\s+\\*`));
+      expect(list.stdout).toContain('admin');
+      expect(list.stdout).not.toContain(secret);
+      expect(list.stdout).not.toContain(server.bootstrap().access_token.secret);
+
+      // The same token through flags and through the environment: refused for lack of `system`, exit 1.
+      for (const [args, env] of [
+        [['--token-id', id!, '--token-secret', secret!], {}],
+        [[], { OPENQOE_TOKEN_ID: id!, OPENQOE_TOKEN_SECRET: secret! }],
+      ] as const) {
+        const denied = await run(['environments', 'list', '--url', server.url, ...args], env);
+        expect(denied.code).toBe(1);
+        expect(denied.stderr).toContain('HTTP 403 QOE_ERR_FORBIDDEN');
+      }
+    });
+
+    it('refuses bad arguments to tokens create before calling the server', async () => {
+      const bad = await run([
+        'tokens',
+        'create',
+        '--name',
+        'x',
+        '--permissions',
+        'bogus',
+        '--all-environments',
+        ...admin,
+      ]);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toMatch(/permissions must be a comma-separated list/);
+      const noScope = await run(['tokens', 'create', '--name', 'x', '--permissions', 'system', ...admin]);
+      expect(noScope.code).toBe(2);
+      expect(noScope.stderr).toMatch(/--environments <ids> or --all-environments/);
+    });
+
+    it('prints the server’s field errors and exits 1', async () => {
+      const r = await run([
+        'tokens',
+        'create',
+        '--name',
+        'x',
+        '--permissions',
+        'system',
+        '--environments',
+        'no-such-env',
+        ...admin,
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('HTTP 400 QOE_ERR_VALIDATION');
+      expect(r.stderr).toContain('environment_ids: no environment no-such-env');
+    });
+
+    it('a second start on the same data dir prints no secret', async () => {
+      const secret = server.bootstrap().access_token.secret;
+      await server.kill();
+      server = await startServer({ dataDir: server.dataDir });
+      expect(server.output()).not.toContain('First start');
+      expect(server.output()).not.toContain(secret);
+      expect(
+        (await run(['environments', 'list', '--data-dir', server.dataDir, '--url', server.url])).code,
+      ).toBe(0);
+    });
+  });
+
+  describe('errors', () => {
+    it('exits 1 saying it cannot reach the server when nothing listens at --url', async () => {
+      const port = await closedPort();
+      const r = await run([
+        'environments',
+        'list',
+        '--url',
+        `http://127.0.0.1:${port}`,
+        '--token-id',
+        'x',
+        '--token-secret',
+        'y',
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/cannot reach the server at http:\/\/127\.0\.0\.1:\d+/);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    });
+
+    it('exits 2 naming --token-id when there are no credentials', async () => {
+      const empty = tempDir();
+      const port = await closedPort();
+      const r = await run(['tokens', 'list', '--data-dir', empty, '--url', `http://127.0.0.1:${port}`]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--token-id');
+      expect(r.stderr).toContain(join(empty, 'bootstrap.json'));
+      // Without --data-dir it looks in ./data of the working directory.
+      const cwd = tempDir();
+      const fromCwd = await run(['environments', 'list', '--url', `http://127.0.0.1:${port}`], {}, cwd);
+      expect(fromCwd.code).toBe(2);
+      expect(fromCwd.stderr).toContain('--token-id');
+    });
+
+    it('serve exits 2 naming an unknown key of the config file', async () => {
+      const dir = tempDir();
+      const file = join(dir, 'config.json');
+      writeFileSync(file, JSON.stringify({ intake: { maxBodyByts: 5 } }));
+      const r = await run(['serve', '--port', '0', '--data-dir', join(dir, 'data'), '--config', file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('intake.maxBodyByts');
+      expect(r.stderr).toContain(file);
+      expect(r.stdout).not.toContain('listening');
+    });
+
+    it('serve exits 2 naming a bad value of the config file', async () => {
+      const dir = tempDir();
+      const file = join(dir, 'config.yaml');
+      writeFileSync(file, 'intake:\n  rateLimit:\n    perIpPerSecond: -1\n');
+      const r = await run(['serve', '--port', '0', '--data-dir', join(dir, 'data'), '--config', file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('intake.rateLimit.perIpPerSecond');
+    });
+
+    it('serve exits 2 naming a config file that is not JSON', async () => {
+      const dir = tempDir();
+      const file = join(dir, 'config.json');
+      writeFileSync(file, '{ port: 1 ');
+      const r = await run(['serve', '--port', '0', '--data-dir', join(dir, 'data'), '--config', file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(file);
+      expect(r.stderr).toMatch(/not valid JSON/);
+    });
+
+    it('serve exits 2 naming `port` when OPENQOE_PORT is not a number', async () => {
+      const dir = tempDir();
+      const r = await run(['serve', '--data-dir', join(dir, 'data')], { OPENQOE_PORT: 'abc' });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/\bport\b/);
+      expect(r.stdout).not.toContain('listening');
+    });
+
+    it('serve --port notanumber exits non-zero naming the port', async () => {
+      const dir = tempDir();
+      const r = await run(['serve', '--port', 'notanumber', '--data-dir', join(dir, 'data')]);
+      expect(r.code).not.toBe(0);
+      expect(r.code).not.toBeNull();
+      expect(r.stderr).toMatch(/port/i);
+      expect(r.stderr).toContain('notanumber');
+    });
+
+    it('an unknown command exits non-zero', async () => {
+      const r = await run(['frobnicate']);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/unknown command/i);
+    });
+  });
+});

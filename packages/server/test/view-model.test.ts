@@ -1,0 +1,472 @@
+/**
+ * The view model fed with raw native samples and events, as a collector
+ * would send them. Every expected number is written out by hand from the
+ * script, never computed by the code under test.
+ */
+import {
+  makeEvent,
+  makeSample,
+  type PlayerEvent,
+  type PlayerEventType,
+  type PlayerState,
+  type Sample,
+} from '@openqoe/schema';
+import { describe, expect, it } from 'vitest';
+import { ActiveViews, DEFAULT_TIMERS, type ViewSnapshot } from '../src/pipeline/view-model/active-views.js';
+import { nativeItems } from '../src/pipeline/view-model/normalize-native.js';
+import { startupTimeScore } from '../src/pipeline/view-model/scores.js';
+
+const DEVICE_T0 = 1_763_700_000_000;
+const SERVER_T0 = 1_763_700_000_500;
+
+/** Writes a view's samples and events in order, on the device clock. */
+class Script {
+  seq = 0;
+  t = DEVICE_T0;
+  samples: Sample[] = [];
+  events: PlayerEvent[] = [];
+  constructor(readonly viewId = 'view-a') {}
+
+  /** The player was in `state` for `ms`. */
+  seg(state: PlayerState, ms: number, extra: Partial<Sample> = {}): this {
+    this.samples.push(
+      makeSample({
+        viewId: this.viewId,
+        sequenceNumber: this.seq++,
+        state,
+        timestamp: this.t,
+        durationMs: ms,
+        viewerTime: this.t + ms,
+        requestCount: 0,
+        requestBytes: 0,
+        requestTtfbTotalMs: 0,
+        requestTransferTotalMs: 0,
+        ...extra,
+      }),
+    );
+    this.t += ms;
+    return this;
+  }
+
+  ev(type: PlayerEventType, state: PlayerState, extra: Partial<PlayerEvent> = {}): this {
+    this.events.push(
+      makeEvent({
+        viewId: this.viewId,
+        sequenceNumber: this.seq++,
+        type,
+        state,
+        viewerTime: this.t,
+        ...extra,
+      }),
+    );
+    return this;
+  }
+
+  /** Everything written since the last take, as one beacon's items. */
+  take(): { samples: Sample[]; events: PlayerEvent[] } {
+    const out = { samples: this.samples, events: this.events };
+    this.samples = [];
+    this.events = [];
+    return out;
+  }
+}
+
+function newViews(timers = DEFAULT_TIMERS) {
+  const views = new ActiveViews(timers, { minStallMs: 250 });
+  const stored: ViewSnapshot[] = [];
+  return { views, stored };
+}
+
+function send(views: ActiveViews, stored: ViewSnapshot[], script: Script, serverMs: number): void {
+  const { samples, events } = script.take();
+  stored.push(
+    ...views.apply(
+      { envId: 'env', receivedAtMs: serverMs, clockOffsetMs: 0, ip: '', userAgent: '' },
+      script.viewId,
+      nativeItems(samples, events),
+    ),
+  );
+}
+
+/** Plays a script as one beacon, then lets 61 s pass so the view completes; returns its stored metrics. */
+function run(script: Script) {
+  const { views, stored } = newViews();
+  send(views, stored, script, SERVER_T0);
+  stored.push(...views.tick(SERVER_T0 + 61_000));
+  expect(stored).toHaveLength(1);
+  return stored[0]!.metrics;
+}
+
+describe('view model: startup, rebuffering and seeking', () => {
+  it('does not count a 200 ms stall as a rebuffer', () => {
+    const m = run(
+      new Script()
+        .ev('playrequest', 'startup')
+        .seg('startup', 500)
+        .seg('playing', 5000)
+        .seg('rebuffering', 200)
+        .seg('playing', 5000),
+    );
+    expect(m.rebufferCount).toBe(0);
+    expect(m.rebufferDurationMs).toBe(0);
+    expect(m.videoStartupTimeMs).toBe(500);
+    expect(m.watchTimeMs).toBe(10_700);
+    expect(m.playingTimeMs).toBe(10_200);
+  });
+
+  it('counts waiting during a seek as seek time, not a rebuffer', () => {
+    const m = run(
+      new Script()
+        .ev('playrequest', 'startup')
+        .seg('startup', 300)
+        .seg('playing', 3000)
+        .ev('seekstart', 'seeking')
+        .seg('seeking', 400)
+        .seg('rebuffering', 700)
+        .ev('seekend', 'playing')
+        .seg('playing', 2000),
+    );
+    expect(m.rebufferCount).toBe(0);
+    expect(m.seekCount).toBe(1);
+    expect(m.seekLatencyMs).toBe(1100);
+    expect(m.watchTimeMs).toBe(6400);
+    expect(m.playingTimeMs).toBe(5000);
+  });
+
+  it('counts waiting before the first frame as startup', () => {
+    const m = run(
+      new Script()
+        .ev('playrequest', 'startup')
+        .seg('startup', 400)
+        .seg('rebuffering', 600)
+        .seg('playing', 4000),
+    );
+    expect(m.videoStartupTimeMs).toBe(1000);
+    expect(m.rebufferCount).toBe(0);
+    expect(m.scores.startupTime).toBeCloseTo((100 * 8) / 9, 6);
+  });
+
+  it('merges a 3 s stall split by a heartbeat into one rebuffer of 3 s', () => {
+    const m = run(
+      new Script()
+        .ev('playrequest', 'startup')
+        .seg('startup', 800)
+        .seg('playing', 10_000)
+        .ev('rebufferstart', 'rebuffering')
+        .seg('rebuffering', 1200) // heartbeat closes the interval mid-stall
+        .seg('rebuffering', 1800)
+        .ev('rebufferend', 'playing')
+        .seg('playing', 6000),
+    );
+    expect(m.rebufferCount).toBe(1);
+    expect(m.rebufferDurationMs).toBe(3000);
+    expect(m.watchTimeMs).toBe(19_800);
+    expect(m.rebufferPercentage).toBeCloseTo((100 * 3000) / 19_800, 9);
+    expect(m.rebufferFrequency).toBeCloseTo(1 / (19_800 / 60_000), 9);
+    // Smoothness: mean of 100/√(1 + (1/2)²) and 100·e^(−10 · 3000/19800).
+    expect(m.scores.smoothness).toBeCloseTo(
+      (100 / Math.sqrt(1.25) + 100 * Math.exp((-10 * 3000) / 19_800)) / 2,
+      9,
+    );
+  });
+
+  it('counts a stall cut short by a fatal error, and the playback failure with its code', () => {
+    const m = run(
+      new Script()
+        .ev('playrequest', 'startup')
+        .seg('startup', 600)
+        .seg('playing', 8000)
+        .seg('rebuffering', 2000)
+        .ev('error', 'error', {
+          errorCode: 'MEDIA_ERR_NETWORK',
+          errorMessage: 'segment 404',
+          errorFatal: true,
+        }),
+    );
+    expect(m.rebufferCount).toBe(1);
+    expect(m.rebufferDurationMs).toBe(2000);
+    expect(m.playbackFailure).toBe(true);
+    expect(m.videoStartupFailure).toBe(false);
+    expect(m.errorCode).toBe('MEDIA_ERR_NETWORK');
+    expect(m.scores.playbackSuccess).toBe(0);
+    expect(m.scores.viewerExperience).toBe(0);
+  });
+
+  it('records a fatal error before the first frame as a startup failure, not an exit', () => {
+    const m = run(
+      new Script()
+        .ev('playrequest', 'startup')
+        .seg('startup', 1500)
+        .ev('error', 'error', { errorCode: '27', errorFatal: true }),
+    );
+    expect(m.videoStartupFailure).toBe(true);
+    expect(m.exitedBeforeVideoStart).toBe(false);
+    expect(m.videoStartupTimeMs).toBeNull();
+  });
+
+  it('treats QOE_REBUFFER_TIMEOUT as a playback failure', () => {
+    const m = run(
+      new Script()
+        .ev('playrequest', 'startup')
+        .seg('startup', 500)
+        .seg('playing', 5000)
+        .seg('rebuffering', 120_000)
+        .ev('error', 'error', { errorCode: 'QOE_REBUFFER_TIMEOUT', errorFatal: true }),
+    );
+    expect(m.playbackFailure).toBe(true);
+    expect(m.errorCode).toBe('QOE_REBUFFER_TIMEOUT');
+    expect(m.rebufferDurationMs).toBe(120_000);
+  });
+
+  it('keeps business exceptions apart from failures', () => {
+    const m = run(
+      new Script()
+        .ev('playrequest', 'startup')
+        .seg('startup', 300)
+        .ev('error', 'error', { errorCode: 'GEO_BLOCKED', errorBusiness: true }),
+    );
+    expect(m.playbackFailure).toBe(false);
+    expect(m.businessException).toBe(true);
+    expect(m.outcome).toBe('business_exception');
+    expect(m.scores.playbackSuccess).toBeNull();
+  });
+});
+
+describe('view model: exits before video start', () => {
+  it('gives no score to an EBVS of 0.5 s', () => {
+    const m = run(new Script().ev('playrequest', 'startup').seg('startup', 500).ev('viewend', 'ebvs'));
+    expect(m.exitedBeforeVideoStart).toBe(true);
+    expect(m.ebvsDurationMs).toBe(500);
+    expect(m.scores.playbackSuccess).toBeNull();
+    expect(m.scores.viewerExperience).toBeNull();
+    expect(m.videoStartupTimeMs).toBeNull();
+  });
+
+  it('scores an EBVS of 5 s 50, with no startup, smoothness or quality score', () => {
+    const m = run(new Script().ev('playrequest', 'startup').seg('startup', 5000).ev('viewend', 'ebvs'));
+    expect(m.exitedBeforeVideoStart).toBe(true);
+    expect(m.ebvsDurationMs).toBe(5000);
+    expect(m.scores).toEqual({
+      playbackSuccess: 50,
+      startupTime: null,
+      smoothness: null,
+      videoQuality: null,
+      viewerExperience: 50,
+    });
+  });
+
+  it('is no view at all without a play request', () => {
+    const { views, stored } = newViews();
+    const s = new Script()
+      .ev('viewstart', 'setup')
+      .seg('setup', 300)
+      .seg('ready', 2000)
+      .ev('viewend', 'ready');
+    send(views, stored, s, SERVER_T0);
+    stored.push(...views.tick(SERVER_T0 + 61_000));
+    expect(stored).toEqual([]);
+  });
+});
+
+describe('view model: scores', () => {
+  it('matches the published startup examples', () => {
+    expect(Math.round(startupTimeScore(400))).toBe(95);
+    expect(Math.round(startupTimeScore(2000))).toBe(80);
+    expect(Math.round(startupTimeScore(8000))).toBe(50);
+  });
+
+  it('scores a view that started in 400 ms with no stalls and no upscaling at 95 / 100 / 100', () => {
+    const m = run(
+      new Script()
+        .ev('playrequest', 'startup')
+        .seg('startup', 400)
+        .seg('playing', 30_000, { videoWidth: 1280, videoHeight: 720, playerWidth: 1280, playerHeight: 720 }),
+    );
+    expect(m.scores.playbackSuccess).toBe(100);
+    expect(m.scores.startupTime).toBeCloseTo(95.238, 3);
+    expect(m.scores.smoothness).toBe(100);
+    expect(m.scores.videoQuality).toBe(100);
+    // Ours: weighted geometric mean 0.3/0.4/0.3 of startup, smoothness, quality.
+    expect(m.scores.viewerExperience).toBeCloseTo(95.238 ** 0.3 * 100 ** 0.7, 2);
+  });
+
+  it('time-weights bitrate and upscaling and counts rendition shifts', () => {
+    const m = run(
+      new Script()
+        .ev('playrequest', 'startup')
+        .seg('startup', 500)
+        .seg('playing', 10_000, {
+          videoBitrateBps: 1_000_000,
+          videoWidth: 640,
+          videoHeight: 360,
+          playerWidth: 1280,
+          playerHeight: 720,
+        })
+        .ev('qualitychange', 'playing', { videoBitrateBps: 4_000_000 })
+        .seg('playing', 30_000, {
+          videoBitrateBps: 4_000_000,
+          videoWidth: 1280,
+          videoHeight: 720,
+          playerWidth: 1280,
+          playerHeight: 720,
+        })
+        .ev('qualitychange', 'playing', { videoBitrateBps: 2_000_000 }),
+    );
+    expect(m.weightedAverageBitrateBps).toBe((1_000_000 * 10_000 + 4_000_000 * 30_000) / 40_000);
+    expect(m.renditionChanges).toBe(2);
+    expect(m.upshifts).toBe(1);
+    expect(m.downshifts).toBe(1);
+    // 640×360 shown at 1280×720 for a quarter of the time: 100 % upscale, mean 25 %.
+    expect(m.maxUpscalePercentage).toBe(100);
+    expect(m.upscalePercentage).toBe(25);
+    expect(m.scores.videoQuality).toBeCloseTo(100 * Math.exp(-0.33 * (0.15 * 1 + 0.85 * 0.25)), 9);
+  });
+});
+
+describe('view model: lifecycle', () => {
+  it('ends the view on a source change; the next source is another view', () => {
+    const { views, stored } = newViews();
+    const a = new Script('view-a')
+      .ev('playrequest', 'startup')
+      .seg('startup', 700)
+      .seg('playing', 4000)
+      .ev('sourcechange', 'playing');
+    send(views, stored, a, SERVER_T0);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.view.completionReason).toBe('explicit_end');
+    expect(stored[0]!.metrics.watchTimeMs).toBe(4700);
+    const b = new Script('view-b').ev('playrequest', 'startup').seg('startup', 300).seg('playing', 2000);
+    send(views, stored, b, SERVER_T0 + 100);
+    stored.push(...views.tick(SERVER_T0 + 61_000));
+    expect(stored.map((s) => s.view.viewId)).toEqual(['view-a', 'view-b']);
+    expect(stored[1]!.metrics.videoStartupTimeMs).toBe(300);
+  });
+
+  it('keeps a 10 minute pause in the same view: completed after 60 s, reopened, stored again', () => {
+    const { views, stored } = newViews();
+    const s = new Script()
+      .ev('playrequest', 'startup')
+      .seg('startup', 500)
+      .seg('playing', 20_000)
+      .ev('pause', 'paused');
+    send(views, stored, s, SERVER_T0);
+    stored.push(...views.tick(SERVER_T0 + 61_000));
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.view.status).toBe('completed');
+    expect(views.get('env', 'view-a')).toBeDefined();
+
+    // Ten minutes later the viewer resumes: the pause interval closes and playback goes on.
+    s.seg('paused', 600_000).ev('play', 'playing').seg('playing', 15_000);
+    send(views, stored, s, SERVER_T0 + 620_000);
+    expect(views.get('env', 'view-a')!.status).toBe('active');
+    stored.push(...views.tick(SERVER_T0 + 700_000));
+    expect(stored).toHaveLength(2);
+    const [first, second] = [stored[0]!.metrics, stored[1]!.metrics];
+    expect(stored[1]!.view.viewId).toBe('view-a');
+    expect(first.watchTimeMs).toBe(20_500);
+    expect(second.watchTimeMs).toBe(35_500);
+    expect(second.pausedTimeMs).toBe(600_000);
+    expect(second.videoStartupTimeMs).toBe(500);
+  });
+
+  it('starts a new view after 61 minutes of silence', () => {
+    const { views, stored } = newViews();
+    const s = new Script()
+      .ev('playrequest', 'startup')
+      .seg('startup', 500)
+      .seg('playing', 10_000)
+      .ev('pause', 'paused');
+    send(views, stored, s, SERVER_T0);
+    stored.push(...views.tick(SERVER_T0 + 61_000));
+    stored.push(...views.tick(SERVER_T0 + 60 * 60_000 + 1000));
+    expect(views.get('env', 'view-a')).toBeUndefined();
+
+    s.seg('paused', 61 * 60_000)
+      .ev('play', 'playing')
+      .seg('playing', 8000);
+    send(views, stored, s, SERVER_T0 + 61 * 60_000 + 5000);
+    stored.push(...views.tick(SERVER_T0 + 63 * 60_000));
+    const ids = stored.map((x) => x.view.viewId);
+    expect(ids).toEqual(['view-a', 'view-a~2']);
+    const second = stored[1]!.metrics;
+    expect(second.watchTimeMs).toBe(8000);
+    // The resume is the new view's play request, and playback followed at once.
+    expect(second.videoStartupTimeMs).toBe(0);
+    expect(stored[0]!.metrics.watchTimeMs).toBe(10_500);
+  });
+
+  it('completes a view stuck rebuffering for more than 5 minutes', () => {
+    const { views, stored } = newViews();
+    const s = new Script()
+      .ev('playrequest', 'startup')
+      .seg('startup', 500)
+      .seg('playing', 5000)
+      .ev('rebufferstart', 'rebuffering');
+    send(views, stored, s, SERVER_T0);
+    // Heartbeats keep arriving during the stall, so the view never goes idle.
+    for (let i = 1; i <= 5; i++) {
+      s.seg('rebuffering', 60_000);
+      send(views, stored, s, SERVER_T0 + i * 60_000);
+      stored.push(...views.tick(SERVER_T0 + i * 60_000 + 10));
+      expect(stored).toHaveLength(i < 5 ? 0 : 1);
+    }
+    expect(stored[0]!.view.completionReason).toBe('rebuffer_timeout');
+    expect(stored[0]!.metrics.rebufferDurationMs).toBe(300_000);
+    // Completion is provisional: a later heartbeat reopens the view and it is stored again, updated.
+    s.seg('rebuffering', 60_000);
+    send(views, stored, s, SERVER_T0 + 360_000);
+    stored.push(...views.tick(SERVER_T0 + 360_010));
+    expect(stored).toHaveLength(2);
+    expect(stored[1]!.metrics.rebufferDurationMs).toBe(360_000);
+  });
+
+  it('gives the same result for out-of-order beacons as for ordered ones', () => {
+    const script = () =>
+      new Script()
+        .ev('playrequest', 'startup')
+        .seg('startup', 900)
+        .seg('playing', 10_000)
+        .seg('rebuffering', 1500)
+        .seg('playing', 10_000)
+        .ev('seekstart', 'seeking')
+        .seg('seeking', 600)
+        .seg('playing', 5000);
+    const ordered = run(script());
+
+    const { views, stored } = newViews();
+    const s = script();
+    const { samples, events } = s.take();
+    const all = nativeItems(samples, events).sort((a, b) => a.seq - b.seq);
+    const arrival = { envId: 'env', clockOffsetMs: 0, ip: '', userAgent: '' };
+    // Second half first, then the first half.
+    stored.push(...views.apply({ ...arrival, receivedAtMs: SERVER_T0 }, 'view-a', all.slice(4)));
+    stored.push(...views.apply({ ...arrival, receivedAtMs: SERVER_T0 + 200 }, 'view-a', all.slice(0, 4)));
+    stored.push(...views.tick(SERVER_T0 + 61_000));
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.metrics).toEqual(ordered);
+    expect(ordered.rebufferCount).toBe(1);
+    expect(ordered.rebufferDurationMs).toBe(1500);
+    expect(ordered.seekCount).toBe(1);
+  });
+
+  it('skips a gap that never fills after the gap timeout, keeping what arrived', () => {
+    const { views, stored } = newViews();
+    const s = new Script()
+      .ev('playrequest', 'startup')
+      .seg('startup', 400)
+      .seg('playing', 5000)
+      .seg('playing', 5000);
+    const { samples, events } = s.take();
+    const items = nativeItems(samples, events).filter((i) => i.seq !== 2);
+    views.apply(
+      { envId: 'env', receivedAtMs: SERVER_T0, clockOffsetMs: 0, ip: '', userAgent: '' },
+      'view-a',
+      items,
+    );
+    expect(views.get('env', 'view-a')!.pending).toHaveLength(1);
+    stored.push(...views.tick(SERVER_T0 + 5_000));
+    expect(views.get('env', 'view-a')!.pending).toBeUndefined();
+    stored.push(...views.tick(SERVER_T0 + 66_000));
+    expect(stored[0]!.metrics.watchTimeMs).toBe(5400);
+  });
+});
