@@ -10,18 +10,19 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
-/** Debian packages some suite needs, with the command that shows it is installed. */
+/** Debian packages some suite needs, with a shell check that shows it is installed. */
 const DEBIAN_PACKAGES = [
-  // The ingest benchmark and any pinned test use taskset; it comes with util-linux.
-  { pkg: 'util-linux', command: 'taskset' },
+  // Benchmarks pin processes to cores with taskset (util-linux).
+  { pkg: 'util-linux', check: 'command -v taskset' },
+  // The enrichment tests build their own MaxMind-format databases with it.
+  { pkg: 'libmaxmind-db-writer-perl', check: 'perl -MMaxMind::DB::Writer::Tree -e1' },
 ];
 
-function has(command) {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-}
+const ok = (check) => spawnSync('sh', ['-c', check], { stdio: 'ignore' }).status === 0;
+const has = (command) => ok(`command -v ${command}`);
 
 function ensureDebianPackages() {
-  const missing = DEBIAN_PACKAGES.filter((p) => !has(p.command)).map((p) => p.pkg);
+  const missing = DEBIAN_PACKAGES.filter((p) => !ok(p.check)).map((p) => p.pkg);
   if (missing.length === 0) return;
   const sudo = process.getuid?.() === 0 ? [] : has('sudo') ? ['sudo', '-n'] : null;
   if (!sudo || !has('apt-get')) {

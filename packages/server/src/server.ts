@@ -13,6 +13,7 @@ import { Registry } from './auth/registry.js';
 import { EmbeddedLog } from './bus/embedded-log.js';
 import type { Config } from './config/config-schema.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { Enricher } from './pipeline/enrich/enricher.js';
 import { IntakeConsumer } from './pipeline/intake-consumer.js';
 import { ActiveViews } from './pipeline/view-model/active-views.js';
 import { RejectedRecorder } from './sources/rejected-recorder.js';
@@ -37,6 +38,12 @@ export async function startServer(
   await mkdir(dataDir, { recursive: true });
   const logger = options.logger ?? { level: config.logLevel };
   const metrics = createMetrics();
+  // First, so a bad database path stops the start before anything is opened.
+  const enricher = await Enricher.open({
+    geoDatabasePath: config.enrich.geoDatabase,
+    asnDatabasePath: config.enrich.asnDatabase,
+    truncateIp: config.enrich.truncateIp,
+  });
 
   const store = await DuckDBStore.open({
     path: join(dataDir, 'openqoe.duckdb'),
@@ -90,6 +97,7 @@ export async function startServer(
       gapTimeoutMs: v.gapTimeoutMs,
     },
     { minStallMs: v.minStallMs },
+    (ip, userAgent) => enricher.enrich(ip, userAgent),
   );
   const consumer = new IntakeConsumer(bus, store, views, metrics, {
     dedupeRetentionMs: config.pipeline.dedupeRetentionMs,
@@ -115,6 +123,7 @@ export async function startServer(
       await consumer.flushActiveViews();
       await bus.close();
       await store.close();
+      enricher.close();
     })();
     return closing;
   };
