@@ -93,6 +93,7 @@ export async function startServer(
     {
       idleCompleteMs: v.idleCompleteMs,
       finalAfterMs: v.finalAfterMs,
+      endedRetentionMs: v.endedRetentionMs,
       stuckRebufferMs: v.stuckRebufferMs,
       gapTimeoutMs: v.gapTimeoutMs,
     },

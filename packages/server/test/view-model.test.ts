@@ -342,6 +342,26 @@ describe('view model: lifecycle', () => {
     expect(stored[1]!.metrics.videoStartupTimeMs).toBe(300);
   });
 
+  it('forgets a view that ended explicitly after the retention for late retries, not 60 minutes', () => {
+    const { views, stored } = newViews({ ...DEFAULT_TIMERS, endedRetentionMs: 300_000 });
+    send(
+      views,
+      stored,
+      new Script()
+        .ev('playrequest', 'startup')
+        .seg('startup', 400)
+        .seg('playing', 3000)
+        .ev('viewend', 'playing'),
+      SERVER_T0,
+    );
+    expect(stored).toHaveLength(1);
+    views.tick(SERVER_T0 + 299_000);
+    expect(views.size).toBe(1);
+    // The final tick stores nothing new: the view was already stored when it ended.
+    expect(views.tick(SERVER_T0 + 301_000)).toEqual([]);
+    expect(views.size).toBe(0);
+  });
+
   it('keeps a 10 minute pause in the same view: completed after 60 s, reopened, stored again', () => {
     const { views, stored } = newViews();
     const s = new Script()

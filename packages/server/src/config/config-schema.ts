@@ -137,6 +137,11 @@ export const ConfigSchema = Type.Object(
           default: 3_600_000,
           description: 'A view with no data for this long is final; later data with its id starts a new view',
         }),
+        endedRetentionMs: Type.Integer({
+          minimum: 0,
+          default: 300_000,
+          description: 'How long a view that ended explicitly stays in memory for late retries',
+        }),
         stuckRebufferMs: Type.Integer({
           minimum: 1000,
           default: 300_000,

@@ -12,7 +12,10 @@
  * - an item for a completed view reopens it; its metrics are emitted again
  *   when it completes again (consumers upsert by view id);
  * - no item for `finalAfterMs` (60 min) makes it final and forgets it; a
- *   later item with the same view id starts a new view, `{viewId}~{n}`.
+ *   later item with the same view id starts a new view, `{viewId}~{n}`. A view
+ *   that ended explicitly expects no more data: it is forgotten after
+ *   `endedRetentionMs` (5 min, time enough for late retries), which keeps
+ *   memory proportional to the views really in progress.
  */
 import type { PlayerEventType, PlayerState, Sample } from '@openqoe/schema';
 import {
@@ -26,6 +29,8 @@ import {
 export interface ViewTimers {
   idleCompleteMs: number;
   finalAfterMs: number;
+  /** How long a view ended explicitly (viewend, source change) stays in memory for late retries. */
+  endedRetentionMs: number;
   stuckRebufferMs: number;
   gapTimeoutMs: number;
 }
@@ -33,6 +38,7 @@ export interface ViewTimers {
 export const DEFAULT_TIMERS: ViewTimers = {
   idleCompleteMs: 60_000,
   finalAfterMs: 60 * 60_000,
+  endedRetentionMs: 5 * 60_000,
   stuckRebufferMs: 5 * 60_000,
   gapTimeoutMs: 5_000,
 };
@@ -450,7 +456,8 @@ export class ActiveViews {
           out.push(...this.complete(view, 'idle'));
         }
       }
-      if (idle >= t.finalAfterMs) {
+      const ended = view.status === 'completed' && view.completionReason === 'explicit_end';
+      if (idle >= t.finalAfterMs || (ended && idle >= t.endedRetentionMs)) {
         if (view.pending) this.skipGap(view);
         this.takeDimensions(view);
         this.views.delete(key);
