@@ -9,6 +9,8 @@ import { BeaconSchema, PlayerEventSchema, SampleSchema } from '@openqoe/schema';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installErrorHandling } from './api/api-error.js';
+import { metricsRoutes } from './api/data/metrics-routes.js';
+import { videoViewsRoutes } from './api/data/video-views-routes.js';
 import { opsRoutes } from './api/ops-routes.js';
 import { systemAccessTokensRoutes } from './api/system-access-tokens.js';
 import { systemEnvironmentsRoutes } from './api/system-environments.js';
@@ -18,10 +20,12 @@ import type { Config } from './config/config-schema.js';
 import type { Metrics } from './observability/metrics.js';
 import { beaconRoute } from './sources/native/beacon-route.js';
 import type { RejectedRecorder } from './sources/rejected-recorder.js';
+import type { Store } from './store/store.js';
 import { VERSION } from './version.js';
 
 export interface AppDeps {
   config: Config;
+  store: Store;
   bus: Bus;
   registry: Registry;
   metrics: Metrics;
@@ -100,6 +104,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => beaconRoute(scope, deps));
 
   // APIs.
+  metricsRoutes(app, deps.registry, deps.store);
+  videoViewsRoutes(app, deps.registry, deps.store);
   systemEnvironmentsRoutes(app, deps.registry);
   systemAccessTokensRoutes(app, deps.registry);
   opsRoutes(app, {

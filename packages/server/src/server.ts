@@ -82,7 +82,7 @@ export async function startServer(
       log.error(`could not record rejected payloads: ${(err as Error).message}`);
     },
   );
-  const app = await buildApp({ config, bus, registry, metrics, rejected, logger });
+  const app = await buildApp({ config, store, bus, registry, metrics, rejected, logger });
   log = {
     info: (m) => app.log.info(m),
     warn: (m) => app.log.warn(m),

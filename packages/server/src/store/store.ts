@@ -97,8 +97,13 @@ export interface MetaStore {
   deleteAccessToken(id: string): Promise<boolean>;
 }
 
+/** A value read back: numbers as numbers, timestamps as epoch ms, text as strings. */
+export type ReadValue = string | number | boolean | null;
+
 export interface Store extends RawStore, MetaStore {
   /** Read-only SQL for operators and tests; never fed with request input. */
   query(sql: string): Promise<Record<string, unknown>[]>;
+  /** A parameterised read ($1, $2 … bound to `params`): request input only ever arrives as parameters. */
+  select(sql: string, params: readonly unknown[]): Promise<Record<string, ReadValue>[]>;
   close(): Promise<void>;
 }

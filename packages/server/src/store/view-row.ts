@@ -36,6 +36,10 @@ export const VIEW_COLUMNS: Column[] = [
   time('view_start', (v, m) => m.playRequestedAtMs ?? m.firstFrameAtMs ?? v.createdAtMs),
   time('view_end', (v, m) => m.lastTimeMs ?? v.lastActivityMs),
   time('updated_at', (_v, _m, at) => at),
+  // Server receive times of the view's first and last data: where its raw rows are.
+  time('first_received_at', (v) => v.createdAtMs),
+  time('last_received_at', (v) => v.lastActivityMs),
+  num('clock_offset_ms', (v) => v.clockOffsetMs),
   int('late_items', (v) => v.lateItems),
   dim('viewer_id', 'viewerId'),
   dim('session_id', 'sessionId'),

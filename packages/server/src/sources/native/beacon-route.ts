@@ -5,6 +5,7 @@
  * The body is taken as raw bytes whatever the content type (sendBeacon sends
  * text/plain to avoid a CORS preflight), parsed once, and the same bytes go
  * to the log, so an accepted beacon is stored exactly as it was sent.
+ * `?backfill=true` (backfill.ts) lets an admin load history on its own days.
  */
 import { BeaconSchema, ERROR_CODES, type ErrorCode, validateBeacon } from '@openqoe/schema';
 import { Type } from '@sinclair/typebox';
@@ -18,6 +19,7 @@ import { encodeIntakeRecord, type IntakeMeta, type IntakeRecord } from '../../pi
 import { type DecodedBody, decodeBody, parseJson } from '../decode-body.js';
 import { RateLimiter } from '../rate-limiter.js';
 import type { RejectedRecorder } from '../rejected-recorder.js';
+import { authorizeBackfill, clockOffsetMs, requireBackfillEnvironment } from './backfill.js';
 
 const ROUTE = '/v1/beacon';
 const ACCEPTED_TYPES = new Set(['', 'text/plain', 'application/json', 'application/octet-stream']);
@@ -75,7 +77,7 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
     return sendError(reply, err);
   };
 
-  app.post<{ Querystring: { env_key?: string }; Body: Buffer }>(
+  app.post<{ Querystring: { env_key?: string; backfill?: string }; Body: Buffer }>(
     ROUTE,
     {
       schema: {
@@ -85,12 +87,22 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
           'Body: a Beacon as JSON, sent as text/plain (no CORS preflight) or application/json, optionally gzip ' +
           '(Content-Encoding: gzip, or detected by its magic bytes). Answered 202 only once the beacon is durable. ' +
           'The whole beacon is refused if any field is invalid, with every bad field named.',
-        querystring: Type.Object({ env_key: Type.Optional(Type.String({ maxLength: 64 })) }),
+        querystring: Type.Object({
+          env_key: Type.Optional(Type.String({ maxLength: 64 })),
+          backfill: Type.Optional(
+            Type.Boolean({
+              description:
+                'Admin only (access token with the system permission for the environment, HTTP Basic): trust ' +
+                'the device clock (clock offset 0) so historical views land on their own days; no rate limits',
+            }),
+          ),
+        }),
         body: BeaconSchema,
         response: {
           202: Type.Object({ samples: Type.Integer(), events: Type.Integer() }),
           400: { $ref: 'ErrorEnvelope#' },
           401: { $ref: 'ErrorEnvelope#' },
+          403: { $ref: 'ErrorEnvelope#' },
           413: { $ref: 'ErrorEnvelope#' },
           415: { $ref: 'ErrorEnvelope#' },
           429: { $ref: 'ErrorEnvelope#' },
@@ -118,7 +130,8 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
             `Content-Type ${contentType} is not accepted; send text/plain`,
           ]);
         }
-        const wait = perIp.take(ip, receivedAtMs);
+        const backfill = authorizeBackfill(registry, request.query.backfill, request.headers.authorization);
+        const wait = backfill ? 0 : perIp.take(ip, receivedAtMs);
         if (wait > 0)
           throw new ApiError('QOE_ERR_RATE_LIMITED', [`Too many beacons from ${ip}`], [], {
             'retry-after': String(wait),
@@ -143,7 +156,8 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
             `Unknown environment key ${JSON.stringify(envKey.slice(0, 64))}`,
           ]);
         envId = env.id;
-        const keyWait = perKey.take(env.id, receivedAtMs);
+        requireBackfillEnvironment(backfill, env.id);
+        const keyWait = backfill ? 0 : perKey.take(env.id, receivedAtMs);
         if (keyWait > 0) {
           throw new ApiError('QOE_ERR_RATE_LIMITED', ['Too many beacons for this environment'], [], {
             'retry-after': String(keyWait),
@@ -165,7 +179,7 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
           kind: 'native',
           envId: env.id,
           receivedAtMs,
-          clockOffsetMs: receivedAtMs - beacon.sentAt,
+          clockOffsetMs: clockOffsetMs(backfill, receivedAtMs, beacon.sentAt),
           ip,
           userAgent: request.headers['user-agent'] ?? '',
         };

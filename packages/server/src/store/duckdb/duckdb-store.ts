@@ -23,6 +23,7 @@ import type {
   ConsumerCheckpoint,
   Environment,
   RawBeaconRow,
+  ReadValue,
   RejectedPayload,
   Store,
   StoredRawRow,
@@ -35,6 +36,15 @@ export interface DuckDBStoreOptions {
   checkpointThreshold: string;
   memoryLimit: string;
   threads: number;
+}
+
+/** Converts what DuckDB returns into plain JSON-able values. */
+function plain(v: unknown): ReadValue {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (v instanceof DuckDBTimestampValue) return Number(v.micros / 1000n);
+  return String(v);
 }
 
 const ts = (ms: number) => new DuckDBTimestampValue(BigInt(Math.round(ms)) * 1000n);
@@ -59,6 +69,9 @@ export class DuckDBStore implements Store {
   private readonly writeLane = new Lane();
   private readonly metaLane = new Lane();
   private readonly readLane = new Lane();
+  /** API reads get their own connections so one slow query does not hold the others. */
+  private readonly pool: { conn: DuckDBConnection; lane: Lane }[] = [];
+  private nextReader = 0;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -90,6 +103,7 @@ export class DuckDBStore implements Store {
       instance.connect(),
     ]);
     const store = new DuckDBStore(instance, writer, meta, reader);
+    for (let i = 0; i < 2; i++) store.pool.push({ conn: await instance.connect(), lane: new Lane() });
     await store.migrate();
     return store;
   }
@@ -316,6 +330,19 @@ export class DuckDBStore implements Store {
     });
   }
 
+  select(sql: string, params: readonly unknown[]): Promise<Record<string, ReadValue>[]> {
+    const slot = this.pool[this.nextReader++ % this.pool.length]!;
+    return slot.lane.run(async () => {
+      const r = await slot.conn.runAndReadAll(sql, params as DuckDBValue[]);
+      const names = r.columnNames();
+      return r.getRows().map((row) => {
+        const out: Record<string, ReadValue> = {};
+        for (let i = 0; i < names.length; i++) out[names[i]!] = plain(row[i]);
+        return out;
+      });
+    });
+  }
+
   async close(): Promise<void> {
     await Promise.all([
       this.writeLane.run(async () => {}),
@@ -331,6 +358,10 @@ export class DuckDBStore implements Store {
     this.writer.closeSync();
     this.meta.closeSync();
     this.reader.closeSync();
+    for (const slot of this.pool) {
+      await slot.lane.run(async () => {});
+      slot.conn.closeSync();
+    }
     this.instance.closeSync();
   }
 }

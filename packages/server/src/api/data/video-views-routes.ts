@@ -1,0 +1,262 @@
+/**
+ * `/data/v1/video-views`: stored views, filtered, sorted and paged, and one
+ * view with everything known about it and its timeline — the samples and
+ * events as received, in sequence order, on the view's own clock.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { type Registry, tokenCoversEnvironment } from '../../auth/registry.js';
+import type { ReadValue, Store } from '../../store/store.js';
+import { VIEW_COLUMNS } from '../../store/view-row.js';
+import { ApiError } from '../api-error.js';
+import { requirePermission } from '../auth-hook.js';
+import { ScopeQuerySchema } from './metrics-routes.js';
+import { buildScope, type ScopeQuery } from './query-scope.js';
+
+const ErrorRef = { $ref: 'ErrorEnvelope#' };
+const security = [{ basicAuth: [] }];
+const tags = ['data'];
+
+const ORDER_COLUMNS: Record<string, string> = {
+  view_end: 'view_end',
+  view_start: 'view_start',
+  watch_time: 'watch_time_ms',
+  video_startup_time: 'video_startup_time_ms',
+  rebuffer_percentage: 'rebuffer_percentage',
+  rebuffer_count: 'rebuffer_count',
+  viewer_experience_score: 'viewer_experience_score',
+};
+
+/** The list shows a summary; one view shows every column. */
+const SUMMARY = [
+  'view_id',
+  'env_id',
+  'viewer_id',
+  'view_start',
+  'view_end',
+  'video_id',
+  'video_title',
+  'player_software',
+  'browser',
+  'os',
+  'device_category',
+  'country',
+  'cdn_host',
+  'outcome',
+  'error_code',
+  'watch_time_ms',
+  'video_startup_time_ms',
+  'rebuffer_count',
+  'rebuffer_percentage',
+  'playback_failure',
+  'exited_before_video_start',
+  'viewer_experience_score',
+];
+
+const iso = (ms: ReadValue | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
+
+/** Store row → API object: environment_id and operating_system as the API names them, times as ISO 8601. */
+function present(row: Record<string, ReadValue>): Record<string, ReadValue> {
+  const out: Record<string, ReadValue> = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (k === 'env_id') out['environment_id'] = v;
+    else if (k === 'os') out['operating_system'] = v;
+    else if (k === 'os_version') out['operating_system_version'] = v;
+    else if (
+      k === 'view_start' ||
+      k === 'view_end' ||
+      k === 'updated_at' ||
+      k === 'first_received_at' ||
+      k === 'last_received_at'
+    ) {
+      out[k] = iso(v);
+    } else out[k] = v;
+  }
+  return out;
+}
+
+const ViewSummary = Type.Object(
+  {
+    view_id: Type.String(),
+    environment_id: Type.String(),
+    viewer_id: Type.String(),
+    view_start: Type.Union([Type.String(), Type.Null()], { description: 'ISO 8601' }),
+    view_end: Type.Union([Type.String(), Type.Null()], { description: 'ISO 8601' }),
+    video_title: Type.String(),
+    outcome: Type.String({ description: 'success, failure, ebvs, business_exception or in_progress' }),
+  },
+  { additionalProperties: true },
+);
+
+export function videoViewsRoutes(app: FastifyInstance, registry: Registry, store: Store): void {
+  const auth = requirePermission(registry, 'data:read');
+
+  app.get<{
+    Querystring: ScopeQuery & {
+      limit: number;
+      page: number;
+      order_by?: string;
+      order_direction?: 'asc' | 'desc';
+    };
+  }>(
+    '/data/v1/video-views',
+    {
+      preHandler: auth,
+      schema: {
+        tags,
+        security,
+        summary: 'Stored views in the timeframe, filtered, sorted and paged',
+        querystring: Type.Object(
+          {
+            ...ScopeQuerySchema,
+            limit: Type.Integer({ minimum: 1, maximum: 1000, default: 25 }),
+            page: Type.Integer({ minimum: 1, default: 1 }),
+            order_by: Type.Optional(
+              Type.Union(
+                Object.keys(ORDER_COLUMNS).map((c) => Type.Literal(c)),
+                { default: 'view_end' },
+              ),
+            ),
+            order_direction: Type.Optional(
+              Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'desc' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            data: Type.Array(ViewSummary),
+            total_row_count: Type.Integer(),
+            timeframe: Type.Array(Type.Integer(), { minItems: 2, maxItems: 2 }),
+          }),
+          400: ErrorRef,
+          401: ErrorRef,
+          403: ErrorRef,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const scope = buildScope(q, request.token!, registry);
+      const order = ORDER_COLUMNS[q.order_by ?? 'view_end']!;
+      const limit = scope.params.add(q.limit);
+      const offset = scope.params.add((q.page - 1) * q.limit);
+      const rows = await store.select(
+        `SELECT ${SUMMARY.join(', ')}, count(*) OVER () AS total_row_count FROM views WHERE ${scope.where}
+         ORDER BY ${order} ${q.order_direction ?? 'desc'} NULLS LAST, view_id LIMIT ${limit} OFFSET ${offset}`,
+        scope.params.values,
+      );
+      let total = Number(rows[0]?.['total_row_count'] ?? -1);
+      if (total < 0) {
+        const [c] = await store.select(
+          `SELECT count(*) AS n FROM views WHERE ${scope.where}`,
+          scope.params.values.slice(0, -2),
+        );
+        total = Number(c?.['n'] ?? 0);
+      }
+      return {
+        data: rows.map(({ total_row_count: _t, ...r }) => present(r)),
+        total_row_count: total,
+        timeframe: [Math.floor(scope.fromMs / 1000), Math.floor(scope.toMs / 1000)],
+      };
+    },
+  );
+
+  app.get<{ Params: { view_id: string }; Querystring: { environment_id?: string } }>(
+    '/data/v1/video-views/:view_id',
+    {
+      preHandler: auth,
+      schema: {
+        tags,
+        security,
+        summary: 'One view: dimensions, metrics, scores, and its timeline of samples and events',
+        params: Type.Object({ view_id: Type.String({ maxLength: 160 }) }),
+        querystring: Type.Object(
+          { environment_id: Type.Optional(Type.String({ maxLength: 64 })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            data: Type.Object(
+              {
+                view_id: Type.String(),
+                environment_id: Type.String(),
+                timeline: Type.Array(
+                  Type.Object({
+                    kind: Type.String({ description: 'sample (a state held for duration_ms) or event' }),
+                    sequence_number: Type.Integer(),
+                    time: Type.Union([Type.String(), Type.Null()], {
+                      description: 'ISO 8601, on the view’s clock',
+                    }),
+                    time_ms: Type.Number(),
+                    state: Type.String(),
+                    duration_ms: Type.Union([Type.Number(), Type.Null()]),
+                    type: Type.Union([Type.String(), Type.Null()]),
+                    error_code: Type.Union([Type.String(), Type.Null()]),
+                    error_fatal: Type.Union([Type.Boolean(), Type.Null()]),
+                    video_bitrate_bps: Type.Union([Type.Number(), Type.Null()]),
+                    video_width: Type.Union([Type.Number(), Type.Null()]),
+                    video_height: Type.Union([Type.Number(), Type.Null()]),
+                  }),
+                ),
+              },
+              { additionalProperties: true },
+            ),
+          }),
+          401: ErrorRef,
+          403: ErrorRef,
+          404: ErrorRef,
+        },
+      },
+    },
+    async (request) => {
+      const token = request.token!;
+      const envFilter = request.query.environment_id;
+      if (envFilter !== undefined && !tokenCoversEnvironment(token, envFilter)) {
+        throw new ApiError('QOE_ERR_FORBIDDEN', ['This access token does not cover that environment']);
+      }
+      const envIds =
+        envFilter !== undefined
+          ? [envFilter]
+          : registry
+              .environments()
+              .map((e) => e.id)
+              .filter((id) => tokenCoversEnvironment(token, id));
+      const notFound = new ApiError('QOE_ERR_NOT_FOUND', [`No view ${request.params.view_id}`]);
+      if (envIds.length === 0) throw notFound;
+      const envParams = envIds.map((_, i) => `$${i + 2}`).join(', ');
+      const [row] = await store.select(
+        `SELECT ${VIEW_COLUMNS.map((c) => c.name).join(', ')} FROM views WHERE view_id = $1 AND env_id IN (${envParams}) LIMIT 1`,
+        [request.params.view_id, ...envIds],
+      );
+      if (!row) throw notFound;
+      const where = `env_id = $1 AND view_id = $2 AND received_at BETWEEN epoch_ms(CAST($3 AS BIGINT)) AND epoch_ms(CAST($4 AS BIGINT))`;
+      const params = [
+        row['env_id'],
+        row['source_view_id'],
+        Number(row['first_received_at']),
+        Number(row['last_received_at']),
+      ];
+      const offset = Number(row['clock_offset_ms'] ?? 0);
+      const timeline = await store.select(
+        `SELECT 'sample' AS kind, sequence_number, timestamp AS device_ms, state, duration_ms, NULL AS type,
+                NULL AS error_code, NULL AS error_fatal, video_bitrate_bps, video_width, video_height
+         FROM samples WHERE ${where}
+         UNION ALL
+         SELECT 'event', sequence_number, viewer_time, state, NULL, type, error_code, error_fatal, video_bitrate_bps, video_width, video_height
+         FROM events WHERE ${where}
+         ORDER BY sequence_number`,
+        params,
+      );
+      return {
+        data: {
+          ...present(row),
+          timeline: timeline.map(({ device_ms, ...t }) => {
+            const ms = Number(device_ms) + offset;
+            return { ...t, time_ms: ms, time: iso(ms) };
+          }),
+        },
+      };
+    },
+  );
+}
