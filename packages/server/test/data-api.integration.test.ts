@@ -107,6 +107,7 @@ describe('data API', () => {
 
   const get = async (path: string, authorization = auth) => {
     const res = await fetch(`${server.url}${path}`, { headers: { authorization } });
+    // biome-ignore lint/suspicious/noExplicitAny: answers are JSON checked field by field against hand-written values
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
   const value = async (path: string) => (await get(path)).body['data'].value as number;
