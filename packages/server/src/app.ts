@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installErrorHandling } from './api/api-error.js';
 import { metricsRoutes } from './api/data/metrics-routes.js';
 import { videoViewsRoutes } from './api/data/video-views-routes.js';
+import { attachOpenApiExamples } from './api/openapi-examples.js';
 import { opsRoutes } from './api/ops-routes.js';
 import { systemAccessTokensRoutes } from './api/system-access-tokens.js';
 import { systemEnvironmentsRoutes } from './api/system-environments.js';
@@ -58,6 +59,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   installErrorHandling(app, () => metrics.errors.labels('http').inc());
   app.addSchema(ErrorEnvelopeSchema);
+  attachOpenApiExamples(app);
 
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpRequests

@@ -6,6 +6,7 @@ import { PERMISSIONS, type Permission } from '@openqoe/schema';
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type AdminOptions, adminRequest, CliError } from './cli/admin-client.js';
+import { registerGenerate } from './cli/generate.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { startServer } from './server.js';
 import { VERSION } from './version.js';
@@ -215,6 +216,8 @@ adminOptions(tokens.command('delete').description('Delete (revoke) an access tok
     print(!!o.json, { deleted: id }, () => `deleted access token ${id}`);
   },
 );
+
+registerGenerate(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof CliError) {

@@ -338,6 +338,19 @@ describe('data API', () => {
     expect((await get('/data/v1/video-views/nope')).status).toBe(404);
   });
 
+  it('documents every route with a JSON answer in OpenAPI, with an example', async () => {
+    const doc = (await (await fetch(`${server.url}/docs/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const missing: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        if (method === 'delete' || path === '/metrics') continue; // 204 without a body; Prometheus text
+        if (!JSON.stringify(op).includes('"example')) missing.push(`${method} ${path}`);
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/data/v1/video-views/{view_id}', '/data/v1/metrics/{metric_id}/breakdown']));
+  });
+
   it('refuses requests without a valid token, and data of environments the token does not cover', async () => {
     const noToken = await fetch(`${server.url}/data/v1/metrics/views/overall`);
     expect(noToken.status).toBe(401);
