@@ -18,6 +18,7 @@
  *   memory proportional to the views really in progress.
  */
 import type { PlayerEventType, PlayerState, Sample } from '@openqoe/schema';
+import type { Enrichment } from '../enrich/enricher.js';
 import {
   type EventFacts,
   type MachineRules,
@@ -73,21 +74,8 @@ export interface ViewDimensions {
   videoHeight: number;
 }
 
-export interface ClientDimensions {
-  browser: string;
-  browserVersion: string;
-  os: string;
-  osVersion: string;
-  deviceCategory: string;
-  deviceBrand: string;
-  deviceModel: string;
-  country: string;
-  region: string;
-  city: string;
-  asn: number;
-  asOrg: string;
-  ip: string;
-}
+/** What enrichment derives from a view's client address and user agent. */
+export type ClientDimensions = Enrichment;
 
 export type Enrich = (ip: string, userAgent: string) => ClientDimensions;
 
