@@ -100,15 +100,16 @@ interface Tally {
 async function generate(o: GenerateOptions): Promise<void> {
   const url = (o.url ?? process.env['OPENQOE_URL'] ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
   const envKey = o.envKey ?? bootstrapEnvKey(o.dataDir);
-  let authorization: string | undefined;
-  if (o.days !== undefined) {
-    const c = resolveCredentials({ ...o, url });
-    authorization = `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}`;
-  } else if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     throw new CliError(
       `--url must be an http(s) URL such as http://127.0.0.1:8080, got ${JSON.stringify(url)}`,
       2,
     );
+  }
+  let authorization: string | undefined;
+  if (o.days !== undefined) {
+    const c = resolveCredentials({ ...o, url });
+    authorization = `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}`;
   }
   const seed = o.seed ?? Math.floor(Math.random() * 0x1_0000_0000);
   const endpoint = `${url}/v1/beacon${authorization ? '?backfill=true' : ''}`;

@@ -626,6 +626,7 @@ export function syntheticView(req: ViewRequest): SyntheticView {
   const format =
     player === 'dash.js' ? 'dash' : player === 'shaka' ? (draw.chance(0.5) ? 'dash' : 'hls') : 'hls';
 
+  const section = draw.pick(SUB_PROPERTIES);
   const template = makeSample({
     viewId,
     viewerId: viewer,
@@ -644,17 +645,16 @@ export function syntheticView(req: ViewRequest): SyntheticView {
     streamFormat: format,
     cdnHost: cdn.hosts[draw.int(cdn.hosts.length)]!,
     cdnProvider: cdn.provider,
-    playerName: `${draw.pick(SUB_PROPERTIES)} player`,
+    // A site section has its own player.
+    playerName: `${section} player`,
     playerSoftware: player,
     playerVersion: player === 'html5' ? device.html5Version : PLAYER_VERSIONS[player],
     pageUrl: `https://www.example.com/watch/${video.id}`,
-    subPropertyId: '',
+    subPropertyId: section,
     experimentName: experiment,
     sdkName: 'openqoe-generate',
     sdkVersion: '1',
   });
-  // The sub property and the player name share one draw: a site section has its own player.
-  template.subPropertyId = template.playerName.replace(/ player$/, '');
 
   const startupFactor = cdn.startupFactor * (aggressive ? AGGRESSIVE.startupFactor : 1);
   const firstSample = {

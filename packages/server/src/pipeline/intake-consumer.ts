@@ -41,6 +41,8 @@ export class IntakeConsumer {
   private evictTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private viewWrites: Promise<void> = Promise.resolve();
+  private queuedViews: ViewRow[] = [];
+  private viewFlushQueued = false;
 
   constructor(
     private readonly bus: Bus,
@@ -103,6 +105,7 @@ export class IntakeConsumer {
   /** Runs the view lifecycle timers and stores what they completed. */
   tick(nowMs: number): Promise<void> {
     this.storeViews(this.views.tick(nowMs));
+    this.metrics.activeViews.set(this.views.size);
     return this.viewWrites;
   }
 
@@ -117,21 +120,30 @@ export class IntakeConsumer {
     return this.viewWrites;
   }
 
+  /**
+   * Queues views for the store. Rows queued while a write runs go together in
+   * the next one, so under load one upsert carries many views.
+   */
   private storeViews(snapshots: ViewSnapshot[]): void {
     if (snapshots.length === 0) return;
     const now = Date.now();
-    const rows: ViewRow[] = snapshots.map((s) => viewRow(s.view, s.metrics, now));
-    // Views are derived: a failed write is logged and the view is written again when it next completes
-    // or after a restart, which rebuilds it from the raw rows.
-    this.viewWrites = this.viewWrites
-      .then(() => this.store.upsertViews(rows))
-      .then(
-        () => this.metrics.viewsStored.inc(rows.length),
-        (err: unknown) => {
-          this.metrics.errors.labels('store').inc();
-          this.options.log?.error(`could not store ${rows.length} views: ${(err as Error).message}`);
-        },
-      );
+    for (const s of snapshots) this.queuedViews.push(viewRow(s.view, s.metrics, now));
+    if (this.viewFlushQueued) return;
+    this.viewFlushQueued = true;
+    this.viewWrites = this.viewWrites.then(async () => {
+      this.viewFlushQueued = false;
+      const rows = this.queuedViews;
+      this.queuedViews = [];
+      try {
+        await this.store.upsertViews(rows);
+        this.metrics.viewsStored.inc(rows.length);
+      } catch (err) {
+        // Views are derived: a failed write is logged, and the view is written again when it next
+        // completes or after a restart, which rebuilds it from the raw rows.
+        this.metrics.errors.labels('store').inc();
+        this.options.log?.error(`could not store ${rows.length} views: ${(err as Error).message}`);
+      }
+    });
   }
 
   async process(records: BusRecord[]): Promise<void> {

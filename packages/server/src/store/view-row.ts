@@ -126,9 +126,11 @@ export function viewRow(view: ActiveView, metrics: ViewMetrics, updatedAtMs: num
   return VIEW_COLUMNS.map((c) => c.get(view, metrics, updatedAtMs));
 }
 
-export function viewsTableDdl(): string {
-  return `CREATE TABLE IF NOT EXISTS views (
-    ${VIEW_COLUMNS.map((c) => `${c.name} ${c.type}`).join(',\n    ')},
-    PRIMARY KEY (env_id, view_id)
-  )`;
+export function viewsTableDdl(): string[] {
+  const columns = VIEW_COLUMNS.map((c) => `${c.name} ${c.type}`).join(',\n    ');
+  return [
+    `CREATE TABLE IF NOT EXISTS views (\n    ${columns},\n    PRIMARY KEY (env_id, view_id)\n  )`,
+    // Batches of views land here first and move to `views` with one upsert.
+    `CREATE TABLE IF NOT EXISTS views_staging (\n    ${columns}\n  )`,
+  ];
 }

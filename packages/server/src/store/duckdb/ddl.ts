@@ -95,7 +95,7 @@ export const DDL: string[] = [
     all_environments BOOLEAN NOT NULL,
     created_at TIMESTAMP NOT NULL
   )`,
-  viewsTableDdl(),
+  ...viewsTableDdl(),
   unnestView('samples', 'samples', SampleSchema),
   unnestView('events', 'events', PlayerEventSchema),
 ];
