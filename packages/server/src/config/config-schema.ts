@@ -191,8 +191,9 @@ export const ConfigSchema = Type.Object(
             'DuckDB checkpoint_threshold: rare checkpoints cost less per row (docs/architecture.md)',
         }),
         memoryLimit: Type.String({
-          default: '',
-          description: 'DuckDB memory_limit; "" keeps DuckDB’s default',
+          default: '2GB',
+          description:
+            'DuckDB memory_limit (e.g. 2GB, 512MB; "" for DuckDB’s own default of 80 % of RAM). Beyond it DuckDB spills to disk',
         }),
         threads: Type.Integer({ minimum: 0, default: 0, description: '0 keeps DuckDB’s default' }),
       },
