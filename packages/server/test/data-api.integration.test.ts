@@ -26,6 +26,7 @@ import {
   type ServerProcess,
   startServer,
   tempDataDir,
+  waitFor,
 } from './helpers/server-process.js';
 
 const HOUR = 3_600_000;
@@ -191,11 +192,10 @@ describe('data API', () => {
       });
       expect(r.status).toBe(202);
     }
-    const deadline = Date.now() + 20_000;
-    while ((await value(`/data/v1/metrics/views/overall?${tf}`)) !== 6) {
-      if (Date.now() > deadline) throw new Error('views were not stored in time');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      async () => (await value(`/data/v1/metrics/views/overall?${tf}`)) === 6,
+      'the six views to be stored',
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -339,7 +339,9 @@ describe('data API', () => {
   });
 
   it('documents every route with a JSON answer in OpenAPI, with an example', async () => {
-    const doc = (await (await fetch(`${server.url}/docs/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await (await fetch(`${server.url}/docs/json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     const missing: string[] = [];
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
@@ -348,7 +350,9 @@ describe('data API', () => {
       }
     }
     expect(missing).toEqual([]);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/data/v1/video-views/{view_id}', '/data/v1/metrics/{metric_id}/breakdown']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/data/v1/video-views/{view_id}', '/data/v1/metrics/{metric_id}/breakdown']),
+    );
   });
 
   it('refuses requests without a valid token, and data of environments the token does not cover', async () => {

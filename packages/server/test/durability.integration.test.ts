@@ -11,10 +11,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   postBeacon,
   queryDataDir,
+  readMetric,
   removeDir,
   type ServerProcess,
   startServer,
   tempDataDir,
+  waitForDrain,
 } from './helpers/server-process.js';
 
 const BATCHES = 1000;
@@ -34,17 +36,6 @@ function batchBody(envKey: string, i: number): string {
 }
 
 const expectedRows = (i: number) => SAMPLES_PER_BATCH + 1 + (i % 10 === 0 ? 1 : 0);
-
-async function waitForDrain(server: ServerProcess, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const res = await fetch(`${server.url}/healthz`);
-    const body = (await res.json()) as { bus: { backlog_bytes: number } };
-    if (body.bus.backlog_bytes === 0) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('pipeline did not drain');
-}
 
 /** Per (view, sequence) how many rows the store holds, over samples and events. */
 async function storedCounts(dataDir: string): Promise<Map<string, number>> {
@@ -127,9 +118,8 @@ describe('durability', () => {
     db.closeSync();
     server = await startServer({ dataDir });
     await waitForDrain(server);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const duplicates = await readMetric(server, 'openqoe_pipeline_duplicates_total');
     await server.kill('SIGTERM');
-    const duplicates = Number(/^openqoe_pipeline_duplicates_total (\d+)/m.exec(metrics)?.[1]);
     expect(duplicates).toBeGreaterThan(0);
     const afterReplay = await storedCounts(dataDir);
     expect(afterReplay).toEqual(afterRetry);

@@ -6,7 +6,15 @@
 import { makeBeacon, makeEvent, makeSample } from '@openqoe/schema';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildTestDatabases } from './helpers/mmdb.js';
-import { postBeacon, queryDataDir, removeDir, startServer, tempDataDir } from './helpers/server-process.js';
+import {
+  postBeacon,
+  queryDataDir,
+  readMetric,
+  removeDir,
+  startServer,
+  tempDataDir,
+  waitFor,
+} from './helpers/server-process.js';
 
 const IPHONE =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/26.0 Mobile/15E148 Safari/604.1';
@@ -57,12 +65,10 @@ describe('view enrichment', () => {
       'x-forwarded-for': '89.160.20.112',
     });
     expect(res.status).toBe(202);
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      const text = await (await fetch(`${server.url}/metrics`)).text();
-      if (/^openqoe_pipeline_views_stored_total [1-9]/m.test(text)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      async () => (await readMetric(server, 'openqoe_pipeline_views_stored_total')) >= 1,
+      'the view to be stored',
+    );
     await server.kill('SIGTERM');
     const rows = await queryDataDir(
       dataDir,

@@ -8,10 +8,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   postBeacon,
   queryDataDir,
+  readMetric,
   removeDir,
   type ServerProcess,
   startServer,
   tempDataDir,
+  waitFor,
 } from './helpers/server-process.js';
 
 const CONFIG = {
@@ -19,20 +21,6 @@ const CONFIG = {
   intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
   views: { idleCompleteMs: 1500, tickIntervalMs: 100, gapTimeoutMs: 5000 },
 };
-
-async function metric(server: ServerProcess, name: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-}
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** A view: play request, 800 ms startup, 10 s playing, a 2 s stall, 10 s playing; items split into two beacons. */
 function viewItems(
@@ -77,11 +65,11 @@ describe('views through the real pipeline', () => {
     for (const b of [messy.second, messy.first, messy.first, messy.second]) {
       expect((await postBeacon(server.url, beacon(key, b))).status).toBe(202);
     }
-    await until(
-      async () => (await metric(server, 'openqoe_pipeline_views_stored_total')) >= 2,
+    await waitFor(
+      async () => (await readMetric(server, 'openqoe_pipeline_views_stored_total')) >= 2,
       'two views stored',
     );
-    expect(await metric(server, 'openqoe_pipeline_duplicates_total')).toBe(5);
+    expect(await readMetric(server, 'openqoe_pipeline_duplicates_total')).toBe(5);
     await server.kill('SIGTERM');
 
     const rows = await queryDataDir(
@@ -117,8 +105,8 @@ describe('views through the real pipeline', () => {
       durationMs: 5000,
     });
     expect((await postBeacon(server.url, beacon(key, [[more], []]))).status).toBe(202);
-    await until(
-      async () => (await metric(server, 'openqoe_pipeline_views_stored_total')) >= 1,
+    await waitFor(
+      async () => (await readMetric(server, 'openqoe_pipeline_views_stored_total')) >= 1,
       'the reopened view stored',
     );
     await server.kill('SIGTERM');

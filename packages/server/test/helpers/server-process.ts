@@ -130,3 +130,34 @@ export async function postBeacon(
   }
   return { status: res.status, json, headers: res.headers };
 }
+
+/** Polls `check` until it holds; "within N s" in a test is this deadline, never a performance assertion. */
+export async function waitFor(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** One unlabelled Prometheus value from the server's /metrics (0 when absent). */
+export async function readMetric(server: ServerProcess, name: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+}
+
+/** Waits until the pipeline has processed everything the log holds. */
+export async function waitForDrain(server: ServerProcess, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    async () =>
+      ((await (await fetch(`${server.url}/healthz`)).json()) as { bus: { backlog_bytes: number } }).bus
+        .backlog_bytes === 0,
+    'the pipeline to drain',
+    timeoutMs,
+  );
+}
