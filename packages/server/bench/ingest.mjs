@@ -11,7 +11,7 @@
  * reported as the backlog. Results are recorded in docs/benchmarks.md.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -30,6 +30,10 @@ const SAMPLES_PER_BEACON = 20;
 const DRAIN_MS = 10_000;
 const TARGET_SAMPLES_PER_S = 50_000;
 const TARGET_RATIO = 0.5;
+/** Other processes using more than this share of a core make the numbers unreliable. */
+const NOISE_WARN_CORES = 0.1;
+/** Linux USER_HZ: the unit of /proc CPU times. */
+const CLK_TCK = 100;
 
 const HELP = `Usage: node packages/server/bench/ingest.mjs [options]   (build first: npm run bench:ingest does)
 
@@ -40,7 +44,8 @@ Options:
   --duration <s>            seconds of load per server [60]
   --connections <n>         concurrent connections [100]
   --only <openqoe|bare>     run one side only (no ratio)
-  --server-node-args <str>  extra node flags for the openqoe server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  --server-node-args=<str>  extra node flags for the openqoe server (note the =), e.g.
+                            --server-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"
   -h, --help                this text
 
 Targets: openqoe ≥ ${TARGET_SAMPLES_PER_S.toLocaleString('en-US')} samples/s stored, ratio to the bare route ≥ ${TARGET_RATIO}.
@@ -88,6 +93,63 @@ const log = (line) => process.stderr.write(`${line}\n`);
 const fmt = (n, digits = 0) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pct = (x) => `${fmt(100 * x)}%`;
+
+/** CPU seconds of every process on the machine (interrupt time left out: loopback traffic's own lands there). */
+function machineBusyS() {
+  const [, user, nice, system, _idle, _iowait, _irq, _softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n', 1)[0]
+    .split(/\s+/)
+    .map(Number);
+  return (user + nice + system + steal) / CLK_TCK;
+}
+
+/** utime + stime of one process, all its threads, in seconds; 0 once it is gone. */
+function processCpuS(pid) {
+  let stat;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** CPU seconds of kernel threads (children of kthreadd, pid 2): writeback of what the server wrote lands there. */
+function kernelThreadsCpuS() {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[1] === '2') total += (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // ppid
+    } catch {}
+  }
+  return total;
+}
+
+/**
+ * Runs the load and accounts for the CPU it took: the server's, the generator's, kernel threads', and
+ * anything else's. The machine may be shared; other processes on either core lower both results.
+ */
+async function measuredLoad(server, url, envKey, onProgress) {
+  const cpu0 = { busy: machineBusyS(), kernel: kernelThreadsCpuS(), server: processCpuS(server.pid) };
+  const at0 = performance.now();
+  const load = await runLoad(url, envKey, onProgress);
+  const wallS = (performance.now() - at0) / 1000;
+  const serverS = processCpuS(server.pid) - cpu0.server;
+  const kernelS = kernelThreadsCpuS() - cpu0.kernel;
+  const otherS = machineBusyS() - cpu0.busy - serverS - load.cpuS - kernelS;
+  load.cpu = {
+    server: serverS / wallS,
+    generator: load.cpuS / load.durationS,
+    kernel: kernelS / wallS,
+    other: Math.max(0, otherS) / wallS,
+  };
+  return load;
+}
 
 // OPENQOE_* variables of the caller would override the bench config; the run must not depend on them.
 const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OPENQOE_')));
@@ -117,16 +179,24 @@ function startServer(label, args) {
     });
     child.on('exit', (code, signal) => {
       if (!ready) reject(new Error(`${label} exited before listening (code ${code}, signal ${signal})`));
+      else if (!child.stopping) {
+        // Not stopped by us: on a shared machine another process may have signalled it.
+        log(`[${label}] exited unexpectedly (code ${code}, signal ${signal}); its results are not valid`);
+      }
     });
   });
 }
 
-/** SIGTERM, then SIGKILL if it has not exited in time. Graceful exit matters: --cpu-prof writes on exit. */
-async function stopChild(child, graceMs = 20_000) {
+/** SIGTERM, then SIGKILL if it has not exited in time. */
+async function stopChild(child, graceMs = 15_000) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
+  child.stopping = true;
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  const timer = setTimeout(() => {
+    log(`[pid ${child.pid}] still running ${graceMs / 1000} s after SIGTERM: killing it`);
+    child.kill('SIGKILL');
+  }, graceMs);
   await exited;
   clearTimeout(timer);
 }
@@ -187,7 +257,7 @@ async function benchOpenqoe(tmp) {
   try {
     const bootstrap = JSON.parse(await readFile(join(dataDir, 'bootstrap.json'), 'utf8'));
     log(`[openqoe] ${url}: ${duration} s of load, ${connections} connections`);
-    const load = await runLoad(url, bootstrap.environment.key, (p) => {
+    const load = await measuredLoad(child, url, bootstrap.environment.key, (p) => {
       // Progress reads the server's own counters; one /metrics request per 10 s costs it nothing measurable.
       pipelineCounts(url).then(
         (c) =>
@@ -212,7 +282,10 @@ async function benchOpenqoe(tmp) {
     return { load, ...counts, drainMs, samplesPerS: counts.stored / load.durationS };
   } finally {
     log('[openqoe] stopping');
-    await stopChild(child);
+    const stopAt = performance.now();
+    // A graceful exit can take long (the server stores every active view) but --cpu-prof writes only then.
+    await stopChild(child, nodeArgs.length ? 600_000 : 15_000);
+    log(`[openqoe] stopped in ${fmt((performance.now() - stopAt) / 1000, 1)} s`);
   }
 }
 
@@ -221,7 +294,7 @@ async function benchBare() {
   const { child, url } = await startServer('bare', [BARE]);
   try {
     log(`[bare] ${url}: ${duration} s of load, ${connections} connections`);
-    const load = await runLoad(url, 'bench', (p) =>
+    const load = await measuredLoad(child, url, 'bench', (p) =>
       log(`[bare] ${String(p.elapsedS).padStart(3)} s  ${fmt(p.ok2xxPerS)} req/s  non-2xx ${fmt(p.non2xx)}`),
     );
     return { load, samplesPerS: (load.ok2xx * SAMPLES_PER_BEACON) / load.durationS };
@@ -231,16 +304,30 @@ async function benchBare() {
 }
 
 function report(openqoe, bare) {
-  const row = (name, r, samplesPerS) =>
-    [
-      name.padEnd(18),
-      fmt(samplesPerS).padStart(10),
-      fmt(r.load.ok2xx / r.load.durationS).padStart(8),
-      fmt(r.load.latencyMs.p50).padStart(7),
-      fmt(r.load.latencyMs.p99).padStart(7),
-      fmt(r.load.non2xx).padStart(8),
-      fmt(r.load.errors + r.load.timeouts).padStart(7),
-    ].join('  ');
+  const columns = [
+    'samples/s',
+    '2xx/s',
+    'p50 ms',
+    'p99 ms',
+    'non-2xx',
+    'errors',
+    'srv CPU',
+    'gen CPU',
+    'kthreads',
+  ];
+  const line = (name, cells) => [name.padEnd(18), ...cells.map((c) => c.padStart(9))].join(' ');
+  const row = (name, r) =>
+    line(name, [
+      fmt(r.samplesPerS),
+      fmt(r.load.ok2xx / r.load.durationS),
+      fmt(r.load.latencyMs.p50),
+      fmt(r.load.latencyMs.p99),
+      fmt(r.load.non2xx),
+      fmt(r.load.errors + r.load.timeouts),
+      pct(r.load.cpu.server),
+      pct(r.load.cpu.generator),
+      pct(r.load.cpu.kernel),
+    ]);
   const mark = (ok) => (ok ? 'met' : 'MISSED');
   const any = openqoe ?? bare;
   const lines = [
@@ -249,10 +336,10 @@ function report(openqoe, bare) {
       ` (${fmt(any.load.bodyBytes)} bytes), generator on core ${GENERATOR_CORE}, server on core ${SERVER_CORE}`,
     `Machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? '?'}, ${fmt(totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}`,
     '',
-    `${''.padEnd(18)}  ${'samples/s'.padStart(10)}  ${'2xx/s'.padStart(8)}  ${'p50 ms'.padStart(7)}  ${'p99 ms'.padStart(7)}  ${'non-2xx'.padStart(8)}  ${'errors'.padStart(7)}`,
+    line('', columns),
   ];
-  if (openqoe) lines.push(row('openqoe (stored)', openqoe, openqoe.samplesPerS));
-  if (bare) lines.push(row('bare Fastify route', bare, bare.samplesPerS));
+  if (openqoe) lines.push(row('openqoe (stored)', openqoe));
+  if (bare) lines.push(row('bare Fastify route', bare));
   lines.push('');
   if (openqoe) {
     lines.push(
@@ -266,6 +353,16 @@ function report(openqoe, bare) {
     lines.push(
       `ratio openqoe / bare: ${fmt(ratio, 2)} (target ≥ ${TARGET_RATIO}: ${mark(ratio >= TARGET_RATIO)})`,
     );
+  }
+  for (const [name, r] of [
+    ['openqoe', openqoe],
+    ['bare', bare],
+  ]) {
+    if (r && r.load.cpu.other > NOISE_WARN_CORES) {
+      lines.push(
+        `WARNING: other processes used ${pct(r.load.cpu.other)} of a core during the ${name} run; its numbers are low`,
+      );
+    }
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -282,6 +379,12 @@ const cleanup = () => {
 process.on('SIGINT', () => cleanup().then(() => process.exit(130)));
 
 try {
+  const busy0 = machineBusyS();
+  await sleep(1000);
+  const idleBusy = machineBusyS() - busy0;
+  if (idleBusy > NOISE_WARN_CORES) {
+    log(`WARNING: the machine is not idle (${pct(idleBusy)} of a core busy before the run)`);
+  }
   const openqoe = opts.only === 'bare' ? undefined : await benchOpenqoe(tmp);
   const bare = opts.only === 'openqoe' ? undefined : await benchBare();
   report(openqoe, bare);

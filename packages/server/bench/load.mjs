@@ -62,6 +62,7 @@ const setupRequest = (req) => {
   return req;
 };
 
+const cpuAtStart = process.cpuUsage();
 const emit = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
 const instance = autocannon(
@@ -94,6 +95,8 @@ const instance = autocannon(
       statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, v.count])),
       errors: result.errors,
       timeouts: result.timeouts,
+      // The generator's own CPU seconds, to tell whether it, rather than the server, was the limit.
+      cpuS: (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(cpuAtStart)),
       // autocannon records latency for 2xx responses only.
       latencyMs: {
         p50: result.latency.p50,

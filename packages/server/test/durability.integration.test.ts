@@ -13,7 +13,6 @@ import {
   queryDataDir,
   readMetric,
   removeDir,
-  type ServerProcess,
   startServer,
   tempDataDir,
   waitForDrain,

@@ -10,7 +10,6 @@ import {
   queryDataDir,
   readMetric,
   removeDir,
-  type ServerProcess,
   startServer,
   tempDataDir,
   waitFor,
