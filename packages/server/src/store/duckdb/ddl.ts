@@ -28,12 +28,15 @@ function duckType(schema: TSchema): string {
 
 /** A view that unnests one array of every raw beacon row into typed, snake_case columns. */
 function unnestView(name: string, arrayKey: string, schema: TObject): string {
-  const fields = Object.entries(schema.properties);
+  // A raw row holds one view's items, so its own indexed-by-zone-map view_id column stands for the
+  // items' viewId: filters on view_id then reach the raw table scan instead of every unnested body.
+  const fields = Object.entries(schema.properties).filter(([k]) => k !== 'viewId');
   const struct = `{${fields.map(([k, s]) => `"${k}": "${duckType(s as TSchema)}"`).join(', ')}}`;
   const columns = fields.map(([k]) => `x."${k}" AS ${snakeCase(k)}`).join(',\n    ');
   return `CREATE OR REPLACE VIEW ${name} AS
 SELECT
     b.env_id,
+    b.view_id,
     b.received_at,
     b.clock_offset_ms,
     to_timestamp((x."viewerTime" + b.clock_offset_ms) / 1000.0) AS event_time,

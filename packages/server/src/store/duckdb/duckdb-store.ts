@@ -55,19 +55,12 @@ const toMs = (v: unknown): number => {
 };
 
 function appendCell(a: DuckDBAppender, type: ColumnType, v: ViewRowValue): void {
-  if (v === null) return a.appendNull();
-  switch (type) {
-    case 'VARCHAR':
-      return a.appendVarchar(String(v));
-    case 'BOOLEAN':
-      return a.appendBoolean(Boolean(v));
-    case 'BIGINT':
-      return a.appendBigInt(BigInt(Math.round(Number(v))));
-    case 'TIMESTAMP':
-      return a.appendTimestamp(ts(Number(v)));
-    default:
-      return a.appendDouble(Number(v));
-  }
+  if (v === null) a.appendNull();
+  else if (type === 'VARCHAR') a.appendVarchar(String(v));
+  else if (type === 'BOOLEAN') a.appendBoolean(Boolean(v));
+  else if (type === 'BIGINT') a.appendBigInt(BigInt(Math.round(Number(v))));
+  else if (type === 'TIMESTAMP') a.appendTimestamp(ts(Number(v)));
+  else a.appendDouble(Number(v));
 }
 
 /** Serialises work on one connection: DuckDB runs one statement per connection at a time. */
