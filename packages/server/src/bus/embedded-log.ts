@@ -206,11 +206,14 @@ export class EmbeddedLog implements Bus {
       if (this.options.fsync) await this.fh.datasync();
       this.options.onCommit?.((performance.now() - started) / 1000, batch.length);
       let position = this.end;
+      let offset = 0;
       for (const p of batch) {
         const next = position + HEADER_BYTES + p.length;
-        const payload = p.parts.length === 1 ? p.parts[0]! : Buffer.concat(p.parts as Buffer[], p.length);
+        // A view into the buffer just written: the memory tail costs no second copy.
+        const payload = data.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + p.length);
         this.pushTail({ position, next, payload, value: p.value });
         position = next;
+        offset += HEADER_BYTES + p.length;
       }
       this.activeSize += total;
       this.end = position;
