@@ -116,17 +116,24 @@ function processCpuS(pid) {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
-/** CPU seconds of kernel threads (children of kthreadd, pid 2): writeback of what the server wrote lands there. */
+/** CPU seconds of each kernel thread (child of kthreadd, pid 2): writeback of what the server wrote lands there. */
 function kernelThreadsCpuS() {
-  let total = 0;
+  const byPid = new Map();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[1] === '2') total += (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // ppid
+      if (fields[1] === '2') byPid.set(pid, (Number(fields[11]) + Number(fields[12])) / CLK_TCK); // ppid
     } catch {}
   }
+  return byPid;
+}
+
+/** CPU seconds kernel threads used between two snapshots (threads come and go; only the living count). */
+function kernelThreadsDeltaS(before, after) {
+  let total = 0;
+  for (const [pid, s] of after) total += s - (before.get(pid) ?? s);
   return total;
 }
 
@@ -140,7 +147,7 @@ async function measuredLoad(server, url, envKey, onProgress) {
   const load = await runLoad(url, envKey, onProgress);
   const wallS = (performance.now() - at0) / 1000;
   const serverS = processCpuS(server.pid) - cpu0.server;
-  const kernelS = kernelThreadsCpuS() - cpu0.kernel;
+  const kernelS = kernelThreadsDeltaS(cpu0.kernel, kernelThreadsCpuS());
   const otherS = machineBusyS() - cpu0.busy - serverS - load.cpuS - kernelS;
   load.cpu = {
     server: serverS / wallS,
