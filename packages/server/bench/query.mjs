@@ -61,6 +61,7 @@ for (const [flag, v] of [
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url);
 const CLI = dist('cli.js').pathname;
 const sv = await import(dist('cli/synthetic-views.js').href);
+const { VIEW_METRIC_IDS } = await import('@openqoe/schema');
 const { Enricher } = await import(dist('pipeline/enrich/enricher.js').href);
 
 const HOUR_MS = 3_600_000;
@@ -223,28 +224,11 @@ async function filterValues(withCountry) {
   };
 }
 
-const METRIC_IDS = [
-  'views',
-  'video_startup_time',
-  'player_startup_time',
-  'watch_time',
-  'playing_time',
-  'rebuffer_count',
-  'rebuffer_duration',
-  'rebuffer_percentage',
-  'rebuffer_frequency',
-  'seek_latency',
-  'exits_before_video_start',
-  'video_startup_failure_percentage',
-  'playback_failure_percentage',
-  'weighted_average_bitrate',
-  'upscale_percentage',
-  'playback_success_score',
-  'startup_time_score',
-  'smoothness_score',
-  'video_quality_score',
-  'viewer_experience_score',
-];
+// Every per-view metric the generated views give values for (they carry no page load time, so no
+// aggregate startup either, and are never shown smaller than their rendition).
+const METRIC_IDS = VIEW_METRIC_IDS.filter(
+  (id) => !['page_load_time', 'aggregate_startup_time', 'downscale_percentage'].includes(id),
+);
 const GRANULARITIES = { minute: 60_000, ten_minutes: 600_000, hour: HOUR_MS, day: DAY_MS };
 const KINDS = ['overall', 'timeseries', 'breakdown', 'views_list', 'view'];
 
