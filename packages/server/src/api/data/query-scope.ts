@@ -90,6 +90,27 @@ export function dimensionColumn(name: string, path: string, problems: ErrorField
   return col;
 }
 
+/**
+ * The environments a request reads: the one it names (403 if the token does
+ * not cover it), or every environment the token covers.
+ */
+export function coveredEnvironmentIds(
+  registry: Registry,
+  token: AuthenticatedToken,
+  environmentId?: string,
+): string[] {
+  if (environmentId !== undefined) {
+    if (!tokenCoversEnvironment(token, environmentId)) {
+      throw new ApiError('QOE_ERR_FORBIDDEN', ['This access token does not cover that environment']);
+    }
+    return [environmentId];
+  }
+  return registry
+    .environments()
+    .map((e) => e.id)
+    .filter((id) => tokenCoversEnvironment(token, id));
+}
+
 export function buildScope(
   query: ScopeQuery,
   token: AuthenticatedToken,
@@ -101,20 +122,10 @@ export function buildScope(
   if (toMs - fromMs > MAX_TIMEFRAME_MS)
     problems.push({ path: 'timeframe[]', problem: 'must span at most 400 days' });
 
-  let envIds: string[];
-  if (query.environment_id !== undefined) {
-    if (!registry.environment(query.environment_id)) {
-      problems.push({ path: 'environment_id', problem: `no environment ${query.environment_id}` });
-      envIds = [];
-    } else if (!tokenCoversEnvironment(token, query.environment_id)) {
-      throw new ApiError('QOE_ERR_FORBIDDEN', ['This access token does not cover that environment']);
-    } else envIds = [query.environment_id];
-  } else {
-    envIds = registry
-      .environments()
-      .map((e) => e.id)
-      .filter((id) => tokenCoversEnvironment(token, id));
-  }
+  let envIds: string[] = [];
+  if (query.environment_id !== undefined && !registry.environment(query.environment_id)) {
+    problems.push({ path: 'environment_id', problem: `no environment ${query.environment_id}` });
+  } else envIds = coveredEnvironmentIds(registry, token, query.environment_id);
 
   const params = new Params();
   const clauses: string[] = [];

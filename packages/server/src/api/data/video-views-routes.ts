@@ -5,13 +5,13 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { type Registry, tokenCoversEnvironment } from '../../auth/registry.js';
+import type { Registry } from '../../auth/registry.js';
 import type { ReadValue, Store } from '../../store/store.js';
 import { VIEW_COLUMNS } from '../../store/view-row.js';
 import { ApiError } from '../api-error.js';
 import { requirePermission } from '../auth-hook.js';
 import { ScopeQuerySchema } from './metrics-routes.js';
-import { buildScope, type ScopeQuery } from './query-scope.js';
+import { buildScope, coveredEnvironmentIds, type ScopeQuery } from './query-scope.js';
 
 const ErrorRef = { $ref: 'ErrorEnvelope#' };
 
@@ -236,18 +236,7 @@ export function videoViewsRoutes(app: FastifyInstance, registry: Registry, store
       },
     },
     async (request) => {
-      const token = request.token!;
-      const envFilter = request.query.environment_id;
-      if (envFilter !== undefined && !tokenCoversEnvironment(token, envFilter)) {
-        throw new ApiError('QOE_ERR_FORBIDDEN', ['This access token does not cover that environment']);
-      }
-      const envIds =
-        envFilter !== undefined
-          ? [envFilter]
-          : registry
-              .environments()
-              .map((e) => e.id)
-              .filter((id) => tokenCoversEnvironment(token, id));
+      const envIds = coveredEnvironmentIds(registry, request.token!, request.query.environment_id);
       const notFound = new ApiError('QOE_ERR_NOT_FOUND', [`No view ${request.params.view_id}`]);
       if (envIds.length === 0) throw notFound;
       const envParams = envIds.map((_, i) => `$${i + 2}`).join(', ');
