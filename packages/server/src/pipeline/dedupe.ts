@@ -75,16 +75,6 @@ export class Dedupe {
     v.beyond.add(seq);
   }
 
-  markRange(key: string, first: number, last: number, nowMs: number): void {
-    const v = this.views.get(key);
-    if (v && first <= v.contiguous + 1 && !v.beyond) {
-      v.contiguous = Math.max(v.contiguous, last);
-      v.lastSeenMs = Math.max(v.lastSeenMs, nowMs);
-      return;
-    }
-    for (let s = first; s <= last; s++) this.mark(key, s, nowMs);
-  }
-
   /** Forgets views silent since before `cutoffMs` (a view is final after 60 min of silence). */
   evict(cutoffMs: number): number {
     let removed = 0;

@@ -101,8 +101,6 @@ export interface MetaStore {
 export type ReadValue = string | number | boolean | null;
 
 export interface Store extends RawStore, MetaStore {
-  /** Read-only SQL for operators and tests; never fed with request input. */
-  query(sql: string): Promise<Record<string, unknown>[]>;
   /** A parameterised read ($1, $2 … bound to `params`): request input only ever arrives as parameters. */
   select(sql: string, params: readonly unknown[]): Promise<Record<string, ReadValue>[]>;
   close(): Promise<void>;

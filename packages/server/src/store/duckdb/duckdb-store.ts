@@ -337,13 +337,6 @@ export class DuckDBStore implements Store {
     });
   }
 
-  query(sql: string): Promise<Record<string, unknown>[]> {
-    return this.readLane.run(async () => {
-      const r = await this.reader.runAndReadAll(sql);
-      return r.getRowObjectsJson() as Record<string, unknown>[];
-    });
-  }
-
   select(sql: string, params: readonly unknown[]): Promise<Record<string, ReadValue>[]> {
     const slot = this.pool[this.nextReader++ % this.pool.length]!;
     return slot.lane.run(async () => {
