@@ -11,6 +11,7 @@ import type { RawBeaconRow, RawStore } from '../store/store.js';
 import { type ViewRow, viewRow } from '../store/view-row.js';
 import { Dedupe } from './dedupe.js';
 import { decodeIntakeRecord, type IntakeMeta, type IntakeRecord } from './intake-record.js';
+import type { AppliedBeacon, PipelineStage } from './stage.js';
 import type { ActiveViews, Arrival, ViewItem, ViewSnapshot } from './view-model/active-views.js';
 import { nativeItems } from './view-model/normalize-native.js';
 
@@ -21,6 +22,16 @@ export interface IntakeConsumerOptions {
   /** How often the view lifecycle timers run. */
   viewTickIntervalMs: number;
   log?: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
+}
+
+/** A batch applied to the view model, until its rows and position are committed. */
+interface PendingBatch {
+  rows: RawBeaconRow[];
+  /** The bus position after the batch. */
+  position: number;
+  applied?: AppliedBeacon[];
+  /** How many stages have accepted the batch. */
+  stagesDone: number;
 }
 
 interface ViewGroup {
@@ -43,6 +54,8 @@ export class IntakeConsumer {
   private viewWrites: Promise<void> = Promise.resolve();
   private queuedViews: ViewRow[] = [];
   private viewFlushQueued = false;
+  private readonly stages: PipelineStage[] = [];
+  private uncommitted: PendingBatch | undefined;
 
   constructor(
     private readonly bus: Bus,
@@ -105,6 +118,7 @@ export class IntakeConsumer {
   /** Runs the view lifecycle timers and stores what they completed. */
   tick(nowMs: number): Promise<void> {
     this.storeViews(this.views.tick(nowMs));
+    for (const stage of this.stages) stage.tick?.(nowMs);
     this.metrics.activeViews.set(this.views.size);
     return this.viewWrites;
   }
@@ -146,7 +160,20 @@ export class IntakeConsumer {
     });
   }
 
+  /** Adds a stage that sees every applied batch before the pipeline commits it (see stage.ts). */
+  addStage(stage: PipelineStage): void {
+    this.stages.push(stage);
+  }
+
   async process(records: BusRecord[]): Promise<void> {
+    // A batch applied to the view model whose commit failed is committed first, never applied twice.
+    if (this.uncommitted) {
+      await this.commit(this.uncommitted);
+      const done = this.uncommitted.position;
+      this.uncommitted = undefined;
+      records = records.filter((r) => r.position >= done);
+      if (records.length === 0) return;
+    }
     const rows: RawBeaconRow[] = [];
     const applied: Applied[] = [];
     let samples = 0;
@@ -160,27 +187,47 @@ export class IntakeConsumer {
       events += built.events;
       duplicates += built.duplicates;
     }
-    const last = records[records.length - 1]!;
+    const batch: PendingBatch = { rows, position: records[records.length - 1]!.next, stagesDone: 0 };
+    const seen: AppliedBeacon[] = [];
+    for (const a of applied) {
+      this.storeViews(this.views.apply(a.arrival, a.viewId, a.items));
+      if (this.stages.length)
+        seen.push({
+          arrival: a.arrival,
+          sourceViewId: a.viewId,
+          view: this.views.get(a.arrival.envId, a.viewId),
+          items: a.items,
+        });
+    }
+    batch.applied = seen;
+    this.uncommitted = batch;
+    await this.commit(batch);
+    this.uncommitted = undefined;
+    this.metrics.pipelineSamples.inc(samples);
+    this.metrics.pipelineEvents.inc(events);
+    if (duplicates) this.metrics.pipelineDuplicates.inc(duplicates);
+  }
+
+  /** Hands the batch to the stages still owed it, then commits raw rows and position together. */
+  private async commit(batch: PendingBatch): Promise<void> {
+    while (batch.stagesDone < this.stages.length) {
+      await this.stages[batch.stagesDone]!.batch(batch.applied ?? []);
+      batch.stagesDone++;
+    }
     const started = performance.now();
     try {
-      await this.store.writeRaw(rows, {
+      await this.store.writeRaw(batch.rows, {
         consumer: PIPELINE_CONSUMER,
         logId: this.bus.id,
-        position: last.next,
+        position: batch.position,
       });
     } catch (err) {
-      this.dedupe.abort();
       this.metrics.errors.labels('store').inc();
       throw err;
     }
     this.dedupe.commit(Date.now());
     this.metrics.storeWrite.observe((performance.now() - started) / 1000);
-    // Only what the store holds reaches the view model, so a retried batch is never applied twice.
-    for (const a of applied) this.storeViews(this.views.apply(a.arrival, a.viewId, a.items));
-    this.bus.ack(PIPELINE_CONSUMER, last.next);
-    this.metrics.pipelineSamples.inc(samples);
-    this.metrics.pipelineEvents.inc(events);
-    if (duplicates) this.metrics.pipelineDuplicates.inc(duplicates);
+    this.bus.ack(PIPELINE_CONSUMER, batch.position);
   }
 
   private rowsFor(
@@ -259,6 +306,7 @@ export class IntakeConsumer {
     if (this.tickTimer) clearInterval(this.tickTimer);
     await this.handle?.stop();
     await this.viewWrites;
+    for (const stage of this.stages) await stage.close?.();
   }
 }
 
