@@ -92,6 +92,7 @@ try {
     groupCommitMaxDelayMs: 0,
     fsync: false,
     maxBatchRecords: 5000,
+    retainMs: 0,
   });
   const now = Date.now();
   console.log(`writing ${BEACONS} beacons (${BEACONS * PER} samples) to the log…`);
@@ -121,6 +122,7 @@ try {
     groupCommitMaxDelayMs: 0,
     fsync: true,
     maxBatchRecords: 5000,
+    retainMs: 0,
   });
   const store = await DuckDBStore.open({
     path: join(dir, 'bench.duckdb'),

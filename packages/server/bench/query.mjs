@@ -331,6 +331,8 @@ try {
       intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
       views: { endedRetentionMs: 1000 },
       pipeline: { dedupeRetentionMs: 1000 },
+      // Backfilled history is never rebuilt from the log: keeping an hour of it would need ~60 GB of disk.
+      bus: { retainMs: 0 },
       ...(geoDatabase ? { enrich: { geoDatabase } } : {}),
     }),
   );

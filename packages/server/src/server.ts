@@ -102,6 +102,7 @@ export async function startServer(
   );
   const consumer = new IntakeConsumer(bus, store, views, metrics, {
     dedupeRetentionMs: config.pipeline.dedupeRetentionMs,
+    commitIntervalMs: config.pipeline.commitIntervalMs,
     viewTickIntervalMs: v.tickIntervalMs,
     log,
   });

@@ -105,7 +105,8 @@ describe('DuckDB store', () => {
       clockOffsetMs: 12,
       ip: '127.0.0.1',
       userAgent: 'test',
-      body: '{"samples":[],"events":[]}',
+      logId: 'log-1',
+      logPosition: 0,
     };
     await store.writeRaw([raw, { ...raw, firstSeq: 2, lastSeq: 3 }], {
       consumer: 'pipeline',
@@ -119,7 +120,7 @@ describe('DuckDB store', () => {
       logId: 'log-1',
       position: 4096,
     });
-    expect(await store.select('SELECT count(*) AS n, sum(last_seq) AS s FROM raw_beacons', [])).toEqual([
+    expect(await store.select('SELECT count(*) AS n, sum(last_seq) AS s FROM beacons', [])).toEqual([
       { n: 2, s: 4 },
     ]);
     await store.close();

@@ -1,4 +1,4 @@
-import { appendFileSync, readdirSync, statSync, truncateSync } from 'node:fs';
+import { appendFileSync, readdirSync, statSync, truncateSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BusRecord } from '../src/bus/bus.js';
@@ -13,6 +13,7 @@ const OPTIONS: EmbeddedLogOptions = {
   groupCommitMaxDelayMs: 0,
   fsync: true,
   maxBatchRecords: 100,
+  retainMs: 0,
 };
 
 const dirs: string[] = [];
@@ -157,6 +158,42 @@ describe('embedded log', () => {
     expect(log.startPosition).toBeLessThanOrEqual(last);
     await handle.stop();
     await log.close();
+  });
+
+  it('keeps acknowledged segments for retainMs and reads them back without a consumer', async () => {
+    const dir = newDir();
+    const log = await EmbeddedLog.open(dir, { ...OPTIONS, retainMs: 60 * 60_000 });
+    // 300 records of 1 KB: several 64 KB segments.
+    for (let i = 0; i < 300; i++)
+      await log.publish('k', [Buffer.from(`record-${i}-`), Buffer.alloc(1024, 120)]);
+    const handle = log.consume('c', 0, async (batch) => log.ack('c', batch.at(-1)!.next));
+    await handle.caughtUp();
+    await handle.stop();
+    await new Promise((r) => setTimeout(r, 50));
+    // Everything is acknowledged, but nothing is an hour old: every segment stays.
+    expect(log.stats().segments).toBeGreaterThan(2);
+    expect(log.startPosition).toBe(0);
+    const all = await collect(log, 0, 300, 'all');
+    const from = all[100]!.position;
+    const to = all[200]!.position;
+    const read: string[] = [];
+    await log.read(from, to, (batch) => {
+      read.push(...batch.map(text));
+    });
+    expect(read).toEqual(all.slice(100, 200).map(text));
+    expect(read[0]).toBe(`record-100-${'x'.repeat(1024)}`);
+    await log.close();
+
+    // Reopened, the segments are as old as their files: back-dated past retention, they go on the next ack.
+    const old = new Date(Date.now() - 2 * 60 * 60_000);
+    for (const n of readdirSync(dir)) if (n.endsWith('.seg')) utimesSync(join(dir, n), old, old);
+    const reopened = await EmbeddedLog.open(dir, { ...OPTIONS, retainMs: 60 * 60_000 });
+    const again = reopened.consume('c', 0, async (batch) => reopened.ack('c', batch.at(-1)!.next));
+    await again.caughtUp();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(reopened.stats().segments).toBe(1);
+    await again.stop();
+    await reopened.close();
   });
 
   it('refuses publishes once the backlog is over its bound', async () => {

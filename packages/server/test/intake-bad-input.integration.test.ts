@@ -521,7 +521,7 @@ describe('native intake: bad input', () => {
 
       const stored = await queryDataDir(
         server.dataDir,
-        'SELECT view_id, count(*)::INTEGER AS n FROM samples GROUP BY view_id ORDER BY view_id',
+        'SELECT view_id, sum(sample_count)::INTEGER AS n FROM beacons GROUP BY view_id ORDER BY view_id',
       );
       const expected = [...accepted.entries()]
         .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -573,7 +573,10 @@ describe('native intake: rate limit per IP', () => {
     expect(await server.kill()).toBe(0);
     const rows = await queryDataDir(server.dataDir, 'SELECT count(*)::INTEGER AS n FROM rejected_payloads');
     expect(rows).toEqual([{ n: 0 }]);
-    const stored = await queryDataDir(server.dataDir, 'SELECT count(*)::INTEGER AS n FROM samples');
+    const stored = await queryDataDir(
+      server.dataDir,
+      'SELECT coalesce(sum(sample_count), 0)::INTEGER AS n FROM beacons',
+    );
     expect(stored).toEqual([{ n: 3 }]);
   });
 });

@@ -490,3 +490,40 @@ describe('view model: lifecycle', () => {
     expect(stored[0]!.metrics.watchTimeMs).toBe(5400);
   });
 });
+
+describe('view model: timeline', () => {
+  it('merges consecutive samples of one state and rendition into one span, in sequence order', () => {
+    const { views, stored } = newViews();
+    const s = new Script()
+      .ev('playrequest', 'startup')
+      .seg('startup', 800)
+      .seg('playing', 10_000)
+      .seg('playing', 10_000)
+      .seg('rebuffering', 2000)
+      .seg('playing', 5000, { videoBitrateBps: 800_000, videoWidth: 640, videoHeight: 360 })
+      .ev('ended', 'ended');
+    send(views, stored, s, SERVER_T0);
+    const view = views.get('env', 'view-a')!;
+    const T = DEVICE_T0;
+    expect(JSON.parse(view.timeline.toJSON())).toEqual([
+      ['event', 0, T, 'startup', null, 'playrequest', null, null, 0, 0, 0, 0],
+      ['sample', 1, T, 'startup', 800, null, null, null, 2_500_000, 1280, 720, 1],
+      ['sample', 2, T + 800, 'playing', 20_000, null, null, null, 2_500_000, 1280, 720, 2],
+      ['sample', 4, T + 20_800, 'rebuffering', 2000, null, null, null, 2_500_000, 1280, 720, 1],
+      ['sample', 5, T + 22_800, 'playing', 5000, null, null, null, 800_000, 640, 360, 1],
+      ['event', 6, T + 27_800, 'ended', null, 'ended', null, null, 0, 0, 0, 0],
+    ]);
+    expect(view.timeline.truncated).toBe(false);
+  });
+
+  it('stops at 1000 entries and says the timeline is truncated, metrics unaffected', () => {
+    const { views, stored } = newViews();
+    const s = new Script();
+    for (let i = 0; i < 700; i++) s.seg('playing', 1000).seg('paused', 1000);
+    send(views, stored, s, SERVER_T0);
+    const view = views.get('env', 'view-a')!;
+    expect(JSON.parse(view.timeline.toJSON())).toHaveLength(1000);
+    expect(view.timeline.truncated).toBe(true);
+    expect(view.machine.metrics(false).playingTimeMs).toBe(700_000);
+  });
+});

@@ -38,6 +38,11 @@ export interface Bus {
   publish(partitionKey: string, payload: readonly Buffer[], value?: unknown): Promise<void>;
   consume(name: string, from: number, handler: BatchHandler): ConsumerHandle;
   ack(name: string, position: number): void;
+  /**
+   * Reads the records in [from, to) still held (retention permitting), in
+   * order, without a consumer: how the pipeline rebuilds its state on start.
+   */
+  read(from: number, to: number, onBatch: (records: BusRecord[]) => void | Promise<void>): Promise<void>;
   stats(): BusStats;
   close(): Promise<void>;
 }

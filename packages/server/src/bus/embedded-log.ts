@@ -40,6 +40,12 @@ export interface EmbeddedLogOptions {
   groupCommitMaxDelayMs: number;
   fsync: boolean;
   maxBatchRecords: number;
+  /**
+   * How long a consumed segment is kept after its last write (0: dropped as
+   * soon as every consumer is past it). The pipeline rebuilds its in-memory
+   * state on start by reading back this much of the log.
+   */
+  retainMs: number;
   /** Called with each fsync's duration in seconds and the records it committed. */
   onCommit?: (seconds: number, records: number) => void;
   onError?: (err: Error, context: string) => void;
@@ -56,6 +62,8 @@ interface Pending {
 interface Segment {
   base: number;
   path: string;
+  /** When the segment received its last write (undefined while it is the active one). */
+  sealedAtMs?: number;
 }
 
 interface ConsumerState {
@@ -103,6 +111,7 @@ export class EmbeddedLog implements Bus {
     }
     const log = new EmbeddedLog(dir, id, options);
     await log.recover();
+    log.startRetentionTimer();
     return log;
   }
 
@@ -112,14 +121,17 @@ export class EmbeddedLog implements Bus {
 
   private async recover(): Promise<void> {
     const names = (await readdir(this.dir)).filter((n) => n.endsWith(SEGMENT_SUFFIX)).sort();
-    this.segments = names.map((n) => ({
-      base: Number(n.slice(0, -SEGMENT_SUFFIX.length)),
-      path: join(this.dir, n),
-    }));
+    this.segments = [];
+    for (const n of names) {
+      const path = join(this.dir, n);
+      const base = Number(n.slice(0, -SEGMENT_SUFFIX.length));
+      this.segments.push({ base, path, sealedAtMs: (await stat(path)).mtimeMs });
+    }
     if (this.segments.length === 0) {
       this.segments.push({ base: 0, path: join(this.dir, segmentName(0)) });
     }
     const last = this.segments[this.segments.length - 1]!;
+    delete last.sealedAtMs;
     const validBytes = existsSync(last.path) ? await this.scanValidPrefix(last.path) : 0;
     this.fh = await open(last.path, existsSync(last.path) ? 'r+' : 'w+');
     const { size } = await this.fh.stat();
@@ -249,6 +261,8 @@ export class EmbeddedLog implements Bus {
 
   private async roll(): Promise<void> {
     await this.fh.close();
+    const active = this.segments[this.segments.length - 1];
+    if (active) active.sealedAtMs = Date.now();
     const seg = { base: this.end, path: join(this.dir, segmentName(this.end)) };
     this.fh = await open(seg.path, 'w+');
     this.segments.push(seg);
@@ -451,7 +465,7 @@ export class EmbeddedLog implements Bus {
   private deleting = false;
   private deleteAgain = false;
 
-  /** Segments wholly before every consumer's acknowledged position are no longer needed. */
+  /** Segments wholly before every consumer's acknowledged position, and past retention, are no longer needed. */
   private async deleteConsumedSegments(): Promise<void> {
     // An ack that lands during a deletion must not be lost: note it and run once more.
     if (this.deleting) {
@@ -463,7 +477,12 @@ export class EmbeddedLog implements Bus {
       do {
         this.deleteAgain = false;
         const acked = this.minAcked();
-        while (this.segments.length > 1 && this.segments[1]!.base <= acked) {
+        const keepAfter = Date.now() - this.options.retainMs;
+        while (
+          this.segments.length > 1 &&
+          this.segments[1]!.base <= acked &&
+          (this.segments[0]!.sealedAtMs ?? Number.POSITIVE_INFINITY) <= keepAfter
+        ) {
           const seg = this.segments.shift()!;
           await rm(seg.path, { force: true });
         }
@@ -472,6 +491,30 @@ export class EmbeddedLog implements Bus {
       this.options.onError?.(err as Error, 'retention');
     } finally {
       this.deleting = false;
+    }
+  }
+
+  /** Retention by age needs a clock, not only acks: an idle log still drops old segments. */
+  private retentionTimer: NodeJS.Timeout | undefined;
+
+  private startRetentionTimer(): void {
+    if (this.options.retainMs <= 0) return;
+    this.retentionTimer = setInterval(() => void this.deleteConsumedSegments(), 60_000);
+    this.retentionTimer.unref();
+  }
+
+  async read(
+    from: number,
+    to: number,
+    onBatch: (records: BusRecord[]) => void | Promise<void>,
+  ): Promise<void> {
+    let position = Math.max(from, this.startPosition);
+    const end = Math.min(to, this.end);
+    while (position < end) {
+      const batch = (await this.readFromDisk(position)).filter((r) => r.position < end);
+      if (batch.length === 0) break;
+      await onBatch(batch);
+      position = batch[batch.length - 1]!.next;
     }
   }
 
@@ -487,6 +530,7 @@ export class EmbeddedLog implements Bus {
       await sleep(1);
     }
     this.closed = true;
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
     for (const c of this.consumers.values()) {
       c.running = false;
       c.wake?.();

@@ -107,6 +107,12 @@ export const ConfigSchema = Type.Object(
             'Longest a publish waits for others to share its fsync (0: only those of the same tick)',
         }),
         fsync: Type.Boolean({ default: true, description: 'Turn off only for throwaway test data' }),
+        retainMs: Type.Integer({
+          minimum: 0,
+          default: 65 * 60 * 1000,
+          description:
+            'How long processed beacons stay in the log: a start rebuilds views in progress and de-duplication from them, so keep it at least pipeline.dedupeRetentionMs. Size the disk for this much traffic',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -116,6 +122,13 @@ export const ConfigSchema = Type.Object(
           minimum: 1,
           default: 5000,
           description: 'Most beacons the pipeline commits to the store in one transaction',
+        }),
+        commitIntervalMs: Type.Integer({
+          minimum: 0,
+          maximum: 5000,
+          default: 100,
+          description:
+            'Least time between two pipeline commits: under load each commit then carries more beacons, and a commit costs far more than a beacon',
         }),
         dedupeRetentionMs: Type.Integer({
           minimum: 1000,

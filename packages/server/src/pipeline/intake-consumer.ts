@@ -1,10 +1,10 @@
 /**
  * The pipeline's first stage: reads accepted beacons from the bus, drops
- * (view, sequence) pairs already stored, and commits one raw row per beacon
- * and view together with the bus position, so a restart resumes exactly
- * where the store left off.
+ * (view, sequence) pairs already stored, applies the rest to the view model,
+ * and commits one ledger row per beacon and view together with the bus
+ * position, so a restart resumes exactly where the store left off.
  */
-import type { Beacon, PlayerEvent, Sample } from '@openqoe/schema';
+import type { PlayerEvent, Sample } from '@openqoe/schema';
 import type { Bus, BusRecord, ConsumerHandle } from '../bus/bus.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RawBeaconRow, RawStore } from '../store/store.js';
@@ -19,6 +19,8 @@ export const PIPELINE_CONSUMER = 'pipeline';
 
 export interface IntakeConsumerOptions {
   dedupeRetentionMs: number;
+  /** Least time between commits (see config `pipeline.commitIntervalMs`); 0 commits every batch at once. */
+  commitIntervalMs?: number;
   /** How often the view lifecycle timers run. */
   viewTickIntervalMs: number;
   log?: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
@@ -74,7 +76,9 @@ export class IntakeConsumer {
         `the log in the data dir is not the one the store last read (${saved.logId}); reading it from the start`,
       );
     }
-    await this.rebuild();
+    // Normally the checkpoint; past it when the checkpoint was lost but the ledger shows more stored.
+    const last = await this.store.lastLoggedPosition(this.bus.id);
+    await this.rebuild(last === undefined || last < from ? from : last + 1);
     this.handle = this.bus.consume(PIPELINE_CONSUMER, from, (records) => this.process(records));
     this.evictTimer = setInterval(
       () => this.dedupe.evict(Date.now() - this.options.dedupeRetentionMs),
@@ -86,31 +90,29 @@ export class IntakeConsumer {
   }
 
   /**
-   * Rebuilds de-duplication and the active views from what the store holds
-   * for views that may still be in progress or retried. Its cost grows with
-   * the last hour's volume (see docs/architecture.md).
+   * Rebuilds de-duplication and the active views by reading back the part of
+   * the log the store already has (`bus.retainMs` of it, up to `upTo`),
+   * through the same de-duplication as live traffic, so the result
+   * is what the process held before it stopped. Its cost grows with the last
+   * hour's volume (see docs/architecture.md).
    */
-  private async rebuild(): Promise<void> {
-    const rows = await this.store.recentRaw(Date.now() - this.options.dedupeRetentionMs);
-    for (const r of rows) {
-      const parsed = JSON.parse(r.body) as Pick<Beacon, 'samples' | 'events'>;
-      const key = Dedupe.key(r.envId, r.viewId);
-      const samples = (parsed.samples ?? []).filter((x) => x.viewId === r.viewId);
-      const events = (parsed.events ?? []).filter((x) => x.viewId === r.viewId);
-      for (const item of samples) this.dedupe.mark(key, item.sequenceNumber, r.receivedAtMs);
-      for (const item of events) this.dedupe.mark(key, item.sequenceNumber, r.receivedAtMs);
-      const arrival: Arrival = {
-        envId: r.envId,
-        receivedAtMs: r.receivedAtMs,
-        clockOffsetMs: r.clockOffsetMs,
-        ip: r.ip,
-        userAgent: r.userAgent,
-      };
-      this.views.apply(arrival, r.viewId, nativeItems(samples, events));
-    }
-    if (rows.length) {
+  private async rebuild(upTo: number): Promise<void> {
+    const since = Date.now() - this.options.dedupeRetentionMs;
+    let beacons = 0;
+    await this.bus.read(this.bus.startPosition, upTo, (records) => {
+      const applied: Applied[] = [];
+      for (const record of records) {
+        const rec = decodeIntakeRecord(record.payload);
+        if (rec.meta.receivedAtMs < since) continue;
+        this.rowsFor(rec, record.position, applied);
+        beacons++;
+      }
+      this.dedupe.commit(Date.now());
+      for (const a of applied) this.views.apply(a.arrival, a.viewId, a.items);
+    });
+    if (beacons) {
       this.options.log?.info(
-        `rebuilt ${this.views.size} active views and de-duplication from ${rows.length} recent rows`,
+        `rebuilt ${this.views.size} active views and de-duplication from ${beacons} beacons in the log`,
       );
     }
   }
@@ -181,7 +183,7 @@ export class IntakeConsumer {
     let duplicates = 0;
     for (const record of records) {
       const rec = (record.value as IntakeRecord | undefined) ?? decodeIntakeRecord(record.payload);
-      const built = this.rowsFor(rec, applied);
+      const built = this.rowsFor(rec, record.position, applied);
       rows.push(...built.rows);
       samples += built.samples;
       events += built.events;
@@ -206,10 +208,16 @@ export class IntakeConsumer {
     this.metrics.pipelineSamples.inc(samples);
     this.metrics.pipelineEvents.inc(events);
     if (duplicates) this.metrics.pipelineDuplicates.inc(duplicates);
+    // Pausing here lets the next batch gather what arrives meanwhile (it is durable in the log already).
+    const wait = (this.options.commitIntervalMs ?? 0) - (performance.now() - this.lastCommitStartMs);
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
   }
+
+  private lastCommitStartMs = 0;
 
   /** Hands the batch to the stages still owed it, then commits raw rows and position together. */
   private async commit(batch: PendingBatch): Promise<void> {
+    this.lastCommitStartMs = performance.now();
     while (batch.stagesDone < this.stages.length) {
       await this.stages[batch.stagesDone]!.batch(batch.applied ?? []);
       batch.stagesDone++;
@@ -232,6 +240,7 @@ export class IntakeConsumer {
 
   private rowsFor(
     rec: IntakeRecord,
+    logPosition: number,
     applied: Applied[],
   ): {
     rows: RawBeaconRow[];
@@ -263,8 +272,6 @@ export class IntakeConsumer {
     const rows: RawBeaconRow[] = [];
     let samples = 0;
     let events = 0;
-    // The beacon's own text is stored when nothing was split off or dropped; otherwise the kept part.
-    const verbatim = duplicates === 0 && groups.size === 1;
     for (const [viewId, g] of groups) {
       let first = Number.POSITIVE_INFINITY;
       let last = -1;
@@ -288,7 +295,8 @@ export class IntakeConsumer {
         clockOffsetMs: meta.clockOffsetMs,
         ip: meta.ip,
         userAgent: meta.userAgent,
-        body: verbatim ? rec.text : JSON.stringify({ samples: g.samples, events: g.events }),
+        logId: this.bus.id,
+        logPosition,
       });
       samples += g.samples.length;
       events += g.events.length;

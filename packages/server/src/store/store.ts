@@ -1,14 +1,14 @@
 /**
- * The store seam. The pipeline writes raw beacons together with its position
- * in the bus (one atomic commit, so a replay after a crash neither loses nor
- * repeats rows); the intake records rejected payloads; the management API
+ * The store seam. The pipeline writes one ledger row per beacon and view
+ * together with its position in the bus (one atomic commit, so a replay
+ * after a crash neither loses nor repeats rows); the intake records rejected payloads; the management API
  * keeps environments and access tokens. DuckDB implements it by default;
  * ClickHouse will implement the same interfaces.
  */
 import type { ErrorCode, FieldProblem, Permission } from '@openqoe/schema';
 import type { ViewRow } from './view-row.js';
 
-/** One accepted beacon's samples and events of one view, as received. */
+/** One accepted beacon's samples and events of one view: what arrived, when, and where it is in the log. */
 export interface RawBeaconRow {
   envId: string;
   viewId: string;
@@ -23,8 +23,9 @@ export interface RawBeaconRow {
   clockOffsetMs: number;
   ip: string;
   userAgent: string;
-  /** JSON object with `samples` and `events` arrays (the beacon's own text when it held one view). */
-  body: string;
+  logId: string;
+  /** Where the beacon's record starts in the log (held there for `bus.retainMs`). */
+  logPosition: number;
 }
 
 export interface ConsumerCheckpoint {
@@ -49,22 +50,11 @@ export interface RejectedPayload {
   truncated: boolean;
 }
 
-/** A stored raw row as read back, to rebuild in-memory state after a restart. */
-export interface StoredRawRow {
-  envId: string;
-  viewId: string;
-  receivedAtMs: number;
-  clockOffsetMs: number;
-  ip: string;
-  userAgent: string;
-  body: string;
-}
-
 export interface RawStore {
   writeRaw(rows: readonly RawBeaconRow[], checkpoint: ConsumerCheckpoint): Promise<void>;
   readCheckpoint(consumer: string): Promise<ConsumerCheckpoint | undefined>;
-  /** Raw rows received since a time, oldest first, to rebuild de-duplication and active views after a restart. */
-  recentRaw(sinceMs: number): Promise<StoredRawRow[]>;
+  /** Where the last ledger row of a log starts: what the store holds even when a checkpoint was lost. */
+  lastLoggedPosition(logId: string): Promise<number | undefined>;
   insertRejected(rows: readonly RejectedPayload[]): Promise<void>;
   /** Inserts or replaces views by (env_id, view_id). */
   upsertViews(rows: readonly ViewRow[]): Promise<void>;

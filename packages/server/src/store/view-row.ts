@@ -118,6 +118,9 @@ export const VIEW_COLUMNS: Column[] = [
   num('smoothness_score', (_v, m) => m.scores.smoothness),
   num('video_quality_score', (_v, m) => m.scores.videoQuality),
   num('viewer_experience_score', (_v, m) => m.scores.viewerExperience),
+  // JSON array of timeline entries (see pipeline/view-model/timeline.ts); shown by the one-view route.
+  str('timeline', (v) => v.timeline.toJSON()),
+  bool('timeline_truncated', (v) => v.timeline.truncated),
 ];
 
 export type ViewRow = ViewRowValue[];
@@ -132,5 +135,10 @@ export function viewsTableDdl(): string[] {
     `CREATE TABLE IF NOT EXISTS views (\n    ${columns},\n    PRIMARY KEY (env_id, view_id)\n  )`,
     // Batches of views land here first and move to `views` with one upsert.
     `CREATE TABLE IF NOT EXISTS views_staging (\n    ${columns}\n  )`,
+    // Columns added after the first layout, appended so a table made by an older version keeps working.
+    ...['views', 'views_staging'].flatMap((table) => [
+      `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS timeline VARCHAR`,
+      `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS timeline_truncated BOOLEAN`,
+    ]),
   ];
 }

@@ -17,8 +17,10 @@
  *   `endedRetentionMs` (5 min, time enough for late retries), which keeps
  *   memory proportional to the views really in progress.
  */
+
 import type { PlayerEventType, PlayerState, Sample } from '@openqoe/schema';
 import type { Enrichment } from '../enrich/enricher.js';
+import { Timeline } from './timeline.js';
 import {
   type EventFacts,
   type MachineRules,
@@ -237,6 +239,7 @@ export class ActiveView {
   lateItems = 0;
   /** The last segment applied in the current batch; its dimensions are taken once per batch. */
   latest: DimensionSource | undefined;
+  readonly timeline = new Timeline();
 
   constructor(
     readonly envId: string,
@@ -389,6 +392,7 @@ export class ActiveViews {
   private run(view: ActiveView, item: ViewItem): void {
     const m = view.machine;
     const before = m.currentState;
+    view.timeline.add(item);
     if (item.kind === 'segment') {
       view.latest = item.facts;
       m.segment(item.state, view.eventTime(item.deviceStartMs), item.durationMs, item.facts);

@@ -1,10 +1,8 @@
 /**
- * Tables and views of the DuckDB store. The typed `samples` and `events`
- * views are generated from the beacon schema, so a field added there is a
- * column here with no second list to keep in step.
+ * Tables of the DuckDB store. Beacons themselves stay in the log (see
+ * docs/architecture.md, "Where raw beacons live"); the store keeps one
+ * ledger row per beacon and view, and the views with their timelines.
  */
-import { PlayerEventSchema, SampleSchema } from '@openqoe/schema';
-import type { TObject, TSchema } from '@sinclair/typebox';
 import { viewsTableDdl } from '../view-row.js';
 
 export const snakeCase = (s: string) =>
@@ -13,43 +11,12 @@ export const snakeCase = (s: string) =>
     .replace(/([a-zA-Z])(\d+)/g, '$1_$2')
     .toLowerCase();
 
-function duckType(schema: TSchema): string {
-  switch (schema['type']) {
-    case 'integer':
-      return 'BIGINT';
-    case 'number':
-      return 'DOUBLE';
-    case 'boolean':
-      return 'BOOLEAN';
-    default:
-      return 'VARCHAR';
-  }
-}
-
-/** A view that unnests one array of every raw beacon row into typed, snake_case columns. */
-function unnestView(name: string, arrayKey: string, schema: TObject): string {
-  // A raw row holds one view's items, so its own indexed-by-zone-map view_id column stands for the
-  // items' viewId: filters on view_id then reach the raw table scan instead of every unnested body.
-  const fields = Object.entries(schema.properties).filter(([k]) => k !== 'viewId');
-  const struct = `{${fields.map(([k, s]) => `"${k}": "${duckType(s as TSchema)}"`).join(', ')}}`;
-  const columns = fields.map(([k]) => `x."${k}" AS ${snakeCase(k)}`).join(',\n    ');
-  return `CREATE OR REPLACE VIEW ${name} AS
-SELECT
-    b.env_id,
-    b.view_id,
-    b.received_at,
-    b.clock_offset_ms,
-    to_timestamp((x."viewerTime" + b.clock_offset_ms) / 1000.0) AS event_time,
-    b.ip,
-    b.user_agent,
-    ${columns}
-FROM raw_beacons b,
-     LATERAL (SELECT unnest(from_json(json_extract(b.body, '$.${arrayKey}'), '[${struct.replace(/'/g, "''")}]')) AS x)`;
-}
-
 export const DDL: string[] = [
   `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS raw_beacons (
+  // Databases of the first layout kept bodies in raw_beacons and unnested them in these views.
+  `DROP VIEW IF EXISTS samples`,
+  `DROP VIEW IF EXISTS events`,
+  `CREATE TABLE IF NOT EXISTS beacons (
     env_id VARCHAR NOT NULL,
     view_id VARCHAR NOT NULL,
     first_seq INTEGER NOT NULL,
@@ -61,7 +28,8 @@ export const DDL: string[] = [
     clock_offset_ms DOUBLE NOT NULL,
     ip VARCHAR NOT NULL,
     user_agent VARCHAR NOT NULL,
-    body VARCHAR NOT NULL
+    log_id VARCHAR NOT NULL,
+    log_position BIGINT NOT NULL
   )`,
   `CREATE TABLE IF NOT EXISTS consumer_checkpoints (
     consumer VARCHAR PRIMARY KEY,
@@ -99,8 +67,6 @@ export const DDL: string[] = [
     created_at TIMESTAMP NOT NULL
   )`,
   ...viewsTableDdl(),
-  unnestView('samples', 'samples', SampleSchema),
-  unnestView('events', 'events', PlayerEventSchema),
 ];
 
 export const SCHEMA_VERSION_DB = 1;

@@ -1,12 +1,11 @@
 /**
  * The embedded store: one DuckDB file in the data dir.
  *
- * Raw beacons go through an appender on a connection of their own, inside a
- * transaction that also moves the consumer's checkpoint, so rows and position
- * commit together. Raw rows keep each beacon's JSON as received (one row per
- * beacon and view) and the typed `samples`/`events` views unnest it: that
- * write path costs a few µs per sample where typed columns cost tens (see
- * docs/architecture.md).
+ * Ledger rows (one per beacon and view) go through an appender on a
+ * connection of their own, inside a transaction that also moves the
+ * consumer's checkpoint, so rows and position commit together. The beacons'
+ * bodies stay in the log; storing them here tripled the bytes written per
+ * beacon and made commits stall on checkpoints (docs/architecture.md).
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -14,6 +13,7 @@ import {
   type DuckDBAppender,
   type DuckDBConnection,
   DuckDBInstance,
+  type DuckDBPreparedStatement,
   DuckDBTimestampValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
@@ -26,7 +26,6 @@ import type {
   ReadValue,
   RejectedPayload,
   Store,
-  StoredRawRow,
 } from '../store.js';
 import { type ColumnType, VIEW_COLUMNS, type ViewRow, type ViewRowValue } from '../view-row.js';
 import { DDL, SCHEMA_VERSION_DB } from './ddl.js';
@@ -75,6 +74,7 @@ class Lane {
 
 export class DuckDBStore implements Store {
   private appender: DuckDBAppender | undefined;
+  private checkpointStatement: DuckDBPreparedStatement | undefined;
   private viewAppender: DuckDBAppender | undefined;
   private readonly writeLane = new Lane();
   private readonly metaLane = new Lane();
@@ -128,7 +128,7 @@ export class DuckDBStore implements Store {
 
   writeRaw(rows: readonly RawBeaconRow[], checkpoint: ConsumerCheckpoint): Promise<void> {
     return this.writeLane.run(async () => {
-      this.appender ??= await this.writer.createAppender('raw_beacons');
+      this.appender ??= await this.writer.createAppender('beacons');
       const a = this.appender;
       await this.writer.run('BEGIN TRANSACTION');
       try {
@@ -144,15 +144,18 @@ export class DuckDBStore implements Store {
           a.appendDouble(r.clockOffsetMs);
           a.appendVarchar(r.ip);
           a.appendVarchar(r.userAgent);
-          a.appendVarchar(r.body);
+          a.appendVarchar(r.logId);
+          a.appendBigInt(BigInt(r.logPosition));
           a.endRow();
         }
         a.flushSync();
-        await this.writer.run(
+        // Prepared once: parsing the statement again on every commit was a visible share of the pipeline's time.
+        this.checkpointStatement ??= await this.writer.prepare(
           `INSERT INTO consumer_checkpoints VALUES ($1, $2, $3, now()::TIMESTAMP)
            ON CONFLICT (consumer) DO UPDATE SET log_id = excluded.log_id, position = excluded.position, updated_at = excluded.updated_at`,
-          [checkpoint.consumer, checkpoint.logId, BigInt(checkpoint.position)],
         );
+        this.checkpointStatement.bind([checkpoint.consumer, checkpoint.logId, BigInt(checkpoint.position)]);
+        await this.checkpointStatement.run();
         await this.writer.run('COMMIT');
       } catch (err) {
         // Rows of a failed batch must not linger in the appender for the next one.
@@ -180,22 +183,14 @@ export class DuckDBStore implements Store {
     });
   }
 
-  recentRaw(sinceMs: number): Promise<StoredRawRow[]> {
-    return this.readLane.run(async () => {
-      const r = await this.reader.runAndReadAll(
-        `SELECT env_id, view_id, received_at, clock_offset_ms, ip, user_agent, body
-         FROM raw_beacons WHERE received_at >= $1 ORDER BY received_at`,
-        [ts(sinceMs)],
+  lastLoggedPosition(logId: string): Promise<number | undefined> {
+    return this.writeLane.run(async () => {
+      const r = await this.writer.runAndReadAll(
+        'SELECT max(log_position) AS p FROM beacons WHERE log_id = $1',
+        [logId],
       );
-      return r.getRowObjects().map((row) => ({
-        envId: String(row['env_id']),
-        viewId: String(row['view_id']),
-        receivedAtMs: toMs(row['received_at']),
-        clockOffsetMs: Number(row['clock_offset_ms']),
-        ip: String(row['ip']),
-        userAgent: String(row['user_agent']),
-        body: String(row['body']),
-      }));
+      const p = r.getRowObjects()[0]?.['p'];
+      return p === null || p === undefined ? undefined : Number(p);
     });
   }
 
@@ -359,6 +354,7 @@ export class DuckDBStore implements Store {
     try {
       this.appender?.closeSync();
       this.viewAppender?.closeSync();
+      this.checkpointStatement?.destroySync();
     } catch {}
     try {
       await this.writer.run('CHECKPOINT');
