@@ -19,7 +19,7 @@
  *    against the targets (median ≤ 300 ms, p95 ≤ 1 s) and the data size.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     days: { type: 'string', default: '30' },
     seed: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
+    reuse: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -40,7 +41,9 @@ if (args.help) {
   --queries  queries timed, spread evenly over the five kinds (default 50)
   --days     history the views are spread over (default 30)
   --seed     seed of the generator and of the query mix (default 1)
-  --keep     keep the temporary data dir (its path is printed)`);
+  --keep     keep the temporary data dir (its path is printed)
+  --reuse D  time the queries on the data dir D kept by an earlier --keep run, without generating
+             (so the slow generation and the timing can run at different times)`);
   process.exit(0);
 }
 const VIEWS = Number(args.views);
@@ -66,14 +69,22 @@ const { Enricher } = await import(dist('pipeline/enrich/enricher.js').href);
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-const dir = mkdtempSync(join(tmpdir(), 'openqoe-bench-query-'));
+const dir = args.reuse ?? mkdtempSync(join(tmpdir(), 'openqoe-bench-query-'));
+/** What a --reuse run needs to know of the generation: written next to the data. */
+const META = join(dir, 'bench-query.json');
+if (args.reuse && !existsSync(META)) {
+  console.error(
+    `bench:query: ${args.reuse} holds no ${META}: pass a data dir kept by an earlier run with --keep`,
+  );
+  process.exit(2);
+}
 const children = new Set();
 let cleanedUp = false;
 function cleanup() {
   if (cleanedUp) return;
   cleanedUp = true;
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  if (args.keep) console.log(`data dir kept: ${dir}`);
+  if (args.keep || args.reuse) console.log(`data dir kept: ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
 }
 process.on('SIGINT', () => {
@@ -340,22 +351,33 @@ try {
   const url = await server.url;
   console.log(`server: ${url}, data dir ${dir}`);
 
-  // 1. Generate and drain.
-  console.log(`generating ${VIEWS} views over ${DAYS} days (backfill), seed ${SEED}…`);
-  const genStartMs = Date.now();
-  const summary = await runGenerate(url);
-  const genSeconds = (Date.now() - genStartMs) / 1000;
-  const stored = await waitDrained(url, genStartMs);
-  const drainSeconds = (Date.now() - genStartMs) / 1000;
+  // 1. Generate and drain (or take what an earlier run generated).
+  let genStartMs;
+  if (args.reuse) {
+    const meta = JSON.parse(readFileSync(META, 'utf8'));
+    genStartMs = meta.genStartMs;
+    if (meta.views !== VIEWS || meta.days !== DAYS || meta.seed !== SEED)
+      throw new Error(
+        `${dir} was generated with --views ${meta.views} --days ${meta.days} --seed ${meta.seed}`,
+      );
+    console.log(`reusing ${VIEWS} views generated ${new Date(genStartMs).toISOString()} in ${dir}`);
+    console.log(meta.report);
+  } else {
+    console.log(`generating ${VIEWS} views over ${DAYS} days (backfill), seed ${SEED}…`);
+    genStartMs = Date.now();
+    const summary = await runGenerate(url);
+    const genSeconds = (Date.now() - genStartMs) / 1000;
+    const stored = await waitDrained(url, genStartMs);
+    const drainSeconds = (Date.now() - genStartMs) / 1000;
+    const samples = await metric(url, 'openqoe_pipeline_samples_stored_total');
+    const report =
+      `generation: ${VIEWS} views accepted by the intake in ${fmtSeconds(genSeconds)} → ${Math.round(VIEWS / genSeconds)} views/s` +
+      ` (${/\((\d+) views\/s\)/.exec(summary)?.[1] ?? '?'} views/s by generate's own clock)\n` +
+      `pipeline:   ${stored} views (${samples} samples) stored after ${fmtSeconds(drainSeconds)} → ${Math.round(VIEWS / drainSeconds)} views/s end to end`;
+    console.log(`\n${report}`);
+    writeFileSync(META, JSON.stringify({ views: VIEWS, days: DAYS, seed: SEED, genStartMs, report }));
+  }
   const bootstrap = JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8'));
-  const samples = await metric(url, 'openqoe_pipeline_samples_stored_total');
-  console.log(
-    `\ngeneration: ${VIEWS} views accepted by the intake in ${fmtSeconds(genSeconds)} → ${Math.round(VIEWS / genSeconds)} views/s` +
-      ` (${/\((\d+) views\/s\)/.exec(summary)?.[1] ?? '?'} views/s by generate's own clock)`,
-  );
-  console.log(
-    `pipeline:   ${stored} views (${samples} samples) stored after ${fmtSeconds(drainSeconds)} → ${Math.round(VIEWS / drainSeconds)} views/s end to end`,
-  );
 
   // 2. Queries.
   const auth = `Basic ${Buffer.from(`${bootstrap.access_token.id}:${bootstrap.access_token.secret}`).toString('base64')}`;
