@@ -103,8 +103,6 @@ describe('DuckDB store', () => {
       eventCount: 0,
       receivedAtMs: 1_763_700_000_000,
       clockOffsetMs: 12,
-      ip: '127.0.0.1',
-      userAgent: 'test',
       logId: 'log-1',
       logPosition: 0,
     };

@@ -293,8 +293,6 @@ export class IntakeConsumer {
         eventCount: g.events.length,
         receivedAtMs: meta.receivedAtMs,
         clockOffsetMs: meta.clockOffsetMs,
-        ip: meta.ip,
-        userAgent: meta.userAgent,
         logId: this.bus.id,
         logPosition,
       });

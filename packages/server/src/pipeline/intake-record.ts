@@ -2,7 +2,7 @@
  * What the intake puts on the bus for one accepted native beacon: a one-line
  * JSON header (environment, receive time, clock offset, client) then the
  * beacon's own text. The text is kept as received, so the log costs no
- * re-serialisation and the store can keep the beacon verbatim.
+ * re-serialisation and holds each beacon exactly as it was sent.
  */
 import type { Beacon } from '@openqoe/schema';
 
@@ -19,8 +19,6 @@ export interface IntakeMeta {
 export interface IntakeRecord {
   meta: IntakeMeta;
   beacon: Beacon;
-  /** The beacon's JSON text as received (decompressed). */
-  text: string;
 }
 
 const NEWLINE = Buffer.from('\n');
@@ -33,6 +31,5 @@ export function decodeIntakeRecord(payload: Buffer): IntakeRecord {
   const nl = payload.indexOf(10);
   if (nl < 0) throw new Error('intake record has no header line');
   const meta = JSON.parse(payload.subarray(0, nl).toString('utf8')) as IntakeMeta;
-  const text = payload.subarray(nl + 1).toString('utf8');
-  return { meta, beacon: JSON.parse(text) as Beacon, text };
+  return { meta, beacon: JSON.parse(payload.subarray(nl + 1).toString('utf8')) as Beacon };
 }

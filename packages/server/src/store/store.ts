@@ -21,8 +21,6 @@ export interface RawBeaconRow {
   receivedAtMs: number;
   /** Server receive time − the beacon's sentAt: add it to viewerTime to get event time. */
   clockOffsetMs: number;
-  ip: string;
-  userAgent: string;
   logId: string;
   /** Where the beacon's record starts in the log (held there for `bus.retainMs`). */
   logPosition: number;

@@ -183,7 +183,7 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
           ip,
           userAgent: request.headers['user-agent'] ?? '',
         };
-        const value: IntakeRecord = { meta, beacon, text: decoded.text };
+        const value: IntakeRecord = { meta, beacon };
         const partitionKey = beacon.samples[0]?.viewId ?? beacon.events[0]?.viewId ?? '';
         try {
           await bus.publish(partitionKey, encodeIntakeRecord(meta, decoded.bytes), value);

@@ -26,8 +26,6 @@ export const DDL: string[] = [
     event_count INTEGER NOT NULL,
     received_at TIMESTAMP NOT NULL,
     clock_offset_ms DOUBLE NOT NULL,
-    ip VARCHAR NOT NULL,
-    user_agent VARCHAR NOT NULL,
     log_id VARCHAR NOT NULL,
     log_position BIGINT NOT NULL
   )`,

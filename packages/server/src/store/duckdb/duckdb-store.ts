@@ -142,8 +142,6 @@ export class DuckDBStore implements Store {
           a.appendInteger(r.eventCount);
           a.appendTimestamp(ts(r.receivedAtMs));
           a.appendDouble(r.clockOffsetMs);
-          a.appendVarchar(r.ip);
-          a.appendVarchar(r.userAgent);
           a.appendVarchar(r.logId);
           a.appendBigInt(BigInt(r.logPosition));
           a.endRow();
