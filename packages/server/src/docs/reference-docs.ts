@@ -99,14 +99,15 @@ once the beacon is durable.
 
 ## Sample
 
-One closed interval of one player state. In the store: view \`samples\`
-(snake_case columns).
+One closed interval of one player state. Kept as received in the log for
+\`bus.retainMs\`; in the store it counts in its view's metrics and timeline.
 
 ${fieldTable(SampleSchema)}
 
 ## PlayerEvent
 
-A discrete event. In the store: view \`events\`.
+A discrete event. Kept as received in the log; in the store, an entry of its
+view's timeline.
 
 ${fieldTable(PlayerEventSchema)}
 `;

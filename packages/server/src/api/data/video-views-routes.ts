@@ -231,23 +231,34 @@ export function videoViewsRoutes(app: FastifyInstance, registry: Registry, store
       return {
         data: {
           ...present(rest),
-          timeline: entries.map(([kind, seq, deviceMs, state, duration, type, code, fatal, br, w, h, n]) => {
-            const ms = deviceMs + offset;
-            return {
-              kind,
-              sequence_number: seq,
-              time: iso(ms),
-              time_ms: ms,
-              state,
-              duration_ms: duration,
-              samples: n,
-              type,
-              error_code: code,
-              error_fatal: fatal,
-              video_bitrate_bps: br,
-              video_width: kind === 'sample' ? w : null,
-              video_height: kind === 'sample' ? h : null,
-            };
+          timeline: entries.map((e) => {
+            const ms = e[2] + offset;
+            const common = { sequence_number: e[1], time: iso(ms), time_ms: ms, state: e[3] };
+            return e[0] === 's'
+              ? {
+                  kind: 'sample',
+                  ...common,
+                  duration_ms: e[4],
+                  samples: e[8],
+                  type: null,
+                  error_code: null,
+                  error_fatal: null,
+                  video_bitrate_bps: e[5],
+                  video_width: e[6],
+                  video_height: e[7],
+                }
+              : {
+                  kind: 'event',
+                  ...common,
+                  duration_ms: null,
+                  samples: 0,
+                  type: e[4],
+                  error_code: e[5],
+                  error_fatal: e[6],
+                  video_bitrate_bps: e[7],
+                  video_width: null,
+                  video_height: null,
+                };
           }),
         },
       };
