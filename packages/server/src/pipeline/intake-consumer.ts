@@ -26,15 +26,17 @@ export interface IntakeConsumerOptions {
   log?: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
 }
 
-/** A batch applied to the view model, until its rows and position are committed. */
-interface PendingBatch {
+/** What was applied since the last commit. */
+interface Pending {
   rows: RawBeaconRow[];
-  /** The bus position after the batch. */
+  /** The bus position after the last applied record; -1 when nothing is pending. */
   position: number;
-  applied?: AppliedBeacon[];
-  /** How many stages have accepted the batch. */
-  stagesDone: number;
+  samples: number;
+  events: number;
+  duplicates: number;
 }
+
+const emptyPending = (): Pending => ({ rows: [], position: -1, samples: 0, events: 0, duplicates: 0 });
 
 interface ViewGroup {
   samples: Sample[];
@@ -57,7 +59,15 @@ export class IntakeConsumer {
   private queuedViews: ViewRow[] = [];
   private viewFlushQueued = false;
   private readonly stages: PipelineStage[] = [];
-  private uncommitted: PendingBatch | undefined;
+  /** Applied to the view model, not yet committed. */
+  private pending: Pending = emptyPending();
+  /** Bus position after the last applied record: records before it are never applied again. */
+  private appliedUpTo = -1;
+  /** The last applied batch while some stage has not accepted it. */
+  private stageDebt: { applied: AppliedBeacon[]; stagesDone: number } | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private commitChain: Promise<void> = Promise.resolve();
+  private lastCommitStartMs = 0;
 
   constructor(
     private readonly bus: Bus,
@@ -167,75 +177,120 @@ export class IntakeConsumer {
     this.stages.push(stage);
   }
 
+  /**
+   * Applies a bus batch at once (so parsed beacons die young), hands it to the
+   * stages, and commits what was applied at most every `commitIntervalMs`: a
+   * commit costs far more than a beacon, so under load one carries hundreds.
+   * Records offered again after a failure are never applied twice.
+   */
   async process(records: BusRecord[]): Promise<void> {
-    // A batch applied to the view model whose commit failed is committed first, never applied twice.
-    if (this.uncommitted) {
-      await this.commit(this.uncommitted);
-      const done = this.uncommitted.position;
-      this.uncommitted = undefined;
-      records = records.filter((r) => r.position >= done);
-      if (records.length === 0) return;
+    await this.payStages();
+    const fresh = records.filter((r) => r.position >= this.appliedUpTo);
+    if (fresh.length > 0) {
+      const applied: Applied[] = [];
+      const p = this.pending;
+      for (const record of fresh) {
+        const rec = (record.value as IntakeRecord | undefined) ?? decodeIntakeRecord(record.payload);
+        const built = this.rowsFor(rec, record.position, applied);
+        for (const row of built.rows) p.rows.push(row);
+        p.samples += built.samples;
+        p.events += built.events;
+        p.duplicates += built.duplicates;
+      }
+      // Applied items count as seen from now on; a failed commit is retried, never re-applied.
+      this.dedupe.commit(Date.now());
+      const seen: AppliedBeacon[] = [];
+      for (const a of applied) {
+        this.storeViews(this.views.apply(a.arrival, a.viewId, a.items));
+        if (this.stages.length)
+          seen.push({
+            arrival: a.arrival,
+            sourceViewId: a.viewId,
+            view: this.views.get(a.arrival.envId, a.viewId),
+            items: a.items,
+          });
+      }
+      p.position = fresh[fresh.length - 1]!.next;
+      this.appliedUpTo = p.position;
+      if (this.stages.length) {
+        this.stageDebt = { applied: seen, stagesDone: 0 };
+        await this.payStages();
+      }
     }
-    const rows: RawBeaconRow[] = [];
-    const applied: Applied[] = [];
-    let samples = 0;
-    let events = 0;
-    let duplicates = 0;
-    for (const record of records) {
-      const rec = (record.value as IntakeRecord | undefined) ?? decodeIntakeRecord(record.payload);
-      const built = this.rowsFor(rec, record.position, applied);
-      rows.push(...built.rows);
-      samples += built.samples;
-      events += built.events;
-      duplicates += built.duplicates;
-    }
-    const batch: PendingBatch = { rows, position: records[records.length - 1]!.next, stagesDone: 0 };
-    const seen: AppliedBeacon[] = [];
-    for (const a of applied) {
-      this.storeViews(this.views.apply(a.arrival, a.viewId, a.items));
-      if (this.stages.length)
-        seen.push({
-          arrival: a.arrival,
-          sourceViewId: a.viewId,
-          view: this.views.get(a.arrival.envId, a.viewId),
-          items: a.items,
-        });
-    }
-    batch.applied = seen;
-    this.uncommitted = batch;
-    await this.commit(batch);
-    this.uncommitted = undefined;
-    this.metrics.pipelineSamples.inc(samples);
-    this.metrics.pipelineEvents.inc(events);
-    if (duplicates) this.metrics.pipelineDuplicates.inc(duplicates);
-    // Pausing here lets the next batch gather what arrives meanwhile (it is durable in the log already).
-    const wait = (this.options.commitIntervalMs ?? 0) - (performance.now() - this.lastCommitStartMs);
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    if (performance.now() - this.lastCommitStartMs >= (this.options.commitIntervalMs ?? 0))
+      await this.commitPending();
+    else this.scheduleCommit();
   }
 
-  private lastCommitStartMs = 0;
-
-  /** Hands the batch to the stages still owed it, then commits raw rows and position together. */
-  private async commit(batch: PendingBatch): Promise<void> {
-    this.lastCommitStartMs = performance.now();
-    while (batch.stagesDone < this.stages.length) {
-      await this.stages[batch.stagesDone]!.batch(batch.applied ?? []);
-      batch.stagesDone++;
+  /** Hands the last applied batch to the stages that have not accepted it yet. */
+  private async payStages(): Promise<void> {
+    const debt = this.stageDebt;
+    if (!debt) return;
+    while (debt.stagesDone < this.stages.length) {
+      await this.stages[debt.stagesDone]!.batch(debt.applied);
+      debt.stagesDone++;
     }
+    this.stageDebt = undefined;
+  }
+
+  /** Commits what was applied (one at a time, in order); rejects if the store refused it. */
+  private commitPending(): Promise<void> {
+    const run = this.commitChain.then(() => this.commitNow());
+    this.commitChain = run.catch(() => {});
+    return run;
+  }
+
+  private scheduleCommit(): void {
+    if (this.commitTimer) return;
+    const wait = Math.max(
+      0,
+      (this.options.commitIntervalMs ?? 0) - (performance.now() - this.lastCommitStartMs),
+    );
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = undefined;
+      this.commitPending().catch((err: Error) => {
+        this.options.log?.error(`pipeline commit failed, retrying: ${err.message}`);
+        this.scheduleCommit();
+      });
+    }, wait);
+  }
+
+  /** Ledger rows and position in one store transaction, after every stage accepted the batch. */
+  private async commitNow(): Promise<void> {
+    if (this.commitTimer) {
+      clearTimeout(this.commitTimer);
+      this.commitTimer = undefined;
+    }
+    await this.payStages();
+    const p = this.pending;
+    if (p.position < 0) return;
+    this.pending = emptyPending();
+    this.lastCommitStartMs = performance.now();
     const started = performance.now();
     try {
-      await this.store.writeRaw(batch.rows, {
+      await this.store.writeRaw(p.rows, {
         consumer: PIPELINE_CONSUMER,
         logId: this.bus.id,
-        position: batch.position,
+        position: p.position,
       });
     } catch (err) {
+      // Put back in front of what was applied meanwhile, to go in the next attempt.
+      const later = this.pending;
+      this.pending = {
+        rows: later.rows.length ? [...p.rows, ...later.rows] : p.rows,
+        position: Math.max(p.position, later.position),
+        samples: p.samples + later.samples,
+        events: p.events + later.events,
+        duplicates: p.duplicates + later.duplicates,
+      };
       this.metrics.errors.labels('store').inc();
       throw err;
     }
-    this.dedupe.commit(Date.now());
     this.metrics.storeWrite.observe((performance.now() - started) / 1000);
-    this.bus.ack(PIPELINE_CONSUMER, batch.position);
+    this.bus.ack(PIPELINE_CONSUMER, p.position);
+    this.metrics.pipelineSamples.inc(p.samples);
+    this.metrics.pipelineEvents.inc(p.events);
+    if (p.duplicates) this.metrics.pipelineDuplicates.inc(p.duplicates);
   }
 
   private rowsFor(
@@ -303,14 +358,22 @@ export class IntakeConsumer {
     return { rows, samples, events, duplicates };
   }
 
-  caughtUp(): Promise<void> {
-    return this.handle?.caughtUp() ?? Promise.resolve();
+  /** Resolves once everything durable in the bus at the call was applied and committed. */
+  async caughtUp(): Promise<void> {
+    await this.handle?.caughtUp();
+    await this.commitPending();
   }
 
   async stop(): Promise<void> {
     if (this.evictTimer) clearInterval(this.evictTimer);
     if (this.tickTimer) clearInterval(this.tickTimer);
     await this.handle?.stop();
+    if (this.commitTimer) clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    // What was applied is committed before stopping; if the store refuses, the log still has it.
+    await this.commitPending().catch((err: Error) =>
+      this.options.log?.warn(`could not commit the last batch on stop (the log keeps it): ${err.message}`),
+    );
     await this.viewWrites;
     for (const stage of this.stages) await stage.close?.();
   }
