@@ -68,6 +68,9 @@ export class IntakeConsumer {
   private commitTimer: NodeJS.Timeout | undefined;
   private commitChain: Promise<void> = Promise.resolve();
   private lastCommitStartMs = 0;
+  private lastViewFlushMs = 0;
+  /** Set on stop: the last writes go at once. */
+  private stopping = false;
 
   constructor(
     private readonly bus: Bus,
@@ -157,6 +160,10 @@ export class IntakeConsumer {
     if (this.viewFlushQueued) return;
     this.viewFlushQueued = true;
     this.viewWrites = this.viewWrites.then(async () => {
+      // Paced like the pipeline's commits: one upsert per interval carries every view completed in it.
+      const wait = (this.options.commitIntervalMs ?? 0) - (performance.now() - this.lastViewFlushMs);
+      if (wait > 1 && !this.stopping) await new Promise((r) => setTimeout(r, wait));
+      this.lastViewFlushMs = performance.now();
       this.viewFlushQueued = false;
       const rows = this.queuedViews;
       this.queuedViews = [];
@@ -367,6 +374,7 @@ export class IntakeConsumer {
   async stop(): Promise<void> {
     if (this.evictTimer) clearInterval(this.evictTimer);
     if (this.tickTimer) clearInterval(this.tickTimer);
+    this.stopping = true;
     await this.handle?.stop();
     if (this.commitTimer) clearTimeout(this.commitTimer);
     this.commitTimer = undefined;

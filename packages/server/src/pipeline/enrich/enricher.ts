@@ -180,11 +180,14 @@ export class Enricher {
     if (!Number.isSafeInteger(uaCacheSize) || uaCacheSize < 0) {
       throw new RangeError(`uaCacheSize must be a non-negative integer, got ${uaCacheSize}`);
     }
-    const [geo, asn] = await Promise.all([
+    const [geo, asn] = await Promise.allSettled([
       openDatabase<CityResponse>('geo', options.geoDatabasePath),
       openDatabase<AsnResponse>('ASN', options.asnDatabasePath),
     ]);
-    return new Enricher(geo, asn, options.truncateIp, uaCacheSize);
+    // Both settle before either error is reported, geo's first: the message must not depend on timing.
+    if (geo.status === 'rejected') throw geo.reason;
+    if (asn.status === 'rejected') throw asn.reason;
+    return new Enricher(geo.value, asn.value, options.truncateIp, uaCacheSize);
   }
 
   enrich(ip: string, userAgent: string): Enrichment {
