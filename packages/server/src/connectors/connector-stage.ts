@@ -1,0 +1,139 @@
+/**
+ * The connector stage on the pipeline seam: for every applied beacon it
+ * builds one envelope per player event, and appends to each connector's disk
+ * buffer what passes that connector's filters. `batch` resolves only when
+ * every buffer has made its records durable, which holds the pipeline's
+ * commit: after a crash the batch comes again and the buffers skip the ids
+ * they already hold. Delivery happens apart, in each connector's loop.
+ */
+import type { PlayerEvent } from '@openqoe/schema';
+import type { AppliedBeacon, PipelineStage } from '../pipeline/stage.js';
+import type { ActiveViews } from '../pipeline/view-model/active-views.js';
+import type { ConnectorMetrics } from './connector-metrics.js';
+import type { Connector } from './connectors.js';
+import { BufferFullError, type BufferRecord } from './disk-buffer.js';
+import { buildEnvelope, type Envelope, newTrail, type ViewTrail } from './envelope.js';
+
+interface Built {
+  envelope: Envelope;
+  text: string;
+  envId: string;
+  viewKey: string;
+}
+
+export class ConnectorStage implements PipelineStage {
+  readonly name = 'connectors';
+  private readonly trails = new Map<string, ViewTrail>();
+  private readonly eventConnectors: Connector[];
+  private lastDropLogMs = 0;
+
+  constructor(
+    private readonly connectors: Connector[],
+    views: ActiveViews,
+    private readonly metrics: ConnectorMetrics,
+    private readonly log: { warn(m: string): void; error(m: string): void },
+  ) {
+    this.eventConnectors = connectors.filter((c) => c.acceptsEvents);
+    views.onChange((change) => {
+      if (change.type === 'final') this.trails.delete(`${change.view.envId}\u0000${change.view.viewId}`);
+    });
+  }
+
+  async batch(applied: readonly AppliedBeacon[]): Promise<void> {
+    if (this.eventConnectors.length === 0) return;
+    const built = this.build(applied);
+    if (built.length === 0) return;
+    await Promise.all(this.eventConnectors.map((c) => this.appendTo(c, built)));
+  }
+
+  private build(applied: readonly AppliedBeacon[]): Built[] {
+    const out: Built[] = [];
+    for (const a of applied) {
+      const view = a.view;
+      if (!view) continue;
+      const viewKey = `${view.envId}\u0000${view.viewId}`;
+      let trail = this.trails.get(viewKey);
+      if (!trail) {
+        trail = newTrail();
+        this.trails.set(viewKey, trail);
+      }
+      const events: PlayerEvent[] = [];
+      let lastSampleMs = 0;
+      for (const item of a.items) {
+        if (item.kind === 'event') events.push(item.facts as PlayerEvent);
+        else {
+          lastSampleMs = Math.max(lastSampleMs, view.eventTime(item.deviceStartMs + item.durationMs));
+          const f = item.facts;
+          if (f.playerWidth > 0) trail.playerWidth = f.playerWidth;
+          if (f.playerHeight > 0) trail.playerHeight = f.playerHeight;
+        }
+      }
+      if (events.length > 0) {
+        events.sort((x, y) => x.sequenceNumber - y.sequenceNumber);
+        const metrics = view.machine.metrics(view.status === 'completed');
+        for (const event of events) {
+          const envelope = buildEnvelope({
+            view,
+            metrics,
+            trail,
+            event,
+            receivedAtMs: a.arrival.receivedAtMs,
+            userAgent: a.arrival.userAgent,
+          });
+          out.push({ envelope, text: JSON.stringify(envelope), envId: view.envId, viewKey });
+        }
+      }
+      if (lastSampleMs > trail.lastHeartbeatMs) trail.lastHeartbeatMs = lastSampleMs;
+    }
+    return out;
+  }
+
+  private async appendTo(c: Connector, built: Built[]): Promise<void> {
+    const records: BufferRecord[] = [];
+    const name = c.name;
+    for (const b of built) {
+      const skip = c.filter.skip(b.envelope.event.type, b.envId, b.viewKey);
+      if (skip) {
+        this.metrics.skipped.labels(name, skip).inc();
+        continue;
+      }
+      if (Buffer.byteLength(b.text) > c.limits.maxRecordBytes) {
+        this.metrics.dropped.labels(name, 'too_large').inc();
+        this.warnDrop(`connector ${name}: event ${b.envelope.event_id} is larger than the destination takes`);
+        continue;
+      }
+      records.push({ id: b.envelope.event_id, text: b.text });
+    }
+    if (records.length === 0) return;
+    try {
+      const result = await c.buffer.append(records, c.whenFull);
+      if (result.full > 0) {
+        this.metrics.dropped.labels(name, 'buffer_full').inc(result.full);
+        this.warnDrop(
+          `connector ${name}: buffer full, dropped ${result.full} events (raise bufferMaxBytes or fix the destination)`,
+        );
+      }
+    } catch (err) {
+      if (err instanceof BufferFullError) {
+        this.warnDrop(`connector ${name}: ${err.message}; holding the pipeline until there is room`);
+      }
+      throw err;
+    }
+    c.delivery.notify();
+  }
+
+  private warnDrop(message: string): void {
+    const now = Date.now();
+    if (now - this.lastDropLogMs < 10_000) return;
+    this.lastDropLogMs = now;
+    this.log.warn(message);
+  }
+
+  tick(nowMs: number): void {
+    for (const c of this.connectors) c.tick?.(nowMs);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.connectors.map((c) => c.close()));
+  }
+}
