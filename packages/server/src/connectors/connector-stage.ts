@@ -9,6 +9,7 @@
 import type { PlayerEvent } from '@openqoe/schema';
 import type { AppliedBeacon, PipelineStage } from '../pipeline/stage.js';
 import type { ActiveViews } from '../pipeline/view-model/active-views.js';
+import type { ViewMetrics } from '../pipeline/view-model/view-machine.js';
 import type { ConnectorMetrics } from './connector-metrics.js';
 import type { Connector } from './connectors.js';
 import { BufferFullError, type BufferRecord } from './disk-buffer.js';
@@ -57,33 +58,29 @@ export class ConnectorStage implements PipelineStage {
         trail = newTrail();
         this.trails.set(viewKey, trail);
       }
-      const events: PlayerEvent[] = [];
-      let lastSampleMs = 0;
-      for (const item of a.items) {
-        if (item.kind === 'event') events.push(item.facts as PlayerEvent);
-        else {
-          lastSampleMs = Math.max(lastSampleMs, view.eventTime(item.deviceStartMs + item.durationMs));
+      const items = [...a.items].sort((x, y) => x.seq - y.seq);
+      let metrics: ViewMetrics | undefined;
+      for (const item of items) {
+        if (item.kind === 'segment') {
+          // Samples are not sent; they feed the trail (heartbeat time, rendition, player size).
           const f = item.facts;
+          trail.lastHeartbeatMs = Math.max(trail.lastHeartbeatMs, view.eventTime(item.deviceStartMs + item.durationMs));
+          if (f.videoBitrateBps > 0) trail.lastBitrateBps = f.videoBitrateBps;
           if (f.playerWidth > 0) trail.playerWidth = f.playerWidth;
           if (f.playerHeight > 0) trail.playerHeight = f.playerHeight;
+          continue;
         }
+        metrics ??= view.machine.metrics(view.status === 'completed');
+        const envelope = buildEnvelope({
+          view,
+          metrics,
+          trail,
+          event: item.facts as PlayerEvent,
+          receivedAtMs: a.arrival.receivedAtMs,
+          userAgent: a.arrival.userAgent,
+        });
+        out.push({ envelope, text: JSON.stringify(envelope), envId: view.envId, viewKey });
       }
-      if (events.length > 0) {
-        events.sort((x, y) => x.sequenceNumber - y.sequenceNumber);
-        const metrics = view.machine.metrics(view.status === 'completed');
-        for (const event of events) {
-          const envelope = buildEnvelope({
-            view,
-            metrics,
-            trail,
-            event,
-            receivedAtMs: a.arrival.receivedAtMs,
-            userAgent: a.arrival.userAgent,
-          });
-          out.push({ envelope, text: JSON.stringify(envelope), envId: view.envId, viewKey });
-        }
-      }
-      if (lastSampleMs > trail.lastHeartbeatMs) trail.lastHeartbeatMs = lastSampleMs;
     }
     return out;
   }
