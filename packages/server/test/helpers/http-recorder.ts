@@ -17,6 +17,8 @@ export interface RecordedRequest {
   /** The body after Content-Encoding: gzip was undone. */
   body: Buffer;
   atMs: number;
+  /** The status it was answered with. */
+  status: number;
 }
 
 export interface Reply {
@@ -52,9 +54,12 @@ export class HttpRecorder {
           raw,
           body,
           atMs: Date.now(),
+          status: 0,
         };
         this.requests.push(rec);
-        answer(res, this.respond(rec));
+        const reply = this.respond(rec);
+        rec.status = reply.status;
+        answer(res, reply);
       });
     });
     server.on('connection', (s: Socket) => {
