@@ -184,7 +184,7 @@ export class DiskBuffer {
       ids.push(r.id);
     }
     if (chunks.length > 0) {
-      await this.write(Buffer.concat(chunks, bytes));
+      await this.write(chunks);
       for (const id of ids) this.remember(id);
       this.records += chunks.length;
       this.oldestAppendMs ??= Date.now();
@@ -192,21 +192,35 @@ export class DiskBuffer {
     return { appended: chunks.length, full, duplicates };
   }
 
-  private async write(data: Buffer): Promise<void> {
-    let tail = this.segments[this.segments.length - 1]!;
-    if (tail.size > 0 && tail.size + data.length > this.options.segmentBytes) {
-      await this.writer?.close();
-      tail = { start: this.end, size: 0 };
-      this.segments.push(tail);
-      this.writer = await open(this.segmentPath(tail.start), 'a');
-      syncDir(this.options.dir);
+  /** Writes lines at the end, rolling to a new segment at a record boundary when one is full, then syncs. */
+  private async write(lines: Buffer[]): Promise<void> {
+    let i = 0;
+    while (i < lines.length) {
+      let tail = this.segments[this.segments.length - 1]!;
+      if (tail.size > 0 && tail.size + lines[i]!.length > this.options.segmentBytes) {
+        await this.writer?.close();
+        tail = { start: this.end, size: 0 };
+        this.segments.push(tail);
+        this.writer = await open(this.segmentPath(tail.start), 'a');
+        syncDir(this.options.dir);
+      }
+      // As many lines as fit in this segment (at least one).
+      let j = i + 1;
+      let size = lines[i]!.length;
+      while (j < lines.length && tail.size + size + lines[j]!.length <= this.options.segmentBytes) {
+        size += lines[j]!.length;
+        j++;
+      }
+      const data = j - i === 1 ? lines[i]! : Buffer.concat(lines.slice(i, j), size);
+      const writer = this.writer!;
+      let off = 0;
+      while (off < data.length) off += (await writer.write(data, off, data.length - off)).bytesWritten;
+      // Synced before the next roll, so every segment left behind is durable.
+      await writer.datasync();
+      tail.size += data.length;
+      this.end += data.length;
+      i = j;
     }
-    const writer = this.writer!;
-    let off = 0;
-    while (off < data.length) off += (await writer.write(data, off, data.length - off)).bytesWritten;
-    await writer.datasync();
-    tail.size += data.length;
-    this.end += data.length;
   }
 
   /** Reads whole records from `from`, at most `maxRecords` and about `maxBytes` (at least one record). */
