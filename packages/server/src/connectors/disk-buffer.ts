@@ -126,8 +126,7 @@ export class DiskBuffer {
       if (seg.size === 0) continue;
       const data = await readFile(this.segmentPath(seg.start));
       let lineStart = 0;
-      for (let i = 0; i < data.length; i++) {
-        if (data[i] !== NEWLINE) continue;
+      for (let i = data.indexOf(NEWLINE); i !== -1; i = data.indexOf(NEWLINE, i + 1)) {
         const tab = data.indexOf(TAB, lineStart);
         if (tab > lineStart && tab < i) this.remember(data.toString('utf8', lineStart, tab));
         if (seg.start + lineStart >= this.cursor) this.records++;
@@ -244,8 +243,7 @@ export class DiskBuffer {
       }
       let lineStart = 0;
       let progressed = false;
-      for (let i = 0; i < chunk.length && records.length < maxRecords; i++) {
-        if (chunk[i] !== NEWLINE) continue;
+      for (let i = chunk.indexOf(NEWLINE); i !== -1 && records.length < maxRecords; i = chunk.indexOf(NEWLINE, i + 1)) {
         const size = i - lineStart + 1;
         if (records.length > 0 && bytes + size > maxBytes) return { records, end: pos, bytes };
         const tab = chunk.indexOf(TAB, lineStart);
