@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { mkdtempSync, rmSync } from 'node:fs';
 /**
  * `npm run bench:connectors`: events per second through the connector stage
  * (envelope building + durable append to the disk buffer, fsync included)
@@ -9,7 +10,6 @@
  * batches, as the pipeline does. One scenario per destination format.
  */
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,7 +39,18 @@ const { createConnectorMetrics } = await import(dist('connectors/connector-metri
 const { loadConfig } = await import(dist('config/load-config.js'));
 
 const EVENTS_PER_BEACON = 10;
-const TYPES = ['play', 'pause', 'qualitychange', 'rebufferstart', 'rebufferend', 'seekstart', 'seekend', 'play', 'pause', 'play'];
+const TYPES = [
+  'play',
+  'pause',
+  'qualitychange',
+  'rebufferstart',
+  'rebufferend',
+  'seekstart',
+  'seekend',
+  'play',
+  'pause',
+  'play',
+];
 const totalEvents = Number(args.events);
 const beaconsPerBatch = Number(args.batch);
 const quiet = { info() {}, warn: (m) => console.error(m), error: (m) => console.error(m) };
@@ -105,12 +116,26 @@ async function scenario(name, connectorConfig) {
       const viewId = `bench-view-${v}`;
       const base = seqs[v];
       const at = t0 + base * 1000;
-      const samples = [makeSample({ viewId, sequenceNumber: base, viewerTime: at, timestamp: at - 1000, durationMs: 1000 })];
+      const samples = [
+        makeSample({ viewId, sequenceNumber: base, viewerTime: at, timestamp: at - 1000, durationMs: 1000 }),
+      ];
       const events = TYPES.map((type, i) =>
-        makeEvent({ viewId, sequenceNumber: base + 1 + i, type, viewerTime: at + i, videoBitrateBps: type === 'qualitychange' ? 5_000_000 : 0 }),
+        makeEvent({
+          viewId,
+          sequenceNumber: base + 1 + i,
+          type,
+          viewerTime: at + i,
+          videoBitrateBps: type === 'qualitychange' ? 5_000_000 : 0,
+        }),
       );
       seqs[v] = base + 1 + EVENTS_PER_BEACON;
-      const arrival = { envId: 'env-bench', receivedAtMs: Date.now(), clockOffsetMs: 0, ip: '192.0.2.1', userAgent: 'Mozilla/5.0' };
+      const arrival = {
+        envId: 'env-bench',
+        receivedAtMs: Date.now(),
+        clockOffsetMs: 0,
+        ip: '192.0.2.1',
+        userAgent: 'Mozilla/5.0',
+      };
       const items = nativeItems(samples, events);
       views.apply(arrival, viewId, items);
       applied.push({ arrival, sourceViewId: viewId, view: views.get('env-bench', viewId), items });
@@ -125,8 +150,12 @@ async function scenario(name, connectorConfig) {
   const s = sink.stats();
   console.log(
     `${name.padEnd(28)} ${String(events).padStart(8)} events | stage.batch (envelopes + fsync'd append): ` +
-      `${Math.round(events / (stageMs / 1000)).toLocaleString('en-US').padStart(9)} events/s | ` +
-      `delivered: ${Math.round(events / (deliveredMs / 1000)).toLocaleString('en-US').padStart(9)} events/s | ` +
+      `${Math.round(events / (stageMs / 1000))
+        .toLocaleString('en-US')
+        .padStart(9)} events/s | ` +
+      `delivered: ${Math.round(events / (deliveredMs / 1000))
+        .toLocaleString('en-US')
+        .padStart(9)} events/s | ` +
       `${s.requests} requests, ${(s.bytes / events).toFixed(0)} B/event on the wire`,
   );
   await stage.close();
@@ -134,8 +163,18 @@ async function scenario(name, connectorConfig) {
   rmSync(dir, { recursive: true, force: true });
 }
 
-console.log(`node ${process.version}, ${totalEvents} events per scenario, ${beaconsPerBatch} beacons per stage batch`);
+console.log(
+  `node ${process.version}, ${totalEvents} events per scenario, ${beaconsPerBatch} beacons per stage batch`,
+);
 await scenario('webhook (JSON array)', () => ({ type: 'webhook', batchMaxDelayMs: 50 }));
 await scenario('webhook (gzip)', () => ({ type: 'webhook', compression: 'gzip', batchMaxDelayMs: 50 }));
-await scenario('splunk_hec (gzip)', () => ({ type: 'splunk_hec', token: { env: 'BENCH_TOKEN' }, batchMaxDelayMs: 50 }));
-await scenario('new_relic (gzip, flattened)', () => ({ type: 'new_relic', apiKey: { env: 'BENCH_TOKEN' }, batchMaxDelayMs: 50 }));
+await scenario('splunk_hec (gzip)', () => ({
+  type: 'splunk_hec',
+  token: { env: 'BENCH_TOKEN' },
+  batchMaxDelayMs: 50,
+}));
+await scenario('new_relic (gzip, flattened)', () => ({
+  type: 'new_relic',
+  apiKey: { env: 'BENCH_TOKEN' },
+  batchMaxDelayMs: 50,
+}));

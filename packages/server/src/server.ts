@@ -111,7 +111,12 @@ export async function startServer(
   // Connectors: a pipeline stage that buffers enriched events per destination (docs/connectors.md).
   if (config.connectors.length > 0) {
     const connectorMetrics = createConnectorMetrics(metrics.registry);
-    const connectors = await openConnectors(config.connectors, { dataDir, views, metrics: connectorMetrics, log });
+    const connectors = await openConnectors(config.connectors, {
+      dataDir,
+      views,
+      metrics: connectorMetrics,
+      log,
+    });
     consumer.addStage(new ConnectorStage(connectors, views, connectorMetrics, log));
   }
   // End of connectors.

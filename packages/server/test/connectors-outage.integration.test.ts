@@ -46,7 +46,8 @@ function accepted(requests: RecordedRequest[], kind: 'webhook' | 'splunk'): Enve
     if (kind === 'webhook') out.push(...(JSON.parse(text) as Envelope[]));
     else {
       // HEC objects follow one another; each starts with {"time": at the top level.
-      for (const part of text.split(/(?=\{"time":)/)) out.push((JSON.parse(part) as { event: Envelope }).event);
+      for (const part of text.split(/(?=\{"time":)/))
+        out.push((JSON.parse(part) as { event: Envelope }).event);
     }
   }
   return out;
@@ -210,7 +211,8 @@ describe('connectors: outage and crash', () => {
         expect(firsts).toEqual(Array.from({ length: 24 }, (_, i) => i));
       }
       // The event type follows the posted events (even sequence numbers were plays).
-      for (const e of got) expect(e.event.type).toBe(e.ops_metadata.sequence_number % 2 === 0 ? 'play' : 'pause');
+      for (const e of got)
+        expect(e.event.type).toBe(e.ops_metadata.sequence_number % 2 === 0 ? 'play' : 'pause');
     }
     await waitFor(
       async () =>

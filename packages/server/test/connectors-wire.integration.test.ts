@@ -71,7 +71,8 @@ describe('connectors: wire formats', () => {
           body: JSON.stringify({ FailedPutCount: failed, Encrypted: false, RequestResponses: responses }),
         };
       }
-      if (req.path.startsWith('/services/collector')) return { status: 200, body: '{"text":"Success","code":0}' };
+      if (req.path.startsWith('/services/collector'))
+        return { status: 200, body: '{"text":"Success","code":0}' };
       if (req.path === '/api/v2/logs') return { status: 202, body: '{}' };
       if (req.path === '/api/v2/series') return { status: 202, body: '{"errors":[]}' };
       if (req.path.startsWith('/v1/accounts/')) return { status: 200, body: '{"success":true}' };
@@ -263,7 +264,11 @@ describe('connectors: wire formats', () => {
 
   it('builds the enriched envelope: cumulative metrics, time since, device from the user agent, geo from the database', () => {
     const envelopes = hookEnvelopes();
-    expect(envelopes.map((e) => e.event.type)).toEqual(['play_request', 'playback_start', 'rendition_change']);
+    expect(envelopes.map((e) => e.event.type)).toEqual([
+      'play_request',
+      'playback_start',
+      'rendition_change',
+    ]);
     const e = envelopes[2]!;
     const offset = e.ops_metadata['server_ts_offset_ms'] as number;
     // The server's clock offset is its receive time minus sentAt; everything else is fixed by the beacon.
@@ -336,7 +341,13 @@ describe('connectors: wire formats', () => {
         device_brand: 'Apple',
         device_model: 'iPhone',
       },
-      geo_location: { country_code: 'SE', region: 'E', city: 'Linköping', asn: 29518, as_org: 'Bredband2 AB' },
+      geo_location: {
+        country_code: 'SE',
+        region: 'E',
+        city: 'Linköping',
+        asn: 29518,
+        as_org: 'Bredband2 AB',
+      },
       video: {
         media_type: 'vod',
         video_id: 'video-1',
@@ -443,7 +454,9 @@ describe('connectors: wire formats', () => {
       .find((r) => r.body.includes('"openqoe.current_concurrent_viewers"') && r.body.includes('"value":1'))!;
     expect(req.headers['dd-api-key']).toBe(DD_KEY);
     expect(req.headers['content-type']).toBe('application/json');
-    const { series } = json<{ series: { metric: string; type: number; points: { timestamp: number }[] }[] }>(req);
+    const { series } = json<{ series: { metric: string; type: number; points: { timestamp: number }[] }[] }>(
+      req,
+    );
     const ccv = series.find((s) => s.metric === 'openqoe.current_concurrent_viewers')!;
     // From the Datadog Metrics API v2: {"series": [{"metric": "system.load.1", "type": 0,
     //   "points": [{"timestamp": 1636629071, "value": 0.7}], "tags": ["environment:test"]}]}
@@ -455,7 +468,9 @@ describe('connectors: wire formats', () => {
     });
     expect(ccv.points[0]!.timestamp % 1).toBe(0);
     expect(Math.abs(ccv.points[0]!.timestamp - Date.now() / 1000)).toBeLessThan(600);
-    expect(series.find((s) => s.metric === 'openqoe.current_rebuffering_percentage')?.points[0]).toMatchObject({
+    expect(
+      series.find((s) => s.metric === 'openqoe.current_rebuffering_percentage')?.points[0],
+    ).toMatchObject({
       value: 0,
     });
   });
@@ -527,8 +542,12 @@ describe('connectors: wire formats', () => {
     expect(listener.to('/hooks/stalls')).toHaveLength(0);
     expect(listener.to('/hooks/other')).toHaveLength(0);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metrics).toContain('openqoe_connector_events_skipped_total{connector="other-env",reason="environment"} 3');
-    expect(metrics).toContain('openqoe_connector_events_skipped_total{connector="stalls-only",reason="event_type"} 3');
+    expect(metrics).toContain(
+      'openqoe_connector_events_skipped_total{connector="other-env",reason="environment"} 3',
+    );
+    expect(metrics).toContain(
+      'openqoe_connector_events_skipped_total{connector="stalls-only",reason="event_type"} 3',
+    );
     expect(metrics).toContain('openqoe_connector_events_sent_total{connector="splunk"} 3');
     expect(metrics).toContain('openqoe_connector_events_sent_total{connector="firehose"} 3');
     expect(metrics).toContain('openqoe_connector_retries_total{connector="firehose",reason="partial"} 1');
@@ -554,7 +573,8 @@ describe('connectors: wire formats', () => {
       );
     await waitFor(async () => records().length >= 600, 'the 600 records');
     expect(calls().length).toBeGreaterThanOrEqual(2);
-    for (const call of calls()) expect(json<{ Records: unknown[] }>(call).Records.length).toBeLessThanOrEqual(500);
+    for (const call of calls())
+      expect(json<{ Records: unknown[] }>(call).Records.length).toBeLessThanOrEqual(500);
     expect(records().map((e) => e.ops_metadata['sequence_number'])).toEqual(
       Array.from({ length: 600 }, (_, i) => i),
     );

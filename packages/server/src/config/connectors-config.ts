@@ -57,7 +57,10 @@ export const ConnectorConfigSchema = Type.Object(
       description: 'Share of views sent (decided per view, so a sampled view is complete)',
     }),
     batchMaxEvents: Type.Optional(
-      Type.Integer({ minimum: 1, description: "Events per request (default and ceiling: the destination's)" }),
+      Type.Integer({
+        minimum: 1,
+        description: "Events per request (default and ceiling: the destination's)",
+      }),
     ),
     batchMaxBytes: Type.Optional(
       Type.Integer({
@@ -110,8 +113,13 @@ export const ConnectorConfigSchema = Type.Object(
     index: Type.Optional(Type.String({ minLength: 1, description: 'splunk_hec: target index' })),
     source: Type.String({ default: 'openqoe', description: 'splunk_hec source / datadog ddsource' }),
     sourcetype: Type.String({ default: 'openqoe:player_event', description: 'splunk_hec sourcetype' }),
-    host: Type.Optional(Type.String({ description: 'splunk_hec host / datadog hostname (default: this host)' })),
-    site: Type.String({ default: 'datadoghq.com', description: 'datadog: site (datadoghq.eu, us5.datadoghq.com…)' }),
+    host: Type.Optional(
+      Type.String({ description: 'splunk_hec host / datadog hostname (default: this host)' }),
+    ),
+    site: Type.String({
+      default: 'datadoghq.com',
+      description: 'datadog: site (datadoghq.eu, us5.datadoghq.com…)',
+    }),
     service: Type.String({ default: 'openqoe', description: 'datadog: service' }),
     tags: Type.Array(Type.String(), { default: [], description: 'datadog: extra tags (key:value)' }),
     metricsIntervalMs: Type.Integer({
@@ -132,7 +140,9 @@ export const ConnectorConfigSchema = Type.Object(
       default: 'OpenQoePlayerEvent',
       description: 'new_relic: eventType of the events',
     }),
-    deliveryStreamName: Type.Optional(Type.String({ minLength: 1, description: 'firehose: delivery stream' })),
+    deliveryStreamName: Type.Optional(
+      Type.String({ minLength: 1, description: 'firehose: delivery stream' }),
+    ),
     accessKeyId: Type.Optional(SecretRefSchema),
     secretAccessKey: Type.Optional(SecretRefSchema),
   },

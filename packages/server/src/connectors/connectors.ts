@@ -13,11 +13,7 @@ import type { ActiveViews } from '../pipeline/view-model/active-views.js';
 import type { ConnectorMetrics } from './connector-metrics.js';
 import { Delivery } from './delivery.js';
 import type { BatchLimits, Destination } from './destination.js';
-import {
-  DATADOG_LOGS_LIMITS,
-  datadogLogsDestination,
-  datadogLogsUrl,
-} from './destinations/datadog-logs.js';
+import { DATADOG_LOGS_LIMITS, datadogLogsDestination, datadogLogsUrl } from './destinations/datadog-logs.js';
 import {
   DATADOG_METRICS_LIMITS,
   datadogMetricsDestination,
@@ -92,7 +88,8 @@ interface Built {
 }
 
 function required<T>(value: T | undefined, key: string, type: string): T {
-  if (value === undefined || value === '') throw new ConnectorConfigError(`${key}: is required for type "${type}"`);
+  if (value === undefined || value === '')
+    throw new ConnectorConfigError(`${key}: is required for type "${type}"`);
   return value;
 }
 
@@ -183,7 +180,9 @@ function destinationFor(c: ConnectorConfig, key: string, env: NodeJS.ProcessEnv)
         destination: webhookDestination({
           url: required(c.url, `${key}.url`, c.type),
           headers: c.headers,
-          signingSecret: c.signingSecret ? readSecret(c.signingSecret, `${key}.signingSecret`, env) : undefined,
+          signingSecret: c.signingSecret
+            ? readSecret(c.signingSecret, `${key}.signingSecret`, env)
+            : undefined,
           signatureHeader: c.signatureHeader,
           compression: compression('none'),
           requestTimeoutMs: timeout,
@@ -268,7 +267,8 @@ export async function openConnectors(
         await buffer.close();
       },
     };
-    if (c.type === 'datadog_metrics') connector.tick = seriesTicker(c, connector, deps.views, deps.metrics, deps.log);
+    if (c.type === 'datadog_metrics')
+      connector.tick = seriesTicker(c, connector, deps.views, deps.metrics, deps.log);
     delivery.start();
     out.push(connector);
     deps.log.info(
@@ -303,6 +303,8 @@ function seriesTicker(
         if (r.full) metrics.dropped.labels(connector.name, 'buffer_full').inc(r.full);
         connector.delivery.notify();
       })
-      .catch((err: unknown) => log.error(`connector ${c.name}: cannot buffer series: ${(err as Error).message}`));
+      .catch((err: unknown) =>
+        log.error(`connector ${c.name}: cannot buffer series: ${(err as Error).message}`),
+      );
   };
 }

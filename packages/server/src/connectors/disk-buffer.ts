@@ -16,7 +16,17 @@
  * replayed record is not buffered twice.
  */
 import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface DiskBufferOptions {
@@ -120,7 +130,8 @@ export class DiskBuffer {
     if (this.segments.length === 0) this.segments.push({ start: this.cursor, size: 0 });
     const tail = this.segments[this.segments.length - 1]!;
     this.end = tail.start + tail.size;
-    if (this.cursor > this.end || this.cursor < this.segments[0]!.start) this.cursor = this.segments[0]!.start;
+    if (this.cursor > this.end || this.cursor < this.segments[0]!.start)
+      this.cursor = this.segments[0]!.start;
     // Count what is still owed and remember the ids on disk.
     for (const seg of this.segments) {
       if (seg.size === 0) continue;
@@ -243,7 +254,11 @@ export class DiskBuffer {
       }
       let lineStart = 0;
       let progressed = false;
-      for (let i = chunk.indexOf(NEWLINE); i !== -1 && records.length < maxRecords; i = chunk.indexOf(NEWLINE, i + 1)) {
+      for (
+        let i = chunk.indexOf(NEWLINE);
+        i !== -1 && records.length < maxRecords;
+        i = chunk.indexOf(NEWLINE, i + 1)
+      ) {
         const size = i - lineStart + 1;
         if (records.length > 0 && bytes + size > maxBytes) return { records, end: pos, bytes };
         const tab = chunk.indexOf(TAB, lineStart);

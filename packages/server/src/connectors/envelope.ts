@@ -108,7 +108,14 @@ export interface EnvelopeInput {
   userAgent: string;
 }
 
-export function buildEnvelope({ view, metrics, trail, event, receivedAtMs, userAgent }: EnvelopeInput): Envelope {
+export function buildEnvelope({
+  view,
+  metrics,
+  trail,
+  event,
+  receivedAtMs,
+  userAgent,
+}: EnvelopeInput): Envelope {
   const at = view.eventTime(event.viewerTime);
   const type = ENVELOPE_EVENT_TYPES[event.type];
   const d = view.dims;
@@ -126,7 +133,8 @@ export function buildEnvelope({ view, metrics, trail, event, receivedAtMs, userA
   sinceFields['time_since_request_ms'] = m.playRequested ? Math.max(0, at - m.playRequestedAtMs) : null;
   sinceFields['time_since_started_ms'] = m.started ? Math.max(0, at - m.firstFrameAtMs) : null;
 
-  const width = event.type === 'qualitychange' && event.videoWidth > 0 ? event.videoWidth : (d?.videoWidth ?? 0);
+  const width =
+    event.type === 'qualitychange' && event.videoWidth > 0 ? event.videoWidth : (d?.videoWidth ?? 0);
   const height =
     event.type === 'qualitychange' && event.videoHeight > 0 ? event.videoHeight : (d?.videoHeight ?? 0);
   const bitrate =
@@ -136,7 +144,11 @@ export function buildEnvelope({ view, metrics, trail, event, receivedAtMs, userA
 
   const attributes: Record<string, string | number | boolean> = {};
   if (event.type === 'qualitychange') {
-    if (trail.lastBitrateBps > 0 && event.videoBitrateBps > 0 && event.videoBitrateBps !== trail.lastBitrateBps)
+    if (
+      trail.lastBitrateBps > 0 &&
+      event.videoBitrateBps > 0 &&
+      event.videoBitrateBps !== trail.lastBitrateBps
+    )
       attributes['abs_shift'] = event.videoBitrateBps > trail.lastBitrateBps ? 'up' : 'down';
     attributes['rendition_video_bitrate_kbps'] = round(event.videoBitrateBps / 1000);
     if (event.videoBitrateBps > 0) trail.lastBitrateBps = event.videoBitrateBps;

@@ -22,7 +22,9 @@ export function readSecret(ref: SecretRef, key: string, env: NodeJS.ProcessEnv =
     try {
       value = readFileSync(ref.file!, 'utf8');
     } catch (err) {
-      throw new SecretError(`${key}: cannot read ${ref.file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new SecretError(
+        `${key}: cannot read ${ref.file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
     }
     if (value.trim() === '') throw new SecretError(`${key}: ${ref.file} is empty`);
   }

@@ -27,7 +27,11 @@ export interface DatadogMetricsSettings {
 }
 
 /** v2 series: ≤ 500 KB compressed / 5 MB uncompressed per request. */
-export const DATADOG_METRICS_LIMITS: BatchLimits = { maxEvents: 1000, maxBytes: 2_000_000, maxRecordBytes: 100_000 };
+export const DATADOG_METRICS_LIMITS: BatchLimits = {
+  maxEvents: 1000,
+  maxBytes: 2_000_000,
+  maxRecordBytes: 100_000,
+};
 
 export const datadogSeriesUrl = (site: string) => `https://api.${site}/api/v2/series`;
 
@@ -85,7 +89,10 @@ export function qoeSeries(views: ActiveViews, endMs: number, intervalMs: number,
   return out;
 }
 
-export function buildDatadogSeriesRequest(s: DatadogMetricsSettings, records: readonly string[]): HttpRequest {
+export function buildDatadogSeriesRequest(
+  s: DatadogMetricsSettings,
+  records: readonly string[],
+): HttpRequest {
   return {
     url: s.url,
     headers: { 'DD-API-KEY': s.apiKey, 'Content-Type': 'application/json' },

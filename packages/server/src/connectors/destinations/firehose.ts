@@ -59,7 +59,12 @@ export function firehoseDestination(s: FirehoseSettings): Destination {
         const message = `PutRecordBatch failed: ${e.name}: ${e.message}`;
         if (e.name === 'InvalidArgumentException' || (status !== undefined && !RETRYABLE_STATUS(status)))
           return { ok: false, kind: 'reject', reason: String(status ?? e.name), message };
-        return { ok: false, kind: 'retry', reason: status === undefined ? 'network' : String(status), message };
+        return {
+          ok: false,
+          kind: 'retry',
+          reason: status === undefined ? 'network' : String(status),
+          message,
+        };
       }
       if (!out.FailedPutCount) return { ok: true };
       const failed: number[] = [];
@@ -67,7 +72,12 @@ export function firehoseDestination(s: FirehoseSettings): Destination {
         if (r.ErrorCode) failed.push(i);
       });
       if (failed.length === 0)
-        return { ok: false, kind: 'retry', reason: 'partial', message: `${out.FailedPutCount} records failed` };
+        return {
+          ok: false,
+          kind: 'retry',
+          reason: 'partial',
+          message: `${out.FailedPutCount} records failed`,
+        };
       const first = out.RequestResponses?.[failed[0] ?? 0];
       return {
         ok: false,

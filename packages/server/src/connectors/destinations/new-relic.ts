@@ -20,7 +20,11 @@ export interface NewRelicSettings {
 }
 
 /** 1 MB is the limit on the (compressed) POST; counting uncompressed bytes keeps well inside it. */
-export const NEW_RELIC_LIMITS: BatchLimits = { maxEvents: 1000, maxBytes: 1_000_000, maxRecordBytes: 500_000 };
+export const NEW_RELIC_LIMITS: BatchLimits = {
+  maxEvents: 1000,
+  maxBytes: 1_000_000,
+  maxRecordBytes: 500_000,
+};
 
 const MAX_ATTRIBUTES = 254;
 
@@ -36,7 +40,8 @@ function flatten(value: unknown, prefix: string, out: Flat): void {
       flatten(v, prefix ? `${prefix}.${k}` : k, out);
     return;
   }
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[prefix] = value;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    out[prefix] = value;
 }
 
 export function newRelicEvent(eventType: string, envelope: string): Flat {

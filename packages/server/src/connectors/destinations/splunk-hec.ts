@@ -28,9 +28,7 @@ export function buildSplunkHecRequest(s: SplunkHecSettings, records: readonly st
     `,"host":${JSON.stringify(s.host)},"source":${JSON.stringify(s.source)},"sourcetype":${JSON.stringify(s.sourcetype)}` +
     (s.index ? `,"index":${JSON.stringify(s.index)}` : '');
   // The envelope text is embedded as is: no parse and re-serialise per event.
-  const body = records
-    .map((r) => `${head}${epochSeconds(r)}${meta},"event":${r}}`)
-    .join('');
+  const body = records.map((r) => `${head}${epochSeconds(r)}${meta},"event":${r}}`).join('');
   return {
     url: `${s.url.replace(/\/+$/, '')}/services/collector/event`,
     headers: { Authorization: `Splunk ${s.token}`, 'Content-Type': 'application/json' },

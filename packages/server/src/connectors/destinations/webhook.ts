@@ -17,7 +17,11 @@ export interface WebhookSettings {
   requestTimeoutMs: number;
 }
 
-export const WEBHOOK_LIMITS: BatchLimits = { maxEvents: 1000, maxBytes: 4 * 1024 * 1024, maxRecordBytes: 1024 * 1024 };
+export const WEBHOOK_LIMITS: BatchLimits = {
+  maxEvents: 1000,
+  maxBytes: 4 * 1024 * 1024,
+  maxRecordBytes: 1024 * 1024,
+};
 
 export function signBody(secret: string, body: Buffer): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
