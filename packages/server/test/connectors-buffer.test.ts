@@ -30,12 +30,18 @@ describe('DiskBuffer', () => {
     await b.close();
   });
 
-  it('refuses the whole append when full (block), writing nothing', async () => {
+  it('writes what fits and throws for the rest when full (block); a retry skips what was written', async () => {
     const b = await DiskBuffer.open({ dir: dir(), maxBytes: 1000, segmentBytes: 400 });
     await b.append(Array.from({ length: 9 }, (_, i) => rec(`a${i}`)));
     await expect(b.append([rec('b0'), rec('b1')], 'block')).rejects.toBeInstanceOf(BufferFullError);
-    expect(b.records).toBe(9);
-    expect(await b.append([rec('b0')], 'block')).toEqual({ appended: 1, full: 0, duplicates: 0 });
+    expect(b.records).toBe(10);
+    // Nothing was delivered: b0 is known, b1 still does not fit.
+    await expect(b.append([rec('b0'), rec('b1')], 'block')).rejects.toBeInstanceOf(BufferFullError);
+    expect(b.records).toBe(10);
+    // Once the destination took some, the retry goes through.
+    const taken = await b.read(b.cursor, 2, 1_000_000);
+    await b.ack(taken.end, 2);
+    expect(await b.append([rec('b0'), rec('b1')], 'block')).toEqual({ appended: 1, full: 0, duplicates: 1 });
     await b.close();
   });
 

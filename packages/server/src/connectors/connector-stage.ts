@@ -15,6 +15,9 @@ import type { Connector } from './connectors.js';
 import { BufferFullError, type BufferRecord } from './disk-buffer.js';
 import { buildEnvelope, type Envelope, newTrail, type ViewTrail } from './envelope.js';
 
+/** Longest one batch waits for room in a full 'block' buffer before the pipeline pauses and retries. */
+const BLOCK_RETRY_MS = 5000;
+
 interface Built {
   envelope: Envelope;
   text: string;
@@ -27,6 +30,7 @@ export class ConnectorStage implements PipelineStage {
   private readonly trails = new Map<string, ViewTrail>();
   private readonly eventConnectors: Connector[];
   private lastDropLogMs = 0;
+  private closed = false;
 
   constructor(
     private readonly connectors: Connector[],
@@ -105,21 +109,38 @@ export class ConnectorStage implements PipelineStage {
       records.push({ id: b.envelope.event_id, text: b.text });
     }
     if (records.length === 0) return;
-    try {
-      const result = await c.buffer.append(records, c.whenFull);
+    if (c.whenFull === 'block') {
+      await this.appendHolding(c, records);
+    } else {
+      const result = await c.buffer.append(records, 'drop');
       if (result.full > 0) {
         this.metrics.dropped.labels(name, 'buffer_full').inc(result.full);
         this.warnDrop(
           `connector ${name}: buffer full, dropped ${result.full} events (raise bufferMaxBytes or fix the destination)`,
         );
       }
-    } catch (err) {
-      if (err instanceof BufferFullError) {
-        this.warnDrop(`connector ${name}: ${err.message}; holding the pipeline until there is room`);
-      }
-      throw err;
     }
     c.delivery.notify();
+  }
+
+  /**
+   * 'block' mode: appends as room frees up, holding the pipeline meanwhile.
+   * After BLOCK_RETRY_MS without finishing it gives up for now; the pipeline
+   * offers the batch again after a pause, and ids already buffered are skipped.
+   */
+  private async appendHolding(c: Connector, records: BufferRecord[]): Promise<void> {
+    const deadline = Date.now() + BLOCK_RETRY_MS;
+    for (;;) {
+      try {
+        await c.buffer.append(records, 'block');
+        return;
+      } catch (err) {
+        if (!(err instanceof BufferFullError) || this.closed || Date.now() >= deadline) throw err;
+        this.warnDrop(`connector ${c.name}: ${err.message}; holding the pipeline until there is room`);
+        c.delivery.notify();
+        await c.buffer.waitForRoom(Math.max(1, deadline - Date.now()));
+      }
+    }
   }
 
   private warnDrop(message: string): void {
@@ -134,6 +155,7 @@ export class ConnectorStage implements PipelineStage {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.connectors.map((c) => c.close()));
   }
 }

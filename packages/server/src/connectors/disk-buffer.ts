@@ -72,6 +72,7 @@ export class DiskBuffer {
   private writer: FileHandle | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly recent = new Set<string>();
+  private roomWaiters: (() => void)[] = [];
   private readonly recentMax: number;
   /** Everything before it was accepted by the destination. */
   cursor = 0;
@@ -158,8 +159,9 @@ export class DiskBuffer {
 
   /**
    * Appends records and makes them durable. In 'drop' mode records that do not
-   * fit are refused and counted; in 'block' mode nothing is written and a
-   * BufferFullError is thrown, so the caller can hold its input.
+   * fit are refused and counted; in 'block' mode the records that fit are
+   * written and a BufferFullError is thrown for the rest, so the caller holds
+   * its input and offers it again (the ids already written are skipped).
    */
   append(records: readonly BufferRecord[], mode: 'drop' | 'block' = 'drop'): Promise<AppendResult> {
     const run = this.chain.then(() => this.appendNow(records, mode));
@@ -173,6 +175,7 @@ export class DiskBuffer {
     let bytes = 0;
     let full = 0;
     let duplicates = 0;
+    let blocked = false;
     const room = this.options.maxBytes - this.bytes;
     for (const r of records) {
       if (this.recent.has(r.id)) {
@@ -182,9 +185,8 @@ export class DiskBuffer {
       const line = Buffer.from(`${r.id}\t${r.text}\n`);
       if (bytes + line.length > room) {
         if (mode === 'block') {
-          throw new BufferFullError(
-            `buffer full (${this.bytes} of ${this.options.maxBytes} bytes waiting for the destination)`,
-          );
+          blocked = true;
+          break;
         }
         full++;
         continue;
@@ -198,6 +200,13 @@ export class DiskBuffer {
       for (const id of ids) this.remember(id);
       this.records += chunks.length;
       this.oldestAppendMs ??= Date.now();
+    }
+    if (blocked) {
+      // What fit is written (and remembered), so a retry of the same records makes progress
+      // even when they are more than the whole buffer holds.
+      throw new BufferFullError(
+        `buffer full (${this.bytes} of ${this.options.maxBytes} bytes waiting for the destination)`,
+      );
     }
     return { appended: chunks.length, full, duplicates };
   }
@@ -291,6 +300,17 @@ export class DiskBuffer {
     return { records, end: pos, bytes };
   }
 
+  /** Resolves at the next ack (room may have been made) or after `ms`. */
+  waitForRoom(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.roomWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   /** Marks everything before `position` as delivered (durably) and deletes segments behind it. */
   async ack(position: number, count: number): Promise<void> {
     this.cursor = position;
@@ -302,6 +322,9 @@ export class DiskBuffer {
     await fh.close();
     await rename(tmp, join(this.options.dir, 'cursor'));
     syncDir(this.options.dir);
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
     while (this.segments.length > 1) {
       const first = this.segments[0]!;
       if (first.start + first.size > position) break;
