@@ -17,14 +17,14 @@ import { Registry } from 'prom-client';
 
 const { values: args } = parseArgs({
   options: {
-    events: { type: 'string', default: '200000' },
+    events: { type: 'string', default: '100000' },
     batch: { type: 'string', default: '200' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   console.log(`usage: npm run bench:connectors -- [--events N] [--batch B]
-  --events  player events per scenario (default 200000)
+  --events  player events per scenario (default 100000)
   --batch   beacons per pipeline batch handed to the stage (default 200)`);
   process.exit(0);
 }
@@ -95,7 +95,8 @@ async function scenario(name, connectorConfig) {
   const sink = await listener();
   const config = loadConfig({
     env: {},
-    flags: { connectors: [{ name: 'bench', url: sink.url, ...connectorConfig(sink.url) }] },
+    // A buffer big enough for the whole run: the stage may outpace delivery, and nothing may be dropped.
+    flags: { connectors: [{ name: 'bench', url: sink.url, bufferMaxBytes: 2 ** 31, ...connectorConfig(sink.url) }] },
   });
   const views = new ActiveViews();
   const metrics = createConnectorMetrics(new Registry());

@@ -52,9 +52,13 @@ export class ConnectorFilter {
   /** Why an event is left out, or undefined when it is sent. */
   skip(eventType: string, envId: string, viewKey: string): SkipReason | undefined {
     if (this.types && !this.types.has(eventType)) return 'event_type';
-    if (this.envs && !this.envs.has(envId)) return 'environment';
+    if (!this.allowsEnvironment(envId)) return 'environment';
     if (this.sampleRate < 1 && !this.sampled(viewKey)) return 'sampling';
     return undefined;
+  }
+
+  allowsEnvironment(envId: string): boolean {
+    return !this.envs || this.envs.has(envId);
   }
 
   /** Per view, from a hash of its key: the same view is always in or out, on every server. */
@@ -292,8 +296,8 @@ function seriesTicker(
     const end = Math.floor(nowMs / interval) * interval;
     if (end <= last) return;
     last = end;
-    const series = qoeSeries(views, end, interval, c.tags).filter(
-      (s) => connector.filter.skip('series', s.tags[0]!.slice(4), s.tags[0]!) !== 'environment',
+    const series = qoeSeries(views, end, interval, c.tags).filter((s) =>
+      connector.filter.allowsEnvironment(s.tags[0]!.slice('env:'.length)),
     );
     if (series.length === 0) return;
     const records = series.map((s) => ({ id: `${s.metric}|${s.tags[0]}|${end}`, text: JSON.stringify(s) }));

@@ -109,14 +109,27 @@ export class Delivery {
         continue;
       }
       const readAtMs = Date.now();
-      const batch = await buffer.read(buffer.cursor, limits.maxEvents, limits.maxBytes);
+      let batch: Awaited<ReturnType<DiskBuffer['read']>>;
+      try {
+        batch = await buffer.read(buffer.cursor, limits.maxEvents, limits.maxBytes);
+      } catch (err) {
+        // A disk error must not end delivery for good: log it and try again.
+        this.options.log.error(`connector ${this.options.name}: cannot read its buffer: ${(err as Error).message}`);
+        await this.sleep(1000);
+        continue;
+      }
       if (batch.records.length === 0) {
         await this.idle(100);
         continue;
       }
       const delivered = await this.deliver(batch.records);
       if (!delivered) return; // stopping: the batch stays in the buffer for the next start
-      await buffer.ack(batch.end, batch.records.length);
+      try {
+        await buffer.ack(batch.end, batch.records.length);
+      } catch (err) {
+        // The batch was delivered; without a durable cursor it is sent again after a restart.
+        this.options.log.error(`connector ${this.options.name}: cannot save its cursor: ${(err as Error).message}`);
+      }
       buffer.oldestAppendMs = buffer.records > 0 ? readAtMs : undefined;
     }
   }
