@@ -96,7 +96,9 @@ async function scenario(name, connectorConfig) {
   const config = loadConfig({
     env: {},
     // A buffer big enough for the whole run: the stage may outpace delivery, and nothing may be dropped.
-    flags: { connectors: [{ name: 'bench', url: sink.url, bufferMaxBytes: 2 ** 31, ...connectorConfig(sink.url) }] },
+    flags: {
+      connectors: [{ name: 'bench', url: sink.url, bufferMaxBytes: 2 ** 31, ...connectorConfig(sink.url) }],
+    },
   });
   const views = new ActiveViews();
   const metrics = createConnectorMetrics(new Registry());

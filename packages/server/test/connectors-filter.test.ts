@@ -24,6 +24,8 @@ describe('ConnectorFilter', () => {
     // The same view gets the same answer every time, and from a fresh filter (another server).
     const again = new ConnectorFilter([], [], 0.5);
     for (const k of keys.slice(0, 200)) expect(again.sampled(k)).toBe(half.sampled(k));
-    expect(keys.every((k) => new ConnectorFilter([], [], 0).skip('play', 'env', k) === 'sampling')).toBe(true);
+    expect(keys.every((k) => new ConnectorFilter([], [], 0).skip('play', 'env', k) === 'sampling')).toBe(
+      true,
+    );
   });
 });

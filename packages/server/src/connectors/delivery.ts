@@ -114,7 +114,9 @@ export class Delivery {
         batch = await buffer.read(buffer.cursor, limits.maxEvents, limits.maxBytes);
       } catch (err) {
         // A disk error must not end delivery for good: log it and try again.
-        this.options.log.error(`connector ${this.options.name}: cannot read its buffer: ${(err as Error).message}`);
+        this.options.log.error(
+          `connector ${this.options.name}: cannot read its buffer: ${(err as Error).message}`,
+        );
         await this.sleep(1000);
         continue;
       }
@@ -128,7 +130,9 @@ export class Delivery {
         await buffer.ack(batch.end, batch.records.length);
       } catch (err) {
         // The batch was delivered; without a durable cursor it is sent again after a restart.
-        this.options.log.error(`connector ${this.options.name}: cannot save its cursor: ${(err as Error).message}`);
+        this.options.log.error(
+          `connector ${this.options.name}: cannot save its cursor: ${(err as Error).message}`,
+        );
       }
       buffer.oldestAppendMs = buffer.records > 0 ? readAtMs : undefined;
     }
