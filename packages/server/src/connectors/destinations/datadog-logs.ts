@@ -22,7 +22,8 @@ export interface DatadogLogsSettings {
 
 export const DATADOG_LOGS_LIMITS: BatchLimits = {
   maxEvents: 1000,
-  maxBytes: 5_000_000,
+  // 5 MB is the limit for the whole payload; each entry adds ~200 bytes of its own fields.
+  maxBytes: 4_500_000,
   maxRecordBytes: 1_000_000,
 };
 

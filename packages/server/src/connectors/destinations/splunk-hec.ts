@@ -19,8 +19,8 @@ export interface SplunkHecSettings {
   requestTimeoutMs: number;
 }
 
-/** HEC's default max_content_length is 1 MB; events per request are not limited beyond it. */
-export const SPLUNK_HEC_LIMITS: BatchLimits = { maxEvents: 1000, maxBytes: 900_000, maxRecordBytes: 800_000 };
+/** HEC's max_content_length was 1 MB by default in older releases; the HEC wrapper adds ~120 bytes per event. */
+export const SPLUNK_HEC_LIMITS: BatchLimits = { maxEvents: 1000, maxBytes: 800_000, maxRecordBytes: 700_000 };
 
 export function buildSplunkHecRequest(s: SplunkHecSettings, records: readonly string[]): HttpRequest {
   const head = `{"time":`;
