@@ -117,7 +117,8 @@ export async function startServer(
       metrics: connectorMetrics,
       log,
     });
-    consumer.addStage(new ConnectorStage(connectors, views, connectorMetrics, log));
+    const trailFile = join(dataDir, 'connectors', 'view-trails.json');
+    consumer.addStage(new ConnectorStage(connectors, views, connectorMetrics, log, trailFile));
   }
   // End of connectors.
   await consumer.start();

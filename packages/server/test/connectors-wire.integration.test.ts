@@ -19,6 +19,7 @@ import {
   readMetric,
   removeDir,
   type ServerProcess,
+  type StartOptions,
   startServer,
   tempDataDir,
   waitFor,
@@ -48,6 +49,7 @@ describe('connectors: wire formats', () => {
   const dataDir = tempDataDir('openqoe-connectors-wire-');
   const listener = new HttpRecorder();
   let server: ServerProcess;
+  let serverOptions: StartOptions = {};
   let envId = '';
   const t0 = Date.now() - 60_000;
   /** Firehose answers: the first call to the limits stream fails its second record once. */
@@ -82,7 +84,7 @@ describe('connectors: wire formats', () => {
     const secretFile = join(dataDir, 'hook.secret');
     writeFileSync(secretFile, `${HOOK_SECRET}\n`);
     const common = { batchMaxDelayMs: 200, retryInitialBackoffMs: 50, retryMaxBackoffMs: 500 };
-    server = await startServer({
+    serverOptions = {
       dataDir,
       env: {
         TEST_SPLUNK_TOKEN: SPLUNK_TOKEN,
@@ -176,7 +178,8 @@ describe('connectors: wire formats', () => {
           },
         ],
       },
-    });
+    };
+    server = await startServer(serverOptions);
     envId = server.bootstrap().environment.id;
     const key = server.bootstrap().environment.key;
     const view = 'v-wire';
@@ -578,5 +581,41 @@ describe('connectors: wire formats', () => {
     expect(records().map((e) => e.ops_metadata['sequence_number'])).toEqual(
       Array.from({ length: 600 }, (_, i) => i),
     );
+  });
+
+  it('keeps event counts and time-since fields over a clean restart', async () => {
+    await server.kill('SIGTERM');
+    server = await startServer(serverOptions);
+    const key = server.bootstrap().environment.key;
+    const pause = makeEvent({
+      viewId: 'v-wire',
+      sequenceNumber: 5,
+      type: 'pause',
+      state: 'paused',
+      viewerTime: t0 + 12_000,
+      playheadMs: 11_400,
+    });
+    const res = await postBeacon(
+      server.url,
+      JSON.stringify(makeBeacon({ envKey: key, sentAt: t0 + 12_100, events: [pause] })),
+    );
+    expect(res.status).toBe(202);
+    const find = () =>
+      listener
+        .to('/hooks/qoe')
+        .flatMap((r) => json<Envelope[]>(r))
+        .find(
+          (e) =>
+            e.ops_metadata['sequence_number'] === 5 &&
+            (e['user_details'] as Record<string, string>)['content_session_id'] === 'v-wire',
+        );
+    await waitFor(async () => find() !== undefined, 'the pause event after the restart');
+    const metrics = (find()!.event as unknown as { metrics: Record<string, unknown> }).metrics;
+    // The fourth event of the view; the switch was at t0 + 9600, the play request at t0, the last sample ended at t0 + 9600.
+    expect(metrics['event_count']).toBe(4);
+    expect(metrics['time_since_last_rendition_change_ms']).toBe(2400);
+    expect(metrics['time_since_last_play_request_ms']).toBe(12_000);
+    expect(metrics['time_since_last_heartbeat_ms']).toBe(2400);
+    expect(metrics['player_state']).toBe('paused');
   });
 });

@@ -14,6 +14,7 @@ import type { ConnectorMetrics } from './connector-metrics.js';
 import type { Connector } from './connectors.js';
 import { BufferFullError, type BufferRecord } from './disk-buffer.js';
 import { buildEnvelope, type Envelope, newTrail, type ViewTrail } from './envelope.js';
+import { saveTrails, takeTrails } from './trail-file.js';
 
 /** Longest one batch waits for room in a full 'block' buffer before the pipeline pauses and retries. */
 const BLOCK_RETRY_MS = 5000;
@@ -27,19 +28,23 @@ interface Built {
 
 export class ConnectorStage implements PipelineStage {
   readonly name = 'connectors';
-  private readonly trails = new Map<string, ViewTrail>();
+  private readonly trails: Map<string, ViewTrail>;
   private readonly eventConnectors: Connector[];
   private lastDropLogMs = 0;
   private closed = false;
+  private lastPruneMs = Date.now();
 
   constructor(
     private readonly connectors: Connector[],
-    views: ActiveViews,
+    private readonly views: ActiveViews,
     private readonly metrics: ConnectorMetrics,
     private readonly log: { warn(m: string): void; error(m: string): void },
+    /** Where the per-view trails are kept over a clean restart; undefined to not keep them. */
+    private readonly trailFile?: string,
   ) {
+    this.trails = trailFile ? takeTrails(trailFile) : new Map();
     this.eventConnectors = connectors.filter((c) => c.acceptsEvents);
-    views.onChange((change) => {
+    this.views.onChange((change) => {
       if (change.type === 'final') this.trails.delete(`${change.view.envId}\u0000${change.view.viewId}`);
     });
   }
@@ -152,10 +157,24 @@ export class ConnectorStage implements PipelineStage {
 
   tick(nowMs: number): void {
     for (const c of this.connectors) c.tick?.(nowMs);
+    // Trails of views that are gone without a 'final' change (kept over a restart) are dropped here.
+    if (nowMs - this.lastPruneMs >= 60_000) {
+      this.lastPruneMs = nowMs;
+      const live = new Set<string>();
+      for (const v of this.views.values()) live.add(`${v.envId}\u0000${v.viewId}`);
+      for (const key of this.trails.keys()) if (!live.has(key)) this.trails.delete(key);
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.connectors.map((c) => c.close()));
+    if (this.trailFile) {
+      try {
+        saveTrails(this.trailFile, this.trails);
+      } catch (err) {
+        this.log.warn(`connectors: could not keep the view trails: ${(err as Error).message}`);
+      }
+    }
   }
 }

@@ -7,8 +7,8 @@
  * The cumulative metrics are the view's after the beacon that carried the
  * event was applied (the view model applies a beacon at once), so two events
  * of one beacon share them. `time_since_last_*` and `event_count` come from a
- * small per-view trail the stage keeps in memory; after a restart they start
- * over for views in progress. `event_id` depends only on the environment,
+ * small per-view trail the stage keeps in memory (saved over a clean restart,
+ * see trail-file.ts; after a crash they start over for views in progress). `event_id` depends only on the environment,
  * the view and the sequence number, so a replayed event keeps its id.
  */
 import { createHash } from 'node:crypto';
