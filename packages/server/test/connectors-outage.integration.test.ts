@@ -2,7 +2,7 @@
  * A destination outage with a server crash in the middle: the listener
  * answers 503, then 429 with Retry-After, then disappears; meanwhile the
  * openqoe server is killed with SIGKILL and started again on the same data
- * dir. When the listener comes back, every event posted through the intake
+ * dir (webhook, Splunk HEC and Firehose connectors). When the listener comes back, every event posted through the intake
  * must arrive at every connector, in order per view, with duplicates (if
  * any) carrying the same event_id.
  */
@@ -37,14 +37,19 @@ function metricValue(text: string, series: string): number {
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
+type Kind = 'webhook' | 'splunk' | 'firehose';
+
 /** What a destination accepted (answered 2xx), as envelopes in arrival order. */
-function accepted(requests: RecordedRequest[], kind: 'webhook' | 'splunk'): Envelope[] {
+function accepted(requests: RecordedRequest[], kind: Kind): Envelope[] {
   const out: Envelope[] = [];
   for (const r of requests) {
     if (r.status !== 200) continue;
     const text = r.body.toString('utf8');
     if (kind === 'webhook') out.push(...(JSON.parse(text) as Envelope[]));
-    else {
+    else if (kind === 'firehose') {
+      for (const rec of (JSON.parse(text) as { Records: { Data: string }[] }).Records)
+        out.push(JSON.parse(Buffer.from(rec.Data, 'base64').toString('utf8')) as Envelope);
+    } else {
       // HEC objects follow one another; each starts with {"time": at the top level.
       for (const part of text.split(/(?=\{"time":)/))
         out.push((JSON.parse(part) as { event: Envelope }).event);
@@ -52,6 +57,8 @@ function accepted(requests: RecordedRequest[], kind: 'webhook' | 'splunk'): Enve
   }
   return out;
 }
+
+const FIREHOSE_TARGET = 'Firehose_20150804.PutRecordBatch';
 
 describe('connectors: outage and crash', () => {
   const dataDir = tempDataDir('openqoe-connectors-outage-');
@@ -76,7 +83,11 @@ describe('connectors: outage and crash', () => {
     };
     return startServer({
       dataDir,
-      env: { TEST_HEC_TOKEN: 'outage-token' },
+      env: {
+        TEST_HEC_TOKEN: 'outage-token',
+        TEST_AWS_KEY_ID: 'AKIDOUTAGE',
+        TEST_AWS_SECRET: 'outage-secret',
+      },
       config: {
         logLevel: 'warn',
         intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
@@ -88,6 +99,16 @@ describe('connectors: outage and crash', () => {
             url: listener.url,
             token: { env: 'TEST_HEC_TOKEN' },
             compression: 'none',
+            ...common,
+          },
+          {
+            name: 'firehose',
+            type: 'firehose',
+            url: listener.url,
+            region: 'us-east-1',
+            deliveryStreamName: 'outage',
+            accessKeyId: { env: 'TEST_AWS_KEY_ID' },
+            secretAccessKey: { env: 'TEST_AWS_SECRET' },
             ...common,
           },
         ],
@@ -122,9 +143,27 @@ describe('connectors: outage and crash', () => {
 
   it('delivers every event after 503, 429 and a vanished destination, across a SIGKILL', async () => {
     await listener.start();
-    listener.respond = () => {
-      if (mode === 'busy') return { status: 503, body: '{"text":"Server is busy","code":9}' };
+    listener.respond = (req) => {
+      const firehose = req.headers['x-amz-target'] === FIREHOSE_TARGET;
+      const amz = { 'content-type': 'application/x-amz-json-1.1' };
+      if (mode === 'busy')
+        return firehose
+          ? {
+              status: 503,
+              headers: amz,
+              body: '{"__type":"ServiceUnavailableException","message":"Slow down."}',
+            }
+          : { status: 503, body: '{"text":"Server is busy","code":9}' };
       if (mode === 'throttle') return { status: 429, headers: { 'retry-after': '2' }, body: '' };
+      if (firehose) {
+        const n = (JSON.parse(req.body.toString()) as { Records: unknown[] }).Records.length;
+        const responses = Array.from({ length: n }, (_, i) => ({ RecordId: `r${i}` }));
+        return {
+          status: 200,
+          headers: amz,
+          body: JSON.stringify({ FailedPutCount: 0, Encrypted: false, RequestResponses: responses }),
+        };
+      }
       return { status: 200, body: '{"text":"Success","code":0}' };
     };
     server = await start();
@@ -136,7 +175,8 @@ describe('connectors: outage and crash', () => {
       return (
         metricValue(m, 'openqoe_connector_buffered_events{connector="hook"}') === posted &&
         metricValue(m, 'openqoe_connector_retries_total{connector="hook",reason="503"}') >= 2 &&
-        metricValue(m, 'openqoe_connector_retries_total{connector="splunk",reason="503"}') >= 2
+        metricValue(m, 'openqoe_connector_retries_total{connector="splunk",reason="503"}') >= 2 &&
+        metricValue(m, 'openqoe_connector_retries_total{connector="firehose",reason="503"}') >= 2
       );
     }, 'retries on 503 with everything buffered');
 
@@ -176,20 +216,25 @@ describe('connectors: outage and crash', () => {
       Array.from({ length: nextSeq.get(v)! }, (_, seq) => `${v}#${seq}`),
     ).sort();
     expect(expected).toHaveLength(72);
+    const firehoseRequests = () =>
+      listener.requests.filter((r) => r.headers['x-amz-target'] === FIREHOSE_TARGET);
     const key = (e: Envelope) => `${e.user_details.content_session_id}#${e.ops_metadata.sequence_number}`;
     await waitFor(
       async () =>
         new Set(accepted(listener.to('/hook'), 'webhook').map(key)).size === 72 &&
-        new Set(accepted(listener.to('/services/collector/event'), 'splunk').map(key)).size === 72,
-      'every event at both destinations',
+        new Set(accepted(listener.to('/services/collector/event'), 'splunk').map(key)).size === 72 &&
+        new Set(accepted(firehoseRequests(), 'firehose').map(key)).size === 72,
+      'every event at every destination',
       60_000,
     );
 
-    for (const [kind, path] of [
-      ['webhook', '/hook'],
-      ['splunk', '/services/collector/event'],
-    ] as const) {
-      const got = accepted(listener.to(path), kind);
+    const destinations: [Kind, () => RecordedRequest[]][] = [
+      ['webhook', () => listener.to('/hook')],
+      ['splunk', () => listener.to('/services/collector/event')],
+      ['firehose', firehoseRequests],
+    ];
+    for (const [kind, requests] of destinations) {
+      const got = accepted(requests(), kind);
       // None lost.
       expect([...new Set(got.map(key))].sort()).toEqual(expected);
       // Duplicates only with the same event_id; different events never share one.
