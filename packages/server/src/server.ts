@@ -12,6 +12,9 @@ import { type BootstrapFile, bootstrapIfEmpty } from './auth/bootstrap.js';
 import { Registry } from './auth/registry.js';
 import { EmbeddedLog } from './bus/embedded-log.js';
 import type { Config } from './config/config-schema.js';
+import { createConnectorMetrics } from './connectors/connector-metrics.js';
+import { ConnectorStage } from './connectors/connector-stage.js';
+import { openConnectors } from './connectors/connectors.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { Enricher } from './pipeline/enrich/enricher.js';
 import { IntakeConsumer } from './pipeline/intake-consumer.js';
@@ -106,6 +109,19 @@ export async function startServer(
     viewTickIntervalMs: v.tickIntervalMs,
     log,
   });
+  // Connectors: a pipeline stage that buffers enriched events per destination (docs/connectors.md).
+  if (config.connectors.length > 0) {
+    const connectorMetrics = createConnectorMetrics(metrics.registry);
+    const connectors = await openConnectors(config.connectors, {
+      dataDir,
+      views,
+      metrics: connectorMetrics,
+      log,
+    });
+    const trailFile = join(dataDir, 'connectors', 'view-trails.json');
+    consumer.addStage(new ConnectorStage(connectors, views, connectorMetrics, log, trailFile));
+  }
+  // End of connectors.
   await consumer.start();
 
   const address = await app.listen({ host: config.host, port: config.port });

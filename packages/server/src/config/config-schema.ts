@@ -3,6 +3,7 @@
  * environment variables and flags into it and validates once at start.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { ConnectorsConfigSchema } from './connectors-config.js';
 
 const MiB = 1024 * 1024;
 
@@ -218,6 +219,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    connectors: ConnectorsConfigSchema,
   },
   { additionalProperties: false },
 );

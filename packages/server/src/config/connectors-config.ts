@@ -1,0 +1,156 @@
+/**
+ * The `connectors` section: a list of destinations that receive enriched
+ * player events (docs/connectors.md). One flat object per connector, so a bad
+ * key is named precisely by the loader; what each destination requires
+ * (url, token, …) is checked when the connectors are built, with the same
+ * kind of message (`connectors[0].url: is required for type "webhook"`).
+ */
+import { type Static, Type } from '@sinclair/typebox';
+
+export const CONNECTOR_TYPES = [
+  'splunk_hec',
+  'datadog_logs',
+  'datadog_metrics',
+  'new_relic',
+  'firehose',
+  'webhook',
+] as const;
+export type ConnectorType = (typeof CONNECTOR_TYPES)[number];
+
+/** Secrets never sit in the config file: it names where to read them. */
+export const SecretRefSchema = Type.Object(
+  {
+    env: Type.Optional(Type.String({ minLength: 1, description: 'Environment variable holding the secret' })),
+    file: Type.Optional(
+      Type.String({ minLength: 1, description: 'File holding the secret (surrounding whitespace ignored)' }),
+    ),
+  },
+  { additionalProperties: false, description: 'Where to read a secret: {"env": NAME} or {"file": PATH}' },
+);
+export type SecretRef = Static<typeof SecretRefSchema>;
+
+const MiB = 1024 * 1024;
+
+export const ConnectorConfigSchema = Type.Object(
+  {
+    name: Type.String({
+      pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
+      description: 'Unique name: buffer directory, metric label and log prefix',
+    }),
+    type: Type.Union(
+      CONNECTOR_TYPES.map((t) => Type.Literal(t)),
+      { description: 'Destination kind' },
+    ),
+    enabled: Type.Boolean({ default: true }),
+    eventTypes: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Envelope event types to send (e.g. "rendition_change"); empty for all',
+    }),
+    environments: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Environment ids to send; empty for all',
+    }),
+    sampleRate: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 1,
+      description: 'Share of views sent (decided per view, so a sampled view is complete)',
+    }),
+    batchMaxEvents: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: "Events per request (default and ceiling: the destination's)",
+      }),
+    ),
+    batchMaxBytes: Type.Optional(
+      Type.Integer({
+        minimum: 1024,
+        description: "Uncompressed bytes per request (default and ceiling: the destination's)",
+      }),
+    ),
+    batchMaxDelayMs: Type.Integer({
+      minimum: 0,
+      default: 1000,
+      description: 'Longest an event waits for its batch to fill',
+    }),
+    compression: Type.Optional(
+      Type.Union([Type.Literal('gzip'), Type.Literal('none')], {
+        description: 'Request body encoding (default gzip where the destination accepts it)',
+      }),
+    ),
+    requestTimeoutMs: Type.Integer({ minimum: 100, default: 30_000 }),
+    retryInitialBackoffMs: Type.Integer({ minimum: 1, default: 500 }),
+    retryMaxBackoffMs: Type.Integer({ minimum: 1, default: 60_000 }),
+    bufferMaxBytes: Type.Integer({
+      minimum: 64 * 1024,
+      default: 256 * MiB,
+      description: 'On-disk buffer per connector (events not yet accepted by the destination)',
+    }),
+    whenFull: Type.Union([Type.Literal('drop'), Type.Literal('block')], {
+      default: 'drop',
+      description:
+        'Buffer full: drop new events (counted, logged) or hold the pipeline until there is room (the intake then answers 429)',
+    }),
+
+    url: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'splunk_hec: base URL (https://splunk:8088); webhook: target; others: overrides the vendor endpoint',
+      }),
+    ),
+    token: Type.Optional(SecretRefSchema),
+    apiKey: Type.Optional(SecretRefSchema),
+    signingSecret: Type.Optional(SecretRefSchema),
+    signatureHeader: Type.String({
+      default: 'X-Openqoe-Signature',
+      description: 'webhook: header carrying "sha256=<hex HMAC of the body as sent>"',
+    }),
+    headers: Type.Record(Type.String(), Type.String(), {
+      default: {},
+      description: 'webhook: extra request headers',
+    }),
+    index: Type.Optional(Type.String({ minLength: 1, description: 'splunk_hec: target index' })),
+    source: Type.String({ default: 'openqoe', description: 'splunk_hec source / datadog ddsource' }),
+    sourcetype: Type.String({ default: 'openqoe:player_event', description: 'splunk_hec sourcetype' }),
+    host: Type.Optional(
+      Type.String({ description: 'splunk_hec host / datadog hostname (default: this host)' }),
+    ),
+    site: Type.String({
+      default: 'datadoghq.com',
+      description: 'datadog: site (datadoghq.eu, us5.datadoghq.com…)',
+    }),
+    service: Type.String({ default: 'openqoe', description: 'datadog: service' }),
+    tags: Type.Array(Type.String(), { default: [], description: 'datadog: extra tags (key:value)' }),
+    metricsIntervalMs: Type.Integer({
+      minimum: 100,
+      default: 60_000,
+      description: 'datadog_metrics: aggregation interval of the QoE series',
+    }),
+    accountId: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'new_relic: account id' })),
+    region: Type.Optional(
+      Type.String({ minLength: 1, description: 'new_relic: "us" or "eu"; firehose: AWS region' }),
+    ),
+    keyHeader: Type.Union([Type.Literal('Api-Key'), Type.Literal('X-Insert-Key')], {
+      default: 'Api-Key',
+      description: 'new_relic: license key (Api-Key) or insert key (X-Insert-Key)',
+    }),
+    eventType: Type.String({
+      pattern: '^[A-Za-z0-9_:]{1,255}$',
+      default: 'OpenQoePlayerEvent',
+      description: 'new_relic: eventType of the events',
+    }),
+    deliveryStreamName: Type.Optional(
+      Type.String({ minLength: 1, description: 'firehose: delivery stream' }),
+    ),
+    accessKeyId: Type.Optional(SecretRefSchema),
+    secretAccessKey: Type.Optional(SecretRefSchema),
+  },
+  { additionalProperties: false },
+);
+export type ConnectorConfig = Static<typeof ConnectorConfigSchema>;
+
+export const ConnectorsConfigSchema = Type.Array(ConnectorConfigSchema, {
+  default: [],
+  description: 'Destinations for enriched player events (config file only; see docs/connectors.md)',
+});
