@@ -78,6 +78,7 @@ describe('connectors: a full buffer', () => {
       type: 'webhook',
       url: `${deadUrl}/hook`,
       bufferMaxBytes: BUFFER_BYTES,
+      whenFull: 'drop',
     });
     const key = server.bootstrap().environment.key;
     // 200 events of ~2 kB envelopes: far more than 64 KiB.

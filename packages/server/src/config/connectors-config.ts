@@ -87,9 +87,9 @@ export const ConnectorConfigSchema = Type.Object(
       description: 'On-disk buffer per connector (events not yet accepted by the destination)',
     }),
     whenFull: Type.Union([Type.Literal('drop'), Type.Literal('block')], {
-      default: 'drop',
+      default: 'block',
       description:
-        'Buffer full: drop new events (counted, logged) or hold the pipeline until there is room (the intake then answers 429)',
+        'Buffer full: hold the pipeline until there is room (the intake then answers 429; nothing acknowledged is lost) or drop new events (counted, logged)',
     }),
 
     url: Type.Optional(
