@@ -12,6 +12,7 @@ import { type BootstrapFile, bootstrapIfEmpty } from './auth/bootstrap.js';
 import { Registry } from './auth/registry.js';
 import { EmbeddedLog } from './bus/embedded-log.js';
 import type { Config } from './config/config-schema.js';
+import { type LiveService, startLive } from './live/live-service.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { Enricher } from './pipeline/enrich/enricher.js';
 import { IntakeConsumer } from './pipeline/intake-consumer.js';
@@ -27,6 +28,7 @@ export interface RunningServer {
   store: DuckDBStore;
   consumer: IntakeConsumer;
   views: ActiveViews;
+  live: LiveService;
   close(): Promise<void>;
 }
 
@@ -107,11 +109,18 @@ export async function startServer(
   });
   await consumer.start();
 
+  // Live ingest (RTMP, drift), signing keys and the stats API: routes are added before listening.
+  const live = await startLive(config, store, registry, views, app, {
+    ...log,
+    debug: (m) => app.log.debug(m),
+  });
+
   const address = await app.listen({ host: config.host, port: config.port });
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       await app.close();
+      await live.close();
       await rejected.close();
       const drained = await Promise.race([
         consumer.caughtUp().then(() => true),
@@ -128,5 +137,5 @@ export async function startServer(
     })();
     return closing;
   };
-  return { app, url: address, bootstrap, metrics, store, consumer, views, close };
+  return { app, url: address, bootstrap, metrics, store, consumer, views, live, close };
 }

@@ -6,6 +6,7 @@
 import { PlayerEventSchema, SampleSchema } from '@openqoe/schema';
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { viewsTableDdl } from '../view-row.js';
+import { LIVE_DDL } from './live-ddl.js';
 
 export const snakeCase = (s: string) =>
   s
@@ -99,6 +100,7 @@ export const DDL: string[] = [
     created_at TIMESTAMP NOT NULL
   )`,
   ...viewsTableDdl(),
+  ...LIVE_DDL,
   unnestView('samples', 'samples', SampleSchema),
   unnestView('events', 'events', PlayerEventSchema),
 ];
