@@ -16,7 +16,7 @@ export async function call(
   server: ServerProcess,
   method: string,
   path: string,
-  auth: string | undefined = server.adminAuth(),
+  auth: string | null = server.adminAuth(),
   body?: unknown,
 ): Promise<Answer> {
   const headers: Record<string, string> = {};
