@@ -60,14 +60,17 @@ const { verifyStatsToken } = await import(join(dist, 'live/stats-token.js'));
 const { makeBeacon, makeSample } = await import('@openqoe/schema');
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US').replace(/,/g, ' ');
-console.log(`bench:stats on ${cpus().length} cores (${cpus()[0]?.model}), load average ${loadavg()[0].toFixed(2)}`);
+console.log(
+  `bench:stats on ${cpus().length} cores (${cpus()[0]?.model}), load average ${loadavg()[0].toFixed(2)}`,
+);
 
 // 1. In-process verifications: signing keys kept in memory by a store that holds one row.
 {
   const rows = [];
   const store = new LiveStore({
     execute: async (sql, params = []) => {
-      if (sql.startsWith('INSERT')) rows.push({ id: params[0], env_id: params[1], public_key: params[2], created_at: 0 });
+      if (sql.startsWith('INSERT'))
+        rows.push({ id: params[0], env_id: params[1], public_key: params[2], created_at: 0 });
       return sql.startsWith('SELECT') ? rows : [];
     },
   });
@@ -84,7 +87,9 @@ console.log(`bench:stats on ${cpus().length} cores (${cpus()[0]?.model}), load a
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < VERIFICATIONS; i++) await verifyStatsToken(token, keys, ['video_id']);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(`token verifications (in process, one core): ${fmt(VERIFICATIONS / s)}/s (${((s / VERIFICATIONS) * 1e6).toFixed(0)} µs each)`);
+  console.log(
+    `token verifications (in process, one core): ${fmt(VERIFICATIONS / s)}/s (${((s / VERIFICATIONS) * 1e6).toFixed(0)} µs each)`,
+  );
 }
 
 // 2. Over HTTP against the real server.
@@ -100,9 +105,13 @@ writeFileSync(
     live: { rtmp: { port: 0 } },
   }),
 );
-const child = spawn(process.execPath, [join(dist, 'cli.js'), 'serve', '--port', '0', '--data-dir', dataDir, '--config', configFile], {
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
+const child = spawn(
+  process.execPath,
+  [join(dist, 'cli.js'), 'serve', '--port', '0', '--data-dir', dataDir, '--config', configFile],
+  {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  },
+);
 let out = '';
 child.stdout.on('data', (d) => (out += d));
 child.stderr.on('data', (d) => (out += d));
@@ -137,14 +146,21 @@ try {
   const stream = (await post('/video/v1/live-streams')).data;
   const priv = createPrivateKey(Buffer.from(keyOut.private_key, 'base64').toString());
   const mint = (aud, sub) =>
-    new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: keyOut.id }).setSubject(sub).setAudience(aud).setExpirationTime('1h').sign(priv);
+    new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256', kid: keyOut.id })
+      .setSubject(sub)
+      .setAudience(aud)
+      .setExpirationTime('1h')
+      .sign(priv);
 
   // Active views: beacons of 100 views each through the real intake.
   const t0 = Date.now();
   for (let i = 0; i < VIEWS; i += 100) {
     const samples = [];
     for (let j = i; j < Math.min(VIEWS, i + 100); j++) {
-      samples.push(makeSample({ viewId: `bench-${j}`, viewerId: `viewer-${j % 5000}`, videoId: `video-${j % 100}` }));
+      samples.push(
+        makeSample({ viewId: `bench-${j}`, viewerId: `viewer-${j % 5000}`, videoId: `video-${j % 100}` }),
+      );
     }
     const res = await fetch(`${url}/v1/beacon`, {
       method: 'POST',
@@ -160,7 +176,9 @@ try {
     if (Date.now() - t0 > 120_000) throw new Error(`views not applied: ${JSON.stringify(r)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  console.log(`loaded ${fmt(VIEWS)} active views over 100 video ids in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `loaded ${fmt(VIEWS)} active views over 100 video ids in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   const run = (title, path) =>
     new Promise((res, rej) => {
@@ -173,7 +191,10 @@ try {
       });
     });
   await run('GET /counts', `/counts?token=${countsToken}`);
-  await run('GET /live-stream-health', `/live-stream-health?token=${await mint('live_stream_id', stream.id)}`);
+  await run(
+    'GET /live-stream-health',
+    `/live-stream-health?token=${await mint('live_stream_id', stream.id)}`,
+  );
 } finally {
   stop();
 }

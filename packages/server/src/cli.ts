@@ -47,7 +47,8 @@ program
         `  API docs:   ${base}/docs`,
         `  data dir:   ${config.dataDir}`,
       ];
-      if (server.live.rtmpUrl) lines.push(`  RTMP ingest: ${server.live.rtmpUrl.replace('127.0.0.1', 'localhost')}/{stream_key}`);
+      if (server.live.rtmpUrl)
+        lines.push(`  RTMP ingest: ${server.live.rtmpUrl.replace('127.0.0.1', 'localhost')}/{stream_key}`);
       if (server.bootstrap) {
         lines.push(
           '',

@@ -7,7 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { DriftTracker, statusOf } from '../src/live/drift-tracker.js';
 
 /** Feeds `seconds` of 25 fps video arriving at `rate` × real time; returns the wall time of the last packet. */
-function feed(t: DriftTracker, rate: number, seconds: number, startWallMs = 1_000_000, startMediaMs = 0): number {
+function feed(
+  t: DriftTracker,
+  rate: number,
+  seconds: number,
+  startWallMs = 1_000_000,
+  startMediaMs = 0,
+): number {
   const frames = seconds * 25;
   let wall = startWallMs;
   for (let i = 0; i < frames; i++) {

@@ -9,7 +9,14 @@ import { makeBeacon, makeEvent, makeSample, type Sample } from '@openqoe/schema'
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CreatedKey, call, createSigningKey } from './helpers/live.js';
-import { postBeacon, removeDir, type ServerProcess, startServer, TEST_CONFIG, waitFor } from './helpers/server-process.js';
+import {
+  postBeacon,
+  removeDir,
+  type ServerProcess,
+  startServer,
+  TEST_CONFIG,
+  waitFor,
+} from './helpers/server-process.js';
 
 interface Count {
   views: number;
@@ -44,17 +51,24 @@ describe('live viewer counts from beacons', () => {
   /** Polls until every id shows the expected numbers (the pipeline applies beacons asynchronously). */
   const expectCounts = async (expected: [aud: string, sub: string, c: Count][]) => {
     let last = '';
-    await waitFor(async () => {
-      const got = await Promise.all(expected.map(async ([aud, sub]) => count(aud, sub)));
-      last = JSON.stringify(got);
-      return got.every((g, i) => g.views === expected[i]![2].views && g.viewers === expected[i]![2].viewers);
-    }, `counts ${JSON.stringify(expected)}`).catch((err: Error) => {
+    await waitFor(
+      async () => {
+        const got = await Promise.all(expected.map(async ([aud, sub]) => count(aud, sub)));
+        last = JSON.stringify(got);
+        return got.every(
+          (g, i) => g.views === expected[i]![2].views && g.viewers === expected[i]![2].viewers,
+        );
+      },
+      `counts ${JSON.stringify(expected)}`,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}; last answer ${last}`);
     });
   };
 
   beforeAll(async () => {
-    server = await startServer({ config: { ...TEST_CONFIG, live: { rtmp: { enabled: false }, counts: { refreshMs: 200 } } } });
+    server = await startServer({
+      config: { ...TEST_CONFIG, live: { rtmp: { enabled: false }, counts: { refreshMs: 200 } } },
+    });
     envKey = server.bootstrap().environment.key;
     key = await createSigningKey(server);
   });
@@ -65,20 +79,30 @@ describe('live viewer counts from beacons', () => {
   });
 
   it('counts views being watched and distinct viewers per video, live stream, asset and playback id', async () => {
-    const other = await call(server, 'POST', '/system/v1/environments', server.adminAuth(), { name: 'other' });
+    const other = await call(server, 'POST', '/system/v1/environments', server.adminAuth(), {
+      name: 'other',
+    });
     const otherKey = (other.json as { data: { key: string } }).data.key;
-    const live = { liveStreamId: 'ls-1', streamType: 'live' };
+    const live = { liveStreamId: 'ls-1', streamType: 'live' as const };
     await send(envKey, [view('v1', { videoId: 'vid-A', viewerId: 'viewer-1', ...live })]);
     await send(envKey, [view('v2', { videoId: 'vid-A', viewerId: 'viewer-2', ...live })]);
     // The same browser in a second tab: a third view, not a third viewer.
     await send(envKey, [view('v3', { videoId: 'vid-A', viewerId: 'viewer-1' })]);
     // Two devices of one signed-in user: viewer_user_id decides.
     await send(envKey, [
-      view('v4', { videoId: 'vid-B', viewerId: 'viewer-3', viewerUserId: 'user-9', assetId: 'asset-1', playbackId: 'pb-1' }),
+      view('v4', {
+        videoId: 'vid-B',
+        viewerId: 'viewer-3',
+        viewerUserId: 'user-9',
+        assetId: 'asset-1',
+        playbackId: 'pb-1',
+      }),
     ]);
     await send(envKey, [view('v5', { videoId: 'vid-B', viewerId: 'viewer-4', viewerUserId: 'user-9' })]);
     // A view paused from its first report is not watching.
-    await send(envKey, [view('v6', { videoId: 'vid-A', viewerId: 'viewer-5', state: 'paused', playedMs: 0, pausedMs: 10_000 })]);
+    await send(envKey, [
+      view('v6', { videoId: 'vid-A', viewerId: 'viewer-5', state: 'paused', playedMs: 0, pausedMs: 10_000 }),
+    ]);
     // The same ids in another environment are not this key's data.
     await send(otherKey, [view('x1', { videoId: 'vid-A', viewerId: 'viewer-9', ...live })]);
 
@@ -96,13 +120,36 @@ describe('live viewer counts from beacons', () => {
 
   it('drops views that pause or end, and counts them again when they resume', async () => {
     const t = Date.now();
-    await send(envKey, [view('v2', { sequenceNumber: 1, videoId: 'vid-A', viewerId: 'viewer-2', liveStreamId: 'ls-1', state: 'paused', viewerTime: t, playedMs: 0, pausedMs: 10_000 })]);
-    await send(envKey, [], [makeEvent({ viewId: 'v1', sequenceNumber: 1, type: 'viewend', state: 'ended', viewerTime: t })]);
+    await send(envKey, [
+      view('v2', {
+        sequenceNumber: 1,
+        videoId: 'vid-A',
+        viewerId: 'viewer-2',
+        liveStreamId: 'ls-1',
+        state: 'paused',
+        viewerTime: t,
+        playedMs: 0,
+        pausedMs: 10_000,
+      }),
+    ]);
+    await send(
+      envKey,
+      [],
+      [makeEvent({ viewId: 'v1', sequenceNumber: 1, type: 'viewend', state: 'ended', viewerTime: t })],
+    );
     await expectCounts([
       ['video_id', 'vid-A', { views: 1, viewers: 1 }],
       ['live_stream_id', 'ls-1', { views: 0, viewers: 0 }],
     ]);
-    await send(envKey, [view('v2', { sequenceNumber: 2, videoId: 'vid-A', viewerId: 'viewer-2', liveStreamId: 'ls-1', viewerTime: t + 10_000 })]);
+    await send(envKey, [
+      view('v2', {
+        sequenceNumber: 2,
+        videoId: 'vid-A',
+        viewerId: 'viewer-2',
+        liveStreamId: 'ls-1',
+        viewerTime: t + 10_000,
+      }),
+    ]);
     await expectCounts([
       ['video_id', 'vid-A', { views: 2, viewers: 2 }],
       ['live_stream_id', 'ls-1', { views: 1, viewers: 1 }],

@@ -19,7 +19,13 @@ import {
   pushTestPattern,
   rtmpBase,
 } from './helpers/live.js';
-import { removeDir, type ServerProcess, startServer, TEST_CONFIG, waitFor } from './helpers/server-process.js';
+import {
+  removeDir,
+  type ServerProcess,
+  startServer,
+  TEST_CONFIG,
+  waitFor,
+} from './helpers/server-process.js';
 
 const ROLLING_WINDOW_MS = 10_000;
 const IDLE_UNKNOWN_MS = 3000;
@@ -65,7 +71,11 @@ describe('live ingest health over RTMP (ffmpeg)', () => {
         ...TEST_CONFIG,
         live: {
           rtmp: { port: 0 },
-          drift: { rollingWindowMs: ROLLING_WINDOW_MS, idleUnknownMs: IDLE_UNKNOWN_MS, historyIntervalMs: 500 },
+          drift: {
+            rollingWindowMs: ROLLING_WINDOW_MS,
+            idleUnknownMs: IDLE_UNKNOWN_MS,
+            historyIntervalMs: 500,
+          },
         },
       },
     });
@@ -134,7 +144,11 @@ describe('live ingest health over RTMP (ffmpeg)', () => {
   it('when the encoder stops, the status turns unknown after the idle period', async () => {
     const stoppedAtMs = Date.now();
     await waitFor(async () => (await streamStatus()) === 'idle', 'the stream to turn idle', 10_000);
-    await waitFor(async () => (await health()).status === 'unknown', 'status unknown', IDLE_UNKNOWN_MS + 10_000);
+    await waitFor(
+      async () => (await health()).status === 'unknown',
+      'status unknown',
+      IDLE_UNKNOWN_MS + 10_000,
+    );
     // Not before the idle period: the last packet came before the encoder was stopped.
     expect(Date.now() - stoppedAtMs).toBeGreaterThanOrEqual(IDLE_UNKNOWN_MS - 100);
     const h = await health();
@@ -163,7 +177,8 @@ describe('live ingest health over RTMP (ffmpeg)', () => {
     const poor = rows.filter((r) => r.status === 'poor' && r.stream_drift_ms !== null);
     const first = poor[0]!;
     const last = poor.at(-1)!;
-    const slope = (last.stream_drift_ms! - first.stream_drift_ms!) / (Date.parse(last.at) - Date.parse(first.at));
+    const slope =
+      (last.stream_drift_ms! - first.stream_drift_ms!) / (Date.parse(last.at) - Date.parse(first.at));
     expect(Math.abs(slope - 0.25)).toBeLessThanOrEqual(0.25 * 0.05 + 0.01);
   });
 });

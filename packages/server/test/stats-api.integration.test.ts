@@ -87,7 +87,11 @@ describe('signing keys, live streams and the stats API', () => {
       const got = await call(server, 'GET', `/system/v1/signing-keys/${key.id}`);
       expect(got.status).toBe(200);
       expect(got.json).toEqual({
-        data: { id: key.id, environment_id: server.bootstrap().environment.id, created_at: createdKeyBody['created_at'] },
+        data: {
+          id: key.id,
+          environment_id: server.bootstrap().environment.id,
+          created_at: createdKeyBody['created_at'],
+        },
       });
       const list = await call(server, 'GET', '/system/v1/signing-keys');
       expect(JSON.stringify(list.json)).not.toContain('private_key');
@@ -116,11 +120,13 @@ describe('signing keys, live streams and the stats API', () => {
         environment_ids: [server.bootstrap().environment.id],
       });
       const tok = (t.json as { data: { id: string; secret: string } }).data;
-      expect(refused(await call(server, 'GET', '/system/v1/signing-keys', basic(tok.id, tok.secret)), 403)).toMatch(
-        /system/,
-      );
+      expect(
+        refused(await call(server, 'GET', '/system/v1/signing-keys', basic(tok.id, tok.secret)), 403),
+      ).toMatch(/system/);
       // …and the video permission is what the live streams API needs.
-      expect((await call(server, 'GET', '/video/v1/live-streams', basic(tok.id, tok.secret))).status).toBe(200);
+      expect((await call(server, 'GET', '/video/v1/live-streams', basic(tok.id, tok.secret))).status).toBe(
+        200,
+      );
     });
 
     it('refuses an environment the token does not know, naming the field', async () => {
@@ -166,14 +172,21 @@ describe('signing keys, live streams and the stats API', () => {
       expect(Object.keys(data[0]!)).toEqual(['ingest_health']);
       const h = data[0]!.ingest_health;
       expect(Object.keys(h).sort()).toEqual(
-        ['status', 'stream_drift_deviation_from_rolling_avg', 'stream_drift_session_avg', 'updated_at'].sort(),
+        [
+          'status',
+          'stream_drift_deviation_from_rolling_avg',
+          'stream_drift_session_avg',
+          'updated_at',
+        ].sort(),
       );
       expect(h['status']).toBe('unknown');
       expect(new Date(String(h['updated_at'])).toISOString()).toBe(h['updated_at']);
     });
 
     it('accepts kid in the payload and the older aud livestream_id', async () => {
-      expect((await health(await mint(key, { sub: stream.id, aud: 'live_stream_id', kidIn: 'payload' }))).status).toBe(200);
+      expect(
+        (await health(await mint(key, { sub: stream.id, aud: 'live_stream_id', kidIn: 'payload' }))).status,
+      ).toBe(200);
       expect((await health(await mint(key, { sub: stream.id, aud: 'livestream_id' }))).status).toBe(200);
       expect((await counts(await mint(key, { sub: stream.id, aud: 'livestream_id' }))).status).toBe(200);
     });
@@ -182,13 +195,22 @@ describe('signing keys, live streams and the stats API', () => {
       const mux = new Mux({ tokenId: 'unused', tokenSecret: 'unused' });
       const keySecret = Buffer.from(key.privateKeyPem).toString('base64');
       for (const type of ['video', 'asset', 'playback', 'live_stream'] as const) {
-        const t = await mux.jwt.signViewerCounts('some-id', { keyId: key.id, keySecret, type, expiration: '1h' });
+        const t = await mux.jwt.signViewerCounts('some-id', {
+          keyId: key.id,
+          keySecret,
+          type,
+          expiration: '1h',
+        });
         const res = await counts(t);
         expect(res.status, `${type}: ${JSON.stringify(res.json)}`).toBe(200);
         const d = (res.json as { data: { views: number; viewers: number; updated_at: string }[] }).data;
         expect(d).toEqual([{ views: 0, viewers: 0, updated_at: expect.any(String) }]);
       }
-      const live = await mux.jwt.signViewerCounts(stream.id, { keyId: key.id, keySecret, type: 'live_stream' });
+      const live = await mux.jwt.signViewerCounts(stream.id, {
+        keyId: key.id,
+        keySecret,
+        type: 'live_stream',
+      });
       expect((await health(live)).status).toBe(200);
     });
 
@@ -196,7 +218,11 @@ describe('signing keys, live streams and the stats API', () => {
       expect(refused(await health(), 401)).toMatch(/token/);
       refused(await health('not.a.jwt'), 401);
       refused(await counts('garbage'), 401);
-      const expired = await mint(key, { sub: stream.id, aud: 'live_stream_id', exp: Math.floor(Date.now() / 1000) - 60 });
+      const expired = await mint(key, {
+        sub: stream.id,
+        aud: 'live_stream_id',
+        exp: Math.floor(Date.now() / 1000) - 60,
+      });
       expect(refused(await health(expired), 401)).toMatch(/expired/);
       const noExp = await mint(key, { sub: stream.id, aud: 'live_stream_id', exp: null });
       expect(refused(await health(noExp), 401)).toMatch(/exp/);
@@ -211,9 +237,9 @@ describe('signing keys, live streams and the stats API', () => {
 
     it('refuses an unknown kid and a deleted key at once', async () => {
       const stranger = { ...key, id: 'no-such-key' };
-      expect(refused(await health(await mint(stranger, { sub: stream.id, aud: 'live_stream_id' })), 401)).toMatch(
-        /signing key/,
-      );
+      expect(
+        refused(await health(await mint(stranger, { sub: stream.id, aud: 'live_stream_id' })), 401),
+      ).toMatch(/signing key/);
       const temp = await createSigningKey(server);
       const t = await mint(temp, { sub: stream.id, aud: 'live_stream_id' });
       expect((await health(t)).status).toBe(200);
@@ -226,18 +252,26 @@ describe('signing keys, live streams and the stats API', () => {
       const second = await createSigningKey(server);
       expect((await health(await mint(second, { sub: stream.id, aud: 'live_stream_id' }))).status).toBe(200);
       expect((await health(await mint(key, { sub: stream.id, aud: 'live_stream_id' }))).status).toBe(200);
-      const ids = ((await call(server, 'GET', '/system/v1/signing-keys')).json as { data: { id: string }[] }).data.map(
-        (k) => k.id,
-      );
+      const ids = (
+        (await call(server, 'GET', '/system/v1/signing-keys')).json as { data: { id: string }[] }
+      ).data.map((k) => k.id);
       expect(ids).toEqual(expect.arrayContaining([key.id, second.id]));
     });
 
     it('refuses alg none, HS256 signed with the public key, a wrong signature and a tampered payload', async () => {
-      const claims = { sub: stream.id, aud: 'live_stream_id', exp: Math.floor(Date.now() / 1000) + 600, kid: key.id };
+      const claims = {
+        sub: stream.id,
+        aud: 'live_stream_id',
+        exp: Math.floor(Date.now() / 1000) + 600,
+        kid: key.id,
+      };
       const none = `${b64url(JSON.stringify({ alg: 'none', typ: 'JWT', kid: key.id }))}.${b64url(JSON.stringify(claims))}.`;
       expect(refused(await health(none), 401)).toMatch(/algorithm/);
 
-      const publicPem = createPublicKey(createPrivateKey(key.privateKeyPem)).export({ type: 'spki', format: 'pem' });
+      const publicPem = createPublicKey(createPrivateKey(key.privateKeyPem)).export({
+        type: 'spki',
+        format: 'pem',
+      });
       const hs = await new SignJWT({ kid: key.id })
         .setProtectedHeader({ alg: 'HS256', kid: key.id })
         .setSubject(stream.id)
@@ -263,7 +297,9 @@ describe('signing keys, live streams and the stats API', () => {
     });
 
     it('answers 404 for a stream of another environment or none', async () => {
-      const env = await call(server, 'POST', '/system/v1/environments', server.adminAuth(), { name: 'other' });
+      const env = await call(server, 'POST', '/system/v1/environments', server.adminAuth(), {
+        name: 'other',
+      });
       const otherEnv = (env.json as { data: { id: string } }).data.id;
       const res = await call(server, 'POST', '/system/v1/signing-keys', server.adminAuth(), {
         environment_id: otherEnv,

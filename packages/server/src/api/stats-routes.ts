@@ -13,7 +13,11 @@ import { AUDIENCES, verifyStatsToken } from '../live/stats-token.js';
 import { ApiError } from './api-error.js';
 
 const TokenQuery = Type.Object(
-  { token: Type.Optional(Type.String({ maxLength: 8192, description: 'A JWT signed (RS256) with a signing key' })) },
+  {
+    token: Type.Optional(
+      Type.String({ maxLength: 8192, description: 'A JWT signed (RS256) with a signing key' }),
+    ),
+  },
   { additionalProperties: true },
 );
 const ErrorRef = { $ref: 'ErrorEnvelope#' };
@@ -64,7 +68,8 @@ export function statsRoutes(app: FastifyInstance, deps: StatsDeps): void {
       const t = await verifyStatsToken(request.query.token, deps.keys, ['live_stream_id']);
       const stream = deps.streams.get(t.sub);
       // The key's environment must be the stream's: another environment's stream does not exist for it.
-      if (!stream || stream.envId !== t.envId) throw new ApiError('QOE_ERR_NOT_FOUND', [`No live stream ${t.sub}`]);
+      if (!stream || stream.envId !== t.envId)
+        throw new ApiError('QOE_ERR_NOT_FOUND', [`No live stream ${t.sub}`]);
       const h = deps.health.health(stream.id);
       return {
         data: [
@@ -86,7 +91,8 @@ export function statsRoutes(app: FastifyInstance, deps: StatsDeps): void {
     {
       schema: {
         tags,
-        summary: 'Views and distinct viewers watching an id now (token audience video_id, asset_id, playback_id or live_stream_id)',
+        summary:
+          'Views and distinct viewers watching an id now (token audience video_id, asset_id, playback_id or live_stream_id)',
         querystring: TokenQuery,
         response: { 200: CountsOut, 401: ErrorRef, 403: ErrorRef },
       },
@@ -94,7 +100,9 @@ export function statsRoutes(app: FastifyInstance, deps: StatsDeps): void {
     async (request) => {
       const t = await verifyStatsToken(request.query.token, deps.keys, AUDIENCES);
       const c = deps.counts.count(t.envId, t.aud, t.sub);
-      return { data: [{ views: c.views, viewers: c.viewers, updated_at: new Date(c.updatedAtMs).toISOString() }] };
+      return {
+        data: [{ views: c.views, viewers: c.viewers, updated_at: new Date(c.updatedAtMs).toISOString() }],
+      };
     },
   );
 }

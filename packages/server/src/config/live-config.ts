@@ -28,7 +28,8 @@ export const LiveConfigSchema = Type.Object(
         rollingWindowMs: Type.Integer({
           minimum: 1000,
           default: 30_000,
-          description: 'Window of the rolling average that stream_drift_deviation_from_rolling_avg compares with',
+          description:
+            'Window of the rolling average that stream_drift_deviation_from_rolling_avg compares with',
         }),
         idleUnknownMs: Type.Integer({
           minimum: 100,
@@ -48,7 +49,8 @@ export const LiveConfigSchema = Type.Object(
         refreshMs: Type.Integer({
           minimum: 0,
           default: 1000,
-          description: 'Viewer counts are recomputed from the active views at most this often (0: every request)',
+          description:
+            'Viewer counts are recomputed from the active views at most this often (0: every request)',
         }),
       },
       { additionalProperties: false, default: {} },

@@ -22,6 +22,8 @@ const FIELD: Record<Audience, keyof ViewDimensions> = {
   live_stream_id: 'liveStreamId',
 };
 
+const FIELDS = Object.entries(FIELD) as [Audience, keyof ViewDimensions][];
+
 export interface Count {
   views: number;
   viewers: number;
@@ -59,12 +61,15 @@ export class LiveCounts {
       if (view.status !== 'active' || !dims || !view.machine.isView) continue;
       if (!WATCHING.has(view.machine.currentState)) continue;
       const viewer = dims.viewerUserId || dims.viewerId || view.viewId;
-      for (const aud of Object.keys(FIELD) as Audience[]) {
-        const id = dims[FIELD[aud]];
+      for (const [aud, field] of FIELDS) {
+        const id = dims[field];
         if (typeof id !== 'string' || id === '') continue;
         const key = LiveCounts.key(view.envId, aud, id);
         let t = index.get(key);
-        if (!t) index.set(key, (t = { views: 0, viewers: new Set() }));
+        if (!t) {
+          t = { views: 0, viewers: new Set() };
+          index.set(key, t);
+        }
         t.views++;
         t.viewers.add(viewer);
       }

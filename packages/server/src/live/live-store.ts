@@ -124,7 +124,7 @@ export class LiveStore {
     return rows.map((r) => ({
       envId,
       liveStreamId,
-      atMs: Number(r["measured_at"]),
+      atMs: Number(r['measured_at']),
       status: String(r['status']),
       connected: Boolean(r['connected']),
       driftMs: num(r['stream_drift_ms'] ?? null),

@@ -29,7 +29,9 @@ interface RtmpProtocol {
 
 const require = createRequire(import.meta.url);
 const Rtmp = require('node-media-server/src/protocol/rtmp.js') as new () => RtmpProtocol;
-const nmsLogger = require('node-media-server/src/core/logger.js') as { log: (m: string, level?: string) => void };
+const nmsLogger = require('node-media-server/src/core/logger.js') as {
+  log: (m: string, level?: string) => void;
+};
 
 const FLV_TAG_VIDEO = 9;
 /** The RTMP application encoders publish to. */
@@ -84,7 +86,8 @@ export class RtmpIngest {
 
   /** Closes the connection of a stream (e.g. when the stream is deleted). */
   disconnect(streamId: string): void {
-    for (const s of this.sockets) if ((s as Socket & { streamId?: string }).streamId === streamId) s.destroy();
+    for (const s of this.sockets)
+      if ((s as Socket & { streamId?: string }).streamId === streamId) s.destroy();
   }
 
   async close(): Promise<void> {
@@ -116,7 +119,12 @@ export class RtmpIngest {
           : undefined;
       if (!stream || problem) {
         this.log.info(`rtmp: refused a publish from ${peer}: ${problem}`);
-        rtmp.sendStatusMessage(rtmp.parserPacket.header.stream_id, 'error', 'NetStream.Publish.BadName', problem!);
+        rtmp.sendStatusMessage(
+          rtmp.parserPacket.header.stream_id,
+          'error',
+          'NetStream.Publish.BadName',
+          problem!,
+        );
         socket.end();
         setTimeout(() => socket.destroy(), 1000).unref();
         return;

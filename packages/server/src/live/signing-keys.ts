@@ -22,7 +22,8 @@ export class SigningKeys {
 
   static async load(store: LiveStore): Promise<SigningKeys> {
     const s = new SigningKeys(store);
-    for (const r of await store.signingKeys()) s.keys.set(r.id, { ...r, publicKey: createPublicKey(r.publicKeyPem) });
+    for (const r of await store.signingKeys())
+      s.keys.set(r.id, { ...r, publicKey: createPublicKey(r.publicKeyPem) });
     return s;
   }
 

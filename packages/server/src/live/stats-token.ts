@@ -42,7 +42,8 @@ export async function verifyStatsToken(
   try {
     const header = decodeProtectedHeader(token);
     // Only RS256: `none`, HS* (an attacker "signing" with the public key) and the rest are refused up front.
-    if (header.alg !== 'RS256') throw unauthorized(`Token algorithm ${String(header.alg)} is not accepted; use RS256`);
+    if (header.alg !== 'RS256')
+      throw unauthorized(`Token algorithm ${String(header.alg)} is not accepted; use RS256`);
     kid = header.kid ?? decodeJwt(token)['kid'];
   } catch (err) {
     if (err instanceof ApiError) throw err;
@@ -60,7 +61,9 @@ export async function verifyStatsToken(
   } catch (err) {
     if (err instanceof errors.JWTExpired) throw unauthorized('The token has expired');
     if (err instanceof errors.JWTClaimValidationFailed)
-      throw unauthorized(`The token's ${err.claim} claim is ${err.reason === 'missing' ? 'missing' : 'invalid'}`);
+      throw unauthorized(
+        `The token's ${err.claim} claim is ${err.reason === 'missing' ? 'missing' : 'invalid'}`,
+      );
     if (err instanceof errors.JWSSignatureVerificationFailed)
       throw unauthorized('The token signature does not verify');
     throw unauthorized('The token is not valid');

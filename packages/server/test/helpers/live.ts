@@ -105,7 +105,10 @@ export interface CreatedKey {
   privateKeyPem: string;
 }
 
-export async function createSigningKey(server: ServerProcess, auth = server.adminAuth()): Promise<CreatedKey> {
+export async function createSigningKey(
+  server: ServerProcess,
+  auth = server.adminAuth(),
+): Promise<CreatedKey> {
   const res = await call(server, 'POST', '/system/v1/signing-keys', auth);
   if (res.status !== 201) throw new Error(`signing key: ${res.status} ${JSON.stringify(res.json)}`);
   const data = (res.json as { data: { id: string; private_key: string } }).data;
