@@ -4,7 +4,9 @@
  * header) and by the reference's own node SDK (kid in the payload), and
  * every way a token can be wrong is refused with a JSON error.
  */
+import { execFile } from 'node:child_process';
 import { createPrivateKey, createPublicKey, createSign } from 'node:crypto';
+import { promisify } from 'node:util';
 import Mux from '@mux/mux-node';
 import type { ErrorEnvelope } from '@openqoe/schema';
 import { SignJWT } from 'jose';
@@ -17,7 +19,7 @@ import {
   createSigningKey,
   type LiveStreamOut,
 } from './helpers/live.js';
-import { removeDir, type ServerProcess, startServer } from './helpers/server-process.js';
+import { CLI, removeDir, type ServerProcess, startServer } from './helpers/server-process.js';
 
 const b64url = (v: string | Buffer) => Buffer.from(v).toString('base64url');
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
@@ -157,6 +159,34 @@ describe('signing keys, live streams and the stats API', () => {
       refused(await call(server, 'GET', `/video/v1/live-streams/${other.id}`), 404);
       refused(await call(server, 'POST', '/video/v1/live-streams', null), 401);
     });
+  });
+
+  it('the CLI creates, lists and deletes live streams and signing keys', async () => {
+    const cli = async (...args: string[]) =>
+      (
+        await promisify(execFile)(process.execPath, [
+          CLI,
+          ...args,
+          '--url',
+          server.url,
+          '--data-dir',
+          server.dataDir,
+        ])
+      ).stdout;
+    const created = JSON.parse(await cli('live-streams', 'create', '--json')) as { data: LiveStreamOut };
+    expect(created.data.status).toBe('idle');
+    expect(await cli('live-streams', 'list')).toContain(created.data.id);
+    expect(await cli('live-streams', 'delete', created.data.id)).toContain(
+      `deleted live stream ${created.data.id}`,
+    );
+    expect(await cli('live-streams', 'list')).not.toContain(created.data.id);
+    const human = await cli('signing-keys', 'create');
+    const id = /created signing key (\S+)/.exec(human)![1]!;
+    const b64 = human.trim().split('\n').at(-1)!;
+    expect(Buffer.from(b64, 'base64').toString()).toMatch(/^-----BEGIN RSA PRIVATE KEY-----/);
+    expect(await cli('signing-keys', 'list')).toContain(id);
+    await cli('signing-keys', 'delete', id);
+    expect(await cli('signing-keys', 'list')).not.toContain(id);
   });
 
   describe('tokens', () => {
