@@ -67,6 +67,42 @@ describe('drift tracker', () => {
     expect(s.driftMs).toBeCloseTo(40, 6);
   });
 
+  it('during the warm-up, moves time zero to absorb a late first packet or a start-up burst', () => {
+    const t = new DriftTracker(30_000, 5000);
+    // A busy server handles the first 300 ms of a real-time stream late, all at once (packets 0–7
+    // at 300 ms), then on time.
+    const arrivals = (tr: DriftTracker) => {
+      for (let i = 0; i < 250; i++) tr.video(Math.max(1_000_300, 1_000_000 + i * 40), i * 40);
+    };
+    arrivals(t);
+    const s = t.snapshot()!;
+    expect(s.driftMs).toBeCloseTo(0, 6);
+    // Only the queued packets read as drift: 300, 260, … 20 ms, summing to 1280, over 250 samples.
+    expect(s.sessionAvgMs).toBeCloseTo(1280 / 250, 6);
+    // Without a warm-up, the late first packet would put every later sample 300 ms ahead.
+    const strict = new DriftTracker(30_000, 0);
+    arrivals(strict);
+    expect(strict.snapshot()!.driftMs).toBeCloseTo(-300, 6);
+  });
+
+  it('after the warm-up, time zero is fixed: an encoder running fast shows negative drift', () => {
+    const t = new DriftTracker(30_000, 5000);
+    const end = feed(t, 1, 10);
+    // 2 s of media in 1 s.
+    for (let i = 1; i <= 50; i++) t.video(end + i * 20, 9960 + i * 40);
+    expect(t.snapshot()!.driftMs).toBeCloseTo(-1000, 6);
+  });
+
+  it('keeps millisecond precision over hours at epoch-scale wall clocks', () => {
+    const t = new DriftTracker(30_000, 5000);
+    feed(t, 0.999, 4 * 3600, Date.now(), 0);
+    const s = t.snapshot()!;
+    // 4 h of 25 fps at 0.999: drift grows 0.001 ms per ms of wall clock (≈ 1/0.999 − 1 of media).
+    const lastMedia = (4 * 3600 * 25 - 1) * 40;
+    expect(s.driftMs).toBeCloseTo(lastMedia / 0.999 - lastMedia, 3);
+    expect(s.sessionAvgMs).toBeCloseTo((lastMedia / 0.999 - lastMedia) / 2, 3);
+  });
+
   it('has no snapshot before the first packet', () => {
     expect(new DriftTracker(30_000).snapshot()).toBeUndefined();
   });

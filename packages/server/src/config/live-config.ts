@@ -31,6 +31,12 @@ export const LiveConfigSchema = Type.Object(
           description:
             'Window of the rolling average that stream_drift_deviation_from_rolling_avg compares with',
         }),
+        warmUpMs: Type.Integer({
+          minimum: 0,
+          default: 5000,
+          description:
+            'First part of a connection during which a late first packet or a start-up burst moves time zero instead of reading as drift',
+        }),
         idleUnknownMs: Type.Integer({
           minimum: 100,
           default: 120_000,

@@ -9,6 +9,17 @@
  * packet jitter and starts again on reconnect); the deviation compares the
  * latest drift with the mean over the last `rollingWindowMs`, so it shows
  * whether drift is growing now rather than whether it grew once.
+ *
+ * Time zero is the first video packet, except during the first `warmUpMs`
+ * of the connection: a packet then that carries media ahead of the wall
+ * clock shows the first one was late (a busy server, a start-up burst of
+ * frames the encoder had buffered) and moves time zero to it. Otherwise that
+ * start-up offset would stay in every drift value of the session. After the
+ * warm-up time zero is fixed, so an encoder running fast shows as negative
+ * drift. Each sample is kept as its offset (arrival − media timestamp);
+ * drift is the offset minus time zero's, so moving time zero needs no
+ * recomputation, and the deviation (a difference of offsets) never depends
+ * on it.
  */
 
 export type HealthStatus = 'excellent' | 'good' | 'poor' | 'unknown';
@@ -36,19 +47,25 @@ export interface DriftSnapshot {
 
 export class DriftTracker {
   private firstWallMs = 0;
-  private firstMediaMs = 0;
   private lastMediaMs = 0;
   private lastWallMs = 0;
-  private lastDriftMs = 0;
+  private lastOffsetMs = 0;
+  /** The first packet's offset: offsets are kept relative to it, small enough to sum without losing precision. */
+  private baseOffsetMs = 0;
+  /** Offset of time zero (the packet that anchors the session), relative to the base. */
+  private zeroOffsetMs = 0;
   private count = 0;
   private sum = 0;
-  /** Drift samples inside the rolling window: parallel arrays used as a queue from `head`. */
+  /** Offsets inside the rolling window: parallel arrays used as a queue from `head`. */
   private winWall: number[] = [];
-  private winDrift: number[] = [];
+  private winOffset: number[] = [];
   private head = 0;
   private winSum = 0;
 
-  constructor(private readonly rollingWindowMs: number) {}
+  constructor(
+    private readonly rollingWindowMs: number,
+    private readonly warmUpMs = 0,
+  ) {}
 
   get started(): boolean {
     return this.count > 0;
@@ -58,45 +75,46 @@ export class DriftTracker {
   video(wallMs: number, mediaMs: number): void {
     if (this.count === 0) {
       this.firstWallMs = wallMs;
-      this.firstMediaMs = mediaMs;
       this.lastMediaMs = mediaMs;
+      this.baseOffsetMs = wallMs - mediaMs;
+      this.zeroOffsetMs = 0;
     }
     // Decode timestamps only move forward; a step back (a misbehaving encoder) must not read as drift.
     this.lastMediaMs = Math.max(this.lastMediaMs, mediaMs);
-    const drift = wallMs - this.firstWallMs - (this.lastMediaMs - this.firstMediaMs);
+    const offset = wallMs - this.lastMediaMs - this.baseOffsetMs;
+    if (wallMs - this.firstWallMs < this.warmUpMs) this.zeroOffsetMs = Math.min(this.zeroOffsetMs, offset);
     this.lastWallMs = wallMs;
-    this.lastDriftMs = drift;
+    this.lastOffsetMs = offset;
     this.count++;
-    this.sum += drift;
+    this.sum += offset;
     this.winWall.push(wallMs);
-    this.winDrift.push(drift);
-    this.winSum += drift;
+    this.winOffset.push(offset);
+    this.winSum += offset;
     this.evict(wallMs);
   }
 
   private evict(nowMs: number): void {
     const from = nowMs - this.rollingWindowMs;
     while (this.head < this.winWall.length - 1 && this.winWall[this.head]! < from) {
-      this.winSum -= this.winDrift[this.head]!;
+      this.winSum -= this.winOffset[this.head]!;
       this.head++;
     }
     // Compact now and then so the arrays do not grow for the life of the connection.
     if (this.head > 4096) {
       this.winWall = this.winWall.slice(this.head);
-      this.winDrift = this.winDrift.slice(this.head);
+      this.winOffset = this.winOffset.slice(this.head);
       this.head = 0;
-      this.winSum = this.winDrift.reduce((a, b) => a + b, 0);
+      this.winSum = this.winOffset.reduce((a, b) => a + b, 0);
     }
   }
 
   snapshot(): DriftSnapshot | undefined {
     if (this.count === 0) return undefined;
     const inWindow = this.winWall.length - this.head;
-    const rollingAvg = this.winSum / inWindow;
-    const deviationMs = this.lastDriftMs - rollingAvg;
+    const deviationMs = this.lastOffsetMs - this.winSum / inWindow;
     return {
-      driftMs: this.lastDriftMs,
-      sessionAvgMs: this.sum / this.count,
+      driftMs: this.lastOffsetMs - this.zeroOffsetMs,
+      sessionAvgMs: this.sum / this.count - this.zeroOffsetMs,
       deviationMs,
       status: statusOf(deviationMs),
       lastPacketMs: this.lastWallMs,

@@ -14,6 +14,7 @@ import type { HealthRow, LiveStore } from './live-store.js';
 
 export interface LiveHealthOptions {
   rollingWindowMs: number;
+  warmUpMs: number;
   idleUnknownMs: number;
   historyIntervalMs: number;
 }
@@ -71,7 +72,7 @@ export class LiveHealth {
     const prev = this.streams.get(streamId);
     this.streams.set(streamId, {
       envId,
-      tracker: new DriftTracker(this.options.rollingWindowMs),
+      tracker: new DriftTracker(this.options.rollingWindowMs, this.options.warmUpMs),
       session,
       connected: true,
       lastWritten: prev?.lastWritten,

@@ -51,34 +51,39 @@ export interface Push {
 }
 
 /**
- * Pushes a 320×240 25 fps test pattern (x264 ultrafast, zero latency: cheap
- * enough that a busy core does not slow it) at `readRate` × real time.
+ * Encodes a 320×240 25 fps test pattern (x264 ultrafast, zero latency, a
+ * key frame every second) into an FLV file once, so pushes only copy it:
+ * the push then costs almost no CPU and keeps its pace on a busy machine.
  */
-export function pushTestPattern(url: string, readRate: number, durationS = 600): Push {
+export function encodeTestPattern(file: string, durationS: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'ffmpeg',
+      [
+        ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-y'],
+        ...['-f', 'lavfi', '-i', `testsrc=size=320x240:rate=25:duration=${durationS}`],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-f', 'flv', file],
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`ffmpeg encode failed: ${err}`)),
+    );
+  });
+}
+
+/** Pushes an FLV file to an RTMP URL at `readRate` × real time (1 = `-re`), without re-encoding. */
+export function pushFile(file: string, url: string, readRate: number): Push {
   const child = spawn(
     'ffmpeg',
     [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-nostdin',
-      '-readrate',
-      String(readRate),
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc=size=320x240:rate=25:duration=${durationS}`,
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-tune',
-      'zerolatency',
-      '-g',
-      '25',
-      '-f',
-      'flv',
-      url,
+      ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
+      ...['-readrate', String(readRate), '-i', file],
+      ...['-c', 'copy', '-f', 'flv', url],
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
