@@ -340,4 +340,19 @@ describe('signing keys, live streams and the stats API', () => {
       refused(await health(await mint(key, { sub: 'no-such-stream', aud: 'live_stream_id' })), 404);
     });
   });
+
+  it('keeps signing keys and live streams across a restart; deleted ones stay deleted', async () => {
+    const deleted = await createSigningKey(server, server.bootstrap().environment.id);
+    await call(server, 'DELETE', `/system/v1/signing-keys/${deleted.id}`);
+    const tokenOk = await mint(key, { sub: stream.id, aud: 'live_stream_id' });
+    const tokenDeleted = await mint(deleted, { sub: stream.id, aud: 'live_stream_id' });
+    expect(await server.kill()).toBe(0);
+    server = await startServer({ dataDir: server.dataDir });
+    expect((await stats(server, '/live-stream-health', tokenOk)).status).toBe(200);
+    refused(await stats(server, '/live-stream-health', tokenDeleted), 401);
+    expect(
+      ((await call(server, 'GET', `/video/v1/live-streams/${stream.id}`)).json as { data: LiveStreamOut })
+        .data,
+    ).toEqual(stream);
+  });
 });

@@ -51,9 +51,9 @@ export class LiveStreams {
   async delete(id: string): Promise<boolean> {
     const r = this.byId.get(id);
     if (!r) return false;
+    await this.store.deleteLiveStream(id);
     this.byId.delete(id);
     this.byKey.delete(r.streamKey);
-    await this.store.deleteLiveStream(id);
     return true;
   }
 }

@@ -55,9 +55,9 @@ export class SigningKeys {
 
   async delete(id: string): Promise<boolean> {
     if (!this.keys.has(id)) return false;
-    // Forgotten in memory first: tokens of a deleted key must stop even while the store write runs.
-    this.keys.delete(id);
+    // The store first: if it fails, the key stays usable and a retry can delete it.
     await this.store.deleteSigningKey(id);
+    this.keys.delete(id);
     return true;
   }
 }

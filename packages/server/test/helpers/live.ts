@@ -110,11 +110,9 @@ export interface CreatedKey {
   privateKeyPem: string;
 }
 
-export async function createSigningKey(
-  server: ServerProcess,
-  auth = server.adminAuth(),
-): Promise<CreatedKey> {
-  const res = await call(server, 'POST', '/system/v1/signing-keys', auth);
+export async function createSigningKey(server: ServerProcess, environmentId?: string): Promise<CreatedKey> {
+  const body = environmentId ? { environment_id: environmentId } : undefined;
+  const res = await call(server, 'POST', '/system/v1/signing-keys', server.adminAuth(), body);
   if (res.status !== 201) throw new Error(`signing key: ${res.status} ${JSON.stringify(res.json)}`);
   const data = (res.json as { data: { id: string; private_key: string } }).data;
   return { id: data.id, privateKeyPem: Buffer.from(data.private_key, 'base64').toString('utf8') };
