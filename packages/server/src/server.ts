@@ -110,7 +110,7 @@ export async function startServer(
   await consumer.start();
 
   // Live ingest (RTMP, drift), signing keys and the stats API: routes are added before listening.
-  const live = await startLive(config, store, registry, views, app, {
+  const live = await startLive(config, store, registry, views, app, metrics, {
     ...log,
     debug: (m) => app.log.debug(m),
   });

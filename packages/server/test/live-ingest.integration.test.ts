@@ -212,4 +212,21 @@ describe('live ingest health over RTMP (ffmpeg)', () => {
       (last.stream_drift_ms! - first.stream_drift_ms!) / (Date.parse(last.at) - Date.parse(first.at));
     expect(Math.abs(slope - 0.25)).toBeLessThanOrEqual(0.25 * 0.05 + 0.01);
   });
+
+  it('counts publishes by outcome in /metrics', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const value = (outcome: string) =>
+      Number(
+        new RegExp(`^openqoe_live_publishes_total\\{outcome="${outcome}"\\} (\\S+)$`, 'm').exec(text)?.[1] ??
+          0,
+      );
+    // One refused push, then the slow and the real-time pushes.
+    expect(value('unknown_key')).toBe(1);
+    expect(value('accepted')).toBe(2);
+    expect(/^openqoe_live_streams_publishing 0$/m.test(text)).toBe(true);
+    // Most of (11.5 s × 0.75 + 7 s) of 25 fps video went through the trackers.
+    expect(Number(/^openqoe_live_video_packets_total (\S+)$/m.exec(text)?.[1])).toBeGreaterThan(
+      0.9 * (12 * 0.75 + 7) * 25,
+    );
+  });
 });

@@ -339,6 +339,21 @@ describe('signing keys, live streams and the stats API', () => {
       refused(await health(await mint(otherKey, { sub: stream.id, aud: 'live_stream_id' })), 404);
       refused(await health(await mint(key, { sub: 'no-such-stream', aud: 'live_stream_id' })), 404);
     });
+
+    it('counts stats requests by endpoint and outcome in /metrics', async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const value = (endpoint: string, outcome: string) =>
+        Number(
+          new RegExp(
+            `^openqoe_stats_requests_total\\{endpoint="${endpoint}",outcome="${outcome}"\\} (\\S+)$`,
+            'm',
+          ).exec(text)?.[1] ?? 0,
+        );
+      expect(value('/live-stream-health', 'ok')).toBeGreaterThan(0);
+      expect(value('/live-stream-health', '401')).toBeGreaterThan(5);
+      expect(value('/live-stream-health', '403')).toBe(1);
+      expect(value('/counts', 'ok')).toBeGreaterThan(0);
+    });
   });
 
   it('keeps signing keys and live streams across a restart; deleted ones stay deleted', async () => {

@@ -7,6 +7,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { LiveCounts } from '../live/live-counts.js';
 import type { LiveHealth } from '../live/live-health.js';
+import type { LiveMetrics } from '../live/live-metrics.js';
 import type { LiveStreams } from '../live/live-streams.js';
 import type { SigningKeys } from '../live/signing-keys.js';
 import { AUDIENCES, verifyStatsToken } from '../live/stats-token.js';
@@ -49,10 +50,19 @@ export interface StatsDeps {
   streams: LiveStreams;
   health: LiveHealth;
   counts: LiveCounts;
+  metrics: LiveMetrics;
 }
 
 export function statsRoutes(app: FastifyInstance, deps: StatsDeps): void {
   const tags = ['stats'];
+  // Counted per endpoint and outcome: a spike of 401s is someone's expired or forged tokens.
+  app.addHook('onResponse', async (request, reply) => {
+    const endpoint = request.routeOptions.url;
+    if (endpoint !== '/counts' && endpoint !== '/live-stream-health') return;
+    deps.metrics.statsRequests
+      .labels(endpoint, reply.statusCode === 200 ? 'ok' : String(reply.statusCode))
+      .inc();
+  });
 
   app.get<{ Querystring: { token?: string } }>(
     '/live-stream-health',

@@ -9,9 +9,11 @@ import { systemSigningKeysRoutes } from '../api/system-signing-keys.js';
 import { videoLiveStreamsRoutes } from '../api/video-live-streams.js';
 import type { Registry } from '../auth/registry.js';
 import type { Config } from '../config/config-schema.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { ActiveViews } from '../pipeline/view-model/active-views.js';
 import { LiveCounts } from './live-counts.js';
 import { LiveHealth } from './live-health.js';
+import { createLiveMetrics } from './live-metrics.js';
 import { LiveStore, type SqlRunner } from './live-store.js';
 import { LiveStreams } from './live-streams.js';
 import { type IngestLog, RTMP_APP, RtmpIngest } from './rtmp-ingest.js';
@@ -29,9 +31,11 @@ export async function startLive(
   registry: Registry,
   views: ActiveViews,
   app: FastifyInstance,
+  metrics: Metrics,
   log: IngestLog & { error(m: string): void },
 ): Promise<LiveService> {
   const c = config.live;
+  const liveMetrics = createLiveMetrics(metrics.registry);
   const store = new LiveStore(sql);
   const keys = await SigningKeys.load(store);
   const streams = await LiveStreams.load(store);
@@ -44,7 +48,7 @@ export async function startLive(
   let rtmpUrl: string | undefined;
   if (c.rtmp.enabled) {
     const host = c.rtmp.host || config.host;
-    const candidate = new RtmpIngest(streams, health, log);
+    const candidate = new RtmpIngest(streams, health, log, liveMetrics);
     try {
       const port = await candidate.listen({ host, port: c.rtmp.port });
       ingest = candidate;
@@ -60,7 +64,7 @@ export async function startLive(
 
   systemSigningKeysRoutes(app, registry, keys);
   videoLiveStreamsRoutes(app, { registry, streams, health, store, ingest });
-  statsRoutes(app, { keys, streams, health, counts });
+  statsRoutes(app, { keys, streams, health, counts, metrics: liveMetrics });
 
   return {
     rtmpUrl,

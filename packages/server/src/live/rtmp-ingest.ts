@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { LiveHealth } from './live-health.js';
 import { monotonicNow } from './live-health.js';
+import type { LiveMetrics } from './live-metrics.js';
 import type { LiveStreams } from './live-streams.js';
 
 /** The part of node-media-server's RTMP protocol class used here. */
@@ -60,6 +61,7 @@ export class RtmpIngest {
     private readonly streams: LiveStreams,
     private readonly health: LiveHealth,
     private readonly log: IngestLog,
+    private readonly metrics: LiveMetrics,
   ) {
     // The library logs to stdout with console.log; route it to the server's log instead.
     nmsLogger.log = (m: string) => log.debug(`rtmp: ${m}`);
@@ -118,6 +120,7 @@ export class RtmpIngest {
           ? 'this live stream already has a publisher'
           : undefined;
       if (!stream || problem) {
+        this.metrics.publishes.labels(stream ? 'already_publishing' : 'unknown_key').inc();
         this.log.info(`rtmp: refused a publish from ${peer}: ${problem}`);
         rtmp.sendStatusMessage(
           rtmp.parserPacket.header.stream_id,
@@ -132,6 +135,8 @@ export class RtmpIngest {
       streamId = stream.id;
       (socket as Socket & { streamId?: string }).streamId = stream.id;
       this.publishing.add(stream.id);
+      this.metrics.publishes.labels('accepted').inc();
+      this.metrics.publishing.set(this.publishing.size);
       session = this.health.connect(stream.id, stream.envId);
       this.log.info(`rtmp: ${peer} publishing live stream ${stream.id}`);
       publish(invoke);
@@ -145,6 +150,7 @@ export class RtmpIngest {
     rtmp.onPacketCallback = (packet) => {
       if (streamId && packet.codec_type === FLV_TAG_VIDEO) {
         this.health.video(streamId, session, monotonicNow(), packet.dts);
+        this.metrics.videoPackets.inc();
       }
     };
     rtmp.onOutputCallback = (buffer) => {
@@ -168,6 +174,7 @@ export class RtmpIngest {
       this.sockets.delete(socket);
       if (streamId) {
         this.publishing.delete(streamId);
+        this.metrics.publishing.set(this.publishing.size);
         this.health.disconnect(streamId, session);
         this.log.info(`rtmp: ${peer} stopped publishing live stream ${streamId}`);
       }
