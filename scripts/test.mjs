@@ -16,6 +16,8 @@ const DEBIAN_PACKAGES = [
   { pkg: 'util-linux', check: 'command -v taskset' },
   // The enrichment tests build their own MaxMind-format databases with it.
   { pkg: 'libmaxmind-db-writer-perl', check: 'perl -MMaxMind::DB::Writer::Tree -e1' },
+  // The live ingest tests push RTMP from a real encoder.
+  { pkg: 'ffmpeg', check: 'command -v ffmpeg' },
 ];
 
 const ok = (check) => spawnSync('sh', ['-c', check], { stdio: 'ignore' }).status === 0;

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { PERMISSIONS, type Permission } from '@openqoe/schema';
 /**
- * The `openqoe` command: `serve` runs the server; `environments` and
- * `tokens` administer a running one over HTTP.
+ * The `openqoe` command: `serve` runs the server; `environments`,
+ * `tokens`, `live-streams` and `signing-keys` administer a running one over HTTP.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type AdminOptions, adminRequest, CliError } from './cli/admin-client.js';
 import { registerGenerate } from './cli/generate.js';
+import { registerLiveCommands } from './cli/live-commands.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { startServer } from './server.js';
 import { VERSION } from './version.js';
@@ -47,6 +48,8 @@ program
         `  API docs:   ${base}/docs`,
         `  data dir:   ${config.dataDir}`,
       ];
+      if (server.live.rtmpUrl)
+        lines.push(`  RTMP ingest: ${server.live.rtmpUrl.replace('127.0.0.1', 'localhost')}/{stream_key}`);
       if (server.bootstrap) {
         lines.push(
           '',
@@ -218,6 +221,7 @@ adminOptions(tokens.command('delete').description('Delete (revoke) an access tok
 );
 
 registerGenerate(program);
+registerLiveCommands(program, { adminOptions, print, table });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof CliError) {

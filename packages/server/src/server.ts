@@ -15,6 +15,7 @@ import type { Config } from './config/config-schema.js';
 import { createConnectorMetrics } from './connectors/connector-metrics.js';
 import { ConnectorStage } from './connectors/connector-stage.js';
 import { openConnectors } from './connectors/connectors.js';
+import { type LiveService, startLive } from './live/live-service.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { Enricher } from './pipeline/enrich/enricher.js';
 import { IntakeConsumer } from './pipeline/intake-consumer.js';
@@ -30,6 +31,7 @@ export interface RunningServer {
   store: DuckDBStore;
   consumer: IntakeConsumer;
   views: ActiveViews;
+  live: LiveService;
   close(): Promise<void>;
 }
 
@@ -124,11 +126,18 @@ export async function startServer(
   // End of connectors.
   await consumer.start();
 
+  // Live ingest (RTMP, drift), signing keys and the stats API: routes are added before listening.
+  const live = await startLive(config, store, registry, views, app, metrics, {
+    ...log,
+    debug: (m) => app.log.debug(m),
+  });
+
   const address = await app.listen({ host: config.host, port: config.port });
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       await app.close();
+      await live.close();
       await rejected.close();
       const drained = await Promise.race([
         consumer.caughtUp().then(() => true),
@@ -145,5 +154,5 @@ export async function startServer(
     })();
     return closing;
   };
-  return { app, url: address, bootstrap, metrics, store, consumer, views, close };
+  return { app, url: address, bootstrap, metrics, store, consumer, views, live, close };
 }

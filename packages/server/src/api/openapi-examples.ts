@@ -5,6 +5,7 @@
  */
 import { makeSample } from '@openqoe/schema';
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { LIVE_OPENAPI_EXAMPLES } from './live-openapi-examples.js';
 
 const envOut = {
   id: 'k3q7x2m9p4ab',
@@ -180,6 +181,7 @@ export const OPENAPI_EXAMPLES: Record<string, RouteExamples> = {
       200: { status: 'ok', uptime_s: 3600, bus: { end_position: 52428800, backlog_bytes: 0, segments: 1 } },
     },
   },
+  ...LIVE_OPENAPI_EXAMPLES,
 };
 
 const withExample = (schema: unknown, example: unknown) =>

@@ -4,6 +4,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { ConnectorsConfigSchema } from './connectors-config.js';
+import { LiveConfigSchema } from './live-config.js';
 
 const MiB = 1024 * 1024;
 
@@ -213,6 +214,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    live: LiveConfigSchema,
     metrics: Type.Object(
       {
         requireToken: Type.Boolean({ default: false, description: 'Require an access token for /metrics' }),

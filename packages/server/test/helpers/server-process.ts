@@ -46,6 +46,8 @@ export interface StartOptions {
 export const TEST_CONFIG = {
   logLevel: 'warn',
   intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
+  // A free port: parallel test servers must not compete for RTMP's 1935.
+  live: { rtmp: { port: 0 } },
 };
 
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {

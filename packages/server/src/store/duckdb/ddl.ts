@@ -4,6 +4,7 @@
  * ledger row per beacon and view, and the views with their timelines.
  */
 import { viewsTableDdl } from '../view-row.js';
+import { LIVE_DDL } from './live-ddl.js';
 
 export const snakeCase = (s: string) =>
   s
@@ -65,6 +66,7 @@ export const DDL: string[] = [
     created_at TIMESTAMP NOT NULL
   )`,
   ...viewsTableDdl(),
+  ...LIVE_DDL,
 ];
 
 export const SCHEMA_VERSION_DB = 1;

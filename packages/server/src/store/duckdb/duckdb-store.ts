@@ -330,6 +330,19 @@ export class DuckDBStore implements Store {
     });
   }
 
+  /** A parameterised write on the management connection (live streams, signing keys, health history). */
+  execute(sql: string, params: readonly unknown[] = []): Promise<Record<string, ReadValue>[]> {
+    return this.metaLane.run(async () => {
+      const r = await this.meta.runAndReadAll(sql, params as DuckDBValue[]);
+      const names = r.columnNames();
+      return r.getRows().map((row) => {
+        const out: Record<string, ReadValue> = {};
+        for (let i = 0; i < names.length; i++) out[names[i]!] = plain(row[i]);
+        return out;
+      });
+    });
+  }
+
   select(sql: string, params: readonly unknown[]): Promise<Record<string, ReadValue>[]> {
     const slot = this.pool[this.nextReader++ % this.pool.length]!;
     return slot.lane.run(async () => {
