@@ -4,3 +4,4 @@ export * from './fixtures.js';
 export * from './metrics.js';
 export * from './permissions.js';
 export * from './validate.js';
+export * as monitoring from './gen/openqoe/monitoring/v1/monitoring_samples_pb.js';

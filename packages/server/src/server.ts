@@ -15,6 +15,7 @@ import type { Config } from './config/config-schema.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { Enricher } from './pipeline/enrich/enricher.js';
 import { IntakeConsumer } from './pipeline/intake-consumer.js';
+import { MonitoringStage } from './pipeline/monitoring/monitoring-stage.js';
 import { ActiveViews } from './pipeline/view-model/active-views.js';
 import { RejectedRecorder } from './sources/rejected-recorder.js';
 import { DuckDBStore } from './store/duckdb/duckdb-store.js';
@@ -105,6 +106,20 @@ export async function startServer(
     viewTickIntervalMs: v.tickIntervalMs,
     log,
   });
+  // --- monitoring samples stream: listens to the views before the pipeline (and its rebuild) starts.
+  const monitoring =
+    config.monitoring.sinks.length > 0
+      ? await MonitoringStage.open({
+          config: config.monitoring,
+          dataDir,
+          views,
+          minStallMs: v.minStallMs,
+          registry: metrics.registry,
+          log,
+        })
+      : undefined;
+  if (monitoring) consumer.addStage(monitoring);
+  // --- end monitoring
   await consumer.start();
 
   const address = await app.listen({ host: config.host, port: config.port });

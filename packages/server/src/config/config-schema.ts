@@ -3,6 +3,7 @@
  * environment variables and flags into it and validates once at start.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { MonitoringConfigSchema } from './monitoring-config.js';
 
 const MiB = 1024 * 1024;
 
@@ -199,6 +200,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    monitoring: MonitoringConfigSchema,
     metrics: Type.Object(
       {
         requireToken: Type.Boolean({ default: false, description: 'Require an access token for /metrics' }),

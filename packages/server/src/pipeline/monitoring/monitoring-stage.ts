@@ -1,0 +1,300 @@
+/**
+ * The monitoring samples stream as a pipeline stage. Every view gets a
+ * WindowTracker that the view machine tells of classified spans; on each
+ * lifecycle tick, windows that ended at least `allowedLatenessMs` ago are
+ * turned into records, one Sample per view, packed into payloads per
+ * partition, encoded per sink and appended to each sink's disk buffer.
+ * Then the emitted watermark is recorded.
+ *
+ * Crash safety: window totals live in memory, but the view model is rebuilt
+ * from the stored raw beacons on start (and the tracker listens during that
+ * rebuild), so they come back; windows before the recorded watermark were
+ * already buffered and are skipped. A crash between buffering and
+ * recording the watermark re-emits a window: a duplicate with the same
+ * view_id and record start, which is what consumers de-duplicate on.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { monitoring as pb } from '@openqoe/schema';
+import type { Registry } from 'prom-client';
+import type { MonitoringConfig, SinkConfig } from '../../config/monitoring-config.js';
+import { DiskQueue, type QueueEntry } from '../../sinks/disk-queue.js';
+import { FileSink } from '../../sinks/file-sink.js';
+import { HttpSink } from '../../sinks/http-sink.js';
+import { KinesisSink } from '../../sinks/kinesis-sink.js';
+import { createMonitoringMetrics, type MonitoringMetrics } from '../../sinks/monitoring-metrics.js';
+import { NatsSink } from '../../sinks/nats-sink.js';
+import type { SinkTransport } from '../../sinks/sink.js';
+import { SinkRunner } from '../../sinks/sink-runner.js';
+import type { AppliedBeacon, PipelineStage } from '../stage.js';
+import { type ActiveView, type ActiveViews, type ViewChange, ActiveViews as Views } from '../view-model/active-views.js';
+import {
+  encodeSample,
+  instantRecord,
+  packPayloads,
+  partitionOf,
+  type StreamFormat,
+  sampleOf,
+  windowRecord,
+} from './sample-builder.js';
+import { WindowTracker } from './window-tracker.js';
+
+interface Tracked {
+  view: ActiveView;
+  tracker: WindowTracker;
+  final: boolean;
+}
+
+interface Sink {
+  config: SinkConfig;
+  queue: DiskQueue;
+  runner: SinkRunner;
+}
+
+type Log = { info(m: string): void; warn(m: string): void; error(m: string): void };
+
+export function transportFor(config: SinkConfig): SinkTransport {
+  switch (config.type) {
+    case 'kinesis':
+      return new KinesisSink(config);
+    case 'nats':
+      return new NatsSink(config);
+    case 'http':
+      return new HttpSink(config);
+    case 'file':
+      return new FileSink(config);
+  }
+}
+
+export class MonitoringStage implements PipelineStage {
+  readonly name = 'monitoring';
+  readonly metrics: MonitoringMetrics;
+  private readonly tracked = new Map<string, Tracked>();
+  private sinks: Sink[] = [];
+  /** Windows starting before this were emitted (buffered on every sink). */
+  private emittedBefore: number;
+  /** False while the view model is rebuilt from stored beacons: old data is not "late" then. */
+  private live = false;
+
+  private constructor(
+    private readonly config: MonitoringConfig,
+    private readonly stateDir: string,
+    private readonly minStallMs: number,
+    registry: Registry,
+    private readonly log: Log,
+  ) {
+    this.metrics = createMonitoringMetrics(registry);
+    this.emittedBefore = this.readWatermark();
+  }
+
+  static async open(options: {
+    config: MonitoringConfig;
+    dataDir: string;
+    views: ActiveViews;
+    minStallMs: number;
+    registry: Registry;
+    log: Log;
+  }): Promise<MonitoringStage> {
+    const stage = new MonitoringStage(
+      options.config,
+      join(options.dataDir, 'monitoring'),
+      options.minStallMs,
+      options.registry,
+      options.log,
+    );
+    const names = new Set<string>();
+    for (const sink of options.config.sinks) {
+      if (names.has(sink.name)) throw new Error(`monitoring.sinks: the name "${sink.name}" is used twice`);
+      names.add(sink.name);
+      const queue = await DiskQueue.open(join(stage.stateDir, 'buffer', sink.name), {
+        maxBytes: sink.bufferMaxBytes,
+        segmentBytes: 16 * 1024 * 1024,
+      });
+      const runner = new SinkRunner(
+        sink.name,
+        queue,
+        transportFor(sink),
+        { initialDelayMs: sink.retryInitialDelayMs, maxDelayMs: sink.retryMaxDelayMs },
+        stage.metrics,
+        options.log,
+      );
+      stage.sinks.push({ config: sink, queue, runner });
+    }
+    options.views.onChange((c) => stage.onChange(c));
+    for (const s of stage.sinks) s.runner.start();
+    return stage;
+  }
+
+  private readWatermark(): number {
+    try {
+      const w = JSON.parse(readFileSync(join(this.stateDir, 'watermark.json'), 'utf8')) as {
+        emittedBefore: number;
+      };
+      return w.emittedBefore;
+    } catch {
+      return 0;
+    }
+  }
+
+  private writeWatermark(): void {
+    const tmp = join(this.stateDir, 'watermark.json.tmp');
+    writeFileSync(tmp, JSON.stringify({ emittedBefore: this.emittedBefore }));
+    renameSync(tmp, join(this.stateDir, 'watermark.json'));
+  }
+
+  private onChange(c: ViewChange): void {
+    const key = Views.key(c.view.envId, c.view.viewId);
+    if (c.type === 'created') {
+      const tracker = new WindowTracker(
+        this.config.intervalMs,
+        () => this.emittedBefore,
+        (n) => {
+          if (this.live) this.metrics.lateRecords.inc(n);
+        },
+      );
+      c.view.machine.spans = tracker;
+      this.tracked.set(key, { view: c.view, tracker, final: false });
+    } else if (c.type === 'state') {
+      const t = this.tracked.get(key);
+      if (t) this.observe(t);
+    } else if (c.type === 'final') {
+      const t = this.tracked.get(key);
+      if (t) t.final = true;
+    }
+  }
+
+  /** Notices the first frame and the first fatal error (both change the view's state). */
+  private observe(t: Tracked): void {
+    const m = t.view.machine;
+    if (m.started && !t.tracker.startReported) {
+      const startup = m.metrics(false).videoStartupTimeMs;
+      if (startup !== null) t.tracker.startedAt(m.firstFrameAtMs, startup);
+      else t.tracker.startReported = true;
+    }
+    if (m.failed && !t.tracker.errorReported) {
+      t.tracker.errorReported = true;
+      const record = {
+        kind: 'playback_error' as const,
+        atMs: m.currentStateSinceMs || m.lastTimeMs,
+        valueMs: t.tracker.lastPlayheadMs,
+      };
+      t.tracker.errorRecord = record;
+      t.tracker.instant(record);
+    }
+  }
+
+  batch(applied: readonly AppliedBeacon[]): void {
+    this.live = true;
+    for (const a of applied) {
+      if (!a.view) continue;
+      const t = this.tracked.get(Views.key(a.view.envId, a.view.viewId));
+      if (!t) continue;
+      for (const item of a.items) {
+        if (item.kind === 'segment') {
+          const end = (item.facts as { videoTimeEndMs?: number }).videoTimeEndMs;
+          if (end !== undefined) t.tracker.lastPlayheadMs = end;
+        } else {
+          const playhead = (item.facts as { playheadMs?: number }).playheadMs;
+          if (playhead !== undefined) t.tracker.lastPlayheadMs = playhead;
+          const f = item.facts;
+          const r = t.tracker.errorRecord;
+          if (item.type === 'error' && f.errorFatal && !f.errorBusiness && r && playhead !== undefined) {
+            if (r.atMs === a.view.eventTime(item.deviceTimeMs)) r.valueMs = playhead;
+          }
+        }
+      }
+      this.observe(t);
+    }
+  }
+
+  tick(nowMs: number): void {
+    this.live = true;
+    if (this.sinks.length === 0) {
+      this.tracked.clear();
+      return;
+    }
+    const interval = this.config.intervalMs;
+    const until = Math.floor((nowMs - this.config.allowedLatenessMs) / interval) * interval;
+    const due: { view: ActiveView; records: pb.Record[] }[] = [];
+    let windows = 0;
+    let instants = 0;
+    for (const [key, t] of this.tracked) {
+      const m = t.view.machine;
+      if (m.openStallMs >= this.minStallMs) t.tracker.creditOpenStall(m.openStallStartMs, m.openStallMs);
+      if (
+        m.isView &&
+        !m.started &&
+        !m.failed &&
+        !t.tracker.ebvsReported &&
+        nowMs - t.view.lastActivityMs >= this.config.ebvsDelayMs
+      ) {
+        t.tracker.ebvsReported = true;
+        t.tracker.instant({
+          kind: 'exit_before_video_start',
+          atMs: m.lastTimeMs || m.playRequestedAtMs,
+          valueMs: t.tracker.lastPlayheadMs,
+        });
+      }
+      const records: pb.Record[] = [];
+      for (const [start, totals] of t.tracker.takeWindows(until)) {
+        const r = windowRecord(start, interval, totals);
+        if (r) records.push(r);
+      }
+      windows += records.length;
+      for (const r of t.tracker.takeInstants(until)) {
+        records.push(instantRecord(r));
+        instants++;
+      }
+      if (records.length) due.push({ view: t.view, records });
+      if (t.final && t.tracker.empty) this.tracked.delete(key);
+    }
+    const dueAtMs = until + this.config.allowedLatenessMs;
+    if (due.length) this.buffer(due, dueAtMs);
+    this.metrics.records.labels('window').inc(windows);
+    this.metrics.records.labels('instant').inc(instants);
+    if (until > this.emittedBefore) {
+      this.emittedBefore = until;
+      this.writeWatermark();
+    }
+  }
+
+  private buffer(due: { view: ActiveView; records: pb.Record[] }[], dueAtMs: number): void {
+    const byPartition = new Map<string, { sample: pb.Sample; records: number }[]>();
+    for (const d of due) {
+      const p = partitionOf(d.view.viewId, this.config.partitions);
+      let list = byPartition.get(p);
+      if (!list) byPartition.set(p, (list = []));
+      list.push({ sample: sampleOf(d.view, d.records), records: d.records.length });
+    }
+    const encoded = new Map<StreamFormat, QueueEntry[]>();
+    for (const sink of this.sinks) {
+      const format = sink.config.format;
+      let entries = encoded.get(format);
+      if (!entries) {
+        entries = [];
+        for (const [partition, samples] of byPartition) {
+          const parts = samples.map((s) => ({ bytes: encodeSample(s.sample, format), records: s.records }));
+          for (const p of packPayloads(partition, parts, format, this.config.maxPayloadBytes)) {
+            const id = createHash('sha256').update(p.body).digest('hex').slice(0, 32);
+            entries.push({ partitionKey: partition, id, dueAtMs, payload: p.body });
+          }
+        }
+        encoded.set(format, entries);
+      }
+      const { accepted } = sink.queue.append(entries);
+      this.metrics.payloadsQueued.labels(sink.config.name).inc(accepted);
+      if (accepted < entries.length) {
+        this.metrics.dropped.labels(sink.config.name).inc(entries.length - accepted);
+        this.log.error(
+          `monitoring sink ${sink.config.name}: buffer full (${sink.config.bufferMaxBytes} bytes); dropped ${entries.length - accepted} payloads`,
+        );
+      }
+      sink.runner.notify();
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sinks) await s.runner.close();
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * One view's monitoring windows: splits what the view machine classified
+ * (watch time, rebuffers, seeks) into fixed event-time windows aligned on
+ * epoch multiples of the interval, and holds the view's instantaneous
+ * records until they are emitted. The rules themselves stay in the view
+ * machine; this only decides which window each span belongs to.
+ */
+import type { SpanListener } from '../view-model/view-machine.js';
+
+export interface WindowTotals {
+  watchMs: number;
+  rebufferMs: number;
+  rebufferCount: number;
+  seekTotalMs: number;
+  seekCount: number;
+  /** Set in the window where the first frame happened. */
+  startLatencyMs: number | undefined;
+}
+
+export interface InstantRecord {
+  kind: 'playback_error' | 'exit_before_video_start';
+  atMs: number;
+  valueMs: number;
+}
+
+const emptyTotals = (): WindowTotals => ({
+  watchMs: 0,
+  rebufferMs: 0,
+  rebufferCount: 0,
+  seekTotalMs: 0,
+  seekCount: 0,
+  startLatencyMs: undefined,
+});
+
+/** Receives data for windows that were already emitted (counted, not re-emitted). */
+export type LateSink = (count: number) => void;
+
+export class WindowTracker implements SpanListener {
+  readonly windows = new Map<number, WindowTotals>();
+  readonly instants: InstantRecord[] = [];
+  startReported = false;
+  errorReported = false;
+  ebvsReported = false;
+  lastPlayheadMs = 0;
+  /** The first fatal error’s record; its playhead is filled in from the event when the batch is seen. */
+  errorRecord: InstantRecord | undefined;
+  private openStallStartMs = -1;
+  private openStallCreditedMs = 0;
+
+  constructor(
+    private readonly intervalMs: number,
+    /** Windows starting before this were emitted already. */
+    private readonly emittedBefore: () => number,
+    private readonly late: LateSink,
+  ) {}
+
+  windowOf(timeMs: number): number {
+    return Math.floor(timeMs / this.intervalMs) * this.intervalMs;
+  }
+
+  private totals(windowStart: number): WindowTotals | undefined {
+    if (windowStart < this.emittedBefore()) {
+      this.late(1);
+      return undefined;
+    }
+    let t = this.windows.get(windowStart);
+    if (!t) {
+      t = emptyTotals();
+      this.windows.set(windowStart, t);
+    }
+    return t;
+  }
+
+  /** Calls `add(windowStart, overlapMs)` for each window that [startMs, startMs + durationMs) overlaps. */
+  private split(startMs: number, durationMs: number, add: (t: WindowTotals, ms: number) => void): void {
+    const end = startMs + durationMs;
+    let at = startMs;
+    while (at < end) {
+      const w = this.windowOf(at);
+      const upTo = Math.min(end, w + this.intervalMs);
+      const t = this.totals(w);
+      if (t) add(t, upTo - at);
+      at = upTo;
+    }
+  }
+
+  watched(startMs: number, durationMs: number): void {
+    this.split(startMs, durationMs, (t, ms) => {
+      t.watchMs += ms;
+    });
+  }
+
+  rebuffered(startMs: number, durationMs: number): void {
+    // Part of this stall may have been credited while it was still open (see creditOpenStall).
+    const credited = this.openStallStartMs === startMs ? this.openStallCreditedMs : 0;
+    this.openStallCreditedMs = 0;
+    this.openStallStartMs = -1;
+    if (credited === 0) {
+      const first = this.totals(this.windowOf(startMs));
+      if (first) first.rebufferCount++;
+    }
+    this.split(startMs + credited, durationMs - credited, (t, ms) => {
+      t.rebufferMs += ms;
+    });
+  }
+
+  /**
+   * A stall still in progress when its window is due: the part known so far
+   * is credited now (it already counts as a rebuffer), the rest when it ends.
+   */
+  creditOpenStall(startMs: number, knownMs: number): void {
+    if (this.openStallStartMs !== startMs) {
+      this.openStallStartMs = startMs;
+      this.openStallCreditedMs = 0;
+      const first = this.totals(this.windowOf(startMs));
+      if (first) first.rebufferCount++;
+    }
+    if (knownMs <= this.openStallCreditedMs) return;
+    this.split(startMs + this.openStallCreditedMs, knownMs - this.openStallCreditedMs, (t, ms) => {
+      t.rebufferMs += ms;
+    });
+    this.openStallCreditedMs = knownMs;
+  }
+
+  sought(startMs: number, latencyMs: number): void {
+    const t = this.totals(this.windowOf(startMs));
+    if (!t) return;
+    t.seekCount++;
+    t.seekTotalMs += latencyMs;
+  }
+
+  startedAt(firstFrameAtMs: number, startLatencyMs: number): void {
+    this.startReported = true;
+    const t = this.totals(this.windowOf(firstFrameAtMs));
+    if (t) t.startLatencyMs = Math.round(startLatencyMs);
+  }
+
+  instant(record: InstantRecord): void {
+    if (record.kind === 'playback_error' && this.windowOf(record.atMs) < this.emittedBefore()) {
+      // A fatal error that arrives late is still worth sending: it is instantaneous, not a window total.
+      this.late(1);
+    }
+    this.instants.push(record);
+  }
+
+  /** Removes and returns the windows that end at or before `untilMs`, oldest first. */
+  takeWindows(untilMs: number): [number, WindowTotals][] {
+    const out: [number, WindowTotals][] = [];
+    for (const [start, t] of this.windows) {
+      if (start + this.intervalMs <= untilMs) {
+        out.push([start, t]);
+        this.windows.delete(start);
+      }
+    }
+    return out.sort((a, b) => a[0] - b[0]);
+  }
+
+  /** Removes and returns instantaneous records due by `untilMs` (errors wait for their window's emission). */
+  takeInstants(untilMs: number): InstantRecord[] {
+    const due: InstantRecord[] = [];
+    for (let i = 0; i < this.instants.length; ) {
+      const r = this.instants[i]!;
+      if (r.kind === 'exit_before_video_start' || this.windowOf(r.atMs) + this.intervalMs <= untilMs) {
+        due.push(r);
+        this.instants.splice(i, 1);
+      } else i++;
+    }
+    return due;
+  }
+
+  get empty(): boolean {
+    return this.windows.size === 0 && this.instants.length === 0;
+  }
+}
