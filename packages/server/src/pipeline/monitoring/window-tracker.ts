@@ -136,9 +136,10 @@ export class WindowTracker implements SpanListener {
   }
 
   instant(record: InstantRecord): void {
+    // An error's record goes out with its window; once that window is emitted it is late like any data.
     if (record.kind === 'playback_error' && this.windowOf(record.atMs) < this.emittedBefore()) {
-      // A fatal error that arrives late is still worth sending: it is instantaneous, not a window total.
       this.late(1);
+      return;
     }
     this.instants.push(record);
   }
