@@ -16,6 +16,9 @@ const DEBIAN_PACKAGES = [
   { pkg: 'util-linux', check: 'command -v taskset' },
   // The enrichment tests build their own MaxMind-format databases with it.
   { pkg: 'libmaxmind-db-writer-perl', check: 'perl -MMaxMind::DB::Writer::Tree -e1' },
+  // The monitoring stream tests: a real JetStream server and protoc as an independent decoder.
+  { pkg: 'nats-server', check: 'command -v nats-server' },
+  { pkg: 'protobuf-compiler', check: 'command -v protoc' },
 ];
 
 const ok = (check) => spawnSync('sh', ['-c', check], { stdio: 'ignore' }).status === 0;

@@ -115,7 +115,9 @@ describe('monitoring stream to Kinesis (kinesalite)', () => {
     await postViews(server, t0, '');
     // The first window of the four views is buffered (the rest is still open in memory).
     await waitFor(async () => (await windowRecords()) >= 4, 'the first window to be buffered', 30_000);
-    expect(await metricValue(server, 'openqoe_monitoring_send_errors_total', 'sink="kinesis"')).toBeGreaterThan(0);
+    expect(
+      await metricValue(server, 'openqoe_monitoring_send_errors_total', 'sink="kinesis"'),
+    ).toBeGreaterThan(0);
     // Killed during the outage, restarted with the same data dir, still during the outage: the
     // windows not yet emitted come back from the stored beacons.
     await server.kill('SIGKILL');
@@ -142,7 +144,12 @@ describe('monitoring stream to Kinesis (kinesalite)', () => {
     }
     expect(sortRecords([...byId.values()])).toEqual(expected);
     // A consumer of the reference schema sees our extra dimensions only as unknown fields (100+).
-    const unknown = new Set(decoded.sampleFields.flat().filter((f) => /^\d+$/.test(f)).map(Number));
+    const unknown = new Set(
+      decoded.sampleFields
+        .flat()
+        .filter((f) => /^\d+$/.test(f))
+        .map(Number),
+    );
     expect([...unknown].every((n) => n >= 100)).toBe(true);
     expect(unknown.has(100)).toBe(true);
     // All of a view's samples went under one partition key, and in window order on their shard.

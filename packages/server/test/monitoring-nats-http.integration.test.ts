@@ -72,18 +72,15 @@ describe('monitoring stream to NATS JetStream and HTTP', () => {
     nats = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(natsPort), '-sd', natsDir], {
       stdio: 'ignore',
     });
-    await waitFor(
-      async () => {
-        try {
-          const c = await connect({ servers: `127.0.0.1:${natsPort}` });
-          await c.close();
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      'nats-server to accept connections',
-    );
+    await waitFor(async () => {
+      try {
+        const c = await connect({ servers: `127.0.0.1:${natsPort}` });
+        await c.close();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'nats-server to accept connections');
 
     const bodies: { body: Buffer; type: string; id: string }[] = [];
     let refused = 0;

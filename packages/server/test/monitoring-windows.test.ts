@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromBinary, fromJson, type JsonValue, toJson } from '@bufbuild/protobuf';
 import { monitoring as pb } from '@openqoe/schema';
+import { Value } from '@sinclair/typebox/value';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MonitoringConfigSchema } from '../src/config/monitoring-config.js';
@@ -15,7 +16,6 @@ import { MonitoringStage } from '../src/pipeline/monitoring/monitoring-stage.js'
 import type { AppliedBeacon } from '../src/pipeline/stage.js';
 import { ActiveViews, type Arrival, DEFAULT_TIMERS } from '../src/pipeline/view-model/active-views.js';
 import { nativeItems } from '../src/pipeline/view-model/normalize-native.js';
-import { removeDir, tempDataDir } from './helpers/server-process.js';
 import {
   type ExpectedRecord,
   expectedRecords,
@@ -24,7 +24,7 @@ import {
   sortRecords,
   type ViewScript,
 } from './helpers/monitoring-script.js';
-import { Value } from '@sinclair/typebox/value';
+import { removeDir, tempDataDir } from './helpers/server-process.js';
 
 const T0 = 1_763_700_000_000; // a multiple of 10 s
 const dirs: string[] = [];
@@ -148,9 +148,9 @@ describe('monitoring windows', () => {
     }
     // The failed-at-start view says so on its sample; the EBVS sample has the flag once complete.
     const samples = lines.flatMap((l) => (JSON.parse(l) as { samples: Record<string, unknown>[] }).samples);
-    expect(samples.some((s) => s['view_id'] === 'view-failstart' && s['video_startup_failure'] === true)).toBe(
-      true,
-    );
+    expect(
+      samples.some((s) => s['view_id'] === 'view-failstart' && s['video_startup_failure'] === true),
+    ).toBe(true);
   });
 
   it('credits a stall still in progress when its window is due, and the rest when it ends', async () => {

@@ -17,7 +17,8 @@ const common = {
   bufferMaxBytes: Type.Integer({
     minimum: 1024,
     default: 1024 * MiB,
-    description: 'Bound of the on-disk buffer kept while the destination is down; beyond it payloads are dropped and counted',
+    description:
+      'Bound of the on-disk buffer kept while the destination is down; beyond it payloads are dropped and counted',
   }),
   retryInitialDelayMs: Type.Integer({ minimum: 1, default: 500, description: 'First retry delay' }),
   retryMaxDelayMs: Type.Integer({ minimum: 1, default: 30_000, description: 'Longest retry delay' }),
@@ -30,7 +31,10 @@ export const KinesisSinkSchema = Type.Object(
     streamName: Type.String({ minLength: 1, description: 'Kinesis stream name' }),
     region: Type.String({ default: 'us-east-1', description: 'AWS region' }),
     endpoint: Type.String({ default: '', description: 'Endpoint URL override ("" for AWS)' }),
-    accessKeyId: Type.String({ default: '', description: 'Access key id ("" for the default AWS credential chain)' }),
+    accessKeyId: Type.String({
+      default: '',
+      description: 'Access key id ("" for the default AWS credential chain)',
+    }),
     secretAccessKey: Type.String({ default: '', description: 'Secret access key' }),
   },
   { additionalProperties: false },
@@ -40,7 +44,10 @@ export const NatsSinkSchema = Type.Object(
   {
     type: Type.Literal('nats'),
     ...common,
-    servers: Type.String({ default: 'nats://127.0.0.1:4222', description: 'NATS server URLs, comma-separated' }),
+    servers: Type.String({
+      default: 'nats://127.0.0.1:4222',
+      description: 'NATS server URLs, comma-separated',
+    }),
     subject: Type.String({
       minLength: 1,
       default: 'openqoe.monitoring.samples',

@@ -4,7 +4,16 @@
  * and fsync'd; a file is rotated beyond `maxFileBytes`, and only the newest
  * `maxFiles` are kept.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Static } from '@sinclair/typebox';
 import type { FileSinkSchema } from '../config/monitoring-config.js';
@@ -73,7 +82,8 @@ export class FileSink implements SinkTransport {
     this.fileNo++;
     this.fileBytes = 0;
     const all = this.files();
-    for (const n of all.slice(0, Math.max(0, all.length + 1 - this.config.maxFiles))) unlinkSync(this.path(n));
+    for (const n of all.slice(0, Math.max(0, all.length + 1 - this.config.maxFiles)))
+      unlinkSync(this.path(n));
   }
 
   async close(): Promise<void> {

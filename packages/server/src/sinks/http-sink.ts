@@ -29,7 +29,8 @@ export class HttpSink implements SinkTransport {
         signal: AbortSignal.timeout(this.config.timeoutMs),
       });
       await res.arrayBuffer().catch(() => undefined);
-      if (res.status < 200 || res.status >= 300) throw new Error(`POST ${this.config.url} answered ${res.status}`);
+      if (res.status < 200 || res.status >= 300)
+        throw new Error(`POST ${this.config.url} answered ${res.status}`);
     }
   }
 

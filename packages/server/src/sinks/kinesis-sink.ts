@@ -5,8 +5,8 @@
  * fails and is retried; the 500-record and 5 MiB request limits hold.
  */
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Static } from '@sinclair/typebox';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisSinkSchema } from '../config/monitoring-config.js';
 import type { QueueEntry } from './disk-queue.js';
 import { backoffMs, type SinkTransport, sleep } from './sink.js';
@@ -55,7 +55,10 @@ export class KinesisSink implements SinkTransport {
   }
 
   private async put(batch: QueueEntry[]): Promise<void> {
-    let pending: PutRecordsRequestEntry[] = batch.map((e) => ({ Data: e.payload, PartitionKey: e.partitionKey }));
+    let pending: PutRecordsRequestEntry[] = batch.map((e) => ({
+      Data: e.payload,
+      PartitionKey: e.partitionKey,
+    }));
     for (let attempt = 0; ; attempt++) {
       const out = await this.client.send(
         new PutRecordsCommand({ StreamName: this.config.streamName, Records: pending }),

@@ -67,7 +67,8 @@ export class SinkRunner {
       attempt = 0;
       await this.queue.ack(bytes);
       const now = Date.now();
-      for (const e of entries) this.metrics.ackLag.labels(this.name).observe(Math.max(0, now - e.dueAtMs) / 1000);
+      for (const e of entries)
+        this.metrics.ackLag.labels(this.name).observe(Math.max(0, now - e.dueAtMs) / 1000);
       this.metrics.payloadsSent.labels(this.name).inc(entries.length);
       this.metrics.bytesSent.labels(this.name).inc(entries.reduce((a, e) => a + e.payload.length, 0));
       this.metrics.buffered.labels(this.name).set(this.queue.bufferedBytes);

@@ -5,9 +5,9 @@
  * written here from the public field table (an independent decoder).
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -141,6 +141,12 @@ message Samples { repeated Sample samples = 1; }
 
 type TextNode = { [k: string]: (string | TextNode)[] };
 
+function push(node: TextNode, key: string, value: string | TextNode): void {
+  const list = node[key] ?? [];
+  list.push(value);
+  node[key] = list;
+}
+
 /** Parses protoc's text format output (nested `name { … }` blocks and `name: value` lines). */
 function parseText(text: string): TextNode {
   const root: TextNode = {};
@@ -153,12 +159,15 @@ function parseText(text: string): TextNode {
     else if (line.endsWith('{')) {
       const child: TextNode = {};
       const name = line.slice(0, -1).trim();
-      (top[name] ??= []).push(child);
+      push(top, name, child);
       stack.push(child);
     } else {
       const i = line.indexOf(':');
-      const value = line.slice(i + 1).trim().replace(/^"(.*)"$/, '$1');
-      (top[line.slice(0, i)] ??= []).push(value);
+      const value = line
+        .slice(i + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
+      push(top, line.slice(0, i), value);
     }
   }
   return root;
@@ -192,7 +201,8 @@ export function decodeWithProtoc(payloads: Buffer[]): ReferenceDecoded {
         }
         records.push({
           view_id: viewId,
-          start_ms: Number(start['seconds']?.[0] ?? 0) * 1000 + Math.round(Number(start['nanos']?.[0] ?? 0) / 1e6),
+          start_ms:
+            Number(start['seconds']?.[0] ?? 0) * 1000 + Math.round(Number(start['nanos']?.[0] ?? 0) / 1e6),
           duration_ms: Number(r['duration_ms']?.[0] ?? 0),
           metrics,
         });

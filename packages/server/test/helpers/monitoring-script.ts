@@ -33,7 +33,14 @@ export class ViewScript {
 
   ev(type: PlayerEvent['type'], state: PlayerState, extra: Partial<PlayerEvent> = {}): this {
     this.events.push(
-      makeEvent({ viewId: this.viewId, sequenceNumber: this.seq++, type, state, viewerTime: this.t, ...extra }),
+      makeEvent({
+        viewId: this.viewId,
+        sequenceNumber: this.seq++,
+        type,
+        state,
+        viewerTime: this.t,
+        ...extra,
+      }),
     );
     return this;
   }
@@ -71,7 +78,9 @@ export function scriptedViews(t0: number, prefix = ''): ViewScript[] {
     .seg('startup', 2000)
     .seg('playing', 4000, 4000)
     .ev('error', 'error', { errorFatal: true, errorCode: 'MEDIA_ERR', playheadMs: 4000 });
-  const ebvs = new ViewScript(`${prefix}view-ebvs`, t0 + 2000).ev('playrequest', 'startup').seg('startup', 3000);
+  const ebvs = new ViewScript(`${prefix}view-ebvs`, t0 + 2000)
+    .ev('playrequest', 'startup')
+    .seg('startup', 3000);
   const failstart = new ViewScript(`${prefix}view-failstart`, t0 + 3000)
     .ev('playrequest', 'startup')
     .seg('startup', 1000)

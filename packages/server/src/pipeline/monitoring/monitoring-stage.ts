@@ -28,7 +28,12 @@ import { NatsSink } from '../../sinks/nats-sink.js';
 import type { SinkTransport } from '../../sinks/sink.js';
 import { SinkRunner } from '../../sinks/sink-runner.js';
 import type { AppliedBeacon, PipelineStage } from '../stage.js';
-import { type ActiveView, type ActiveViews, type ViewChange, ActiveViews as Views } from '../view-model/active-views.js';
+import {
+  type ActiveView,
+  type ActiveViews,
+  type ViewChange,
+  ActiveViews as Views,
+} from '../view-model/active-views.js';
 import {
   encodeSample,
   instantRecord,
@@ -264,7 +269,10 @@ export class MonitoringStage implements PipelineStage {
     for (const d of due) {
       const p = partitionOf(d.view.viewId, this.config.partitions);
       let list = byPartition.get(p);
-      if (!list) byPartition.set(p, (list = []));
+      if (!list) {
+        list = [];
+        byPartition.set(p, list);
+      }
       list.push({ sample: sampleOf(d.view, d.records), records: d.records.length });
     }
     const encoded = new Map<StreamFormat, QueueEntry[]>();

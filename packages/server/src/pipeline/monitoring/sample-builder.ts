@@ -51,7 +51,11 @@ export function windowRecord(startMs: number, durationMs: number, t: WindowTotal
 
 export function instantRecord(r: InstantRecord): pb.Record {
   const type = r.kind === 'playback_error' ? T.PLAYBACK_ERROR : T.EXIT_BEFORE_VIDEO_START;
-  return create(pb.RecordSchema, { start: timestamp(r.atMs), durationMs: 0, metrics: [metric(type, r.valueMs)] });
+  return create(pb.RecordSchema, {
+    start: timestamp(r.atMs),
+    durationMs: 0,
+    metrics: [metric(type, r.valueMs)],
+  });
 }
 
 type Init = { [k: string]: unknown };
@@ -79,7 +83,11 @@ export function sampleOf(view: ActiveView, records: pb.Record[]): pb.Sample {
   put(init, 'viewerDeviceCategory', c.deviceCategory === 'unknown' ? '' : c.deviceCategory);
   put(init, 'viewHasAd', m.adMs > 0);
   put(init, 'videoStartupFailure', m.failed && m.failedBeforeStart);
-  put(init, 'exitBeforeVideoStart', !m.started && !m.failed && view.status === 'completed' && m.playRequested);
+  put(
+    init,
+    'exitBeforeVideoStart',
+    !m.started && !m.failed && view.status === 'completed' && m.playRequested,
+  );
   put(init, 'subPropertyId', d?.subPropertyId);
   put(init, 'streamType', d?.streamType);
   put(init, 'viewSessionId', d?.sessionId);
