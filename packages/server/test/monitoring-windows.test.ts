@@ -63,6 +63,7 @@ async function setup(extra: Record<string, unknown> = {}) {
     dataDir: dir,
     views,
     minStallMs: 250,
+    emitOnSchedule: false,
     registry: new Registry(),
     log: { info() {}, warn() {}, error() {} },
   });

@@ -55,7 +55,7 @@ export function createMonitoringMetrics(registry: Registry) {
       name: 'openqoe_monitoring_ack_lag_seconds',
       help: 'From a payload’s emission point (window end + allowed lateness) to the sink’s acknowledgement',
       labelNames: ['sink'] as const,
-      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 30, 60, 300],
       registers,
     }),
   };

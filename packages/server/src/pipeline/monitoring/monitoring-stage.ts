@@ -49,6 +49,13 @@ interface Tracked {
   view: ActiveView;
   tracker: WindowTracker;
   final: boolean;
+  partition: string;
+}
+
+interface Due {
+  view: ActiveView;
+  partition: string;
+  records: pb.Record[];
 }
 
 interface Sink {
@@ -81,6 +88,9 @@ export class MonitoringStage implements PipelineStage {
   private emittedBefore: number;
   /** False while the view model is rebuilt from stored beacons: old data is not "late" then. */
   private live = false;
+  private emitTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private emitOnSchedule = true;
 
   private constructor(
     private readonly config: MonitoringConfig,
@@ -100,6 +110,8 @@ export class MonitoringStage implements PipelineStage {
     minStallMs: number;
     registry: Registry;
     log: Log;
+    /** Emit at each window's emission point on its own timer (default); tests driving the clock turn it off. */
+    emitOnSchedule?: boolean;
   }): Promise<MonitoringStage> {
     const stage = new MonitoringStage(
       options.config,
@@ -126,6 +138,7 @@ export class MonitoringStage implements PipelineStage {
       );
       stage.sinks.push({ config: sink, queue, runner });
     }
+    stage.emitOnSchedule = options.emitOnSchedule ?? true;
     options.views.onChange((c) => stage.onChange(c));
     for (const s of stage.sinks) s.runner.start();
     return stage;
@@ -159,7 +172,12 @@ export class MonitoringStage implements PipelineStage {
         },
       );
       c.view.machine.spans = tracker;
-      this.tracked.set(key, { view: c.view, tracker, final: false });
+      this.tracked.set(key, {
+        view: c.view,
+        tracker,
+        final: false,
+        partition: partitionOf(c.view.viewId, this.config.partitions),
+      });
     } else if (c.type === 'state') {
       const t = this.tracked.get(key);
       if (t) this.observe(t);
@@ -213,15 +231,37 @@ export class MonitoringStage implements PipelineStage {
     }
   }
 
+  /**
+   * Emission runs at each window's emission point (end + allowed lateness)
+   * rather than only on the coarser lifecycle tick. It starts with the first
+   * lifecycle tick, i.e. after the view model was rebuilt: emitting earlier
+   * would close windows the rebuild is about to fill.
+   */
+  private scheduleEmission(): void {
+    if (this.emitTimer || this.closed || !this.emitOnSchedule) return;
+    const { intervalMs, allowedLatenessMs } = this.config;
+    const now = Date.now();
+    const next = (Math.floor((now - allowedLatenessMs) / intervalMs) + 1) * intervalMs + allowedLatenessMs;
+    this.emitTimer = setTimeout(
+      () => {
+        this.emitTimer = undefined;
+        this.tick(Date.now());
+      },
+      Math.max(1, next - now),
+    );
+    this.emitTimer.unref();
+  }
+
   tick(nowMs: number): void {
     this.live = true;
+    this.scheduleEmission();
     if (this.sinks.length === 0) {
       this.tracked.clear();
       return;
     }
     const interval = this.config.intervalMs;
     const until = Math.floor((nowMs - this.config.allowedLatenessMs) / interval) * interval;
-    const due: { view: ActiveView; records: pb.Record[] }[] = [];
+    const due: Due[] = [];
     let windows = 0;
     let instants = 0;
     for (const [key, t] of this.tracked) {
@@ -251,7 +291,7 @@ export class MonitoringStage implements PipelineStage {
         records.push(instantRecord(r));
         instants++;
       }
-      if (records.length) due.push({ view: t.view, records });
+      if (records.length) due.push({ view: t.view, partition: t.partition, records });
       if (t.final && t.tracker.empty) this.tracked.delete(key);
     }
     const dueAtMs = until + this.config.allowedLatenessMs;
@@ -264,14 +304,13 @@ export class MonitoringStage implements PipelineStage {
     }
   }
 
-  private buffer(due: { view: ActiveView; records: pb.Record[] }[], dueAtMs: number): void {
+  private buffer(due: Due[], dueAtMs: number): void {
     const byPartition = new Map<string, { sample: pb.Sample; records: number }[]>();
     for (const d of due) {
-      const p = partitionOf(d.view.viewId, this.config.partitions);
-      let list = byPartition.get(p);
+      let list = byPartition.get(d.partition);
       if (!list) {
         list = [];
-        byPartition.set(p, list);
+        byPartition.set(d.partition, list);
       }
       list.push({ sample: sampleOf(d.view, d.records), records: d.records.length });
     }
@@ -303,6 +342,8 @@ export class MonitoringStage implements PipelineStage {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.emitTimer) clearTimeout(this.emitTimer);
     for (const s of this.sinks) await s.runner.close();
   }
 }

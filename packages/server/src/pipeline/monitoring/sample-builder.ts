@@ -13,8 +13,15 @@ import type { InstantRecord, WindowTotals } from './window-tracker.js';
 export type StreamFormat = 'json' | 'protobuf';
 
 /** `customer_id` is numeric in the reference: the first 48 bits of the SHA-256 of the environment id. */
+const customerIds = new Map<string, bigint>();
 export function customerIdOf(envId: string): bigint {
-  return BigInt(`0x${createHash('sha256').update(envId).digest('hex').slice(0, 12)}`);
+  let id = customerIds.get(envId);
+  if (id === undefined) {
+    id = BigInt(`0x${createHash('sha256').update(envId).digest('hex').slice(0, 12)}`);
+    if (customerIds.size > 10_000) customerIds.clear();
+    customerIds.set(envId, id);
+  }
+  return id;
 }
 
 /** The partition a view's samples always go to: a hash bucket of its id, so its records stay in order. */
