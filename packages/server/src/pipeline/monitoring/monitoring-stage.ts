@@ -54,6 +54,7 @@ interface Tracked {
 
 interface Due {
   view: ActiveView;
+  ebvs: boolean;
   partition: string;
   records: pb.Record[];
 }
@@ -291,7 +292,7 @@ export class MonitoringStage implements PipelineStage {
         records.push(instantRecord(r));
         instants++;
       }
-      if (records.length) due.push({ view: t.view, partition: t.partition, records });
+      if (records.length) due.push({ view: t.view, ebvs: t.tracker.ebvsReported, partition: t.partition, records });
       if (t.final && t.tracker.empty) this.tracked.delete(key);
     }
     const dueAtMs = until + this.config.allowedLatenessMs;
@@ -312,7 +313,7 @@ export class MonitoringStage implements PipelineStage {
         list = [];
         byPartition.set(d.partition, list);
       }
-      list.push({ sample: sampleOf(d.view, d.records), records: d.records.length });
+      list.push({ sample: sampleOf(d.view, d.records, d.ebvs), records: d.records.length });
     }
     const encoded = new Map<StreamFormat, QueueEntry[]>();
     for (const sink of this.sinks) {

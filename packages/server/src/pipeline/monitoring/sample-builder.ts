@@ -76,7 +76,7 @@ function withScheme(host: string): string {
   return /^[a-z]+:\/\//i.test(host) ? host : `https://${host}`;
 }
 
-export function sampleOf(view: ActiveView, records: pb.Record[]): pb.Sample {
+export function sampleOf(view: ActiveView, records: pb.Record[], exitedBeforeStart: boolean): pb.Sample {
   const d = view.dims;
   const c = view.client;
   const m = view.machine;
