@@ -121,6 +121,10 @@ export async function startServer(
   if (monitoring) consumer.addStage(monitoring);
   // --- end monitoring
   await consumer.start();
+  if (monitoring) {
+    // Windows close only once the backlog acknowledged before a restart is applied.
+    void consumer.caughtUp().then(() => monitoring.startEmitting());
+  }
 
   const address = await app.listen({ host: config.host, port: config.port });
   let closing: Promise<void> | undefined;

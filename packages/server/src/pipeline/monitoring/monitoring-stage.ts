@@ -87,11 +87,14 @@ export class MonitoringStage implements PipelineStage {
   private sinks: Sink[] = [];
   /** Windows starting before this were emitted (buffered on every sink). */
   private emittedBefore: number;
-  /** False while the view model is rebuilt from stored beacons: old data is not "late" then. */
-  private live = false;
   private emitTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private emitOnSchedule = true;
+  /**
+   * Emission waits until the pipeline has applied the log's backlog (see
+   * `startEmitting`); until then old data (the rebuild) is not "late" either.
+   */
+  private emitting = false;
 
   private constructor(
     private readonly config: MonitoringConfig,
@@ -140,6 +143,7 @@ export class MonitoringStage implements PipelineStage {
       stage.sinks.push({ config: sink, queue, runner });
     }
     stage.emitOnSchedule = options.emitOnSchedule ?? true;
+    if (!stage.emitOnSchedule) stage.emitting = true;
     options.views.onChange((c) => stage.onChange(c));
     for (const s of stage.sinks) s.runner.start();
     return stage;
@@ -169,7 +173,7 @@ export class MonitoringStage implements PipelineStage {
         this.config.intervalMs,
         () => this.emittedBefore,
         (n) => {
-          if (this.live) this.metrics.lateRecords.inc(n);
+          if (this.emitting) this.metrics.lateRecords.inc(n);
         },
       );
       c.view.machine.spans = tracker;
@@ -209,7 +213,6 @@ export class MonitoringStage implements PipelineStage {
   }
 
   batch(applied: readonly AppliedBeacon[]): void {
-    this.live = true;
     for (const a of applied) {
       if (!a.view) continue;
       const t = this.tracked.get(Views.key(a.view.envId, a.view.viewId));
@@ -253,8 +256,18 @@ export class MonitoringStage implements PipelineStage {
     this.emitTimer.unref();
   }
 
+  /**
+   * Called once the pipeline caught up with the log after start: beacons
+   * acknowledged before a crash but not yet applied belong to windows that
+   * must not be closed before they are in.
+   */
+  startEmitting(): void {
+    this.emitting = true;
+    this.scheduleEmission();
+  }
+
   tick(nowMs: number): void {
-    this.live = true;
+    if (!this.emitting) return;
     this.scheduleEmission();
     if (this.sinks.length === 0) {
       this.tracked.clear();
@@ -292,7 +305,8 @@ export class MonitoringStage implements PipelineStage {
         records.push(instantRecord(r));
         instants++;
       }
-      if (records.length) due.push({ view: t.view, ebvs: t.tracker.ebvsReported, partition: t.partition, records });
+      if (records.length)
+        due.push({ view: t.view, ebvs: t.tracker.ebvsReported, partition: t.partition, records });
       if (t.final && t.tracker.empty) this.tracked.delete(key);
     }
     const dueAtMs = until + this.config.allowedLatenessMs;
