@@ -5,11 +5,13 @@
  */
 import type { DiskQueue } from './disk-queue.js';
 import type { MonitoringMetrics } from './monitoring-metrics.js';
-import { backoffMs, type RetryPolicy, type SinkTransport, sleep } from './sink.js';
+import { backoffMs, type RetryPolicy, type SinkTransport } from './sink.js';
 
 export class SinkRunner {
   private wake: (() => void) | undefined;
   private stopped = false;
+  /** While backing off after a failure, new entries do not cut the wait short. */
+  private backingOff = false;
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -29,7 +31,7 @@ export class SinkRunner {
   /** Called after entries were appended. */
   notify(): void {
     this.metrics.buffered.labels(this.name).set(this.queue.bufferedBytes);
-    this.wake?.();
+    if (!this.backingOff) this.wake?.();
   }
 
   private idle(ms: number): Promise<void> {
@@ -59,8 +61,9 @@ export class SinkRunner {
       } catch (err) {
         this.metrics.sendErrors.labels(this.name).inc();
         if (attempt === 0) this.log.warn(`monitoring sink ${this.name}: ${(err as Error).message}; retrying`);
-        const delay = backoffMs(this.retry, attempt++);
-        await Promise.race([sleep(delay), this.idle(delay)]);
+        this.backingOff = true;
+        await this.idle(backoffMs(this.retry, attempt++));
+        this.backingOff = false;
         continue;
       }
       if (attempt > 0) this.log.warn(`monitoring sink ${this.name}: delivering again`);

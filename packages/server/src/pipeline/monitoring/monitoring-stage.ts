@@ -88,6 +88,11 @@ export class MonitoringStage implements PipelineStage {
   /** Windows starting before this were emitted (buffered on every sink). */
   private emittedBefore: number;
   private emitTimer: NodeJS.Timeout | undefined;
+  // Shared by every view's tracker (one closure each per stage, not per view).
+  private readonly watermark = () => this.emittedBefore;
+  private readonly countLate = (n: number) => {
+    if (this.emitting) this.metrics.lateRecords.inc(n);
+  };
   private closed = false;
   private emitOnSchedule = true;
   /**
@@ -169,13 +174,7 @@ export class MonitoringStage implements PipelineStage {
   private onChange(c: ViewChange): void {
     const key = Views.key(c.view.envId, c.view.viewId);
     if (c.type === 'created') {
-      const tracker = new WindowTracker(
-        this.config.intervalMs,
-        () => this.emittedBefore,
-        (n) => {
-          if (this.emitting) this.metrics.lateRecords.inc(n);
-        },
-      );
+      const tracker = new WindowTracker(this.config.intervalMs, this.watermark, this.countLate);
       c.view.machine.spans = tracker;
       this.tracked.set(key, {
         view: c.view,
@@ -285,6 +284,7 @@ export class MonitoringStage implements PipelineStage {
         m.isView &&
         !m.started &&
         !m.failed &&
+        !m.businessException &&
         !t.tracker.ebvsReported &&
         nowMs - t.view.lastActivityMs >= this.config.ebvsDelayMs
       ) {
