@@ -12,6 +12,8 @@ export class SinkRunner {
   private stopped = false;
   /** While backing off after a failure, new entries do not cut the wait short. */
   private backingOff = false;
+  /** Entries were appended since the loop last looked (a notify may come while it is busy). */
+  private appended = false;
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -31,6 +33,7 @@ export class SinkRunner {
   /** Called after entries were appended. */
   notify(): void {
     this.metrics.buffered.labels(this.name).set(this.queue.bufferedBytes);
+    this.appended = true;
     if (!this.backingOff) this.wake?.();
   }
 
@@ -48,12 +51,13 @@ export class SinkRunner {
   private async run(): Promise<void> {
     let attempt = 0;
     while (!this.stopped) {
+      this.appended = false;
       const { entries, bytes } = await this.queue.peek(
         this.transport.maxBatchEntries,
         this.transport.maxBatchBytes,
       );
       if (entries.length === 0) {
-        await this.idle(1000);
+        if (!this.appended) await this.idle(1000);
         continue;
       }
       try {
