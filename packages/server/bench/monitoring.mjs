@@ -74,6 +74,7 @@ const stage = await MonitoringStage.open({
   registry,
   log: { info() {}, warn: console.warn, error: console.error },
 });
+stage.startEmitting();
 
 const seq = new Map();
 let emitMs = 0;
@@ -205,6 +206,7 @@ async function throughServer(seconds) {
   const PER_BEACON = 500;
   const startAt = Math.ceil(Date.now() / 1000) * 1000 + 1000;
   let posted = 0;
+  let maxBacklog = 0;
   for (let s = 0; s < seconds; s++) {
     const segStart = startAt + s * 1000;
     while (Date.now() < segStart + 1000) await new Promise((r) => setTimeout(r, 2));
@@ -235,6 +237,8 @@ async function throughServer(seconds) {
       );
     }
     await Promise.all(posts);
+    const health = await (await fetch(`${url}/healthz`)).json();
+    maxBacklog = Math.max(maxBacklog, health.bus?.backlog_bytes ?? 0);
   }
   // Let the last windows fall due and the sinks drain.
   await new Promise((r) => setTimeout(r, 3000));
@@ -257,6 +261,9 @@ async function throughServer(seconds) {
         .pop() ?? 0,
     );
   console.log(`records emitted      ${value('openqoe_monitoring_records_total', 'kind="window"')}`);
+  console.log(
+    `pipeline backlog     max ${(maxBacklog / 1e6).toFixed(1)} MB behind the log (sampled once a second)`,
+  );
   const late = Number(/^openqoe_monitoring_late_records_total (\S+)$/m.exec(text)?.[1] ?? 0);
   console.log(`late (not emitted)   ${late}`);
   for (const sink of sinks.map((x) => x.name)) {
