@@ -10,7 +10,7 @@ import { fromBinary, toJson } from '@bufbuild/protobuf';
 import { makeBeacon, monitoring as pb } from '@openqoe/schema';
 import { AckPolicy, connect, type NatsConnection } from 'nats';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeWithProtoc } from './helpers/monitoring-infra.js';
+import { decodeWithProtoc, sampleKey } from './helpers/monitoring-infra.js';
 import {
   type ExpectedRecord,
   expectedRecords,
@@ -188,6 +188,31 @@ describe('monitoring stream to NATS JetStream and HTTP', () => {
     );
     expect(unique(recordsOfJsonPayloads(payloads))).toEqual(expected);
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    // Sample by sample, the reference fields protoc reads from the protobuf payloads equal the JSON ones.
+    const reference = decodeWithProtoc(bodies.map((b) => b.body)).samples;
+    let compared = 0;
+    for (const p of payloads as { samples: Record<string, unknown>[] }[]) {
+      for (const js of p.samples) {
+        const first = (js['records'] as { start: { seconds: string }; duration_ms?: number }[])[0]!;
+        const ref = reference.get(
+          sampleKey(String(js['view_id']), first.start.seconds, first.duration_ms ?? 0),
+        );
+        expect(ref).toBeDefined();
+        const fromJson: Record<string, string> = {};
+        for (const [k, v] of Object.entries(js)) {
+          if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number')
+            fromJson[k] = String(v);
+        }
+        const source = js['source'] as { hostname?: string } | undefined;
+        if (source?.hostname) fromJson['source.hostname'] = source.hostname;
+        // Our additions (100+) are unknown to the reference schema; every other field must agree.
+        const ours = new Set(pb.SampleSchema.fields.filter((f) => f.number >= 100).map((f) => f.name));
+        for (const k of Object.keys(fromJson)) if (ours.has(k)) delete fromJson[k];
+        expect(ref).toEqual(fromJson);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThanOrEqual(4);
     // The JSON and the protobuf encodings carry the same messages.
     const viaOurDecoder = bodies.map((b) =>
       toJson(pb.SamplesSchema, fromBinary(pb.SamplesSchema, b.body), { useProtoFieldName: true }),

@@ -177,7 +177,13 @@ export interface ReferenceDecoded {
   records: ExpectedRecord[];
   /** Field names protoc printed at the top of each sample (unknown fields appear as numbers). */
   sampleFields: string[][];
+  /** Each sample's reference scalar fields as protoc printed them, keyed by view and first record. */
+  samples: Map<string, Record<string, string>>;
 }
+
+/** The key under which a sample is compared across encodings. */
+export const sampleKey = (viewId: string, firstStartSeconds: string, firstDurationMs: number) =>
+  `${viewId}|${firstStartSeconds}|${firstDurationMs}`;
 
 /** Decodes `Samples` payloads with protoc and the reference-only schema. */
 export function decodeWithProtoc(payloads: Buffer[]): ReferenceDecoded {
@@ -185,6 +191,7 @@ export function decodeWithProtoc(payloads: Buffer[]): ReferenceDecoded {
   writeFileSync(join(dir, 'reference.proto'), REFERENCE_PROTO);
   const records: ExpectedRecord[] = [];
   const sampleFields: string[][] = [];
+  const samples = new Map<string, Record<string, string>>();
   for (const p of payloads) {
     const text = execFileSync('protoc', ['-I', dir, '--decode=reference.Samples', 'reference.proto'], {
       input: p,
@@ -192,6 +199,18 @@ export function decodeWithProtoc(payloads: Buffer[]): ReferenceDecoded {
     const root = parseText(text);
     for (const s of (root['samples'] ?? []) as TextNode[]) {
       sampleFields.push(Object.keys(s));
+      const scalars: Record<string, string> = {};
+      for (const [k, v] of Object.entries(s)) {
+        if (/^[a-z_]+$/.test(k) && typeof v[0] === 'string') scalars[k] = v[0];
+      }
+      const source = s['source']?.[0] as TextNode | undefined;
+      if (source?.['hostname']) scalars['source.hostname'] = source['hostname'][0] as string;
+      const first = s['records']?.[0] as TextNode | undefined;
+      const firstStart = (first?.['start']?.[0] as TextNode | undefined)?.['seconds']?.[0] as string;
+      samples.set(
+        sampleKey(s['view_id']?.[0] as string, firstStart ?? '0', Number(first?.['duration_ms']?.[0] ?? 0)),
+        scalars,
+      );
       const viewId = s['view_id']?.[0] as string;
       for (const r of (s['records'] ?? []) as TextNode[]) {
         const start = (r['start']?.[0] ?? {}) as TextNode;
@@ -209,5 +228,5 @@ export function decodeWithProtoc(payloads: Buffer[]): ReferenceDecoded {
       }
     }
   }
-  return { records, sampleFields };
+  return { records, sampleFields, samples };
 }
