@@ -191,23 +191,13 @@ export class MonitoringStage implements PipelineStage {
     }
   }
 
-  /** Notices the first frame and the first fatal error (both change the view's state). */
+  /** Notices the first frame (it changes the view's state; its startup time is known then). */
   private observe(t: Tracked): void {
     const m = t.view.machine;
     if (m.started && !t.tracker.startReported) {
       const startup = m.metrics(false).videoStartupTimeMs;
       if (startup !== null) t.tracker.startedAt(m.firstFrameAtMs, startup);
       else t.tracker.startReported = true;
-    }
-    if (m.failed && !t.tracker.errorReported) {
-      t.tracker.errorReported = true;
-      const record = {
-        kind: 'playback_error' as const,
-        atMs: m.currentStateSinceMs || m.lastTimeMs,
-        valueMs: t.tracker.lastPlayheadMs,
-      };
-      t.tracker.errorRecord = record;
-      t.tracker.instant(record);
     }
   }
 
@@ -216,19 +206,11 @@ export class MonitoringStage implements PipelineStage {
       if (!a.view) continue;
       const t = this.tracked.get(Views.key(a.view.envId, a.view.viewId));
       if (!t) continue;
+      // The playhead an exit before video start reports (usually 0).
       for (const item of a.items) {
-        if (item.kind === 'segment') {
-          const end = (item.facts as { videoTimeEndMs?: number }).videoTimeEndMs;
-          if (end !== undefined) t.tracker.lastPlayheadMs = end;
-        } else {
-          const playhead = (item.facts as { playheadMs?: number }).playheadMs;
-          if (playhead !== undefined) t.tracker.lastPlayheadMs = playhead;
-          const f = item.facts;
-          const r = t.tracker.errorRecord;
-          if (item.type === 'error' && f.errorFatal && !f.errorBusiness && r && playhead !== undefined) {
-            if (r.atMs === a.view.eventTime(item.deviceTimeMs)) r.valueMs = playhead;
-          }
-        }
+        const f = item.facts as { videoTimeEndMs?: number; playheadMs?: number };
+        const playhead = item.kind === 'segment' ? f.videoTimeEndMs : f.playheadMs;
+        if (playhead !== undefined) t.tracker.lastPlayheadMs = playhead;
       }
       this.observe(t);
     }
@@ -236,9 +218,9 @@ export class MonitoringStage implements PipelineStage {
 
   /**
    * Emission runs at each window's emission point (end + allowed lateness)
-   * rather than only on the coarser lifecycle tick. It starts with the first
-   * lifecycle tick, i.e. after the view model was rebuilt: emitting earlier
-   * would close windows the rebuild is about to fill.
+   * rather than only on the coarser lifecycle tick. It starts with
+   * `startEmitting`, i.e. after the view model was rebuilt and the log's
+   * backlog applied: emitting earlier would close windows still being filled.
    */
   private scheduleEmission(): void {
     if (this.emitTimer || this.closed || !this.emitOnSchedule) return;

@@ -5,7 +5,7 @@
  * records until they are emitted. The rules themselves stay in the view
  * machine; this only decides which window each span belongs to.
  */
-import type { SpanListener } from '../view-model/view-machine.js';
+import type { EventFacts, SpanListener } from '../view-model/view-machine.js';
 
 export interface WindowTotals {
   watchMs: number;
@@ -41,9 +41,8 @@ export class WindowTracker implements SpanListener {
   startReported = false;
   errorReported = false;
   ebvsReported = false;
+  /** Playhead last reported by the view (for the exit-before-start value). */
   lastPlayheadMs = 0;
-  /** The first fatal error’s record; its playhead is filled in from the event when the batch is seen. */
-  errorRecord: InstantRecord | undefined;
   private openStallStartMs = -1;
   private openStallCreditedMs = 0;
 
@@ -127,6 +126,13 @@ export class WindowTracker implements SpanListener {
     if (!t) return;
     t.seekCount++;
     t.seekTotalMs += latencyMs;
+  }
+
+  failed(atMs: number, facts: EventFacts): void {
+    if (this.errorReported) return;
+    this.errorReported = true;
+    const playhead = (facts as EventFacts & { playheadMs?: number }).playheadMs;
+    this.instant({ kind: 'playback_error', atMs, valueMs: playhead ?? this.lastPlayheadMs });
   }
 
   startedAt(firstFrameAtMs: number, startLatencyMs: number): void {

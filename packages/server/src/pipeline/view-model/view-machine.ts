@@ -36,6 +36,8 @@ export interface SpanListener {
   rebuffered(startMs: number, durationMs: number): void;
   /** A seek that ended (playback resumed), with its latency. */
   sought(startMs: number, latencyMs: number): void;
+  /** The view's first fatal error (not a business exception), with the event's facts. */
+  failed(atMs: number, facts: EventFacts): void;
 }
 
 /** What a segment carries besides its state and span. All optional facts are 0 when unknown. */
@@ -339,6 +341,7 @@ export class ViewMachine {
           this.failedBeforeStart = !this.started;
           this.errorCode = f.errorCode;
           this.errorMessage = f.errorMessage;
+          this.spans?.failed(timeMs, f);
         }
         if (!this.errorCode && (f.errorFatal || f.errorBusiness)) {
           this.errorCode = f.errorCode;
