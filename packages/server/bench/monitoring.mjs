@@ -48,7 +48,12 @@ const views = new ActiveViews(DEFAULT_TIMERS);
 const registry = new Registry();
 const INTERVAL = 1000;
 const LATENESS = 200;
-const sinkCommon = { bufferMaxBytes: 1 << 30, retryInitialDelayMs: 50, retryMaxDelayMs: 500 };
+const sinkCommon = {
+  bufferMaxBytes: 1 << 30,
+  whenFull: 'block',
+  retryInitialDelayMs: 50,
+  retryMaxDelayMs: 500,
+};
 const stage = await MonitoringStage.open({
   config: {
     intervalMs: INTERVAL,

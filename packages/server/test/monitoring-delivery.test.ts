@@ -74,12 +74,24 @@ describe('disk queue', () => {
     again.close();
   });
 
-  it('refuses entries beyond its bound and says how many', async () => {
+  it('takes the prefix that fits its bound, and the rest once acknowledged entries left', async () => {
     const q = await DiskQueue.open(temp(), { maxBytes: 1000, segmentBytes: 1 << 20 });
     // Each entry is 100 bytes of payload plus 8 + 2 + 1 + 2 + 4 + 8 bytes of framing = 125.
-    const r = q.append(Array.from({ length: 10 }, (_, i) => entry(i)));
-    expect(r.accepted).toBe(8);
-    expect(r.droppedBytes).toBe(2 * 125);
+    const all = Array.from({ length: 10 }, (_, i) => entry(i));
+    expect(q.append(all).accepted).toBe(8);
+    // A small entry after the refused ones is refused too: order is kept.
+    expect(q.append([{ ...entry(99), payload: Buffer.alloc(1) }]).accepted).toBe(0);
+    const p = await q.peek(2);
+    await q.ack(p.bytes);
+    expect(q.append(all.slice(8)).accepted).toBe(2);
+    const ids: string[] = [];
+    for (;;) {
+      const next = await q.peek(100);
+      if (!next.entries.length) break;
+      ids.push(...next.entries.map((e) => e.id));
+      await q.ack(next.bytes);
+    }
+    expect(ids).toEqual(all.slice(2).map((e) => e.id));
     q.close();
   });
 });
@@ -95,6 +107,7 @@ describe('file sink', () => {
       maxFileBytes: 1024,
       maxFiles: 2,
       bufferMaxBytes: 1 << 20,
+      whenFull: 'block',
       retryInitialDelayMs: 1,
       retryMaxDelayMs: 1,
     });

@@ -50,6 +50,7 @@ async function setup(extra: Record<string, unknown> = {}) {
     ...(config as object),
     sinks: (config as { sinks: object[] }).sinks.map((s) => ({
       bufferMaxBytes: 1 << 20,
+      whenFull: 'block',
       retryInitialDelayMs: 10,
       retryMaxDelayMs: 50,
       maxFileBytes: 1 << 20,

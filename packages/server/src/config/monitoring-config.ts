@@ -20,6 +20,11 @@ const common = {
     description:
       'Bound of the on-disk buffer kept while the destination is down; beyond it payloads are dropped and counted',
   }),
+  whenFull: Type.Union([Type.Literal('block'), Type.Literal('drop')], {
+    default: 'block',
+    description:
+      'When the buffer is full: block (the pipeline waits, so the intake answers 429 once the log backlog is full) or drop (counted)',
+  }),
   retryInitialDelayMs: Type.Integer({ minimum: 1, default: 500, description: 'First retry delay' }),
   retryMaxDelayMs: Type.Integer({ minimum: 1, default: 30_000, description: 'Longest retry delay' }),
 };

@@ -139,17 +139,17 @@ export class DiskQueue {
     }
   }
 
-  /** Appends and fsyncs; entries beyond the size bound are refused and counted by the caller. */
-  append(entries: QueueEntry[]): { accepted: number; droppedBytes: number } {
+  /**
+   * Appends and fsyncs the longest prefix of `entries` that fits the size
+   * bound (a prefix, so order is kept); the caller decides what to do with
+   * the rest.
+   */
+  append(entries: QueueEntry[]): { accepted: number } {
     let accepted = 0;
-    let droppedBytes = 0;
     const chunks: Buffer[] = [];
     for (const e of entries) {
       const b = encodeEntry(e);
-      if (this.pendingBytes + b.length > this.options.maxBytes) {
-        droppedBytes += b.length;
-        continue;
-      }
+      if (this.pendingBytes + b.length > this.options.maxBytes) break;
       chunks.push(b);
       this.pendingBytes += b.length;
       accepted++;
@@ -165,7 +165,7 @@ export class DiskQueue {
       this.writeOffset += b.length;
     }
     if (this.writeFd !== undefined && chunks.length) fsyncSync(this.writeFd);
-    return { accepted, droppedBytes };
+    return { accepted };
   }
 
   private closeWriter(): void {

@@ -23,6 +23,8 @@ export class SinkRunner {
     private readonly retry: RetryPolicy,
     private readonly metrics: MonitoringMetrics,
     private readonly log: { warn(m: string): void },
+    /** Told after entries left the buffer (room for more). */
+    private readonly onAck: () => void = () => {},
   ) {}
 
   start(): void {
@@ -73,6 +75,7 @@ export class SinkRunner {
       if (attempt > 0) this.log.warn(`monitoring sink ${this.name}: delivering again`);
       attempt = 0;
       await this.queue.ack(bytes);
+      this.onAck();
       const now = Date.now();
       for (const e of entries)
         this.metrics.ackLag.labels(this.name).observe(Math.max(0, now - e.dueAtMs) / 1000);

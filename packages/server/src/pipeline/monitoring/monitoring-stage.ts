@@ -63,6 +63,8 @@ interface Sink {
   config: SinkConfig;
   queue: DiskQueue;
   runner: SinkRunner;
+  /** Payloads waiting in memory for room in a full buffer (`whenFull: block`), in order. */
+  overflow: QueueEntry[];
 }
 
 type Log = { info(m: string): void; warn(m: string): void; error(m: string): void };
@@ -94,6 +96,8 @@ export class MonitoringStage implements PipelineStage {
     if (this.emitting) this.metrics.lateRecords.inc(n);
   };
   private closed = false;
+  /** Pipeline batches held while a sink's buffer is full (see `batch`). */
+  private roomWaiters: (() => void)[] = [];
   private emitOnSchedule = true;
   /**
    * Emission waits until the pipeline has applied the log's backlog (see
@@ -137,15 +141,17 @@ export class MonitoringStage implements PipelineStage {
         maxBytes: sink.bufferMaxBytes,
         segmentBytes: 16 * 1024 * 1024,
       });
-      const runner = new SinkRunner(
+      const entry: Sink = { config: sink, queue, runner: undefined as unknown as SinkRunner, overflow: [] };
+      entry.runner = new SinkRunner(
         sink.name,
         queue,
         transportFor(sink),
         { initialDelayMs: sink.retryInitialDelayMs, maxDelayMs: sink.retryMaxDelayMs },
         stage.metrics,
         options.log,
+        () => stage.drainOverflow(entry),
       );
-      stage.sinks.push({ config: sink, queue, runner });
+      stage.sinks.push(entry);
     }
     stage.emitOnSchedule = options.emitOnSchedule ?? true;
     if (!stage.emitOnSchedule) stage.emitting = true;
@@ -201,7 +207,7 @@ export class MonitoringStage implements PipelineStage {
     }
   }
 
-  batch(applied: readonly AppliedBeacon[]): void {
+  batch(applied: readonly AppliedBeacon[]): void | Promise<void> {
     for (const a of applied) {
       if (!a.view) continue;
       const t = this.tracked.get(Views.key(a.view.envId, a.view.viewId));
@@ -213,6 +219,46 @@ export class MonitoringStage implements PipelineStage {
         if (playhead !== undefined) t.tracker.lastPlayheadMs = playhead;
       }
       this.observe(t);
+    }
+    // A full buffer holds the pipeline: the log's backlog grows and the intake answers 429 once it is
+    // full, rather than records being dropped. The batch was applied; only its commit waits.
+    if (this.blocked) return this.waitForRoom();
+  }
+
+  /**
+   * Resolves when every buffer has room again, or rejects after a while so
+   * the pipeline offers the batch again later (and can stop meanwhile).
+   */
+  private waitForRoom(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const release = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.roomWaiters = this.roomWaiters.filter((r) => r !== release);
+        reject(new Error('a monitoring sink buffer is full; the pipeline waits for it to drain'));
+      }, 1000);
+      this.roomWaiters.push(release);
+    });
+  }
+
+  private get blocked(): boolean {
+    return this.sinks.some((s) => s.overflow.length > 0);
+  }
+
+  /** Moves waiting payloads into the sink's buffer as room appears; releases the pipeline when all fit. */
+  private drainOverflow(sink: Sink): void {
+    if (sink.overflow.length === 0) return;
+    const { accepted } = sink.queue.append(sink.overflow);
+    if (accepted === 0) return;
+    sink.overflow.splice(0, accepted);
+    this.metrics.payloadsQueued.labels(sink.config.name).inc(accepted);
+    sink.runner.notify();
+    if (!this.blocked) {
+      this.log.warn('monitoring: every sink buffer has room again; the pipeline resumes');
+      this.writeWatermark();
+      for (const release of this.roomWaiters.splice(0)) release();
     }
   }
 
@@ -297,7 +343,8 @@ export class MonitoringStage implements PipelineStage {
     this.metrics.records.labels('instant').inc(instants);
     if (until > this.emittedBefore) {
       this.emittedBefore = until;
-      this.writeWatermark();
+      // Payloads still waiting in memory are not durable: the recorded watermark stays behind them.
+      if (!this.blocked) this.writeWatermark();
     }
   }
 
@@ -326,12 +373,22 @@ export class MonitoringStage implements PipelineStage {
         }
         encoded.set(format, entries);
       }
+      if (sink.overflow.length) {
+        sink.overflow.push(...entries);
+        continue;
+      }
       const { accepted } = sink.queue.append(entries);
       this.metrics.payloadsQueued.labels(sink.config.name).inc(accepted);
-      if (accepted < entries.length) {
-        this.metrics.dropped.labels(sink.config.name).inc(entries.length - accepted);
+      const rest = entries.length - accepted;
+      if (rest > 0 && sink.config.whenFull === 'drop') {
+        this.metrics.dropped.labels(sink.config.name).inc(rest);
         this.log.error(
-          `monitoring sink ${sink.config.name}: buffer full (${sink.config.bufferMaxBytes} bytes); dropped ${entries.length - accepted} payloads`,
+          `monitoring sink ${sink.config.name}: buffer full (${sink.config.bufferMaxBytes} bytes); dropped ${rest} payloads`,
+        );
+      } else if (rest > 0) {
+        sink.overflow.push(...entries.slice(accepted));
+        this.log.warn(
+          `monitoring sink ${sink.config.name}: buffer full (${sink.config.bufferMaxBytes} bytes); holding the pipeline until it has room`,
         );
       }
       sink.runner.notify();
@@ -342,5 +399,8 @@ export class MonitoringStage implements PipelineStage {
     this.closed = true;
     if (this.emitTimer) clearTimeout(this.emitTimer);
     for (const s of this.sinks) await s.runner.close();
+    // A held batch may now commit: the recorded watermark stays behind the payloads that waited in
+    // memory, so the next start rebuilds and emits them again.
+    for (const release of this.roomWaiters.splice(0)) release();
   }
 }
