@@ -45,17 +45,10 @@ import {
 } from './sample-builder.js';
 import { WindowTracker } from './window-tracker.js';
 
-interface Tracked {
-  view: ActiveView;
-  tracker: WindowTracker;
-  final: boolean;
-  partition: string;
-}
-
 interface Due {
   view: ActiveView;
   ebvs: boolean;
-  partition: string;
+  partition: number;
   records: pb.Record[];
 }
 
@@ -82,10 +75,14 @@ export function transportFor(config: SinkConfig): SinkTransport {
   }
 }
 
+const trackerOf = (view: ActiveView): WindowTracker | undefined =>
+  view.machine.spans instanceof WindowTracker ? view.machine.spans : undefined;
+
 export class MonitoringStage implements PipelineStage {
   readonly name = 'monitoring';
   readonly metrics: MonitoringMetrics;
-  private readonly tracked = new Map<string, Tracked>();
+  /** Every view's tracker (also reachable as `view.machine.spans`). */
+  private readonly trackers = new Set<WindowTracker>();
   private sinks: Sink[] = [];
   /** Windows starting before this were emitted (buffered on every sink). */
   private emittedBefore: number;
@@ -178,45 +175,45 @@ export class MonitoringStage implements PipelineStage {
   }
 
   private onChange(c: ViewChange): void {
-    const key = Views.key(c.view.envId, c.view.viewId);
     if (c.type === 'created') {
-      const tracker = new WindowTracker(this.config.intervalMs, this.watermark, this.countLate);
+      const tracker = new WindowTracker(
+        c.view,
+        partitionOf(c.view.viewId, this.config.partitions),
+        this.config.intervalMs,
+        this.watermark,
+        this.countLate,
+      );
       c.view.machine.spans = tracker;
-      this.tracked.set(key, {
-        view: c.view,
-        tracker,
-        final: false,
-        partition: partitionOf(c.view.viewId, this.config.partitions),
-      });
+      this.trackers.add(tracker);
     } else if (c.type === 'state') {
-      const t = this.tracked.get(key);
+      const t = trackerOf(c.view);
       if (t) this.observe(t);
     } else if (c.type === 'final') {
-      const t = this.tracked.get(key);
+      const t = trackerOf(c.view);
       if (t) t.final = true;
     }
   }
 
   /** Notices the first frame (it changes the view's state; its startup time is known then). */
-  private observe(t: Tracked): void {
+  private observe(t: WindowTracker): void {
     const m = t.view.machine;
-    if (m.started && !t.tracker.startReported) {
+    if (m.started && !t.startReported) {
       const startup = m.metrics(false).videoStartupTimeMs;
-      if (startup !== null) t.tracker.startedAt(m.firstFrameAtMs, startup);
-      else t.tracker.startReported = true;
+      if (startup !== null) t.startedAt(m.firstFrameAtMs, startup);
+      else t.startReported = true;
     }
   }
 
   batch(applied: readonly AppliedBeacon[]): void | Promise<void> {
     for (const a of applied) {
       if (!a.view) continue;
-      const t = this.tracked.get(Views.key(a.view.envId, a.view.viewId));
+      const t = trackerOf(a.view);
       if (!t) continue;
       // The playhead an exit before video start reports (usually 0).
       for (const item of a.items) {
         const f = item.facts as { videoTimeEndMs?: number; playheadMs?: number };
         const playhead = item.kind === 'segment' ? f.videoTimeEndMs : f.playheadMs;
-        if (playhead !== undefined) t.tracker.lastPlayheadMs = playhead;
+        if (playhead !== undefined) t.lastPlayheadMs = playhead;
       }
       this.observe(t);
     }
@@ -297,7 +294,7 @@ export class MonitoringStage implements PipelineStage {
     if (!this.emitting) return;
     this.scheduleEmission();
     if (this.sinks.length === 0) {
-      this.tracked.clear();
+      this.trackers.clear();
       return;
     }
     const interval = this.config.intervalMs;
@@ -305,37 +302,36 @@ export class MonitoringStage implements PipelineStage {
     const due: Due[] = [];
     let windows = 0;
     let instants = 0;
-    for (const [key, t] of this.tracked) {
+    for (const t of this.trackers) {
       const m = t.view.machine;
-      if (m.openStallMs >= this.minStallMs) t.tracker.creditOpenStall(m.openStallStartMs, m.openStallMs);
+      if (m.openStallMs >= this.minStallMs) t.creditOpenStall(m.openStallStartMs, m.openStallMs);
       if (
         m.isView &&
         !m.started &&
         !m.failed &&
         !m.businessException &&
-        !t.tracker.ebvsReported &&
+        !t.ebvsReported &&
         nowMs - t.view.lastActivityMs >= this.config.ebvsDelayMs
       ) {
-        t.tracker.ebvsReported = true;
-        t.tracker.instant({
+        t.ebvsReported = true;
+        t.instant({
           kind: 'exit_before_video_start',
           atMs: m.lastTimeMs || m.playRequestedAtMs,
-          valueMs: t.tracker.lastPlayheadMs,
+          valueMs: t.lastPlayheadMs,
         });
       }
       const records: pb.Record[] = [];
-      for (const [start, totals] of t.tracker.takeWindows(until)) {
-        const r = windowRecord(start, interval, totals);
+      for (const totals of t.takeWindows(until)) {
+        const r = windowRecord(totals.start, interval, totals);
         if (r) records.push(r);
       }
       windows += records.length;
-      for (const r of t.tracker.takeInstants(until)) {
+      for (const r of t.takeInstants(until)) {
         records.push(instantRecord(r));
         instants++;
       }
-      if (records.length)
-        due.push({ view: t.view, ebvs: t.tracker.ebvsReported, partition: t.partition, records });
-      if (t.final && t.tracker.empty) this.tracked.delete(key);
+      if (records.length) due.push({ view: t.view, ebvs: t.ebvsReported, partition: t.partition, records });
+      if (t.final && t.empty) this.trackers.delete(t);
     }
     const dueAtMs = until + this.config.allowedLatenessMs;
     if (due.length) this.buffer(due, dueAtMs);
@@ -349,7 +345,7 @@ export class MonitoringStage implements PipelineStage {
   }
 
   private buffer(due: Due[], dueAtMs: number): void {
-    const byPartition = new Map<string, { sample: pb.Sample; records: number }[]>();
+    const byPartition = new Map<number, { sample: pb.Sample; records: number }[]>();
     for (const d of due) {
       let list = byPartition.get(d.partition);
       if (!list) {
@@ -366,9 +362,9 @@ export class MonitoringStage implements PipelineStage {
         entries = [];
         for (const [partition, samples] of byPartition) {
           const parts = samples.map((s) => ({ bytes: encodeSample(s.sample, format), records: s.records }));
-          for (const p of packPayloads(partition, parts, format, this.config.maxPayloadBytes)) {
+          for (const p of packPayloads(String(partition), parts, format, this.config.maxPayloadBytes)) {
             const id = createHash('sha256').update(p.body).digest('hex').slice(0, 32);
-            entries.push({ partitionKey: partition, id, dueAtMs, payload: p.body });
+            entries.push({ partitionKey: p.partitionKey, id, dueAtMs, payload: p.body });
           }
         }
         encoded.set(format, entries);

@@ -25,9 +25,8 @@ export function customerIdOf(envId: string): bigint {
 }
 
 /** The partition a view's samples always go to: a hash bucket of its id, so its records stay in order. */
-export function partitionOf(viewId: string, buckets: number): string {
-  const h = createHash('sha256').update(viewId).digest().readUInt32BE(0);
-  return String(h % buckets);
+export function partitionOf(viewId: string, buckets: number): number {
+  return createHash('sha256').update(viewId).digest().readUInt32BE(0) % buckets;
 }
 
 const T = pb.Metric_Type;

@@ -5,9 +5,12 @@
  * records until they are emitted. The rules themselves stay in the view
  * machine; this only decides which window each span belongs to.
  */
+import type { ActiveView } from '../view-model/active-views.js';
 import type { EventFacts, SpanListener } from '../view-model/view-machine.js';
 
 export interface WindowTotals {
+  /** Window start, event time. */
+  start: number;
   watchMs: number;
   rebufferMs: number;
   rebufferCount: number;
@@ -23,7 +26,8 @@ export interface InstantRecord {
   valueMs: number;
 }
 
-const emptyTotals = (): WindowTotals => ({
+const emptyTotals = (start: number): WindowTotals => ({
+  start,
   watchMs: 0,
   rebufferMs: 0,
   rebufferCount: 0,
@@ -32,12 +36,20 @@ const emptyTotals = (): WindowTotals => ({
   startLatencyMs: undefined,
 });
 
+const NO_WINDOWS: readonly WindowTotals[] = Object.freeze([]);
+
 /** Receives data for windows that were already emitted (counted, not re-emitted). */
 export type LateSink = (count: number) => void;
 
+/**
+ * Per view, so kept small: a view usually has one or two open windows (an
+ * array, not a map) and rarely an instantaneous record (allocated on use).
+ */
 export class WindowTracker implements SpanListener {
-  readonly windows = new Map<number, WindowTotals>();
-  readonly instants: InstantRecord[] = [];
+  private windows: readonly WindowTotals[] = NO_WINDOWS;
+  private instants: InstantRecord[] | undefined;
+  /** The view was made final (forgotten by the registry): dropped once everything is emitted. */
+  final = false;
   startReported = false;
   errorReported = false;
   ebvsReported = false;
@@ -47,6 +59,9 @@ export class WindowTracker implements SpanListener {
   private openStallCreditedMs = 0;
 
   constructor(
+    readonly view: ActiveView,
+    /** Partition bucket of the view id. */
+    readonly partition: number,
     private readonly intervalMs: number,
     /** Windows starting before this were emitted already. */
     private readonly emittedBefore: () => number,
@@ -62,11 +77,10 @@ export class WindowTracker implements SpanListener {
       this.late(1);
       return undefined;
     }
-    let t = this.windows.get(windowStart);
-    if (!t) {
-      t = emptyTotals();
-      this.windows.set(windowStart, t);
-    }
+    for (const w of this.windows) if (w.start === windowStart) return w;
+    const t = emptyTotals(windowStart);
+    // Exact-size arrays: a growing array reserves room for 17 entries, per view.
+    this.windows = this.windows.length === 0 ? [t] : this.windows.concat(t);
     return t;
   }
 
@@ -147,35 +161,33 @@ export class WindowTracker implements SpanListener {
       this.late(1);
       return;
     }
+    this.instants ??= [];
     this.instants.push(record);
   }
 
   /** Removes and returns the windows that end at or before `untilMs`, oldest first. */
-  takeWindows(untilMs: number): [number, WindowTotals][] {
-    const out: [number, WindowTotals][] = [];
-    for (const [start, t] of this.windows) {
-      if (start + this.intervalMs <= untilMs) {
-        out.push([start, t]);
-        this.windows.delete(start);
-      }
-    }
-    return out.sort((a, b) => a[0] - b[0]);
+  takeWindows(untilMs: number): WindowTotals[] {
+    if (this.windows.length === 0) return [];
+    const due = this.windows.filter((w) => w.start + this.intervalMs <= untilMs);
+    if (due.length === 0) return due;
+    const open = this.windows.filter((w) => w.start + this.intervalMs > untilMs);
+    this.windows = open.length === 1 ? [open[0]!] : open.length ? open.slice() : NO_WINDOWS;
+    return due.sort((a, b) => a.start - b.start);
   }
 
   /** Removes and returns instantaneous records due by `untilMs` (errors wait for their window's emission). */
   takeInstants(untilMs: number): InstantRecord[] {
-    const due: InstantRecord[] = [];
-    for (let i = 0; i < this.instants.length; ) {
-      const r = this.instants[i]!;
-      if (r.kind === 'exit_before_video_start' || this.windowOf(r.atMs) + this.intervalMs <= untilMs) {
-        due.push(r);
-        this.instants.splice(i, 1);
-      } else i++;
-    }
+    const all = this.instants;
+    if (!all) return [];
+    const isDue = (r: InstantRecord) =>
+      r.kind === 'exit_before_video_start' || this.windowOf(r.atMs) + this.intervalMs <= untilMs;
+    const due = all.filter(isDue);
+    const rest = all.filter((r) => !isDue(r));
+    this.instants = rest.length ? rest : undefined;
     return due;
   }
 
   get empty(): boolean {
-    return this.windows.size === 0 && this.instants.length === 0;
+    return this.windows.length === 0 && this.instants === undefined;
   }
 }
