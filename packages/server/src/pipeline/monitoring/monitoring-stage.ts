@@ -1,7 +1,7 @@
 /**
  * The monitoring samples stream as a pipeline stage. Every view gets a
- * WindowTracker that the view machine tells of classified spans; on each
- * lifecycle tick, windows that ended at least `allowedLatenessMs` ago are
+ * WindowTracker that the view machine tells of classified spans; at each
+ * window's emission point (end + `allowedLatenessMs`), due windows are
  * turned into records, one Sample per view, packed into payloads per
  * partition, encoded per sink and appended to each sink's disk buffer.
  * Then the emitted watermark is recorded.
@@ -28,12 +28,7 @@ import { NatsSink } from '../../sinks/nats-sink.js';
 import type { SinkTransport } from '../../sinks/sink.js';
 import { SinkRunner } from '../../sinks/sink-runner.js';
 import type { AppliedBeacon, PipelineStage } from '../stage.js';
-import {
-  type ActiveView,
-  type ActiveViews,
-  type ViewChange,
-  ActiveViews as Views,
-} from '../view-model/active-views.js';
+import type { ActiveView, ActiveViews, ViewChange } from '../view-model/active-views.js';
 import {
   encodeSample,
   instantRecord,
@@ -138,16 +133,18 @@ export class MonitoringStage implements PipelineStage {
         maxBytes: sink.bufferMaxBytes,
         segmentBytes: 16 * 1024 * 1024,
       });
-      const entry: Sink = { config: sink, queue, runner: undefined as unknown as SinkRunner, overflow: [] };
-      entry.runner = new SinkRunner(
+      // The runner tells the stage when its buffer has room, for this sink's waiting payloads.
+      let entry: Sink | undefined;
+      const runner = new SinkRunner(
         sink.name,
         queue,
         transportFor(sink),
         { initialDelayMs: sink.retryInitialDelayMs, maxDelayMs: sink.retryMaxDelayMs },
         stage.metrics,
         options.log,
-        () => stage.drainOverflow(entry),
+        () => entry && stage.drainOverflow(entry),
       );
+      entry = { config: sink, queue, runner, overflow: [] };
       stage.sinks.push(entry);
     }
     stage.emitOnSchedule = options.emitOnSchedule ?? true;
