@@ -148,11 +148,15 @@ describe('monitoring windows', () => {
         for (const r of s.records) expect(r.metrics.length).toBeGreaterThan(0);
       }
     }
-    // The failed-at-start view says so on its sample; the EBVS sample has the flag once complete.
+    // The failed-at-start view says so on its sample.
     const samples = lines.flatMap((l) => (JSON.parse(l) as { samples: Record<string, unknown>[] }).samples);
     expect(
       samples.some((s) => s['view_id'] === 'view-failstart' && s['video_startup_failure'] === true),
     ).toBe(true);
+    // Only the sample carrying the EBVS record says exit_before_video_start.
+    expect(samples.filter((s) => s['exit_before_video_start'] === true).map((s) => s['view_id'])).toEqual([
+      'view-ebvs',
+    ]);
   });
 
   it('credits a stall still in progress when its window is due, and the rest when it ends', async () => {

@@ -89,11 +89,7 @@ export function sampleOf(view: ActiveView, records: pb.Record[], exitedBeforeSta
   put(init, 'viewerDeviceCategory', c.deviceCategory === 'unknown' ? '' : c.deviceCategory);
   put(init, 'viewHasAd', m.adMs > 0);
   put(init, 'videoStartupFailure', m.failed && m.failedBeforeStart);
-  put(
-    init,
-    'exitBeforeVideoStart',
-    !m.started && !m.failed && view.status === 'completed' && m.playRequested,
-  );
+  put(init, 'exitBeforeVideoStart', exitedBeforeStart);
   put(init, 'subPropertyId', d?.subPropertyId);
   put(init, 'streamType', d?.streamType);
   put(init, 'viewSessionId', d?.sessionId);
