@@ -18,6 +18,9 @@ const DEBIAN_PACKAGES = [
   { pkg: 'libmaxmind-db-writer-perl', check: 'perl -MMaxMind::DB::Writer::Tree -e1' },
   // The live ingest tests push RTMP from a real encoder.
   { pkg: 'ffmpeg', check: 'command -v ffmpeg' },
+  // The monitoring stream tests: a real JetStream server and protoc as an independent decoder.
+  { pkg: 'nats-server', check: 'command -v nats-server' },
+  { pkg: 'protobuf-compiler', check: 'command -v protoc' },
 ];
 
 const ok = (check) => spawnSync('sh', ['-c', check], { stdio: 'ignore' }).status === 0;

@@ -40,6 +40,32 @@ function literalChoices(schema: TSchema): string[] | undefined {
   return anyOf.map((s) => JSON.stringify((s as unknown as { const: unknown }).const));
 }
 
+/**
+ * For a union of objects told apart by a literal `type` (e.g. the kinds of a
+ * config entry), the first problem of the member the value names, so the
+ * message says what is wrong with it rather than that no member matched.
+ */
+function memberProblem(error: ValueError): string | undefined {
+  const anyOf = (error.schema as { anyOf?: TSchema[] }).anyOf;
+  const value = error.value;
+  if (!anyOf || typeof value !== 'object' || value === null || !('type' in value)) return undefined;
+  const typeOf = (s: TSchema) =>
+    (s as { properties?: { type?: { const?: unknown } } }).properties?.type?.const;
+  const kinds = anyOf.map(typeOf);
+  if (kinds.some((k) => k === undefined)) return undefined;
+  const i = kinds.indexOf((value as { type: unknown }).type);
+  if (i < 0) return `type must be one of ${kinds.map((k) => JSON.stringify(k)).join(', ')}`;
+  const member = anyOf[i] as { properties?: Record<string, { default?: unknown }> };
+  for (const e of error.errors[i] ?? []) {
+    const key = e.path.slice(error.path.length + 1).split('/')[0]!;
+    // Defaults are not filled into a value that matches no member: a missing field with one is not the problem.
+    const missing = (value as Record<string, unknown>)[key] === undefined;
+    if (missing && member.properties?.[key]?.default !== undefined) continue;
+    return `${pointerToPath(e.path.slice(error.path.length))} ${describeProblem(e)}`;
+  }
+  return undefined;
+}
+
 /** One readable sentence per schema error. */
 export function describeProblem(error: ValueError): string {
   const s = error.schema as Record<string, unknown>;
@@ -78,7 +104,7 @@ export function describeProblem(error: ValueError): string {
     case ValueErrorType.Union: {
       const choices = literalChoices(error.schema);
       if (choices) return `must be one of ${choices.join(', ')}, got ${JSON.stringify(error.value)}`;
-      return `has the wrong shape${got}`;
+      return memberProblem(error) ?? `has the wrong shape${got}`;
     }
     default:
       return error.message;

@@ -19,6 +19,7 @@ import { type LiveService, startLive } from './live/live-service.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { Enricher } from './pipeline/enrich/enricher.js';
 import { IntakeConsumer } from './pipeline/intake-consumer.js';
+import { MonitoringStage } from './pipeline/monitoring/monitoring-stage.js';
 import { ActiveViews } from './pipeline/view-model/active-views.js';
 import { RejectedRecorder } from './sources/rejected-recorder.js';
 import { DuckDBStore } from './store/duckdb/duckdb-store.js';
@@ -124,7 +125,25 @@ export async function startServer(
     consumer.addStage(new ConnectorStage(connectors, views, connectorMetrics, log, trailFile));
   }
   // End of connectors.
+  // --- monitoring samples stream: listens to the views before the pipeline (and its rebuild) starts.
+  const monitoring =
+    config.monitoring.sinks.length > 0
+      ? await MonitoringStage.open({
+          config: config.monitoring,
+          dataDir,
+          views,
+          minStallMs: v.minStallMs,
+          registry: metrics.registry,
+          log,
+        })
+      : undefined;
+  if (monitoring) consumer.addStage(monitoring);
+  // --- end monitoring
   await consumer.start();
+  if (monitoring) {
+    // Windows close only once the backlog acknowledged before a restart is applied.
+    void consumer.caughtUp().then(() => monitoring.startEmitting());
+  }
 
   // Live ingest (RTMP, drift), signing keys and the stats API: routes are added before listening.
   const live = await startLive(config, store, registry, views, app, metrics, {

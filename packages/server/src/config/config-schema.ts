@@ -5,6 +5,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { ConnectorsConfigSchema } from './connectors-config.js';
 import { LiveConfigSchema } from './live-config.js';
+import { MonitoringConfigSchema } from './monitoring-config.js';
 
 const MiB = 1024 * 1024;
 
@@ -215,6 +216,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     live: LiveConfigSchema,
+    monitoring: MonitoringConfigSchema,
     metrics: Type.Object(
       {
         requireToken: Type.Boolean({ default: false, description: 'Require an access token for /metrics' }),

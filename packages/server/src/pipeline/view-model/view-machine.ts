@@ -24,6 +24,22 @@ export interface MachineRules {
 
 export const DEFAULT_RULES: MachineRules = { minStallMs: 250 };
 
+/**
+ * Told of time spans as the machine classifies them, so time-windowed
+ * outputs (the monitoring stream) split the same numbers by event time
+ * without applying the rules a second time.
+ */
+export interface SpanListener {
+  /** Watch time (startup, playing, rebuffering, seeking, ad) over [startMs, startMs + durationMs). */
+  watched(startMs: number, durationMs: number): void;
+  /** A stall that counted as a rebuffer, once it ended: contiguous from startMs. */
+  rebuffered(startMs: number, durationMs: number): void;
+  /** A seek that ended (playback resumed), with its latency. */
+  sought(startMs: number, latencyMs: number): void;
+  /** The view's first fatal error (not a business exception), with the event's facts. */
+  failed(atMs: number, facts: EventFacts): void;
+}
+
 /** What a segment carries besides its state and span. All optional facts are 0 when unknown. */
 export interface SegmentFacts {
   videoBitrateBps: number;
@@ -117,8 +133,12 @@ export class ViewMachine {
 
   private stallOpen = false;
   private stallMs = 0;
+  private stallStartMs = 0;
   private seekOpen = false;
   private seekMs = 0;
+  private seekStartMs = 0;
+  /** Set by outputs that split metrics by time (see SpanListener). */
+  spans: SpanListener | undefined;
 
   startupMs = 0;
   watchMs = 0;
@@ -158,6 +178,11 @@ export class ViewMachine {
     return this.stallOpen ? this.stallMs : 0;
   }
 
+  /** Event time at which the stall in progress began (meaningful while `openStallMs` > 0). */
+  get openStallStartMs(): number {
+    return this.stallStartMs;
+  }
+
   private markPlayRequest(atMs: number, byEvent: boolean): void {
     if (this.playRequested || this.started) return;
     this.playRequested = true;
@@ -176,6 +201,7 @@ export class ViewMachine {
     if (this.stallMs >= this.rules.minStallMs) {
       this.rebufferCount++;
       this.rebufferMs += this.stallMs;
+      this.spans?.rebuffered(this.stallStartMs, this.stallMs);
     } else {
       // Too short to be felt as a stall: the time is counted as playing.
       this.playingMs += this.stallMs;
@@ -188,6 +214,7 @@ export class ViewMachine {
     if (!this.seekOpen) return;
     this.seekCount++;
     this.seekTotalMs += this.seekMs;
+    this.spans?.sought(this.seekStartMs, this.seekMs);
     this.seekOpen = false;
     this.seekMs = 0;
   }
@@ -212,7 +239,10 @@ export class ViewMachine {
     if (this.playerStartupTimeMs === 0 && f.playerStartupTimeMs > 0)
       this.playerStartupTimeMs = f.playerStartupTimeMs;
     if (this.pageLoadTimeMs === 0 && f.pageLoadTimeMs > 0) this.pageLoadTimeMs = f.pageLoadTimeMs;
-    if (WATCHED.has(state)) this.watchMs += d;
+    if (WATCHED.has(state)) {
+      this.watchMs += d;
+      this.spans?.watched(startMs, d);
+    }
 
     switch (state) {
       case 'startup':
@@ -224,9 +254,11 @@ export class ViewMachine {
           this.startupMs += d;
         } else if (state === 'seeking' || this.seekOpen) {
           this.closeStall();
+          if (!this.seekOpen) this.seekStartMs = startMs;
           this.seekOpen = true;
           this.seekMs += d;
         } else {
+          if (!this.stallOpen) this.stallStartMs = startMs;
           this.stallOpen = true;
           this.stallMs += d;
         }
@@ -293,6 +325,7 @@ export class ViewMachine {
       case 'seekstart':
         if (this.started) {
           this.closeStall();
+          if (!this.seekOpen) this.seekStartMs = timeMs;
           this.seekOpen = true;
         }
         break;
@@ -308,6 +341,7 @@ export class ViewMachine {
           this.failedBeforeStart = !this.started;
           this.errorCode = f.errorCode;
           this.errorMessage = f.errorMessage;
+          this.spans?.failed(timeMs, f);
         }
         if (!this.errorCode && (f.errorFatal || f.errorBusiness)) {
           this.errorCode = f.errorCode;

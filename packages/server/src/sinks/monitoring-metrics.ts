@@ -1,0 +1,64 @@
+/** The monitoring stream's counters, registered on the server's /metrics registry. */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export function createMonitoringMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    records: new Counter({
+      name: 'openqoe_monitoring_records_total',
+      help: 'Monitoring records emitted, by kind (window or instant)',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    lateRecords: new Counter({
+      name: 'openqoe_monitoring_late_records_total',
+      help: 'Data for windows already emitted (counted, not re-emitted)',
+      registers,
+    }),
+    payloadsQueued: new Counter({
+      name: 'openqoe_monitoring_payloads_queued_total',
+      help: 'Payloads written to a sink’s disk buffer',
+      labelNames: ['sink'] as const,
+      registers,
+    }),
+    payloadsSent: new Counter({
+      name: 'openqoe_monitoring_payloads_sent_total',
+      help: 'Payloads acknowledged by a sink’s destination',
+      labelNames: ['sink'] as const,
+      registers,
+    }),
+    bytesSent: new Counter({
+      name: 'openqoe_monitoring_bytes_sent_total',
+      help: 'Payload bytes acknowledged by a sink’s destination',
+      labelNames: ['sink'] as const,
+      registers,
+    }),
+    sendErrors: new Counter({
+      name: 'openqoe_monitoring_send_errors_total',
+      help: 'Failed deliveries (each is retried)',
+      labelNames: ['sink'] as const,
+      registers,
+    }),
+    dropped: new Counter({
+      name: 'openqoe_monitoring_dropped_payloads_total',
+      help: 'Payloads refused because a sink’s disk buffer was full',
+      labelNames: ['sink'] as const,
+      registers,
+    }),
+    buffered: new Gauge({
+      name: 'openqoe_monitoring_buffered_bytes',
+      help: 'Bytes in a sink’s disk buffer not yet acknowledged',
+      labelNames: ['sink'] as const,
+      registers,
+    }),
+    ackLag: new Histogram({
+      name: 'openqoe_monitoring_ack_lag_seconds',
+      help: 'From a payload’s emission point (window end + allowed lateness) to the sink’s acknowledgement',
+      labelNames: ['sink'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 30, 60, 300],
+      registers,
+    }),
+  };
+}
+
+export type MonitoringMetrics = ReturnType<typeof createMonitoringMetrics>;
