@@ -1,0 +1,86 @@
+/**
+ * HTML5 `<video>`/`<audio>` (progressive files and native HLS): maps the
+ * element's events to the core. The other adapters reuse this for the state
+ * of the element their player drives, and add what only the player knows.
+ */
+import type { Adapter, MediaTrackOptions } from '../core/adapter.js';
+import type { Collector } from '../core/collector.js';
+
+const CDN_HEADERS = ['x-cdn', 'x-served-by', 'via', 'x-cache'];
+
+export function cdnHost(url: string, header: (name: string) => string | null | undefined): string {
+  for (const h of CDN_HEADERS) {
+    const v = header(h);
+    if (v) return v.slice(0, 256);
+  }
+  try {
+    return new URL(url, location.href).host;
+  } catch {
+    return '';
+  }
+}
+
+const formatOf = (src: string) =>
+  /\.m3u8(\?|$)/i.test(src) ? 'hls' : /\.mpd(\?|$)/i.test(src) ? 'dash' : src ? 'progressive' : '';
+
+export function trackMedia(core: Collector, v: HTMLMediaElement, o: MediaTrackOptions): () => void {
+  let src = v.currentSrc;
+  const video = v as HTMLVideoElement;
+  core.probe = {
+    playheadMs: () => v.currentTime * 1000,
+    playerSize: () => {
+      const r = devicePixelRatio || 1;
+      return [v.clientWidth * r, v.clientHeight * r];
+    },
+    droppedFrames: () => video.getVideoPlaybackQuality?.().droppedVideoFrames ?? 0,
+    liveLatencyMs: () => 0,
+  };
+  const on: Record<string, () => void> = {
+    play: () => core.playRequest(),
+    playing: () => core.playing(),
+    pause: () => core.pause(),
+    waiting: () => core.waiting(),
+    seeking: () => core.seeking(),
+    seeked: () => core.seeked(v.paused),
+    ended: () => core.ended(),
+    loadedmetadata: () => {
+      core.setContext({ streamType: v.duration === Number.POSITIVE_INFINITY ? 'live' : 'vod' });
+      if (o.source) {
+        core.setContext({ streamFormat: formatOf(v.currentSrc), cdnHost: cdnHost(v.currentSrc, () => '') });
+        core.ready();
+      }
+    },
+    loadstart: () => {
+      // A bare loadstart (same source reloaded) keeps the view.
+      if (o.source && src && v.currentSrc !== src) core.sourceChange();
+      src = v.currentSrc;
+    },
+    resize: () => {
+      if (o.rendition) core.setRendition({ width: video.videoWidth, height: video.videoHeight });
+    },
+    error: () => {
+      const e = v.error;
+      if (o.errors && e) core.error(e.code, e.message || 'MediaError', true);
+    },
+  };
+  for (const k in on) v.addEventListener(k, on[k]!);
+  if (o.source) {
+    core.setContext({ playerSoftware: 'html5', playerVersion: '' });
+    if (v.readyState >= 1) on.loadedmetadata!();
+  }
+  // Attached after playback began (autoplay): the view still starts.
+  if (!v.paused) {
+    core.playRequest();
+    if (v.readyState >= 3) core.playing();
+  }
+  return () => {
+    for (const k in on) v.removeEventListener(k, on[k]!);
+  };
+}
+
+export const html5: Adapter = {
+  name: 'html5',
+  test: (t) => typeof HTMLMediaElement !== 'undefined' && t instanceof HTMLMediaElement,
+  attach: (core, t, tools) =>
+    tools.trackMedia(core, t as HTMLMediaElement, { errors: true, rendition: true, source: true }),
+};
