@@ -37,7 +37,17 @@ export function trackMedia(core: Collector, v: HTMLMediaElement, o: MediaTrackOp
   };
   const on: Record<string, () => void> = {
     play: () => core.playRequest(),
-    playing: () => core.playing(),
+    playing: () => {
+      // `playing` comes ~100 ms before the first frame is on screen; the frame callback marks it.
+      if (core.started || !video.requestVideoFrameCallback) return core.playing();
+      let done = false;
+      const shown = () => {
+        if (!done) core.playing();
+        done = true;
+      };
+      video.requestVideoFrameCallback(shown);
+      setTimeout(shown, 1000);
+    },
     pause: () => core.pause(),
     waiting: () => core.waiting(),
     seeking: () => core.seeking(),

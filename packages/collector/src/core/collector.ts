@@ -58,7 +58,8 @@ export class Collector {
   private since = 0;
   private playheadAtSince = 0;
   private sampled = true;
-  private started = false;
+  /** The first frame was shown. */
+  started = false;
   private playRequestMs = 0;
   private videoStartupMs = 0;
   private firstSampleSent = false;
@@ -261,11 +262,16 @@ export class Collector {
     });
   }
 
-  /** The page is going away: the last interval and the view end leave with `sendBeacon`. */
+  /**
+   * The page is going away: the last interval and the view end leave with
+   * `sendBeacon`. Nothing is recorded after it (the `visibilitychange` that
+   * follows `pagehide` would otherwise add an interval to an ended view).
+   */
   unload(): void {
     this.guard(() => {
       this.endView('viewend', true);
       this.transport.flushUnload();
+      this.destroyed = true;
     });
   }
 
