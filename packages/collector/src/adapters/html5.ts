@@ -35,23 +35,50 @@ export function trackMedia(core: Collector, v: HTMLMediaElement, o: MediaTrackOp
     droppedFrames: () => video.getVideoPlaybackQuality?.().droppedVideoFrames ?? 0,
     liveLatencyMs: () => 0,
   };
+  let wallAt = 0;
+  let mediaAt = 0;
+  function anchor() {
+    wallAt = Date.now();
+    mediaAt = v.currentTime;
+  }
+  // `playing` comes up to ~100 ms before the first frame is on screen; the frame callback says when it was.
+  let awaitingFrame = false;
+  const firstFrame = () => {
+    if (awaitingFrame || core.started || !video.requestVideoFrameCallback) return;
+    awaitingFrame = true;
+    const shown = (_now: number, meta: { presentationTime: number }) => {
+      if (core.started) awaitingFrame = false;
+      // A frame shown while paused (preload) is not playback.
+      else if (v.paused) video.requestVideoFrameCallback(shown);
+      else {
+        awaitingFrame = false;
+        core.playing(Date.now() - (performance.now() - meta.presentationTime));
+      }
+    };
+    video.requestVideoFrameCallback(shown);
+  };
   const on: Record<string, () => void> = {
-    play: () => core.playRequest(),
+    play: () => {
+      core.playRequest();
+      firstFrame();
+    },
     playing: () => {
-      // `playing` comes ~100 ms before the first frame is on screen; the frame callback marks it.
+      anchor();
       if (core.started || !video.requestVideoFrameCallback) return core.playing();
-      let done = false;
-      const shown = () => {
-        if (!done) core.playing();
-        done = true;
-      };
-      video.requestVideoFrameCallback(shown);
-      setTimeout(shown, 1000);
+      // No frame callback came (hidden element?): `playing` it is.
+      setTimeout(() => {
+        if (!core.started && !v.paused) core.playing();
+      }, 1000);
     },
     pause: () => core.pause(),
-    waiting: () => core.waiting(),
+    // Frames stopped when the playhead did: back-dated from the last timeupdate (two numbers kept, O(1)).
+    waiting: () => core.waiting(wallAt + ((v.currentTime - mediaAt) * 1000) / (v.playbackRate || 1)),
+    timeupdate: anchor,
     seeking: () => core.seeking(),
-    seeked: () => core.seeked(v.paused),
+    seeked: () => {
+      anchor();
+      core.seeked(v.paused);
+    },
     ended: () => core.ended(),
     loadedmetadata: () => {
       core.setContext({ streamType: v.duration === Number.POSITIVE_INFINITY ? 'live' : 'vod' });
@@ -80,7 +107,7 @@ export function trackMedia(core: Collector, v: HTMLMediaElement, o: MediaTrackOp
   }
   // Attached after playback began (autoplay): the view still starts.
   if (!v.paused) {
-    core.playRequest();
+    on.play!();
     if (v.readyState >= 3) core.playing();
   }
   return () => {

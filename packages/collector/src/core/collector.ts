@@ -118,19 +118,20 @@ export class Collector {
     });
   }
 
-  /** Frames are being shown with the playhead moving. */
-  playing(): void {
+  /** Frames are being shown with the playhead moving (since `atMs` if the adapter knows it). */
+  playing(atMs?: number): void {
     this.guard(() => {
       const s = this.state;
       if (s === 'playing' || s === 'error' || s === 'ebvs') return;
       if (!this.started) {
         if (s === 'setup' || s === 'ready') this.playRequest();
         this.started = true;
-        this.videoStartupMs = Math.max(0, Date.now() - this.playRequestMs);
-        this.go('playing', 'firstframe', true);
+        const at = Math.round(Math.min(Date.now(), Math.max(this.playRequestMs, atMs ?? Date.now())));
+        this.videoStartupMs = at - this.playRequestMs;
+        this.go('playing', 'firstframe', true, {}, at);
         return;
       }
-      this.go('playing', s === 'rebuffering' ? 'rebufferend' : s === 'seeking' ? 'seekend' : 'play');
+      this.go('playing', s === 'rebuffering' ? 'rebufferend' : s === 'seeking' ? 'seekend' : 'play', false, {}, atMs);
     });
   }
 
@@ -158,11 +159,15 @@ export class Collector {
     });
   }
 
-  /** The player ran out of data. Only a stall while playing is a rebuffer. */
-  waiting(): void {
+  /**
+   * The player ran out of data. Only a stall while playing is a rebuffer.
+   * `sinceMs`: when frames actually stopped, if the adapter knows it better
+   * than the moment the player said so.
+   */
+  waiting(sinceMs?: number): void {
     this.guard(() => {
       if (this.state !== 'playing') return;
-      this.go('rebuffering', 'rebufferstart');
+      this.go('rebuffering', 'rebufferstart', false, {}, sinceMs);
       this.arm(this.opts.rebufferTimeoutMs ?? 120_000, 'QOE_REBUFFER_TIMEOUT', 'stalled past the rebuffer timeout');
     });
   }
@@ -314,8 +319,9 @@ export class Collector {
     type?: PlayerEventType,
     urgent = false,
     fields: Partial<PlayerEvent> = {},
+    atMs?: number,
   ): void {
-    this.close();
+    this.close(atMs);
     const prev = this.state;
     this.state = next;
     if (prev !== next) this.clearTimers();
@@ -324,8 +330,8 @@ export class Collector {
   }
 
   /** Closes the interval in progress as one sample; the state goes on from now. */
-  private close(): void {
-    const now = Date.now();
+  private close(atMs?: number): void {
+    const now = Math.round(Math.min(Date.now(), Math.max(this.since, atMs ?? Date.now())));
     const d = now - this.since;
     const playhead = this.safeProbe(() => this.probe.playheadMs());
     if (d <= 0 && this.firstSampleSent) {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { e2eSuite, withinTolerance } from './harness.js';
-import { CDN_HEADER_VALUE, FPS, frameGaps, RENDITIONS, startupFromFrames } from './kit/index.js';
+import { CDN_HEADER_VALUE, FPS, frameGaps, RENDITIONS, startupFromFrames, waitFor } from './kit/index.js';
 
 const e = e2eSuite();
 const SCRIPTS = ['/lib/hls.js', '/collector/openqoe.iife.js', '/collector/openqoe-hlsjs.iife.js'];
@@ -14,6 +14,7 @@ const video = document.getElementById('v');
 watchFrames(video);
 const hls = new Hls({ maxBufferLength: 2, maxMaxBufferLength: 2, backBufferLength: 0, ${hlsConfig} });
 window.hls = hls;
+hls.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal) window.fatal = true; });
 window.handle = openqoe.monitor(hls, ${e.collectorOptions(`data: { videoId: '${videoId}', videoTitle: 'hls.js ${videoId}', assetId: 'asset-1', playbackId: 'pb-1' }`)});
 hls.loadSource('${src}');
 hls.attachMedia(video);
@@ -33,10 +34,9 @@ describe('hls.js adapter in Chromium', () => {
     hold.remove();
 
     const gaps = frameGaps(truth, FPS);
-    console.log(JSON.stringify({ gaps, hits: hold.hits, rebuffer: view.rebuffer_duration_ms, startup: view.video_startup_time_ms, truthStartup: startupFromFrames(truth), rc: view.rendition_changes, br: view.weighted_average_bitrate_bps, watch: view.watch_time_ms, tl: view.timeline.map((t) => `${t.kind === 'sample' ? t.state + ':' + t.duration_ms : t.type}`).join(' ') }));
     expect(gaps).toHaveLength(1);
     const gap = gaps[0]!;
-    const heldMs = hold.hits[0]!.endMs - hold.hits[0]!.startMs;
+    const heldMs = Math.max(...hold.hits.map((h) => h.endMs - h.startMs));
     expect(heldMs).toBeGreaterThanOrEqual(HOLD_MS - 5);
     // The stall cannot outlast the server's hold (the buffer ahead absorbs part of it).
     expect(gap).toBeLessThanOrEqual(heldMs + 100);
@@ -72,5 +72,50 @@ describe('hls.js adapter in Chromium', () => {
     const playedMs = view.timeline.filter((t) => t.kind === 'sample' && t.state === 'playing').reduce((a, t) => a + t.duration_ms!, 0);
     const lastFrame = truth.frames.at(-1)!;
     expect(playedMs).toBeGreaterThanOrEqual((lastFrame[1] * 1000 - gap) * 0.9);
+  });
+
+  it('fMP4: a rendition switch is recorded and a seek is not a rebuffer', async () => {
+    const page = await e.open('hls-seek', SCRIPTS, setup('/media/hls-fmp4/master.m3u8', 'hls-seek', 'startLevel: 0'));
+    const viewId = await e.viewId(page);
+    await e.playedTo(page, 2.5);
+    await page.evaluate(() => {
+      (document.getElementById('v') as HTMLVideoElement).currentTime = 8;
+    });
+    await e.playedTo(page, 10);
+    const view = await e.leave(page, viewId);
+    expect(view).toMatchObject({ outcome: 'success', rebuffer_count: 0, seek_count: 1 });
+    // Starts on the first rendition (startLevel 0); on a fast local link hls.js switches up.
+    expect(view.rendition_changes as number).toBeGreaterThanOrEqual(1);
+    expect(view.upshifts as number).toBeGreaterThanOrEqual(1);
+    const switches = view.timeline.filter((t) => t.type === 'qualitychange');
+    const known = RENDITIONS.map((r) => `${r.width}x${r.height}`);
+    for (const q of switches) expect(known).toContain(`${q['video_width']}x${q['video_height']}`);
+  });
+
+  it('a manifest answering 500 is a fatal error: playback failure with the hls.js code', async () => {
+    const fail = e.media.rule({ match: /hls-ts\/master\.m3u8$/, status: 500 });
+    const page = await e.open('hls-fatal', SCRIPTS, setup('/media/hls-ts/master.m3u8', 'hls-fatal'));
+    const viewId = await e.viewId(page);
+    await waitFor(() => page.evaluate(() => (window as unknown as { fatal: boolean }).fatal), 'the page to see the fatal error');
+    const view = await e.leave(page, viewId);
+    fail.remove();
+    expect(view).toMatchObject({
+      playback_failure: true,
+      video_startup_failure: true,
+      error_code: 'manifestLoadError',
+      exited_before_video_start: false,
+    });
+    expect(fail.hits.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('closing the page during startup is an exit before video start', async () => {
+    const hold = e.media.rule({ match: /hls-ts\/v\d\/seg_00000\.ts$/, holdMs: 20_000, times: 1 });
+    const page = await e.open('hls-ebvs', SCRIPTS, setup('/media/hls-ts/master.m3u8', 'hls-ebvs'));
+    const viewId = await e.viewId(page);
+    await new Promise((r) => setTimeout(r, 1500));
+    const view = await e.leave(page, viewId);
+    hold.remove();
+    expect(view).toMatchObject({ outcome: 'ebvs', exited_before_video_start: true, playback_failure: false });
+    expect(view.video_startup_time_ms).toBeNull();
   });
 });

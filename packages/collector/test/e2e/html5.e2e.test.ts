@@ -1,0 +1,97 @@
+/**
+ * A plain <video> (progressive MP4/WebM and Chromium's native HLS) in real
+ * Chromium, results read back through the query API.
+ */
+import { describe, expect, it } from 'vitest';
+import { e2eSuite, withinTolerance } from './harness.js';
+import { FPS, frameGaps, startupFromFrames, waitFor } from './kit/index.js';
+
+const e = e2eSuite();
+const SCRIPTS = ['/collector/openqoe.iife.js'];
+const setup = (src: string, videoId: string, play = true) => `
+const video = document.getElementById('v');
+watchFrames(video);
+window.handle = openqoe.monitor(video, ${e.collectorOptions(`data: { videoId: '${videoId}', liveStreamId: 'ls-1' }`)});
+video.src = '${src}';
+${play ? 'markPlay(); video.play().catch(() => {});' : ''}
+`;
+
+describe('HTML5 adapter in Chromium', () => {
+  it('native HLS with a scripted stall: rebuffer within max(100 ms, 5 %) of the frame gap, count exact', async () => {
+    // Chromium's own HLS buffer cannot be capped, so the hold is long enough to outlast what it buffered.
+    const HOLD_MS = 9000;
+    const hold = e.media.rule({ match: /hls-fmp4\/v\d\/seg_00003\.m4s$/, holdMs: HOLD_MS, times: 1 });
+    const page = await e.open('html5-stall', SCRIPTS, setup('/media/hls-fmp4/master.m3u8', 'html5-stall'));
+    const viewId = await e.viewId(page);
+    await e.playedTo(page, 9, 40_000);
+    const truth = await e.truth(page);
+    const view = await e.leave(page, viewId);
+    hold.remove();
+    const gaps = frameGaps(truth, FPS);
+    expect(gaps).toHaveLength(1);
+    const heldMs = Math.max(...hold.hits.map((h) => h.endMs - h.startMs));
+    expect(gaps[0]!).toBeLessThanOrEqual(heldMs + 100);
+    expect(view.rebuffer_count).toBe(1);
+    expect(withinTolerance(view.rebuffer_duration_ms as number, gaps[0]!), `${view.rebuffer_duration_ms} vs ${gaps[0]}`).toBe(true);
+    expect(Math.abs((view.video_startup_time_ms as number) - startupFromFrames(truth))).toBeLessThanOrEqual(100);
+    expect(view).toMatchObject({
+      outcome: 'success',
+      player_software: 'html5',
+      stream_format: 'hls',
+      video_id: 'html5-stall',
+      live_stream_id: 'ls-1',
+      stream_type: 'vod',
+    });
+  });
+
+  it('progressive MP4: a seek is counted as a seek, not a rebuffer; rendition and player sizes arrive', async () => {
+    const page = await e.open('html5-seek', SCRIPTS, setup('/media/progressive.mp4', 'html5-seek'));
+    const viewId = await e.viewId(page);
+    await e.playedTo(page, 1);
+    await page.evaluate(() => {
+      (document.getElementById('v') as HTMLVideoElement).currentTime = 8;
+    });
+    await e.playedTo(page, 9.5);
+    const view = await e.leave(page, viewId);
+    expect(view).toMatchObject({
+      outcome: 'success',
+      stream_format: 'progressive',
+      rebuffer_count: 0,
+      seek_count: 1,
+    });
+    expect(view.seek_latency_ms as number).toBeGreaterThan(0);
+    // 640×360 shown in a 640×360 element: no up- or downscale.
+    expect(view.upscale_percentage).toBe(0);
+    expect(view.downscale_percentage).toBe(0);
+  });
+
+  it('WebM (VP9/Opus) plays to the end', async () => {
+    const page = await e.open('html5-webm', SCRIPTS, setup('/media/progressive.webm', 'html5-webm'));
+    const viewId = await e.viewId(page);
+    await waitFor(() => page.evaluate(() => (document.getElementById('v') as HTMLVideoElement).ended), 'the end', 30_000);
+    const view = await e.leave(page, viewId);
+    expect(view).toMatchObject({ outcome: 'success', rebuffer_count: 0, stream_format: 'progressive' });
+    expect(view.timeline.some((t) => t.type === 'ended')).toBe(true);
+    expect(view.watch_time_ms as number).toBeGreaterThanOrEqual(11_000);
+  });
+
+  it('a missing file is a fatal MediaError: playback failure with its code', async () => {
+    const page = await e.open('html5-404', SCRIPTS, setup('/media/missing.mp4', 'html5-404'));
+    const viewId = await e.viewId(page);
+    const view = await e.leave(page, viewId).catch(async () => null);
+    const stored = view ?? (await import('./kit/index.js')).waitForView(e.server, viewId);
+    const v = await stored;
+    expect(v).toMatchObject({ outcome: 'failure', playback_failure: true, video_startup_failure: true, error_code: '4' });
+  });
+
+  it('closing the page during startup is an exit before video start', async () => {
+    const hold = e.media.rule({ match: /progressive\.mp4$/, holdMs: 20_000, times: 1 });
+    const page = await e.open('html5-ebvs', SCRIPTS, setup('/media/progressive.mp4', 'html5-ebvs'));
+    const viewId = await e.viewId(page);
+    await new Promise((r) => setTimeout(r, 1500));
+    const view = await e.leave(page, viewId);
+    hold.remove();
+    expect(view).toMatchObject({ outcome: 'ebvs', exited_before_video_start: true, playback_failure: false });
+    expect(view.ebvs_duration_ms as number).toBeGreaterThanOrEqual(1400);
+  });
+});
