@@ -15,7 +15,10 @@ const here = import.meta.dirname;
 export const ADAPTERS = ['hlsjs', 'dashjs', 'shaka', 'videojs', 'webrtc'];
 const common = { bundle: true, minify: true, target: 'es2019', legalComments: 'none', logLevel: 'warning' };
 
-rmSync(join(here, 'dist'), { recursive: true, force: true });
+/** `--outdir DIR` builds elsewhere (tests build into a temp dir and move the files in atomically). */
+const outArg = process.argv.indexOf('--outdir');
+const out = outArg > 0 ? process.argv[outArg + 1] : join(here, 'dist');
+if (outArg < 0) rmSync(out, { recursive: true, force: true });
 await build({
   ...common,
   format: 'esm',
@@ -23,14 +26,14 @@ await build({
     index: join(here, 'src/index.ts'),
     ...Object.fromEntries(ADAPTERS.map((a) => [a, join(here, `src/adapters/${a}.ts`)])),
   },
-  outdir: join(here, 'dist'),
+  outdir: out,
 });
 await build({
   ...common,
   format: 'iife',
   globalName: 'openqoe',
   entryPoints: [join(here, 'src/index.ts')],
-  outfile: join(here, 'dist/openqoe.iife.js'),
+  outfile: join(out, 'openqoe.iife.js'),
 });
 for (const a of ADAPTERS) {
   await build({
@@ -41,7 +44,7 @@ for (const a of ADAPTERS) {
       resolveDir: here,
       loader: 'ts',
     },
-    outfile: join(here, `dist/openqoe-${a}.iife.js`),
+    outfile: join(out, `openqoe-${a}.iife.js`),
   });
 }
 if (!process.argv.includes('--no-types')) {

@@ -101,6 +101,13 @@ export function trackMedia(core: Collector, v: HTMLMediaElement, o: MediaTrackOp
     },
   };
   for (const k in on) v.addEventListener(k, on[k]!);
+  // The play request is the play() call: the `play` event can come 100 ms later behind a busy player.
+  const ownPlay = Object.prototype.hasOwnProperty.call(v, 'play');
+  const play = v.play;
+  v.play = function (this: HTMLMediaElement) {
+    on.play!();
+    return play.call(this);
+  };
   if (o.source) {
     core.setContext({ playerSoftware: 'html5', playerVersion: '' });
     if (v.readyState >= 1) on.loadedmetadata!();
@@ -112,6 +119,8 @@ export function trackMedia(core: Collector, v: HTMLMediaElement, o: MediaTrackOp
   }
   return () => {
     for (const k in on) v.removeEventListener(k, on[k]!);
+    if (ownPlay) v.play = play;
+    else delete (v as Partial<HTMLMediaElement>).play;
   };
 }
 

@@ -4,10 +4,12 @@
  * truth, leave the page, read the view back through the query API.
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import {
   buildCollector,
   ensureMedia,
+  FPS,
+  frameGaps,
   launchChromium,
   type MediaServer,
   newContext,
@@ -16,6 +18,7 @@ import {
   serveLibraries,
   startMediaServer,
   startOpenqoe,
+  startupFromFrames,
   stopOpenqoe,
   type Truth,
   waitFor,
@@ -86,4 +89,55 @@ export function e2eSuite(): E2e {
 /** True when `measured` is within max(100 ms, 5 %) of `truth`. */
 export function withinTolerance(measured: number, truth: number): boolean {
   return Math.abs(measured - truth) <= Math.max(100, 0.05 * truth);
+}
+
+export interface StallRun {
+  view: ViewRow;
+  truth: Truth;
+  /** The page's presented-frame gaps longer than 250 ms (minus one frame period). */
+  gaps: number[];
+  /** The longest time the server held a matching request. */
+  heldMs: number;
+}
+
+/**
+ * Plays a page whose player requests a segment matching `match`, holds that
+ * segment for `holdMs`, waits until the page has shown `playToS`, leaves the
+ * page (unload path) and returns the stored view with the page's truth.
+ */
+export async function stallRun(
+  e: E2e,
+  o: { name: string; scripts: string[]; setup: string; match: RegExp; holdMs: number; playToS: number },
+): Promise<StallRun> {
+  const hold = e.media.rule({ match: o.match, holdMs: o.holdMs, times: 1 });
+  try {
+    const page = await e.open(o.name, o.scripts, o.setup);
+    const viewId = await e.viewId(page);
+    await e.playedTo(page, o.playToS, 40_000);
+    const truth = await e.truth(page);
+    const view = await e.leave(page, viewId);
+    const heldMs = Math.max(...hold.hits.map((h) => h.endMs - h.startMs));
+    return { view, truth, gaps: frameGaps(truth, FPS), heldMs };
+  } finally {
+    hold.remove();
+  }
+}
+
+/** The stall assertions every player shares: one stall, measured within max(100 ms, 5 %) of the page's frame gap. */
+export function expectStallMeasured(r: StallRun): void {
+  if (process.env['OPENQOE_E2E_DEBUG']) {
+    const tl = r.view.timeline.map((t) => (t.kind === 'sample' ? `${t.state}:${t.duration_ms}` : t.type));
+    console.log(JSON.stringify({ gaps: r.gaps, heldMs: r.heldMs, truthStartup: startupFromFrames(r.truth), startup: r.view.video_startup_time_ms, rebuffer: r.view.rebuffer_duration_ms, tl: tl.join(' ') }));
+  }
+  expect(r.gaps, 'presented-frame gaps').toHaveLength(1);
+  const gap = r.gaps[0]!;
+  // The stall cannot outlast the server's hold.
+  expect(gap).toBeLessThanOrEqual(r.heldMs + 100);
+  expect(r.view.rebuffer_count).toBe(1);
+  const measured = r.view.rebuffer_duration_ms as number;
+  expect(withinTolerance(measured, gap), `rebuffer ${measured} ms vs frame gap ${gap} ms`).toBe(true);
+  const startup = r.view.video_startup_time_ms as number;
+  expect(Math.abs(startup - startupFromFrames(r.truth)), 'startup vs page marks').toBeLessThanOrEqual(100);
+  expect(r.view.outcome).toBe('success');
+  expect(r.view.timeline.at(-1)!.type, 'the view end arrived via the unload path').toBe('viewend');
 }

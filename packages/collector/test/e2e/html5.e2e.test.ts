@@ -3,8 +3,8 @@
  * Chromium, results read back through the query API.
  */
 import { describe, expect, it } from 'vitest';
-import { e2eSuite, withinTolerance } from './harness.js';
-import { FPS, frameGaps, startupFromFrames, waitFor } from './kit/index.js';
+import { e2eSuite, expectStallMeasured, stallRun } from './harness.js';
+import { waitFor, waitForView } from './kit/index.js';
 
 const e = e2eSuite();
 const SCRIPTS = ['/collector/openqoe.iife.js'];
@@ -19,21 +19,16 @@ ${play ? 'markPlay(); video.play().catch(() => {});' : ''}
 describe('HTML5 adapter in Chromium', () => {
   it('native HLS with a scripted stall: rebuffer within max(100 ms, 5 %) of the frame gap, count exact', async () => {
     // Chromium's own HLS buffer cannot be capped, so the hold is long enough to outlast what it buffered.
-    const HOLD_MS = 9000;
-    const hold = e.media.rule({ match: /hls-fmp4\/v\d\/seg_00003\.m4s$/, holdMs: HOLD_MS, times: 1 });
-    const page = await e.open('html5-stall', SCRIPTS, setup('/media/hls-fmp4/master.m3u8', 'html5-stall'));
-    const viewId = await e.viewId(page);
-    await e.playedTo(page, 9, 40_000);
-    const truth = await e.truth(page);
-    const view = await e.leave(page, viewId);
-    hold.remove();
-    const gaps = frameGaps(truth, FPS);
-    expect(gaps).toHaveLength(1);
-    const heldMs = Math.max(...hold.hits.map((h) => h.endMs - h.startMs));
-    expect(gaps[0]!).toBeLessThanOrEqual(heldMs + 100);
-    expect(view.rebuffer_count).toBe(1);
-    expect(withinTolerance(view.rebuffer_duration_ms as number, gaps[0]!), `${view.rebuffer_duration_ms} vs ${gaps[0]}`).toBe(true);
-    expect(Math.abs((view.video_startup_time_ms as number) - startupFromFrames(truth))).toBeLessThanOrEqual(100);
+    const r = await stallRun(e, {
+      name: 'html5-stall',
+      scripts: SCRIPTS,
+      setup: setup('/media/hls-fmp4/master.m3u8', 'html5-stall'),
+      match: /hls-fmp4\/v\d\/seg_00003\.m4s$/,
+      holdMs: 9000,
+      playToS: 9,
+    });
+    expectStallMeasured(r);
+    const { view } = r;
     expect(view).toMatchObject({
       outcome: 'success',
       player_software: 'html5',
@@ -78,9 +73,7 @@ describe('HTML5 adapter in Chromium', () => {
   it('a missing file is a fatal MediaError: playback failure with its code', async () => {
     const page = await e.open('html5-404', SCRIPTS, setup('/media/missing.mp4', 'html5-404'));
     const viewId = await e.viewId(page);
-    const view = await e.leave(page, viewId).catch(async () => null);
-    const stored = view ?? (await import('./kit/index.js')).waitForView(e.server, viewId);
-    const v = await stored;
+    const v = await e.leave(page, viewId);
     expect(v).toMatchObject({ outcome: 'failure', playback_failure: true, video_startup_failure: true, error_code: '4' });
   });
 

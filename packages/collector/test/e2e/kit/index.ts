@@ -4,6 +4,8 @@
  * and the page-side ground truth. See README.md in this folder.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FRAME_PROBE_SCRIPT } from './frames.js';
 import type { MediaServer } from './media-server.js';
@@ -26,9 +28,23 @@ export const PLAYER_LIBRARIES: Record<string, () => string> = {
   '/lib/video.js': () => join(pkgDir('video.js'), 'dist/video.min.js'),
 };
 
-/** Builds the collector (esbuild, a second or less) so tests load the current code. */
+/**
+ * Builds the collector (esbuild, a second or less) so tests load the current
+ * code. Test files run in parallel: each builds into its own temp dir and
+ * renames the files into dist/, so a page never loads a half-written file.
+ */
 export function buildCollector(): void {
-  execFileSync(process.execPath, [join(COLLECTOR_DIR, 'build.mjs'), '--no-types'], { stdio: 'inherit' });
+  const tmp = mkdtempSync(join(tmpdir(), 'openqoe-collector-'));
+  try {
+    execFileSync(process.execPath, [join(COLLECTOR_DIR, 'build.mjs'), '--no-types', '--outdir', tmp], {
+      stdio: 'inherit',
+    });
+    const dist = join(COLLECTOR_DIR, 'dist');
+    mkdirSync(dist, { recursive: true });
+    for (const f of readdirSync(tmp)) renameSync(join(tmp, f), join(dist, f));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /** The collector files the pages load, and that the size budget measures. */

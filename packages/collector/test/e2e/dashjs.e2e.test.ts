@@ -1,0 +1,41 @@
+/** dash.js (`dashjs`) in real Chromium against ffmpeg DASH (3 renditions + audio), read back through the query API. */
+import { describe, expect, it } from 'vitest';
+import { e2eSuite, expectStallMeasured, stallRun } from './harness.js';
+
+const e = e2eSuite();
+const SCRIPTS = ['/lib/dash.js', '/collector/openqoe.iife.js', '/collector/openqoe-dashjs.iife.js'];
+/** Buffer-ahead capped at one segment so a held segment cannot be absorbed. */
+const setup = (videoId: string) => `
+const video = document.getElementById('v');
+watchFrames(video);
+const player = dashjs.MediaPlayer().create();
+player.updateSettings({ streaming: { buffer: { bufferTimeDefault: 2, bufferTimeAtTopQuality: 2, bufferTimeAtTopQualityLongForm: 2 } } });
+window.handle = openqoe.monitor(player, ${e.collectorOptions(`data: { videoId: '${videoId}' }`)});
+// The page asks to play once the player has attached its source (a play() before that is aborted by the load).
+player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => {
+  markPlay();
+  video.play().catch(() => {});
+});
+player.initialize(video, '/media/dash/manifest.mpd', false);
+`;
+
+describe('dash.js adapter in Chromium', () => {
+  it('normal play with a scripted stall: rebuffer within max(100 ms, 5 %) of the frame gap, count exact', async () => {
+    const r = await stallRun(e, {
+      name: 'dash-stall',
+      scripts: SCRIPTS,
+      setup: setup('dash-stall'),
+      // Segments are numbered from 1: 00004 holds 6–8 s.
+      // Video and audio: with audio still flowing Chromium lets video underflow for up to 3 s without `waiting`.
+      match: /dash\/seg-\d-00004\.m4s$/,
+      holdMs: 4000,
+      playToS: 9.5,
+    });
+    expectStallMeasured(r);
+    expect(r.view).toMatchObject({ player_software: 'dash.js', stream_format: 'dash', stream_type: 'vod', video_id: 'dash-stall' });
+    expect(r.view.player_version).toMatch(/^5\./);
+    expect(r.view.request_count as number).toBeGreaterThanOrEqual(5);
+    expect(r.view.weighted_average_bitrate_bps as number).toBeGreaterThan(0);
+    expect(r.view.cdn_host).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+});

@@ -1,0 +1,44 @@
+/** Shaka Player in real Chromium against ffmpeg DASH, read back through the query API. */
+import { describe, expect, it } from 'vitest';
+import { e2eSuite, expectStallMeasured, stallRun } from './harness.js';
+import { CDN_HEADER_VALUE } from './kit/index.js';
+
+const e = e2eSuite();
+const SCRIPTS = ['/lib/shaka.js', '/collector/openqoe.iife.js', '/collector/openqoe-shaka.iife.js'];
+/** Buffer-ahead capped at one segment so a held segment cannot be absorbed. */
+const setup = (videoId: string) => `
+const video = document.getElementById('v');
+watchFrames(video);
+const player = new shaka.Player();
+player.configure({ streaming: { bufferingGoal: 2, rebufferingGoal: 1, bufferBehind: 2 } });
+window.handle = openqoe.monitor(player, ${e.collectorOptions(`data: { videoId: '${videoId}' }`)});
+// The page asks to play once the player has loaded its source (a play() before that is aborted by the load).
+player.attach(video).then(() => player.load('/media/dash/manifest.mpd')).then(() => {
+  markPlay();
+  video.play().catch(() => {});
+});
+`;
+
+describe('Shaka adapter in Chromium', () => {
+  it('normal play with a scripted stall: rebuffer within max(100 ms, 5 %) of the frame gap, count exact', async () => {
+    const r = await stallRun(e, {
+      name: 'shaka-stall',
+      scripts: SCRIPTS,
+      setup: setup('shaka-stall'),
+      // Video and audio: with audio still flowing Chromium lets video underflow for up to 3 s without `waiting`.
+      match: /dash\/seg-\d-00004\.m4s$/,
+      holdMs: 4000,
+      playToS: 9.5,
+    });
+    expectStallMeasured(r);
+    expect(r.view).toMatchObject({
+      player_software: 'shaka',
+      stream_format: 'dash',
+      stream_type: 'vod',
+      video_id: 'shaka-stall',
+      cdn_host: CDN_HEADER_VALUE,
+    });
+    expect(r.view.player_version).toMatch(/^v?5\./);
+    expect(r.view.weighted_average_bitrate_bps as number).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,38 @@
+/** video.js 8 (VHS) in real Chromium against ffmpeg HLS, read back through the query API. */
+import { describe, expect, it } from 'vitest';
+import { e2eSuite, expectStallMeasured, stallRun } from './harness.js';
+
+const e = e2eSuite();
+const SCRIPTS = ['/lib/video.js', '/collector/openqoe.iife.js', '/collector/openqoe-videojs.iife.js'];
+/** VHS's buffer goal capped at one segment so a held segment cannot be absorbed. */
+const setup = (videoId: string) => `
+videojs.Vhs.GOAL_BUFFER_LENGTH = 2;
+videojs.Vhs.MAX_GOAL_BUFFER_LENGTH = 2;
+const player = videojs('v', { html5: { vhs: { overrideNative: true } }, muted: true });
+const video = player.tech({ IWillNotUseThisInPlugins: true }).el();
+watchFrames(video);
+window.handle = openqoe.monitor(player, ${e.collectorOptions(`data: { videoId: '${videoId}' }`)});
+player.src({ src: '/media/hls-ts/master.m3u8', type: 'application/x-mpegURL' });
+// The page asks to play once VHS has attached its source (a play() before that is aborted by the load).
+player.one('loadedmetadata', () => {
+  markPlay();
+  player.play();
+});
+`;
+
+describe('video.js adapter in Chromium', () => {
+  it('normal play with a scripted stall: rebuffer within max(100 ms, 5 %) of the frame gap, count exact', async () => {
+    const r = await stallRun(e, {
+      name: 'videojs-stall',
+      scripts: SCRIPTS,
+      setup: setup('videojs-stall'),
+      match: /hls-ts\/v\d\/seg_00003\.ts$/,
+      holdMs: 4000,
+      playToS: 9.5,
+    });
+    expectStallMeasured(r);
+    expect(r.view).toMatchObject({ player_software: 'video.js', stream_format: 'hls', video_id: 'videojs-stall' });
+    expect(r.view.player_version).toMatch(/^8\./);
+    expect(r.view.weighted_average_bitrate_bps as number).toBeGreaterThan(0);
+  });
+});
