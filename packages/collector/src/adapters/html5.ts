@@ -41,38 +41,47 @@ export function trackMedia(core: Collector, v: HTMLMediaElement, o: MediaTrackOp
     wallAt = Date.now();
     mediaAt = v.currentTime;
   }
-  // `playing` comes up to ~100 ms before the first frame is on screen; the frame callback says when it was.
-  let awaitingFrame = false;
-  const firstFrame = () => {
-    if (awaitingFrame || core.started || !video.requestVideoFrameCallback) return;
-    awaitingFrame = true;
-    const shown = (_now: number, meta: { presentationTime: number }) => {
-      if (core.started) awaitingFrame = false;
-      // A frame shown while paused (preload) is not playback.
-      else if (v.paused) video.requestVideoFrameCallback(shown);
-      else {
-        awaitingFrame = false;
-        core.playing(Date.now() - (performance.now() - meta.presentationTime));
-      }
+  /**
+   * `playing` can come ~100 ms before the first frame is on screen, or after
+   * it on a busy page; the frame callback tells when the first frame with a
+   * media time past `after` was presented, and playback is dated from that.
+   */
+  const rvfc = !!video.requestVideoFrameCallback;
+  const frameAfter = (after: number, pending: () => boolean) => {
+    const shown = (_now: number, meta: { presentationTime: number; mediaTime: number }) => {
+      if (!pending()) return;
+      // A frame shown while paused (preload) or queued before the stall is not playback.
+      if (v.paused || meta.mediaTime <= after) video.requestVideoFrameCallback(shown);
+      else core.playing(Date.now() - (performance.now() - meta.presentationTime));
     };
-    video.requestVideoFrameCallback(shown);
+    if (rvfc) video.requestVideoFrameCallback(shown);
   };
+  const starting = () => !core.started;
+  const stalled = () => core.state === 'rebuffering';
   const on: Record<string, () => void> = {
     play: () => {
       core.playRequest();
-      firstFrame();
+      frameAfter(-1, starting);
     },
     playing: () => {
       anchor();
-      if (core.started || !video.requestVideoFrameCallback) return core.playing();
-      // No frame callback came (hidden element?): `playing` it is.
+      if (!rvfc || (!starting() && !stalled())) return core.playing();
+      // No frame callback (hidden page): playback is dated from this event.
+      const at = Date.now();
       setTimeout(() => {
-        if (!core.started && !v.paused) core.playing();
+        if ((starting() || stalled()) && !v.paused) core.playing(at);
       }, 1000);
     },
     pause: () => core.pause(),
     // Frames stopped when the playhead did: back-dated from the last timeupdate (two numbers kept, O(1)).
-    waiting: () => core.waiting(wallAt + ((v.currentTime - mediaAt) * 1000) / (v.playbackRate || 1)),
+    waiting: () => {
+      core.waiting(wallAt + ((v.currentTime - mediaAt) * 1000) / (v.playbackRate || 1));
+      // Frames still queued from the buffered range are the stall's run-up; the stall ends with new data.
+      const b = v.buffered;
+      let end = v.currentTime;
+      for (let i = 0; i < b.length; i++) if (b.start(i) <= end + 0.1 && b.end(i) > end) end = b.end(i);
+      frameAfter(end - 0.001, stalled);
+    },
     timeupdate: anchor,
     seeking: () => core.seeking(),
     seeked: () => {

@@ -9,6 +9,7 @@ import {
   buildCollector,
   ensureMedia,
   FPS,
+  type FrameGap,
   frameGaps,
   launchChromium,
   type MediaServer,
@@ -94,10 +95,11 @@ export function withinTolerance(measured: number, truth: number): boolean {
 export interface StallRun {
   view: ViewRow;
   truth: Truth;
-  /** The page's presented-frame gaps longer than 250 ms (minus one frame period). */
-  gaps: number[];
-  /** The longest time the server held a matching request. */
+  /** The page's presented-frame gaps longer than 250 ms. */
+  gaps: FrameGap[];
+  /** The longest time the server held a matching request, and when that hold ended (epoch ms). */
   heldMs: number;
+  holdEndMs: number;
 }
 
 /**
@@ -117,7 +119,8 @@ export async function stallRun(
     const truth = await e.truth(page);
     const view = await e.leave(page, viewId);
     const heldMs = Math.max(...hold.hits.map((h) => h.endMs - h.startMs));
-    return { view, truth, gaps: frameGaps(truth, FPS), heldMs };
+    const holdEndMs = Math.max(...hold.hits.map((h) => h.endMs));
+    return { view, truth, gaps: frameGaps(truth, FPS), heldMs, holdEndMs };
   } finally {
     hold.remove();
   }
@@ -125,12 +128,25 @@ export async function stallRun(
 
 /** The stall assertions every player shares: one stall, measured within max(100 ms, 5 %) of the page's frame gap. */
 export function expectStallMeasured(r: StallRun): void {
+  // The scripted stall is the frame gap that ends after the held segment was released; a short
+  // hiccup elsewhere on a loaded machine (no `waiting`, nothing buffered missing) is not it.
+  const scripted = r.gaps.filter((g) => g.toMs >= r.holdEndMs && g.fromMs <= r.holdEndMs + 1000);
   if (process.env['OPENQOE_E2E_DEBUG']) {
     const tl = r.view.timeline.map((t) => (t.kind === 'sample' ? `${t.state}:${t.duration_ms}` : t.type));
-    console.log(JSON.stringify({ gaps: r.gaps, heldMs: r.heldMs, truthStartup: startupFromFrames(r.truth), startup: r.view.video_startup_time_ms, rebuffer: r.view.rebuffer_duration_ms, tl: tl.join(' ') }));
+    console.log(
+      JSON.stringify({
+        gaps: r.gaps,
+        heldMs: r.heldMs,
+        holdEndMs: r.holdEndMs,
+        truthStartup: startupFromFrames(r.truth),
+        startup: r.view.video_startup_time_ms,
+        rebuffer: r.view.rebuffer_duration_ms,
+        tl: tl.join(' '),
+      }),
+    );
   }
-  expect(r.gaps, 'presented-frame gaps').toHaveLength(1);
-  const gap = r.gaps[0]!;
+  expect(scripted, 'presented-frame gap of the scripted stall').toHaveLength(1);
+  const gap = scripted[0]!.stallMs;
   // The stall cannot outlast the server's hold.
   expect(gap).toBeLessThanOrEqual(r.heldMs + 100);
   expect(r.view.rebuffer_count).toBe(1);

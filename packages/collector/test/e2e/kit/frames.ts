@@ -21,12 +21,21 @@ export interface Truth {
   playRequestedAt: number;
 }
 
-/** Gaps between consecutive presented frames longer than `minGapMs`, minus one frame period (the frame on screen). */
-export function frameGaps(t: Truth, fps: number, minGapMs = 250): number[] {
-  const gaps: number[] = [];
+export interface FrameGap {
+  /** Presentation time (epoch ms) of the last frame before the gap and the first after it. */
+  fromMs: number;
+  toMs: number;
+  /** The time without a new frame: the gap minus one frame period (the frame on screen). */
+  stallMs: number;
+}
+
+/** Gaps between consecutive presented frames longer than `minGapMs` (default: the 250 ms minimum stall). */
+export function frameGaps(t: Truth, fps: number, minGapMs = 250): FrameGap[] {
+  const gaps: FrameGap[] = [];
   for (let i = 1; i < t.frames.length; i++) {
-    const gap = t.frames[i]![0] - t.frames[i - 1]![0];
-    if (gap > minGapMs) gaps.push(gap - 1000 / fps);
+    const fromMs = t.frames[i - 1]![0];
+    const toMs = t.frames[i]![0];
+    if (toMs - fromMs > minGapMs) gaps.push({ fromMs, toMs, stallMs: toMs - fromMs - 1000 / fps });
   }
   return gaps;
 }
