@@ -191,12 +191,16 @@ export class Collector {
     });
   }
 
-  /** The rendition playing changed (instant transition: closes the interval). */
-  setRendition(r: Rendition): void {
+  /**
+   * The rendition playing changed (instant transition: closes the interval).
+   * `measured`: the bitrate is a measured rate (WebRTC), so only a new frame size is a change.
+   */
+  setRendition(r: Rendition, measured = false): void {
     this.guard(() => {
       const old = this.rendition;
       const next = { ...old, ...r };
-      if (next.bitrateBps === old.bitrateBps && next.width === old.width && next.height === old.height) {
+      const same = next.width === old.width && next.height === old.height;
+      if (same && (measured || next.bitrateBps === old.bitrateBps)) {
         this.rendition = next;
         return;
       }
@@ -227,6 +231,14 @@ export class Collector {
       q.ttfb += Math.max(0, r.ttfbMs || 0);
       q.transfer += Math.max(0, r.transferMs || 0);
       if (r.cdnHost) this.ctx.cdnHost = r.cdnHost;
+    });
+  }
+
+  /** Closes the interval now and sends it (sources that sample on their own clock, e.g. WebRTC stats). */
+  tick(): void {
+    this.guard(() => {
+      this.close();
+      this.transport.flush();
     });
   }
 

@@ -80,7 +80,7 @@ describe('hls.js adapter in Chromium', () => {
     expect(view.upshifts as number).toBeGreaterThanOrEqual(1);
     const switches = view.timeline.filter((t) => t.type === 'qualitychange');
     const known = RENDITIONS.map((r) => `${r.width}x${r.height}`);
-    for (const q of switches) expect(known).toContain(`${q['video_width']}x${q['video_height']}`);
+    for (const q of switches) expect(known).toContain(`${q.video_width}x${q.video_height}`);
   });
 
   it('a manifest answering 500 is a fatal error: playback failure with the hls.js code', async () => {

@@ -27,7 +27,15 @@ export async function stopOpenqoe(server: ServerProcess | undefined): Promise<vo
 export type ViewRow = Record<string, unknown> & {
   view_id: string;
   outcome: string;
-  timeline: { kind: string; state: string; type: string | null; duration_ms: number | null; error_code: string | null }[];
+  timeline: {
+    kind: string;
+    state: string;
+    type: string | null;
+    duration_ms: number | null;
+    error_code: string | null;
+    video_width: number | null;
+    video_height: number | null;
+  }[];
 };
 
 /** GET /data/v1/video-views/{id}, or null while it is not stored. */
