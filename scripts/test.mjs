@@ -16,6 +16,9 @@ const DEBIAN_PACKAGES = [
   { pkg: 'util-linux', check: 'command -v taskset' },
   // The enrichment tests build their own MaxMind-format databases with it.
   { pkg: 'libmaxmind-db-writer-perl', check: 'perl -MMaxMind::DB::Writer::Tree -e1' },
+  // The collector's browser tests: Debian Chromium driven by playwright-core, media made with ffmpeg.
+  { pkg: 'chromium', check: 'test -x /usr/bin/chromium' },
+  { pkg: 'ffmpeg', check: 'command -v ffmpeg' },
 ];
 
 const ok = (check) => spawnSync('sh', ['-c', check], { stdio: 'ignore' }).status === 0;

@@ -48,7 +48,11 @@ for (const a of ADAPTERS) {
   });
 }
 if (!process.argv.includes('--no-types')) {
-  execFileSync(process.execPath, [join(here, '../../node_modules/typescript/bin/tsc'), '-p', join(here, 'tsconfig.json')], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [join(here, '../../node_modules/typescript/bin/tsc'), '-p', join(here, 'tsconfig.json')],
+    {
+      stdio: 'inherit',
+    },
+  );
 }

@@ -16,6 +16,12 @@ for (const [file, limit] of Object.entries(budget)) {
   if (file === 'comment') continue;
   const bytes = readFileSync(join(dir, 'dist', file));
   const br = brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
-  rows.push({ file, minified: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, brotli: br, budget: limit });
+  rows.push({
+    file,
+    minified: bytes.length,
+    gzip: gzipSync(bytes, { level: 9 }).length,
+    brotli: br,
+    budget: limit,
+  });
 }
 console.table(rows);

@@ -3,10 +3,11 @@
  * player and returns a handle. The HTML5 adapter is built in; other players'
  * adapters are registered with `use()` (their IIFE builds do it themselves).
  */
+
+import { cdnHost, html5, trackMedia } from './adapters/html5.js';
 import type { Adapter, AdapterTools } from './core/adapter.js';
 import { Collector } from './core/collector.js';
 import type { MonitorHandle, MonitorOptions } from './core/types.js';
-import { cdnHost, html5, trackMedia } from './adapters/html5.js';
 
 export type { Adapter, AdapterTools, MediaTrackOptions } from './core/adapter.js';
 export { Collector, SDK_NAME, SDK_VERSION } from './core/collector.js';

@@ -12,7 +12,12 @@ const make = (o: Partial<MonitorOptions> = {}) => {
     data: { videoId: 'v1', videoTitle: 'Title' },
     ...o,
   });
-  c.probe = { playheadMs: () => 0, playerSize: () => [640, 360], droppedFrames: () => 0, liveLatencyMs: () => 0 };
+  c.probe = {
+    playheadMs: () => 0,
+    playerSize: () => [640, 360],
+    droppedFrames: () => 0,
+    liveLatencyMs: () => 0,
+  };
   return c;
 };
 const flushAll = async (c: Collector) => {
@@ -135,7 +140,11 @@ describe('collector state machine', () => {
     c.playRequest();
     await vi.advanceTimersByTimeAsync(5000);
     await flushAll(c);
-    expect(rec.events().at(-1)).toMatchObject({ type: 'error', errorCode: 'QOE_STARTUP_TIMEOUT', errorFatal: true });
+    expect(rec.events().at(-1)).toMatchObject({
+      type: 'error',
+      errorCode: 'QOE_STARTUP_TIMEOUT',
+      errorFatal: true,
+    });
   });
 
   it('heartbeats close the playing interval every heartbeatMs', async () => {

@@ -8,7 +8,10 @@ import { brotliCompressSync, constants } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCollector, COLLECTOR_DIR, collectorFile } from './e2e/kit/index.js';
 
-const budget = JSON.parse(readFileSync(join(COLLECTOR_DIR, 'size-budget.json'), 'utf8')) as Record<string, number>;
+const budget = JSON.parse(readFileSync(join(COLLECTOR_DIR, 'size-budget.json'), 'utf8')) as Record<
+  string,
+  number
+>;
 const brotli = (file: string) =>
   brotliCompressSync(readFileSync(collectorFile(file)), {
     params: { [constants.BROTLI_PARAM_QUALITY]: 11 },
@@ -28,7 +31,13 @@ describe('collector size budget (brotli)', () => {
 
   it('the core bundle carries the state machine, timers and transport (nothing lazy-loaded)', () => {
     const core = readFileSync(collectorFile('openqoe.iife.js'), 'utf8');
-    for (const marker of ['QOE_REBUFFER_TIMEOUT', 'QOE_STARTUP_TIMEOUT', 'sendBeacon', 'keepalive', 'rebufferstart']) {
+    for (const marker of [
+      'QOE_REBUFFER_TIMEOUT',
+      'QOE_STARTUP_TIMEOUT',
+      'sendBeacon',
+      'keepalive',
+      'rebufferstart',
+    ]) {
       expect(core).toContain(marker);
     }
     expect(core).not.toMatch(/import\(/);

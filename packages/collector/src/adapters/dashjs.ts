@@ -59,7 +59,12 @@ export const dashjs: Adapter = {
       qualityChangeRendered: (e: { mediaType: string; newRepresentation: DashRepresentation }) => {
         const r = e.newRepresentation;
         if (e.mediaType === 'video' && r)
-          core.setRendition({ bitrateBps: r.bandwidth, width: r.width, height: r.height, codec: r.codecs ?? '' });
+          core.setRendition({
+            bitrateBps: r.bandwidth,
+            width: r.width,
+            height: r.height,
+            codec: r.codecs ?? '',
+          });
       },
       fragmentLoadingCompleted: (e: { request: DashRequest }) => {
         const r = e.request;

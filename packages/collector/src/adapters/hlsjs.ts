@@ -41,7 +41,11 @@ export const hlsjs: Adapter = {
         core.probe.liveLatencyMs = () => (hls.playingDate ? Date.now() - hls.playingDate.getTime() : 0);
       }
     };
-    core.setContext({ playerSoftware: 'hls.js', playerVersion: hls.constructor.version ?? '', streamFormat: 'hls' });
+    core.setContext({
+      playerSoftware: 'hls.js',
+      playerVersion: hls.constructor.version ?? '',
+      streamFormat: 'hls',
+    });
     const on: Record<string, (e: string, d: never) => void> = {
       [E.MEDIA_ATTACHED!]: track,
       [E.MANIFEST_PARSED!]: () => core.ready(),
@@ -49,7 +53,13 @@ export const hlsjs: Adapter = {
         core.setContext({ streamType: d.details.live ? 'live' : 'vod' }),
       [E.LEVEL_SWITCHED!]: (_e, d: { level: number }) => {
         const l = hls.levels[d.level];
-        if (l) core.setRendition({ bitrateBps: l.bitrate, width: l.width, height: l.height, codec: l.videoCodec ?? '' });
+        if (l)
+          core.setRendition({
+            bitrateBps: l.bitrate,
+            width: l.width,
+            height: l.height,
+            codec: l.videoCodec ?? '',
+          });
       },
       [E.FRAG_LOADED!]: (_e, d: { frag: { url: string; stats: LoadStats }; networkDetails?: Details }) => {
         const s = d.frag.stats;
@@ -62,8 +72,14 @@ export const hlsjs: Adapter = {
         });
       },
       [E.ERROR!]: (_e, d: { type: string; details: string; fatal: boolean; response?: { code: number } }) => {
-        if (d.details.endsWith('LoadError') && d.response) core.request({ bytes: 0, ttfbMs: 0, transferMs: 0, failed: true });
-        core.error(d.details, `${d.type}: ${d.details}`, d.fatal, d.response ? `HTTP ${d.response.code}` : '');
+        if (d.details.endsWith('LoadError') && d.response)
+          core.request({ bytes: 0, ttfbMs: 0, transferMs: 0, failed: true });
+        core.error(
+          d.details,
+          `${d.type}: ${d.details}`,
+          d.fatal,
+          d.response ? `HTTP ${d.response.code}` : '',
+        );
       },
     };
     for (const k in on) hls.on(k, on[k]!);

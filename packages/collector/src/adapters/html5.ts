@@ -111,7 +111,7 @@ export function trackMedia(core: Collector, v: HTMLMediaElement, o: MediaTrackOp
   };
   for (const k in on) v.addEventListener(k, on[k]!);
   // The play request is the play() call: the `play` event can come 100 ms later behind a busy player.
-  const ownPlay = Object.prototype.hasOwnProperty.call(v, 'play');
+  const ownPlay = Object.hasOwn(v, 'play');
   const play = v.play;
   v.play = function (this: HTMLMediaElement) {
     on.play!();

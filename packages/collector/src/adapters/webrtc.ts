@@ -37,7 +37,12 @@ export const webrtc: Adapter = {
   attach(core, target, tools) {
     const t = target as WebRtcTarget;
     const pc = t.peerConnection;
-    core.setContext({ playerSoftware: 'webrtc', playerVersion: '', streamFormat: 'webrtc', streamType: 'live' });
+    core.setContext({
+      playerSoftware: 'webrtc',
+      playerVersion: '',
+      streamFormat: 'webrtc',
+      streamType: 'live',
+    });
     const untrack = t.video
       ? tools.trackMedia(core, t.video, { errors: true, rendition: false, source: false })
       : () => {};
@@ -48,7 +53,9 @@ export const webrtc: Adapter = {
     let lastMs = 0;
     const poll = async () => {
       const reports: Report[] = [];
-      (await pc.getStats()).forEach((r: Report) => reports.push(r));
+      (await pc.getStats()).forEach((r: Report) => {
+        reports.push(r);
+      });
       const now = Date.now();
       const dt = lastMs ? (now - lastMs) / 1000 : 0;
       const prev = last;
@@ -96,7 +103,12 @@ export const webrtc: Adapter = {
       dropped = s.framesDropped;
       if (!dt) return; // the first poll only sets the baseline for the rates
       core.setRendition(
-        { bitrateBps: s.videoBitrateBps, width: s.width, height: s.height, audioBitrateBps: s.audioBitrateBps },
+        {
+          bitrateBps: s.videoBitrateBps,
+          width: s.width,
+          height: s.height,
+          audioBitrateBps: s.audioBitrateBps,
+        },
         true,
       );
       if (!t.video && pc.connectionState === 'connected') core.playing();

@@ -113,7 +113,11 @@ export class Collector {
       if (this.state === 'setup' || this.state === 'ready') {
         this.playRequestMs = Date.now();
         this.go('startup', 'playrequest');
-        this.arm(this.opts.startupTimeoutMs ?? 60_000, 'QOE_STARTUP_TIMEOUT', 'no frame after the startup timeout');
+        this.arm(
+          this.opts.startupTimeoutMs ?? 60_000,
+          'QOE_STARTUP_TIMEOUT',
+          'no frame after the startup timeout',
+        );
       } else if (this.state === 'ended') this.go('playing', 'play');
     });
   }
@@ -131,7 +135,13 @@ export class Collector {
         this.go('playing', 'firstframe', true, {}, at);
         return;
       }
-      this.go('playing', s === 'rebuffering' ? 'rebufferend' : s === 'seeking' ? 'seekend' : 'play', false, {}, atMs);
+      this.go(
+        'playing',
+        s === 'rebuffering' ? 'rebufferend' : s === 'seeking' ? 'seekend' : 'play',
+        false,
+        {},
+        atMs,
+      );
     });
   }
 
@@ -168,7 +178,11 @@ export class Collector {
     this.guard(() => {
       if (this.state !== 'playing') return;
       this.go('rebuffering', 'rebufferstart', false, {}, sinceMs);
-      this.arm(this.opts.rebufferTimeoutMs ?? 120_000, 'QOE_REBUFFER_TIMEOUT', 'stalled past the rebuffer timeout');
+      this.arm(
+        this.opts.rebufferTimeoutMs ?? 120_000,
+        'QOE_REBUFFER_TIMEOUT',
+        'stalled past the rebuffer timeout',
+      );
     });
   }
 
@@ -185,7 +199,12 @@ export class Collector {
       this.sameErrors = key === this.lastError ? this.sameErrors + 1 : 1;
       this.lastError = key;
       if (this.sameErrors > SAME_ERROR_CAP || this.state === 'error') return;
-      const fields = { errorCode: clip(code), errorMessage: clip(message, 1024), errorFatal: fatal, detail: clip(detail, 1024) };
+      const fields = {
+        errorCode: clip(code),
+        errorMessage: clip(message, 1024),
+        errorFatal: fatal,
+        detail: clip(detail, 1024),
+      };
       if (fatal) this.go('error', 'error', true, fields);
       else this.event('error', fields, false);
     });
@@ -417,7 +436,10 @@ export class Collector {
       requestTtfbTotalMs: this.req.ttfb,
       requestTransferTotalMs: this.req.transfer,
       droppedFrames: int(dropped - this.droppedAtSince, 1e9),
-      liveLatencyMs: Math.max(0, this.safeProbe(() => this.probe.liveLatencyMs())),
+      liveLatencyMs: Math.max(
+        0,
+        this.safeProbe(() => this.probe.liveLatencyMs()),
+      ),
     };
     this.req = { count: 0, failed: 0, bytes: 0, ttfb: 0, transfer: 0 };
     this.droppedAtSince = dropped;

@@ -32,7 +32,12 @@ describe('dash.js adapter in Chromium', () => {
       playToS: 9.5,
     });
     expectStallMeasured(r);
-    expect(r.view).toMatchObject({ player_software: 'dash.js', stream_format: 'dash', stream_type: 'vod', video_id: 'dash-stall' });
+    expect(r.view).toMatchObject({
+      player_software: 'dash.js',
+      stream_format: 'dash',
+      stream_type: 'vod',
+      video_id: 'dash-stall',
+    });
     expect(r.view.player_version).toMatch(/^5\./);
     expect(r.view.request_count as number).toBeGreaterThanOrEqual(5);
     expect(r.view.weighted_average_bitrate_bps as number).toBeGreaterThan(0);

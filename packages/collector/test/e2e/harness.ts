@@ -22,9 +22,9 @@ import {
   startupFromFrames,
   stopOpenqoe,
   type Truth,
+  type ViewRow,
   waitFor,
   waitForView,
-  type ViewRow,
 } from './kit/index.js';
 
 export interface E2e {
@@ -48,7 +48,11 @@ export function e2eSuite(): E2e {
   beforeAll(async () => {
     buildCollector();
     const dir = ensureMedia();
-    const [browser, media, server] = await Promise.all([launchChromium(), startMediaServer(dir), startOpenqoe()]);
+    const [browser, media, server] = await Promise.all([
+      launchChromium(),
+      startMediaServer(dir),
+      startOpenqoe(),
+    ]);
     serveLibraries(media);
     Object.assign(e, { browser, media, server });
   }, 180_000);
@@ -79,7 +83,8 @@ export function e2eSuite(): E2e {
       `the page to show media time ${t} s`,
       timeoutMs,
     );
-  e.viewId = (page) => page.evaluate(() => (window as unknown as { handle: { viewId: string } }).handle.viewId);
+  e.viewId = (page) =>
+    page.evaluate(() => (window as unknown as { handle: { viewId: string } }).handle.viewId);
   e.leave = async (page, viewId) => {
     await page.close({ runBeforeUnload: true });
     return waitForView(e.server, viewId);

@@ -60,13 +60,21 @@ describe('hls.js adapter in Chromium', () => {
     const bitrates = RENDITIONS.map((r) => r.bitrateBps);
     expect(view.weighted_average_bitrate_bps as number).toBeGreaterThan(Math.min(...bitrates) * 0.5);
     // The last playing interval came with the page's unload (sendBeacon).
-    const playedMs = view.timeline.filter((t) => t.kind === 'sample' && t.state === 'playing').reduce((a, t) => a + t.duration_ms!, 0);
+    const playedMs = view.timeline
+      .filter((t) => t.kind === 'sample' && t.state === 'playing')
+      .reduce((a, t) => a + t.duration_ms!, 0);
     const lastFrame = truth.frames.at(-1)!;
-    expect(playedMs).toBeGreaterThanOrEqual((lastFrame[1] * 1000 - (view.rebuffer_duration_ms as number)) * 0.9);
+    expect(playedMs).toBeGreaterThanOrEqual(
+      (lastFrame[1] * 1000 - (view.rebuffer_duration_ms as number)) * 0.9,
+    );
   });
 
   it('fMP4: a rendition switch is recorded and a seek is not a rebuffer', async () => {
-    const page = await e.open('hls-seek', SCRIPTS, setup('/media/hls-fmp4/master.m3u8', 'hls-seek', 'startLevel: 0'));
+    const page = await e.open(
+      'hls-seek',
+      SCRIPTS,
+      setup('/media/hls-fmp4/master.m3u8', 'hls-seek', 'startLevel: 0'),
+    );
     const viewId = await e.viewId(page);
     await e.playedTo(page, 2.5);
     await page.evaluate(() => {
@@ -85,10 +93,17 @@ describe('hls.js adapter in Chromium', () => {
 
   it('a manifest answering 500 is a fatal error: playback failure with the hls.js code', async () => {
     const fail = e.media.rule({ match: /hls-ts\/master\.m3u8$/, status: 500 });
-    const page = await e.open('hls-fatal', SCRIPTS, setup('/media/hls-ts/master.m3u8', 'hls-fatal', '', 'MEDIA_ATTACHED'));
+    const page = await e.open(
+      'hls-fatal',
+      SCRIPTS,
+      setup('/media/hls-ts/master.m3u8', 'hls-fatal', '', 'MEDIA_ATTACHED'),
+    );
     const viewId = await e.viewId(page);
     try {
-      await waitFor(() => page.evaluate(() => (window as unknown as { fatal: boolean }).fatal), 'the fatal error');
+      await waitFor(
+        () => page.evaluate(() => (window as unknown as { fatal: boolean }).fatal),
+        'the fatal error',
+      );
     } finally {
       fail.remove();
     }

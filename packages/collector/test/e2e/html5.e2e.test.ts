@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { e2eSuite, expectStallMeasured, stallRun } from './harness.js';
-import { waitFor, waitForView } from './kit/index.js';
+import { waitFor } from './kit/index.js';
 
 const e = e2eSuite();
 const SCRIPTS = ['/collector/openqoe.iife.js'];
@@ -63,7 +63,11 @@ describe('HTML5 adapter in Chromium', () => {
   it('WebM (VP9/Opus) plays to the end', async () => {
     const page = await e.open('html5-webm', SCRIPTS, setup('/media/progressive.webm', 'html5-webm'));
     const viewId = await e.viewId(page);
-    await waitFor(() => page.evaluate(() => (document.getElementById('v') as HTMLVideoElement).ended), 'the end', 30_000);
+    await waitFor(
+      () => page.evaluate(() => (document.getElementById('v') as HTMLVideoElement).ended),
+      'the end',
+      30_000,
+    );
     const view = await e.leave(page, viewId);
     expect(view).toMatchObject({ outcome: 'success', rebuffer_count: 0, stream_format: 'progressive' });
     expect(view.timeline.some((t) => t.type === 'ended')).toBe(true);
@@ -74,7 +78,12 @@ describe('HTML5 adapter in Chromium', () => {
     const page = await e.open('html5-404', SCRIPTS, setup('/media/missing.mp4', 'html5-404'));
     const viewId = await e.viewId(page);
     const v = await e.leave(page, viewId);
-    expect(v).toMatchObject({ outcome: 'failure', playback_failure: true, video_startup_failure: true, error_code: '4' });
+    expect(v).toMatchObject({
+      outcome: 'failure',
+      playback_failure: true,
+      video_startup_failure: true,
+      error_code: '4',
+    });
   });
 
   it('closing the page during startup is an exit before video start', async () => {

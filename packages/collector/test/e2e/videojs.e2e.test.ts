@@ -31,7 +31,11 @@ describe('video.js adapter in Chromium', () => {
       playToS: 9.5,
     });
     expectStallMeasured(r);
-    expect(r.view).toMatchObject({ player_software: 'video.js', stream_format: 'hls', video_id: 'videojs-stall' });
+    expect(r.view).toMatchObject({
+      player_software: 'video.js',
+      stream_format: 'hls',
+      video_id: 'videojs-stall',
+    });
     expect(r.view.player_version).toMatch(/^8\./);
     expect(r.view.weighted_average_bitrate_bps as number).toBeGreaterThan(0);
   });

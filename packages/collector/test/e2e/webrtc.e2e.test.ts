@@ -73,8 +73,16 @@ interface Stats {
 
 describe('WebRTC source in Chromium', () => {
   it('a loopback call gives stats samples with plausible fps, frame size, jitter, loss and RTT', async () => {
-    const page = await e.open('webrtc', ['/collector/openqoe.iife.js', '/collector/openqoe-webrtc.iife.js'], setup());
-    await waitFor(async () => (await page.evaluate(() => (window as unknown as { stats: unknown[] }).stats.length)) >= 5, 'five stats samples', 30_000);
+    const page = await e.open(
+      'webrtc',
+      ['/collector/openqoe.iife.js', '/collector/openqoe-webrtc.iife.js'],
+      setup(),
+    );
+    await waitFor(
+      async () => (await page.evaluate(() => (window as unknown as { stats: unknown[] }).stats.length)) >= 5,
+      'five stats samples',
+      30_000,
+    );
     const stats = await page.evaluate(() => (window as unknown as { stats: Stats[] }).stats);
     const viewId = await e.viewId(page);
     const view = await e.leave(page, viewId);
@@ -95,7 +103,12 @@ describe('WebRTC source in Chromium', () => {
       expect(s.roundTripTimeMs).toBeGreaterThanOrEqual(0);
       expect(s.roundTripTimeMs).toBeLessThan(200);
     }
-    expect(view).toMatchObject({ outcome: 'success', player_software: 'webrtc', stream_format: 'webrtc', stream_type: 'live' });
+    expect(view).toMatchObject({
+      outcome: 'success',
+      player_software: 'webrtc',
+      stream_format: 'webrtc',
+      stream_type: 'live',
+    });
     expect(view.weighted_average_bitrate_bps as number).toBeGreaterThan(10_000);
     // Samples carry the frame size; the measured bitrate moving is not a rendition change.
     expect(view.rendition_changes).toBe(0);

@@ -3,6 +3,7 @@
  * environment variables and flags into it and validates once at start.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { DemoConfigSchema } from './demo-config.js';
 
 const MiB = 1024 * 1024;
 
@@ -205,6 +206,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    demo: DemoConfigSchema,
   },
   { additionalProperties: false },
 );

@@ -60,7 +60,11 @@ export function serveLibraries(media: MediaServer): void {
 }
 
 /** A test page: a 640×360 muted video, the frame probe, the given scripts, then `setup` (JS). */
-export function playerPage(scripts: string[], setup: string, body = '<video id="v" muted playsinline width="640" height="360"></video>'): string {
+export function playerPage(
+  scripts: string[],
+  setup: string,
+  body = '<video id="v" muted playsinline width="640" height="360"></video>',
+): string {
   return `<!doctype html><html><head><meta charset="utf-8"><script>${FRAME_PROBE_SCRIPT}</script>
 ${scripts.map((s) => `<script src="${s}"></script>`).join('\n')}
 </head><body>${body}<script>
