@@ -51,6 +51,7 @@ export const dashjs: Adapter = {
     };
     core.setContext({ playerSoftware: 'dash.js', playerVersion: p.getVersion(), streamFormat: 'dash' });
     const on: Record<string, (e: never) => void> = {
+      manifestLoadingStarted: track,
       streamInitialized: () => {
         track();
         core.setContext({ streamType: p.isDynamic() ? 'live' : 'vod' });
@@ -78,6 +79,7 @@ export const dashjs: Adapter = {
         });
       },
       error: (e: { error: { code?: number; message?: string } | string }) => {
+        track();
         const err = e.error;
         const code = typeof err === 'object' ? (err.code ?? 'error') : err;
         core.error(code, typeof err === 'object' ? (err.message ?? '') : err, true);

@@ -24,6 +24,7 @@ interface ShakaLike {
   getMediaElement(): HTMLMediaElement | null;
   getStats(): ShakaStats;
   getManifestType(): string | null;
+  load(...args: unknown[]): Promise<unknown>;
   isLive(): boolean;
   getNetworkingEngine(): {
     registerResponseFilter(f: (type: number, r: ShakaResponse) => void): void;
@@ -87,8 +88,18 @@ export const shaka: Adapter = {
     };
     for (const k in on) p.addEventListener(k, on[k]!);
     p.getNetworkingEngine()?.registerResponseFilter(filter);
+    // Shaka reports a failed load() only through its promise, never as an `error` event.
+    const load = p.load;
+    p.load = function (this: ShakaLike, ...args: unknown[]) {
+      return load.apply(this, args).catch((err: { code: number; category: number; severity: number }) => {
+        track();
+        on.error!({ detail: err } as never);
+        throw err;
+      });
+    };
     track();
     return () => {
+      p.load = load;
       untrack();
       for (const k in on) p.removeEventListener(k, on[k]!);
       p.getNetworkingEngine()?.unregisterResponseFilter(filter);

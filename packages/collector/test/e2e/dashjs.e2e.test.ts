@@ -1,6 +1,7 @@
 /** dash.js (`dashjs`) in real Chromium against ffmpeg DASH (3 renditions + audio), read back through the query API. */
 import { describe, expect, it } from 'vitest';
 import { e2eSuite, expectStallMeasured, stallRun } from './harness.js';
+import { waitFor } from './kit/index.js';
 
 const e = e2eSuite();
 const SCRIPTS = ['/lib/dash.js', '/collector/openqoe.iife.js', '/collector/openqoe-dashjs.iife.js'];
@@ -42,5 +43,37 @@ describe('dash.js adapter in Chromium', () => {
     expect(r.view.request_count as number).toBeGreaterThanOrEqual(5);
     expect(r.view.weighted_average_bitrate_bps as number).toBeGreaterThan(0);
     expect(r.view.cdn_host).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+
+  it('a manifest answering 404 is a fatal error: playback failure with the dash.js code', async () => {
+    const fail = e.media.rule({ match: /dash\/manifest\.mpd$/, status: 404 });
+    const page = await e.open(
+      'dash-fatal',
+      SCRIPTS,
+      `
+const video = document.getElementById('v');
+const player = dashjs.MediaPlayer().create();
+player.on(dashjs.MediaPlayer.events.ERROR, (ev) => { window.fatalCode = ev.error.code; });
+player.initialize(video, '/media/dash/manifest.mpd', false);
+window.handle = openqoe.monitor(player, ${e.collectorOptions("data: { videoId: 'dash-fatal' }")});
+video.play().catch(() => {});
+`,
+    );
+    try {
+      await waitFor(
+        () => page.evaluate(() => (window as unknown as { fatalCode?: number }).fatalCode !== undefined),
+        'the dash.js error',
+      );
+    } finally {
+      fail.remove();
+    }
+    const code = await page.evaluate(() => (window as unknown as { fatalCode: number }).fatalCode);
+    const view = await e.leave(page, await e.viewId(page));
+    expect(view).toMatchObject({
+      outcome: 'failure',
+      playback_failure: true,
+      video_startup_failure: true,
+      error_code: String(code),
+    });
   });
 });

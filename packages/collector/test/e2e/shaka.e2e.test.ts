@@ -1,7 +1,7 @@
 /** Shaka Player in real Chromium against ffmpeg DASH, read back through the query API. */
 import { describe, expect, it } from 'vitest';
 import { e2eSuite, expectStallMeasured, stallRun } from './harness.js';
-import { CDN_HEADER_VALUE } from './kit/index.js';
+import { CDN_HEADER_VALUE, waitFor } from './kit/index.js';
 
 const e = e2eSuite();
 const SCRIPTS = ['/lib/shaka.js', '/collector/openqoe.iife.js', '/collector/openqoe-shaka.iife.js'];
@@ -40,5 +40,34 @@ describe('Shaka adapter in Chromium', () => {
     });
     expect(r.view.player_version).toMatch(/^v?5\./);
     expect(r.view.weighted_average_bitrate_bps as number).toBeGreaterThan(0);
+  });
+
+  it('a manifest answering 404 is a critical error: playback failure with the Shaka code', async () => {
+    const fail = e.media.rule({ match: /dash\/manifest\.mpd$/, status: 404 });
+    const page = await e.open(
+      'shaka-fatal',
+      SCRIPTS,
+      `
+const video = document.getElementById('v');
+const player = new shaka.Player();
+player.configure({ manifest: { retryParameters: { maxAttempts: 1 } } });
+player.attach(video).then(() => {
+  window.handle = openqoe.monitor(player, ${e.collectorOptions("data: { videoId: 'shaka-fatal' }")});
+  video.play().catch(() => {});
+  return player.load('/media/dash/manifest.mpd');
+}).catch((err) => { window.fatalCode = err.code; });
+`,
+    );
+    try {
+      await waitFor(
+        () => page.evaluate(() => (window as unknown as { fatalCode?: number }).fatalCode !== undefined),
+        'the Shaka error',
+      );
+    } finally {
+      fail.remove();
+    }
+    const code = await page.evaluate(() => (window as unknown as { fatalCode: number }).fatalCode);
+    const view = await e.leave(page, await e.viewId(page));
+    expect(view).toMatchObject({ outcome: 'failure', playback_failure: true, error_code: String(code) });
   });
 });
