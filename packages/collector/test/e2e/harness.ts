@@ -3,6 +3,7 @@
  * the steps the player tests share: open a page, wait for the page's own
  * truth, leave the page, read the view back through the query API.
  */
+import { appendFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
 import {
@@ -149,6 +150,18 @@ export function expectStallMeasured(r: StallRun): void {
         tl: tl.join(' '),
       }),
     );
+  }
+  const report = process.env['OPENQOE_E2E_REPORT'];
+  if (report && scripted.length === 1) {
+    const row = {
+      player: r.view['player_software'],
+      frameGapMs: Math.round(scripted[0]!.stallMs),
+      rebufferMs: r.view.rebuffer_duration_ms,
+      heldMs: r.heldMs,
+      startupMarksMs: Math.round(startupFromFrames(r.truth)),
+      startupMs: r.view.video_startup_time_ms,
+    };
+    appendFileSync(report, `${JSON.stringify(row)}\n`);
   }
   expect(scripted, 'presented-frame gap of the scripted stall').toHaveLength(1);
   const gap = scripted[0]!.stallMs;
