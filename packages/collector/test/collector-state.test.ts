@@ -243,4 +243,31 @@ describe('collector state machine', () => {
     expect(rec.samples().length).toBeGreaterThan(0);
     expect(c.transport.stats.collectorErrors).toBeGreaterThan(0);
   });
+
+  it('a measured bitrate (WebRTC) moving is not a rendition change; a new frame size is', async () => {
+    const c = make();
+    c.playRequest();
+    c.playing();
+    c.setRendition({ bitrateBps: 500_000, width: 320, height: 240 }, true);
+    c.setRendition({ bitrateBps: 610_000, width: 320, height: 240 }, true);
+    c.setRendition({ bitrateBps: 480_000, width: 320, height: 240 }, true);
+    c.setRendition({ bitrateBps: 900_000, width: 640, height: 480 }, true);
+    c.destroy();
+    await flushAll(c);
+    expect(rec.events().filter((e) => e.type === 'qualitychange').map((e) => e.videoWidth)).toEqual([640]);
+  });
+
+  it('respects Do-Not-Track when asked to', async () => {
+    vi.stubGlobal('navigator', { doNotTrack: '1' });
+    try {
+      const c = make({ respectDoNotTrack: true });
+      c.playRequest();
+      c.playing();
+      c.destroy();
+      await flushAll(c);
+      expect(rec.bodies).toHaveLength(0);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
 });

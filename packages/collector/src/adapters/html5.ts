@@ -35,12 +35,14 @@ export function trackMedia(core: Collector, v: HTMLMediaElement, o: MediaTrackOp
     droppedFrames: () => video.getVideoPlaybackQuality?.().droppedVideoFrames ?? 0,
     liveLatencyMs: () => 0,
   };
+  // Wall clock and playhead at the last `timeupdate` (or `playing`/`seeked`): two numbers, O(1).
+  // A minimum over many events drifts with the media clock, so the latest one is the reference.
   let wallAt = 0;
   let mediaAt = 0;
-  function anchor() {
+  const anchor = () => {
     wallAt = Date.now();
     mediaAt = v.currentTime;
-  }
+  };
   /**
    * `playing` can come ~100 ms before the first frame is on screen, or after
    * it on a busy page; the frame callback tells when the first frame with a
@@ -73,9 +75,9 @@ export function trackMedia(core: Collector, v: HTMLMediaElement, o: MediaTrackOp
       }, 1000);
     },
     pause: () => core.pause(),
-    // Frames stopped when the playhead did: back-dated from the last timeupdate (two numbers kept, O(1)).
     waiting: () => {
-      core.waiting(wallAt + ((v.currentTime - mediaAt) * 1000) / (v.playbackRate || 1));
+      // Frames stopped when the playhead did.
+      core.waiting(wallAt ? wallAt + ((v.currentTime - mediaAt) * 1000) / (v.playbackRate || 1) : undefined);
       // Frames still queued from the buffered range are the stall's run-up; the stall ends with new data.
       const b = v.buffered;
       let end = v.currentTime;
@@ -83,6 +85,7 @@ export function trackMedia(core: Collector, v: HTMLMediaElement, o: MediaTrackOp
       frameAfter(end - 0.001, stalled);
     },
     timeupdate: anchor,
+    ratechange: anchor,
     seeking: () => core.seeking(),
     seeked: () => {
       anchor();

@@ -29,7 +29,7 @@ describe('dash.js adapter in Chromium', () => {
       // Segments are numbered from 1: 00004 holds 6–8 s.
       // Video and audio: with audio still flowing Chromium lets video underflow for up to 3 s without `waiting`.
       match: /dash\/seg-\d-00004\.m4s$/,
-      holdMs: 4000,
+      holdMs: 5000,
       playToS: 9.5,
     });
     expectStallMeasured(r);
