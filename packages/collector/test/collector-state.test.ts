@@ -147,6 +147,17 @@ describe('collector state machine', () => {
     });
   });
 
+  it('autoplay refused by the browser waits for the viewer instead of timing out', async () => {
+    const c = make({ startupTimeoutMs: 5000 });
+    c.playRequest();
+    c.playBlocked();
+    await vi.advanceTimersByTimeAsync(10_000);
+    c.unload();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(rec.events().some((e) => e.type === 'error')).toBe(false);
+    expect(types().at(-1)).toBe('viewend@ebvs');
+  });
+
   it('heartbeats close the playing interval every heartbeatMs', async () => {
     const c = make({ heartbeatMs: 1000 });
     c.playRequest();
@@ -254,7 +265,12 @@ describe('collector state machine', () => {
     c.setRendition({ bitrateBps: 900_000, width: 640, height: 480 }, true);
     c.destroy();
     await flushAll(c);
-    expect(rec.events().filter((e) => e.type === 'qualitychange').map((e) => e.videoWidth)).toEqual([640]);
+    expect(
+      rec
+        .events()
+        .filter((e) => e.type === 'qualitychange')
+        .map((e) => e.videoWidth),
+    ).toEqual([640]);
   });
 
   it('respects Do-Not-Track when asked to', async () => {

@@ -118,7 +118,10 @@ export function trackMedia(core: Collector, v: HTMLMediaElement, o: MediaTrackOp
   const play = v.play;
   v.play = function (this: HTMLMediaElement) {
     on.play!();
-    return play.call(this);
+    const p = play.call(this);
+    // Autoplay refused by the browser is not a startup failure: no timeout for it.
+    p?.catch?.((e: { name?: string }) => e?.name === 'NotAllowedError' && core.playBlocked());
+    return p;
   };
   if (o.source) {
     core.setContext({ playerSoftware: 'html5', playerVersion: '' });

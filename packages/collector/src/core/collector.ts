@@ -122,6 +122,11 @@ export class Collector {
     });
   }
 
+  /** The browser refused to play (autoplay policy): the start waits for the viewer, without a timeout. */
+  playBlocked(): void {
+    if (this.state === 'startup' && this.watchdog) clearTimeout(this.watchdog);
+  }
+
   /** Frames are being shown with the playhead moving (since `atMs` if the adapter knows it). */
   playing(atMs?: number): void {
     this.guard(() => {
