@@ -1,12 +1,12 @@
 /** dash.js (`dashjs`) in real Chromium against ffmpeg DASH (3 renditions + audio), read back through the query API. */
 import { describe, expect, it } from 'vitest';
-import { e2eSuite, expectStallMeasured, stallRun } from './harness.js';
+import { e2eSuite, ebvsRun, expectEbvs, expectStallMeasured, seekRun, stallRun } from './harness.js';
 import { waitFor } from './kit/index.js';
 
 const e = e2eSuite();
 const SCRIPTS = ['/lib/dash.js', '/collector/openqoe.iife.js', '/collector/openqoe-dashjs.iife.js'];
 /** Buffer-ahead capped at one segment so a held segment cannot be absorbed. */
-const setup = (videoId: string) => `
+const setup = (videoId: string, playNow = false) => `
 const video = document.getElementById('v');
 watchFrames(video);
 const player = dashjs.MediaPlayer().create();
@@ -18,6 +18,7 @@ player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => {
   video.play().catch(() => {});
 });
 player.initialize(video, '/media/dash/manifest.mpd', false);
+${playNow ? 'video.play().catch(() => {});' : ''}
 `;
 
 describe('dash.js adapter in Chromium', () => {
@@ -75,5 +76,21 @@ video.play().catch(() => {});
       video_startup_failure: true,
       error_code: String(code),
     });
+  });
+
+  it('a seek is a seek, not a rebuffer', async () => {
+    const view = await seekRun(e, 'dash-seek', SCRIPTS, setup('dash-seek'));
+    expect(view).toMatchObject({ outcome: 'success', rebuffer_count: 0, seek_count: 1 });
+  });
+
+  it('closing the page during startup is an exit before video start', async () => {
+    expectEbvs(
+      await ebvsRun(e, {
+        name: 'dash-ebvs',
+        scripts: SCRIPTS,
+        setup: setup('dash-ebvs', true),
+        match: /dash\/seg-\d-00001\.m4s$/,
+      }),
+    );
   });
 });

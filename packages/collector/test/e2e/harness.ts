@@ -175,3 +175,39 @@ export function expectStallMeasured(r: StallRun): void {
   expect(r.view.outcome).toBe('success');
   expect(r.view.timeline.at(-1)!.type, 'the view end arrived via the unload path').toBe('viewend');
 }
+
+/** Plays to 2.5 s, seeks to 8 s, plays to 10 s and leaves; returns the stored view. */
+export async function seekRun(e: E2e, name: string, scripts: string[], setup: string): Promise<ViewRow> {
+  const page = await e.open(name, scripts, setup);
+  const viewId = await e.viewId(page);
+  await e.playedTo(page, 2.5);
+  await page.evaluate(() => {
+    const video = document.querySelector('video')!;
+    video.currentTime = 8;
+  });
+  await e.playedTo(page, 10);
+  return e.leave(page, viewId);
+}
+
+/** Holds every request matching `match` for 20 s and leaves the page 1.5 s after it opened. */
+export async function ebvsRun(
+  e: E2e,
+  o: { name: string; scripts: string[]; setup: string; match: RegExp },
+): Promise<ViewRow> {
+  const hold = e.media.rule({ match: o.match, holdMs: 20_000, times: 1 });
+  try {
+    const page = await e.open(o.name, o.scripts, o.setup);
+    const viewId = await e.viewId(page);
+    await new Promise((r) => setTimeout(r, 1500));
+    return await e.leave(page, viewId);
+  } finally {
+    hold.remove();
+  }
+}
+
+/** What every player's EBVS view must show. */
+export function expectEbvs(view: ViewRow): void {
+  expect(view).toMatchObject({ outcome: 'ebvs', exited_before_video_start: true, playback_failure: false });
+  expect(view.video_startup_time_ms).toBeNull();
+  expect(view.ebvs_duration_ms as number).toBeGreaterThanOrEqual(1000);
+}

@@ -3,7 +3,7 @@
  * results read back through the query API.
  */
 import { describe, expect, it } from 'vitest';
-import { e2eSuite, expectStallMeasured, stallRun } from './harness.js';
+import { e2eSuite, ebvsRun, expectEbvs, expectStallMeasured, seekRun, stallRun } from './harness.js';
 import { CDN_HEADER_VALUE, RENDITIONS, waitFor } from './kit/index.js';
 
 const e = e2eSuite();
@@ -70,18 +70,12 @@ describe('hls.js adapter in Chromium', () => {
   });
 
   it('fMP4: a rendition switch is recorded and a seek is not a rebuffer', async () => {
-    const page = await e.open(
+    const view = await seekRun(
+      e,
       'hls-seek',
       SCRIPTS,
       setup('/media/hls-fmp4/master.m3u8', 'hls-seek', 'startLevel: 0'),
     );
-    const viewId = await e.viewId(page);
-    await e.playedTo(page, 2.5);
-    await page.evaluate(() => {
-      (document.getElementById('v') as HTMLVideoElement).currentTime = 8;
-    });
-    await e.playedTo(page, 10);
-    const view = await e.leave(page, viewId);
     expect(view).toMatchObject({ outcome: 'success', rebuffer_count: 0, seek_count: 1 });
     // Starts on the first rendition (startLevel 0); on a fast local link hls.js switches up.
     expect(view.rendition_changes as number).toBeGreaterThanOrEqual(1);
@@ -118,13 +112,13 @@ describe('hls.js adapter in Chromium', () => {
   });
 
   it('closing the page during startup is an exit before video start', async () => {
-    const hold = e.media.rule({ match: /hls-ts\/v\d\/seg_00000\.ts$/, holdMs: 20_000, times: 1 });
-    const page = await e.open('hls-ebvs', SCRIPTS, setup('/media/hls-ts/master.m3u8', 'hls-ebvs'));
-    const viewId = await e.viewId(page);
-    await new Promise((r) => setTimeout(r, 1500));
-    const view = await e.leave(page, viewId);
-    hold.remove();
-    expect(view).toMatchObject({ outcome: 'ebvs', exited_before_video_start: true, playback_failure: false });
-    expect(view.video_startup_time_ms).toBeNull();
+    expectEbvs(
+      await ebvsRun(e, {
+        name: 'hls-ebvs',
+        scripts: SCRIPTS,
+        setup: setup('/media/hls-ts/master.m3u8', 'hls-ebvs'),
+        match: /hls-ts\/v\d\/seg_00000\.ts$/,
+      }),
+    );
   });
 });

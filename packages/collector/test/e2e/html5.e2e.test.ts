@@ -3,7 +3,7 @@
  * Chromium, results read back through the query API.
  */
 import { describe, expect, it } from 'vitest';
-import { e2eSuite, expectStallMeasured, stallRun } from './harness.js';
+import { e2eSuite, ebvsRun, expectEbvs, expectStallMeasured, seekRun, stallRun } from './harness.js';
 import { waitFor } from './kit/index.js';
 
 const e = e2eSuite();
@@ -40,14 +40,7 @@ describe('HTML5 adapter in Chromium', () => {
   });
 
   it('progressive MP4: a seek is counted as a seek, not a rebuffer; rendition and player sizes arrive', async () => {
-    const page = await e.open('html5-seek', SCRIPTS, setup('/media/progressive.mp4', 'html5-seek'));
-    const viewId = await e.viewId(page);
-    await e.playedTo(page, 1);
-    await page.evaluate(() => {
-      (document.getElementById('v') as HTMLVideoElement).currentTime = 8;
-    });
-    await e.playedTo(page, 9.5);
-    const view = await e.leave(page, viewId);
+    const view = await seekRun(e, 'html5-seek', SCRIPTS, setup('/media/progressive.mp4', 'html5-seek'));
     expect(view).toMatchObject({
       outcome: 'success',
       stream_format: 'progressive',
@@ -87,13 +80,13 @@ describe('HTML5 adapter in Chromium', () => {
   });
 
   it('closing the page during startup is an exit before video start', async () => {
-    const hold = e.media.rule({ match: /progressive\.mp4$/, holdMs: 20_000, times: 1 });
-    const page = await e.open('html5-ebvs', SCRIPTS, setup('/media/progressive.mp4', 'html5-ebvs'));
-    const viewId = await e.viewId(page);
-    await new Promise((r) => setTimeout(r, 1500));
-    const view = await e.leave(page, viewId);
-    hold.remove();
-    expect(view).toMatchObject({ outcome: 'ebvs', exited_before_video_start: true, playback_failure: false });
-    expect(view.ebvs_duration_ms as number).toBeGreaterThanOrEqual(1400);
+    expectEbvs(
+      await ebvsRun(e, {
+        name: 'html5-ebvs',
+        scripts: SCRIPTS,
+        setup: setup('/media/progressive.mp4', 'html5-ebvs'),
+        match: /progressive\.mp4$/,
+      }),
+    );
   });
 });

@@ -1,19 +1,22 @@
 /** Shaka Player in real Chromium against ffmpeg DASH, read back through the query API. */
 import { describe, expect, it } from 'vitest';
-import { e2eSuite, expectStallMeasured, stallRun } from './harness.js';
+import { e2eSuite, ebvsRun, expectEbvs, expectStallMeasured, seekRun, stallRun } from './harness.js';
 import { CDN_HEADER_VALUE, waitFor } from './kit/index.js';
 
 const e = e2eSuite();
 const SCRIPTS = ['/lib/shaka.js', '/collector/openqoe.iife.js', '/collector/openqoe-shaka.iife.js'];
 /** Buffer-ahead capped at one segment so a held segment cannot be absorbed. */
-const setup = (videoId: string) => `
+const setup = (videoId: string, playNow = false) => `
 const video = document.getElementById('v');
 watchFrames(video);
 const player = new shaka.Player();
 player.configure({ streaming: { bufferingGoal: 2, rebufferingGoal: 1, bufferBehind: 2 } });
 window.handle = openqoe.monitor(player, ${e.collectorOptions(`data: { videoId: '${videoId}' }`)});
 // The page asks to play once the player has loaded its source (a play() before that is aborted by the load).
-player.attach(video).then(() => player.load('/media/dash/manifest.mpd')).then(() => {
+player.attach(video).then(() => {
+  ${playNow ? 'video.play().catch(() => {});' : ''}
+  return player.load('/media/dash/manifest.mpd');
+}).then(() => {
   markPlay();
   video.play().catch(() => {});
 });
@@ -69,5 +72,21 @@ player.attach(video).then(() => {
     const code = await page.evaluate(() => (window as unknown as { fatalCode: number }).fatalCode);
     const view = await e.leave(page, await e.viewId(page));
     expect(view).toMatchObject({ outcome: 'failure', playback_failure: true, error_code: String(code) });
+  });
+
+  it('a seek is a seek, not a rebuffer', async () => {
+    const view = await seekRun(e, 'shaka-seek', SCRIPTS, setup('shaka-seek'));
+    expect(view).toMatchObject({ outcome: 'success', rebuffer_count: 0, seek_count: 1 });
+  });
+
+  it('closing the page during startup is an exit before video start', async () => {
+    expectEbvs(
+      await ebvsRun(e, {
+        name: 'shaka-ebvs',
+        scripts: SCRIPTS,
+        setup: setup('shaka-ebvs', true),
+        match: /dash\/seg-\d-00001\.m4s$/,
+      }),
+    );
   });
 });

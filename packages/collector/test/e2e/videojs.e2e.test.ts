@@ -1,11 +1,11 @@
 /** video.js 8 (VHS) in real Chromium against ffmpeg HLS, read back through the query API. */
 import { describe, expect, it } from 'vitest';
-import { e2eSuite, expectStallMeasured, stallRun } from './harness.js';
+import { e2eSuite, ebvsRun, expectEbvs, expectStallMeasured, seekRun, stallRun } from './harness.js';
 
 const e = e2eSuite();
 const SCRIPTS = ['/lib/video.js', '/collector/openqoe.iife.js', '/collector/openqoe-videojs.iife.js'];
 /** VHS's buffer goal capped at one segment so a held segment cannot be absorbed. */
-const setup = (videoId: string, options = '') => `
+const setup = (videoId: string, options = '', playNow = false) => `
 videojs.Vhs.GOAL_BUFFER_LENGTH = 2;
 videojs.Vhs.MAX_GOAL_BUFFER_LENGTH = 2;
 const player = videojs('v', { html5: { vhs: { overrideNative: true } }, muted: true });
@@ -18,6 +18,7 @@ player.one('loadedmetadata', () => {
   markPlay();
   player.play();
 });
+${playNow ? 'player.play();' : ''}
 `;
 
 describe('video.js adapter in Chromium', () => {
@@ -63,5 +64,21 @@ describe('video.js adapter in Chromium', () => {
       error_code: 'QOE_REBUFFER_TIMEOUT',
     });
     expect(view.rebuffer_duration_ms as number).toBeGreaterThanOrEqual(3900);
+  });
+
+  it('a seek is a seek, not a rebuffer', async () => {
+    const view = await seekRun(e, 'videojs-seek', SCRIPTS, setup('videojs-seek'));
+    expect(view).toMatchObject({ outcome: 'success', rebuffer_count: 0, seek_count: 1 });
+  });
+
+  it('closing the page during startup is an exit before video start', async () => {
+    expectEbvs(
+      await ebvsRun(e, {
+        name: 'videojs-ebvs',
+        scripts: SCRIPTS,
+        setup: setup('videojs-ebvs', '', true),
+        match: /hls-ts\/v\d\/seg_00000\.ts$/,
+      }),
+    );
   });
 });
