@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { e2eSuite, ebvsRun, expectEbvs, expectStallMeasured, seekRun, stallRun } from './harness.js';
-import { waitFor } from './kit/index.js';
+import { waitFor, waitForView } from './kit/index.js';
 
 const e = e2eSuite();
 const SCRIPTS = ['/collector/openqoe.iife.js'];
@@ -88,5 +88,39 @@ describe('HTML5 adapter in Chromium', () => {
         match: /progressive\.mp4$/,
       }),
     );
+  });
+
+  it('update() changes view data mid-view; a new source starts a new view, a bare reload of the same one does not', async () => {
+    const page = await e.open('html5-source', SCRIPTS, setup('/media/progressive.mp4', 'html5-source'));
+    const first = await e.viewId(page);
+    await e.playedTo(page, 1.5);
+    await page.evaluate(() => {
+      const w = window as unknown as { handle: { update(d: object): void } };
+      w.handle.update({ videoTitle: 'renamed mid-view', customData2: 'b' });
+      const video = document.getElementById('v') as HTMLVideoElement;
+      video.load(); // same source again: a bare loadstart
+      video.play();
+    });
+    await waitFor(
+      async () => (await e.truth(page)).frames.length > 0 && (await e.viewId(page)) === first,
+      'replay',
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await e.viewId(page)).toBe(first);
+    await page.evaluate(() => {
+      const video = document.getElementById('v') as HTMLVideoElement;
+      video.src = '/media/progressive.webm';
+      video.play();
+    });
+    await waitFor(async () => (await e.viewId(page)) !== first, 'a new view id');
+    const second = await e.viewId(page);
+    await new Promise((r) => setTimeout(r, 1500));
+    const last = await e.leave(page, second);
+    const ended = await waitForView(e.server, first);
+    expect(ended).toMatchObject({ outcome: 'success', completion_reason: 'explicit_end' });
+    expect(ended.timeline.at(-1)!.type).toBe('sourcechange');
+    expect(ended.timeline.some((t) => t.type === 'customdatachange')).toBe(true);
+    expect(last).toMatchObject({ outcome: 'success', stream_format: 'progressive' });
+    expect(last.watch_time_ms as number).toBeGreaterThan(500);
   });
 });
