@@ -53,17 +53,21 @@ export const videojs: Adapter = {
         core.ready();
         rendition();
       },
-      resize: rendition,
       error: () => {
         const e = p.error();
         if (e) core.error(e.code, e.message, true);
       },
     };
     for (const k in on) p.on(k, on[k]!);
+    let el: HTMLMediaElement | undefined;
     p.ready(() => {
-      untrack = tools.trackMedia(core, tech().el(), { errors: false, rendition: false, source: false });
+      el = tech().el();
+      untrack = tools.trackMedia(core, el, { errors: false, rendition: false, source: false });
+      // The player does not pass the element's `resize` on: a new rendition shows there first.
+      el.addEventListener('resize', rendition);
     });
     return () => {
+      el?.removeEventListener('resize', rendition);
       untrack();
       for (const k in on) p.off(k, on[k]!);
     };

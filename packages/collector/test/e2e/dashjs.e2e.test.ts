@@ -1,6 +1,15 @@
 /** dash.js (`dashjs`) in real Chromium against ffmpeg DASH (3 renditions + audio), read back through the query API. */
 import { describe, expect, it } from 'vitest';
-import { e2eSuite, ebvsRun, expectEbvs, expectStallMeasured, seekRun, stallRun } from './harness.js';
+import {
+  e2eSuite,
+  ebvsRun,
+  expectEbvs,
+  expectStallMeasured,
+  expectSwitchedDown,
+  seekRun,
+  stallRun,
+  throttledRun,
+} from './harness.js';
 import { waitFor } from './kit/index.js';
 
 const e = e2eSuite();
@@ -92,5 +101,18 @@ video.play().catch(() => {});
         match: /dash\/seg-\d-00001\.m4s$/,
       }),
     );
+  });
+
+  it('a rendition switch: segments slowed below the rendition playing make dash.js switch down', async () => {
+    const view = await throttledRun(e, {
+      name: 'dash-switch',
+      scripts: SCRIPTS,
+      setup: setup('dash-switch'),
+      match: /dash\/seg-\d-\d+\.m4s$/,
+      bytesPerSecond: 60_000,
+      fastUntilS: 3,
+      playToS: 9,
+    });
+    expectSwitchedDown(view);
   });
 });

@@ -16,6 +16,7 @@ import {
   type MediaServer,
   newContext,
   playerPage,
+  RENDITIONS,
   type ServerProcess,
   serveLibraries,
   startMediaServer,
@@ -210,4 +211,48 @@ export function expectEbvs(view: ViewRow): void {
   expect(view).toMatchObject({ outcome: 'ebvs', exited_before_video_start: true, playback_failure: false });
   expect(view.video_startup_time_ms).toBeNull();
   expect(view.ebvs_duration_ms as number).toBeGreaterThanOrEqual(1000);
+}
+
+/**
+ * Plays at full speed to `fastUntilS` (the player's estimate climbs), then
+ * serves every segment matching `match` at `bytesPerSecond` until the page
+ * has shown `playToS`, and leaves: the player has to switch down.
+ */
+export async function throttledRun(
+  e: E2e,
+  o: {
+    name: string;
+    scripts: string[];
+    setup: string;
+    match: RegExp;
+    bytesPerSecond: number;
+    fastUntilS: number;
+    playToS: number;
+  },
+): Promise<ViewRow> {
+  const page = await e.open(o.name, o.scripts, o.setup);
+  const viewId = await e.viewId(page);
+  await e.playedTo(page, o.fastUntilS);
+  const slow = e.media.rule({ match: o.match, throttleBps: o.bytesPerSecond });
+  try {
+    await e.playedTo(page, o.playToS, 60_000);
+    return await e.leave(page, viewId);
+  } finally {
+    slow.remove();
+  }
+}
+
+/** At least one switch down, and every switch lands on a rendition the media has. */
+export function expectSwitchedDown(view: ViewRow): void {
+  if (process.env['OPENQOE_E2E_DEBUG']) {
+    const tl = view.timeline.map((t) =>
+      t.kind === 'sample' ? `${t.state}:${t.duration_ms}@${t.video_width}` : `${t.type}@${t.video_width}`,
+    );
+    console.log(JSON.stringify({ downshifts: view.downshifts, upshifts: view.upshifts, tl: tl.join(' ') }));
+  }
+  expect(view.downshifts as number).toBeGreaterThanOrEqual(1);
+  const known = RENDITIONS.map((r) => `${r.width}x${r.height}`);
+  const switches = view.timeline.filter((t) => t.type === 'qualitychange');
+  expect(switches.length).toBeGreaterThanOrEqual(1);
+  for (const q of switches) expect(known).toContain(`${q.video_width}x${q.video_height}`);
 }

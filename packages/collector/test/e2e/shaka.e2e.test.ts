@@ -1,6 +1,15 @@
 /** Shaka Player in real Chromium against ffmpeg DASH, read back through the query API. */
 import { describe, expect, it } from 'vitest';
-import { e2eSuite, ebvsRun, expectEbvs, expectStallMeasured, seekRun, stallRun } from './harness.js';
+import {
+  e2eSuite,
+  ebvsRun,
+  expectEbvs,
+  expectStallMeasured,
+  expectSwitchedDown,
+  seekRun,
+  stallRun,
+  throttledRun,
+} from './harness.js';
 import { CDN_HEADER_VALUE, waitFor } from './kit/index.js';
 
 const e = e2eSuite();
@@ -88,5 +97,18 @@ player.attach(video).then(() => {
         match: /dash\/seg-\d-00001\.m4s$/,
       }),
     );
+  });
+
+  it('a rendition switch: segments slowed below the rendition playing make Shaka switch down', async () => {
+    const view = await throttledRun(e, {
+      name: 'shaka-switch',
+      scripts: SCRIPTS,
+      setup: setup('shaka-switch'),
+      match: /dash\/seg-\d-\d+\.m4s$/,
+      bytesPerSecond: 60_000,
+      fastUntilS: 3,
+      playToS: 9,
+    });
+    expectSwitchedDown(view);
   });
 });
