@@ -34,11 +34,13 @@ export const hlsjs: Adapter = {
     const hls = target as HlsLike;
     const E = hls.constructor.Events;
     let untrack = () => {};
+    let live = false;
     const track = () => {
       untrack();
       if (hls.media) {
         untrack = tools.trackMedia(core, hls.media, { errors: false, rendition: false, source: false });
-        core.probe.liveLatencyMs = () => (hls.playingDate ? Date.now() - hls.playingDate.getTime() : 0);
+        core.probe.liveLatencyMs = () =>
+          live && hls.playingDate ? Date.now() - hls.playingDate.getTime() : 0;
       }
     };
     core.setContext({
@@ -49,8 +51,10 @@ export const hlsjs: Adapter = {
     const on: Record<string, (e: string, d: never) => void> = {
       [E.MEDIA_ATTACHED!]: track,
       [E.MANIFEST_PARSED!]: () => core.ready(),
-      [E.LEVEL_LOADED!]: (_e, d: { details: { live: boolean } }) =>
-        core.setContext({ streamType: d.details.live ? 'live' : 'vod' }),
+      [E.LEVEL_LOADED!]: (_e, d: { details: { live: boolean } }) => {
+        live = d.details.live;
+        core.setContext({ streamType: live ? 'live' : 'vod' });
+      },
       [E.LEVEL_SWITCHED!]: (_e, d: { level: number }) => {
         const l = hls.levels[d.level];
         if (l)

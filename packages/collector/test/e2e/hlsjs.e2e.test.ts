@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { e2eSuite, ebvsRun, expectEbvs, expectStallMeasured, seekRun, stallRun } from './harness.js';
-import { CDN_HEADER_VALUE, RENDITIONS, waitFor } from './kit/index.js';
+import { CDN_HEADER_VALUE, CLIP_SECONDS, RENDITIONS, SEGMENT_SECONDS, waitFor } from './kit/index.js';
 
 const e = e2eSuite();
 const SCRIPTS = ['/lib/hls.js', '/collector/openqoe.iife.js', '/collector/openqoe-hlsjs.iife.js'];
@@ -120,5 +120,44 @@ describe('hls.js adapter in Chromium', () => {
         match: /hls-ts\/v\d\/seg_00000\.ts$/,
       }),
     );
+  });
+
+  it('live: latency from the program date time matches the page’s own frames', async () => {
+    // A live playlist (no ENDLIST) of the 640×360 rendition whose first segment is dated 60 s ago.
+    const baseMs = Date.now() - 60_000;
+    const segments = Array.from({ length: CLIP_SECONDS / SEGMENT_SECONDS }, (_, i) => i);
+    e.media.text('/live.m3u8', 'application/vnd.apple.mpegurl', () =>
+      [
+        '#EXTM3U',
+        '#EXT-X-VERSION:3',
+        `#EXT-X-TARGETDURATION:${SEGMENT_SECONDS}`,
+        '#EXT-X-MEDIA-SEQUENCE:0',
+        ...segments.flatMap((i) => [
+          `#EXT-X-PROGRAM-DATE-TIME:${new Date(baseMs + i * SEGMENT_SECONDS * 1000).toISOString()}`,
+          `#EXTINF:${SEGMENT_SECONDS}.000000,`,
+          `/media/hls-ts/v1/seg_${String(i).padStart(5, '0')}.ts`,
+        ]),
+        '',
+      ].join('\n'),
+    );
+    const page = await e.open(
+      'hls-live',
+      SCRIPTS,
+      setup('/live.m3u8', 'hls-live', 'maxBufferLength: 4, maxMaxBufferLength: 4'),
+    );
+    const viewId = await e.viewId(page);
+    await waitFor(async () => (await e.truth(page)).frames.length > 0, 'the first frame');
+    const firstMedia = (await e.truth(page)).frames[0]![1];
+    await e.playedTo(page, firstMedia + 3);
+    const truth = await e.truth(page);
+    const view = await e.leave(page, viewId);
+    // The page's own latency: frame presentation time − (program date time of segment 0 + media time).
+    const latencies = truth.frames.map(([shownMs, mediaS]) => shownMs - (baseMs + mediaS * 1000));
+    const mean = latencies.reduce((a, b) => a + b, 0) / latencies.length;
+    expect(view).toMatchObject({ stream_type: 'live', outcome: 'success' });
+    expect(
+      Math.abs((view.live_latency_ms as number) - mean),
+      `${view.live_latency_ms} vs ${mean}`,
+    ).toBeLessThanOrEqual(300);
   });
 });

@@ -48,6 +48,8 @@ export interface MediaServer {
   page(path: string, html: string): void;
   /** Serves a file from disk at a path. */
   file(path: string, filePath: string): void;
+  /** Serves text made at request time (e.g. a live playlist with program date times). */
+  text(path: string, contentType: string, body: () => string): void;
   /** Every /media/ request: path, status, epoch ms. */
   requests: { path: string; status: number; atMs: number }[];
   close(): Promise<void>;
@@ -77,6 +79,7 @@ export async function startMediaServer(mediaDir: string): Promise<MediaServer> {
   const rules: LiveRule[] = [];
   const pages = new Map<string, string>();
   const files = new Map<string, string>();
+  const texts = new Map<string, { type: string; body: () => string }>();
   const requests: MediaServer['requests'] = [];
 
   async function serveMedia(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -165,6 +168,17 @@ export async function startMediaServer(mediaDir: string): Promise<MediaServer> {
       res.writeHead(200, { 'content-type': TYPES['.html']!, 'cache-control': 'no-store' }).end(html);
       return;
     }
+    const text = texts.get(path);
+    if (text) {
+      res
+        .writeHead(200, {
+          'content-type': text.type,
+          'cache-control': 'no-store',
+          'access-control-allow-origin': '*',
+        })
+        .end(text.body());
+      return;
+    }
     const file = files.get(path);
     if (file) {
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
@@ -193,6 +207,7 @@ export async function startMediaServer(mediaDir: string): Promise<MediaServer> {
     },
     page: (path, html) => void pages.set(path, html),
     file: (path, filePath) => void files.set(path, filePath),
+    text: (path, type, body) => void texts.set(path, { type, body }),
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
