@@ -88,8 +88,18 @@ export function e2eSuite(): E2e {
   e.viewId = (page) =>
     page.evaluate(() => (window as unknown as { handle: { viewId: string } }).handle.viewId);
   e.leave = async (page, viewId) => {
+    // The collector's own counters, so a view that never arrives says whether the page failed to send it.
+    const stats = await page
+      .evaluate(() =>
+        JSON.stringify((window as unknown as { handle?: { stats(): unknown } }).handle?.stats()),
+      )
+      .catch(() => 'unavailable');
     await page.close({ runBeforeUnload: true });
-    return waitForView(e.server, viewId);
+    try {
+      return await waitForView(e.server, viewId);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; collector stats before leaving: ${stats}`);
+    }
   };
   return e;
 }
