@@ -21,6 +21,8 @@ const DEBIAN_PACKAGES = [
   // The monitoring stream tests: a real JetStream server and protoc as an independent decoder.
   { pkg: 'nats-server', check: 'command -v nats-server' },
   { pkg: 'protobuf-compiler', check: 'command -v protoc' },
+  // The collector's browser tests: Debian Chromium driven by playwright-core (media made with ffmpeg, above).
+  { pkg: 'chromium', check: 'test -x /usr/bin/chromium' },
 ];
 
 const ok = (check) => spawnSync('sh', ['-c', check], { stdio: 'ignore' }).status === 0;

@@ -18,6 +18,7 @@ import { systemEnvironmentsRoutes } from './api/system-environments.js';
 import type { Registry } from './auth/registry.js';
 import type { Bus } from './bus/bus.js';
 import type { Config } from './config/config-schema.js';
+import { demoRoutes } from './demo/demo-routes.js';
 import type { Metrics } from './observability/metrics.js';
 import { beaconRoute } from './sources/native/beacon-route.js';
 import type { RejectedRecorder } from './sources/rejected-recorder.js';
@@ -117,6 +118,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requireToken: config.metrics.requireToken,
     startedAtMs: Date.now(),
   });
+  // Demo page (/demo/): a test video with the browser collector attached.
+  if (config.demo.enabled) demoRoutes(app, { registry: deps.registry, dataDir: config.dataDir });
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs'));
   return app;
 }

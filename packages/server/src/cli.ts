@@ -46,6 +46,9 @@ program
       const lines = [
         `openqoe ${VERSION} listening on ${base}`,
         `  API docs:   ${base}/docs`,
+        ...(config.demo.enabled
+          ? [`  demo:       ${base}/demo/   (a test video sending to this server)`]
+          : []),
         `  data dir:   ${config.dataDir}`,
       ];
       if (server.live.rtmpUrl)

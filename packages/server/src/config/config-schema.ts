@@ -4,6 +4,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { ConnectorsConfigSchema } from './connectors-config.js';
+import { DemoConfigSchema } from './demo-config.js';
 import { LiveConfigSchema } from './live-config.js';
 import { MonitoringConfigSchema } from './monitoring-config.js';
 
@@ -224,6 +225,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     connectors: ConnectorsConfigSchema,
+    demo: DemoConfigSchema,
   },
   { additionalProperties: false },
 );

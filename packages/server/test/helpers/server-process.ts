@@ -122,7 +122,9 @@ export async function postBeacon(
   headers: Record<string, string> = { 'content-type': 'text/plain' },
   query = '',
 ): Promise<{ status: number; json: unknown; headers: Headers }> {
-  const res = await fetch(`${url}/v1/beacon${query}`, { method: 'POST', headers, body });
+  // A plain Uint8Array body type-checks under both the Node and the DOM fetch types.
+  const payload = typeof body === 'string' ? body : new Uint8Array(body);
+  const res = await fetch(`${url}/v1/beacon${query}`, { method: 'POST', headers, body: payload });
   const text = await res.text();
   let json: unknown;
   try {

@@ -1,0 +1,204 @@
+/**
+ * Beacon transport: a bounded queue of samples and events, batched into
+ * `text/plain` JSON bodies under 60 KB (browsers cap keepalive bodies at
+ * 64 KB in total), sent one at a time with `fetch(keepalive)`, retried with
+ * capped exponential backoff and jitter, honouring 429 `Retry-After`, and
+ * flushed with `sendBeacon` when the page is hidden or goes away.
+ * Duplicates from retries are harmless: the server de-duplicates by
+ * (viewId, sequenceNumber).
+ */
+import type { SCHEMA_VERSION } from '@openqoe/schema';
+import type { PlayerEvent, Sample, SendFn, SendResult, TransportStats } from './types.js';
+
+export const MAX_BODY_BYTES = 60_000;
+const BACKOFF_BASE_MS = 1000;
+const BACKOFF_CAP_MS = 64_000;
+const GIVE_UP_AFTER_MS = 300_000;
+const VERSION: typeof SCHEMA_VERSION = 1;
+
+type Item = { s: 1; json: string } | { s: 0; json: string };
+
+export interface TransportConfig {
+  url: string;
+  envKey: string;
+  flushIntervalMs: number;
+  maxQueue: number;
+  send?: SendFn | undefined;
+  /** Injected in tests; Math.random otherwise. */
+  random?: () => number;
+}
+
+/** Exponential backoff with ±50 % jitter, capped; a server's Retry-After is a floor. */
+export function backoffMs(attempt: number, random: number, retryAfterS?: number): number {
+  const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+  const jittered = exp * (0.5 + random / 2);
+  return Math.max(jittered, (retryAfterS ?? 0) * 1000);
+}
+
+const fetchSend: SendFn = async (url, body) => {
+  // Bodies stay under 60 KB and one is in flight at a time: inside the browsers' 64 KB keepalive budget.
+  const res = await fetch(url, { method: 'POST', body, keepalive: true });
+  const ra = Number(res.headers.get('retry-after'));
+  return ra > 0 ? { status: res.status, retryAfterS: ra } : { status: res.status };
+};
+
+export class Transport {
+  readonly stats: TransportStats = {
+    beaconsSent: 0,
+    beaconsFailed: 0,
+    retries: 0,
+    itemsDropped: 0,
+    collectorErrors: 0,
+  };
+  private queue: Item[] = [];
+  /** The batch being sent or waiting for its retry. */
+  private pending: Item[] | null = null;
+  private attempt = 0;
+  private firstFailureMs = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private retrying = false;
+  enabled = true;
+
+  constructor(private readonly cfg: TransportConfig) {}
+
+  push(item: Sample | PlayerEvent, urgent: boolean): void {
+    if (!this.enabled) return;
+    this.queue.push({ s: 'durationMs' in item ? 1 : 0, json: JSON.stringify(item) });
+    if (this.queue.length > this.cfg.maxQueue) {
+      this.queue.shift();
+      this.stats.itemsDropped++;
+    }
+    if (urgent) this.flush();
+    else if (!this.timer) this.schedule(this.cfg.flushIntervalMs);
+  }
+
+  /** Sends the next batch now unless one is in flight or waiting for its retry. */
+  flush(): void {
+    if (this.pending || !this.enabled) return;
+    if (this.queue.length === 0) return;
+    this.clearTimer();
+    this.pending = this.take();
+    void this.sendPending();
+  }
+
+  /** Drops everything not yet sent (consent withdrawn). */
+  clear(): void {
+    this.stats.itemsDropped += this.queue.length + (this.pending?.length ?? 0);
+    this.queue = [];
+    this.pending = null;
+    this.retrying = false;
+    this.clearTimer();
+  }
+
+  /**
+   * The page is hidden or going away: hand everything (including a batch
+   * waiting for its retry) to `sendBeacon`, which outlives the page.
+   */
+  flushUnload(): void {
+    if (!this.enabled) return;
+    const items = this.retrying && this.pending ? [...this.pending, ...this.queue] : this.queue;
+    if (this.retrying) {
+      this.pending = null;
+      this.retrying = false;
+      this.clearTimer();
+    }
+    this.queue = [];
+    while (items.length > 0) {
+      const batch = this.take(items);
+      const body = this.body(batch);
+      let ok = false;
+      try {
+        ok = typeof navigator !== 'undefined' && !!navigator.sendBeacon?.(this.cfg.url, body);
+      } catch {
+        this.stats.collectorErrors++;
+      }
+      if (ok) this.stats.beaconsSent++;
+      else {
+        // sendBeacon refused (quota): keep it for a keepalive fetch, which also outlives the page.
+        (this.cfg.send ?? fetchSend)(this.cfg.url, body).catch(() => undefined);
+      }
+    }
+  }
+
+  get queued(): number {
+    return this.queue.length + (this.pending?.length ?? 0);
+  }
+
+  private take(from: Item[] = this.queue): Item[] {
+    const batch: Item[] = [];
+    let size = 120 + this.cfg.envKey.length;
+    while (from.length > 0) {
+      const next = from[0]!;
+      if (batch.length > 0 && size + next.json.length + 1 > MAX_BODY_BYTES) break;
+      size += next.json.length + 1;
+      batch.push(next);
+      from.shift();
+    }
+    return batch;
+  }
+
+  private body(batch: Item[]): string {
+    const samples = batch.filter((i) => i.s === 1).map((i) => i.json);
+    const events = batch.filter((i) => i.s === 0).map((i) => i.json);
+    return `{"envKey":${JSON.stringify(this.cfg.envKey)},"schemaVersion":${VERSION},"sentAt":${Date.now()},"samples":[${samples.join(',')}],"events":[${events.join(',')}]}`;
+  }
+
+  private async sendPending(): Promise<void> {
+    const batch = this.pending;
+    if (!batch) return;
+    this.retrying = false;
+    let result: SendResult | null = null;
+    try {
+      result = await (this.cfg.send ?? fetchSend)(this.cfg.url, this.body(batch));
+    } catch {
+      result = null; // network error: retried like a 5xx
+    }
+    if (this.pending !== batch) return; // cleared or handed to sendBeacon meanwhile
+    const status = result?.status ?? 0;
+    if (status >= 200 && status < 300) {
+      this.stats.beaconsSent++;
+      this.done();
+    } else if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+      // The intake refused the content; sending it again cannot succeed.
+      this.stats.beaconsFailed++;
+      this.stats.itemsDropped += batch.length;
+      this.done();
+    } else {
+      const now = Date.now();
+      if (this.attempt === 0) this.firstFailureMs = now;
+      if (now - this.firstFailureMs >= GIVE_UP_AFTER_MS) {
+        this.stats.beaconsFailed++;
+        this.stats.itemsDropped += batch.length;
+        this.done();
+        return;
+      }
+      this.stats.retries++;
+      this.retrying = true;
+      const wait = backoffMs(this.attempt++, (this.cfg.random ?? Math.random)(), result?.retryAfterS);
+      this.clearTimer();
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.sendPending();
+      }, wait);
+    }
+  }
+
+  private done(): void {
+    this.pending = null;
+    this.attempt = 0;
+    if (this.queue.length > 0) this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    this.clearTimer();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

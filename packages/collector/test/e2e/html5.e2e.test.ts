@@ -1,0 +1,126 @@
+/**
+ * A plain <video> (progressive MP4/WebM and Chromium's native HLS) in real
+ * Chromium, results read back through the query API.
+ */
+import { describe, expect, it } from 'vitest';
+import { e2eSuite, ebvsRun, expectEbvs, expectStallMeasured, seekRun, stallRun } from './harness.js';
+import { waitFor, waitForView } from './kit/index.js';
+
+const e = e2eSuite();
+const SCRIPTS = ['/collector/openqoe.iife.js'];
+const setup = (src: string, videoId: string, play = true) => `
+const video = document.getElementById('v');
+watchFrames(video);
+window.handle = openqoe.monitor(video, ${e.collectorOptions(`data: { videoId: '${videoId}', liveStreamId: 'ls-1' }`)});
+video.src = '${src}';
+${play ? 'markPlay(); video.play().catch(() => {});' : ''}
+`;
+
+describe('HTML5 adapter in Chromium', () => {
+  it('native HLS with a scripted stall: rebuffer within max(100 ms, 5 %) of the frame gap, count exact', async () => {
+    // Chromium's own HLS buffer cannot be capped, so the hold is long enough to outlast what it buffered.
+    const r = await stallRun(e, {
+      name: 'html5-stall',
+      scripts: SCRIPTS,
+      setup: setup('/media/hls-fmp4/master.m3u8', 'html5-stall'),
+      match: /hls-fmp4\/v\d\/seg_00003\.m4s$/,
+      holdMs: 9000,
+      playToS: 9,
+    });
+    expectStallMeasured(r);
+    const { view } = r;
+    expect(view).toMatchObject({
+      outcome: 'success',
+      player_software: 'html5',
+      stream_format: 'hls',
+      video_id: 'html5-stall',
+      live_stream_id: 'ls-1',
+      stream_type: 'vod',
+    });
+  });
+
+  it('progressive MP4: a seek is counted as a seek, not a rebuffer; rendition and player sizes arrive', async () => {
+    const view = await seekRun(e, 'html5-seek', SCRIPTS, setup('/media/progressive.mp4', 'html5-seek'));
+    expect(view).toMatchObject({
+      outcome: 'success',
+      stream_format: 'progressive',
+      rebuffer_count: 0,
+      seek_count: 1,
+    });
+    expect(view.seek_latency_ms as number).toBeGreaterThan(0);
+    // 640×360 shown in a 640×360 element: no up- or downscale.
+    expect(view.upscale_percentage).toBe(0);
+    expect(view.downscale_percentage).toBe(0);
+  });
+
+  it('WebM (VP9/Opus) plays to the end', async () => {
+    const page = await e.open('html5-webm', SCRIPTS, setup('/media/progressive.webm', 'html5-webm'));
+    const viewId = await e.viewId(page);
+    await waitFor(
+      () => page.evaluate(() => (document.getElementById('v') as HTMLVideoElement).ended),
+      'the end',
+      30_000,
+    );
+    const view = await e.leave(page, viewId);
+    expect(view).toMatchObject({ outcome: 'success', rebuffer_count: 0, stream_format: 'progressive' });
+    expect(view.timeline.some((t) => t.type === 'ended')).toBe(true);
+    expect(view.watch_time_ms as number).toBeGreaterThanOrEqual(11_000);
+  });
+
+  it('a missing file is a fatal MediaError: playback failure with its code', async () => {
+    const page = await e.open('html5-404', SCRIPTS, setup('/media/missing.mp4', 'html5-404'));
+    const viewId = await e.viewId(page);
+    const v = await e.leave(page, viewId);
+    expect(v).toMatchObject({
+      outcome: 'failure',
+      playback_failure: true,
+      video_startup_failure: true,
+      error_code: '4',
+    });
+  });
+
+  it('closing the page during startup is an exit before video start', async () => {
+    expectEbvs(
+      await ebvsRun(e, {
+        name: 'html5-ebvs',
+        scripts: SCRIPTS,
+        setup: setup('/media/progressive.mp4', 'html5-ebvs'),
+        match: /progressive\.mp4$/,
+      }),
+    );
+  });
+
+  it('update() changes view data mid-view; a new source starts a new view, a bare reload of the same one does not', async () => {
+    const page = await e.open('html5-source', SCRIPTS, setup('/media/progressive.mp4', 'html5-source'));
+    const first = await e.viewId(page);
+    await e.playedTo(page, 1.5);
+    await page.evaluate(() => {
+      const w = window as unknown as { handle: { update(d: object): void } };
+      w.handle.update({ videoTitle: 'renamed mid-view', customData2: 'b' });
+      const video = document.getElementById('v') as HTMLVideoElement;
+      video.load(); // same source again: a bare loadstart
+      video.play();
+    });
+    await waitFor(
+      async () => (await e.truth(page)).frames.length > 0 && (await e.viewId(page)) === first,
+      'replay',
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await e.viewId(page)).toBe(first);
+    await page.evaluate(() => {
+      const video = document.getElementById('v') as HTMLVideoElement;
+      video.src = '/media/progressive.webm';
+      video.play();
+    });
+    await waitFor(async () => (await e.viewId(page)) !== first, 'a new view id');
+    const second = await e.viewId(page);
+    await new Promise((r) => setTimeout(r, 1500));
+    const last = await e.leave(page, second);
+    const ended = await waitForView(e.server, first);
+    expect(ended).toMatchObject({ outcome: 'success', completion_reason: 'explicit_end' });
+    expect(ended.timeline.at(-1)!.type).toBe('sourcechange');
+    expect(ended.timeline.some((t) => t.type === 'customdatachange')).toBe(true);
+    expect(last).toMatchObject({ outcome: 'success', stream_format: 'progressive' });
+    expect(last.watch_time_ms as number).toBeGreaterThan(500);
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * The real openqoe server for browser tests (the built CLI on a free port
+ * with a temp data dir) and reads through its query API, so a test proves
+ * the whole path collector → intake → pipeline → store → API.
+ */
+import {
+  removeDir,
+  type ServerProcess,
+  startServer,
+  TEST_CONFIG,
+  waitFor,
+} from '../../../../server/test/helpers/server-process.js';
+
+export type { ServerProcess };
+export { removeDir, waitFor };
+
+export async function startOpenqoe(config: Record<string, unknown> = {}): Promise<ServerProcess> {
+  return startServer({ config: { ...TEST_CONFIG, ...config } });
+}
+
+export async function stopOpenqoe(server: ServerProcess | undefined): Promise<void> {
+  if (!server) return;
+  await server.kill();
+  removeDir(server.dataDir);
+}
+
+export type ViewRow = Record<string, unknown> & {
+  view_id: string;
+  outcome: string;
+  timeline: {
+    kind: string;
+    state: string;
+    type: string | null;
+    duration_ms: number | null;
+    error_code: string | null;
+    video_width: number | null;
+    video_height: number | null;
+  }[];
+};
+
+/** GET /data/v1/video-views/{id}, or null while it is not stored. */
+export async function getView(server: ServerProcess, viewId: string): Promise<ViewRow | null> {
+  const res = await fetch(`${server.url}/data/v1/video-views/${encodeURIComponent(viewId)}`, {
+    headers: { authorization: server.adminAuth() },
+  });
+  if (res.status === 404) return null;
+  if (!res.ok) throw new Error(`video-views/${viewId}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { data: ViewRow }).data;
+}
+
+/** Polls the query API until the view is stored and `ready(view)` holds; returns it. */
+export async function waitForView(
+  server: ServerProcess,
+  viewId: string,
+  ready: (v: ViewRow) => boolean = (v) => v['status'] !== 'active',
+  timeoutMs = 30_000,
+): Promise<ViewRow> {
+  let view: ViewRow | null = null;
+  await waitFor(
+    async () => {
+      view = await getView(server, viewId);
+      return view !== null && ready(view);
+    },
+    `view ${viewId} in the query API (last seen: ${JSON.stringify(view)?.slice(0, 400)})`,
+    timeoutMs,
+  );
+  return view!;
+}
