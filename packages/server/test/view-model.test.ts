@@ -506,12 +506,12 @@ describe('view model: timeline', () => {
     const view = views.get('env', 'view-a')!;
     const T = DEVICE_T0;
     expect(JSON.parse(view.timeline.toJSON())).toEqual([
-      ['e', 0, T, 'startup', 'playrequest', null, null, 0],
+      ['e', 0, T, 'startup', 'playrequest', null, null, 0, 0, 0],
       ['s', 1, T, 'startup', 800, 2_500_000, 1280, 720, 1],
       ['s', 2, T + 800, 'playing', 20_000, 2_500_000, 1280, 720, 2],
       ['s', 4, T + 20_800, 'rebuffering', 2000, 2_500_000, 1280, 720, 1],
       ['s', 5, T + 22_800, 'playing', 5000, 800_000, 640, 360, 1],
-      ['e', 6, T + 27_800, 'ended', 'ended', null, null, 0],
+      ['e', 6, T + 27_800, 'ended', 'ended', null, null, 0, 0, 0],
     ]);
     expect(view.timeline.truncated).toBe(false);
   });

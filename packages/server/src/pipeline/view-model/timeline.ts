@@ -12,8 +12,19 @@ export const TIMELINE_MAX_ENTRIES = 1000;
 
 /** A span as stored: ['s', seq, deviceStartMs, state, durationMs, bitrate, width, height, samples]. */
 export type SpanEntry = ['s', number, number, string, number, number, number, number, number];
-/** An event as stored: ['e', seq, deviceMs, state, type, errorCode, errorFatal, bitrate]. */
-export type EventEntry = ['e', number, number, string, string, string | null, boolean | null, number];
+/** An event as stored: ['e', seq, deviceMs, state, type, errorCode, errorFatal, bitrate, width, height]. */
+export type EventEntry = [
+  'e',
+  number,
+  number,
+  string,
+  string,
+  string | null,
+  boolean | null,
+  number,
+  number,
+  number,
+];
 export type TimelineEntry = SpanEntry | EventEntry;
 
 export class Timeline {
@@ -74,6 +85,8 @@ export class Timeline {
       f.errorCode || null,
       f.errorCode ? f.errorFatal : null,
       f.videoBitrateBps,
+      f.videoWidth,
+      f.videoHeight,
     ];
     this.push(JSON.stringify(entry));
   }

@@ -64,6 +64,9 @@ export interface EventFacts {
   errorFatal: boolean;
   errorBusiness: boolean;
   videoBitrateBps: number;
+  /** For a quality change, the new rendition's size; else 0. */
+  videoWidth: number;
+  videoHeight: number;
 }
 
 export type ViewOutcome = 'success' | 'failure' | 'ebvs' | 'business_exception' | 'in_progress';
