@@ -1,11 +1,14 @@
 /**
  * Drains one sink's disk queue into its transport: batches in order,
  * retries with backoff while the destination is down, acknowledges the
- * queue only after the destination did. Counters go to /metrics.
+ * queue only after the destination did. A payload the destination refused
+ * for good goes to the dead-letter directory so the rest can move on.
+ * Counters go to /metrics.
  */
-import type { DiskQueue } from './disk-queue.js';
+import type { DeadLetterDir } from './dead-letter.js';
+import type { DiskQueue, QueueEntry } from './disk-queue.js';
 import type { MonitoringMetrics } from './monitoring-metrics.js';
-import { backoffMs, type RetryPolicy, type SinkTransport } from './sink.js';
+import { backoffMs, PayloadRefusedError, type RetryPolicy, type SinkTransport } from './sink.js';
 
 export class SinkRunner {
   private wake: (() => void) | undefined;
@@ -23,6 +26,7 @@ export class SinkRunner {
     private readonly retry: RetryPolicy,
     private readonly metrics: MonitoringMetrics,
     private readonly log: { warn(m: string): void },
+    private readonly deadLetters: DeadLetterDir,
     /** Told after entries left the buffer (room for more). */
     private readonly onAck: () => void = () => {},
   ) {}
@@ -54,7 +58,7 @@ export class SinkRunner {
     let attempt = 0;
     while (!this.stopped) {
       this.appended = false;
-      const { entries, bytes } = await this.queue.peek(
+      const { entries, bytes, sizes } = await this.queue.peek(
         this.transport.maxBatchEntries,
         this.transport.maxBatchBytes,
       );
@@ -65,6 +69,12 @@ export class SinkRunner {
       try {
         await this.transport.send(entries);
       } catch (err) {
+        if (err instanceof PayloadRefusedError) {
+          // The destination answered: what came before was delivered, the refused one is set aside.
+          attempt = 0;
+          await this.refused(entries, sizes, err);
+          continue;
+        }
         this.metrics.sendErrors.labels(this.name).inc();
         if (attempt === 0) this.log.warn(`monitoring sink ${this.name}: ${(err as Error).message}; retrying`);
         this.backingOff = true;
@@ -74,15 +84,37 @@ export class SinkRunner {
       }
       if (attempt > 0) this.log.warn(`monitoring sink ${this.name}: delivering again`);
       attempt = 0;
-      await this.queue.ack(bytes);
-      this.onAck();
-      const now = Date.now();
-      for (const e of entries)
-        this.metrics.ackLag.labels(this.name).observe(Math.max(0, now - e.dueAtMs) / 1000);
-      this.metrics.payloadsSent.labels(this.name).inc(entries.length);
-      this.metrics.bytesSent.labels(this.name).inc(entries.reduce((a, e) => a + e.payload.length, 0));
-      this.metrics.buffered.labels(this.name).set(this.queue.bufferedBytes);
+      await this.acknowledge(entries, bytes);
     }
+  }
+
+  /** Removes delivered entries from the queue and counts them. */
+  private async acknowledge(delivered: QueueEntry[], bytes: number): Promise<void> {
+    await this.queue.ack(bytes);
+    this.onAck();
+    const now = Date.now();
+    for (const e of delivered)
+      this.metrics.ackLag.labels(this.name).observe(Math.max(0, now - e.dueAtMs) / 1000);
+    this.metrics.payloadsSent.labels(this.name).inc(delivered.length);
+    this.metrics.bytesSent.labels(this.name).inc(delivered.reduce((a, e) => a + e.payload.length, 0));
+    this.metrics.buffered.labels(this.name).set(this.queue.bufferedBytes);
+  }
+
+  /**
+   * Dead-letters `entries[err.index]` (durably, before the queue lets it go)
+   * and acknowledges it with the delivered entries before it.
+   */
+  private async refused(entries: QueueEntry[], sizes: number[], err: PayloadRefusedError): Promise<void> {
+    const refused = entries[err.index];
+    if (!refused) throw new Error(`sink ${this.name} refused entry ${err.index} of ${entries.length}`);
+    const file = this.deadLetters.write(refused, err.status, err.reason);
+    this.metrics.rejected.labels(this.name, String(err.status)).inc();
+    this.log.warn(
+      `monitoring sink ${this.name}: payload ${refused.id} refused with ${err.status} (${err.reason}); ` +
+        `moved to ${this.deadLetters.dir}/${file}`,
+    );
+    const through = sizes.slice(0, err.index + 1).reduce((a, b) => a + b, 0);
+    await this.acknowledge(entries.slice(0, err.index), through);
   }
 
   async close(): Promise<void> {
