@@ -3,11 +3,14 @@
  * queue behind it: the HTTP sink, its runner and disk queue against a real
  * HTTP listener on 127.0.0.1 that answers 400 for one payload (moved to the
  * dead-letter directory byte for byte, counted, the rest delivered), and 401
- * for a while (credentials: retried until fixed, nothing set aside).
+ * for a while (credentials: retried until fixed, nothing set aside); and the
+ * real server CLI with an HTTP sink whose destination refuses its first
+ * payload.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { makeBeacon } from '@openqoe/schema';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeadLetterDir } from '../src/sinks/dead-letter.js';
@@ -15,7 +18,22 @@ import { DiskQueue, type QueueEntry } from '../src/sinks/disk-queue.js';
 import { HttpSink } from '../src/sinks/http-sink.js';
 import { createMonitoringMetrics } from '../src/sinks/monitoring-metrics.js';
 import { SinkRunner } from '../src/sinks/sink-runner.js';
-import { removeDir, tempDataDir, waitFor } from './helpers/server-process.js';
+import {
+  type ExpectedRecord,
+  expectedRecords,
+  recordsOfJsonPayloads,
+  scriptedViews,
+  sortRecords,
+} from './helpers/monitoring-script.js';
+import {
+  postBeacon,
+  removeDir,
+  type ServerProcess,
+  startServer,
+  TEST_CONFIG,
+  tempDataDir,
+  waitFor,
+} from './helpers/server-process.js';
 
 interface Received {
   id: string;
@@ -44,6 +62,16 @@ async function startListener(answer: (id: string, n: number) => { status: number
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
+
+/** One series' value in Prometheus text (0 when absent). */
+const valueOf = (text: string, series: string) =>
+  Number(
+    text
+      .split('\n')
+      .find((l) => l.startsWith(`${series} `))
+      ?.split(' ')
+      .pop() ?? 0,
+  );
 
 /** Distinct JSON payloads, as the stream would queue them. */
 const payloads = (n: number): QueueEntry[] =>
@@ -93,14 +121,7 @@ async function startSink(url: string) {
   );
   runner.start();
   cleanups.push(() => runner.close());
-  const metric = async (line: string) =>
-    Number(
-      (await registry.metrics())
-        .split('\n')
-        .find((l) => l.startsWith(`${line} `))
-        ?.split(' ')
-        .pop() ?? 0,
-    );
+  const metric = async (series: string) => valueOf(await registry.metrics(), series);
   return { dir, queue, runner, warnings, metric };
 }
 
@@ -182,4 +203,89 @@ describe('monitoring sink refusals', () => {
     expect(await s.metric('openqoe_monitoring_send_errors_total{sink="http"}')).toBe(4);
     expect(await s.metric('openqoe_monitoring_payloads_sent_total{sink="http"}')).toBe(3);
   });
+});
+
+describe('monitoring stream with a destination that refuses one payload (server CLI)', () => {
+  let server: ServerProcess | undefined;
+  afterEach(async () => {
+    await server?.kill('SIGKILL');
+    server = undefined;
+  });
+
+  it('dead-letters the refused payload under the data dir, counts it, and delivers every other record', async () => {
+    const WINDOW = 10_000;
+    let refusedId: string | undefined;
+    const listener = await startListener((id) => {
+      refusedId ??= id;
+      return id === refusedId ? { status: 400, body: '{"error":"rejected by the test"}' } : { status: 204 };
+    });
+    cleanups.push(listener.close);
+    const dataDir = tempDataDir('openqoe-mon-ref-srv-');
+    dirs.push(dataDir);
+    server = await startServer({
+      dataDir,
+      config: {
+        ...TEST_CONFIG,
+        views: { tickIntervalMs: 100 },
+        monitoring: {
+          intervalMs: WINDOW,
+          allowedLatenessMs: 1000,
+          ebvsDelayMs: 2000,
+          sinks: [
+            {
+              type: 'http',
+              name: 'http',
+              format: 'json',
+              url: listener.url,
+              retryInitialDelayMs: 50,
+              retryMaxDelayMs: 200,
+            },
+          ],
+        },
+      },
+    });
+    // Windows from the next boundary on: the beacon (sent at once, ahead of time) arrives before any is due.
+    const t0 = Math.floor(Date.now() / WINDOW) * WINDOW + WINDOW;
+    const views = scriptedViews(t0);
+    const res = await postBeacon(
+      server.url,
+      JSON.stringify(
+        makeBeacon({
+          envKey: server.bootstrap().environment.key,
+          sentAt: Date.now(),
+          samples: views.flatMap((v) => v.samples),
+          events: views.flatMap((v) => v.events),
+        }),
+      ),
+      { 'content-type': 'text/plain', authorization: server.adminAuth() },
+      '?backfill=true',
+    );
+    expect(res.status).toBe(202);
+    const expected = sortRecords(expectedRecords(t0));
+    const accepted = () => listener.received.filter((r) => r.status === 204);
+    const refused = () => listener.received.filter((r) => r.status === 400);
+    const recordsOf = (rs: Received[]) => recordsOfJsonPayloads(rs.map((r) => JSON.parse(r.body.toString())));
+    const key = (r: ExpectedRecord) => `${r.view_id}|${r.start_ms}|${r.duration_ms}`;
+    await waitFor(
+      async () => new Set(recordsOf(listener.received).map(key)).size >= expected.length,
+      'every record to reach the listener',
+      60_000,
+    );
+
+    // Refused once, never sent again; everything else accepted; together exactly the hand-computed records.
+    expect(refused()).toHaveLength(1);
+    expect(listener.received.filter((r) => r.id === refusedId)).toHaveLength(1);
+    const refusedRecords = recordsOf(refused());
+    expect(refusedRecords.length).toBeGreaterThan(0);
+    const acceptedKeys = new Set(recordsOf(accepted()).map(key));
+    for (const r of refusedRecords) expect(acceptedKeys.has(key(r))).toBe(false);
+    expect(sortRecords([...recordsOf(accepted()), ...refusedRecords])).toEqual(expected);
+    // The refused payload, byte for byte, in the sink's dead-letter directory.
+    const rejectedDir = join(dataDir, 'monitoring', 'rejected', 'http');
+    expect(readdirSync(rejectedDir).sort()).toEqual([`${refusedId}.json`, 'rejected.ndjson']);
+    expect(readFileSync(join(rejectedDir, `${refusedId}.json`)).equals(refused()[0]!.body)).toBe(true);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(valueOf(metrics, 'openqoe_monitoring_rejected_payloads_total{sink="http",status="400"}')).toBe(1);
+    expect(valueOf(metrics, 'openqoe_monitoring_buffered_bytes{sink="http"}')).toBe(0);
+  }, 90_000);
 });
