@@ -64,7 +64,7 @@ async function startListener(answer: (id: string, n: number) => { status: number
 }
 
 /** One series' value in Prometheus text (0 when absent). */
-const valueOf = (text: string, series: string) =>
+const seriesValue = (text: string, series: string) =>
   Number(
     text
       .split('\n')
@@ -121,7 +121,7 @@ async function startSink(url: string) {
   );
   runner.start();
   cleanups.push(() => runner.close());
-  const metric = async (series: string) => valueOf(await registry.metrics(), series);
+  const metric = async (series: string) => seriesValue(await registry.metrics(), series);
   return { dir, queue, runner, warnings, metric };
 }
 
@@ -285,7 +285,8 @@ describe('monitoring stream with a destination that refuses one payload (server 
     expect(readdirSync(rejectedDir).sort()).toEqual([`${refusedId}.json`, 'rejected.ndjson']);
     expect(readFileSync(join(rejectedDir, `${refusedId}.json`)).equals(refused()[0]!.body)).toBe(true);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(valueOf(metrics, 'openqoe_monitoring_rejected_payloads_total{sink="http",status="400"}')).toBe(1);
-    expect(valueOf(metrics, 'openqoe_monitoring_buffered_bytes{sink="http"}')).toBe(0);
+    const rejected = 'openqoe_monitoring_rejected_payloads_total{sink="http",status="400"}';
+    expect(seriesValue(metrics, rejected)).toBe(1);
+    expect(seriesValue(metrics, 'openqoe_monitoring_buffered_bytes{sink="http"}')).toBe(0);
   }, 90_000);
 });
