@@ -7,7 +7,7 @@
  * real server CLI with an HTTP sink whose destination refuses its first
  * payload.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { makeBeacon } from '@openqoe/schema';
@@ -178,6 +178,36 @@ describe('monitoring sink refusals', () => {
       ['payload-5', 200],
       ['payload-6', 200],
     ]);
+  });
+
+  it('keeps a refused payload queued while it cannot be set aside, then moves on', async () => {
+    const listener = await startListener((id) => (id === 'payload-1' ? { status: 422 } : { status: 200 }));
+    cleanups.push(listener.close);
+    const s = await startSink(listener.url);
+    // A file where the dead-letter directory should be: writing there fails.
+    writeFileSync(join(s.dir, 'rejected'), 'in the way');
+    const all = payloads(3);
+    s.queue.append(all);
+    s.runner.notify();
+    await waitFor(
+      async () => listener.received.filter((r) => r.id === 'payload-1').length >= 3,
+      'the refused payload to be retried',
+      10_000,
+    );
+    // Not acknowledged: payload-2 waits behind it, nothing was counted as set aside.
+    expect(listener.received.some((r) => r.id === 'payload-2')).toBe(false);
+    expect(await s.metric('openqoe_monitoring_rejected_payloads_total{sink="http",status="422"}')).toBe(0);
+    expect(await s.metric('openqoe_monitoring_send_errors_total{sink="http"}')).toBeGreaterThanOrEqual(3);
+    expect(s.warnings.some((w) => w.includes('cannot set refused payload payload-1 aside'))).toBe(true);
+    // Room again: it is set aside and the queue moves on.
+    rmSync(join(s.dir, 'rejected'));
+    await waitFor(async () => s.queue.bufferedBytes === 0, 'the queue to drain', 10_000);
+    expect(readFileSync(join(s.dir, 'rejected', 'payload-1.json')).equals(all[1]!.payload)).toBe(true);
+    expect(listener.received.filter((r) => r.status === 200).map((r) => r.id)).toEqual([
+      'payload-0',
+      'payload-2',
+    ]);
+    expect(await s.metric('openqoe_monitoring_rejected_payloads_total{sink="http",status="422"}')).toBe(1);
   });
 
   it('keeps retrying a 401 (credentials) until it is fixed, and sets nothing aside', async () => {

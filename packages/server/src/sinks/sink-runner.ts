@@ -70,10 +70,20 @@ export class SinkRunner {
         await this.transport.send(entries);
       } catch (err) {
         if (err instanceof PayloadRefusedError) {
-          // The destination answered: what came before was delivered, the refused one is set aside.
-          attempt = 0;
-          await this.refused(entries, sizes, err);
-          continue;
+          // The destination answered: what came before was delivered, and the refused payload is
+          // set aside — unless it cannot be (e.g. the disk is full): then it stays at the head of
+          // the queue and is retried like an outage.
+          const setAside = this.setAside(entries[err.index], err);
+          const through = setAside ? err.index + 1 : err.index;
+          if (through > 0)
+            await this.acknowledge(
+              entries.slice(0, err.index),
+              sizes.slice(0, through).reduce((a, b) => a + b, 0),
+            );
+          if (setAside) {
+            attempt = 0;
+            continue;
+          }
         }
         this.metrics.sendErrors.labels(this.name).inc();
         if (attempt === 0) this.log.warn(`monitoring sink ${this.name}: ${(err as Error).message}; retrying`);
@@ -100,21 +110,24 @@ export class SinkRunner {
     this.metrics.buffered.labels(this.name).set(this.queue.bufferedBytes);
   }
 
-  /**
-   * Dead-letters `entries[err.index]` (durably, before the queue lets it go)
-   * and acknowledges it with the delivered entries before it.
-   */
-  private async refused(entries: QueueEntry[], sizes: number[], err: PayloadRefusedError): Promise<void> {
-    const refused = entries[err.index];
-    if (!refused) throw new Error(`sink ${this.name} refused entry ${err.index} of ${entries.length}`);
-    const file = this.deadLetters.write(refused, err.status, err.reason);
+  /** Writes a refused payload to the dead-letter directory, durably; false if it could not. */
+  private setAside(refused: QueueEntry | undefined, err: PayloadRefusedError): boolean {
+    if (!refused) throw new Error(`sink ${this.name} refused entry ${err.index}, beyond its batch`);
+    let file: string;
+    try {
+      file = this.deadLetters.write(refused, err.status, err.reason);
+    } catch (writeErr) {
+      this.log.warn(
+        `monitoring sink ${this.name}: cannot set refused payload ${refused.id} aside: ${(writeErr as Error).message}`,
+      );
+      return false;
+    }
     this.metrics.rejected.labels(this.name, String(err.status)).inc();
     this.log.warn(
       `monitoring sink ${this.name}: payload ${refused.id} refused with ${err.status} (${err.reason}); ` +
         `moved to ${this.deadLetters.dir}/${file}`,
     );
-    const through = sizes.slice(0, err.index + 1).reduce((a, b) => a + b, 0);
-    await this.acknowledge(entries.slice(0, err.index), through);
+    return true;
   }
 
   async close(): Promise<void> {
