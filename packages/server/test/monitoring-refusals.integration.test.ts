@@ -2,8 +2,9 @@
  * A destination that refuses one payload for good must not hold the sink's
  * queue behind it: the HTTP sink, its runner and disk queue against a real
  * HTTP listener on 127.0.0.1 that answers 400 for one payload (moved to the
- * dead-letter directory byte for byte, counted, the rest delivered), and 401
- * for a while (credentials: retried until fixed, nothing set aside); and the
+ * dead-letter directory byte for byte, counted, the rest delivered), 422
+ * while the dead-letter directory cannot be written (kept and retried), and
+ * 401 for a while (credentials: retried until fixed, nothing set aside); and the
  * real server CLI with an HTTP sink whose destination refuses its first
  * payload.
  */
