@@ -173,10 +173,16 @@ export class DiskQueue {
     this.writeFd = undefined;
   }
 
-  /** Up to `max` entries from the head, without removing them. */
-  async peek(max: number, maxBytes = 8 * 1024 * 1024): Promise<{ entries: QueueEntry[]; bytes: number }> {
+  /**
+   * Up to `max` entries from the head, without removing them; `sizes` are
+   * their bytes in the queue (acknowledge a prefix with their sum).
+   */
+  async peek(
+    max: number,
+    maxBytes = 8 * 1024 * 1024,
+  ): Promise<{ entries: QueueEntry[]; bytes: number; sizes: number[] }> {
     for (;;) {
-      if (this.head.segment > this.writeSegment) return { entries: [], bytes: 0 };
+      if (this.head.segment > this.writeSegment) return { entries: [], bytes: 0, sizes: [] };
       const path = join(this.dir, segName(this.head.segment));
       let size = 0;
       try {
@@ -185,7 +191,7 @@ export class DiskQueue {
         size = 0;
       }
       if (this.head.offset >= size) {
-        if (this.head.segment >= this.writeSegment) return { entries: [], bytes: 0 };
+        if (this.head.segment >= this.writeSegment) return { entries: [], bytes: 0, sizes: [] };
         // An exhausted older segment: move on (it is deleted on the next ack).
         this.head = { segment: this.head.segment + 1, offset: 0 };
         continue;
@@ -202,7 +208,7 @@ export class DiskQueue {
           await fh.read(whole, 0, whole.length, this.head.offset);
           ({ entries, sizes } = decodeEntries(whole, 1));
         }
-        return { entries, bytes: sizes.reduce((a, b) => a + b, 0) };
+        return { entries, bytes: sizes.reduce((a, b) => a + b, 0), sizes };
       } finally {
         await fh.close();
       }

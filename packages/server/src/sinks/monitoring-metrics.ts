@@ -45,6 +45,12 @@ export function createMonitoringMetrics(registry: Registry) {
       labelNames: ['sink'] as const,
       registers,
     }),
+    rejected: new Counter({
+      name: 'openqoe_monitoring_rejected_payloads_total',
+      help: 'Payloads a sink’s destination refused for good, by status; kept in the sink’s dead-letter directory',
+      labelNames: ['sink', 'status'] as const,
+      registers,
+    }),
     buffered: new Gauge({
       name: 'openqoe_monitoring_buffered_bytes',
       help: 'Bytes in a sink’s disk buffer not yet acknowledged',

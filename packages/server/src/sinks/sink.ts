@@ -10,7 +10,11 @@ export interface SinkTransport {
   /** Most entries one `send` takes (a request's limits). */
   readonly maxBatchEntries: number;
   readonly maxBatchBytes: number;
-  /** Resolves once every entry is acknowledged by the destination; rejects otherwise. */
+  /**
+   * Resolves once every entry is acknowledged by the destination; rejects
+   * otherwise (retried), or with a `PayloadRefusedError` when the destination
+   * refused one entry for good.
+   */
   send(entries: QueueEntry[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -25,3 +29,21 @@ export const backoffMs = (p: RetryPolicy, attempt: number): number =>
   Math.min(p.maxDelayMs, p.initialDelayMs * 2 ** Math.min(attempt, 20));
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The destination refused `entries[index]` for good (it will never accept
+ * these bytes); the entries before it were acknowledged. The runner moves the
+ * refused payload to the sink's dead-letter directory and goes on, instead of
+ * holding the whole queue behind it.
+ */
+export class PayloadRefusedError extends Error {
+  constructor(
+    readonly index: number,
+    /** The destination's status (an HTTP status for the http sink). */
+    readonly status: number,
+    /** Why, as the destination said it (truncated). */
+    readonly reason: string,
+  ) {
+    super(`payload refused with ${status}: ${reason}`);
+  }
+}

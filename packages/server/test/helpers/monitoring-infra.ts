@@ -1,11 +1,13 @@
 /**
  * Real destinations for the monitoring stream tests: kinesalite (the Kinesis
  * API, in this process), a TCP proxy that can take an endpoint away and
- * bring it back, and `protoc --decode` with a reference-only `.proto`
+ * bring it back, an HTTP proxy that makes PutRecords fail chosen records,
+ * and `protoc --decode` with a reference-only `.proto`
  * written here from the public field table (an independent decoder).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -110,6 +112,109 @@ export async function startProxy(targetPort: number) {
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
       server = undefined;
     },
+  };
+}
+
+export interface PutRecordsSeen {
+  /** The records of the request as the client sent it, in order. */
+  records: { partitionKey: string; data: Buffer }[];
+  /** Indexes the proxy marked failed (not stored). */
+  failed: number[];
+}
+
+interface PutRecordsOutput {
+  FailedRecordCount: number;
+  Records: Record<string, string>[];
+}
+
+/** Splices throttling failures at `failed` indexes between the entries of the records stored. */
+function withFailures(out: PutRecordsOutput, failed: number[]): PutRecordsOutput {
+  const stored = [...out.Records];
+  const total = stored.length + failed.length;
+  return {
+    FailedRecordCount: out.FailedRecordCount + failed.length,
+    Records: Array.from({ length: total }, (_, i) =>
+      failed.includes(i)
+        ? {
+            ErrorCode: 'ProvisionedThroughputExceededException',
+            ErrorMessage: 'Rate exceeded for shard shardId-000000000000 in stream samples.',
+          }
+        : stored.shift()!,
+    ),
+  };
+}
+
+/**
+ * An HTTP proxy on 127.0.0.1 in front of kinesalite that records every
+ * PutRecords request and, for the requests `failOn` names (by their order
+ * among PutRecords calls), fails the records at the given indexes the way
+ * Kinesis does: it forwards the request without them, then splices
+ * `ProvisionedThroughputExceededException` entries into kinesalite's real
+ * response at their indexes and raises `FailedRecordCount`.
+ */
+export async function startFaultProxy(targetPort: number, failOn: Map<number, number[]>) {
+  const seen: PutRecordsSeen[] = [];
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let body = Buffer.concat(chunks);
+      let failed: number[] = [];
+      const isPut = String(req.headers['x-amz-target']).endsWith('.PutRecords');
+      if (isPut) {
+        const request = JSON.parse(body.toString()) as { Records: { Data: string; PartitionKey: string }[] };
+        failed = failOn.get(seen.length) ?? [];
+        seen.push({
+          records: request.Records.map((r) => ({
+            partitionKey: r.PartitionKey,
+            data: Buffer.from(r.Data, 'base64'),
+          })),
+          failed,
+        });
+        if (failed.length) {
+          request.Records = request.Records.filter((_, i) => !failed.includes(i));
+          body = Buffer.from(JSON.stringify(request));
+        }
+      }
+      if (failed.length && seen.at(-1)!.records.length === failed.length) {
+        // Every record fails: kinesalite refuses an empty PutRecords, so answer without it.
+        const answer = Buffer.from(
+          JSON.stringify(withFailures({ FailedRecordCount: 0, Records: [] }, failed)),
+        );
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': answer.length });
+        res.end(answer);
+        return;
+      }
+      const headers = { ...req.headers, 'content-length': String(body.length) };
+      const upstream = httpRequest(
+        { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers },
+        (up) => {
+          const parts: Buffer[] = [];
+          up.on('data', (c: Buffer) => parts.push(c));
+          up.on('end', () => {
+            let answer = Buffer.concat(parts);
+            if (failed.length && up.statusCode === 200) {
+              answer = Buffer.from(JSON.stringify(withFailures(JSON.parse(answer.toString()), failed)));
+            }
+            const { 'transfer-encoding': _te, ...rest } = up.headers;
+            res.writeHead(up.statusCode ?? 502, { ...rest, 'content-length': String(answer.length) });
+            res.end(answer);
+          });
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      upstream.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as { port: number }).port,
+    seen,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import type { monitoring as pb } from '@openqoe/schema';
 import type { Registry } from 'prom-client';
 import type { MonitoringConfig, SinkConfig } from '../../config/monitoring-config.js';
+import { DeadLetterDir } from '../../sinks/dead-letter.js';
 import { DiskQueue, type QueueEntry } from '../../sinks/disk-queue.js';
 import { FileSink } from '../../sinks/file-sink.js';
 import { HttpSink } from '../../sinks/http-sink.js';
@@ -142,6 +143,10 @@ export class MonitoringStage implements PipelineStage {
         { initialDelayMs: sink.retryInitialDelayMs, maxDelayMs: sink.retryMaxDelayMs },
         stage.metrics,
         options.log,
+        new DeadLetterDir(
+          join(stage.stateDir, 'rejected', sink.name),
+          sink.format === 'json' ? 'json' : 'pb',
+        ),
         () => entry && stage.drainOverflow(entry),
       );
       entry = { config: sink, queue, runner, overflow: [] };
