@@ -256,8 +256,9 @@ export function videoViewsRoutes(app: FastifyInstance, registry: Registry, store
                   error_code: e[5],
                   error_fatal: e[6],
                   video_bitrate_bps: e[7],
-                  video_width: e[8],
-                  video_height: e[9],
+                  // Absent in timelines stored before events kept the rendition size.
+                  video_width: e[8] ?? null,
+                  video_height: e[9] ?? null,
                 };
           }),
         },
