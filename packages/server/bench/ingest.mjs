@@ -43,6 +43,8 @@ Fastify route that only parses the JSON. Generator pinned to core ${GENERATOR_CO
 Options:
   --duration <s>            seconds of load per server [60]
   --connections <n>         concurrent connections [100]
+  --views <n>               0: every request is a new view [0]; n: requests continue n views in
+                            turn (next sequence numbers, contiguous times), as n players would
   --only <openqoe|bare>     run one side only (no ratio)
   --server-node-args=<str>  extra node flags for the openqoe server (note the =), e.g.
                             --server-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"
@@ -57,6 +59,7 @@ try {
     options: {
       duration: { type: 'string', default: '60' },
       connections: { type: 'string', default: '100' },
+      views: { type: 'string', default: '0' },
       only: { type: 'string' },
       'server-node-args': { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h' },
@@ -212,6 +215,7 @@ async function stopChild(child, graceMs = 15_000) {
 function runLoad(url, envKey, onProgress) {
   const args = ['--url', `${url}/v1/beacon`, '--env-key', envKey, '--duration', String(duration)];
   args.push('--connections', String(connections), '--samples', String(SAMPLES_PER_BEACON));
+  args.push('--views', String(Number(opts.views)));
   const child = spawn(TASKSET, ['-c', GENERATOR_CORE, process.execPath, LOAD, ...args], {
     env: childEnv,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -339,7 +343,8 @@ function report(openqoe, bare) {
   const any = openqoe ?? bare;
   const lines = [
     '',
-    `Ingest: ${fmt(any.load.durationS, 1)} s of load, ${connections} connections, ${SAMPLES_PER_BEACON} samples/beacon` +
+    `Ingest: ${fmt(any.load.durationS, 1)} s of load, ${connections} connections, ${SAMPLES_PER_BEACON} samples/beacon, ` +
+      `${Number(opts.views) > 0 ? `${opts.views} views in turn` : 'a new view per beacon'}` +
       ` (${fmt(any.load.bodyBytes)} bytes), generator on core ${GENERATOR_CORE}, server on core ${SERVER_CORE}`,
     `Machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? '?'}, ${fmt(totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}`,
     '',

@@ -8,7 +8,11 @@
  * {"type":"result"} line at the end.
  *
  *   node packages/server/bench/load.mjs --url http://127.0.0.1:8080/v1/beacon --env-key KEY \
- *     [--duration 60] [--connections 100] [--samples 20]
+ *     [--duration 60] [--connections 100] [--samples 20] [--views 0]
+ *
+ * --views 0 (default): every request is a new view. --views N: requests go
+ * round-robin to N views, each beacon continuing its view (next sequence
+ * numbers, contiguous times), as N players in progress would send them.
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -24,6 +28,7 @@ const { values: opts } = parseArgs({
     duration: { type: 'string', default: '60' },
     connections: { type: 'string', default: '100' },
     samples: { type: 'string', default: '20' },
+    views: { type: 'string', default: '0' },
   },
 });
 if (!opts.url) {
@@ -45,7 +50,7 @@ const samplesPerBeacon = Number(opts.samples);
 const prefix = randomBytes(6).toString('hex');
 const ID_DIGITS = 10;
 const placeholder = `${prefix}-${'x'.repeat(ID_DIGITS)}`;
-const body = Buffer.from(
+let body = Buffer.from(
   JSON.stringify(makeViewBeacon(opts['env-key'], placeholder, 0, samplesPerBeacon, Date.now())),
 );
 const offsets = [];
@@ -54,10 +59,64 @@ for (let at = body.indexOf(placeholder); at >= 0; at = body.indexOf(placeholder,
 }
 if (offsets.length !== samplesPerBeacon) throw new Error('placeholder viewId not found once per sample');
 
+const views = Number(opts.views);
+if (!Number.isInteger(views) || views < 0) throw new Error('--views must be a non-negative integer');
+
+/*
+ * With --views N, each sample's sequence number, timestamp and viewerTime are
+ * placeholders of fixed width too (numbers padded with leading spaces, which
+ * JSON allows), rewritten per request so beacon b of a view carries samples
+ * b·S … b·S + S − 1, each 10 s long, right after the previous beacon's.
+ */
+const SEQ_BASE = 9_000_000_000;
+const TS_BASE = 8_000_000_000_000;
+const VT_BASE = 7_000_000_000_000;
+const SAMPLE_MS = 10_000;
+const numberOffsets = (base) =>
+  Array.from({ length: samplesPerBeacon }, (_, i) => {
+    const at = body.indexOf(String(base + i));
+    if (at < 0) throw new Error(`placeholder ${base + i} not found`);
+    return at;
+  });
+let seqAt = [];
+let tsAt = [];
+let vtAt = [];
+if (views > 0) {
+  const template = JSON.parse(body.toString());
+  template.samples.forEach((s, i) => {
+    s.sequenceNumber = SEQ_BASE + i;
+    s.timestamp = TS_BASE + i;
+    s.viewerTime = VT_BASE + i;
+    s.durationMs = SAMPLE_MS;
+    s.state = 'playing';
+  });
+  body = Buffer.from(JSON.stringify(template));
+  offsets.length = 0;
+  for (let at = body.indexOf(placeholder); at >= 0; at = body.indexOf(placeholder, at + 1)) {
+    offsets.push(at + prefix.length + 1);
+  }
+  seqAt = numberOffsets(SEQ_BASE);
+  tsAt = numberOffsets(TS_BASE);
+  vtAt = numberOffsets(VT_BASE);
+}
+const t0 = Date.now() - 3_600_000;
+const pad = (n, width) => String(n).padStart(width, ' ');
+
 let counter = 0;
 const setupRequest = (req) => {
-  const id = (counter++).toString(36).padStart(ID_DIGITS, '0');
+  const k = counter++;
+  const view = views > 0 ? k % views : k;
+  const id = view.toString(36).padStart(ID_DIGITS, '0');
   for (const at of offsets) body.write(id, at, 'latin1');
+  if (views > 0) {
+    const first = Math.floor(k / views) * samplesPerBeacon;
+    for (let i = 0; i < samplesPerBeacon; i++) {
+      const start = t0 + (first + i) * SAMPLE_MS;
+      body.write(pad(first + i, 10), seqAt[i], 'latin1');
+      body.write(pad(start, 13), tsAt[i], 'latin1');
+      body.write(pad(start + SAMPLE_MS, 13), vtAt[i], 'latin1');
+    }
+  }
   req.body = body;
   return req;
 };
