@@ -48,6 +48,11 @@ function rowFor(viewId: string, watchMs: number) {
     requestTransferTotalMs: 0,
     playerStartupTimeMs: 0,
     pageLoadTimeMs: 0,
+    framesPerSecond: 0,
+    jitterMs: 0,
+    packetsLost: 0,
+    packetLossRatio: 0,
+    roundTripTimeMs: 0,
   });
   v.machine.segment('playing', 1_763_700_000_500, watchMs - 500, {
     videoBitrateBps: 2_000_000,
@@ -64,6 +69,11 @@ function rowFor(viewId: string, watchMs: number) {
     requestTransferTotalMs: 0,
     playerStartupTimeMs: 0,
     pageLoadTimeMs: 0,
+    framesPerSecond: 0,
+    jitterMs: 0,
+    packetsLost: 0,
+    packetLossRatio: 0,
+    roundTripTimeMs: 0,
   });
   return viewRow(v, v.machine.metrics(true), Date.now());
 }
