@@ -349,10 +349,10 @@ export class ViewMachine {
    * A segment with WebRTC stats: each figure is weighted by the segment's
    * length. Fps and RTT count only where reported (> 0); jitter and loss
    * ratio count in every segment that carried stats, since 0 is a real value
-   * for them. The array exists only for WebRTC views, keeping others small.
+   * for them. The sums exist only for WebRTC views, keeping others small.
    */
   private accountWebRtc(d: number, f: SegmentFacts): void {
-    const r = (this.rtc ??= {
+    this.rtc ??= {
       fpsWeighted: 0,
       fpsMs: 0,
       jitterWeighted: 0,
@@ -361,7 +361,8 @@ export class ViewMachine {
       rttWeighted: 0,
       rttMs: 0,
       maxPacketsLost: 0,
-    });
+    };
+    const r = this.rtc;
     if (f.framesPerSecond > 0) {
       r.fpsWeighted += f.framesPerSecond * d;
       r.fpsMs += d;
