@@ -182,6 +182,33 @@ export const SampleSchema = Type.Object(
       minimum: 0,
       description: 'Wall clock − program date time of the playhead; 0 if unknown',
     }),
+    // WebRTC receive statistics (RTCPeerConnection.getStats) as of the interval's last poll; 0 for other sources.
+    framesPerSecond: Type.Number({
+      minimum: 0,
+      maximum: 1000,
+      description: 'WebRTC: frames per second decoded (inbound video); 0 if unknown or not WebRTC',
+    }),
+    jitterMs: Type.Number({
+      minimum: 0,
+      maximum: L.maxIntervalMs,
+      description:
+        'WebRTC: inbound RTP jitter, ms (the larger of audio and video); 0 if unknown or not WebRTC',
+    }),
+    packetsLost: count(
+      'WebRTC: packets lost since the connection began (audio + video), as of the last stats; 0 if unknown or not WebRTC',
+    ),
+    packetLossRatio: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description:
+        'WebRTC: packets lost ÷ (lost + received) between the last two stats polls, 0–1; 0 if unknown or not WebRTC',
+    }),
+    roundTripTimeMs: Type.Number({
+      minimum: 0,
+      maximum: L.maxIntervalMs,
+      description:
+        'WebRTC: current round-trip time of the selected candidate pair, ms; 0 if unknown or not WebRTC',
+    }),
   },
   { additionalProperties: false, $id: 'Sample', description: 'One closed interval of one player state' },
 );

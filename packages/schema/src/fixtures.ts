@@ -69,6 +69,11 @@ export function makeSample(overrides: Partial<Sample> = {}): Sample {
     requestTransferTotalMs: 900,
     droppedFrames: 0,
     liveLatencyMs: 0,
+    framesPerSecond: 0,
+    jitterMs: 0,
+    packetsLost: 0,
+    packetLossRatio: 0,
+    roundTripTimeMs: 0,
     ...overrides,
   };
 }

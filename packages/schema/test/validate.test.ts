@@ -68,6 +68,22 @@ describe('beacon validation', () => {
     });
   });
 
+  it('bounds the WebRTC figures: loss ratio 0–1, packets lost a whole count, none negative', () => {
+    const p = problems(
+      makeBeacon({
+        samples: [
+          makeSample({ packetLossRatio: 1.5, packetsLost: 2.5, jitterMs: -1, framesPerSecond: -3 }),
+          makeSample({ framesPerSecond: 24.5, jitterMs: 3.2, packetsLost: 7, packetLossRatio: 0.25 }),
+        ],
+      }),
+    );
+    expect(p).toContainEqual({ path: 'samples[0].packetLossRatio', problem: 'must be ≤ 1, got 1.5' });
+    expect(p.find((x) => x.path === 'samples[0].packetsLost')?.problem).toMatch(/integer/);
+    expect(p).toContainEqual({ path: 'samples[0].jitterMs', problem: 'must be ≥ 0, got -1' });
+    expect(p).toContainEqual({ path: 'samples[0].framesPerSecond', problem: 'must be ≥ 0, got -3' });
+    expect(p.filter((x) => x.path.startsWith('samples[1]'))).toEqual([]);
+  });
+
   it('refuses a non-object body by name', () => {
     expect(problems([1, 2])[0]).toEqual({ path: '(body)', problem: 'must be an object, got an array' });
   });

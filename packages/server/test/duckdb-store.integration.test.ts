@@ -1,13 +1,16 @@
 /**
  * The DuckDB store on a real database file: view upserts (latest row wins,
  * within a batch and across batches) and raw rows committed together with
- * the consumer's position.
+ * the consumer's position, and a views table made by an older version
+ * gaining the newer columns.
  */
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ActiveView } from '../src/pipeline/view-model/active-views.js';
+import type { SegmentFacts } from '../src/pipeline/view-model/view-machine.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
-import { viewRow } from '../src/store/view-row.js';
+import { VIEW_COLUMNS, viewRow } from '../src/store/view-row.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
 
 const dir = tempDataDir('openqoe-store-');
@@ -29,41 +32,40 @@ const client = {
   ip: '192.0.2.0',
 };
 
+const zeroFacts: SegmentFacts = {
+  videoBitrateBps: 0,
+  videoWidth: 0,
+  videoHeight: 0,
+  playerWidth: 0,
+  playerHeight: 0,
+  droppedFrames: 0,
+  liveLatencyMs: 0,
+  requestCount: 0,
+  requestFailedCount: 0,
+  requestBytes: 0,
+  requestTtfbTotalMs: 0,
+  requestTransferTotalMs: 0,
+  playerStartupTimeMs: 0,
+  pageLoadTimeMs: 0,
+  framesPerSecond: 0,
+  jitterMs: 0,
+  packetsLost: 0,
+  packetLossRatio: 0,
+  roundTripTimeMs: 0,
+};
+
 function rowFor(viewId: string, watchMs: number) {
   const v = new ActiveView('env', viewId, viewId, 1, 0, client, 1_763_700_000_000, 1_763_700_060_000, {
     minStallMs: 250,
   });
-  v.machine.segment('startup', 1_763_700_000_000, 500, {
-    videoBitrateBps: 0,
-    videoWidth: 0,
-    videoHeight: 0,
-    playerWidth: 0,
-    playerHeight: 0,
-    droppedFrames: 0,
-    liveLatencyMs: 0,
-    requestCount: 0,
-    requestFailedCount: 0,
-    requestBytes: 0,
-    requestTtfbTotalMs: 0,
-    requestTransferTotalMs: 0,
-    playerStartupTimeMs: 0,
-    pageLoadTimeMs: 0,
-  });
+  v.machine.segment('startup', 1_763_700_000_000, 500, zeroFacts);
   v.machine.segment('playing', 1_763_700_000_500, watchMs - 500, {
+    ...zeroFacts,
     videoBitrateBps: 2_000_000,
     videoWidth: 1280,
     videoHeight: 720,
     playerWidth: 1280,
     playerHeight: 720,
-    droppedFrames: 0,
-    liveLatencyMs: 0,
-    requestCount: 0,
-    requestFailedCount: 0,
-    requestBytes: 0,
-    requestTtfbTotalMs: 0,
-    requestTransferTotalMs: 0,
-    playerStartupTimeMs: 0,
-    pageLoadTimeMs: 0,
   });
   return viewRow(v, v.machine.metrics(true), Date.now());
 }
@@ -87,6 +89,66 @@ describe('DuckDB store', () => {
       { view_id: 'b', watch_time_ms: 25_000, country: 'DE', video_startup_time_ms: 500 },
     ]);
     expect(await store.select('SELECT count(*) AS n FROM views_staging', [])).toEqual([{ n: 0 }]);
+    await store.close();
+  });
+
+  it('adds the WebRTC columns to a views table made before they existed, at the end', async () => {
+    const path = join(dir, 'old-layout.duckdb');
+    // The layout before the WebRTC columns: everything up to timeline_truncated.
+    const old = VIEW_COLUMNS.slice(0, VIEW_COLUMNS.findIndex((c) => c.name === 'timeline_truncated') + 1);
+    const cols = old.map((c) => `${c.name} ${c.type}`).join(', ');
+    const instance = await DuckDBInstance.create(path);
+    const conn = await instance.connect();
+    await conn.run(`CREATE TABLE views (${cols}, PRIMARY KEY (env_id, view_id))`);
+    await conn.run(`CREATE TABLE views_staging (${cols})`);
+    conn.closeSync();
+    instance.closeSync();
+
+    const store = await DuckDBStore.open({ path, checkpointThreshold: '16MB', memoryLimit: '', threads: 1 });
+    const v = new ActiveView('env', 'rtc', 'rtc', 1, 0, client, 1_763_700_000_000, 1_763_700_060_000, {
+      minStallMs: 250,
+    });
+    const facts = {
+      ...zeroFacts,
+      framesPerSecond: 30,
+      jitterMs: 4,
+      packetsLost: 3,
+      packetLossRatio: 0.5,
+      roundTripTimeMs: 20,
+    };
+    v.machine.segment('playing', 1_763_700_000_000, 2000, facts);
+    v.machine.segment('playing', 1_763_700_002_000, 2000, {
+      ...facts,
+      framesPerSecond: 20,
+      packetLossRatio: 0,
+    });
+    await store.upsertViews([viewRow(v, v.machine.metrics(true), Date.now())]);
+    const names = await store.select(
+      "SELECT column_name FROM information_schema.columns WHERE table_name = 'views' ORDER BY ordinal_position",
+      [],
+    );
+    expect(names.slice(-5).map((r) => r['column_name'])).toEqual([
+      'webrtc_fps',
+      'webrtc_jitter_ms',
+      'webrtc_packets_lost',
+      'webrtc_packet_loss_ratio',
+      'webrtc_rtt_ms',
+    ]);
+    // (30 × 2 s + 20 × 2 s) ÷ 4 s = 25 fps; loss ratio (0.5 × 2 + 0 × 2) ÷ 4 = 0.25.
+    expect(
+      await store.select(
+        'SELECT webrtc_fps, webrtc_jitter_ms, webrtc_packets_lost, webrtc_packet_loss_ratio, webrtc_rtt_ms FROM views',
+        [],
+      ),
+    ).toEqual([
+      {
+        webrtc_fps: 25,
+        webrtc_jitter_ms: 4,
+        webrtc_packets_lost: 3,
+        webrtc_packet_loss_ratio: 0.25,
+        webrtc_rtt_ms: 20,
+      },
+    ]);
     await store.close();
   });
 

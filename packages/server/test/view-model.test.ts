@@ -323,6 +323,51 @@ describe('view model: scores', () => {
   });
 });
 
+describe('view model: WebRTC statistics', () => {
+  it('time-weights fps, jitter, loss ratio and RTT over the segments that report them; packets lost is the maximum', () => {
+    const m = run(
+      new Script()
+        .ev('playrequest', 'startup')
+        // Before the first stats poll every WebRTC figure is 0: not counted.
+        .seg('startup', 1000)
+        .seg('playing', 4000, {
+          framesPerSecond: 30,
+          jitterMs: 10,
+          packetsLost: 2,
+          packetLossRatio: 0.01,
+          roundTripTimeMs: 40,
+        })
+        .seg('playing', 6000, {
+          framesPerSecond: 20,
+          jitterMs: 5,
+          packetsLost: 7,
+          packetLossRatio: 0.02,
+          roundTripTimeMs: 0, // not reported in this poll
+        })
+        // Video frozen (fps 0) but stats still arriving: counts for jitter and loss, not for fps.
+        .seg('paused', 10_000, { jitterMs: 2, packetsLost: 7, roundTripTimeMs: 60 }),
+    );
+    // fps: (30 × 4 s + 20 × 6 s) ÷ 10 s = 24.
+    expect(m.webrtcFps).toBe(24);
+    // jitter: (10 × 4 + 5 × 6 + 2 × 10) ÷ 20 = 90 ÷ 20 = 4.5 ms.
+    expect(m.webrtcJitterMs).toBe(4.5);
+    // loss ratio: (0.01 × 4 + 0.02 × 6 + 0 × 10) ÷ 20 = 0.16 ÷ 20 = 0.008.
+    expect(m.webrtcPacketLossRatio).toBeCloseTo(0.008, 12);
+    // RTT: (40 × 4 + 60 × 10) ÷ 14 = 760 ÷ 14 ms.
+    expect(m.webrtcRttMs).toBeCloseTo(760 / 14, 9);
+    expect(m.webrtcPacketsLost).toBe(7);
+  });
+
+  it('a view without WebRTC stats has no WebRTC figures (null, not 0)', () => {
+    const m = run(new Script().ev('playrequest', 'startup').seg('startup', 500).seg('playing', 10_000));
+    expect(m.webrtcFps).toBeNull();
+    expect(m.webrtcJitterMs).toBeNull();
+    expect(m.webrtcPacketsLost).toBeNull();
+    expect(m.webrtcPacketLossRatio).toBeNull();
+    expect(m.webrtcRttMs).toBeNull();
+  });
+});
+
 describe('view model: lifecycle', () => {
   it('ends the view on a source change; the next source is another view', () => {
     const { views, stored } = newViews();

@@ -3,8 +3,9 @@
  * 5 s) and reports inbound video/audio bitrate, fps, frame size, jitter,
  * packets lost and loss ratio, frames dropped and the candidate pair's RTT.
  * The element showing the remote stream (optional) gives the player state
- * through the HTML5 tracking. Bitrates, frame size and dropped frames go into
- * the interval samples; every figure is also handed to `onStats`.
+ * through the HTML5 tracking. Every figure goes into the interval samples
+ * (bitrates and frame size as the rendition; fps, jitter, packets lost, loss
+ * ratio and RTT as the sample's WebRTC fields) and is also handed to `onStats`.
  */
 import type { Adapter } from '../core/adapter.js';
 
@@ -30,6 +31,9 @@ export interface WebRtcTarget {
 }
 
 type Report = Record<string, number | string | boolean | undefined>;
+
+/** Keeps a figure inside the beacon schema's bounds (a NaN or negative count becomes 0). */
+const clamp = (v: number, max: number) => Math.min(max, Math.max(0, v || 0));
 
 export const webrtc: Adapter = {
   name: 'webrtc',
@@ -102,6 +106,13 @@ export const webrtc: Adapter = {
       lastMs = now;
       dropped = s.framesDropped;
       if (!dt) return; // the first poll only sets the baseline for the rates
+      core.rtc = {
+        framesPerSecond: clamp(s.framesPerSecond, 1000),
+        jitterMs: clamp(s.jitterMs, 864e5),
+        packetsLost: Math.round(clamp(s.packetsLost, 1e9)),
+        packetLossRatio: clamp(s.lossRatio, 1),
+        roundTripTimeMs: clamp(s.roundTripTimeMs, 864e5),
+      };
       core.setRendition(
         {
           bitrateBps: s.videoBitrateBps,

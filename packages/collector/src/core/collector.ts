@@ -16,6 +16,7 @@ import type {
   PlayerEvent,
   PlayerProbe,
   Rendition,
+  RtcFigures,
   Sample,
   ViewData,
 } from './types.js';
@@ -47,6 +48,14 @@ export class Collector {
   private data: ViewData;
   private ctx: PlayerContext = {};
   probe: PlayerProbe = NO_PROBE;
+  /** Set by the WebRTC source after each stats poll; every sample carries the latest (0 for other players). */
+  rtc: RtcFigures = {
+    framesPerSecond: 0,
+    jitterMs: 0,
+    packetsLost: 0,
+    packetLossRatio: 0,
+    roundTripTimeMs: 0,
+  };
   private readonly playerInstanceId = uuid();
   private readonly playerInitMs: number;
   private readonly pageLoadMs: number;
@@ -445,6 +454,7 @@ export class Collector {
         0,
         this.safeProbe(() => this.probe.liveLatencyMs()),
       ),
+      ...this.rtc,
     };
     this.req = { count: 0, failed: 0, bytes: 0, ttfb: 0, transfer: 0 };
     this.droppedAtSince = dropped;

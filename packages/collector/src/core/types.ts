@@ -127,6 +127,12 @@ export interface PlayerProbe {
   liveLatencyMs(): number;
 }
 
+/** A WebRTC source's receive statistics as of its last `getStats()` poll; 0 when unknown. */
+export type RtcFigures = Pick<
+  Sample,
+  'framesPerSecond' | 'jitterMs' | 'packetsLost' | 'packetLossRatio' | 'roundTripTimeMs'
+>;
+
 /** Player software facts an adapter sets once. */
 export interface PlayerContext {
   playerSoftware?: string;

@@ -115,5 +115,20 @@ describe('WebRTC source in Chromium', () => {
     const playing = view.timeline.filter((t) => t.kind === 'sample' && t.state === 'playing');
     expect(playing.length).toBeGreaterThanOrEqual(4);
     expect(playing.at(-1)).toMatchObject({ video_width: WIDTH, video_height: HEIGHT });
+
+    // The per-view WebRTC aggregates, read back through the query API: the samples carried the stats.
+    const fps = view.webrtc_fps as number;
+    expect(fps).toBeGreaterThan(FPS * 0.4); // the first polls see the stream ramping up
+    expect(fps).toBeLessThanOrEqual(FPS + 2);
+    expect(view.webrtc_jitter_ms as number).toBeGreaterThanOrEqual(0);
+    expect(view.webrtc_jitter_ms as number).toBeLessThan(1000);
+    expect(view.webrtc_packet_loss_ratio as number).toBeGreaterThanOrEqual(0);
+    expect(view.webrtc_packet_loss_ratio as number).toBeLessThanOrEqual(1);
+    expect(view.webrtc_rtt_ms as number).toBeGreaterThanOrEqual(0);
+    expect(view.webrtc_rtt_ms as number).toBeLessThan(1000);
+    // The running loss total only grows, so the view holds at least what the page saw before leaving.
+    const lost = view.webrtc_packets_lost as number;
+    expect(Number.isInteger(lost)).toBe(true);
+    expect(lost).toBeGreaterThanOrEqual(Math.max(0, ...stats.map((s) => s.packetsLost)));
   });
 });

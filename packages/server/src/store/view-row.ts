@@ -121,7 +121,16 @@ export const VIEW_COLUMNS: Column[] = [
   // JSON array of timeline entries (see pipeline/view-model/timeline.ts); shown by the one-view route.
   str('timeline', (v) => v.timeline.toJSON()),
   bool('timeline_truncated', (v) => v.timeline.truncated),
+  // WebRTC receive aggregates (docs/metrics.md); null for views without WebRTC stats.
+  num('webrtc_fps', (_v, m) => m.webrtcFps),
+  num('webrtc_jitter_ms', (_v, m) => m.webrtcJitterMs),
+  int('webrtc_packets_lost', (_v, m) => m.webrtcPacketsLost),
+  num('webrtc_packet_loss_ratio', (_v, m) => m.webrtcPacketLossRatio),
+  num('webrtc_rtt_ms', (_v, m) => m.webrtcRttMs),
 ];
+
+/** The columns appended after the first table layout, which began with `timeline`. */
+const ADDED_COLUMNS = VIEW_COLUMNS.slice(VIEW_COLUMNS.findIndex((c) => c.name === 'timeline'));
 
 export type ViewRow = ViewRowValue[];
 
@@ -135,10 +144,10 @@ export function viewsTableDdl(): string[] {
     `CREATE TABLE IF NOT EXISTS views (\n    ${columns},\n    PRIMARY KEY (env_id, view_id)\n  )`,
     // Batches of views land here first and move to `views` with one upsert.
     `CREATE TABLE IF NOT EXISTS views_staging (\n    ${columns}\n  )`,
-    // Columns added after the first layout, appended so a table made by an older version keeps working.
-    ...['views', 'views_staging'].flatMap((table) => [
-      `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS timeline VARCHAR`,
-      `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS timeline_truncated BOOLEAN`,
-    ]),
+    // Columns added after the first layout (`timeline` onwards), appended in list order so a table
+    // made by an older version keeps working and gets the same column positions.
+    ...['views', 'views_staging'].flatMap((table) =>
+      ADDED_COLUMNS.map((c) => `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${c.name} ${c.type}`),
+    ),
   ];
 }

@@ -56,6 +56,13 @@ export interface SegmentFacts {
   requestTransferTotalMs: number;
   playerStartupTimeMs: number;
   pageLoadTimeMs: number;
+  /** WebRTC receive statistics as of the segment's end; 0 when unknown or not WebRTC. */
+  framesPerSecond: number;
+  jitterMs: number;
+  /** Cumulative since the connection began. */
+  packetsLost: number;
+  packetLossRatio: number;
+  roundTripTimeMs: number;
 }
 
 export interface EventFacts {
@@ -111,8 +118,29 @@ export interface ViewMetrics {
   requestFailedCount: number;
   requestTtfbMs: number | null;
   requestThroughputBps: number | null;
+  /** WebRTC aggregates (time-weighted over the segments that reported each figure); null without WebRTC stats. */
+  webrtcFps: number | null;
+  webrtcJitterMs: number | null;
+  webrtcPacketsLost: number | null;
+  webrtcPacketLossRatio: number | null;
+  webrtcRttMs: number | null;
   scores: Scores;
 }
+
+interface WebRtcSums {
+  fpsWeighted: number;
+  fpsMs: number;
+  jitterWeighted: number;
+  lossRatioWeighted: number;
+  /** Time covered by segments with WebRTC stats: the weight of jitter and loss ratio. */
+  statsMs: number;
+  rttWeighted: number;
+  rttMs: number;
+  maxPacketsLost: number;
+}
+
+/** Σ(value × ms) ÷ Σms, or null when no time carried the value. */
+const weighted = (sum: number, ms: number): number | null => (ms > 0 ? sum / ms : null);
 
 const WATCHED: ReadonlySet<PlayerState> = new Set(['startup', 'playing', 'rebuffering', 'seeking', 'ad']);
 
@@ -173,6 +201,8 @@ export class ViewMachine {
   private requestTransferTotalMs = 0;
   playerStartupTimeMs = 0;
   pageLoadTimeMs = 0;
+  /** Only WebRTC views have one, so other views stay small. */
+  private rtc: WebRtcSums | undefined;
 
   constructor(private readonly rules: MachineRules = DEFAULT_RULES) {}
 
@@ -242,6 +272,8 @@ export class ViewMachine {
     if (this.playerStartupTimeMs === 0 && f.playerStartupTimeMs > 0)
       this.playerStartupTimeMs = f.playerStartupTimeMs;
     if (this.pageLoadTimeMs === 0 && f.pageLoadTimeMs > 0) this.pageLoadTimeMs = f.pageLoadTimeMs;
+    if (f.framesPerSecond > 0 || f.jitterMs > 0 || f.roundTripTimeMs > 0 || f.packetsLost > 0)
+      this.accountWebRtc(d, f);
     if (WATCHED.has(state)) {
       this.watchMs += d;
       this.spans?.watched(startMs, d);
@@ -311,6 +343,38 @@ export class ViewMachine {
       if (up > this.maxUpscale) this.maxUpscale = up;
       if (down > this.maxDownscale) this.maxDownscale = down;
     }
+  }
+
+  /**
+   * A segment with WebRTC stats: each figure is weighted by the segment's
+   * length. Fps and RTT count only where reported (> 0); jitter and loss
+   * ratio count in every segment that carried stats, since 0 is a real value
+   * for them. The sums exist only for WebRTC views, keeping others small.
+   */
+  private accountWebRtc(d: number, f: SegmentFacts): void {
+    this.rtc ??= {
+      fpsWeighted: 0,
+      fpsMs: 0,
+      jitterWeighted: 0,
+      lossRatioWeighted: 0,
+      statsMs: 0,
+      rttWeighted: 0,
+      rttMs: 0,
+      maxPacketsLost: 0,
+    };
+    const r = this.rtc;
+    if (f.framesPerSecond > 0) {
+      r.fpsWeighted += f.framesPerSecond * d;
+      r.fpsMs += d;
+    }
+    r.jitterWeighted += f.jitterMs * d;
+    r.lossRatioWeighted += f.packetLossRatio * d;
+    r.statsMs += d;
+    if (f.roundTripTimeMs > 0) {
+      r.rttWeighted += f.roundTripTimeMs * d;
+      r.rttMs += d;
+    }
+    r.maxPacketsLost = Math.max(r.maxPacketsLost, f.packetsLost);
   }
 
   event(type: PlayerEventType, timeMs: number, f: EventFacts): void {
@@ -419,6 +483,7 @@ export class ViewMachine {
     const watch = this.watchMs;
     const meanUp = this.scaleMs > 0 ? this.upscaleWeighted / this.scaleMs : 0;
     const rebufferFraction = watch > 0 ? rebufferMs / watch : 0;
+    const rtc = this.rtc;
 
     return {
       outcome,
@@ -464,6 +529,11 @@ export class ViewMachine {
       requestTtfbMs: this.requestCount > 0 ? this.requestTtfbTotalMs / this.requestCount : null,
       requestThroughputBps:
         this.requestTransferTotalMs > 0 ? (this.requestBytes * 8 * 1000) / this.requestTransferTotalMs : null,
+      webrtcFps: rtc ? weighted(rtc.fpsWeighted, rtc.fpsMs) : null,
+      webrtcJitterMs: rtc ? weighted(rtc.jitterWeighted, rtc.statsMs) : null,
+      webrtcPacketsLost: rtc ? rtc.maxPacketsLost : null,
+      webrtcPacketLossRatio: rtc ? weighted(rtc.lossRatioWeighted, rtc.statsMs) : null,
+      webrtcRttMs: rtc ? weighted(rtc.rttWeighted, rtc.rttMs) : null,
       scores: computeScores({
         outcome: outcome === 'in_progress' ? 'success' : outcome,
         ebvsDurationMs: ebvsDurationMs ?? 0,
