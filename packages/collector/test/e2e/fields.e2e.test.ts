@@ -1,0 +1,175 @@
+/**
+ * Every identity, content and request field of a view, end to end: the page
+ * sets all view data at init, the media server answers one segment with a
+ * 404 and names its CDN in a header, the page keeps its own marks (page
+ * load, player ready, dropped frames, element size), and the stored view read
+ * through the query API must match them.
+ */
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { e2eSuite } from './harness.js';
+import { CDN_HEADER_VALUE, RENDITIONS, type ViewRow } from './kit/index.js';
+
+const e = e2eSuite();
+
+/** Every view-data field a site can set, with values the test can recognise. */
+const DATA = {
+  videoTitle: 'Field check',
+  assetId: 'asset-fields',
+  playbackId: 'pb-fields',
+  liveStreamId: 'ls-fields',
+  cdnProvider: 'test-cdn-provider',
+  playerName: 'fields-page-player',
+  subPropertyId: 'sub-fields',
+  experimentName: 'exp-fields',
+  viewerUserId: 'user-fields',
+  ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`customData${i + 1}`, `cd${i + 1}-value`])),
+} as Record<string, string>;
+
+const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/(\d+)$/, '_$1');
+
+/**
+ * The page's own marks: `initBefore`/`initAfter` around `monitor()` (ms since
+ * the time origin), `readyBefore`/`readyAfter` from player-ready listeners
+ * registered before and after the collector's, so the collector's own
+ * moment lies between them.
+ */
+interface Marks {
+  initBefore: number;
+  initAfter: number;
+  readyBefore: number;
+  readyAfter: number;
+}
+
+/** What the page reports after it paused: nothing changes after this. */
+interface PageState {
+  marks: Marks;
+  dropped: number;
+  size: [number, number];
+  videoSize: [number, number];
+}
+
+async function pausedState(page: Page): Promise<PageState> {
+  return page.evaluate(async () => {
+    const v = document.querySelector('video')!;
+    v.pause();
+    // Let the pause reach the compositor so the dropped-frame counter is final.
+    await new Promise((r) => setTimeout(r, 300));
+    const w = window as unknown as { marks: Marks };
+    return {
+      marks: w.marks,
+      dropped: v.getVideoPlaybackQuality().droppedVideoFrames,
+      size: [v.clientWidth * devicePixelRatio, v.clientHeight * devicePixelRatio] as [number, number],
+      videoSize: [v.videoWidth, v.videoHeight] as [number, number],
+    };
+  });
+}
+
+/** The assertions every player shares: identity, content, request and page timing fields. */
+function expectFields(view: ViewRow, videoId: string, s: PageState, failed: number): void {
+  expect(view['video_id']).toBe(videoId);
+  for (const [k, v] of Object.entries(DATA)) expect(view[snake(k)], snake(k)).toBe(v);
+  expect(view).toMatchObject({
+    stream_type: 'vod',
+    cdn_host: CDN_HEADER_VALUE,
+    sdk_name: 'openqoe-collector',
+    outcome: 'success',
+    playback_failure: false,
+  });
+  expect(view['page_url']).toBe(`${e.media.url}/fields-${videoId}.html`);
+  expect(view['request_failed_count'], 'the 404s the media server answered').toBe(failed);
+  expect(view.request_count as number).toBeGreaterThan(failed);
+  expect(view.request_ttfb_ms as number).toBeGreaterThan(0);
+  expect(view.request_throughput_bps as number).toBeGreaterThan(0);
+  // The collector counts dropped frames as deltas of the same counter; the page paused before
+  // reading it, so the stored sum equals the page's value.
+  expect(view.dropped_frames, 'dropped frames vs the page').toBe(s.dropped);
+  // Page load: time origin → monitor(); the page marked both sides of the call (±1 ms rounding).
+  const m = s.marks;
+  const pageLoad = view.page_load_time_ms as number;
+  expect(pageLoad).toBeGreaterThanOrEqual(Math.floor(m.initBefore) - 1);
+  expect(pageLoad).toBeLessThanOrEqual(Math.ceil(m.initAfter) + 1);
+  // Player startup: monitor() → player ready, between the page's listeners around the collector's.
+  const playerStartup = view.player_startup_time_ms as number;
+  expect(playerStartup).toBeGreaterThanOrEqual(Math.floor(m.readyBefore - m.initAfter) - 1);
+  expect(playerStartup).toBeLessThanOrEqual(Math.ceil(m.readyAfter - m.initBefore) + 1);
+  expect(pageLoad + playerStartup + (view.video_startup_time_ms as number)).toBe(
+    view['aggregate_startup_time_ms'],
+  );
+}
+
+/** Player size and rendition: the video shown at one rendition in the page's element. */
+function expectScale(view: ViewRow, s: PageState, rendition: { width: number; height: number }): void {
+  const known = RENDITIONS.map((r) => `${r.width}x${r.height}`);
+  expect(known).toContain(`${s.videoSize[0]}x${s.videoSize[1]}`);
+  expect(s.videoSize).toEqual([rendition.width, rendition.height]);
+  const scale = Math.min(s.size[0] / rendition.width, s.size[1] / rendition.height);
+  const up = 100 * Math.max(0, scale - 1);
+  const down = 100 * Math.max(0, 1 - scale);
+  expect(view['upscale_percentage'] as number).toBeCloseTo(up, 3);
+  expect(view['max_upscale_percentage'] as number).toBeCloseTo(up, 3);
+  expect(view['downscale_percentage'] as number).toBeCloseTo(down, 3);
+  expect(view['max_downscale_percentage'] as number).toBeCloseTo(down, 3);
+  for (const t of view.timeline.filter((t) => t.video_width)) {
+    expect(`${t.video_width}x${t.video_height}`).toBe(`${rendition.width}x${rendition.height}`);
+  }
+}
+
+const dataLiteral = (videoId: string) => JSON.stringify({ videoId, ...DATA });
+
+/** Plays to 4 s at normal speed, then 3 s of media at 8× (frames the screen cannot show are dropped). */
+async function playAndDrop(page: Page): Promise<void> {
+  await e.playedTo(page, 4);
+  await page.evaluate(() => {
+    document.querySelector('video')!.playbackRate = 8;
+  });
+  await e.playedTo(page, 7);
+  await page.evaluate(() => {
+    document.querySelector('video')!.playbackRate = 1;
+  });
+  await e.playedTo(page, 8);
+}
+
+describe('every view field end to end', () => {
+  it('hls.js: identity, content, CDN, requests with one 404, dropped frames, page timings, sizes', async () => {
+    const top = RENDITIONS.length - 1;
+    const fail = e.media.rule({ match: new RegExp(`hls-ts/v${top}/seg_00002\\.ts$`), status: 404, times: 1 });
+    try {
+      const setup = `
+const video = document.getElementById('v');
+watchFrames(video);
+// Below the top rendition's bitrate ABR may not go (the 8× stretch would otherwise switch down).
+const hls = new Hls({ startLevel: ${top}, minAutoBitrate: ${RENDITIONS[top - 1]!.bitrateBps * 1.5} });
+window.marks = {};
+hls.on(Hls.Events.MANIFEST_PARSED, () => { window.marks.readyBefore = performance.now(); });
+window.marks.initBefore = performance.now();
+window.handle = openqoe.monitor(hls, ${e.collectorOptions(`data: ${dataLiteral('hls-fields')}`)});
+window.marks.initAfter = performance.now();
+hls.on(Hls.Events.MANIFEST_PARSED, () => {
+  window.marks.readyAfter = performance.now();
+  markPlay();
+  video.play().catch(() => {});
+});
+hls.loadSource('/media/hls-ts/master.m3u8');
+hls.attachMedia(video);
+`;
+      const page = await e.open(
+        'fields-hls-fields',
+        ['/lib/hls.js', '/collector/openqoe.iife.js', '/collector/openqoe-hlsjs.iife.js'],
+        setup,
+      );
+      const viewId = await e.viewId(page);
+      await playAndDrop(page);
+      const state = await pausedState(page);
+      const view = await e.leave(page, viewId);
+      if (process.env['OPENQOE_E2E_DEBUG']) console.log(JSON.stringify({ state, view }));
+      expect(fail.hits.length, 'the media server answered one 404').toBe(1);
+      expect(view).toMatchObject({ player_software: 'hls.js', stream_format: 'hls' });
+      expectFields(view, 'hls-fields', state, 1);
+      expectScale(view, state, RENDITIONS[top]!);
+      expect(state.dropped, 'the 8× stretch dropped frames').toBeGreaterThan(0);
+    } finally {
+      fail.remove();
+    }
+  });
+});
