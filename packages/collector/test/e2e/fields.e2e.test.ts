@@ -172,4 +172,46 @@ hls.attachMedia(video);
       fail.remove();
     }
   });
+
+  it('dash.js: identity, content, CDN, requests with one 404, dropped frames, page timings, sizes', async () => {
+    const top = RENDITIONS.length - 1;
+    const fail = e.media.rule({ match: new RegExp(`dash/seg-${top}-00002\\.m4s$`), status: 404, times: 1 });
+    try {
+      const setup = `
+const video = document.getElementById('v');
+watchFrames(video);
+const player = dashjs.MediaPlayer().create();
+// The top rendition for the whole view, so the scale is known.
+player.updateSettings({ streaming: { abr: { autoSwitchBitrate: { video: false }, initialBitrate: { video: 100000 } } } });
+window.marks = {};
+player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => { window.marks.readyBefore = performance.now(); });
+window.marks.initBefore = performance.now();
+window.handle = openqoe.monitor(player, ${e.collectorOptions(`data: ${dataLiteral('dash-fields')}`)});
+window.marks.initAfter = performance.now();
+player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => {
+  window.marks.readyAfter = performance.now();
+  markPlay();
+  video.play().catch(() => {});
+});
+player.initialize(video, '/media/dash/manifest.mpd', false);
+`;
+      const page = await e.open(
+        'fields-dash-fields',
+        ['/lib/dash.js', '/collector/openqoe.iife.js', '/collector/openqoe-dashjs.iife.js'],
+        setup,
+      );
+      const viewId = await e.viewId(page);
+      await playAndDrop(page);
+      const state = await pausedState(page);
+      const view = await e.leave(page, viewId);
+      if (process.env['OPENQOE_E2E_DEBUG']) console.log(JSON.stringify({ state, view }));
+      expect(fail.hits.length, 'the media server answered one 404').toBe(1);
+      expect(view).toMatchObject({ player_software: 'dash.js', stream_format: 'dash' });
+      expectFields(view, 'dash-fields', state, 1);
+      expectScale(view, state, RENDITIONS[top]!);
+      expect(state.dropped, 'the 8× stretch dropped frames').toBeGreaterThan(0);
+    } finally {
+      fail.remove();
+    }
+  });
 });
