@@ -1,7 +1,9 @@
 /**
  * Shaka Player: the element's state through the HTML5 tracking; from Shaka
  * the rendition (`adaptation`/`variantchanged` + getStats), every response
- * through a networking-engine response filter (time, bytes, CDN headers),
+ * through a networking-engine response filter (time, bytes, CDN headers;
+ * the first byte from resource timing)
+ * and every failed attempt through its `retry` event,
  * the manifest type and live latency, and its errors: severity 2
  * (CRITICAL) is fatal, the code is Shaka's numeric code. Stalls come from
  * its `buffering` event: Shaka pauses by playback rate 0, without `waiting`.
@@ -29,10 +31,23 @@ interface ShakaLike {
   getNetworkingEngine(): {
     registerResponseFilter(f: (type: number, r: ShakaResponse) => void): void;
     unregisterResponseFilter(f: (type: number, r: ShakaResponse) => void): void;
+    addEventListener(type: string, fn: () => void): void;
+    removeEventListener(type: string, fn: () => void): void;
   } | null;
   addEventListener(type: string, fn: (e: never) => void): void;
   removeEventListener(type: string, fn: (e: never) => void): void;
   constructor: { version?: string };
+}
+
+/**
+ * Shaka gives a response's total time only; the browser's resource timing
+ * entry of the URL has the first byte (0 when the buffer is full or a
+ * cross-origin server sends no `Timing-Allow-Origin`).
+ */
+function ttfb(uri: string): number {
+  const entries = performance.getEntriesByName?.(uri, 'resource') as PerformanceResourceTiming[] | undefined;
+  const t = entries?.at(-1);
+  return t && t.responseStart > 0 ? t.responseStart - (t.requestStart || t.startTime) : 0;
 }
 
 export const shaka: Adapter = {
@@ -58,11 +73,14 @@ export const shaka: Adapter = {
     const filter = (_type: number, r: ShakaResponse) => {
       core.request({
         bytes: r.data?.byteLength ?? 0,
-        ttfbMs: 0,
+        ttfbMs: ttfb(r.uri),
         transferMs: r.timeMs ?? 0,
         cdnHost: tools.cdnHost(r.uri, (h) => r.headers[h]),
       });
     };
+    // The networking engine says `retry` after every failed attempt it may retry, the last one included;
+    // the response filter sees successful responses only.
+    const failed = () => core.request({ bytes: 0, ttfbMs: 0, transferMs: 0, failed: true });
     const on: Record<string, (e: never) => void> = {
       loaded: () => {
         track();
@@ -87,7 +105,9 @@ export const shaka: Adapter = {
       },
     };
     for (const k in on) p.addEventListener(k, on[k]!);
-    p.getNetworkingEngine()?.registerResponseFilter(filter);
+    const net = p.getNetworkingEngine();
+    net?.registerResponseFilter(filter);
+    net?.addEventListener('retry', failed);
     // Shaka reports a failed load() only through its promise, never as an `error` event.
     const load = p.load;
     p.load = function (this: ShakaLike, ...args: unknown[]) {
@@ -102,7 +122,8 @@ export const shaka: Adapter = {
       p.load = load;
       untrack();
       for (const k in on) p.removeEventListener(k, on[k]!);
-      p.getNetworkingEngine()?.unregisterResponseFilter(filter);
+      net?.unregisterResponseFilter(filter);
+      net?.removeEventListener('retry', failed);
     };
   },
 };

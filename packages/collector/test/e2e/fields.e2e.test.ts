@@ -130,20 +130,63 @@ async function playAndDrop(page: Page): Promise<void> {
   await e.playedTo(page, 8);
 }
 
+/**
+ * Opens the page, answers the first request matching `fail` with a 404, plays
+ * (with the 8× stretch), pauses and leaves; checks every field of the view.
+ * `setup` gets the page's collector options and sets `window.marks`.
+ */
+async function fieldsRun(o: {
+  videoId: string;
+  scripts: string[];
+  setup: (options: string) => string;
+  fail: RegExp;
+  player: string;
+  format: string;
+}): Promise<ViewRow> {
+  const top = RENDITIONS.length - 1;
+  const fail = e.media.rule({ match: o.fail, status: 404, times: 1 });
+  try {
+    const page = await e.open(
+      `fields-${o.videoId}`,
+      o.scripts,
+      o.setup(e.collectorOptions(`data: ${dataLiteral(o.videoId)}`)),
+    );
+    const viewId = await e.viewId(page);
+    await playAndDrop(page);
+    const state = await pausedState(page);
+    const view = await e.leave(page, viewId);
+    if (process.env['OPENQOE_E2E_DEBUG']) console.log(JSON.stringify({ state, view }));
+    expect(fail.hits.length, 'the media server answered one 404').toBe(1);
+    expect(view).toMatchObject({ player_software: o.player, stream_format: o.format });
+    expectFields(view, o.videoId, state, 1);
+    expectScale(view, state, RENDITIONS[top]!);
+    expect(state.dropped, 'the 8× stretch dropped frames').toBeGreaterThan(0);
+    return view;
+  } finally {
+    fail.remove();
+  }
+}
+
+const TOP = RENDITIONS.length - 1;
+
 describe('every view field end to end', () => {
   it('hls.js: identity, content, CDN, requests with one 404, dropped frames, page timings, sizes', async () => {
-    const top = RENDITIONS.length - 1;
-    const fail = e.media.rule({ match: new RegExp(`hls-ts/v${top}/seg_00002\\.ts$`), status: 404, times: 1 });
-    try {
-      const setup = `
+    await fieldsRun({
+      videoId: 'hls-fields',
+      player: 'hls.js',
+      format: 'hls',
+      scripts: ['/lib/hls.js', '/collector/openqoe.iife.js', '/collector/openqoe-hlsjs.iife.js'],
+      // hls.js retries the fragment on the same rendition.
+      fail: new RegExp(`hls-ts/v${TOP}/seg_00002\\.ts$`),
+      setup: (options) => `
 const video = document.getElementById('v');
 watchFrames(video);
 // Below the top rendition's bitrate ABR may not go (the 8× stretch would otherwise switch down).
-const hls = new Hls({ startLevel: ${top}, minAutoBitrate: ${RENDITIONS[top - 1]!.bitrateBps * 1.5} });
+const hls = new Hls({ startLevel: ${TOP}, minAutoBitrate: ${RENDITIONS[TOP - 1]!.bitrateBps * 1.5} });
 window.marks = {};
 hls.on(Hls.Events.MANIFEST_PARSED, () => { window.marks.readyBefore = performance.now(); });
 window.marks.initBefore = performance.now();
-window.handle = openqoe.monitor(hls, ${e.collectorOptions(`data: ${dataLiteral('hls-fields')}`)});
+window.handle = openqoe.monitor(hls, ${options});
 window.marks.initAfter = performance.now();
 hls.on(Hls.Events.MANIFEST_PARSED, () => {
   window.marks.readyAfter = performance.now();
@@ -152,41 +195,28 @@ hls.on(Hls.Events.MANIFEST_PARSED, () => {
 });
 hls.loadSource('/media/hls-ts/master.m3u8');
 hls.attachMedia(video);
-`;
-      const page = await e.open(
-        'fields-hls-fields',
-        ['/lib/hls.js', '/collector/openqoe.iife.js', '/collector/openqoe-hlsjs.iife.js'],
-        setup,
-      );
-      const viewId = await e.viewId(page);
-      await playAndDrop(page);
-      const state = await pausedState(page);
-      const view = await e.leave(page, viewId);
-      if (process.env['OPENQOE_E2E_DEBUG']) console.log(JSON.stringify({ state, view }));
-      expect(fail.hits.length, 'the media server answered one 404').toBe(1);
-      expect(view).toMatchObject({ player_software: 'hls.js', stream_format: 'hls' });
-      expectFields(view, 'hls-fields', state, 1);
-      expectScale(view, state, RENDITIONS[top]!);
-      expect(state.dropped, 'the 8× stretch dropped frames').toBeGreaterThan(0);
-    } finally {
-      fail.remove();
-    }
+`,
+    });
   });
 
   it('dash.js: identity, content, CDN, requests with one 404, dropped frames, page timings, sizes', async () => {
-    const top = RENDITIONS.length - 1;
-    const fail = e.media.rule({ match: new RegExp(`dash/seg-${top}-00002\\.m4s$`), status: 404, times: 1 });
-    try {
-      const setup = `
+    await fieldsRun({
+      videoId: 'dash-fields',
+      player: 'dash.js',
+      format: 'dash',
+      scripts: ['/lib/dash.js', '/collector/openqoe.iife.js', '/collector/openqoe-dashjs.iife.js'],
+      // dash.js retries the segment (its HTTP loader, three attempts for media segments).
+      fail: new RegExp(`dash/seg-${TOP}-00002\\.m4s$`),
+      setup: (options) => `
 const video = document.getElementById('v');
 watchFrames(video);
 const player = dashjs.MediaPlayer().create();
-// The top rendition for the whole view, so the scale is known.
+// The top rendition for the whole view (no ABR, a start estimate above every rendition), so the scale is known.
 player.updateSettings({ streaming: { abr: { autoSwitchBitrate: { video: false }, initialBitrate: { video: 100000 } } } });
 window.marks = {};
 player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => { window.marks.readyBefore = performance.now(); });
 window.marks.initBefore = performance.now();
-window.handle = openqoe.monitor(player, ${e.collectorOptions(`data: ${dataLiteral('dash-fields')}`)});
+window.handle = openqoe.monitor(player, ${options});
 window.marks.initAfter = performance.now();
 player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => {
   window.marks.readyAfter = performance.now();
@@ -194,24 +224,35 @@ player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => {
   video.play().catch(() => {});
 });
 player.initialize(video, '/media/dash/manifest.mpd', false);
-`;
-      const page = await e.open(
-        'fields-dash-fields',
-        ['/lib/dash.js', '/collector/openqoe.iife.js', '/collector/openqoe-dashjs.iife.js'],
-        setup,
-      );
-      const viewId = await e.viewId(page);
-      await playAndDrop(page);
-      const state = await pausedState(page);
-      const view = await e.leave(page, viewId);
-      if (process.env['OPENQOE_E2E_DEBUG']) console.log(JSON.stringify({ state, view }));
-      expect(fail.hits.length, 'the media server answered one 404').toBe(1);
-      expect(view).toMatchObject({ player_software: 'dash.js', stream_format: 'dash' });
-      expectFields(view, 'dash-fields', state, 1);
-      expectScale(view, state, RENDITIONS[top]!);
-      expect(state.dropped, 'the 8× stretch dropped frames').toBeGreaterThan(0);
-    } finally {
-      fail.remove();
-    }
+`,
+    });
+  });
+
+  it('Shaka: identity, content, CDN, requests with one 404, dropped frames, page timings, sizes', async () => {
+    await fieldsRun({
+      videoId: 'shaka-fields',
+      player: 'shaka',
+      format: 'dash',
+      scripts: ['/lib/shaka.js', '/collector/openqoe.iife.js', '/collector/openqoe-shaka.iife.js'],
+      // Shaka's networking engine retries the segment.
+      fail: new RegExp(`dash/seg-${TOP}-00002\\.m4s$`),
+      setup: (options) => `
+const video = document.getElementById('v');
+watchFrames(video);
+const player = new shaka.Player();
+// Only the top rendition is playable, so the scale is known.
+player.configure({ restrictions: { minWidth: ${RENDITIONS[TOP]!.width} } });
+window.marks = {};
+player.addEventListener('loaded', () => { window.marks.readyBefore = performance.now(); });
+window.marks.initBefore = performance.now();
+window.handle = openqoe.monitor(player, ${options});
+window.marks.initAfter = performance.now();
+player.addEventListener('loaded', () => { window.marks.readyAfter = performance.now(); });
+player.attach(video).then(() => player.load('/media/dash/manifest.mpd')).then(() => {
+  markPlay();
+  video.play().catch(() => {});
+});
+`,
+    });
   });
 });
