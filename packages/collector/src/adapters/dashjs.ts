@@ -95,7 +95,7 @@ export const dashjs: Adapter = {
           ttfbMs: failed ? 0 : first - start,
           transferMs: failed ? 0 : (r._tfinish?.getTime() ?? first) - first,
           failed,
-          cdnHost: failed ? undefined : tools.cdnHost(r.url ?? '', (h) => headers.get(h)),
+          cdnHost: failed ? '' : tools.cdnHost(r.url ?? '', (h) => headers.get(h)),
         });
       },
       error: (e: { error: { code?: number; message?: string } | string }) => {
