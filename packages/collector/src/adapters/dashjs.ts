@@ -1,7 +1,8 @@
 /**
  * dash.js (`dashjs` 4/5): the element's state through the HTML5 tracking;
  * from dash.js the rendition (QUALITY_CHANGE_RENDERED), request timing,
- * bytes, failures and CDN host (its HttpList metrics), live latency and its
+ * bytes, failures and CDN host (its HttpList metrics), live latency (the
+ * playhead's `timeAsUTC()` against the clock) and its
  * ERROR events, which dash.js raises only for what it cannot recover from.
  */
 import type { Adapter } from '../core/adapter.js';
@@ -38,7 +39,8 @@ interface DashLike {
   getVersion(): string;
   getVideoElement(): HTMLVideoElement;
   isDynamic(): boolean;
-  getCurrentLiveLatency(): number;
+  /** The playhead as seconds since the epoch (live streams). */
+  timeAsUTC(): number;
   on(type: string, fn: (e: never) => void): void;
   off(type: string, fn: (e: never) => void): void;
 }
@@ -61,7 +63,11 @@ export const dashjs: Adapter = {
       untrack();
       media = el;
       untrack = tools.trackMedia(core, el, { errors: false, rendition: false, source: false });
-      core.probe.liveLatencyMs = () => (p.isDynamic() ? p.getCurrentLiveLatency() * 1000 : 0);
+      // The playhead as wall-clock time against this clock, as for hls.js: dash.js's own
+      // getCurrentLiveLatency() was up to 1 s off the frames the page showed. Before the first frame
+      // the playhead is not yet at the live start, so there is no latency to speak of.
+      core.probe.liveLatencyMs = () =>
+        p.isDynamic() && core.started ? Date.now() - p.timeAsUTC() * 1000 : 0;
     };
     core.setContext({ playerSoftware: 'dash.js', playerVersion: p.getVersion(), streamFormat: 'dash' });
     const on: Record<string, (e: never) => void> = {

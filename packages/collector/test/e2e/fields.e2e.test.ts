@@ -5,10 +5,12 @@
  * load, player ready, dropped frames, element size), and the stored view read
  * through the query API must match them.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { e2eSuite } from './harness.js';
-import { CDN_HEADER_VALUE, RENDITIONS, type ViewRow } from './kit/index.js';
+import { CDN_HEADER_VALUE, ensureMedia, RENDITIONS, type ViewRow, waitFor } from './kit/index.js';
 
 const e = e2eSuite();
 
@@ -254,5 +256,92 @@ player.attach(video).then(() => player.load('/media/dash/manifest.mpd')).then(()
 });
 `,
     });
+  });
+});
+
+/**
+ * The on-demand DASH clip as a live stream: a dynamic MPD whose availability
+ * start is `astMs` (media time t is live at astMs + t), with the server's
+ * clock in a direct UTCTiming element (no time server to reach).
+ */
+function liveMpd(astMs: number): string {
+  const mpd = readFileSync(join(ensureMedia(), 'dash/manifest.mpd'), 'utf8');
+  return mpd
+    .replace('type="static"', `type="dynamic" availabilityStartTime="${new Date(astMs).toISOString()}"`)
+    .replace(
+      'mediaPresentationDuration="PT12.0S"',
+      'minimumUpdatePeriod="PT60S" timeShiftBufferDepth="PT30S" suggestedPresentationDelay="PT4S"',
+    )
+    .replace(
+      '<Period id="0" start="PT0.0S">',
+      '<BaseURL>/media/dash/</BaseURL>\n<Period id="0" start="PT0.0S">',
+    )
+    .replace(
+      '</MPD>',
+      `<UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014" value="${new Date().toISOString()}"/>\n</MPD>`,
+    );
+}
+
+/** Plays the live DASH stream 3 s and compares the view's latency with the page's frames. */
+async function liveRun(name: string, scripts: string[], setup: (options: string) => string): Promise<void> {
+  // 11 s of the 12 s clip are available when the page opens; the player starts behind the live edge.
+  const astMs = Date.now() - 11_000;
+  e.media.text(`/${name}.mpd`, 'application/dash+xml', () => liveMpd(astMs));
+  const page = await e.open(name, scripts, setup(e.collectorOptions(`data: { videoId: '${name}' }`)));
+  const viewId = await e.viewId(page);
+  await waitFor(async () => (await e.truth(page)).frames.length > 0, 'the first frame');
+  const firstMedia = (await e.truth(page)).frames[0]![1];
+  await e.playedTo(page, Math.min(firstMedia + 3, 11.5));
+  const truth = await e.truth(page);
+  const view = await e.leave(page, viewId);
+  // The page's own latency: frame presentation time − (availability start + media time).
+  const latencies = truth.frames.map(([shownMs, mediaS]) => shownMs - (astMs + mediaS * 1000));
+  const mean = latencies.reduce((a, b) => a + b, 0) / latencies.length;
+  if (process.env['OPENQOE_E2E_DEBUG'])
+    console.log(JSON.stringify({ mean, firstMedia, latency: view.live_latency_ms }));
+  expect(view).toMatchObject({ stream_type: 'live', stream_format: 'dash', outcome: 'success' });
+  expect(mean, 'the page played behind the live edge').toBeGreaterThan(0);
+  expect(
+    Math.abs((view.live_latency_ms as number) - mean),
+    `${view.live_latency_ms} vs ${mean}`,
+  ).toBeLessThanOrEqual(300);
+}
+
+describe('live latency of DASH players against the page’s own frames', () => {
+  it('dash.js', async () => {
+    await liveRun(
+      'dash-live',
+      ['/lib/dash.js', '/collector/openqoe.iife.js', '/collector/openqoe-dashjs.iife.js'],
+      (options) => `
+const video = document.getElementById('v');
+watchFrames(video);
+const player = dashjs.MediaPlayer().create();
+// No catch-up: the latency stays where playback started, so sample times do not weigh the comparison.
+player.updateSettings({ streaming: { liveCatchup: { enabled: false } } });
+window.handle = openqoe.monitor(player, ${options});
+player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => {
+  markPlay();
+  video.play().catch(() => {});
+});
+player.initialize(video, '/dash-live.mpd', false);
+`,
+    );
+  });
+
+  it('Shaka', async () => {
+    await liveRun(
+      'shaka-live',
+      ['/lib/shaka.js', '/collector/openqoe.iife.js', '/collector/openqoe-shaka.iife.js'],
+      (options) => `
+const video = document.getElementById('v');
+watchFrames(video);
+const player = new shaka.Player();
+window.handle = openqoe.monitor(player, ${options});
+player.attach(video).then(() => player.load('/shaka-live.mpd')).then(() => {
+  markPlay();
+  video.play().catch(() => {});
+});
+`,
+    );
   });
 });
