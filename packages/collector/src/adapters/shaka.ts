@@ -39,17 +39,6 @@ interface ShakaLike {
   constructor: { version?: string };
 }
 
-/**
- * Shaka gives a response's total time only; the browser's resource timing
- * entry of the URL has the first byte (0 when the buffer is full or a
- * cross-origin server sends no `Timing-Allow-Origin`).
- */
-function ttfb(uri: string): number {
-  const entries = performance.getEntriesByName?.(uri, 'resource') as PerformanceResourceTiming[] | undefined;
-  const t = entries?.at(-1);
-  return t && t.responseStart > 0 ? t.responseStart - (t.requestStart || t.startTime) : 0;
-}
-
 export const shaka: Adapter = {
   name: 'shaka',
   test: (t) => typeof (t as ShakaLike)?.getNetworkingEngine === 'function',
@@ -73,7 +62,8 @@ export const shaka: Adapter = {
     const filter = (_type: number, r: ShakaResponse) => {
       core.request({
         bytes: r.data?.byteLength ?? 0,
-        ttfbMs: ttfb(r.uri),
+        // Shaka gives a response's total time only: the first byte comes from resource timing.
+        ttfbMs: tools.ttfb(r.uri),
         transferMs: r.timeMs ?? 0,
         cdnHost: tools.cdnHost(r.uri, (h) => r.headers[h]),
       });
