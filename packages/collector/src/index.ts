@@ -4,7 +4,7 @@
  * adapters are registered with `use()` (their IIFE builds do it themselves).
  */
 
-import { cdnHost, html5, trackMedia } from './adapters/html5.js';
+import { cdnHost, html5, resourceTtfb, trackMedia } from './adapters/html5.js';
 import type { Adapter, AdapterTools } from './core/adapter.js';
 import { Collector } from './core/collector.js';
 import type { MonitorHandle, MonitorOptions } from './core/types.js';
@@ -15,7 +15,7 @@ export { backoffMs, MAX_BODY_BYTES, Transport } from './core/transport.js';
 export type * from './core/types.js';
 
 const adapters: Adapter[] = [html5];
-const tools: AdapterTools = { trackMedia, cdnHost };
+const tools: AdapterTools = { trackMedia, cdnHost, ttfb: resourceTtfb };
 
 /** Registers a player adapter (the newest wins when two recognise the same player). */
 export function use(adapter: Adapter): void {

@@ -1,8 +1,8 @@
 /**
  * dash.js (`dashjs` 4/5): the element's state through the HTML5 tracking;
- * from dash.js the rendition (QUALITY_CHANGE_RENDERED), request timing and
- * bytes (FRAGMENT_LOADING_COMPLETED; dash.js does not expose response
- * headers there, so the CDN host is the URL's), live latency and its
+ * from dash.js the rendition (QUALITY_CHANGE_RENDERED), request timing,
+ * bytes, failures and CDN host (its HttpList metrics), live latency (the
+ * playhead's `timeAsUTC()` against the clock) and its
  * ERROR events, which dash.js raises only for what it cannot recover from.
  */
 import type { Adapter } from '../core/adapter.js';
@@ -13,18 +13,34 @@ interface DashRepresentation {
   height: number;
   codecs: string | null;
 }
-interface DashRequest {
+/** dash.js's HTTPRequest metric (ISO/IEC 23009-1 Annex D field names). */
+interface DashHttpRequest {
+  type: string;
   url: string | null;
-  bytesLoaded: number;
-  startDate: Date;
-  firstByteDate: Date;
-  requestEndDate: Date | null;
+  responsecode: number | null;
+  trequest: Date | null;
+  tresponse: Date | null;
+  _tfinish: Date | null;
+  _responseHeaders: string | null;
+  trace?: { b?: number[] }[];
+}
+const SEGMENT_TYPES = ['MediaSegment', 'InitializationSegment'];
+
+/** `name: value` lines (dash.js keeps the headers as one string) → lower-case map. */
+function parseHeaders(raw: string | null): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of (raw ?? '').split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0) m.set(line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim());
+  }
+  return m;
 }
 interface DashLike {
   getVersion(): string;
   getVideoElement(): HTMLVideoElement;
   isDynamic(): boolean;
-  getCurrentLiveLatency(): number;
+  /** The playhead as seconds since the epoch (live streams). */
+  timeAsUTC(): number;
   on(type: string, fn: (e: never) => void): void;
   off(type: string, fn: (e: never) => void): void;
 }
@@ -47,7 +63,11 @@ export const dashjs: Adapter = {
       untrack();
       media = el;
       untrack = tools.trackMedia(core, el, { errors: false, rendition: false, source: false });
-      core.probe.liveLatencyMs = () => (p.isDynamic() ? p.getCurrentLiveLatency() * 1000 : 0);
+      // The playhead as wall-clock time against this clock, as for hls.js: dash.js's own
+      // getCurrentLiveLatency() was up to 1 s off the frames the page showed. Before the first frame
+      // the playhead is not yet at the live start, so there is no latency to speak of.
+      core.probe.liveLatencyMs = () =>
+        p.isDynamic() && core.started ? Date.now() - p.timeAsUTC() * 1000 : 0;
     };
     core.setContext({ playerSoftware: 'dash.js', playerVersion: p.getVersion(), streamFormat: 'dash' });
     const on: Record<string, (e: never) => void> = {
@@ -67,15 +87,21 @@ export const dashjs: Adapter = {
             codec: r.codecs ?? '',
           });
       },
-      fragmentLoadingCompleted: (e: { request: DashRequest }) => {
-        const r = e.request;
-        const start = r.startDate?.getTime() ?? 0;
-        const first = r.firstByteDate?.getTime() ?? start;
+      // Every HTTP attempt, retries included, is an HttpList metric with its status and response headers
+      // (FRAGMENT_LOADING_COMPLETED comes once per segment after dash.js's own retries, without headers).
+      metricAdded: (e: { metric: string; value: DashHttpRequest }) => {
+        const r = e.value;
+        if (e.metric !== 'HttpList' || !r || !SEGMENT_TYPES.includes(r.type)) return;
+        const failed = !(r.responsecode != null && r.responsecode >= 200 && r.responsecode < 400);
+        const start = r.trequest?.getTime() ?? 0;
+        const first = r.tresponse?.getTime() ?? start;
+        const headers = parseHeaders(r._responseHeaders);
         core.request({
-          bytes: r.bytesLoaded,
-          ttfbMs: first - start,
-          transferMs: (r.requestEndDate?.getTime() ?? first) - first,
-          cdnHost: tools.cdnHost(r.url ?? '', () => ''),
+          bytes: (r.trace ?? []).reduce((a, t) => a + (t.b?.[0] ?? 0), 0),
+          ttfbMs: failed ? 0 : first - start,
+          transferMs: failed ? 0 : (r._tfinish?.getTime() ?? first) - first,
+          failed,
+          cdnHost: failed ? '' : tools.cdnHost(r.url ?? '', (h) => headers.get(h)),
         });
       },
       error: (e: { error: { code?: number; message?: string } | string }) => {

@@ -20,6 +20,21 @@ export function cdnHost(url: string, header: (name: string) => string | null | u
   }
 }
 
+/**
+ * Time to first byte of the URL's latest resource timing entry, for players
+ * that give the total time only; 0 when the buffer (250 entries by default)
+ * is full or a cross-origin server sends no `Timing-Allow-Origin`.
+ */
+export function resourceTtfb(url: string): number {
+  try {
+    const entries = performance.getEntriesByName(new URL(url, location.href).href, 'resource');
+    const t = entries.at(-1) as PerformanceResourceTiming | undefined;
+    return t && t.responseStart > 0 ? t.responseStart - (t.requestStart || t.startTime) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 const formatOf = (src: string) =>
   /\.m3u8(\?|$)/i.test(src) ? 'hls' : /\.mpd(\?|$)/i.test(src) ? 'dash' : src ? 'progressive' : '';
 

@@ -1,7 +1,9 @@
 /**
  * Shaka Player: the element's state through the HTML5 tracking; from Shaka
  * the rendition (`adaptation`/`variantchanged` + getStats), every response
- * through a networking-engine response filter (time, bytes, CDN headers),
+ * through a networking-engine response filter (time, bytes, CDN headers;
+ * the first byte from resource timing)
+ * and every failed attempt through its `retry` event,
  * the manifest type and live latency, and its errors: severity 2
  * (CRITICAL) is fatal, the code is Shaka's numeric code. Stalls come from
  * its `buffering` event: Shaka pauses by playback rate 0, without `waiting`.
@@ -29,6 +31,8 @@ interface ShakaLike {
   getNetworkingEngine(): {
     registerResponseFilter(f: (type: number, r: ShakaResponse) => void): void;
     unregisterResponseFilter(f: (type: number, r: ShakaResponse) => void): void;
+    addEventListener(type: string, fn: () => void): void;
+    removeEventListener(type: string, fn: () => void): void;
   } | null;
   addEventListener(type: string, fn: (e: never) => void): void;
   removeEventListener(type: string, fn: (e: never) => void): void;
@@ -58,11 +62,15 @@ export const shaka: Adapter = {
     const filter = (_type: number, r: ShakaResponse) => {
       core.request({
         bytes: r.data?.byteLength ?? 0,
-        ttfbMs: 0,
+        // Shaka gives a response's total time only: the first byte comes from resource timing.
+        ttfbMs: tools.ttfb(r.uri),
         transferMs: r.timeMs ?? 0,
         cdnHost: tools.cdnHost(r.uri, (h) => r.headers[h]),
       });
     };
+    // The networking engine says `retry` after every failed attempt it may retry, the last one included;
+    // the response filter sees successful responses only.
+    const failed = () => core.request({ bytes: 0, ttfbMs: 0, transferMs: 0, failed: true });
     const on: Record<string, (e: never) => void> = {
       loaded: () => {
         track();
@@ -87,7 +95,9 @@ export const shaka: Adapter = {
       },
     };
     for (const k in on) p.addEventListener(k, on[k]!);
-    p.getNetworkingEngine()?.registerResponseFilter(filter);
+    const net = p.getNetworkingEngine();
+    net?.registerResponseFilter(filter);
+    net?.addEventListener('retry', failed);
     // Shaka reports a failed load() only through its promise, never as an `error` event.
     const load = p.load;
     p.load = function (this: ShakaLike, ...args: unknown[]) {
@@ -102,7 +112,8 @@ export const shaka: Adapter = {
       p.load = load;
       untrack();
       for (const k in on) p.removeEventListener(k, on[k]!);
-      p.getNetworkingEngine()?.unregisterResponseFilter(filter);
+      net?.unregisterResponseFilter(filter);
+      net?.removeEventListener('retry', failed);
     };
   },
 };

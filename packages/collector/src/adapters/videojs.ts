@@ -2,7 +2,8 @@
  * video.js 7/8 (with its VHS engine): the element's state through the HTML5
  * tracking of the tech's <video>; from video.js its `error` (always fatal:
  * the player shows its error screen), the source type, and from VHS the
- * playlist playing (bandwidth, resolution). video.js never goes fatal on
+ * playlist playing (bandwidth, resolution) and every segment response
+ * (its xhr `onResponse` hook: status, bytes, CDN header). video.js never goes fatal on
  * segment errors, so a stall that does not end is turned into a failure by
  * the core's rebuffer timeout.
  */
@@ -11,11 +12,27 @@ import type { Adapter } from '../core/adapter.js';
 interface VhsPlaylist {
   attributes?: { BANDWIDTH?: number; RESOLUTION?: { width: number; height: number }; CODECS?: string };
 }
+/** VHS's xhr request and the response its onResponse hook sees. */
+interface VhsRequest {
+  uri: string;
+  requestType?: string;
+  requestTime: number;
+  aborted?: boolean;
+  response?: ArrayBuffer | string | null;
+}
+type VhsHook = (
+  request: VhsRequest,
+  error: unknown,
+  response?: { statusCode?: number; headers?: Record<string, string> },
+) => void;
 interface VjsLike {
   ready(fn: () => void): void;
   tech(opts: { IWillNotUseThisInPlugins: true }): {
     el(): HTMLMediaElement;
-    vhs?: { playlists?: { media(): VhsPlaylist | undefined } };
+    vhs?: {
+      playlists?: { media(): VhsPlaylist | undefined };
+      xhr?: { onResponse?(hook: VhsHook): void; offResponse?(hook: VhsHook): void };
+    };
   };
   currentType(): string;
   error(): { code: number; message: string } | null;
@@ -58,7 +75,27 @@ export const videojs: Adapter = {
         if (e) core.error(e.code, e.message, true);
       },
     };
+    // Every segment response (failures included) through VHS's per-player xhr hook; the first byte from resource timing.
+    const response: VhsHook = (req, error, res) => {
+      if (!/segment/.test(req.requestType ?? '') || req.aborted) return;
+      const status = res?.statusCode ?? 0;
+      const failed = !!error || status < 200 || status >= 400;
+      const total = Date.now() - req.requestTime;
+      const ttfb = failed ? 0 : Math.min(total, tools.ttfb(req.uri));
+      const body = req.response;
+      core.request({
+        bytes: typeof body === 'string' ? body.length : (body?.byteLength ?? 0),
+        ttfbMs: ttfb,
+        transferMs: failed ? 0 : total - ttfb,
+        failed,
+        cdnHost: failed ? '' : tools.cdnHost(req.uri, (h) => res?.headers?.[h]),
+      });
+    };
+    const hook = () => tech().vhs?.xhr?.onResponse?.(response);
+    // VHS makes its xhr (and says `xhr-hooks-ready`) per source; a source already set has one now.
+    on['xhr-hooks-ready'] = hook;
     for (const k in on) p.on(k, on[k]!);
+    p.ready(hook);
     let el: HTMLMediaElement | undefined;
     p.ready(() => {
       el = tech().el();
@@ -67,6 +104,7 @@ export const videojs: Adapter = {
       el.addEventListener('resize', rendition);
     });
     return () => {
+      tech().vhs?.xhr?.offResponse?.(response);
       el?.removeEventListener('resize', rendition);
       untrack();
       for (const k in on) p.off(k, on[k]!);

@@ -1,14 +1,23 @@
 /** video.js 8 (VHS) in real Chromium against ffmpeg HLS, read back through the query API. */
 import { describe, expect, it } from 'vitest';
-import { e2eSuite, ebvsRun, expectEbvs, expectStallMeasured, seekRun, stallRun } from './harness.js';
+import {
+  e2eSuite,
+  ebvsRun,
+  expectEbvs,
+  expectStallMeasured,
+  expectSwitchedDown,
+  seekRun,
+  stallRun,
+  throttledRun,
+} from './harness.js';
 
 const e = e2eSuite();
 const SCRIPTS = ['/lib/video.js', '/collector/openqoe.iife.js', '/collector/openqoe-videojs.iife.js'];
 /** VHS's buffer goal capped at one segment so a held segment cannot be absorbed. */
-const setup = (videoId: string, options = '', playNow = false) => `
+const setup = (videoId: string, options = '', playNow = false, vhs = '') => `
 videojs.Vhs.GOAL_BUFFER_LENGTH = 2;
 videojs.Vhs.MAX_GOAL_BUFFER_LENGTH = 2;
-const player = videojs('v', { html5: { vhs: { overrideNative: true } }, muted: true });
+const player = videojs('v', { html5: { vhs: { overrideNative: true, ${vhs} } }, muted: true });
 const video = player.tech({ IWillNotUseThisInPlugins: true }).el();
 watchFrames(video);
 window.handle = openqoe.monitor(player, ${e.collectorOptions(`data: { videoId: '${videoId}' }, ${options}`)});
@@ -80,5 +89,25 @@ describe('video.js adapter in Chromium', () => {
         match: /hls-ts\/v\d\/seg_00000\.ts$/,
       }),
     );
+  });
+
+  it('a throttled CDN after a start above the lowest rendition: VHS switches down, every switch on a rendition the media has', async () => {
+    // Left alone VHS starts on the lowest rendition (low initial playlist, capped by the player's size) and
+    // has nowhere to go down; a high start estimate without those limits starts it higher.
+    const view = await throttledRun(e, {
+      name: 'videojs-switch',
+      scripts: SCRIPTS,
+      setup: setup(
+        'videojs-switch',
+        '',
+        false,
+        'bandwidth: 100000000, enableLowInitialPlaylist: false, limitRenditionByPlayerDimensions: false',
+      ),
+      match: /hls-ts\/v\d\/seg_\d+\.ts$/,
+      bytesPerSecond: 60_000,
+      fastUntilS: 3,
+      playToS: 9,
+    });
+    expectSwitchedDown(view);
   });
 });
