@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HttpRecorder } from './helpers/http-recorder.js';
 import {
   postBeacon,
+  readMetric,
   removeDir,
   type ServerProcess,
   startServer,
@@ -19,12 +20,6 @@ import {
 } from './helpers/server-process.js';
 
 const BUFFER_BYTES = 64 * 1024;
-
-async function metric(server: ServerProcess, series: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
 
 /** A beacon of `count` play events of one view, from sequence number `first`. */
 function eventsBeacon(key: string, viewId: string, first: number, count: number, detail = ''): string {
@@ -85,19 +80,19 @@ describe('connectors: a full buffer', () => {
     const res = await postBeacon(server.url, eventsBeacon(key, 'v-drop', 0, 200));
     expect(res.status).toBe(202);
     await waitFor(
-      async () => (await metric(server, 'openqoe_pipeline_events_stored_total')) === 200,
+      async () => (await readMetric(server, 'openqoe_pipeline_events_stored_total')) === 200,
       'the pipeline to store the events',
     );
-    const buffered = await metric(server, 'openqoe_connector_buffered_events{connector="dead"}');
-    const dropped = await metric(
+    const buffered = await readMetric(server, 'openqoe_connector_buffered_events{connector="dead"}');
+    const dropped = await readMetric(
       server,
       'openqoe_connector_events_dropped_total{connector="dead",reason="buffer_full"}',
     );
     expect(dropped).toBeGreaterThan(0);
     expect(buffered + dropped).toBe(200);
-    expect(await metric(server, 'openqoe_connector_buffered_bytes{connector="dead"}')).toBeLessThanOrEqual(
-      BUFFER_BYTES,
-    );
+    expect(
+      await readMetric(server, 'openqoe_connector_buffered_bytes{connector="dead"}'),
+    ).toBeLessThanOrEqual(BUFFER_BYTES);
     expect(server.output()).toMatch(/connector dead: buffer full, dropped \d+ events/);
   }, 60_000);
 
@@ -130,7 +125,10 @@ describe('connectors: a full buffer', () => {
     expect(refused?.headers.get('retry-after')).not.toBeNull();
     expect(server.output()).toMatch(/connector held: buffer full .*holding the pipeline/);
     expect(
-      await metric(server, 'openqoe_connector_events_dropped_total{connector="held",reason="buffer_full"}'),
+      await readMetric(
+        server,
+        'openqoe_connector_events_dropped_total{connector="held",reason="buffer_full"}',
+      ),
     ).toBe(0);
 
     up = true;

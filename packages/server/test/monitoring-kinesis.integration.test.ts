@@ -7,7 +7,6 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBeacon } from '@openqoe/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createStream,
@@ -20,12 +19,12 @@ import {
 import {
   type ExpectedRecord,
   expectedRecords,
+  postScriptedViews,
   recordsOfJsonPayloads,
-  scriptedViews,
   sortRecords,
 } from './helpers/monitoring-script.js';
 import {
-  postBeacon,
+  readMetric,
   removeDir,
   type ServerProcess,
   startServer,
@@ -35,30 +34,6 @@ import {
 } from './helpers/server-process.js';
 
 const WINDOW = 10_000;
-
-async function metricValue(server: ServerProcess, name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
-  return Number(line?.split(' ').pop() ?? 0);
-}
-
-/** Posts every scripted view in one backfill beacon (the device clock is trusted: exact event times). */
-async function postViews(server: ServerProcess, t0: number, prefix: string): Promise<void> {
-  const views = scriptedViews(t0, prefix);
-  const beacon = makeBeacon({
-    envKey: server.bootstrap().environment.key,
-    sentAt: Date.now(),
-    samples: views.flatMap((v) => v.samples),
-    events: views.flatMap((v) => v.events),
-  });
-  const res = await postBeacon(
-    server.url,
-    JSON.stringify(beacon),
-    { 'content-type': 'text/plain', authorization: server.adminAuth() },
-    '?backfill=true',
-  );
-  expect(res.status).toBe(202);
-}
 
 describe('monitoring stream to Kinesis (kinesalite)', () => {
   let kinesalite: Awaited<ReturnType<typeof startKinesalite>>;
@@ -108,16 +83,16 @@ describe('monitoring stream to Kinesis (kinesalite)', () => {
     };
     // Windows from the next boundary on: the beacons (sent at once, ahead of time) arrive before any is due.
     const t0 = Math.floor(Date.now() / WINDOW) * WINDOW + WINDOW;
-    const windowRecords = () => metricValue(server!, 'openqoe_monitoring_records_total', 'kind="window"');
+    const windowRecords = () => readMetric(server!, 'openqoe_monitoring_records_total{kind="window"}');
     // The endpoint goes away before anything is sent.
     await proxy.down();
     server = await startServer({ dataDir, config });
-    await postViews(server, t0, '');
+    await postScriptedViews(server, t0);
     // The first window of the four views is buffered (the rest is still open in memory).
     await waitFor(async () => (await windowRecords()) >= 4, 'the first window to be buffered', 30_000);
-    expect(
-      await metricValue(server, 'openqoe_monitoring_send_errors_total', 'sink="kinesis"'),
-    ).toBeGreaterThan(0);
+    expect(await readMetric(server, 'openqoe_monitoring_send_errors_total{sink="kinesis"}')).toBeGreaterThan(
+      0,
+    );
     // Killed during the outage, restarted with the same data dir, still during the outage: the
     // windows not yet emitted come back from the stored beacons.
     await server.kill('SIGKILL');
@@ -126,7 +101,7 @@ describe('monitoring stream to Kinesis (kinesalite)', () => {
     // The endpoint comes back (same port): everything buffered is delivered.
     await proxy.up();
     await waitFor(
-      async () => (await metricValue(server!, 'openqoe_monitoring_buffered_bytes', 'sink="kinesis"')) === 0,
+      async () => (await readMetric(server!, 'openqoe_monitoring_buffered_bytes{sink="kinesis"}')) === 0,
       'the Kinesis buffer to drain',
       30_000,
     );

@@ -7,19 +7,18 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { fromBinary, toJson } from '@bufbuild/protobuf';
-import { makeBeacon, monitoring as pb } from '@openqoe/schema';
+import { monitoring as pb } from '@openqoe/schema';
 import { AckPolicy, connect, type NatsConnection } from 'nats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeWithProtoc, sampleKey } from './helpers/monitoring-infra.js';
 import {
   type ExpectedRecord,
   expectedRecords,
+  postScriptedViews,
   recordsOfJsonPayloads,
-  scriptedViews,
   sortRecords,
 } from './helpers/monitoring-script.js';
 import {
-  postBeacon,
   removeDir,
   type ServerProcess,
   startServer,
@@ -136,21 +135,7 @@ describe('monitoring stream to NATS JetStream and HTTP', () => {
       },
     });
     const t0 = Math.floor(Date.now() / WINDOW) * WINDOW + WINDOW;
-    const views = scriptedViews(t0);
-    const res = await postBeacon(
-      server.url,
-      JSON.stringify(
-        makeBeacon({
-          envKey: server.bootstrap().environment.key,
-          sentAt: Date.now(),
-          samples: views.flatMap((v) => v.samples),
-          events: views.flatMap((v) => v.events),
-        }),
-      ),
-      { 'content-type': 'text/plain', authorization: server.adminAuth() },
-      '?backfill=true',
-    );
-    expect(res.status).toBe(202);
+    await postScriptedViews(server, t0);
     const expected = sortRecords(expectedRecords(t0));
 
     // HTTP: protobuf bodies, decoded by protoc with the reference schema, after two 503s.

@@ -11,7 +11,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { makeBeacon } from '@openqoe/schema';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeadLetterDir } from '../src/sinks/dead-letter.js';
@@ -22,12 +21,11 @@ import { SinkRunner } from '../src/sinks/sink-runner.js';
 import {
   type ExpectedRecord,
   expectedRecords,
+  postScriptedViews,
   recordsOfJsonPayloads,
-  scriptedViews,
   sortRecords,
 } from './helpers/monitoring-script.js';
 import {
-  postBeacon,
   removeDir,
   type ServerProcess,
   startServer,
@@ -277,21 +275,7 @@ describe('monitoring stream with a destination that refuses one payload (server 
     });
     // Windows from the next boundary on: the beacon (sent at once, ahead of time) arrives before any is due.
     const t0 = Math.floor(Date.now() / WINDOW) * WINDOW + WINDOW;
-    const views = scriptedViews(t0);
-    const res = await postBeacon(
-      server.url,
-      JSON.stringify(
-        makeBeacon({
-          envKey: server.bootstrap().environment.key,
-          sentAt: Date.now(),
-          samples: views.flatMap((v) => v.samples),
-          events: views.flatMap((v) => v.events),
-        }),
-      ),
-      { 'content-type': 'text/plain', authorization: server.adminAuth() },
-      '?backfill=true',
-    );
-    expect(res.status).toBe(202);
+    await postScriptedViews(server, t0);
     const expected = sortRecords(expectedRecords(t0));
     const accepted = () => listener.received.filter((r) => r.status === 204);
     const refused = () => listener.received.filter((r) => r.status === 400);

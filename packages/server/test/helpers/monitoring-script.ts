@@ -2,7 +2,15 @@
  * Scripted views for the monitoring stream tests, on exact event times, and
  * the records each must produce, written out by hand from the script.
  */
-import { makeEvent, makeSample, type PlayerEvent, type PlayerState, type Sample } from '@openqoe/schema';
+import {
+  makeBeacon,
+  makeEvent,
+  makeSample,
+  type PlayerEvent,
+  type PlayerState,
+  type Sample,
+} from '@openqoe/schema';
+import { postBeacon, type ServerProcess } from './server-process.js';
 
 /** Writes one view's samples and events in order on the device clock. */
 export class ViewScript {
@@ -144,4 +152,23 @@ export function recordsOfJsonPayloads(payloads: unknown[]): ExpectedRecord[] {
 export function sortRecords(records: ExpectedRecord[]): ExpectedRecord[] {
   const key = (r: ExpectedRecord) => `${r.view_id}|${String(r.start_ms).padStart(16, '0')}|${r.duration_ms}`;
   return [...records].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** Posts every scripted view in one backfill beacon (the device clock is trusted: exact event times). */
+export async function postScriptedViews(server: ServerProcess, t0: number, prefix = ''): Promise<void> {
+  const views = scriptedViews(t0, prefix);
+  const beacon = makeBeacon({
+    envKey: server.bootstrap().environment.key,
+    sentAt: Date.now(),
+    samples: views.flatMap((v) => v.samples),
+    events: views.flatMap((v) => v.events),
+  });
+  const res = await postBeacon(
+    server.url,
+    JSON.stringify(beacon),
+    { 'content-type': 'text/plain', authorization: server.adminAuth() },
+    '?backfill=true',
+  );
+  if (res.status !== 202)
+    throw new Error(`the scripted views were refused: ${res.status} ${JSON.stringify(res.json)}`);
 }

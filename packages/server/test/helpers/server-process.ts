@@ -149,10 +149,15 @@ export async function waitFor(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-/** One unlabelled Prometheus value from the server's /metrics (0 when absent). */
-export async function readMetric(server: ServerProcess, name: string): Promise<number> {
+/**
+ * One Prometheus value from the server's /metrics, by its series as printed:
+ * a name, or a name with its labels (`name{sink="http"}`); 0 when absent (a
+ * labelled counter never incremented is not printed).
+ */
+export async function readMetric(server: ServerProcess, series: string): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
-  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
 /** Waits until the pipeline has processed everything the log holds. */
