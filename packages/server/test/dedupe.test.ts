@@ -11,14 +11,6 @@ describe('dedupe', () => {
     expect([0, 1, 2, 3].map((s) => d.take(k, s))).toEqual([false, false, false, true]);
   });
 
-  it('forgets an aborted batch so its retry is not a duplicate of itself', () => {
-    const d = new Dedupe();
-    const k = Dedupe.key('env', 'view');
-    expect(d.take(k, 0)).toBe(true);
-    d.abort();
-    expect(d.take(k, 0)).toBe(true);
-  });
-
   it('handles out-of-order numbers and closes gaps', () => {
     const d = new Dedupe();
     const k = Dedupe.key('env', 'view');

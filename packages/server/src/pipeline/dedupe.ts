@@ -1,11 +1,12 @@
 /**
- * Which (view, sequence number) pairs were already stored. A client that
+ * Which (view, sequence number) pairs were already applied. A client that
  * retries a beacon, or a replay of the log, must not count twice.
  *
  * Per view: every number up to `contiguous` was seen, plus a small set of
- * numbers seen beyond a gap. Marks made while a batch is being built are
- * tentative until the store confirms the batch, so a failed write that is
- * retried is not mistaken for a duplicate of itself.
+ * numbers seen beyond a gap. Numbers taken while a batch is built are held
+ * aside until `commit`, which the pipeline calls once the batch is applied
+ * to the view model: from then on they are duplicates, even if the store's
+ * commit has to be retried.
  */
 interface ViewSeqs {
   contiguous: number;
@@ -44,14 +45,9 @@ export class Dedupe {
     return true;
   }
 
-  /** The batch was stored: its marks become permanent. */
+  /** The batch was applied: its marks become permanent. */
   commit(nowMs: number): void {
     for (const [key, seqs] of this.tentative) for (const s of seqs) this.mark(key, s, nowMs);
-    this.tentative = new Map();
-  }
-
-  /** The batch failed: forget its marks. */
-  abort(): void {
     this.tentative = new Map();
   }
 
