@@ -218,7 +218,6 @@ export class DiskQueue {
   /** Removes `bytes` worth of entries (as returned by peek) from the head and records the cursor. */
   async ack(bytes: number): Promise<void> {
     this.head = { segment: this.head.segment, offset: this.head.offset + bytes };
-    this.pendingBytes = Math.max(0, this.pendingBytes - bytes);
     const tmp = join(this.dir, 'cursor.json.tmp');
     await writeFile(tmp, JSON.stringify(this.head));
     await rename(tmp, join(this.dir, 'cursor.json'));
@@ -226,6 +225,9 @@ export class DiskQueue {
       const n = Number.parseInt(f, 10);
       if (f.endsWith('.q') && n < this.head.segment) await unlink(join(this.dir, f));
     }
+    // Only once the cursor is on disk: whoever sees the queue empty may rely
+    // on the delivery being final (and the caller counts it in the same tick).
+    this.pendingBytes = Math.max(0, this.pendingBytes - bytes);
   }
 
   close(): void {
