@@ -54,6 +54,13 @@ execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '
   stdio: 'inherit',
 });
 
+// The dashboard's browser tests load the built app the server serves under /ui/.
+execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
+  cwd: join(root, 'packages/dashboard'),
+  stdio: 'inherit',
+});
+execFileSync(process.execPath, [join(root, 'packages/dashboard/compress.mjs')], { stdio: 'inherit' });
+
 mkdirSync(join(root, 'test-results'), { recursive: true });
 const report = join(root, 'test-results', 'vitest.json');
 const vitest = spawnSync(

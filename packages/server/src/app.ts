@@ -23,6 +23,7 @@ import type { Metrics } from './observability/metrics.js';
 import { beaconRoute } from './sources/native/beacon-route.js';
 import type { RejectedRecorder } from './sources/rejected-recorder.js';
 import type { Store } from './store/store.js';
+import { uiRoutes } from './ui/ui-routes.js';
 import { VERSION } from './version.js';
 
 export interface AppDeps {
@@ -120,6 +121,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Demo page (/demo/): a test video with the browser collector attached.
   if (config.demo.enabled) demoRoutes(app, { registry: deps.registry, dataDir: config.dataDir });
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs'));
+  // --- dashboard (/ui/, and / redirects there): the built single-page app, logic in ui/ui-routes.ts.
+  if (config.ui.enabled) await uiRoutes(app, { distDir: config.ui.distDir });
+  else app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs'));
+  // --- end dashboard
   return app;
 }

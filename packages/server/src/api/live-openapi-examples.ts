@@ -29,6 +29,24 @@ export const LIVE_OPENAPI_EXAMPLES = {
       },
     },
   },
+  'GET /video/v1/live-streams/:id/current': {
+    response: {
+      200: {
+        data: {
+          id: stream.id,
+          environment_id: stream.environment_id,
+          status: 'excellent',
+          connected: true,
+          updated_at: '2025-11-21T00:00:10.000Z',
+          stream_drift_ms: 42,
+          stream_drift_session_avg: 35,
+          stream_drift_deviation_from_rolling_avg: 6,
+          views: 1234,
+          viewers: 1187,
+        },
+      },
+    },
+  },
   'GET /system/v1/signing-keys': { response: { 200: { data: [key], total_row_count: 1 } } },
   'POST /system/v1/signing-keys': {
     body: {},

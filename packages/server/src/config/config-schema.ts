@@ -7,6 +7,7 @@ import { ConnectorsConfigSchema } from './connectors-config.js';
 import { DemoConfigSchema } from './demo-config.js';
 import { LiveConfigSchema } from './live-config.js';
 import { MonitoringConfigSchema } from './monitoring-config.js';
+import { UiConfigSchema } from './ui-config.js';
 
 const MiB = 1024 * 1024;
 
@@ -226,6 +227,7 @@ export const ConfigSchema = Type.Object(
     ),
     connectors: ConnectorsConfigSchema,
     demo: DemoConfigSchema,
+    ui: UiConfigSchema,
   },
   { additionalProperties: false },
 );

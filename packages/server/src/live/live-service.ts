@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { statsRoutes } from '../api/stats-routes.js';
 import { systemSigningKeysRoutes } from '../api/system-signing-keys.js';
+import { videoLiveStreamCurrentRoute } from '../api/video-live-stream-current.js';
 import { videoLiveStreamsRoutes } from '../api/video-live-streams.js';
 import type { Registry } from '../auth/registry.js';
 import type { Config } from '../config/config-schema.js';
@@ -64,6 +65,7 @@ export async function startLive(
 
   systemSigningKeysRoutes(app, registry, keys);
   videoLiveStreamsRoutes(app, { registry, streams, health, store, ingest });
+  videoLiveStreamCurrentRoute(app, { registry, streams, health, counts });
   statsRoutes(app, { keys, streams, health, counts, metrics: liveMetrics });
 
   return {

@@ -1,0 +1,82 @@
+/**
+ * Calls to the openqoe APIs with the signed-in access token (HTTP Basic).
+ * A 401 signs out (the app then shows the sign-in page); other errors carry
+ * the messages of the API's error envelope.
+ */
+import { credentials, environmentId, signOut } from './session.js';
+
+export type QueryValue = string | number | undefined | null | readonly string[];
+export type Query = Record<string, QueryValue>;
+
+export class ApiCallError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function queryString(query: Query): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === null || v === '') continue;
+    if (Array.isArray(v)) for (const item of v) q.append(k, item);
+    else q.append(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export function authHeader(c = credentials()): string | undefined {
+  return c ? `Basic ${btoa(`${c.id}:${c.secret}`)}` : undefined;
+}
+
+interface ErrorEnvelope {
+  error?: { messages?: string[]; fields?: { path: string; problem: string }[] };
+}
+
+function describe(status: number, body: unknown): string {
+  const e = (body as ErrorEnvelope | undefined)?.error;
+  const parts = [...(e?.messages ?? []), ...(e?.fields ?? []).map((f) => `${f.path}: ${f.problem}`)];
+  return parts.length ? parts.join('; ') : `HTTP ${status}`;
+}
+
+/**
+ * GET a JSON API. `scoped` adds the chosen environment_id (routes that take
+ * one); credentials: 'omit' keeps the browser from popping its own Basic
+ * login dialog on a 401 — the app has its own sign-in page.
+ */
+export async function getJson<T>(path: string, query: Query = {}, scoped = true): Promise<T> {
+  const auth = authHeader();
+  if (!auth) throw new ApiCallError(401, 'Not signed in');
+  const env = scoped ? environmentId() : '';
+  const res = await fetch(path + queryString(env ? { ...query, environment_id: env } : query), {
+    headers: { authorization: auth, accept: 'application/json' },
+    credentials: 'omit',
+  });
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    body = undefined;
+  }
+  if (res.status === 401) {
+    signOut();
+    throw new ApiCallError(401, 'The access token was refused; sign in again');
+  }
+  if (!res.ok) throw new ApiCallError(res.status, describe(res.status, body));
+  return body as T;
+}
+
+/** Checks a token before keeping it: null when it may read data, else why not. */
+export async function checkToken(id: string, secret: string): Promise<string | null> {
+  const res = await fetch('/data/v1/metrics', {
+    headers: { authorization: authHeader({ id, secret })! },
+    credentials: 'omit',
+  });
+  if (res.ok) return null;
+  if (res.status === 401) return 'Unknown token id or wrong secret';
+  if (res.status === 403) return 'This access token lacks the data:read permission';
+  return `The server answered HTTP ${res.status}`;
+}

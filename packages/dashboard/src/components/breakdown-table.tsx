@@ -1,0 +1,72 @@
+/**
+ * One dimension's breakdown: a row per value with the metric, the viewers
+ * (or views) behind it and its negative impact, worst first as the API
+ * orders it. Clicking a row adds it as a filter.
+ */
+import { round } from '../format.js';
+
+export interface BreakdownRow {
+  value: string;
+  metric: string;
+  count: number;
+  /** Starting-up viewers (real-time only). */
+  startingUp?: number;
+  negativeImpact: number | null;
+}
+
+export function BreakdownTable(props: {
+  dimension: string;
+  title: string;
+  countLabel: string;
+  rows: BreakdownRow[];
+  onPick: (dimension: string, value: string) => void;
+}) {
+  const { rows } = props;
+  const maxImpact = Math.max(0, ...rows.map((r) => r.negativeImpact ?? 0));
+  const realtime = rows.some((r) => r.startingUp !== undefined);
+  return (
+    <section class="card breakdown" data-testid={`breakdown-${props.dimension}`}>
+      <h3>{props.title}</h3>
+      {rows.length === 0 ? (
+        <p class="muted">No data</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>{props.title}</th>
+              <th class="num">Value</th>
+              <th class="num">{props.countLabel}</th>
+              {realtime && <th class="num">Starting</th>}
+              <th class="num">Negative impact</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr
+                key={r.value}
+                class="pick"
+                data-value={r.value}
+                title="Filter everything by this value"
+                onClick={() => props.onPick(props.dimension, r.value)}
+              >
+                <td class="label">{r.value === '' ? <i>(none)</i> : r.value}</td>
+                <td class="num">{r.metric}</td>
+                <td class="num">{r.count.toLocaleString('en')}</td>
+                {realtime && <td class="num">{r.startingUp ?? 0}</td>}
+                <td class="num impact">
+                  <span
+                    class="bar"
+                    style={{
+                      width: `${maxImpact > 0 ? Math.max(0, ((r.negativeImpact ?? 0) / maxImpact) * 60) : 0}px`,
+                    }}
+                  />
+                  {r.negativeImpact === null ? '–' : round(r.negativeImpact, 3)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,98 @@
+/**
+ * A uPlot time chart: created once per mount, fed new data in place so a
+ * refresh every few seconds costs a redraw, not a rebuild.
+ */
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+export interface ChartSeries {
+  label: string;
+  color: string;
+  /** Formats a value on the axis and in the legend. */
+  format?: (v: number) => string;
+  /** A second y axis on the right (e.g. viewers next to a percentage). */
+  right?: boolean;
+  /** Draw as steps (rendition changes). */
+  stepped?: boolean;
+}
+
+export interface ChartProps {
+  /** x in epoch seconds, then one array per series (null = gap). */
+  data: [number[], ...(number | null)[][]];
+  series: ChartSeries[];
+  height?: number;
+  testId?: string;
+}
+
+export function Chart({ data, series, height = 180, testId }: ChartProps) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const shape = series.map((s) => `${s.label}:${s.right ? 'r' : 'l'}`).join('|');
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const fmt = (s: ChartSeries | undefined) => (_u: uPlot, v: number | null) =>
+      v === null || v === undefined ? '–' : s?.format ? s.format(v) : String(v);
+    const left = series.find((s) => !s.right);
+    const right = series.find((s) => s.right);
+    const opts: uPlot.Options = {
+      width: el.clientWidth || 600,
+      height,
+      legend: { live: true },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true }, y: {}, ...(right ? { r: {} } : {}) },
+      axes: [
+        { stroke: '#8a94a6', grid: { stroke: '#2a3140' } },
+        {
+          stroke: '#8a94a6',
+          grid: { stroke: '#2a3140' },
+          size: 60,
+          values: (_u, vals) => vals.map((v) => (left?.format ? left.format(v) : String(v))),
+        },
+        ...(right
+          ? [
+              {
+                scale: 'r',
+                side: 1,
+                stroke: '#8a94a6',
+                grid: { show: false },
+                size: 50,
+                values: (_u: uPlot, vals: number[]) =>
+                  vals.map((v) => (right.format ? right.format(v) : String(v))),
+              } as uPlot.Axis,
+            ]
+          : []),
+      ],
+      series: [
+        {},
+        ...series.map((s) => ({
+          label: s.label,
+          stroke: s.color,
+          width: 2,
+          scale: s.right ? 'r' : 'y',
+          spanGaps: false,
+          value: fmt(s),
+          ...(s.stepped ? { paths: uPlot.paths.stepped!({ align: 1 }) } : {}),
+        })),
+      ],
+    };
+    const p = new uPlot(opts, data as uPlot.AlignedData, el);
+    plot.current = p;
+    const resize = new ResizeObserver(() => p.setSize({ width: el.clientWidth || 600, height }));
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      p.destroy();
+      plot.current = null;
+    };
+    // Rebuilt only when the series' shape changes; data goes through setData below.
+  }, [shape, height]);
+
+  useEffect(() => {
+    plot.current?.setData(data as uPlot.AlignedData);
+  }, [data]);
+
+  return <div class="chart" ref={box} data-testid={testId} />;
+}

@@ -1,0 +1,309 @@
+/**
+ * Metrics: history from the stored views (/data/v1/metrics) over a chosen
+ * timeframe — the viewer experience score and its components, one metric's
+ * timeseries and breakdowns with filters, and the startup-time distribution.
+ */
+import { useState } from 'preact/hooks';
+import { getJson } from '../api.js';
+import { BreakdownTable } from '../components/breakdown-table.js';
+import { Chart } from '../components/chart.js';
+import { EmptyState, ErrorNote } from '../components/empty-state.js';
+import { FilterChips, withFilter } from '../components/filters.js';
+import { formatValue, humanize } from '../format.js';
+import { useData } from '../use-data.js';
+
+export const TIMEFRAMES = [
+  ['1:hours', '1 hour'],
+  ['6:hours', '6 hours'],
+  ['24:hours', '24 hours'],
+  ['7:days', '7 days'],
+  ['30:days', '30 days'],
+] as const;
+
+const BREAKDOWN_DIMENSIONS = [
+  'cdn',
+  'country',
+  'operating_system',
+  'browser',
+  'device_category',
+  'player_software',
+  'player_name',
+  'video_title',
+  'stream_type',
+  'asn',
+  'error_code',
+];
+
+const SCORES = [
+  ['viewer_experience_score', 'Viewer experience'],
+  ['playback_success_score', 'Playback success'],
+  ['startup_time_score', 'Startup time'],
+  ['smoothness_score', 'Smoothness'],
+  ['video_quality_score', 'Video quality'],
+] as const;
+
+const DISTRIBUTION = [
+  ['min', 'min'],
+  ['median', 'median'],
+  ['avg', 'mean'],
+  ['95th', 'p95'],
+  ['max', 'max'],
+] as const;
+
+interface MetricInfo {
+  id: string;
+  unit: string;
+  measurements: string[];
+  default_measurement: string;
+  higher_is_worse: boolean;
+}
+interface Overall {
+  data: { value: number | null; total_views: number; views_with_value: number; unit: string };
+}
+interface Series {
+  data: { time: number; value: number | null; views: number }[];
+  unit: string;
+  granularity: string;
+}
+interface Breakdown {
+  data: { field: string; value: number | null; views: number; negative_impact: number | null }[];
+  unit: string;
+}
+
+const api = '/data/v1/metrics';
+
+export function MetricsPage() {
+  const [timeframe, setTimeframe] = useState<string>('24:hours');
+  const [metric, setMetric] = useState('video_startup_time');
+  const [measurement, setMeasurement] = useState('');
+  const [dimension, setDimension] = useState('cdn');
+  const [filters, setFilters] = useState<string[]>([]);
+  const scope = { 'timeframe[]': [timeframe], 'filters[]': filters };
+  const key = [timeframe, filters.join('\n')];
+
+  const catalog = useData(() => getJson<{ data: MetricInfo[] }>(api), []);
+  const info = catalog.data?.data.find((m) => m.id === metric);
+  const m = measurement && info?.measurements.includes(measurement) ? measurement : undefined;
+
+  const scores = useData(
+    () =>
+      Promise.all(
+        [...SCORES.map(([id]) => id), 'views'].map((id) =>
+          getJson<Overall>(`${api}/${id}/overall`, scope).then((r) => [id, r.data] as const),
+        ),
+      ).then((pairs) => new Map(pairs)),
+    key,
+  );
+  const overall = useData(
+    () => getJson<Overall>(`${api}/${metric}/overall`, { ...scope, measurement: m }),
+    [...key, metric, m],
+  );
+  const series = useData(
+    () => getJson<Series>(`${api}/${metric}/timeseries`, { ...scope, measurement: m }),
+    [...key, metric, m],
+  );
+  const breakdown = useData(
+    () =>
+      getJson<Breakdown>(`${api}/${metric}/breakdown`, {
+        ...scope,
+        measurement: m,
+        group_by: dimension,
+        limit: 15,
+      }),
+    [...key, metric, m, dimension],
+  );
+  const distribution = useData(
+    () =>
+      Promise.all(
+        DISTRIBUTION.map(([meas]) =>
+          getJson<Overall>(`${api}/video_startup_time/overall`, { ...scope, measurement: meas }).then(
+            (r) => [meas, r.data.value] as const,
+          ),
+        ),
+      ),
+    key,
+  );
+
+  const unit = info?.unit ?? '';
+  const totalViews = scores.data?.get('views')?.value ?? null;
+  const pick = (d: string, v: string) => setFilters((f) => withFilter(f, d, v));
+
+  return (
+    <div class="page metrics">
+      <div class="toolbar">
+        <h1>Metrics</h1>
+        <label>
+          Timeframe{' '}
+          <select
+            data-testid="timeframe"
+            value={timeframe}
+            onChange={(e) => setTimeframe((e.target as HTMLSelectElement).value)}
+          >
+            {TIMEFRAMES.map(([v, label]) => (
+              <option key={v} value={v}>
+                last {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span class="muted small" data-testid="total-views">
+          {totalViews === null ? '' : `${totalViews.toLocaleString('en')} views`}
+        </span>
+      </div>
+      <FilterChips filters={filters} onChange={setFilters} />
+      <ErrorNote error={catalog.error ?? scores.error ?? overall.error} />
+
+      {totalViews === 0 && (
+        <EmptyState title="No views in this timeframe">
+          <p>
+            Views appear here once they complete (a minute after their last beacon, or at once when the player
+            ends).
+          </p>
+        </EmptyState>
+      )}
+
+      <div class="headlines">
+        {SCORES.map(([id, label]) => (
+          <div
+            class={`card headline ${id === 'viewer_experience_score' ? 'selected' : ''}`}
+            key={id}
+            data-testid={`score-${id}`}
+          >
+            <span class="name">{label}</span>
+            <span class="value">{formatValue(scores.data?.get(id)?.value ?? null, 'score')}</span>
+            <span class="muted small">
+              {id === 'viewer_experience_score' ? 'overall, 0–100' : 'component'}
+            </span>
+          </div>
+        ))}
+      </div>
+
+      <section class="card">
+        <div class="toolbar">
+          <label>
+            Metric{' '}
+            <select
+              data-testid="metric"
+              value={metric}
+              onChange={(e) => setMetric((e.target as HTMLSelectElement).value)}
+            >
+              {(catalog.data?.data ?? []).map((x) => (
+                <option key={x.id} value={x.id}>
+                  {humanize(x.id)}
+                </option>
+              ))}
+            </select>
+          </label>
+          {info && info.measurements.length > 1 && (
+            <label>
+              Measurement{' '}
+              <select
+                value={m ?? info.default_measurement}
+                onChange={(e) => setMeasurement((e.target as HTMLSelectElement).value)}
+              >
+                {info.measurements.map((x) => (
+                  <option key={x} value={x}>
+                    {x}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          <span class="big" data-testid="overall">
+            {formatValue(overall.data?.data.value ?? null, unit)}
+          </span>
+          <span class="muted small">
+            over {overall.data?.data.views_with_value.toLocaleString('en') ?? '–'} views
+          </span>
+        </div>
+        <Chart
+          testId="metric-chart"
+          height={220}
+          data={[
+            (series.data?.data ?? []).map((p) => p.time),
+            (series.data?.data ?? []).map((p) => p.value),
+            (series.data?.data ?? []).map((p) => p.views),
+          ]}
+          series={[
+            { label: humanize(metric), color: '#f5a524', format: (v) => formatValue(v, unit) },
+            { label: 'Views', color: '#5b8def', right: true },
+          ]}
+        />
+        <p class="muted small">
+          {series.data ? `per ${series.data.granularity.replace('_', ' ')}, by the time each view ended` : ''}
+        </p>
+      </section>
+
+      <div class="two">
+        <div>
+          <label>
+            Break down by{' '}
+            <select
+              data-testid="dimension"
+              value={dimension}
+              onChange={(e) => setDimension((e.target as HTMLSelectElement).value)}
+            >
+              {BREAKDOWN_DIMENSIONS.map((d) => (
+                <option key={d} value={d}>
+                  {humanize(d)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <BreakdownTable
+            dimension={dimension}
+            title={humanize(dimension)}
+            countLabel="Views"
+            onPick={pick}
+            rows={(breakdown.data?.data ?? []).map((r) => ({
+              value: r.field,
+              metric: formatValue(r.value, unit),
+              count: r.views,
+              negativeImpact: r.negative_impact,
+            }))}
+          />
+        </div>
+        <StartupDistribution values={distribution.data} />
+      </div>
+    </div>
+  );
+}
+
+/** min · median · mean · p95 · max of video startup time, drawn as a box on a linear scale. */
+function StartupDistribution({ values }: { values: (readonly [string, number | null])[] | undefined }) {
+  const v = new Map(values ?? []);
+  const max = v.get('max') ?? null;
+  const at = (k: string) => {
+    const x = v.get(k);
+    return x === null || x === undefined || !max ? 0 : (x / max) * 100;
+  };
+  return (
+    <section class="card" data-testid="startup-distribution">
+      <h3>Video startup time distribution</h3>
+      {max === null ? (
+        <p class="muted">No startup times in this timeframe</p>
+      ) : (
+        <>
+          <div class="box">
+            <span class="whisker" style={{ left: `${at('min')}%`, width: `${at('max') - at('min')}%` }} />
+            <span
+              class="iqr"
+              style={{ left: `${at('median')}%`, width: `${Math.max(1, at('95th') - at('median'))}%` }}
+            />
+            <span class="mark mean" style={{ left: `${at('avg')}%` }} title="mean" />
+          </div>
+          <table>
+            <tbody>
+              {DISTRIBUTION.map(([k, label]) => (
+                <tr key={k}>
+                  <td>{label}</td>
+                  <td class="num">{formatValue(v.get(k) ?? null, 'ms')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,263 @@
+/**
+ * Monitor: what viewers experience right now, from the real-time Monitoring
+ * API (the server's in-memory state of active views). Headline numbers with
+ * their last 30 minutes, the chosen metric's breakdowns worst first, and
+ * filters from clicked rows applied to everything. Refreshes on a timer.
+ */
+import { useState } from 'preact/hooks';
+import { getJson } from '../api.js';
+import { BreakdownTable } from '../components/breakdown-table.js';
+import { Chart } from '../components/chart.js';
+import { EmptyState, ErrorNote } from '../components/empty-state.js';
+import { FilterChips, withFilter } from '../components/filters.js';
+import { formatValue } from '../format.js';
+import { useData } from '../use-data.js';
+
+export const MONITOR_DIMENSIONS = [
+  ['cdn', 'CDN'],
+  ['country', 'Country'],
+  ['operating_system', 'Operating system'],
+  ['browser', 'Browser'],
+  ['player_name', 'Player'],
+  ['video_title', 'Video title'],
+  ['stream_type', 'Stream type'],
+] as const;
+
+interface MonitoringMetric {
+  id: string;
+  display_name: string;
+  unit: string;
+  higher_is_worse: boolean;
+}
+interface Point {
+  date: string;
+  value: number | null;
+  concurrent_viewers?: number;
+}
+interface BreakdownValue {
+  value: string;
+  metric_value: number | null;
+  display_value?: string;
+  concurrent_viewers: number;
+  starting_up_viewers: number;
+  negative_impact: number | null;
+}
+interface Histogram {
+  meta: { buckets: { start: number; end: number | null }[]; bucket_unit: string };
+  data: {
+    date: string;
+    bucket_values: { count: number; percentage: number }[];
+    median: number | null;
+    p95: number | null;
+  }[];
+}
+
+const REFRESH_KEY = 'openqoe.monitor.refreshMs';
+const REFRESH_CHOICES = [1000, 2000, 5000];
+const base = '/data/v1/monitoring';
+const VIEWERS = 'current_concurrent_viewers';
+
+export function MonitorPage() {
+  const [filters, setFilters] = useState<string[]>([]);
+  const [selected, setSelected] = useState('current_rebuffering_percentage');
+  const [refreshMs, setRefreshMs] = useState(() => {
+    const v = Number(localStorage.getItem(REFRESH_KEY));
+    return REFRESH_CHOICES.includes(v) ? v : 5000;
+  });
+  const q = { 'filters[]': filters };
+
+  const metrics = useData(() => getJson<{ data: MonitoringMetric[] }>(`${base}/metrics`), []);
+  const list = metrics.data?.data ?? [];
+  const series = useData(
+    async () =>
+      Promise.all(
+        list.map((m) =>
+          getJson<{ data: Point[] }>(`${base}/metrics/${m.id}/timeseries`, q).then((r) => ({
+            id: m.id,
+            points: r.data,
+          })),
+        ),
+      ),
+    [list.length, filters.join('\n')],
+    refreshMs,
+  );
+  const breakdowns = useData(
+    () =>
+      Promise.all(
+        MONITOR_DIMENSIONS.map(([dimension]) =>
+          getJson<{ data: BreakdownValue[] }>(`${base}/metrics/${selected}/breakdown`, {
+            ...q,
+            dimension,
+            order_by: 'negative_impact',
+            order_direction: 'desc',
+            limit: 10,
+          }).then((r) => ({ dimension, rows: r.data })),
+        ),
+      ),
+    [selected, filters.join('\n')],
+    refreshMs,
+  );
+  const histogram = useData(
+    () => getJson<Histogram>(`${base}/metrics/video_startup_time/histogram-timeseries`, q),
+    [filters.join('\n')],
+    refreshMs,
+  );
+
+  const pick = (dimension: string, value: string) => setFilters((f) => withFilter(f, dimension, value));
+  const byId = new Map((series.data ?? []).map((s) => [s.id, s.points]));
+  const viewers = byId.get(VIEWERS) ?? [];
+  const nobody = series.data !== undefined && viewers.every((p) => !p.value);
+  const selectedMetric = list.find((m) => m.id === selected);
+
+  return (
+    <div class="page monitor">
+      <div class="toolbar">
+        <h1>Monitor</h1>
+        <span class="muted">real time, last 30 minutes</span>
+        <span class="spacer" />
+        <label>
+          Refresh every{' '}
+          <select
+            data-testid="refresh"
+            value={refreshMs}
+            onChange={(e) => {
+              const v = Number((e.target as HTMLSelectElement).value);
+              localStorage.setItem(REFRESH_KEY, String(v));
+              setRefreshMs(v);
+            }}
+          >
+            {REFRESH_CHOICES.map((ms) => (
+              <option key={ms} value={ms}>
+                {ms / 1000} s
+              </option>
+            ))}
+          </select>
+        </label>
+        <span class="muted small" data-testid="updated">
+          {series.loadedAtMs ? `updated ${new Date(series.loadedAtMs).toLocaleTimeString('en-GB')}` : ''}
+        </span>
+      </div>
+      <FilterChips filters={filters} onChange={setFilters} />
+      <ErrorNote error={metrics.error ?? series.error ?? breakdowns.error} />
+
+      <div class="headlines">
+        {list.map((m) => {
+          const points = byId.get(m.id) ?? [];
+          const last = points.at(-1);
+          return (
+            <button
+              type="button"
+              key={m.id}
+              class={`card headline ${m.id === selected ? 'selected' : ''}`}
+              data-testid={`headline-${m.id}`}
+              onClick={() => m.id !== VIEWERS && setSelected(m.id)}
+            >
+              <span class="name">{m.display_name}</span>
+              <span class="value" data-testid={`value-${m.id}`}>
+                {formatValue(last?.value ?? null, m.unit)}
+              </span>
+              <Chart
+                height={60}
+                data={[points.map((p) => Date.parse(p.date) / 1000), points.map((p) => p.value)]}
+                series={[
+                  {
+                    label: m.display_name,
+                    color: m.id === selected ? '#f5a524' : '#5b8def',
+                    format: (v) => formatValue(v, m.unit),
+                  },
+                ]}
+              />
+            </button>
+          );
+        })}
+      </div>
+
+      {nobody && (
+        <EmptyState title="Nobody is watching right now">
+          <p>The monitor shows views in progress: starting up, playing or rebuffering.</p>
+        </EmptyState>
+      )}
+
+      {selectedMetric && (
+        <section class="card">
+          <h2>
+            {selectedMetric.display_name} <span class="muted small">and concurrent viewers</span>
+          </h2>
+          <Chart
+            testId="monitor-chart"
+            height={220}
+            data={[
+              (byId.get(selected) ?? []).map((p) => Date.parse(p.date) / 1000),
+              (byId.get(selected) ?? []).map((p) => p.value),
+              (byId.get(selected) ?? []).map((p) => p.concurrent_viewers ?? null),
+            ]}
+            series={[
+              {
+                label: selectedMetric.display_name,
+                color: '#f5a524',
+                format: (v) => formatValue(v, selectedMetric.unit),
+              },
+              { label: 'Concurrent viewers', color: '#5b8def', right: true },
+            ]}
+          />
+        </section>
+      )}
+
+      <StartupHistogram histogram={histogram.data} />
+
+      <h2>
+        Breakdowns of {selectedMetric?.display_name ?? selected}{' '}
+        <span class="muted small">worst negative impact first; click a row to filter</span>
+      </h2>
+      <div class="breakdowns">
+        {MONITOR_DIMENSIONS.map(([dimension, title]) => {
+          const rows = breakdowns.data?.find((b) => b.dimension === dimension)?.rows ?? [];
+          return (
+            <BreakdownTable
+              key={dimension}
+              dimension={dimension}
+              title={title}
+              countLabel="Viewers"
+              onPick={pick}
+              rows={rows.map((r) => ({
+                value: r.value,
+                metric: r.display_value ?? formatValue(r.metric_value, selectedMetric?.unit ?? ''),
+                count: r.concurrent_viewers,
+                startingUp: r.starting_up_viewers,
+                negativeImpact: r.negative_impact,
+              }))}
+            />
+          );
+        })}
+      </div>
+    </div>
+  );
+}
+
+/** The latest tick's startup-time distribution as bars. */
+function StartupHistogram({ histogram }: { histogram: Histogram | undefined }) {
+  const last = histogram?.data.at(-1);
+  if (!histogram || !last) return null;
+  const max = Math.max(1, ...last.bucket_values.map((b) => b.count));
+  return (
+    <section class="card" data-testid="startup-histogram">
+      <h2>
+        Video startup time distribution{' '}
+        <span class="muted small">
+          now · median {formatValue(last.median, 'ms')} · p95 {formatValue(last.p95, 'ms')}
+        </span>
+      </h2>
+      <div class="histogram">
+        {histogram.meta.buckets.map((b, i) => {
+          const v = last.bucket_values[i] ?? { count: 0, percentage: 0 };
+          return (
+            <div class="bucket" key={b.start} title={`${v.count} views (${v.percentage}%)`}>
+              <span class="fill" style={{ height: `${(v.count / max) * 100}%` }} />
+              <span class="edge">{b.end === null ? `${b.start}+` : b.start}</span>
+            </div>
+          );
+        })}
+      </div>
+    </section>
+  );
+}

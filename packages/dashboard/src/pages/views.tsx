@@ -1,0 +1,168 @@
+/**
+ * Views: the stored views of a timeframe, newest first, searchable by view
+ * id, video title or viewer id, or by any `dimension:value`.
+ */
+import { useState } from 'preact/hooks';
+import { getJson } from '../api.js';
+import { EmptyState, ErrorNote } from '../components/empty-state.js';
+import { FilterChips } from '../components/filters.js';
+import { formatTime, formatValue } from '../format.js';
+import { linkProps } from '../router.js';
+import { useData } from '../use-data.js';
+import { TIMEFRAMES } from './metrics.js';
+
+export interface ViewSummary {
+  view_id: string;
+  view_end: string | null;
+  video_title: string;
+  player_software?: string;
+  browser?: string;
+  operating_system?: string;
+  country?: string;
+  cdn_host?: string;
+  outcome: string;
+  error_code?: string;
+  watch_time_ms?: number | null;
+  video_startup_time_ms?: number | null;
+  rebuffer_percentage?: number | null;
+  viewer_experience_score?: number | null;
+}
+interface ViewList {
+  data: ViewSummary[];
+  total_row_count: number;
+}
+
+const PAGE_SIZE = 25;
+/** A plain search term is looked up in each of these (the API ANDs dimensions, so one request each). */
+const TEXT_DIMENSIONS = ['view_id', 'video_title', 'viewer_id'];
+
+export function ViewsPage() {
+  const [timeframe, setTimeframe] = useState<string>('24:hours');
+  const [filters, setFilters] = useState<string[]>([]);
+  const [term, setTerm] = useState('');
+  const [text, setText] = useState('');
+  const [page, setPage] = useState(1);
+
+  const views = useData(async (): Promise<ViewList> => {
+    const base = { 'timeframe[]': [timeframe], limit: PAGE_SIZE, page };
+    if (!text) return getJson<ViewList>('/data/v1/video-views', { ...base, 'filters[]': filters });
+    const lists = await Promise.all(
+      TEXT_DIMENSIONS.map((d) =>
+        getJson<ViewList>('/data/v1/video-views', { ...base, 'filters[]': [...filters, `${d}:${text}`] }),
+      ),
+    );
+    const seen = new Set<string>();
+    const data = lists.flatMap((l) => l.data).filter((v) => !seen.has(v.view_id) && seen.add(v.view_id));
+    return { data, total_row_count: lists.reduce((n, l) => n + l.total_row_count, 0) };
+  }, [timeframe, filters.join('\n'), text, page]);
+
+  const search = (e: Event) => {
+    e.preventDefault();
+    const t = term.trim();
+    setPage(1);
+    if (/^!?[a-z0-9_]+:./.test(t)) {
+      if (!filters.includes(t)) setFilters([...filters, t]);
+      setText('');
+    } else setText(t);
+    setTerm('');
+  };
+  const total = views.data?.total_row_count ?? 0;
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+
+  return (
+    <div class="page views">
+      <div class="toolbar">
+        <h1>Views</h1>
+        <form class="search" onSubmit={search}>
+          <input
+            data-testid="search"
+            placeholder="view id, video title, viewer id — or dimension:value (country:DE)"
+            value={term}
+            onInput={(e) => setTerm((e.target as HTMLInputElement).value)}
+          />
+          <button type="submit">Search</button>
+        </form>
+        <select value={timeframe} onChange={(e) => setTimeframe((e.target as HTMLSelectElement).value)}>
+          {TIMEFRAMES.map(([v, label]) => (
+            <option key={v} value={v}>
+              last {label}
+            </option>
+          ))}
+        </select>
+      </div>
+      {text && (
+        <div class="chips">
+          <span class="chip">
+            matching <b>{text}</b>
+            <button type="button" onClick={() => setText('')}>
+              ×
+            </button>
+          </span>
+        </div>
+      )}
+      <FilterChips filters={filters} onChange={setFilters} />
+      <ErrorNote error={views.error} />
+      {views.data && views.data.data.length === 0 && !text && filters.length === 0 ? (
+        <EmptyState title="No views stored yet">
+          <p>
+            A view is stored when it completes: a minute after its last beacon, or at once when the player
+            ends.
+          </p>
+        </EmptyState>
+      ) : (
+        <section class="card">
+          <table class="views-table" data-testid="views-table">
+            <thead>
+              <tr>
+                <th>Ended</th>
+                <th>Video</th>
+                <th>Player</th>
+                <th>Browser / OS</th>
+                <th>Country</th>
+                <th>CDN</th>
+                <th class="num">Startup</th>
+                <th class="num">Rebuffering</th>
+                <th>Outcome</th>
+                <th class="num">Score</th>
+              </tr>
+            </thead>
+            <tbody>
+              {(views.data?.data ?? []).map((v) => (
+                <tr key={v.view_id} data-view-id={v.view_id}>
+                  <td>
+                    <a {...linkProps(`/views/${encodeURIComponent(v.view_id)}`)}>{formatTime(v.view_end)}</a>
+                  </td>
+                  <td>{v.video_title || <i>untitled</i>}</td>
+                  <td>{v.player_software}</td>
+                  <td>
+                    {v.browser} / {v.operating_system}
+                  </td>
+                  <td>{v.country}</td>
+                  <td>{v.cdn_host}</td>
+                  <td class="num">{formatValue(v.video_startup_time_ms ?? null, 'ms')}</td>
+                  <td class="num">{formatValue(v.rebuffer_percentage ?? null, 'percent')}</td>
+                  <td>
+                    <span class={`outcome ${v.outcome}`}>{v.outcome}</span>
+                    {v.error_code ? ` ${v.error_code}` : ''}
+                  </td>
+                  <td class="num">{formatValue(v.viewer_experience_score ?? null, 'score')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <div class="pager">
+            <button type="button" disabled={page <= 1} onClick={() => setPage(page - 1)}>
+              ‹ Newer
+            </button>
+            <span class="muted">
+              page {page} of {pages} · {total.toLocaleString('en')} views
+            </span>
+            <button type="button" disabled={page >= pages} onClick={() => setPage(page + 1)}>
+              Older ›
+            </button>
+          </div>
+        </section>
+      )}
+    </div>
+  );
+}

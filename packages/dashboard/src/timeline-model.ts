@@ -1,0 +1,84 @@
+/**
+ * A view's timeline as the API returns it, turned into what the view page
+ * draws: state spans on lanes, rebuffers and seeks (adjacent spans of one
+ * state merged, since a rendition change splits a span), events, and the
+ * bitrate over time. Offsets are ms from the first entry.
+ */
+export interface TimelineEntry {
+  kind: 'sample' | 'event' | string;
+  sequence_number: number;
+  time_ms: number;
+  state: string;
+  duration_ms: number | null;
+  type: string | null;
+  error_code: string | null;
+  error_fatal: boolean | null;
+  video_bitrate_bps: number | null;
+  video_width: number | null;
+  video_height: number | null;
+}
+
+export interface Span {
+  state: string;
+  startMs: number;
+  durationMs: number;
+  bitrateBps: number;
+  width: number;
+  height: number;
+}
+
+/** The view model's default minimum stall: shorter ones are not rebuffers (docs/metrics.md). */
+export const MIN_STALL_MS = 250;
+
+export interface TimelineModel {
+  originMs: number;
+  endMs: number;
+  spans: Span[];
+  events: (TimelineEntry & { atMs: number })[];
+  rebuffers: { startMs: number; durationMs: number }[];
+  seeks: { startMs: number; durationMs: number }[];
+  errors: { atMs: number; code: string; fatal: boolean }[];
+}
+
+/** Lanes top to bottom; states outside the list get a lane after them. */
+export const LANES = ['startup', 'playing', 'rebuffering', 'seeking', 'paused', 'ad', 'error', 'ended'];
+
+/** Spans of `state` that touch (within 50 ms, as the server merges samples) become one. */
+function merged(spans: Span[], state: string): { startMs: number; durationMs: number }[] {
+  const out: { startMs: number; durationMs: number }[] = [];
+  for (const s of spans) {
+    if (s.state !== state) continue;
+    const last = out.at(-1);
+    if (last && Math.abs(last.startMs + last.durationMs - s.startMs) <= 50)
+      last.durationMs = s.startMs + s.durationMs - last.startMs;
+    else out.push({ startMs: s.startMs, durationMs: s.durationMs });
+  }
+  return out;
+}
+
+export function timelineModel(entries: TimelineEntry[]): TimelineModel {
+  const originMs = entries.length ? Math.min(...entries.map((e) => e.time_ms)) : 0;
+  const spans: Span[] = entries
+    .filter((e) => e.kind === 'sample')
+    .map((e) => ({
+      state: e.state,
+      startMs: e.time_ms - originMs,
+      durationMs: e.duration_ms ?? 0,
+      bitrateBps: e.video_bitrate_bps ?? 0,
+      width: e.video_width ?? 0,
+      height: e.video_height ?? 0,
+    }));
+  const events = entries.filter((e) => e.kind === 'event').map((e) => ({ ...e, atMs: e.time_ms - originMs }));
+  const endMs = Math.max(1, ...spans.map((s) => s.startMs + s.durationMs), ...events.map((e) => e.atMs));
+  return {
+    originMs,
+    endMs,
+    spans,
+    events,
+    rebuffers: merged(spans, 'rebuffering'),
+    seeks: merged(spans, 'seeking'),
+    errors: events
+      .filter((e) => e.error_code)
+      .map((e) => ({ atMs: e.atMs, code: e.error_code!, fatal: e.error_fatal === true })),
+  };
+}
