@@ -1,0 +1,104 @@
+/**
+ * What the dashboard's browser tests share: the built app (built once if
+ * missing), the real server CLI with short timers, Debian Chromium, signing
+ * in through the sign-in page, screenshots, and reading what a page shows.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../collector/test/e2e/kit/browser.js';
+import {
+  removeDir,
+  type ServerProcess,
+  startServer,
+  TEST_CONFIG,
+  waitFor,
+} from '../../server/test/helpers/server-process.js';
+
+export { launchChromium, removeDir, type ServerProcess, startServer, waitFor };
+
+export const DASHBOARD_DIR = resolve(import.meta.dirname, '..');
+export const DIST_DIR = join(DASHBOARD_DIR, 'dist');
+const ROOT = resolve(DASHBOARD_DIR, '../..');
+export const SCREENSHOT_DIR = join(ROOT, 'test-results', 'screenshots');
+
+/** `npm test` builds the app first; a single test file run alone builds it when dist/ is missing. */
+export function ensureBuilt(): void {
+  if (existsSync(join(DIST_DIR, 'index.html'))) return;
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
+    {
+      cwd: DASHBOARD_DIR,
+      stdio: 'inherit',
+    },
+  );
+  execFileSync(process.execPath, [join(DASHBOARD_DIR, 'compress.mjs')], { stdio: 'inherit' });
+}
+
+/** Short timers: views complete 2 s after their last beacon, so a test reads them through the API soon. */
+export const DASHBOARD_TEST_CONFIG = {
+  ...TEST_CONFIG,
+  views: { idleCompleteMs: 2000, tickIntervalMs: 250 },
+};
+
+export async function startDashboardServer(config: Record<string, unknown> = {}): Promise<ServerProcess> {
+  ensureBuilt();
+  return startServer({ config: { ...DASHBOARD_TEST_CONFIG, ...config } });
+}
+
+export async function stopServer(server: ServerProcess | undefined): Promise<void> {
+  if (!server) return;
+  await server.kill();
+  removeDir(server.dataDir);
+}
+
+/** A fresh context (empty storage) and page; the page's script errors are collected for assertions. */
+export async function openPage(browser: Browser): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { page, errors };
+}
+
+/** Signs in through the sign-in page with the server's admin token. */
+export async function signIn(page: Page, server: ServerProcess, path = '/ui/'): Promise<void> {
+  const t = server.bootstrap().access_token;
+  await page.goto(`${server.url}${path}`);
+  await page.locator('input[name=token-id]').fill(t.id);
+  await page.locator('input[name=token-secret]').fill(t.secret);
+  await page.locator('button[type=submit]').click();
+  await page.locator('header nav').waitFor();
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/** Polls `read` (what the page shows) until `ok` holds; returns the last reading. */
+export async function pollPage<T>(
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
+  let last: T | undefined;
+  await waitFor(
+    async () => {
+      last = await read();
+      return ok(last);
+    },
+    `${what} (last shown: ${JSON.stringify(last)})`,
+    timeoutMs,
+  );
+  return last!;
+}
+
+/** The leading number of a shown value such as "25%", "1,234" or "820 ms". */
+export function shownNumber(text: string | null): number {
+  const m = /-?[\d,]*\.?\d+/.exec(text ?? '');
+  return m ? Number(m[0].replace(/,/g, '')) : Number.NaN;
+}

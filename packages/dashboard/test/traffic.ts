@@ -1,0 +1,99 @@
+/**
+ * Synthetic player traffic for the dashboard tests, sent through the real
+ * intake (`POST /v1/beacon` with the environment key): each view is a
+ * script of states held for exact durations and events at exact times, so
+ * a test knows to the millisecond what every page must show.
+ */
+import {
+  makeBeacon,
+  makeEvent,
+  makeSample,
+  type PlayerEvent,
+  type PlayerState,
+  type Sample,
+} from '@openqoe/schema';
+import { postBeacon, type ServerProcess } from '../../server/test/helpers/server-process.js';
+
+export class ScriptedView {
+  private seq = 0;
+  private playheadMs = 0;
+  private samples: Sample[] = [];
+  private events: PlayerEvent[] = [];
+
+  constructor(
+    readonly viewId: string,
+    /** Device time of the next item (epoch ms). */
+    public t: number,
+    private readonly dims: Partial<Sample> = {},
+  ) {}
+
+  /** The view holds `state` for `ms` (the playhead moves only while playing). */
+  seg(state: PlayerState, ms: number, extra: Partial<Sample> = {}): this {
+    const start = this.playheadMs;
+    if (state === 'playing') this.playheadMs += ms;
+    this.samples.push(
+      makeSample({
+        viewerId: `viewer-${this.viewId}`,
+        sessionId: `session-${this.viewId}`,
+        playerInstanceId: `player-${this.viewId}`,
+        ...this.dims,
+        ...extra,
+        viewId: this.viewId,
+        sequenceNumber: this.seq++,
+        state,
+        timestamp: this.t,
+        durationMs: ms,
+        viewerTime: this.t + ms,
+        playedMs: state === 'playing' ? ms : 0,
+        videoTimeStartMs: start,
+        videoTimeEndMs: this.playheadMs,
+      }),
+    );
+    this.t += ms;
+    return this;
+  }
+
+  ev(type: PlayerEvent['type'], state: PlayerState, extra: Partial<PlayerEvent> = {}): this {
+    this.events.push(
+      makeEvent({
+        viewId: this.viewId,
+        sequenceNumber: this.seq++,
+        type,
+        state,
+        viewerTime: this.t,
+        playheadMs: this.playheadMs,
+        ...extra,
+      }),
+    );
+    return this;
+  }
+
+  /** The items written since the last take. */
+  take(): { samples: Sample[]; events: PlayerEvent[] } {
+    const out = { samples: this.samples, events: this.events };
+    this.samples = [];
+    this.events = [];
+    return out;
+  }
+}
+
+/**
+ * Sends what the views wrote since their last take in one beacon. `sentAt`
+ * is the device clock now, so the server's clock offset is the network
+ * latency only and event times stay where the script put them.
+ */
+export async function sendViews(
+  server: ServerProcess,
+  views: ScriptedView[],
+  sentAt = Date.now(),
+): Promise<void> {
+  const items = views.map((v) => v.take());
+  const beacon = makeBeacon({
+    envKey: server.bootstrap().environment.key,
+    sentAt,
+    samples: items.flatMap((i) => i.samples),
+    events: items.flatMap((i) => i.events),
+  });
+  const res = await postBeacon(server.url, JSON.stringify(beacon));
+  if (res.status !== 202) throw new Error(`beacon refused: ${res.status} ${JSON.stringify(res.json)}`);
+}
