@@ -48,7 +48,7 @@ export function Chart({ data, series, height = 180, testId }: ChartProps) {
         {
           stroke: '#8a94a6',
           grid: { stroke: '#2a3140' },
-          size: 60,
+          size: 72,
           values: (_u, vals) => vals.map((v) => (left?.format ? left.format(v) : String(v))),
         },
         ...(right
