@@ -57,7 +57,7 @@ export function BreakdownTable(props: {
                   <span
                     class="bar"
                     style={{
-                      width: `${maxImpact > 0 ? Math.max(0, ((r.negativeImpact ?? 0) / maxImpact) * 60) : 0}px`,
+                      width: `${maxImpact > 0 ? Math.max(0, ((r.negativeImpact ?? 0) / maxImpact) * 40) : 0}px`,
                     }}
                   />
                   {r.negativeImpact === null ? '–' : round(r.negativeImpact, 3)}

@@ -23,9 +23,11 @@ export interface ChartProps {
   series: ChartSeries[];
   height?: number;
   testId?: string;
+  /** A sparkline: no axes, legend or cursor (headline cards). */
+  spark?: boolean;
 }
 
-export function Chart({ data, series, height = 180, testId }: ChartProps) {
+export function Chart({ data, series, height = 180, testId, spark = false }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const shape = series.map((s) => `${s.label}:${s.right ? 'r' : 'l'}`).join('|');
@@ -40,31 +42,34 @@ export function Chart({ data, series, height = 180, testId }: ChartProps) {
     const opts: uPlot.Options = {
       width: el.clientWidth || 600,
       height,
-      legend: { live: true },
-      cursor: { drag: { x: false, y: false } },
+      legend: { show: !spark, live: true },
+      cursor: spark ? { show: false } : { drag: { x: false, y: false } },
+      ...(spark ? { padding: [4, 0, 4, 0] as uPlot.Padding } : {}),
       scales: { x: { time: true }, y: {}, ...(right ? { r: {} } : {}) },
-      axes: [
-        { stroke: '#8a94a6', grid: { stroke: '#2a3140' } },
-        {
-          stroke: '#8a94a6',
-          grid: { stroke: '#2a3140' },
-          size: 72,
-          values: (_u, vals) => vals.map((v) => (left?.format ? left.format(v) : String(v))),
-        },
-        ...(right
-          ? [
-              {
-                scale: 'r',
-                side: 1,
-                stroke: '#8a94a6',
-                grid: { show: false },
-                size: 50,
-                values: (_u: uPlot, vals: number[]) =>
-                  vals.map((v) => (right.format ? right.format(v) : String(v))),
-              } as uPlot.Axis,
-            ]
-          : []),
-      ],
+      axes: spark
+        ? [{ show: false }, { show: false }]
+        : [
+            { stroke: '#8a94a6', grid: { stroke: '#2a3140' } },
+            {
+              stroke: '#8a94a6',
+              grid: { stroke: '#2a3140' },
+              size: 72,
+              values: (_u, vals) => vals.map((v) => (left?.format ? left.format(v) : String(v))),
+            },
+            ...(right
+              ? [
+                  {
+                    scale: 'r',
+                    side: 1,
+                    stroke: '#8a94a6',
+                    grid: { show: false },
+                    size: 50,
+                    values: (_u: uPlot, vals: number[]) =>
+                      vals.map((v) => (right.format ? right.format(v) : String(v))),
+                  } as uPlot.Axis,
+                ]
+              : []),
+          ],
       series: [
         {},
         ...series.map((s) => ({
@@ -88,7 +93,7 @@ export function Chart({ data, series, height = 180, testId }: ChartProps) {
       plot.current = null;
     };
     // Rebuilt only when the series' shape changes; data goes through setData below.
-  }, [shape, height]);
+  }, [shape, height, spark]);
 
   useEffect(() => {
     plot.current?.setData(data as uPlot.AlignedData);

@@ -97,6 +97,15 @@ export function MonitorPage() {
     [selected, filters.join('\n')],
     refreshMs,
   );
+  const p95 = useData(
+    () =>
+      getJson<{ data: Point[] }>(`${base}/metrics/video_startup_time/timeseries`, {
+        ...q,
+        measurement: 'p95',
+      }).then((r) => r.data),
+    [filters.join('\n')],
+    refreshMs,
+  );
   const histogram = useData(
     () => getJson<Histogram>(`${base}/metrics/video_startup_time/histogram-timeseries`, q),
     [filters.join('\n')],
@@ -156,8 +165,14 @@ export function MonitorPage() {
               <span class="value" data-testid={`value-${m.id}`}>
                 {formatValue(last?.value ?? null, m.unit)}
               </span>
+              {m.id === 'video_startup_time' && (
+                <span class="muted small" data-testid="value-video_startup_time-p95">
+                  p95 {formatValue(p95.data?.at(-1)?.value ?? null, m.unit)}
+                </span>
+              )}
               <Chart
-                height={60}
+                spark
+                height={50}
                 data={[points.map((p) => Date.parse(p.date) / 1000), points.map((p) => p.value)]}
                 series={[
                   {
