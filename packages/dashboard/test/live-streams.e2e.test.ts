@@ -48,7 +48,14 @@ describe('live streams pages in Chromium with real RTMP pushes', () => {
   const dotColour = () =>
     badge()
       .locator('.dot')
-      .evaluate((el) => getComputedStyle(el).backgroundColor);
+      .evaluate(
+        (el) =>
+          (
+            el.ownerDocument.defaultView as unknown as {
+              getComputedStyle(e: unknown): { backgroundColor: string };
+            }
+          ).getComputedStyle(el).backgroundColor,
+      );
 
   beforeAll(async () => {
     mediaDir = tempDataDir('openqoe-dashboard-live-');

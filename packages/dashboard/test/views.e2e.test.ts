@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   launchChromium,
   openPage,
-  pollPage,
   type ServerProcess,
   screenshot,
   startDashboardServer,
@@ -68,7 +67,7 @@ describe('dashboard pages in Chromium: sign-in, environments, views, metrics', (
     await expect
       .poll(() => page.locator('[role=alert]').textContent())
       .toBe('Unknown token id or wrong secret');
-    expect(await page.evaluate(() => sessionStorage.length + localStorage.length)).toBe(0);
+    expect(await page.evaluate('sessionStorage.length + localStorage.length')).toBe(0);
     await screenshot(page, 'sign-in');
     await page.locator('input[name=token-secret]').fill(t.secret);
     await page.locator('button[type=submit]').click();
@@ -202,14 +201,14 @@ describe('dashboard pages in Chromium: sign-in, environments, views, metrics', (
 
   it('a token the server no longer accepts sends the user back to sign-in', async () => {
     // Keep the page's session, but with a secret the server refuses.
-    await page.evaluate(() => {
-      const key = 'openqoe.token';
-      const t = JSON.parse(sessionStorage.getItem(key)!) as { id: string; secret: string };
-      sessionStorage.setItem(key, JSON.stringify({ ...t, secret: 'revoked' }));
-    });
+    // (Page code as a string: the tests compile without the DOM library.)
+    await page.evaluate(`{
+      const t = JSON.parse(sessionStorage.getItem('openqoe.token'));
+      sessionStorage.setItem('openqoe.token', JSON.stringify({ ...t, secret: 'revoked' }));
+    }`);
     await page.goto(`${server.url}/ui/metrics`);
     await page.waitForURL(/\/ui\/sign-in/);
-    expect(await page.evaluate(() => sessionStorage.getItem('openqoe.token'))).toBeNull();
+    expect(await page.evaluate("sessionStorage.getItem('openqoe.token')")).toBeNull();
     expect(errors).toEqual([]);
   });
 });
