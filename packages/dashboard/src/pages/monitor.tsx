@@ -147,7 +147,13 @@ export function MonitorPage() {
         </span>
       </div>
       <FilterChips filters={filters} onChange={setFilters} />
-      <ErrorNote error={metrics.error ?? series.error ?? breakdowns.error} />
+      {/environment_id/.test(String(series.error ?? breakdowns.error ?? '')) ? (
+        <p class="error" role="alert">
+          Real-time numbers are per environment: choose one in the header.
+        </p>
+      ) : (
+        <ErrorNote error={metrics.error ?? series.error ?? breakdowns.error} />
+      )}
 
       <div class="headlines">
         {list.map((m) => {
