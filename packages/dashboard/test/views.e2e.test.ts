@@ -167,6 +167,21 @@ describe('dashboard pages in Chromium: sign-in, environments, views, metrics', (
         '1180 ms', // p95 of two values, interpolated: 800 + 0.95 × 400
         '1200 ms',
       ]);
+    // The scores, by the formulas of docs/metrics.md: startup 100 × 8 ÷ (8 + s); smoothness the mean of
+    // 100 ÷ √(1 + (count ÷ 2)²) and 100 × e^(−10 × rebuffer fraction); quality 100 (no upscaling);
+    // viewer experience exp(0.3 ln startup + 0.4 ln smoothness + 0.3 ln quality); averaged over the views.
+    const startup = [8 / (8 + STARTUP_MS / 1000), 8 / (8 + OTHER_STARTUP_MS / 1000)].map((x) => 100 * x);
+    const smooth = [(100 / Math.sqrt(1 + (1 / 2) ** 2) + 100 * Math.exp((-10 * STALL_MS) / END_MS)) / 2, 100];
+    const vx = [0, 1].map((i) =>
+      Math.exp(0.3 * Math.log(startup[i]!) + 0.4 * Math.log(smooth[i]!) + 0.3 * Math.log(100)),
+    );
+    const shownScore = (v: number[]) => String(Math.round(((v[0]! + v[1]!) / 2) * 10) / 10);
+    const score = (id: string) => page.getByTestId(`score-${id}`).locator('.value').textContent();
+    await expect.poll(() => score('startup_time_score')).toBe(shownScore(startup));
+    expect(await score('smoothness_score')).toBe(shownScore(smooth));
+    expect(await score('viewer_experience_score')).toBe(shownScore(vx));
+    expect(await score('playback_success_score')).toBe('100');
+    expect(await score('video_quality_score')).toBe('100');
     await page.getByTestId('metric').selectOption('rebuffer_percentage');
     // Σ rebuffering ÷ Σ watch time = 3000 ÷ (15 200 + 6 800) = 13.6 %.
     const overall = (100 * STALL_MS) / (END_MS + OTHER_END_MS);
