@@ -78,6 +78,8 @@ export function Chart({ data, series, height = 180, testId, spark = false }: Cha
           width: 2,
           scale: s.right ? 'r' : 'y',
           spanGaps: false,
+          // Isolated values (a sparse timeframe) would draw no line at all: mark them as points.
+          points: { show: (u: uPlot, si: number, i0: number, i1: number) => fewValues(u.data[si], i0, i1) },
           value: fmt(s),
           ...(s.stepped ? { paths: uPlot.paths.stepped!({ align: 1 }) } : {}),
         })),
@@ -100,4 +102,16 @@ export function Chart({ data, series, height = 180, testId, spark = false }: Cha
   }, [data]);
 
   return <div class="chart" ref={box} data-testid={testId} />;
+}
+
+/** At most 60 values in the visible range: few enough to draw each as a point. */
+function fewValues(
+  values: ArrayLike<number | null | undefined> | undefined,
+  i0: number,
+  i1: number,
+): boolean {
+  if (!values) return false;
+  let n = 0;
+  for (let i = i0; i <= i1; i++) if (values[i] !== null && values[i] !== undefined && ++n > 60) return false;
+  return true;
 }
