@@ -4,7 +4,7 @@
  * precompressed and cached for good, a missing asset is a 404 (not the
  * app), and without a build the server still starts and /ui/ says what to do.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
@@ -60,6 +60,17 @@ describe('the dashboard under /ui/', () => {
     // fetch does not decode here: the bytes are the .br file, which decodes to the script.
     const raw = readFileSync(join(DIST_DIR, script.slice('/ui/'.length)));
     expect(body.equals(raw) || brotliDecompressSync(body).equals(raw)).toBe(true);
+    // A build made after the start: its new asset is served too.
+    const later = join(DIST_DIR, 'assets', `later-${process.pid}.js`);
+    writeFileSync(later, 'export const later = 1;\n');
+    try {
+      const res2 = await get(`${server.url}/ui/assets/later-${process.pid}.js`);
+      expect(res2.status).toBe(200);
+      expect(await res2.text()).toBe('export const later = 1;\n');
+    } finally {
+      rmSync(later);
+    }
+    expect((await get(`${server.url}/ui/assets/..%2F..%2Fpackage.json`)).status).toBe(404);
     const missing = await get(`${server.url}/ui/assets/missing-0000.js`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('QOE_ERR_NOT_FOUND');

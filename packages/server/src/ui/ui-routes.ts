@@ -8,7 +8,7 @@
  * access token the user signs in with, so these files are public.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
@@ -63,9 +63,13 @@ export async function uiRoutes(app: FastifyInstance, options: { distDir: string 
     });
     scope.get('/ui/', { schema: { hide: true } }, async (_req, reply) => sendIndex(reply));
     // Deep links of the single-page app; a missing asset is a real 404, not the app.
-    scope.get('/ui/*', { schema: { hide: true } }, async (req, reply) => {
-      if (req.url.startsWith('/ui/assets/')) return reply.callNotFound();
-      return sendIndex(reply);
+    scope.get<{ Params: { '*': string } }>('/ui/*', { schema: { hide: true } }, async (req, reply) => {
+      const rel = req.params['*'];
+      if (!rel.startsWith('assets/')) return sendIndex(reply);
+      // An asset of a build made after the server started (the file list above is from the start).
+      const file = resolve(dir, rel);
+      if (file.startsWith(`${dir}${sep}`) && existsSync(file)) return reply.sendFile(rel, dir);
+      return reply.callNotFound();
     });
   });
 }
