@@ -3,10 +3,10 @@
  * server sends them precompressed (no compression work per request).
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
-const dist = join(import.meta.dirname, process.env.OPENQOE_DASHBOARD_OUT_DIR || 'dist');
+const dist = resolve(import.meta.dirname, process.env.OPENQOE_DASHBOARD_OUT_DIR || 'dist');
 
 function* files(dir) {
   for (const name of readdirSync(dir)) {

@@ -27,6 +27,7 @@ export function round(v: number, digits: number): number {
 }
 
 export function formatDuration(ms: number): string {
+  if (ms < 0) return `−${formatDuration(-ms)}`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${round(ms / 1000, 2)} s`;
   const m = Math.floor(ms / 60_000);

@@ -2,7 +2,8 @@
  * A view's timeline as the API returns it, turned into what the view page
  * draws: state spans on lanes, rebuffers and seeks (adjacent spans of one
  * state merged, since a rendition change splits a span), events, and the
- * bitrate over time. Offsets are ms from the first entry.
+ * bitrate over time. Offsets are ms from the play request (from the first
+ * entry when there is none); what came before it (player setup) is negative.
  */
 export interface TimelineEntry {
   kind: 'sample' | 'event' | string;
@@ -31,7 +32,10 @@ export interface Span {
 export const MIN_STALL_MS = 250;
 
 export interface TimelineModel {
+  /** Device time of offset 0: the play request, else the first entry. */
   originMs: number;
+  /** Offset of the first entry (≤ 0) and of the end of the last. */
+  startMs: number;
   endMs: number;
   spans: Span[];
   events: (TimelineEntry & { atMs: number })[];
@@ -57,7 +61,9 @@ function merged(spans: Span[], state: string): { startMs: number; durationMs: nu
 }
 
 export function timelineModel(entries: TimelineEntry[]): TimelineModel {
-  const originMs = entries.length ? Math.min(...entries.map((e) => e.time_ms)) : 0;
+  const firstMs = entries.length ? Math.min(...entries.map((e) => e.time_ms)) : 0;
+  const playRequest = entries.find((e) => e.kind === 'event' && e.type === 'playrequest');
+  const originMs = playRequest ? playRequest.time_ms : firstMs;
   const spans: Span[] = entries
     .filter((e) => e.kind === 'sample')
     .map((e) => ({
@@ -72,6 +78,7 @@ export function timelineModel(entries: TimelineEntry[]): TimelineModel {
   const endMs = Math.max(1, ...spans.map((s) => s.startMs + s.durationMs), ...events.map((e) => e.atMs));
   return {
     originMs,
+    startMs: Math.min(0, firstMs - originMs),
     endMs,
     spans,
     events,

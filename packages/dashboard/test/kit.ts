@@ -4,7 +4,7 @@
  * in through the sign-in page, screenshots, and reading what a page shows.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../../collector/test/e2e/kit/browser.js';
@@ -23,18 +23,38 @@ export const DIST_DIR = join(DASHBOARD_DIR, 'dist');
 const ROOT = resolve(DASHBOARD_DIR, '../..');
 export const SCREENSHOT_DIR = join(ROOT, 'test-results', 'screenshots');
 
-/** `npm test` builds the app first; a single test file run alone builds it when dist/ is missing. */
+/**
+ * `npm test` builds the app first; a test file run alone builds it when
+ * dist/ is missing. Files run in parallel: each builds into its own temp dir
+ * and the first to finish renames it into place, so no page ever loads a
+ * half-written build.
+ */
 export function ensureBuilt(): void {
   if (existsSync(join(DIST_DIR, 'index.html'))) return;
-  execFileSync(
-    process.execPath,
-    [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
-    {
-      cwd: DASHBOARD_DIR,
-      stdio: 'inherit',
-    },
-  );
-  execFileSync(process.execPath, [join(DASHBOARD_DIR, 'compress.mjs')], { stdio: 'inherit' });
+  const tmp = mkdtempSync(join(DASHBOARD_DIR, '.build-'));
+  try {
+    // Vitest sets NODE_ENV=test, which would make Vite build a development bundle.
+    const env = { ...process.env, NODE_ENV: 'production', OPENQOE_DASHBOARD_OUT_DIR: tmp };
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
+      {
+        cwd: DASHBOARD_DIR,
+        env,
+        stdio: 'inherit',
+      },
+    );
+    execFileSync(process.execPath, [join(DASHBOARD_DIR, 'compress.mjs')], { env, stdio: 'inherit' });
+    if (!existsSync(join(DIST_DIR, 'index.html'))) {
+      rmSync(DIST_DIR, { recursive: true, force: true });
+      renameSync(tmp, DIST_DIR);
+    }
+  } catch (err) {
+    // Another file's build won the rename: use it.
+    if (!existsSync(join(DIST_DIR, 'index.html'))) throw err;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /** Short timers: views complete 2 s after their last beacon, so a test reads them through the API soon. */

@@ -72,7 +72,8 @@ describe('dashboard pages in Chromium: sign-in, environments, views, metrics', (
     await page.locator('input[name=token-secret]').fill(t.secret);
     await page.locator('button[type=submit]').click();
     // Back where the deep link pointed.
-    await page.waitForURL(/\/ui\/views$/);
+    await page.waitForURL(`${server.url}/ui/views`);
+    await page.getByTestId('empty-state').waitFor();
   });
 
   it('empty states tell a newcomer how to send data, with a link to the demo page', async () => {

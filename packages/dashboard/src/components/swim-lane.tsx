@@ -24,10 +24,11 @@ const COLORS: Record<string, string> = {
 export function SwimLane({ model }: { model: TimelineModel }) {
   const present = new Set(model.spans.map((s) => s.state));
   const lanes = [...LANES.filter((l) => present.has(l)), ...[...present].filter((s) => !LANES.includes(s))];
-  const x = (ms: number) => LABEL + (ms / model.endMs) * (W - LABEL - 10);
+  const span = Math.max(1, model.endMs - model.startMs);
+  const x = (ms: number) => LABEL + ((ms - model.startMs) / span) * (W - LABEL - 10);
   const eventsY = lanes.length * ROW + 6;
   const height = eventsY + 46;
-  const ticks = axisTicks(model.endMs);
+  const ticks = axisTicks(model.startMs, model.endMs);
   return (
     <svg
       class="swim-lane"
@@ -98,12 +99,12 @@ export function SwimLane({ model }: { model: TimelineModel }) {
   );
 }
 
-/** About six round tick positions over [0, endMs]. */
-function axisTicks(endMs: number): number[] {
-  const raw = endMs / 6;
+/** About six round tick positions over [startMs, endMs], 0 (the play request) among them. */
+function axisTicks(startMs: number, endMs: number): number[] {
+  const raw = (endMs - startMs) / 6;
   const steps = [500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000];
   const step = steps.find((s) => s >= raw) ?? 3_600_000;
   const out: number[] = [];
-  for (let t = 0; t <= endMs; t += step) out.push(t);
+  for (let t = Math.ceil(startMs / step) * step; t <= endMs; t += step) out.push(t);
   return out;
 }

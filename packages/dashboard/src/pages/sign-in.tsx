@@ -1,7 +1,7 @@
 /** Sign-in with an access token (id and secret), checked against the API before it is kept. */
 import { useState } from 'preact/hooks';
 import { checkToken } from '../api.js';
-import { navigate } from '../router.js';
+import { BASE, navigate } from '../router.js';
 import { signIn } from '../session.js';
 
 export function SignInPage({ next }: { next: string }) {
@@ -23,8 +23,9 @@ export function SignInPage({ next }: { next: string }) {
       }
       signIn({ id: id.trim(), secret: secret.trim() }, remember);
       // Only paths of the dashboard itself: `next` comes from the URL.
-      const target = next.startsWith('/ui/') && !next.startsWith('/ui/sign-in') ? next : '/ui/monitor';
-      navigate(target, true);
+      const target =
+        next.startsWith(`${BASE}/`) && !next.startsWith(`${BASE}/sign-in`) ? next : `${BASE}/monitor`;
+      navigate(target.slice(BASE.length), true);
     } catch (err) {
       setError(`Could not reach the server: ${(err as Error).message}`);
     } finally {
