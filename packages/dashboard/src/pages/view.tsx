@@ -64,7 +64,7 @@ function ViewBody({ view }: { view: View }) {
         <h2>
           Timeline{' '}
           <span class="muted small">
-            from {formatTime(new Date(t0).toISOString())}, on the viewer’s clock
+            times from the play request ({formatTime(new Date(t0).toISOString())} on the viewer’s clock)
           </span>
         </h2>
         <SwimLane model={model} />
