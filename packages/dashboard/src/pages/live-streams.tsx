@@ -6,6 +6,7 @@
 import { ApiCallError, getJson } from '../api.js';
 import { ErrorNote } from '../components/empty-state.js';
 import { linkProps } from '../router.js';
+import { environmentId } from '../session.js';
 import { useData } from '../use-data.js';
 
 export interface LiveStream {
@@ -40,8 +41,11 @@ export function HealthBadge({ status }: { status: LiveCurrent['status'] | undefi
 export function LiveStreamsPage() {
   const list = useData(
     async () => {
-      const streams = (await getJson<{ data: LiveStream[] }>('/video/v1/live-streams', { limit: 100 }, false))
+      const env = environmentId();
+      const all = (await getJson<{ data: LiveStream[] }>('/video/v1/live-streams', { limit: 1000 }, false))
         .data;
+      // The live streams API lists every environment of the token; the switcher's choice narrows it.
+      const streams = env ? all.filter((s) => s.environment_id === env) : all;
       const current = await Promise.all(
         streams.map((s) =>
           getJson<{ data: LiveCurrent }>(`/video/v1/live-streams/${s.id}/current`, {}, false).then(
