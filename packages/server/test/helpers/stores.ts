@@ -8,7 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chdbPackageDir } from '../../src/store/clickhouse/chdb-connection.js';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { ChdbConnection, chdbPackageDir } from '../../src/store/clickhouse/chdb-connection.js';
+import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
+import { HttpConnection } from '../../src/store/clickhouse/http-connection.js';
+import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import type { Store } from '../../src/store/store.js';
+import { queryDataDir } from './server-process.js';
 
 export interface StoreUnderTest {
   name: string;
@@ -58,3 +64,47 @@ export function storesUnderTest(): StoreUnderTest[] {
 /** The suite's title, saying why it is skipped when it is. */
 export const titleOf = (prefix: string, s: StoreUnderTest) =>
   s.skip ? `${prefix} on ${s.name} (skipped: ${s.skip})` : `${prefix} on ${s.name}`;
+
+/** Opens the store itself (not through a server), on `path` for the embedded ones. */
+export async function openStoreUnderTest(s: StoreUnderTest, path: string): Promise<Store> {
+  if (s.kind === 'duckdb')
+    return DuckDBStore.open({
+      path: `${path}.duckdb`,
+      checkpointThreshold: '16MB',
+      memoryLimit: '',
+      threads: 1,
+    });
+  if (s.kind === 'chdb') return ClickHouseStore.open(await ChdbConnection.open(path));
+  return ClickHouseStore.open(
+    await HttpConnection.open({ url: new URL(s.url!), asyncInsert: false, requestTimeoutMs: 30_000 }),
+  );
+}
+
+/**
+ * Runs SQL on the store a stopped server left in `dataDir` (the embedded
+ * engines allow one process at a time), or on its ClickHouse database.
+ */
+export async function queryStoreOf(
+  s: StoreUnderTest,
+  dataDir: string,
+  sql: string,
+): Promise<Record<string, unknown>[]> {
+  if (s.kind === 'duckdb' && /^\s*SELECT\b/i.test(sql)) return queryDataDir(dataDir, sql);
+  if (s.kind === 'duckdb') {
+    const db = await DuckDBInstance.create(join(dataDir, 'openqoe.duckdb'));
+    const conn = await db.connect();
+    try {
+      await conn.run(sql);
+      return [];
+    } finally {
+      conn.closeSync();
+      db.closeSync();
+    }
+  }
+  const store = await openStoreUnderTest(s, join(dataDir, 'clickhouse'));
+  try {
+    return await store.select(sql, []);
+  } finally {
+    await store.close();
+  }
+}

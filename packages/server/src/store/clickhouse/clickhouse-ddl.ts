@@ -75,7 +75,7 @@ export function clickhouseDdl(): string[] {
     log_position Int64
   ) ENGINE = ReplacingMergeTree
     PARTITION BY toYYYYMM(received_at)
-    ORDER BY (log_id, log_position, env_id, view_id)`,
+    ORDER BY (log_id, log_position, env_id, view_id, first_seq)`,
     // The newest version (a microsecond clock, never repeated by one process) wins.
     `CREATE TABLE IF NOT EXISTS consumer_checkpoints (
     consumer String,
