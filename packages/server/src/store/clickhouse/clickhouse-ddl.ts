@@ -16,7 +16,7 @@ const CH_TYPES: Record<ColumnType, string> = {
 };
 
 /** Identity and version of a view are never null; every other column may be. */
-const NOT_NULL = new Set(['env_id', 'view_id', 'updated_at', 'view_end']);
+const NOT_NULL = new Set(['env_id', 'view_id', 'updated_at', 'view_start', 'view_end', 'first_received_at']);
 
 export function chViewColumnType(name: string, type: ColumnType): string {
   const base = CH_TYPES[type];
@@ -143,12 +143,15 @@ export function clickhouseDdl(): string[] {
   ) ENGINE = MergeTree
     ORDER BY (env_id, live_stream_id, measured_at)`,
     // Views are upserted as they progress: the row with the latest updated_at per (env_id, view_id)
-    // is the view. Queries read `views FINAL`; the minmax index on view_end lets a timeframe skip
-    // granules, since views arrive roughly in time order.
+    // is the view, and queries read `views FINAL`. The key must be what never changes, so the time
+    // a timeframe selects on (view_end) cannot lead it; instead parts are cut by the day the view's
+    // first data arrived (fixed for the view, so its versions share a partition and merge), and
+    // inside a day's parts the minmax index on view_end skips the granules outside a timeframe.
     `CREATE TABLE IF NOT EXISTS views (
     ${viewColumns},
     INDEX view_end_minmax view_end TYPE minmax GRANULARITY 1
   ) ENGINE = ReplacingMergeTree(updated_at)
+    PARTITION BY toDate(first_received_at)
     ORDER BY (env_id, view_id)`,
   ];
 }
