@@ -3,7 +3,7 @@
  * client. `clickhouse://user:password@host:8123/db` (or `clickhouses://` for
  * TLS); the database is created when missing.
  */
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { type ChConnection, type ChResult, SESSION_SETTINGS } from './connection.js';
 
 export interface HttpConnectionOptions {
@@ -37,6 +37,8 @@ export class HttpConnection implements ChConnection {
       password: decodeURIComponent(u.password),
       request_timeout: options.requestTimeoutMs,
       clickhouse_settings: { ...SESSION_SETTINGS },
+      // Failures reach the caller as errors with the store's own message; the client's log would repeat them.
+      log: { level: ClickHouseLogLevel.OFF },
     };
     const where = `${base}/${database}`;
     // The database may not exist yet: create it on a client that does not name it.
