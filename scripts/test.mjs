@@ -57,7 +57,8 @@ function ensureChdb() {
   console.log('test: installing the embedded ClickHouse engine (chdb) into tools/chdb');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const r = spawnSync(npm, ['ci', '--prefix', dir, '--no-audit', '--no-fund'], { stdio: 'inherit' });
-  if (r.status !== 0) console.warn('test: could not install chdb; the ClickHouse store suites will be skipped');
+  if (r.status !== 0)
+    console.warn('test: could not install chdb; the ClickHouse store suites will be skipped');
 }
 
 ensureDebianPackages();
