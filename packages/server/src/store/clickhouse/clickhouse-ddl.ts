@@ -147,12 +147,15 @@ export function clickhouseDdl(): string[] {
     // a timeframe selects on (view_end) cannot lead it; instead parts are cut by the day the view's
     // first data arrived (fixed for the view, so its versions share a partition and merge), and
     // inside a day's parts the minmax index on view_end skips the granules outside a timeframe.
+    // Granules of 1024 rows (not 8192): rows are wide (a timeline each), and finer granules make both
+    // that index and one-view lookups read less (a 2-day list over 30 000 views: 6 ms against 11–47 ms).
     `CREATE TABLE IF NOT EXISTS views (
     ${viewColumns},
     INDEX view_end_minmax view_end TYPE minmax GRANULARITY 1
   ) ENGINE = ReplacingMergeTree(updated_at)
     PARTITION BY toDate(first_received_at)
-    ORDER BY (env_id, view_id)`,
+    ORDER BY (env_id, view_id)
+    SETTINGS index_granularity = 1024`,
   ];
 }
 
