@@ -13,10 +13,11 @@ export interface SqlDialect {
   timestampToMs(column: string): string;
   /** Integer division. */
   intDiv(a: string, b: string): string;
-  /** The exact median, interpolated between the two middle values. */
-  median(column: string): string;
-  /** The exact continuous quantile (linear interpolation, as DuckDB's quantile_cont). */
-  quantile(column: string, q: number): string;
+  /**
+   * The metric catalog's aggregates (api/data/metric-catalog.ts, written in DuckDB's spelling:
+   * `median(col)`, `quantile_cont(col, q)`) in this dialect, with the same results.
+   */
+  aggregates(duckdbSql: string): string;
 }
 
 export const DUCKDB_DIALECT: SqlDialect = {
@@ -25,6 +26,5 @@ export const DUCKDB_DIALECT: SqlDialect = {
   msToTimestamp: (p) => `epoch_ms(CAST(${p} AS BIGINT))`,
   timestampToMs: (c) => `epoch_ms(${c})`,
   intDiv: (a, b) => `(${a} // ${b})`,
-  median: (c) => `median(${c})`,
-  quantile: (c, q) => `quantile_cont(${c}, ${q})`,
+  aggregates: (sql) => sql,
 };

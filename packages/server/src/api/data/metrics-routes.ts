@@ -11,7 +11,7 @@ import type { ReadValue, Store } from '../../store/store.js';
 import { ApiError } from '../api-error.js';
 import { requirePermission } from '../auth-hook.js';
 import { DIMENSION_NAMES } from './dimensions.js';
-import { METRICS, type Measurement, type MetricDefinition, metricCatalog } from './metric-catalog.js';
+import { METRICS, type Measurement, type MetricDefinition } from './metric-catalog.js';
 import { buildScope, dimensionColumn, type Scope, type ScopeQuery } from './query-scope.js';
 
 export const GRANULARITIES = {
@@ -100,7 +100,17 @@ export function metricsRoutes(app: FastifyInstance, registry: Registry, store: S
   const auth = requirePermission(registry, 'data:read');
   const timeframeOf = (s: Scope) => [Math.floor(s.fromMs / 1000), Math.floor(s.toMs / 1000)];
   const dialect = store.dialect;
-  const catalog = metricCatalog(dialect);
+  // The catalog's SQL in the store's dialect, rewritten once.
+  const catalog = Object.fromEntries(
+    Object.entries(METRICS).map(([id, m]) => [
+      id,
+      {
+        ...m,
+        sql: Object.fromEntries(Object.entries(m.sql).map(([k, sql]) => [k, dialect.aggregates(sql)])),
+        viewsSql: dialect.aggregates(m.viewsSql),
+      },
+    ]),
+  ) as typeof METRICS;
   const def = (id: string) => catalog[id as ViewMetricId];
 
   app.get(
