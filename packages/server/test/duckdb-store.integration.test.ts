@@ -12,7 +12,7 @@ import type { SegmentFacts } from '../src/pipeline/view-model/view-machine.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { VIEW_COLUMNS, viewRow } from '../src/store/view-row.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
-import { openStoreUnderTest, storesUnderTest, titleOf } from './helpers/stores.js';
+import { openStoreUnderTest, runnableStores } from './helpers/stores.js';
 
 const dir = tempDataDir('openqoe-store-');
 afterAll(() => removeDir(dir));
@@ -71,8 +71,27 @@ function rowFor(viewId: string, watchMs: number) {
   return viewRow(v, v.machine.metrics(true), Date.now());
 }
 
-describe('DuckDB store', () => {
-  it('adds the WebRTC columns to a views table made before they existed, at the end', async () => {
+// What every store promises, on each of them; the layout migration is DuckDB's own.
+describe.each(runnableStores('store'))('store on $name', (kind) => {
+  const duckdbOnly = kind.kind === 'duckdb' ? it : it.skip;
+  it('upserts views: the latest row of a view wins, in one batch and across batches', async () => {
+    const store = await openStoreUnderTest(kind, join(dir, `${kind.kind}-a`));
+    await store.upsertViews([rowFor('a', 10_000), rowFor('b', 20_000), rowFor('a', 11_000)]);
+    await store.upsertViews([rowFor('b', 25_000)]);
+    const rows = await store.select(
+      `SELECT view_id, watch_time_ms, country, video_startup_time_ms FROM ${store.dialect.views} ORDER BY view_id`,
+      [],
+    );
+    expect(rows).toEqual([
+      { view_id: 'a', watch_time_ms: 11_000, country: 'DE', video_startup_time_ms: 500 },
+      { view_id: 'b', watch_time_ms: 25_000, country: 'DE', video_startup_time_ms: 500 },
+    ]);
+    if (kind.kind === 'duckdb')
+      expect(await store.select('SELECT count(*) AS n FROM views_staging', [])).toEqual([{ n: 0 }]);
+    await store.close();
+  });
+
+  duckdbOnly('adds the WebRTC columns to a views table made before they existed, at the end', async () => {
     const path = join(dir, 'old-layout.duckdb');
     // The layout before the WebRTC columns: everything up to timeline_truncated.
     const old = VIEW_COLUMNS.slice(0, VIEW_COLUMNS.findIndex((c) => c.name === 'timeline_truncated') + 1);
@@ -131,59 +150,38 @@ describe('DuckDB store', () => {
     ]);
     await store.close();
   });
-});
 
-// What every store promises, on each of them.
-for (const kind of storesUnderTest())
-  describe.skipIf(kind.skip !== undefined)(titleOf('store', kind), () => {
-    it('upserts views: the latest row of a view wins, in one batch and across batches', async () => {
-      const store = await openStoreUnderTest(kind, join(dir, `${kind.kind}-a`));
-      await store.upsertViews([rowFor('a', 10_000), rowFor('b', 20_000), rowFor('a', 11_000)]);
-      await store.upsertViews([rowFor('b', 25_000)]);
-      const rows = await store.select(
-        `SELECT view_id, watch_time_ms, country, video_startup_time_ms FROM ${store.dialect.views} ORDER BY view_id`,
-        [],
-      );
-      expect(rows).toEqual([
-        { view_id: 'a', watch_time_ms: 11_000, country: 'DE', video_startup_time_ms: 500 },
-        { view_id: 'b', watch_time_ms: 25_000, country: 'DE', video_startup_time_ms: 500 },
-      ]);
-      if (kind.kind === 'duckdb')
-        expect(await store.select('SELECT count(*) AS n FROM views_staging', [])).toEqual([{ n: 0 }]);
-      await store.close();
+  it('commits raw rows with the consumer position, and keeps both across a reopen', async () => {
+    const path = join(dir, `${kind.kind}-b`);
+    let store = await openStoreUnderTest(kind, path);
+    const raw = {
+      envId: 'env',
+      viewId: 'v',
+      firstSeq: 0,
+      lastSeq: 1,
+      seqCount: 2,
+      sampleCount: 2,
+      eventCount: 0,
+      receivedAtMs: 1_763_700_000_000,
+      clockOffsetMs: 12,
+      logId: 'log-1',
+      logPosition: 0,
+    };
+    await store.writeRaw([raw, { ...raw, firstSeq: 2, lastSeq: 3 }], {
+      consumer: 'pipeline',
+      logId: 'log-1',
+      position: 4096,
     });
-
-    it('commits raw rows with the consumer position, and keeps both across a reopen', async () => {
-      const path = join(dir, `${kind.kind}-b`);
-      let store = await openStoreUnderTest(kind, path);
-      const raw = {
-        envId: 'env',
-        viewId: 'v',
-        firstSeq: 0,
-        lastSeq: 1,
-        seqCount: 2,
-        sampleCount: 2,
-        eventCount: 0,
-        receivedAtMs: 1_763_700_000_000,
-        clockOffsetMs: 12,
-        logId: 'log-1',
-        logPosition: 0,
-      };
-      await store.writeRaw([raw, { ...raw, firstSeq: 2, lastSeq: 3 }], {
-        consumer: 'pipeline',
-        logId: 'log-1',
-        position: 4096,
-      });
-      await store.close();
-      store = await openStoreUnderTest(kind, path);
-      expect(await store.readCheckpoint('pipeline')).toEqual({
-        consumer: 'pipeline',
-        logId: 'log-1',
-        position: 4096,
-      });
-      expect(await store.select('SELECT count(*) AS n, sum(last_seq) AS s FROM beacons', [])).toEqual([
-        { n: 2, s: 4 },
-      ]);
-      await store.close();
+    await store.close();
+    store = await openStoreUnderTest(kind, path);
+    expect(await store.readCheckpoint('pipeline')).toEqual({
+      consumer: 'pipeline',
+      logId: 'log-1',
+      position: 4096,
     });
+    expect(await store.select('SELECT count(*) AS n, sum(last_seq) AS s FROM beacons', [])).toEqual([
+      { n: 2, s: 4 },
+    ]);
+    await store.close();
   });
+});

@@ -14,7 +14,7 @@ import {
   tempDataDir,
   waitForDrain,
 } from './helpers/server-process.js';
-import { queryStoreOf, type StoreUnderTest, storesUnderTest, titleOf } from './helpers/stores.js';
+import { queryStoreOf, runnableStores, type StoreUnderTest } from './helpers/stores.js';
 
 const BATCHES = 1000;
 const SAMPLES_PER_BATCH = 5;
@@ -56,77 +56,76 @@ async function storedCounts(store: StoreUnderTest, dataDir: string): Promise<Map
   return new Map(rows.map((r) => [`${r['view_id']}#${r['sequence_number']}`, Number(r['n'])]));
 }
 
-for (const store of storesUnderTest())
-  describe.skipIf(store.skip !== undefined)(titleOf('durability', store), () => {
-    const dataDir = tempDataDir('openqoe-durability-');
-    afterAll(() => removeDir(dataDir));
+describe.each(runnableStores('durability'))('durability on $name', (store) => {
+  const dataDir = tempDataDir('openqoe-durability-');
+  afterAll(() => removeDir(dataDir));
 
-    // A random moment, reproducible from the printed seed.
-    const seed = Number(process.env['DURABILITY_SEED'] ?? Math.floor(Math.random() * 1e9));
-    const killAfter = 100 + (seed % 800);
+  // A random moment, reproducible from the printed seed.
+  const seed = Number(process.env['DURABILITY_SEED'] ?? Math.floor(Math.random() * 1e9));
+  const killAfter = 100 + (seed % 800);
 
-    it(`every 202 survives kill -9 after ${killAfter} answers (seed ${seed}) and is stored exactly once`, async () => {
-      let server = await startServer({ dataDir, args: store.args });
-      const envKey = server.bootstrap().environment.key;
-      const bodies = Array.from({ length: BATCHES }, (_, i) => batchBody(envKey, i));
+  it(`every 202 survives kill -9 after ${killAfter} answers (seed ${seed}) and is stored exactly once`, async () => {
+    let server = await startServer({ dataDir, args: store.args });
+    const envKey = server.bootstrap().environment.key;
+    const bodies = Array.from({ length: BATCHES }, (_, i) => batchBody(envKey, i));
 
-      const acked = new Set<number>();
-      let killed: Promise<unknown> | undefined;
-      const results = await Promise.allSettled(
-        bodies.map(async (body, i) => {
-          const r = await postBeacon(server.url, body);
-          if (r.status === 202) {
-            acked.add(i);
-            if (acked.size === killAfter) killed = server.kill('SIGKILL');
-          }
-          return r.status;
-        }),
-      );
-      await killed;
-      expect(server.child.signalCode).toBe('SIGKILL');
-      const failed = results.filter((r) => r.status === 'rejected').length;
-      // The kill happened mid-stream: some were answered, some were cut off.
-      expect(acked.size).toBeGreaterThanOrEqual(killAfter);
-      expect(acked.size + failed).toBe(BATCHES);
-
-      server = await startServer({ dataDir, args: store.args });
-      await waitForDrain(server);
-      await server.kill('SIGTERM');
-
-      const counts = await storedCounts(store, dataDir);
-      for (const i of acked) {
-        const views = i % 10 === 0 ? [`v${i}`, `v${i}-b`] : [`v${i}`];
-        for (const v of views) {
-          const seqs = v.endsWith('-b') ? [0] : [0, 1, 2, 3, 4, 5];
-          for (const s of seqs) expect(counts.get(`${v}#${s}`), `${v}#${s}`).toBe(1);
+    const acked = new Set<number>();
+    let killed: Promise<unknown> | undefined;
+    const results = await Promise.allSettled(
+      bodies.map(async (body, i) => {
+        const r = await postBeacon(server.url, body);
+        if (r.status === 202) {
+          acked.add(i);
+          if (acked.size === killAfter) killed = server.kill('SIGKILL');
         }
+        return r.status;
+      }),
+    );
+    await killed;
+    expect(server.child.signalCode).toBe('SIGKILL');
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    // The kill happened mid-stream: some were answered, some were cut off.
+    expect(acked.size).toBeGreaterThanOrEqual(killAfter);
+    expect(acked.size + failed).toBe(BATCHES);
+
+    server = await startServer({ dataDir, args: store.args });
+    await waitForDrain(server);
+    await server.kill('SIGTERM');
+
+    const counts = await storedCounts(store, dataDir);
+    for (const i of acked) {
+      const views = i % 10 === 0 ? [`v${i}`, `v${i}-b`] : [`v${i}`];
+      for (const v of views) {
+        const seqs = v.endsWith('-b') ? [0] : [0, 1, 2, 3, 4, 5];
+        for (const s of seqs) expect(counts.get(`${v}#${s}`), `${v}#${s}`).toBe(1);
       }
-      // Nothing, acknowledged or not, is stored twice.
-      expect([...counts.values()].filter((n) => n !== 1)).toEqual([]);
-      const storedTotal = [...counts.values()].reduce((a, b) => a + b, 0);
-      const ackedTotal = [...acked].reduce((a, i) => a + expectedRows(i), 0);
-      expect(storedTotal).toBeGreaterThanOrEqual(ackedTotal);
+    }
+    // Nothing, acknowledged or not, is stored twice.
+    expect([...counts.values()].filter((n) => n !== 1)).toEqual([]);
+    const storedTotal = [...counts.values()].reduce((a, b) => a + b, 0);
+    const ackedTotal = [...acked].reduce((a, i) => a + expectedRows(i), 0);
+    expect(storedTotal).toBeGreaterThanOrEqual(ackedTotal);
 
-      // Client retries of every batch (as a collector does after a network error) add nothing.
-      server = await startServer({ dataDir, args: store.args });
-      const retried = await Promise.all(bodies.map((b) => postBeacon(server.url, b)));
-      expect(retried.every((r) => r.status === 202)).toBe(true);
-      await waitForDrain(server);
-      await server.kill('SIGTERM');
-      const afterRetry = await storedCounts(store, dataDir);
-      expect([...afterRetry.values()].every((n) => n === 1)).toBe(true);
-      // Batches that were cut off arrive now, exactly once, so every batch is complete.
-      const totalExpected = bodies.reduce((a, _, i) => a + expectedRows(i), 0);
-      expect([...afterRetry.values()].reduce((a, b) => a + b, 0)).toBe(totalExpected);
+    // Client retries of every batch (as a collector does after a network error) add nothing.
+    server = await startServer({ dataDir, args: store.args });
+    const retried = await Promise.all(bodies.map((b) => postBeacon(server.url, b)));
+    expect(retried.every((r) => r.status === 202)).toBe(true);
+    await waitForDrain(server);
+    await server.kill('SIGTERM');
+    const afterRetry = await storedCounts(store, dataDir);
+    expect([...afterRetry.values()].every((n) => n === 1)).toBe(true);
+    // Batches that were cut off arrive now, exactly once, so every batch is complete.
+    const totalExpected = bodies.reduce((a, _, i) => a + expectedRows(i), 0);
+    expect([...afterRetry.values()].reduce((a, b) => a + b, 0)).toBe(totalExpected);
 
-      // A full replay of the log (the store forgets its position) stores nothing twice.
-      await queryStoreOf(store, dataDir, 'DELETE FROM consumer_checkpoints WHERE 1 = 1');
-      server = await startServer({ dataDir, args: store.args });
-      await waitForDrain(server);
-      const duplicates = await readMetric(server, 'openqoe_pipeline_duplicates_total');
-      await server.kill('SIGTERM');
-      expect(duplicates).toBeGreaterThan(0);
-      const afterReplay = await storedCounts(store, dataDir);
-      expect(afterReplay).toEqual(afterRetry);
-    }, 180_000);
-  });
+    // A full replay of the log (the store forgets its position) stores nothing twice.
+    await queryStoreOf(store, dataDir, 'DELETE FROM consumer_checkpoints WHERE 1 = 1');
+    server = await startServer({ dataDir, args: store.args });
+    await waitForDrain(server);
+    const duplicates = await readMetric(server, 'openqoe_pipeline_duplicates_total');
+    await server.kill('SIGTERM');
+    expect(duplicates).toBeGreaterThan(0);
+    const afterReplay = await storedCounts(store, dataDir);
+    expect(afterReplay).toEqual(afterRetry);
+  }, 180_000);
+});

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { describe, it } from 'vitest';
 import { ChdbConnection, chdbPackageDir } from '../../src/store/clickhouse/chdb-connection.js';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { HttpConnection } from '../../src/store/clickhouse/http-connection.js';
@@ -107,4 +108,14 @@ export async function queryStoreOf(
   } finally {
     await store.close();
   }
+}
+
+/** The stores that run here, for `describe.each`, and a skipped placeholder suite for each that does not, saying why. */
+export function runnableStores(prefix: string): StoreUnderTest[] {
+  const all = storesUnderTest();
+  for (const s of all.filter((x) => x.skip !== undefined))
+    describe.skip(titleOf(prefix, s), () => {
+      it('runs the suite', () => {});
+    });
+  return all.filter((s) => s.skip === undefined);
 }
