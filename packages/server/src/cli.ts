@@ -33,9 +33,23 @@ program
   .addOption(
     new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (OPENQOE_LOG_LEVEL)'),
   )
+  .addOption(
+    new Option(
+      '--store <url>',
+      'duckdb (embedded, default), clickhouse://user:pass@host:8123/db or chdb:///path (OPENQOE_CLICKHOUSE__URL)',
+    ),
+  )
   .action(
-    async (opts: { port?: number; host?: string; dataDir?: string; config?: string; logLevel?: string }) => {
+    async (opts: {
+      port?: number;
+      host?: string;
+      dataDir?: string;
+      config?: string;
+      logLevel?: string;
+      store?: string;
+    }) => {
       const flags: Record<string, unknown> = {};
+      if (opts.store !== undefined) flags['clickhouse'] = { url: opts.store === 'duckdb' ? '' : opts.store };
       if (opts.port !== undefined) flags['port'] = opts.port;
       if (opts.host !== undefined) flags['host'] = opts.host;
       if (opts.dataDir !== undefined) flags['dataDir'] = opts.dataDir;
@@ -50,6 +64,7 @@ program
           ? [`  demo:       ${base}/demo/   (a test video sending to this server)`]
           : []),
         `  data dir:   ${config.dataDir}`,
+        ...(server.store.where ? [`  store:      ${server.store.where}`] : []),
       ];
       if (server.live.rtmpUrl)
         lines.push(`  RTMP ingest: ${server.live.rtmpUrl.replace('127.0.0.1', 'localhost')}/{stream_key}`);

@@ -25,14 +25,14 @@ import { MonitoringStage } from './pipeline/monitoring/monitoring-stage.js';
 import { RealtimeTracker } from './pipeline/realtime/realtime-tracker.js';
 import { ActiveViews } from './pipeline/view-model/active-views.js';
 import { RejectedRecorder } from './sources/rejected-recorder.js';
-import { DuckDBStore } from './store/duckdb/duckdb-store.js';
+import { type OpenedStore, openStore, pipelineCommitIntervalMs } from './store/open-store.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
   bootstrap: BootstrapFile | undefined;
   metrics: Metrics;
-  store: DuckDBStore;
+  store: OpenedStore;
   consumer: IntakeConsumer;
   views: ActiveViews;
   live: LiveService;
@@ -54,12 +54,8 @@ export async function startServer(
     truncateIp: config.enrich.truncateIp,
   });
 
-  const store = await DuckDBStore.open({
-    path: join(dataDir, 'openqoe.duckdb'),
-    checkpointThreshold: config.store.checkpointThreshold,
-    memoryLimit: config.store.memoryLimit,
-    threads: config.store.threads,
-  });
+  // The embedded DuckDB file, or ClickHouse when `clickhouse.url` names one (docs/clickhouse.md).
+  const store = await openStore(config, dataDir);
   const registry = await Registry.load(store);
   const bootstrap = await bootstrapIfEmpty(registry, dataDir);
 
@@ -111,7 +107,7 @@ export async function startServer(
   );
   const consumer = new IntakeConsumer(bus, store, views, metrics, {
     dedupeRetentionMs: config.pipeline.dedupeRetentionMs,
-    commitIntervalMs: config.pipeline.commitIntervalMs,
+    commitIntervalMs: pipelineCommitIntervalMs(config),
     viewTickIntervalMs: v.tickIntervalMs,
     log,
   });
