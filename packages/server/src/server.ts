@@ -21,6 +21,7 @@ import { Enricher } from './pipeline/enrich/enricher.js';
 import { IntakeConsumer } from './pipeline/intake-consumer.js';
 import { MonitoringStage } from './pipeline/monitoring/monitoring-stage.js';
 import { ActiveViews } from './pipeline/view-model/active-views.js';
+import { type MuxIntake, startMuxIntake } from './sources/mux/mux-intake.js';
 import { RejectedRecorder } from './sources/rejected-recorder.js';
 import { DuckDBStore } from './store/duckdb/duckdb-store.js';
 
@@ -33,6 +34,8 @@ export interface RunningServer {
   consumer: IntakeConsumer;
   views: ActiveViews;
   live: LiveService;
+  /** The Mux-protocol intake's TLS listener, when enabled. */
+  muxIntake: MuxIntake | undefined;
   close(): Promise<void>;
 }
 
@@ -151,11 +154,17 @@ export async function startServer(
     debug: (m) => app.log.debug(m),
   });
 
+  // --- drop-in Mux-protocol intake: its own TLS listener (docs/compatibility.md).
+  const muxIntake = config.compat.mux.enabled
+    ? await startMuxIntake(config, { bus, registry, metrics, rejected }, log)
+    : undefined;
+  // --- end Mux-protocol intake
   const address = await app.listen({ host: config.host, port: config.port });
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       await app.close();
+      await muxIntake?.close();
       await live.close();
       await rejected.close();
       const drained = await Promise.race([
@@ -173,5 +182,5 @@ export async function startServer(
     })();
     return closing;
   };
-  return { app, url: address, bootstrap, metrics, store, consumer, views, live, close };
+  return { app, url: address, bootstrap, metrics, store, consumer, views, live, muxIntake, close };
 }
