@@ -33,8 +33,8 @@ const DIMENSIONS: Record<string, StringDimension> = {
   sub_property_id: 'subPropertyId',
   experiment_name: 'experimentName',
   viewer_user_id: 'viewerUserId',
-  player_mux_plugin_name: 'sdkName',
-  player_mux_plugin_version: 'sdkVersion',
+  mux_embed: 'sdkName',
+  mux_embed_version: 'sdkVersion',
   video_source_codec: 'videoCodec',
   video_source_hostname: 'cdnHost',
   custom_1: 'customData1',
@@ -69,6 +69,7 @@ const FACT_KEYS = new Set([
   'player_is_paused',
   'video_stream_type',
   'video_source_mime_type',
+  'video_source_url',
   'player_startup_time',
   'page_load_time',
   'request_bytes_loaded',
@@ -84,12 +85,17 @@ const num = (v: CompatValue | undefined): number => {
 };
 const str = (v: CompatValue | undefined): string => (v === undefined ? '' : String(v));
 
-function streamFormat(mime: string): DimensionSource['streamFormat'] {
+/** From the source's MIME type, else (native HLS reports none) from its URL's extension. */
+function streamFormat(mime: string, url: string): DimensionSource['streamFormat'] {
   const m = mime.toLowerCase();
   if (m.includes('mpegurl')) return 'hls';
   if (m.includes('dash')) return 'dash';
   if (m.startsWith('video/') || m.startsWith('audio/')) return 'progressive';
-  return m ? 'other' : '';
+  const path = url.split(/[?#]/)[0]!.toLowerCase();
+  if (path.endsWith('.m3u8')) return 'hls';
+  if (path.endsWith('.mpd')) return 'dash';
+  if (/\.(mp4|m4v|webm|mov|ogg|ogv)$/.test(path)) return 'progressive';
+  return m || path ? 'other' : '';
 }
 
 /** The state an event leaves the player in, and the native events it amounts to. */
@@ -160,7 +166,8 @@ export function muxPoint(e: Record<string, CompatValue>): StatePoint {
   }
   const streamType = str(e['video_stream_type']).toLowerCase();
   if (streamType) dims.streamType = streamType === 'live' ? 'live' : 'vod';
-  if (e['video_source_mime_type'] !== undefined) dims.streamFormat = streamFormat(str(e['video_source_mime_type']));
+  if (e['video_source_mime_type'] !== undefined || e['video_source_url'] !== undefined)
+    dims.streamFormat = streamFormat(str(e['video_source_mime_type']), str(e['video_source_url']));
   if (e['request_hostname'] !== undefined) dims.cdnHost = str(e['request_hostname']).slice(0, 256);
 
   const point: StatePoint = {
