@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { playedTo, truthOf } from './compat-kit.js';
 import { withinTolerance } from './harness.js';
 import {
   CHROMIUM_ARGS,
@@ -26,7 +27,6 @@ import {
   startOpenqoe,
   startupFromFrames,
   stopOpenqoe,
-  type Truth,
   waitFor,
   waitForView,
 } from './kit/index.js';
@@ -93,16 +93,6 @@ function recordBeacons(page: Page): SentBeacon[] {
   return sent;
 }
 
-const truthOf = (page: Page) => page.evaluate(() => (window as unknown as { truth: Truth }).truth);
-const playedTo = (page: Page, t: number, timeoutMs = 40_000) =>
-  waitFor(
-    async () => {
-      const frames = (await truthOf(page)).frames;
-      return frames.length > 0 && frames.at(-1)![1] >= t;
-    },
-    `the page to show media time ${t} s`,
-    timeoutMs,
-  );
 
 /** Monitoring-stream samples of one view, from the file sink's NDJSON. */
 function streamSamples(viewId: string): { metrics: { type: string; value: number }[] }[] {
