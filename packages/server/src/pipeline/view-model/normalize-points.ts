@@ -83,6 +83,8 @@ export interface PointState {
   playerWidth: number;
   playerHeight: number;
   started: boolean;
+  /** A play request was seen (startup state, a play event or a start delay). */
+  playRequested: boolean;
   sawRebuffering: boolean;
 }
 
@@ -235,6 +237,7 @@ export function expandPoint(
     playerWidth: 0,
     playerHeight: 0,
     started: false,
+    playRequested: false,
     sawRebuffering: false,
   };
   if (p.dims) Object.assign(st.dims, p.dims);
@@ -271,8 +274,17 @@ export function expandPoint(
   if (p.playRequestedAtMs !== undefined && !st.started)
     items.push(eventOf(viewId, p, st, { type: 'playrequest' }, Math.min(p.playRequestedAtMs, t)));
   for (const e of p.events) items.push(eventOf(viewId, p, st, e, t));
-  // The first time playback runs is the first frame, whichever source reported it.
-  if (next === 'playing' && !st.started) items.push(eventOf(viewId, p, st, { type: 'firstframe' }, t));
+  if (
+    p.state === 'startup' ||
+    p.playRequestedAtMs !== undefined ||
+    p.events.some((e) => e.type === 'play' || e.type === 'playrequest')
+  )
+    st.playRequested = true;
+  // The first time playback runs after a play request is the first frame, whichever source reported
+  // it. Without a request seen (data joined mid-view) the playing span alone starts the view, and
+  // no startup time is made up.
+  if (next === 'playing' && !st.started && st.playRequested)
+    items.push(eventOf(viewId, p, st, { type: 'firstframe' }, t));
   if (next === 'playing') st.started = true;
   // A rendition reported without an explicit change event is still a change for the machine.
   if (!quality && p.videoBitrateBps && p.videoBitrateBps !== previousBitrateBps)
