@@ -7,7 +7,8 @@
  * input, each refused with the field named (or, for a delta of an unknown
  * view, recorded), and the server still serving.
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -15,6 +16,7 @@ import type { ErrorEnvelope } from '@openqoe/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minifyKey } from '../src/sources/mux/mux-keys.js';
 import {
+  CLI,
   readMetric,
   removeDir,
   type ServerProcess,
@@ -231,6 +233,48 @@ describe('CMCD intake', () => {
     });
     expect(h.status).toBe(200);
     await waitFor(async () => (await view('cmcd-req-1')) !== null, 'the request-mode view');
+  });
+});
+
+describe('openqoe import-cmcd', () => {
+  it('imports CDN log lines with CMCD= query parameters (v1 lines numbered in file order), with progress; twice counts once', async () => {
+    const t0 = Date.now() - 30_000;
+    const url = (cmcd: string) =>
+      `127.0.0.1 - - [21/Nov/2026:12:00:00 +0000] "GET /v/seg_1.ts?x=1&CMCD=${encodeURIComponent(cmcd)} HTTP/1.1" 200 5120`;
+    const log = join(server.dataDir, 'cdn.log');
+    writeFileSync(
+      log,
+      [
+        url(`sid="imp-1",cid="imported",sf=h,st=v,su,ts=${t0}`),
+        'a line with no CMCD at all',
+        url(`sid="imp-1",cid="imported",sf=h,st=v,su,ts=${t0 + 700}`),
+        url(`sid="imp-1",cid="imported",sf=h,st=v,ts=${t0 + 900}`),
+        url(`sid="imp-1",cid="imported",sf=h,st=v,ts=${t0 + 5000}`),
+      ].join('\n'),
+    );
+    const run = () =>
+      new Promise<{ code: number; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [CLI, 'import-cmcd', log, '--url', server.url, '--env-key', envKey()],
+          (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+        );
+      });
+    const first = await run();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('4 reports imported, 1 lines without CMCD');
+    const again = await run();
+    expect(again.code).toBe(0);
+    const v = await completedView('imp-1');
+    // Startup requests from t0 to t0+900 (the first request without `su`), playing until the last one.
+    expect(v).toMatchObject({ video_id: 'imported', video_startup_time_ms: 900, watch_time_ms: 5000 });
+    const missing = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(process.execPath, [CLI, 'import-cmcd', '/no/such/file', '--env-key', 'k'], (err, _o, stderr) =>
+        resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }),
+      ),
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read /no/such/file');
   });
 });
 

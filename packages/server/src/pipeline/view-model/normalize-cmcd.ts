@@ -118,7 +118,9 @@ export function cmcdPoint(r: CmcdReport, fallbackTimeMs: number): StatePoint {
     raw,
     liveLatencyMs: num(r['ltc']),
   };
-  const state = STATES[sta];
+  // Request mode without a player state (v1): a startup request means the player is starting,
+  // any other that it is playing.
+  const state = STATES[sta] ?? (e === '' ? (r['su'] === true ? 'startup' : 'playing') : undefined);
   if (state) point.state = state;
   // The rendition playing; a bitrate change names the one switched to.
   const bitrateKbps = e === 'bc' ? num(r['br']) : num(r['pb']);
