@@ -40,7 +40,15 @@ if (args.help) {
   process.exit(0);
 }
 if (!args.child) {
-  const node = [process.execPath, import.meta.filename, '--child', '--views', args.views, '--posts', args.posts];
+  const node = [
+    process.execPath,
+    import.meta.filename,
+    '--child',
+    '--views',
+    args.views,
+    '--posts',
+    args.posts,
+  ];
   const hasTaskset = spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).status === 0;
   const cmd = hasTaskset ? ['taskset', '-c', args.core, ...node] : node;
   execFileSync(cmd[0], cmd.slice(1), { stdio: 'inherit' });
@@ -150,16 +158,22 @@ const all = [];
 for (let n = 0; n < views; n++) for (const e of viewEvents(ENV, n, t0).events) all.push(e);
 const bodies = [];
 for (let i = 0; i < all.length; i += 300)
-  bodies.push(JSON.stringify({ metadata: { transmission_timestamp: t0 + 61_000 }, events: all.slice(i, i + 300) }));
+  bodies.push(
+    JSON.stringify({ metadata: { transmission_timestamp: t0 + 61_000 }, events: all.slice(i, i + 300) }),
+  );
 const bytes = bodies.reduce((a, b) => a + b.length, 0);
-console.log(`traffic: ${all.length} events in ${bodies.length} bodies, ${(bytes / all.length).toFixed(0)} B/event`);
+console.log(
+  `traffic: ${all.length} events in ${bodies.length} bodies, ${(bytes / all.length).toFixed(0)} B/event`,
+);
 
 // 1. Decode.
 let started = performance.now();
 const decoded = [];
 for (const b of bodies) decoded.push(decodeMuxBeacon(JSON.parse(b), 1000));
 let ms = performance.now() - started;
-console.log(`decode (parse + expand keys + validate + group by view): ${Math.round(all.length / (ms / 1000)).toLocaleString('en')} events/s`);
+console.log(
+  `decode (parse + expand keys + validate + group by view): ${Math.round(all.length / (ms / 1000)).toLocaleString('en')} events/s`,
+);
 
 // 2. Merge into the view model.
 const model = new ActiveViews();
@@ -210,10 +224,20 @@ try {
   const post = (body) =>
     new Promise((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port, path: '/', method: 'POST', ca, headers: { 'content-type': 'text/plain' }, agent: false },
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/',
+          method: 'POST',
+          ca,
+          headers: { 'content-type': 'text/plain' },
+          agent: false,
+        },
         (res) => {
           res.resume();
-          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+          res.on('end', () =>
+            res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`)),
+          );
         },
       );
       req.on('error', reject);

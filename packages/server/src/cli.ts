@@ -54,7 +54,8 @@ program
       ];
       if (server.live.rtmpUrl)
         lines.push(`  RTMP ingest: ${server.live.rtmpUrl.replace('127.0.0.1', 'localhost')}/{stream_key}`);
-      if (server.muxIntake) lines.push(`  Mux-protocol intake: ${server.muxIntake.url}   (beaconCollectionDomain)`);
+      if (server.muxIntake)
+        lines.push(`  Mux-protocol intake: ${server.muxIntake.url}   (beaconCollectionDomain)`);
       if (server.bootstrap) {
         lines.push(
           '',

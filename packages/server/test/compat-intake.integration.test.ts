@@ -57,7 +57,14 @@ interface Reply {
 function mux(path: string, body: string | Buffer, headers: Record<string, string> = {}, method = 'POST') {
   return new Promise<Reply>((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: muxUrl.port, path, method, ca, headers: { 'content-type': 'text/plain', ...headers } },
+      {
+        host: '127.0.0.1',
+        port: muxUrl.port,
+        path,
+        method,
+        ca,
+        headers: { 'content-type': 'text/plain', ...headers },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -77,7 +84,12 @@ function mux(path: string, body: string | Buffer, headers: Record<string, string
   });
 }
 
-async function cmcd(envKey: string, body: string, headers: Record<string, string> = {}, query = ''): Promise<Reply> {
+async function cmcd(
+  envKey: string,
+  body: string,
+  headers: Record<string, string> = {},
+  query = '',
+): Promise<Reply> {
   const res = await fetch(`${server.url}/v1/cmcd/${envKey}${query}`, {
     method: 'POST',
     headers: { 'content-type': 'application/cmcd', ...headers },
@@ -163,11 +175,16 @@ describe('Mux-protocol intake', () => {
       muxEvent({ ...always(9, 'viewend', 10_000, 6400) }),
     ];
     // The later half first (a retried batch overtaken by the next one): held until the gap fills.
-    const late = await mux('/', JSON.stringify({ metadata: { transmission_timestamp: t0 + 10_000 }, events: events.slice(4) }));
+    const late = await mux(
+      '/',
+      JSON.stringify({ metadata: { transmission_timestamp: t0 + 10_000 }, events: events.slice(4) }),
+    );
     expect(late.status).toBe(200);
     const early = await mux(
       '/android',
-      gzipSync(JSON.stringify({ metadata: { transmission_timestamp: t0 + 4_000 }, events: events.slice(0, 4) })),
+      gzipSync(
+        JSON.stringify({ metadata: { transmission_timestamp: t0 + 4_000 }, events: events.slice(0, 4) }),
+      ),
       { 'content-encoding': 'gzip' },
     );
     expect(early.status).toBe(200);
@@ -194,7 +211,8 @@ describe('CMCD intake', () => {
   it('event-mode reports: startup from s → p, one rebuffer from r → p, quit ends the view', async () => {
     const t0 = Date.now() - 20_000;
     const sid = 'cmcd-hand-1';
-    const line = (sn: number, at: number, extra: string) => `${extra},sid="${sid}",cid="c-1",sf=h,st=v,v=2,sn=${sn},ts=${t0 + at}`;
+    const line = (sn: number, at: number, extra: string) =>
+      `${extra},sid="${sid}",cid="c-1",sf=h,st=v,v=2,sn=${sn},ts=${t0 + at}`;
     const body = [
       line(0, 0, 'e=ps,sta=s'),
       line(1, 600, 'e=ps,sta=p'),
@@ -257,7 +275,8 @@ describe('openqoe import-cmcd', () => {
         execFile(
           process.execPath,
           [CLI, 'import-cmcd', log, '--url', server.url, '--env-key', envKey()],
-          (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+          (err, _stdout, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
         );
       });
     const first = await run();
@@ -281,13 +300,22 @@ describe('openqoe import-cmcd', () => {
 describe('bad input is refused with the field named, or recorded, never a crash', () => {
   it('Mux: bad JSON, wrong types, absurd sequence numbers, huge bodies, unknown keys', async () => {
     const base = (seq: unknown) =>
-      muxEvent({ env_key: envKey(), view_id: 'bad-1', view_sequence_number: seq, viewer_time: Date.now(), event: 'hb' });
+      muxEvent({
+        env_key: envKey(),
+        view_id: 'bad-1',
+        view_sequence_number: seq,
+        viewer_time: Date.now(),
+        event: 'hb',
+      });
     refusal(await mux('/', '{"events": [ {'), 400, 'QOE_ERR_INVALID_JSON');
     refusal(await mux('/', '[1,2]'), 400, 'QOE_ERR_VALIDATION');
 
     let err = refusal(await mux('/', JSON.stringify({ events: [base('three')] })), 400, 'QOE_ERR_VALIDATION');
     expect(err.fields).toEqual([
-      { path: 'events[0].xsqno', problem: expect.stringContaining('view_sequence_number must be an integer') },
+      {
+        path: 'events[0].xsqno',
+        problem: expect.stringContaining('view_sequence_number must be an integer'),
+      },
     ]);
     err = refusal(await mux('/', JSON.stringify({ events: [base(1e15)] })), 400, 'QOE_ERR_VALIDATION');
     expect(err.fields[0]!.path).toBe('events[0].xsqno');
@@ -299,10 +327,18 @@ describe('bad input is refused with the field named, or recorded, never a crash'
       'QOE_ERR_VALIDATION',
     );
     expect(err.fields.map((f) => f.path)).toEqual(['events[0].xid', 'events[0].uti', 'events[1]']);
-    err = refusal(await mux('/', JSON.stringify({ events: [{ ...base(1), ake: 'nobody' }] })), 401, 'QOE_ERR_UNKNOWN_ENV_KEY');
+    err = refusal(
+      await mux('/', JSON.stringify({ events: [{ ...base(1), ake: 'nobody' }] })),
+      401,
+      'QOE_ERR_UNKNOWN_ENV_KEY',
+    );
     expect(err.messages[0]).toContain('nobody');
     // A configured mapping to a key that does not exist says so.
-    err = refusal(await mux('/', JSON.stringify({ events: [{ ...base(1), ake: 'mux-env-key' }] })), 401, 'QOE_ERR_UNKNOWN_ENV_KEY');
+    err = refusal(
+      await mux('/', JSON.stringify({ events: [{ ...base(1), ake: 'mux-env-key' }] })),
+      401,
+      'QOE_ERR_UNKNOWN_ENV_KEY',
+    );
     expect(err.messages[0]).toContain('maps to');
 
     refusal(await mux('/', Buffer.alloc(2 * 1024 * 1024, 'x')), 413, 'QOE_ERR_PAYLOAD_TOO_LARGE');
@@ -321,8 +357,22 @@ describe('bad input is refused with the field named, or recorded, never a crash'
       '/',
       JSON.stringify({
         events: [
-          muxEvent({ env_key: envKey(), view_id: 'orphan-1', view_sequence_number: 40, viewer_time: Date.now() - 3000, event: 'playing', player_playhead_time: 1000 }),
-          muxEvent({ env_key: envKey(), view_id: 'orphan-1', view_sequence_number: 41, viewer_time: Date.now() - 1000, event: 'viewend', player_playhead_time: 3000 }),
+          muxEvent({
+            env_key: envKey(),
+            view_id: 'orphan-1',
+            view_sequence_number: 40,
+            viewer_time: Date.now() - 3000,
+            event: 'playing',
+            player_playhead_time: 1000,
+          }),
+          muxEvent({
+            env_key: envKey(),
+            view_id: 'orphan-1',
+            view_sequence_number: 41,
+            viewer_time: Date.now() - 1000,
+            event: 'viewend',
+            player_playhead_time: 3000,
+          }),
         ],
       }),
     );
@@ -333,14 +383,28 @@ describe('bad input is refused with the field named, or recorded, never a crash'
   });
 
   it('CMCD: a line that does not decode, a report without sn, an event without ts; never 410', async () => {
-    let err = refusal(await cmcd(envKey(), 'e=ps,sta=p,sid="a",sn=0,ts=1700000000000\n"unterminated\n'), 400, 'QOE_ERR_VALIDATION');
-    expect(err.fields[0]).toMatchObject({ path: 'line 2', problem: expect.stringContaining('is not a CMCD dictionary') });
+    let err = refusal(
+      await cmcd(envKey(), 'e=ps,sta=p,sid="a",sn=0,ts=1700000000000\n"unterminated\n'),
+      400,
+      'QOE_ERR_VALIDATION',
+    );
+    expect(err.fields[0]).toMatchObject({
+      path: 'line 2',
+      problem: expect.stringContaining('is not a CMCD dictionary'),
+    });
     err = refusal(await cmcd(envKey(), 'e=ps,sta=p,sid="a",ts=1700000000000\n'), 400, 'QOE_ERR_VALIDATION');
-    expect(err.fields[0]).toMatchObject({ path: 'line 1.sn', problem: expect.stringContaining('is required') });
+    expect(err.fields[0]).toMatchObject({
+      path: 'line 1.sn',
+      problem: expect.stringContaining('is required'),
+    });
     err = refusal(await cmcd(envKey(), 'e=ps,sta=p,sid="a",sn=-4\n'), 400, 'QOE_ERR_VALIDATION');
     expect(err.fields.map((f) => f.path)).toEqual(['line 1.sn', 'line 1.ts']);
     refusal(await cmcd(envKey(), ''), 400, 'QOE_ERR_VALIDATION');
-    refusal(await cmcd(envKey(), 'sid="a",sn=1', { 'content-type': 'application/json' }), 415, 'QOE_ERR_UNSUPPORTED_MEDIA_TYPE');
+    refusal(
+      await cmcd(envKey(), 'sid="a",sn=1', { 'content-type': 'application/json' }),
+      415,
+      'QOE_ERR_UNSUPPORTED_MEDIA_TYPE',
+    );
     const unknown = refusal(await cmcd('no-such-env', 'sid="a",sn=1'), 401, 'QOE_ERR_UNKNOWN_ENV_KEY');
     expect(unknown.messages[0]).toContain('no-such-env');
     refusal(await cmcd(envKey(), 'x'.repeat(2 * 1024 * 1024)), 413, 'QOE_ERR_PAYLOAD_TOO_LARGE');

@@ -104,9 +104,10 @@ hls.attachMedia(video);
       expect(withinTolerance(rebufferMs, gap), `rebuffer ${rebufferMs} ms vs frame gap ${gap} ms`).toBe(true);
       const startup = view.video_startup_time_ms as number;
       const truthStartup = startupFromFrames(truth);
-      expect(Math.abs(startup - truthStartup), `startup ${startup} ms vs page marks ${truthStartup} ms`).toBeLessThanOrEqual(
-        150,
-      );
+      expect(
+        Math.abs(startup - truthStartup),
+        `startup ${startup} ms vs page marks ${truthStartup} ms`,
+      ).toBeLessThanOrEqual(150);
       expect(view).toMatchObject({
         outcome: 'success',
         video_id: 'cmcd-stall',

@@ -93,7 +93,6 @@ function recordBeacons(page: Page): SentBeacon[] {
   return sent;
 }
 
-
 /** Monitoring-stream samples of one view, from the file sink's NDJSON. */
 function streamSamples(viewId: string): { metrics: { type: string; value: number }[] }[] {
   const out: { metrics: { type: string; value: number }[] }[] = [];
@@ -101,7 +100,10 @@ function streamSamples(viewId: string): { metrics: { type: string; value: number
     for (const line of readFileSync(join(streamDir, f), 'utf8').split('\n')) {
       if (!line.trim()) continue;
       const payload = JSON.parse(line) as {
-        samples?: { view_id?: string; records?: { metrics?: { type: string; value: string | number }[] }[] }[];
+        samples?: {
+          view_id?: string;
+          records?: { metrics?: { type: string; value: string | number }[] }[];
+        }[];
       };
       for (const s of payload.samples ?? []) {
         if (s.view_id !== viewId) continue;
@@ -181,7 +183,15 @@ video.play().catch(() => {});
       expect(viewIds.size).toBe(1);
       const viewId = String([...viewIds][0]);
       expect(events.map((e) => e['e'])).toEqual(
-        expect.arrayContaining(['viewstart', 'play', 'playing', 'rebufferstart', 'rebufferend', 'seeking', 'seeked']),
+        expect.arrayContaining([
+          'viewstart',
+          'play',
+          'playing',
+          'rebufferstart',
+          'rebufferend',
+          'seeking',
+          'seeked',
+        ]),
       );
       expect(sent.every((b) => new URL(b.url).protocol === 'https:')).toBe(true);
 
@@ -197,9 +207,10 @@ video.play().catch(() => {});
       expect(withinTolerance(rebufferMs, gap), `rebuffer ${rebufferMs} ms vs frame gap ${gap} ms`).toBe(true);
       const startup = view.video_startup_time_ms as number;
       const truthStartup = startupFromFrames(truth);
-      expect(Math.abs(startup - truthStartup), `startup ${startup} ms vs page marks ${truthStartup} ms`).toBeLessThanOrEqual(
-        150,
-      );
+      expect(
+        Math.abs(startup - truthStartup),
+        `startup ${startup} ms vs page marks ${truthStartup} ms`,
+      ).toBeLessThanOrEqual(150);
       expect(view).toMatchObject({
         outcome: 'success',
         completion_reason: 'explicit_end',

@@ -30,7 +30,7 @@ export function cmcdOfLine(line: string): Record<string, unknown> | undefined {
   try {
     if (q) return fromCmcdQuery(`CMCD=${q[1]}`) as Record<string, unknown>;
     const text = line.trim();
-    if (!text || !text.includes('sid=')) return undefined;
+    if (!text.includes('sid=')) return undefined;
     return decodeCmcd(text) as Record<string, unknown>;
   } catch {
     return undefined;
@@ -75,7 +75,10 @@ export async function importCmcd(file: string, o: ImportOptions): Promise<void> 
   raw.on('data', (c) => {
     readBytes += c.length;
   });
-  const lines = createInterface({ input: file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw, crlfDelay: Infinity });
+  const lines = createInterface({
+    input: file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw,
+    crlfDelay: Infinity,
+  });
   const nextSn = new Map<string, number>();
   let batch: string[] = [];
   let lineNo = 0;
@@ -88,7 +91,9 @@ export async function importCmcd(file: string, o: ImportOptions): Promise<void> 
     if (!final && now - lastProgress < 1000) return;
     lastProgress = now;
     const pct = size > 0 ? Math.min(100, Math.round((100 * readBytes) / size)) : 100;
-    process.stderr.write(`\r${pct}%  ${lineNo} lines, ${sent} reports imported, ${skipped} lines without CMCD${final ? '\n' : ''}`);
+    process.stderr.write(
+      `\r${pct}%  ${lineNo} lines, ${sent} reports imported, ${skipped} lines without CMCD${final ? '\n' : ''}`,
+    );
   };
   const flush = async () => {
     if (batch.length === 0) return;

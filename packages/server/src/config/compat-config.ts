@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 const envKeyMap = (what: string) =>
   Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ minLength: 1, maxLength: 64 }), {
     default: {},
-    description: `${what} → openqoe environment key. A key that is itself an openqoe environment key needs no entry`,
+    description: `${what} → openqoe environment key (config file only). A key that is itself an openqoe environment key needs no entry`,
   });
 
 export const CompatConfigSchema = Type.Object(
@@ -49,7 +49,8 @@ export const CompatConfigSchema = Type.Object(
       {
         enabled: Type.Boolean({
           default: true,
-          description: 'Accept CMCD reports on POST /v1/cmcd/{env_key} (event mode body, CMCD= query, CMCD-* headers)',
+          description:
+            'Accept CMCD reports on POST /v1/cmcd/{env_key} (event mode body, CMCD= query, CMCD-* headers)',
         }),
         envKeys: envKeyMap('`{env_key}` in the CMCD target URL'),
         maxReportsPerBody: Type.Integer({

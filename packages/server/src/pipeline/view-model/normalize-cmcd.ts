@@ -34,7 +34,12 @@ const STATE_EVENTS: Record<string, PointEvent['type']> = {
   q: 'viewend',
 };
 
-const FORMATS: Record<string, DimensionSource['streamFormat']> = { h: 'hls', d: 'dash', s: 'other', o: 'other' };
+const FORMATS: Record<string, DimensionSource['streamFormat']> = {
+  h: 'hls',
+  d: 'dash',
+  s: 'other',
+  o: 'other',
+};
 
 /** Keys read as facts (not kept as raw attributes). */
 const FACT_KEYS = new Set([
@@ -88,7 +93,11 @@ export function cmcdPoint(r: CmcdReport, fallbackTimeMs: number): StatePoint {
   const events: PointEvent[] = [];
   if (e === 'ps' && STATE_EVENTS[sta]) events.push({ type: STATE_EVENTS[sta] });
   if (e === 'e') {
-    const codes = Array.isArray(r['ec']) ? r['ec'].map(String) : r['ec'] === undefined ? [] : [String(r['ec'])];
+    const codes = Array.isArray(r['ec'])
+      ? r['ec'].map(String)
+      : r['ec'] === undefined
+        ? []
+        : [String(r['ec'])];
     events.push({
       type: 'error',
       errorCode: (codes[0] ?? '').slice(0, 256),
@@ -142,7 +151,9 @@ export function cmcdPoint(r: CmcdReport, fallbackTimeMs: number): StatePoint {
   const msd = num(r['msd']);
   if (msd) point.playRequestedAtMs = ts - msd;
   const bsd = r['bsd'];
-  const stalled = Array.isArray(bsd) ? bsd.reduce<number>((s, d) => s + (typeof d === 'number' ? d : 0), 0) : num(bsd);
+  const stalled = Array.isArray(bsd)
+    ? bsd.reduce<number>((s, d) => s + (typeof d === 'number' ? d : 0), 0)
+    : num(bsd);
   if (stalled > 0) point.stalledMs = stalled;
   return point;
 }

@@ -99,7 +99,10 @@ function streamFormat(mime: string, url: string): DimensionSource['streamFormat'
 }
 
 /** The state an event leaves the player in, and the native events it amounts to. */
-function transition(name: string, e: Record<string, CompatValue>): { state?: PlayerState; events: PointEvent[] } {
+function transition(
+  name: string,
+  e: Record<string, CompatValue>,
+): { state?: PlayerState; events: PointEvent[] } {
   switch (name) {
     case 'playerready':
       return { state: 'ready', events: [{ type: 'playerready' }] };

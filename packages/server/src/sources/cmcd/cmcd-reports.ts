@@ -46,7 +46,10 @@ function check(r: CmcdReport, path: string): ErrorField[] {
   const fields: ErrorField[] = [];
   const sid = r['sid'];
   if (typeof sid !== 'string' || sid.length === 0 || sid.length > BEACON_LIMITS.idMaxLength)
-    fields.push({ path: `${path}.sid`, problem: `must be a string of 1 to ${BEACON_LIMITS.idMaxLength} characters` });
+    fields.push({
+      path: `${path}.sid`,
+      problem: `must be a string of 1 to ${BEACON_LIMITS.idMaxLength} characters`,
+    });
   const sn = r['sn'];
   if (typeof sn !== 'number' || !Number.isInteger(sn) || sn < 0 || sn > BEACON_LIMITS.maxSequenceNumber)
     fields.push({
@@ -59,8 +62,10 @@ function check(r: CmcdReport, path: string): ErrorField[] {
   const ts = r['ts'];
   if (ts !== undefined && (typeof ts !== 'number' || ts < 0 || ts > BEACON_LIMITS.maxEpochMs))
     fields.push({ path: `${path}.ts`, problem: 'must be epoch milliseconds' });
-  if (r['e'] !== undefined && typeof r['e'] !== 'string') fields.push({ path: `${path}.e`, problem: 'must be a token' });
-  if (r['e'] !== undefined && ts === undefined) fields.push({ path: `${path}.ts`, problem: 'is required in event mode' });
+  if (r['e'] !== undefined && typeof r['e'] !== 'string')
+    fields.push({ path: `${path}.e`, problem: 'must be a token' });
+  if (r['e'] !== undefined && ts === undefined)
+    fields.push({ path: `${path}.ts`, problem: 'is required in event mode' });
   return fields;
 }
 
@@ -122,9 +127,11 @@ export function decodeCmcdReports(input: CmcdInput, maxReports: number): CmcdRep
   }
   if (fields.length) throw new ApiError('QOE_ERR_VALIDATION', undefined, fields.slice(0, 50));
   if (reports.length === 0)
-    throw new ApiError('QOE_ERR_VALIDATION', ['No CMCD report: send a body, a CMCD= query or CMCD-* headers'], [
-      { path: 'body', problem: 'holds no report' },
-    ]);
+    throw new ApiError(
+      'QOE_ERR_VALIDATION',
+      ['No CMCD report: send a body, a CMCD= query or CMCD-* headers'],
+      [{ path: 'body', problem: 'holds no report' }],
+    );
   return reports;
 }
 

@@ -16,7 +16,13 @@ import { RateLimiter } from '../rate-limiter.js';
 import { bySession, decodeCmcdReports } from './cmcd-reports.js';
 
 const ROUTE = '/v1/cmcd/:env_key';
-const ACCEPTED_TYPES = new Set(['', 'application/cmcd', 'text/cmcd', 'text/plain', 'application/octet-stream']);
+const ACCEPTED_TYPES = new Set([
+  '',
+  'application/cmcd',
+  'text/cmcd',
+  'text/plain',
+  'application/octet-stream',
+]);
 
 export async function cmcdRoute(app: FastifyInstance, config: Config, deps: CompatDeps): Promise<void> {
   const rl = config.intake.rateLimit;
@@ -84,7 +90,11 @@ export async function cmcdRoute(app: FastifyInstance, config: Config, deps: Comp
           decoded = decodeBody(body, request.headers['content-encoding'], config.intake.maxDecompressedBytes);
         const q = request.url.indexOf('?');
         const reports = decodeCmcdReports(
-          { body: decoded?.text ?? '', query: q < 0 ? '' : request.url.slice(q + 1), headers: request.headers },
+          {
+            body: decoded?.text ?? '',
+            query: q < 0 ? '' : request.url.slice(q + 1),
+            headers: request.headers,
+          },
           config.compat.cmcd.maxReportsPerBody,
         );
         let latestTs = 0;
@@ -99,7 +109,8 @@ export async function cmcdRoute(app: FastifyInstance, config: Config, deps: Comp
           userAgent: request.headers['user-agent'] ?? '',
         };
         const batches: CmcdBatch[] = [];
-        for (const [viewId, list] of bySession(reports)) batches.push({ format: 'cmcd', viewId, reports: list });
+        for (const [viewId, list] of bySession(reports))
+          batches.push({ format: 'cmcd', viewId, reports: list });
         await publishCompat(deps, meta, batches, request.log);
         accepted.inc();
         eventsAccepted.inc(reports.length);
@@ -107,7 +118,16 @@ export async function cmcdRoute(app: FastifyInstance, config: Config, deps: Comp
       } catch (err) {
         const apiErr = toApiError(err);
         if (apiErr.code === 'QOE_ERR_INTERNAL') throw err;
-        return refuseCompat(deps, 'cmcd', ROUTE, request, reply, apiErr, envId, decoded?.bytes ?? request.body);
+        return refuseCompat(
+          deps,
+          'cmcd',
+          ROUTE,
+          request,
+          reply,
+          apiErr,
+          envId,
+          decoded?.bytes ?? request.body,
+        );
       }
     },
   });

@@ -41,7 +41,8 @@ const nonNegative: Check = (v) =>
   typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a number ≥ 0';
 /** Mux sends some numbers as numeric strings; both are accepted where a number is meant. */
 const numeric: Check = (v) =>
-  (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v !== '' && Number.isFinite(Number(v)))
+  (typeof v === 'number' && Number.isFinite(v)) ||
+  (typeof v === 'string' && v !== '' && Number.isFinite(Number(v)))
     ? undefined
     : 'must be a number';
 

@@ -9,8 +9,13 @@
  * in the pipeline worker that owns the view (normalize-mux.ts).
  */
 import cors from '@fastify/cors';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
-import { ApiError, toApiError } from '../../api/api-error.js';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import { ApiError, sendError, toApiError } from '../../api/api-error.js';
 import type { Config } from '../../config/config-schema.js';
 import type { IntakeMeta, MuxBatch } from '../../pipeline/intake-record.js';
 import { type CompatDeps, compatEnvironment, publishCompat, refuseCompat } from '../compat-intake.js';
@@ -70,7 +75,8 @@ export function muxRoutes(app: FastifyInstance, config: Config, deps: CompatDeps
     const apiErr = toApiError(err);
     if (apiErr.code === 'QOE_ERR_INTERNAL') {
       metrics.errors.labels('http').inc();
-      return reply.code(500).send({ error: { type: 'internal_error', code: 'QOE_ERR_INTERNAL', messages: ['Internal error'], fields: [] } });
+      request.log.error({ err }, 'internal error');
+      return sendError(reply, apiErr);
     }
     return refuseCompat(deps, 'mux', request.url, request, reply, apiErr, null, undefined);
   });
@@ -92,7 +98,11 @@ export function muxRoutes(app: FastifyInstance, config: Config, deps: CompatDeps
         throw new ApiError('QOE_ERR_RATE_LIMITED', [`Too many beacons from ${request.ip}`], [], {
           'retry-after': String(wait),
         });
-      decoded = decodeBody(request.body, request.headers['content-encoding'], config.intake.maxDecompressedBytes);
+      decoded = decodeBody(
+        request.body,
+        request.headers['content-encoding'],
+        config.intake.maxDecompressedBytes,
+      );
       const beacon = decodeMuxBeacon(parseJson(decoded.text), config.compat.mux.maxEventsPerBeacon);
       const byEnv = new Map<string, MuxBatch[]>();
       for (const [viewId, view] of beacon.views) {
@@ -124,7 +134,16 @@ export function muxRoutes(app: FastifyInstance, config: Config, deps: CompatDeps
     } catch (err) {
       const apiErr = toApiError(err);
       if (apiErr.code === 'QOE_ERR_INTERNAL') throw err;
-      return refuseCompat(deps, 'mux', request.url, request, reply, apiErr, envId, decoded?.bytes ?? request.body);
+      return refuseCompat(
+        deps,
+        'mux',
+        request.url,
+        request,
+        reply,
+        apiErr,
+        envId,
+        decoded?.bytes ?? request.body,
+      );
     }
   };
   app.post('/', handler);
