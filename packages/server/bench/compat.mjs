@@ -42,6 +42,7 @@ if (args.help) {
 if (!args.child) {
   const node = [
     process.execPath,
+    '--expose-gc',
     import.meta.filename,
     '--child',
     '--views',
@@ -176,6 +177,8 @@ console.log(
 );
 
 // 2. Merge into the view model.
+globalThis.gc?.();
+const heapBefore = process.memoryUsage().heapUsed;
 const model = new ActiveViews();
 const arrival = { envId: 'env', receivedAtMs: t0 + 62_000, clockOffsetMs: 0, ip: '', userAgent: '' };
 started = performance.now();
@@ -186,6 +189,13 @@ ms = performance.now() - started;
 console.log(
   `merge (normalise + per-view delta state + view machine): ${Math.round(all.length / (ms / 1000)).toLocaleString('en')} events/s (${completed} views completed)`,
 );
+if (globalThis.gc) {
+  globalThis.gc();
+  const perView = (process.memoryUsage().heapUsed - heapBefore) / model.size;
+  console.log(
+    `memory: ${Math.round(perView)} bytes per view held (${model.size} views: machine, timeline, source state)`,
+  );
+}
 
 // 3. End to end over HTTPS into the real server.
 const posts = Number(args.posts);
