@@ -77,6 +77,8 @@ export class IntakeConsumer {
   private lastViewFlushMs = 0;
   /** Set on stop: the last writes go at once. */
   private stopping = false;
+  /** Drop-in views whose first data was not their start (logged for the first few). */
+  private midwayWarnings = 0;
 
   constructor(
     private readonly bus: Bus,
@@ -406,6 +408,13 @@ export class IntakeConsumer {
       logId: this.bus.id,
       logPosition,
     };
+    if (first > 0 && !this.views.get(meta.envId, compat.viewId) && this.midwayWarnings++ < 20) {
+      // Recorded, not refused: the view is applied from what arrived once the gap wait is over.
+      const where = compat.format === 'mux' ? `view_sequence_number ${first + 1}` : `sn ${first}`;
+      this.options.log?.warn(
+        `${compat.format} view ${compat.viewId.slice(0, 128)}: the first data received starts at ${where}; earlier events never arrived (applied without them)`,
+      );
+    }
     applied.push({ arrival: arrivalOf(meta), viewId: compat.viewId, items });
     return { rows: [row], samples: 0, events: items.length, duplicates };
   }
