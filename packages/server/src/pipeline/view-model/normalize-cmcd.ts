@@ -127,9 +127,13 @@ export function cmcdPoint(r: CmcdReport, fallbackTimeMs: number): StatePoint {
     raw,
     liveLatencyMs: num(r['ltc']),
   };
-  // Request mode without a player state (v1): a startup request means the player is starting,
-  // any other that it is playing.
-  const state = STATES[sta] ?? (e === '' ? (r['su'] === true ? 'startup' : 'playing') : undefined);
+  // A response-received report is stamped with its request's start, earlier than the state it
+  // carries (the state when the response ended): it changes no state. Request mode without a player
+  // state (v1): a startup request means the player is starting, any other that it is playing.
+  const state =
+    e === 'rr'
+      ? undefined
+      : (STATES[sta] ?? (e === '' ? (r['su'] === true ? 'startup' : 'playing') : undefined));
   if (state) point.state = state;
   // The rendition playing; a bitrate change names the one switched to.
   const bitrateKbps = e === 'bc' ? num(r['br']) : num(r['pb']);
