@@ -460,7 +460,9 @@ describe('bad input is refused with the field named, or recorded, never a crash'
     // Playing from its first event on; startup is unknown (no play seen), nothing is invented.
     expect(v).toMatchObject({ outcome: 'success', video_startup_time_ms: null, rebuffer_count: 0 });
     // The reason is in the server's log.
-    expect(server.output()).toContain('mux view orphan-1: the first data received starts at view_sequence_number 40');
+    expect(server.output()).toContain(
+      'mux view orphan-1: the first data received starts at view_sequence_number 40',
+    );
   });
 
   it('CMCD: a line that does not decode, a report without sn, an event without ts; never 410', async () => {
