@@ -149,13 +149,21 @@ async function stallThroughCmcd(p: Player): Promise<ViewRow> {
     await playedTo(page, 9.5, 60_000);
     const truth = await truthOf(page);
     await page.close({ runBeforeUnload: true });
+    const closedAtMs = Date.now();
 
     // What the player posted: CMCD dictionaries, one per line, with play states and sequence numbers.
     const lines = posted.flatMap((b) => b.split('\n')).filter((l) => l.trim());
     if (process.env['OPENQOE_E2E_DEBUG']) console.log(p.name, lines.join('\n'));
     expect(lines.some((l) => /(^|,)e=ps(,|$)/.test(l) && /(^|,)sta=r(,|$)/.test(l))).toBe(true);
 
-    const view = await waitForView(server, sid, (v) => v['status'] === 'completed', 40_000);
+    // A silence during playback may complete (and store) the view early; the row wanted is the one
+    // stored after the page went.
+    const view = await waitForView(
+      server,
+      sid,
+      (v) => v['status'] === 'completed' && new Date(v['updated_at'] as string).getTime() >= closedAtMs,
+      40_000,
+    );
     if (process.env['OPENQOE_E2E_DEBUG'])
       console.log(
         view.timeline.map((t) => (t.kind === 'sample' ? `${t.state}:${t.duration_ms}` : t.type)).join(' '),
