@@ -20,6 +20,7 @@ import type { Bus } from './bus/bus.js';
 import type { Config } from './config/config-schema.js';
 import { demoRoutes } from './demo/demo-routes.js';
 import type { Metrics } from './observability/metrics.js';
+import { cmcdRoute } from './sources/cmcd/cmcd-route.js';
 import { beaconRoute } from './sources/native/beacon-route.js';
 import type { RejectedRecorder } from './sources/rejected-recorder.js';
 import type { Store } from './store/store.js';
@@ -106,6 +107,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Sources: the intake lives in its own context because it parses its own bodies.
   await app.register(async (scope) => beaconRoute(scope, deps));
+  // CMCD reports (drop-in intake): its own context too, for the same reason.
+  if (config.compat.cmcd.enabled) await app.register(async (scope) => cmcdRoute(scope, config, deps));
 
   // APIs.
   metricsRoutes(app, deps.registry, deps.store);

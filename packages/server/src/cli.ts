@@ -7,6 +7,7 @@ import { PERMISSIONS, type Permission } from '@openqoe/schema';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type AdminOptions, adminRequest, CliError } from './cli/admin-client.js';
 import { registerGenerate } from './cli/generate.js';
+import { registerImportCmcd } from './cli/import-cmcd.js';
 import { registerLiveCommands } from './cli/live-commands.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { startServer } from './server.js';
@@ -68,6 +69,8 @@ program
       ];
       if (server.live.rtmpUrl)
         lines.push(`  RTMP ingest: ${server.live.rtmpUrl.replace('127.0.0.1', 'localhost')}/{stream_key}`);
+      if (server.muxIntake)
+        lines.push(`  Mux-protocol intake: ${server.muxIntake.url}   (beaconCollectionDomain)`);
       if (server.bootstrap) {
         lines.push(
           '',
@@ -240,6 +243,7 @@ adminOptions(tokens.command('delete').description('Delete (revoke) an access tok
 
 registerGenerate(program);
 registerLiveCommands(program, { adminOptions, print, table });
+registerImportCmcd(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof CliError) {

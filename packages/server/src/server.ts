@@ -24,6 +24,7 @@ import { IntakeConsumer } from './pipeline/intake-consumer.js';
 import { MonitoringStage } from './pipeline/monitoring/monitoring-stage.js';
 import { RealtimeTracker } from './pipeline/realtime/realtime-tracker.js';
 import { ActiveViews } from './pipeline/view-model/active-views.js';
+import { type MuxIntake, startMuxIntake } from './sources/mux/mux-intake.js';
 import { RejectedRecorder } from './sources/rejected-recorder.js';
 import { type OpenedStore, openStore, pipelineCommitIntervalMs } from './store/open-store.js';
 
@@ -36,6 +37,8 @@ export interface RunningServer {
   consumer: IntakeConsumer;
   views: ActiveViews;
   live: LiveService;
+  /** The Mux-protocol intake's TLS listener, when enabled. */
+  muxIntake: MuxIntake | undefined;
   close(): Promise<void>;
 }
 
@@ -163,11 +166,17 @@ export async function startServer(
     debug: (m) => app.log.debug(m),
   });
 
+  // --- drop-in Mux-protocol intake: its own TLS listener (docs/compatibility.md).
+  const muxIntake = config.compat.mux.enabled
+    ? await startMuxIntake(config, { bus, registry, metrics, rejected }, log)
+    : undefined;
+  // --- end Mux-protocol intake
   const address = await app.listen({ host: config.host, port: config.port });
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       await app.close();
+      await muxIntake?.close();
       await live.close();
       await rejected.close();
       const drained = await Promise.race([
@@ -185,5 +194,5 @@ export async function startServer(
     })();
     return closing;
   };
-  return { app, url: address, bootstrap, metrics, store, consumer, views, live, close };
+  return { app, url: address, bootstrap, metrics, store, consumer, views, live, muxIntake, close };
 }

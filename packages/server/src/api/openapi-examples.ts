@@ -184,6 +184,9 @@ export const OPENAPI_EXAMPLES: Record<string, RouteExamples> = {
   },
   ...LIVE_OPENAPI_EXAMPLES,
   ...MONITORING_OPENAPI_EXAMPLES,
+  // CMCD intake (drop-in): the reports are text, so only the answer has a JSON example.
+  'POST /v1/cmcd/:env_key': { response: { 200: { reports: 3 } } },
+  'GET /v1/cmcd/:env_key': { response: { 200: { reports: 1 } } },
 };
 
 const withExample = (schema: unknown, example: unknown) =>

@@ -4,6 +4,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { ClickHouseConfigSchema } from './clickhouse-config.js';
+import { CompatConfigSchema } from './compat-config.js';
 import { ConnectorsConfigSchema } from './connectors-config.js';
 import { DemoConfigSchema } from './demo-config.js';
 import { LiveConfigSchema } from './live-config.js';
@@ -232,6 +233,7 @@ export const ConfigSchema = Type.Object(
     connectors: ConnectorsConfigSchema,
     demo: DemoConfigSchema,
     ui: UiConfigSchema,
+    compat: CompatConfigSchema,
   },
   { additionalProperties: false },
 );

@@ -10,9 +10,15 @@ import type { Metrics } from '../observability/metrics.js';
 import type { RawBeaconRow, RawStore } from '../store/store.js';
 import { type ViewRow, viewRow } from '../store/view-row.js';
 import { Dedupe } from './dedupe.js';
-import { decodeIntakeRecord, type IntakeMeta, type IntakeRecord } from './intake-record.js';
+import {
+  type CompatRecord,
+  decodeIntakeRecord,
+  type IntakeMeta,
+  type IntakeRecord,
+} from './intake-record.js';
 import type { AppliedBeacon, PipelineStage } from './stage.js';
-import type { ActiveViews, Arrival, ViewItem, ViewSnapshot } from './view-model/active-views.js';
+import type { ActiveViews, Arrival, SourceItem, ViewSnapshot } from './view-model/active-views.js';
+import { compatItems, expandedItems } from './view-model/normalize-compat.js';
 import { nativeItems } from './view-model/normalize-native.js';
 
 export const PIPELINE_CONSUMER = 'pipeline';
@@ -47,7 +53,7 @@ interface ViewGroup {
 interface Applied {
   arrival: Arrival;
   viewId: string;
-  items: ViewItem[];
+  items: SourceItem[];
 }
 
 export class IntakeConsumer {
@@ -71,6 +77,8 @@ export class IntakeConsumer {
   private lastViewFlushMs = 0;
   /** Set on stop: the last writes go at once. */
   private stopping = false;
+  /** Drop-in views whose first data was not their start (logged for the first few). */
+  private midwayWarnings = 0;
 
   constructor(
     private readonly bus: Bus,
@@ -197,7 +205,8 @@ export class IntakeConsumer {
       const applied: Applied[] = [];
       const p = this.pending;
       for (const record of fresh) {
-        const rec = (record.value as IntakeRecord | undefined) ?? decodeIntakeRecord(record.payload);
+        const rec =
+          (record.value as IntakeRecord | CompatRecord | undefined) ?? decodeIntakeRecord(record.payload);
         const built = this.rowsFor(rec, record.position, applied);
         for (const row of built.rows) p.rows.push(row);
         p.samples += built.samples;
@@ -214,7 +223,7 @@ export class IntakeConsumer {
             arrival: a.arrival,
             sourceViewId: a.viewId,
             view: this.views.get(a.arrival.envId, a.viewId),
-            items: a.items,
+            items: expandedItems(a.items),
           });
       }
       p.position = fresh[fresh.length - 1]!.next;
@@ -301,7 +310,7 @@ export class IntakeConsumer {
   }
 
   private rowsFor(
-    rec: IntakeRecord,
+    rec: IntakeRecord | CompatRecord,
     logPosition: number,
     applied: Applied[],
   ): {
@@ -310,6 +319,9 @@ export class IntakeConsumer {
     events: number;
     duplicates: number;
   } {
+    // --- drop-in intakes (Mux protocol, CMCD): one view per record, its events as points.
+    if ('compat' in rec) return this.compatRowsFor(rec, logPosition, applied);
+    // --- end drop-in intakes
     const { meta, beacon } = rec;
     const groups = new Map<string, ViewGroup>();
     const group = (viewId: string) => {
@@ -363,6 +375,48 @@ export class IntakeConsumer {
       applied.push({ arrival: arrivalOf(meta), viewId, items: nativeItems(g.samples, g.events) });
     }
     return { rows, samples, events, duplicates };
+  }
+
+  /** Like `rowsFor`, for a drop-in intake's record: its events are de-duplicated and counted as events. */
+  private compatRowsFor(
+    rec: CompatRecord,
+    logPosition: number,
+    applied: Applied[],
+  ): { rows: RawBeaconRow[]; samples: number; events: number; duplicates: number } {
+    const { meta, compat } = rec;
+    const key = Dedupe.key(meta.envId, compat.viewId);
+    const all = compatItems(meta, compat);
+    const items = all.filter((i) => this.dedupe.take(key, i.seq));
+    const duplicates = all.length - items.length;
+    if (items.length === 0) return { rows: [], samples: 0, events: 0, duplicates };
+    let first = Number.POSITIVE_INFINITY;
+    let last = -1;
+    for (const i of items) {
+      if (i.seq < first) first = i.seq;
+      if (i.seq > last) last = i.seq;
+    }
+    const row: RawBeaconRow = {
+      envId: meta.envId,
+      viewId: compat.viewId,
+      firstSeq: first,
+      lastSeq: last,
+      seqCount: items.length,
+      sampleCount: 0,
+      eventCount: items.length,
+      receivedAtMs: meta.receivedAtMs,
+      clockOffsetMs: meta.clockOffsetMs,
+      logId: this.bus.id,
+      logPosition,
+    };
+    if (first > 0 && !this.views.get(meta.envId, compat.viewId) && this.midwayWarnings++ < 20) {
+      // Recorded, not refused: the view is applied from what arrived once the gap wait is over.
+      const where = compat.format === 'mux' ? `view_sequence_number ${first + 1}` : `sn ${first}`;
+      this.options.log?.warn(
+        `${compat.format} view ${compat.viewId.slice(0, 128)}: the first data received starts at ${where}; earlier events never arrived (applied without them)`,
+      );
+    }
+    applied.push({ arrival: arrivalOf(meta), viewId: compat.viewId, items });
+    return { rows: [row], samples: 0, events: items.length, duplicates };
   }
 
   /** Resolves once everything durable in the bus at the call was applied and committed. */

@@ -3,12 +3,16 @@
  * JSON header (environment, receive time, clock offset, client) then the
  * beacon's own text. The text is kept as received, so the log costs no
  * re-serialisation and holds each beacon exactly as it was sent.
+ *
+ * The drop-in intakes (Mux protocol, CMCD) put one record per view: the
+ * same header, then that view's decoded events or reports as JSON
+ * (`CompatBatch`), so the bus partitions them by view like native beacons.
  */
 import type { Beacon } from '@openqoe/schema';
 
 export interface IntakeMeta {
-  /** Source kind; other sources (Mux protocol, CMCD) add their own. */
-  kind: 'native';
+  /** Source kind: the native beacon, or a drop-in intake's batch. */
+  kind: 'native' | 'mux' | 'cmcd';
   envId: string;
   receivedAtMs: number;
   clockOffsetMs: number;
@@ -21,15 +25,41 @@ export interface IntakeRecord {
   beacon: Beacon;
 }
 
+/** A scalar value of a decoded Mux event or CMCD report. */
+export type CompatValue = string | number | boolean;
+
+/** One view's events from one Mux-protocol POST, keys expanded (`view_id`, not `xid`). */
+export interface MuxBatch {
+  format: 'mux';
+  viewId: string;
+  events: Record<string, CompatValue>[];
+}
+
+/** One session's CMCD reports from one POST (or import), as the reference decoder gives them. */
+export interface CmcdBatch {
+  format: 'cmcd';
+  viewId: string;
+  reports: Record<string, CompatValue | CompatValue[]>[];
+}
+
+export type CompatBatch = MuxBatch | CmcdBatch;
+
+export interface CompatRecord {
+  meta: IntakeMeta;
+  compat: CompatBatch;
+}
+
 const NEWLINE = Buffer.from('\n');
 
 export function encodeIntakeRecord(meta: IntakeMeta, body: Buffer): Buffer[] {
   return [Buffer.from(JSON.stringify(meta)), NEWLINE, body];
 }
 
-export function decodeIntakeRecord(payload: Buffer): IntakeRecord {
+export function decodeIntakeRecord(payload: Buffer): IntakeRecord | CompatRecord {
   const nl = payload.indexOf(10);
   if (nl < 0) throw new Error('intake record has no header line');
   const meta = JSON.parse(payload.subarray(0, nl).toString('utf8')) as IntakeMeta;
-  return { meta, beacon: JSON.parse(payload.subarray(nl + 1).toString('utf8')) as Beacon };
+  const body: unknown = JSON.parse(payload.subarray(nl + 1).toString('utf8'));
+  if (meta.kind === 'native') return { meta, beacon: body as Beacon };
+  return { meta, compat: body as CompatBatch };
 }

@@ -21,6 +21,7 @@
 import type { PlayerEventType, PlayerState, Sample } from '@openqoe/schema';
 import type { Enrichment } from '../enrich/enricher.js';
 import type { Followed } from '../realtime/followed.js';
+import { expandPoint, type PointState, type StatePoint } from './normalize-points.js';
 import { Timeline } from './timeline.js';
 import {
   type EventFacts,
@@ -160,6 +161,21 @@ export type ViewItem =
     };
 
 /**
+ * An item of a point-in-time source (Mux events, CMCD reports): expanded in
+ * sequence order against the view's own source state (normalize-points.ts);
+ * `expanded` holds the native items it became, for the pipeline's stages.
+ */
+export interface PointItem {
+  kind: 'point';
+  seq: number;
+  point: StatePoint;
+  expanded?: ViewItem[];
+}
+
+/** What `apply` takes: native items, or points to expand. */
+export type SourceItem = ViewItem | PointItem;
+
+/**
  * Dimension strings repeat across thousands of views (titles, players,
  * CDNs); interning keeps one copy. The pool is cleared when full rather
  * than tracked per use: losing sharing for a while is cheaper than counting.
@@ -235,7 +251,7 @@ export class ActiveView {
   /** Emitted at least once (so a reopen re-emits). */
   emitted = false;
   nextSeq = 0;
-  pending: ViewItem[] | undefined;
+  pending: SourceItem[] | undefined;
   pendingSinceMs = 0;
   lateItems = 0;
   /** The last segment applied in the current batch; its dimensions are taken once per batch. */
@@ -243,6 +259,8 @@ export class ActiveView {
   readonly timeline = new Timeline();
   /** The real-time tracker's state of this view (pipeline/realtime). */
   realtime: Followed | undefined = undefined;
+  /** What a point-in-time source needs to expand its next point (undefined for native views). */
+  source: PointState | undefined;
 
   constructor(
     readonly envId: string,
@@ -314,7 +332,7 @@ export class ActiveViews {
   }
 
   /** Applies one beacon's items of one view (any order); returns views completed by an explicit end. */
-  apply(arrival: Arrival, sourceViewId: string, items: ViewItem[]): ViewSnapshot[] {
+  apply(arrival: Arrival, sourceViewId: string, items: SourceItem[]): ViewSnapshot[] {
     const key = ActiveViews.key(arrival.envId, sourceViewId);
     let view = this.views.get(key);
     if (!view) {
@@ -349,7 +367,7 @@ export class ActiveViews {
     return this.completeIfEnded(view);
   }
 
-  private accept(view: ActiveView, item: ViewItem, nowMs: number): void {
+  private accept(view: ActiveView, item: SourceItem, nowMs: number): void {
     if (item.seq === view.nextSeq) {
       this.run(view, item);
       view.nextSeq++;
@@ -392,7 +410,14 @@ export class ActiveViews {
     if (view.pending?.length) this.skipGap(view);
   }
 
-  private run(view: ActiveView, item: ViewItem): void {
+  private run(view: ActiveView, item: SourceItem): void {
+    if (item.kind === 'point') {
+      const { state, items } = expandPoint(view.viewId, view.source, item.point);
+      view.source = state;
+      item.expanded = items;
+      for (const expanded of items) this.run(view, expanded);
+      return;
+    }
     const m = view.machine;
     const before = m.currentState;
     view.timeline.add(item);

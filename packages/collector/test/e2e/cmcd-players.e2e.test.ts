@@ -1,0 +1,228 @@
+/**
+ * Players' own CMCD v2 event-mode reporting (`cmcd.eventTargets`: the
+ * reference reporter bundled in hls.js 1.7 and dash.js 5.2) pointed at
+ * openqoe's `POST /v1/cmcd/{env_key}`, during real playback in Chromium with
+ * a held segment. No openqoe code runs in the page. The session's view, read
+ * back through the query API, must match the page's frame truth.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { playedTo, truthOf } from './compat-kit.js';
+import { withinTolerance } from './harness.js';
+import {
+  ensureMedia,
+  FPS,
+  frameGaps,
+  launchChromium,
+  type MediaServer,
+  newContext,
+  playerPage,
+  type ServerProcess,
+  serveLibraries,
+  startMediaServer,
+  startOpenqoe,
+  startupFromFrames,
+  stopOpenqoe,
+  type ViewRow,
+  waitForView,
+} from './kit/index.js';
+
+let browser: Browser;
+let media: MediaServer;
+let server: ServerProcess;
+
+beforeAll(async () => {
+  const dir = ensureMedia();
+  [browser, media, server] = await Promise.all([
+    launchChromium(),
+    startMediaServer(dir),
+    // hls.js sends no "quit" when the page goes: the view completes after this much silence.
+    startOpenqoe({ views: { idleCompleteMs: 4000, tickIntervalMs: 500 } }),
+  ]);
+  serveLibraries(media);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await media?.close();
+  await stopOpenqoe(server);
+});
+
+interface Player {
+  name: string;
+  script: string;
+  /** The page's player setup, given the session id, the content id and the event target. */
+  setup(sid: string, cid: string, target: string): string;
+  hold: RegExp;
+  holdMs: number;
+  streamFormat: string;
+  /**
+   * Whether the player's "starting" state begins at the page's play request.
+   * hls.js enters it on the media element's play; dash.js already while it
+   * loads the stream, before the page asks to play, so its startup is longer.
+   */
+  startsAtPlayRequest: boolean;
+}
+
+const EVENTS = "['ps', 'e', 't', 'rr', 'bc']";
+
+const HLSJS: Player = {
+  name: 'hls.js',
+  script: '/lib/hls.js',
+  setup: (sid, cid, target) => `
+const hls = new Hls({
+  maxBufferLength: 2, maxMaxBufferLength: 2, backBufferLength: 0,
+  cmcd: {
+    version: 2,
+    sessionId: ${JSON.stringify(sid)},
+    contentId: ${JSON.stringify(cid)},
+    includeKeys: [],
+    eventTargets: [{ url: ${JSON.stringify(target)}, events: ${EVENTS}, interval: 30, batchSize: 1 }],
+  },
+});
+hls.on(Hls.Events.MANIFEST_PARSED, () => { markPlay(); video.play().catch(() => {}); });
+hls.loadSource('/media/hls-ts/master.m3u8');
+hls.attachMedia(video);
+`,
+  hold: /hls-ts\/v\d\/seg_00003\.ts$/,
+  holdMs: 4000,
+  streamFormat: 'hls',
+  startsAtPlayRequest: true,
+};
+
+const DASH_KEYS = JSON.stringify(
+  'e ts sn v sid cid sf st sta msd bsa bsd bsda br pb bl tb mtp ot d pr pt ltc ec rc ttfb ttlb url cdn h'.split(
+    ' ',
+  ),
+);
+
+const DASHJS: Player = {
+  name: 'dash.js',
+  script: '/lib/dash.js',
+  setup: (sid, cid, target) => `
+const player = dashjs.MediaPlayer().create();
+player.updateSettings({ streaming: {
+  buffer: { bufferTimeDefault: 2, bufferTimeAtTopQuality: 2, bufferTimeAtTopQualityLongForm: 2 },
+  cmcd: {
+    enabled: true, version: 2, sid: ${JSON.stringify(sid)}, cid: ${JSON.stringify(cid)},
+    // dash.js reports no key a target does not list (its default is none).
+    eventTargets: [{ enabled: true, url: ${JSON.stringify(target)}, events: ${EVENTS}, interval: 30, batchSize: 1, enabledKeys: ${DASH_KEYS} }],
+  },
+} });
+player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => { markPlay(); video.play().catch(() => {}); });
+// An absolute URL: dash.js's CMCD response reporting cannot parse a relative one.
+player.initialize(video, location.origin + '/media/dash/manifest.mpd', false);
+`,
+  // Segments are numbered from 1: 00004 holds 6–8 s (video and audio, as in the dash.js adapter test).
+  hold: /dash\/seg-\d-00004\.m4s$/,
+  holdMs: 5000,
+  streamFormat: 'dash',
+  startsAtPlayRequest: false,
+};
+
+async function stallThroughCmcd(p: Player): Promise<ViewRow> {
+  const sid = `cmcd-${p.name}-${Date.now()}`;
+  const cid = `cmcd-stall-${p.name}`;
+  const target = `${server.url}/v1/cmcd/${server.bootstrap().environment.key}`;
+  const hold = media.rule({ match: p.hold, holdMs: p.holdMs, times: 1 });
+  const ctx = await newContext(browser);
+  try {
+    const page = await ctx.newPage();
+    const posted: string[] = [];
+    page.on('request', (req) => {
+      if (process.env['OPENQOE_E2E_DEBUG'] && !req.url().includes('/media/'))
+        console.log('request', req.method(), req.url());
+      if (req.url().startsWith(target)) posted.push(req.postData() ?? '');
+    });
+    page.on('console', (m) => {
+      if (process.env['OPENQOE_E2E_DEBUG']) console.log('page', m.text().slice(0, 300));
+    });
+    const path = `/cmcd-${p.name}.html`;
+    media.page(
+      path,
+      playerPage(
+        [p.script],
+        `const video = document.getElementById('v');\nwatchFrames(video);\n${p.setup(sid, cid, target)}`,
+      ),
+    );
+    await page.goto(`${media.url}${path}`);
+    await playedTo(page, 9.5, 60_000);
+    const truth = await truthOf(page);
+    await page.close({ runBeforeUnload: true });
+    const closedAtMs = Date.now();
+
+    // What the player posted: CMCD dictionaries, one per line, with play states and sequence numbers.
+    const lines = posted.flatMap((b) => b.split('\n')).filter((l) => l.trim());
+    if (process.env['OPENQOE_E2E_DEBUG']) console.log(p.name, lines.join('\n'));
+    expect(lines.some((l) => /(^|,)e=ps(,|$)/.test(l) && /(^|,)sta=r(,|$)/.test(l))).toBe(true);
+
+    // A silence during playback may complete (and store) the view early; the row wanted is the one
+    // stored after the page went.
+    const view = await waitForView(
+      server,
+      sid,
+      (v) => v['status'] === 'completed' && new Date(v['updated_at'] as string).getTime() >= closedAtMs,
+      40_000,
+    );
+    if (process.env['OPENQOE_E2E_DEBUG'])
+      console.log(
+        view.timeline.map((t) => (t.kind === 'sample' ? `${t.state}:${t.duration_ms}` : t.type)).join(' '),
+      );
+    const holdEndMs = Math.max(...hold.hits.map((h) => h.endMs));
+    const heldMs = Math.max(...hold.hits.map((h) => h.endMs - h.startMs));
+    const stalls = frameGaps(truth, FPS).filter((g) => g.toMs >= holdEndMs && g.fromMs <= holdEndMs + 1000);
+    expect(stalls, 'presented-frame gap of the scripted stall').toHaveLength(1);
+    const gap = stalls[0]!.stallMs;
+    expect(gap).toBeLessThanOrEqual(heldMs + 100);
+    expect(view.rebuffer_count).toBe(1);
+    const rebufferMs = view.rebuffer_duration_ms as number;
+    expect(withinTolerance(rebufferMs, gap), `rebuffer ${rebufferMs} ms vs frame gap ${gap} ms`).toBe(true);
+    const startup = view.video_startup_time_ms as number;
+    const truthStartup = startupFromFrames(truth);
+    if (p.startsAtPlayRequest)
+      expect(
+        Math.abs(startup - truthStartup),
+        `startup ${startup} ms vs page marks ${truthStartup} ms`,
+      ).toBeLessThanOrEqual(150);
+    // Measured from the player's own "starting" report, which comes before the page's request.
+    else
+      expect(startup, `startup ${startup} ms vs page marks ${truthStartup} ms`).toBeGreaterThanOrEqual(
+        truthStartup - 50,
+      );
+    expect(view).toMatchObject({
+      outcome: 'success',
+      video_id: cid,
+      session_id: sid,
+      stream_format: p.streamFormat,
+      sdk_name: 'cmcd',
+      sdk_version: '2',
+    });
+    if (process.env['OPENQOE_E2E_REPORT'])
+      console.log(
+        JSON.stringify({
+          player: p.name,
+          frameGapMs: Math.round(gap),
+          rebufferMs,
+          startup,
+          truthStartup: Math.round(truthStartup),
+        }),
+      );
+    return view;
+  } finally {
+    hold.remove();
+    await ctx.close().catch(() => {});
+  }
+}
+
+describe('players’ built-in CMCD v2 event mode → CMCD intake', () => {
+  it('hls.js 1.7: a scripted stall; startup, rebuffer count and duration match the frame truth; requests and CDN host', async () => {
+    const view = await stallThroughCmcd(HLSJS);
+    expect(view).toMatchObject({ stream_type: 'vod', cdn_host: new URL(media.url).host });
+    expect(view.request_count as number).toBeGreaterThanOrEqual(5);
+    expect(view.request_ttfb_ms as number).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('dash.js 5.2: a scripted stall; rebuffer count and duration match the frame truth (startup from dash.js’s own starting state)', async () => {
+    await stallThroughCmcd(DASHJS);
+  }, 180_000);
+});
