@@ -33,6 +33,8 @@ export interface AppDeps {
   metrics: Metrics;
   rejected: RejectedRecorder;
   logger: boolean | object;
+  /** Scale-out roles serve part of the routes (default: all of them); ops routes are always served. */
+  routes?: { intake: boolean; apis: boolean };
 }
 
 const ErrorEnvelopeSchema = Type.Object(
@@ -104,13 +106,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   // Sources: the intake lives in its own context because it parses its own bodies.
-  await app.register(async (scope) => beaconRoute(scope, deps));
+  const routes = deps.routes ?? { intake: true, apis: true };
+  if (routes.intake) await app.register(async (scope) => beaconRoute(scope, deps));
 
   // APIs.
-  metricsRoutes(app, deps.registry, deps.store);
-  videoViewsRoutes(app, deps.registry, deps.store);
-  systemEnvironmentsRoutes(app, deps.registry);
-  systemAccessTokensRoutes(app, deps.registry);
+  if (routes.apis) {
+    metricsRoutes(app, deps.registry, deps.store);
+    videoViewsRoutes(app, deps.registry, deps.store);
+    systemEnvironmentsRoutes(app, deps.registry);
+    systemAccessTokensRoutes(app, deps.registry);
+  }
   opsRoutes(app, {
     bus: deps.bus,
     metrics,
@@ -119,7 +124,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     startedAtMs: Date.now(),
   });
   // Demo page (/demo/): a test video with the browser collector attached.
-  if (config.demo.enabled) demoRoutes(app, { registry: deps.registry, dataDir: config.dataDir });
+  if (config.demo.enabled && routes.intake && routes.apis)
+    demoRoutes(app, { registry: deps.registry, dataDir: config.dataDir });
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs'));
   return app;
 }

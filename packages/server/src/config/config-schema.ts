@@ -3,6 +3,7 @@
  * environment variables and flags into it and validates once at start.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { ClusterConfigSchema } from './cluster-config.js';
 import { ConnectorsConfigSchema } from './connectors-config.js';
 import { DemoConfigSchema } from './demo-config.js';
 import { LiveConfigSchema } from './live-config.js';
@@ -226,6 +227,7 @@ export const ConfigSchema = Type.Object(
     ),
     connectors: ConnectorsConfigSchema,
     demo: DemoConfigSchema,
+    cluster: ClusterConfigSchema,
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,420 @@
+/**
+ * The bus on NATS JetStream, for the scale-out roles (docs/deploy.md).
+ *
+ * One stream `<prefix>_BEACONS` holds subjects `<prefix>.beacons.<p>`; the
+ * ingest side computes `p` from the view id (bus/partitions.ts) and answers
+ * the beacon only once JetStream acknowledged it. A beacon that carries
+ * several views is split so that every view's data lands in its own
+ * partition.
+ *
+ * A pipeline worker owns a list of partitions, each read through a durable
+ * pull consumer (one per partition: a single filter subject works on every
+ * JetStream version, several per consumer need 2.10). The worker's pipeline
+ * sees one ordered sequence of records, so positions here are the worker's
+ * own: records older than the consumers' ack floors (what the store already
+ * has) are numbered from 0 for the rebuild, records delivered live from
+ * LIVE_START. `ack(position)` acknowledges, per partition, the last message
+ * below it (ack policy "all"); JetStream redelivers the rest after a crash.
+ */
+import {
+  AckPolicy,
+  connect,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type NatsConnection,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+} from 'nats';
+import type { IntakeRecord } from '../pipeline/intake-record.js';
+import { encodeIntakeRecord } from '../pipeline/intake-record.js';
+import type { BatchHandler, Bus, BusRecord, BusStats, ConsumerHandle } from './bus.js';
+import { BusClosedError } from './bus.js';
+import { beaconStream, beaconSubject, partitionOf, storeStream, storeSubject } from './partitions.js';
+
+/** Where live positions start: far above any rebuild, below 2^53. */
+export const LIVE_START = 2 ** 50;
+const FETCH_MAX = 512;
+const FETCH_EXPIRES_MS = 1000;
+/** Records fetched but not yet handed to the pipeline, beyond which fetching waits. */
+const MAX_QUEUED = 4096;
+
+export interface NatsBusOptions {
+  servers: string;
+  prefix: string;
+  partitions: number;
+  beaconRetentionMs: number;
+  storeRetentionMs: number;
+  /** Process name shown by the NATS server. */
+  name: string;
+}
+
+export async function connectNats(options: NatsBusOptions): Promise<NatsConnection> {
+  return connect({
+    servers: options.servers.split(',').map((s) => s.trim().replace(/^nats:\/\//, '')),
+    name: options.name,
+    maxReconnectAttempts: -1,
+  });
+}
+
+/** Creates the two streams if missing (every role calls it; creating twice is harmless). */
+export async function ensureStreams(jsm: JetStreamManager, o: NatsBusOptions): Promise<void> {
+  const want = [
+    {
+      name: beaconStream(o.prefix),
+      subjects: [beaconSubject(o.prefix, 0).replace(/0$/, '*')],
+      maxAge: o.beaconRetentionMs,
+    },
+    { name: storeStream(o.prefix), subjects: [storeSubject(o.prefix, '*')], maxAge: o.storeRetentionMs },
+  ];
+  for (const s of want) {
+    try {
+      await jsm.streams.info(s.name);
+    } catch {
+      try {
+        await jsm.streams.add({
+          name: s.name,
+          subjects: s.subjects,
+          retention: RetentionPolicy.Limits,
+          storage: StorageType.File,
+          max_age: nanos(s.maxAge),
+        });
+      } catch (err) {
+        // Another node created it meanwhile.
+        await jsm.streams.info(s.name).catch(() => {
+          throw err;
+        });
+      }
+    }
+  }
+}
+
+/** Splits a beacon by partition so every view's data goes to the worker owning that view. */
+export function splitByPartition(
+  value: IntakeRecord,
+  partitions: number,
+): { partition: number; record: IntakeRecord }[] {
+  const byPartition = new Map<number, IntakeRecord>();
+  const slot = (viewId: string) => {
+    const p = partitionOf(viewId, partitions);
+    let r = byPartition.get(p);
+    if (!r) {
+      r = { meta: value.meta, beacon: { ...value.beacon, samples: [], events: [] } };
+      byPartition.set(p, r);
+    }
+    return r.beacon;
+  };
+  for (const s of value.beacon.samples) slot(s.viewId).samples.push(s);
+  for (const e of value.beacon.events) slot(e.viewId).events.push(e);
+  return [...byPartition].map(([partition, record]) => ({ partition, record }));
+}
+
+/**
+ * The publishing side (ingest, and the stats every role reports). Reading
+ * is for workers: see NatsWorkerBus.
+ */
+export class NatsIngestBus implements Bus {
+  readonly id: string;
+  readonly startPosition = 0;
+  private published = 0;
+  private inFlight = 0;
+  private closed = false;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly options: NatsBusOptions,
+  ) {
+    this.id = `nats:${beaconStream(options.prefix)}`;
+  }
+
+  async publish(partitionKey: string, payload: readonly Buffer[], value?: unknown): Promise<void> {
+    if (this.closed) throw new BusClosedError();
+    const { prefix, partitions } = this.options;
+    const parts = value
+      ? splitByPartition(value as IntakeRecord, partitions)
+      : [{ partition: partitionOf(partitionKey, partitions), record: undefined }];
+    this.inFlight++;
+    try {
+      await Promise.all(
+        parts.map(({ partition, record }) => {
+          // One view (the usual case) keeps the beacon's text as received.
+          const body =
+            parts.length === 1 || !record
+              ? Buffer.concat(payload as Buffer[])
+              : Buffer.concat(encodeIntakeRecord(record.meta, Buffer.from(JSON.stringify(record.beacon))));
+          return this.js.publish(beaconSubject(prefix, partition), body, { timeout: 10_000 });
+        }),
+      );
+      this.published++;
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  consume(): ConsumerHandle {
+    throw new Error('the ingest side of the NATS bus does not consume; run a pipeline worker');
+  }
+
+  ack(): void {}
+
+  async read(): Promise<void> {}
+
+  stats(): BusStats {
+    return { endPosition: this.published, backlogBytes: this.inFlight, segments: 0 };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+interface Delivered {
+  position: number;
+  msg: JsMsg;
+}
+
+interface PartitionState {
+  partition: number;
+  durable: string;
+  /** Stream sequence of the last message handed on: a redelivery at or below it is dropped. */
+  lastSeq: number;
+  /** Handed on, not yet acknowledged, in position order. */
+  unacked: Delivered[];
+  pending: number;
+}
+
+/** The consuming side: one durable consumer per owned partition, merged into one ordered feed. */
+export class NatsWorkerBus implements Bus {
+  readonly id: string;
+  readonly startPosition = 0;
+  private readonly states: PartitionState[];
+  /** Where each position came from (live and rebuilt), until acknowledged. */
+  private readonly origin = new Map<number, { partition: number; seq: number }>();
+  private nextPosition = LIVE_START;
+  private queue: BusRecord[] = [];
+  private wakeProcessor: (() => void) | undefined;
+  private wakeFetchers: (() => void)[] = [];
+  private handling = false;
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private statsTimer: NodeJS.Timeout | undefined;
+  private backlog = 0;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly options: NatsBusOptions & { own: number[]; rebuildWindowMs: number },
+  ) {
+    this.id = `nats:${beaconStream(options.prefix)}:${options.own.join(',')}`;
+    this.states = options.own.map((partition) => ({
+      partition,
+      durable: `${options.prefix}_pipeline_p${partition}`,
+      lastSeq: 0,
+      unacked: [],
+      pending: 0,
+    }));
+  }
+
+  /** Creates the durable consumers (idempotent) and learns where each stands. */
+  async open(): Promise<void> {
+    const stream = beaconStream(this.options.prefix);
+    for (const s of this.states) {
+      let info: Awaited<ReturnType<JetStreamManager['consumers']['info']>>;
+      try {
+        info = await this.jsm.consumers.info(stream, s.durable);
+      } catch {
+        info = await this.jsm.consumers.add(stream, {
+          durable_name: s.durable,
+          filter_subject: beaconSubject(this.options.prefix, s.partition),
+          ack_policy: AckPolicy.All,
+          deliver_policy: DeliverPolicy.All,
+          // Commits come every pipeline.commitIntervalMs; a longer wait only delays redelivery after a crash.
+          ack_wait: nanos(60_000),
+          max_ack_pending: 100_000,
+        });
+      }
+      s.lastSeq = info.ack_floor.stream_seq;
+    }
+    this.statsTimer = setInterval(() => void this.refreshStats(), 500);
+    this.statsTimer.unref();
+    await this.refreshStats();
+  }
+
+  /** Where this stream sequence came from, for positions handed out and not yet acknowledged. */
+  locate(position: number): { partition: number; seq: number } | undefined {
+    return this.origin.get(position);
+  }
+
+  async publish(): Promise<void> {
+    throw new Error('a pipeline worker does not publish beacons');
+  }
+
+  /**
+   * Reads back, per partition, what the store already has (up to the ack
+   * floor), from `rebuildWindowMs` ago: the pipeline rebuilds its views
+   * and de-duplication from it. `from`/`to` are ignored: the rebuild range
+   * is exactly that history.
+   */
+  async read(
+    _from: number,
+    _to: number,
+    onBatch: (records: BusRecord[]) => void | Promise<void>,
+  ): Promise<void> {
+    const stream = beaconStream(this.options.prefix);
+    let position = 0;
+    const startTime = new Date(Date.now() - this.options.rebuildWindowMs - 60_000).toISOString();
+    for (const s of this.states) {
+      if (s.lastSeq === 0) continue;
+      const info = await this.jsm.consumers.add(stream, {
+        filter_subject: beaconSubject(this.options.prefix, s.partition),
+        ack_policy: AckPolicy.None,
+        deliver_policy: DeliverPolicy.StartTime,
+        opt_start_time: startTime,
+        inactive_threshold: nanos(60_000),
+      });
+      const consumer = await this.js.consumers.get(stream, info.name);
+      try {
+        let done = false;
+        while (!done) {
+          const batch: BusRecord[] = [];
+          const msgs = await consumer.fetch({ max_messages: FETCH_MAX, expires: FETCH_EXPIRES_MS });
+          for await (const m of msgs) {
+            if (m.seq > s.lastSeq) {
+              done = true;
+              break;
+            }
+            batch.push({ position, next: position + 1, payload: Buffer.from(m.data), value: undefined });
+            position++;
+            if (m.seq === s.lastSeq || m.info.pending === 0) done = true;
+          }
+          if (batch.length === 0) done = true;
+          else await onBatch(batch);
+        }
+      } finally {
+        await this.jsm.consumers.delete(stream, info.name).catch(() => {});
+      }
+    }
+  }
+
+  consume(_name: string, _from: number, handler: BatchHandler): ConsumerHandle {
+    this.running = true;
+    const stream = beaconStream(this.options.prefix);
+    for (const s of this.states) this.loops.push(this.fetchLoop(stream, s));
+    const processor = this.processLoop(handler);
+    return {
+      stop: async () => {
+        this.running = false;
+        this.wakeProcessor?.();
+        for (const w of this.wakeFetchers.splice(0)) w();
+        await Promise.all(this.loops);
+        await processor;
+      },
+      caughtUp: () => this.caughtUp(),
+    };
+  }
+
+  private async fetchLoop(stream: string, s: PartitionState): Promise<void> {
+    const consumer = await this.js.consumers.get(stream, s.durable);
+    while (this.running) {
+      if (this.queue.length >= MAX_QUEUED) {
+        await new Promise<void>((r) => this.wakeFetchers.push(r));
+        continue;
+      }
+      try {
+        const msgs = await consumer.fetch({ max_messages: FETCH_MAX, expires: FETCH_EXPIRES_MS });
+        for await (const m of msgs) {
+          s.pending = m.info.pending;
+          // A redelivery of something already handed on (the ack was late): the pipeline has it.
+          if (m.seq <= s.lastSeq) continue;
+          s.lastSeq = m.seq;
+          const position = this.nextPosition++;
+          s.unacked.push({ position, msg: m });
+          this.origin.set(position, { partition: s.partition, seq: m.seq });
+          this.queue.push({ position, next: position + 1, payload: Buffer.from(m.data), value: undefined });
+        }
+        this.wakeProcessor?.();
+      } catch (err) {
+        if (!this.running) return;
+        // The server is away or restarting: try again shortly.
+        await new Promise((r) => setTimeout(r, 500));
+        void err;
+      }
+    }
+  }
+
+  private async processLoop(handler: BatchHandler): Promise<void> {
+    while (this.running || this.queue.length > 0) {
+      if (this.queue.length === 0) {
+        if (!this.running) break;
+        await new Promise<void>((r) => {
+          this.wakeProcessor = r;
+        });
+        this.wakeProcessor = undefined;
+        continue;
+      }
+      // The queue holds records of several partitions in the order they arrived; positions rise.
+      const records = this.queue.splice(0, FETCH_MAX);
+      for (const w of this.wakeFetchers.splice(0)) w();
+      this.handling = true;
+      for (;;) {
+        try {
+          await handler(records);
+          break;
+        } catch {
+          // The pipeline could not take it (store hand-off refused): offer it again.
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+      this.handling = false;
+    }
+  }
+
+  ack(_name: string, position: number): void {
+    for (const s of this.states) {
+      let last: Delivered | undefined;
+      let n = 0;
+      while (n < s.unacked.length && s.unacked[n]!.position < position) last = s.unacked[n++];
+      if (!last) continue;
+      last.msg.ack();
+      for (const d of s.unacked.splice(0, n)) this.origin.delete(d.position);
+    }
+  }
+
+  private async caughtUp(): Promise<void> {
+    for (;;) {
+      await this.refreshStats();
+      const idle = this.queue.length === 0 && !this.handling;
+      if (idle && this.states.every((s) => s.pending === 0)) return;
+      if (!this.running) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private async refreshStats(): Promise<void> {
+    const stream = beaconStream(this.options.prefix);
+    let backlog = 0;
+    for (const s of this.states) {
+      try {
+        const info = await this.jsm.consumers.info(stream, s.durable);
+        s.pending = info.num_pending;
+        backlog += info.num_pending + info.num_ack_pending;
+      } catch {
+        // Keep the last known value while the server is away.
+        backlog += s.pending + s.unacked.length;
+      }
+    }
+    this.backlog = backlog;
+  }
+
+  /** `backlogBytes` counts messages here: published to owned partitions and not yet acknowledged. */
+  stats(): BusStats {
+    return { endPosition: this.nextPosition - LIVE_START, backlogBytes: this.backlog, segments: 0 };
+  }
+
+  async close(): Promise<void> {
+    this.running = false;
+    if (this.statsTimer) clearInterval(this.statsTimer);
+  }
+}

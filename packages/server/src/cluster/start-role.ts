@@ -1,0 +1,201 @@
+/**
+ * Starts one scale-out role on the NATS bus (docs/deploy.md):
+ * - ingest: the intake; beacons go to JetStream, the 202 waits for its ack.
+ * - pipeline: durable consumers for its partitions → view model, monitoring
+ *   stream, connectors; ledger rows and views handed to the store writer.
+ * - api: owns the store; the store writer and the query APIs.
+ * - all: the three in one process, still over NATS.
+ * The embedded default (no bus URL) is server.ts.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../app.js';
+import { type BootstrapFile, bootstrapIfEmpty } from '../auth/bootstrap.js';
+import { Registry } from '../auth/registry.js';
+import type { Bus } from '../bus/bus.js';
+import { connectNats, ensureStreams, LIVE_START, NatsIngestBus, NatsWorkerBus } from '../bus/nats-bus.js';
+import { beaconStream, parsePartitionList } from '../bus/partitions.js';
+import type { Config } from '../config/config-schema.js';
+import { createMetrics } from '../observability/metrics.js';
+import { RejectedRecorder } from '../sources/rejected-recorder.js';
+import { DuckDBStore } from '../store/duckdb/duckdb-store.js';
+import type { Store } from '../store/store.js';
+import { startPipelineWorker } from './pipeline-worker.js';
+import { StoreHandOff } from './store-hand-off.js';
+import { StoreWriter } from './store-writer.js';
+
+/** How often nodes without the store re-read environments and tokens from the api role. */
+const REGISTRY_REFRESH_MS = 2_000;
+
+export interface RunningRole {
+  app: FastifyInstance;
+  url: string;
+  bootstrap: BootstrapFile | undefined;
+  live: { rtmpUrl: string | undefined };
+  close(): Promise<void>;
+}
+
+type Log = { info(m: string): void; warn(m: string): void; error(m: string): void };
+
+export async function startRole(
+  config: Config,
+  options: { logger?: boolean | object } = {},
+): Promise<RunningRole> {
+  const c = config.cluster;
+  const role = c.role;
+  const runs = {
+    ingest: role === 'ingest' || role === 'all',
+    pipeline: role === 'pipeline' || role === 'all',
+    api: role === 'api' || role === 'all',
+  };
+  // Checked before anything is opened, so a bad list stops the start with its own message.
+  const own = runs.pipeline ? parsePartitionList(c.ownPartitions, c.partitions) : [];
+  const dataDir = resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const metrics = createMetrics();
+  let log: Log = {
+    info: (m) => console.error(m),
+    warn: (m) => console.error(m),
+    error: (m) => console.error(m),
+  };
+  const natsOptions = {
+    servers: c.bus,
+    prefix: c.streamPrefix,
+    partitions: c.partitions,
+    beaconRetentionMs: c.beaconRetentionMs,
+    storeRetentionMs: c.storeRetentionMs,
+    name: `openqoe-${role}`,
+  };
+  const nc = await connectNats(natsOptions);
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
+  await ensureStreams(jsm, natsOptions);
+  const closers: (() => Promise<void>)[] = [];
+
+  // The store: owned by the api role; everyone else hands rows over NATS.
+  let store: Store;
+  let registry: Registry;
+  let bootstrap: BootstrapFile | undefined;
+  let writer: StoreWriter | undefined;
+  const handOff = new StoreHandOff(nc, js, { prefix: c.streamPrefix, logId: beaconStream(c.streamPrefix) });
+  if (runs.api) {
+    const owned = await DuckDBStore.open({
+      path: join(dataDir, 'openqoe.duckdb'),
+      checkpointThreshold: config.store.checkpointThreshold,
+      memoryLimit: config.store.memoryLimit,
+      threads: config.store.threads,
+    });
+    store = owned;
+    registry = await Registry.load(owned);
+    bootstrap = await bootstrapIfEmpty(registry, dataDir);
+    writer = new StoreWriter(nc, js, jsm, owned, registry, {
+      prefix: c.streamPrefix,
+      log: { warn: (m) => log.warn(m), error: (m) => log.error(m) },
+      onWritten: (kind, rows) => {
+        if (kind === 'views') metrics.viewsStored.inc(rows);
+      },
+    });
+    await writer.start();
+    closers.push(() => owned.close());
+  } else {
+    store = handOff;
+    registry = await waitForRegistry(handOff, log);
+    const timer = setInterval(() => {
+      handOff
+        .fetchRegistry()
+        .then(() => registry.reload())
+        .catch(() => {});
+    }, REGISTRY_REFRESH_MS);
+    timer.unref();
+    closers.push(async () => clearInterval(timer));
+  }
+
+  const ingestBus = new NatsIngestBus(js, natsOptions);
+  let bus: Bus = ingestBus;
+  let worker: Awaited<ReturnType<typeof startPipelineWorker>> | undefined;
+  let workerBus: NatsWorkerBus | undefined;
+  if (runs.pipeline) {
+    workerBus = new NatsWorkerBus(js, jsm, {
+      ...natsOptions,
+      own,
+      rebuildWindowMs: config.pipeline.dedupeRetentionMs,
+    });
+    await workerBus.open();
+    if (!runs.ingest) bus = workerBus;
+  }
+  const rejected = new RejectedRecorder(
+    store,
+    metrics,
+    config.intake.rejected.maxStoredBodyBytes,
+    config.intake.rejected.maxPerEnvironmentPerHour,
+    (err) => {
+      metrics.errors.labels('rejected').inc();
+      log.error(`could not record rejected payloads: ${(err as Error).message}`);
+    },
+  );
+  // /healthz on the api role reports the store writer's backlog as the bus backlog.
+  const statsBus: Bus =
+    runs.api && !runs.ingest && writer
+      ? Object.assign(Object.create(ingestBus) as Bus, {
+          stats: () => ({ endPosition: 0, backlogBytes: writer!.backlog(), segments: 0 }),
+        })
+      : bus;
+  const app = await buildApp({
+    config,
+    store,
+    bus: statsBus,
+    registry,
+    metrics,
+    rejected,
+    logger: options.logger ?? { level: config.logLevel },
+    routes: { intake: runs.ingest, apis: runs.api },
+  });
+  log = { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) };
+  if (workerBus) {
+    const handOffWorker = new StoreHandOff(nc, js, {
+      prefix: c.streamPrefix,
+      logId: beaconStream(c.streamPrefix),
+      locate: (p) => workerBus.locate(p),
+      resumeFrom: { logId: workerBus.id, position: LIVE_START },
+    });
+    worker = await startPipelineWorker(config, {
+      bus: workerBus,
+      store: handOffWorker,
+      metrics,
+      log,
+      dataDir,
+    });
+    log.info(`pipeline worker owns partitions ${own.join(',')} of ${c.partitions}`);
+  }
+
+  const address = await app.listen({ host: config.host, port: config.port });
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await app.close();
+      await rejected.close();
+      await ingestBus.close();
+      if (worker) await worker.close();
+      await workerBus?.close();
+      await writer?.stop();
+      for (const f of closers) await f();
+      await nc.drain().catch(() => {});
+    })();
+    return closing;
+  };
+  return { app, url: address, bootstrap, live: { rtmpUrl: undefined }, close };
+}
+
+/** Waits for the api role to answer with environments and tokens (it may start after this node). */
+async function waitForRegistry(handOff: StoreHandOff, log: Log): Promise<Registry> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await handOff.fetchRegistry();
+      return await Registry.load(handOff);
+    } catch {
+      if (attempt === 0) log.warn('waiting for an api node to answer with environments and tokens');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
