@@ -75,7 +75,7 @@ program
       const lines = [
         `openqoe ${VERSION} listening on ${base}`,
         `  API docs:   ${base}/docs`,
-        ...(config.demo.enabled
+        ...(config.demo.enabled && config.cluster.role === 'all'
           ? [`  demo:       ${base}/demo/   (a test video sending to this server)`]
           : []),
         `  data dir:   ${config.dataDir}`,

@@ -49,6 +49,7 @@ export interface NatsBusOptions {
   storeRetentionMs: number;
   /** Process name shown by the NATS server. */
   name: string;
+  onError?: (err: Error, context: string) => void;
 }
 
 export async function connectNats(options: NatsBusOptions): Promise<NatsConnection> {
@@ -111,6 +112,32 @@ export function splitByPartition(
   return [...byPartition].map(([partition, record]) => ({ partition, record }));
 }
 
+/** Header room left in a message besides the payload. */
+const HEADROOM_BYTES = 4096;
+
+/**
+ * Cuts a record whose encoding exceeds the server's largest message into
+ * halves until each fits (de-duplication is per item, so the pieces add up
+ * to the beacon). A single item too large for a message is an error.
+ */
+export function fitRecord(record: IntakeRecord, maxBytes: number): Buffer[] {
+  const body = Buffer.concat(encodeIntakeRecord(record.meta, Buffer.from(JSON.stringify(record.beacon))));
+  const { samples, events } = record.beacon;
+  if (body.length <= maxBytes) return [body];
+  if (samples.length + events.length <= 1)
+    throw new Error(`one item of ${body.length} bytes is larger than the bus allows (${maxBytes})`);
+  const a = Math.ceil(samples.length / 2);
+  const b = Math.ceil(events.length / 2);
+  const half = (s: typeof samples, e: typeof events): IntakeRecord => ({
+    meta: record.meta,
+    beacon: { ...record.beacon, samples: s, events: e },
+  });
+  return [
+    ...fitRecord(half(samples.slice(0, a), events.slice(0, b)), maxBytes),
+    ...fitRecord(half(samples.slice(a), events.slice(b)), maxBytes),
+  ];
+}
+
 /**
  * The publishing side (ingest, and the stats every role reports). Reading
  * is for workers: see NatsWorkerBus.
@@ -125,6 +152,8 @@ export class NatsIngestBus implements Bus {
   constructor(
     private readonly js: JetStreamClient,
     private readonly options: NatsBusOptions,
+    /** The server's largest message (its `max_payload`). */
+    private readonly maxPayload: number,
   ) {
     this.id = `nats:${beaconStream(options.prefix)}`;
   }
@@ -135,16 +164,18 @@ export class NatsIngestBus implements Bus {
     const parts = value
       ? splitByPartition(value as IntakeRecord, partitions)
       : [{ partition: partitionOf(partitionKey, partitions), record: undefined }];
+    const maxBytes = this.maxPayload - HEADROOM_BYTES;
     this.inFlight++;
     try {
       await Promise.all(
-        parts.map(({ partition, record }) => {
-          // One view (the usual case) keeps the beacon's text as received.
-          const body =
-            parts.length === 1 || !record
-              ? Buffer.concat(payload as Buffer[])
-              : Buffer.concat(encodeIntakeRecord(record.meta, Buffer.from(JSON.stringify(record.beacon))));
-          return this.js.publish(beaconSubject(prefix, partition), body, { timeout: 10_000 });
+        parts.flatMap(({ partition, record }) => {
+          // One view that fits (the usual case) keeps the beacon's text as received.
+          const whole = parts.length === 1 ? Buffer.concat(payload as Buffer[]) : undefined;
+          const bodies =
+            whole && whole.length <= maxBytes ? [whole] : record ? fitRecord(record, maxBytes) : [whole!];
+          return bodies.map((body) =>
+            this.js.publish(beaconSubject(prefix, partition), body, { timeout: 10_000 }),
+          );
         }),
       );
       this.published++;
@@ -196,6 +227,7 @@ export class NatsWorkerBus implements Bus {
   private queue: BusRecord[] = [];
   private wakeProcessor: (() => void) | undefined;
   private wakeFetchers: (() => void)[] = [];
+  private stopFetchers: (() => void)[] = [];
   private handling = false;
   private running = false;
   private loops: Promise<void>[] = [];
@@ -231,7 +263,7 @@ export class NatsWorkerBus implements Bus {
           ack_policy: AckPolicy.All,
           deliver_policy: DeliverPolicy.All,
           // Commits come every pipeline.commitIntervalMs; a longer wait only delays redelivery after a crash.
-          ack_wait: nanos(60_000),
+          ack_wait: nanos(120_000),
           max_ack_pending: 100_000,
         });
       }
@@ -267,34 +299,28 @@ export class NatsWorkerBus implements Bus {
     const startTime = new Date(Date.now() - this.options.rebuildWindowMs - 60_000).toISOString();
     for (const s of this.states) {
       if (s.lastSeq === 0) continue;
-      const info = await this.jsm.consumers.add(stream, {
-        filter_subject: beaconSubject(this.options.prefix, s.partition),
-        ack_policy: AckPolicy.None,
-        deliver_policy: DeliverPolicy.StartTime,
+      // An ordered consumer notices a missed message and starts again from it, so the history is whole.
+      const consumer = await this.js.consumers.get(stream, {
+        filterSubjects: beaconSubject(this.options.prefix, s.partition),
         opt_start_time: startTime,
-        inactive_threshold: nanos(60_000),
       });
-      const consumer = await this.js.consumers.get(stream, info.name);
-      try {
-        let done = false;
-        while (!done) {
-          const batch: BusRecord[] = [];
-          const msgs = await consumer.fetch({ max_messages: FETCH_MAX, expires: FETCH_EXPIRES_MS });
-          for await (const m of msgs) {
-            if (m.seq > s.lastSeq) {
-              done = true;
-              break;
-            }
-            batch.push({ position, next: position + 1, payload: Buffer.from(m.data), value: undefined });
-            position++;
-            if (m.seq === s.lastSeq || m.info.pending === 0) done = true;
+      let done = false;
+      while (!done) {
+        const batch: BusRecord[] = [];
+        const msgs = await consumer.fetch({ max_messages: FETCH_MAX, expires: FETCH_EXPIRES_MS });
+        for await (const m of msgs) {
+          if (m.seq > s.lastSeq) {
+            done = true;
+            break;
           }
-          if (batch.length === 0) done = true;
-          else await onBatch(batch);
+          batch.push({ position, next: position + 1, payload: Buffer.from(m.data), value: undefined });
+          position++;
+          if (m.seq === s.lastSeq) done = true;
         }
-      } finally {
-        await this.jsm.consumers.delete(stream, info.name).catch(() => {});
+        if (batch.length === 0) done = true;
+        else await onBatch(batch);
       }
+      await consumer.delete().catch(() => {});
     }
   }
 
@@ -308,6 +334,7 @@ export class NatsWorkerBus implements Bus {
         this.running = false;
         this.wakeProcessor?.();
         for (const w of this.wakeFetchers.splice(0)) w();
+        for (const f of this.stopFetchers.splice(0)) f();
         await Promise.all(this.loops);
         await processor;
       },
@@ -316,30 +343,32 @@ export class NatsWorkerBus implements Bus {
   }
 
   private async fetchLoop(stream: string, s: PartitionState): Promise<void> {
-    const consumer = await this.js.consumers.get(stream, s.durable);
     while (this.running) {
-      if (this.queue.length >= MAX_QUEUED) {
-        await new Promise<void>((r) => this.wakeFetchers.push(r));
-        continue;
-      }
       try {
-        const msgs = await consumer.fetch({ max_messages: FETCH_MAX, expires: FETCH_EXPIRES_MS });
+        const consumer = await this.js.consumers.get(stream, s.durable);
+        // One long-lived pull: its inbox stays open, so nothing delivered is dropped between pulls.
+        const msgs = await consumer.consume({ max_messages: FETCH_MAX });
+        this.stopFetchers.push(() => msgs.stop());
         for await (const m of msgs) {
           s.pending = m.info.pending;
-          // A redelivery of something already handed on (the ack was late): the pipeline has it.
+          // A redelivery of something already handed on (its commit is slow): the pipeline has it.
           if (m.seq <= s.lastSeq) continue;
           s.lastSeq = m.seq;
           const position = this.nextPosition++;
           s.unacked.push({ position, msg: m });
           this.origin.set(position, { partition: s.partition, seq: m.seq });
           this.queue.push({ position, next: position + 1, payload: Buffer.from(m.data), value: undefined });
+          this.wakeProcessor?.();
+          // Backpressure: stop taking messages while the pipeline is behind (JetStream holds them).
+          while (this.running && this.queue.length >= MAX_QUEUED)
+            await new Promise<void>((r) => this.wakeFetchers.push(r));
+          if (!this.running) break;
         }
-        this.wakeProcessor?.();
       } catch (err) {
         if (!this.running) return;
         // The server is away or restarting: try again shortly.
+        this.options.onError?.(err as Error, `consume from partition ${s.partition}`);
         await new Promise((r) => setTimeout(r, 500));
-        void err;
       }
     }
   }
@@ -362,8 +391,9 @@ export class NatsWorkerBus implements Bus {
         try {
           await handler(records);
           break;
-        } catch {
+        } catch (err) {
           // The pipeline could not take it (store hand-off refused): offer it again.
+          this.options.onError?.(err as Error, 'pipeline batch');
           await new Promise((r) => setTimeout(r, 500));
         }
       }

@@ -66,10 +66,15 @@ export async function startRole(
     beaconRetentionMs: c.beaconRetentionMs,
     storeRetentionMs: c.storeRetentionMs,
     name: `openqoe-${role}`,
+    onError: (err: Error, context: string) => {
+      metrics.errors.labels('bus').inc();
+      log.warn(`bus ${context}: ${err.message}`);
+    },
   };
   const nc = await connectNats(natsOptions);
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
+  const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
   await ensureStreams(jsm, natsOptions);
   const closers: (() => Promise<void>)[] = [];
 
@@ -78,7 +83,11 @@ export async function startRole(
   let registry: Registry;
   let bootstrap: BootstrapFile | undefined;
   let writer: StoreWriter | undefined;
-  const handOff = new StoreHandOff(nc, js, { prefix: c.streamPrefix, logId: beaconStream(c.streamPrefix) });
+  const handOff = new StoreHandOff(nc, js, {
+    prefix: c.streamPrefix,
+    logId: beaconStream(c.streamPrefix),
+    maxPayload,
+  });
   if (runs.api) {
     const owned = await DuckDBStore.open({
       path: join(dataDir, 'openqoe.duckdb'),
@@ -111,7 +120,7 @@ export async function startRole(
     closers.push(async () => clearInterval(timer));
   }
 
-  const ingestBus = new NatsIngestBus(js, natsOptions);
+  const ingestBus = new NatsIngestBus(js, natsOptions, maxPayload);
   let bus: Bus = ingestBus;
   let worker: Awaited<ReturnType<typeof startPipelineWorker>> | undefined;
   let workerBus: NatsWorkerBus | undefined;
@@ -156,6 +165,7 @@ export async function startRole(
     const handOffWorker = new StoreHandOff(nc, js, {
       prefix: c.streamPrefix,
       logId: beaconStream(c.streamPrefix),
+      maxPayload,
       locate: (p) => workerBus.locate(p),
       resumeFrom: { logId: workerBus.id, position: LIVE_START },
     });

@@ -33,6 +33,8 @@ export interface HandOffOptions {
   resumeFrom?: { logId: string; position: number };
   /** The beacon stream's name, written as the rows' log id. */
   logId: string;
+  /** The server's largest message. */
+  maxPayload: number;
 }
 
 export class StoreHandOff implements Store {
@@ -44,10 +46,17 @@ export class StoreHandOff implements Store {
     private readonly options: HandOffOptions,
   ) {}
 
+  /** Publishes in order, halving a message that is over the server's size limit. */
   private async send(message: HandOffMessage): Promise<void> {
-    await this.js.publish(storeSubject(this.options.prefix, message.kind), JSON.stringify(message), {
-      timeout: 10_000,
-    });
+    const data = Buffer.from(JSON.stringify(message));
+    const rows = message.rows as unknown[];
+    if (data.length > this.options.maxPayload - 4096 && rows.length > 1) {
+      const mid = Math.ceil(rows.length / 2);
+      await this.send({ ...message, rows: rows.slice(0, mid) } as HandOffMessage);
+      await this.send({ ...message, rows: rows.slice(mid) } as HandOffMessage);
+      return;
+    }
+    await this.js.publish(storeSubject(this.options.prefix, message.kind), data, { timeout: 10_000 });
   }
 
   async writeRaw(rows: readonly RawBeaconRow[], _checkpoint: ConsumerCheckpoint): Promise<void> {
@@ -76,8 +85,7 @@ export class StoreHandOff implements Store {
   }
 
   async upsertViews(rows: readonly ViewRow[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += 1000)
-      await this.send({ kind: 'views', rows: rows.slice(i, i + 1000) as ViewRow[] });
+    if (rows.length) await this.send({ kind: 'views', rows: [...rows] });
   }
 
   /** Asks the store writer for environments and tokens (waits until one answers). */

@@ -28,6 +28,8 @@ import type { ViewRow } from '../store/view-row.js';
 import type { HandOffMessage, PartitionedRow, RegistrySnapshot } from './hand-off-messages.js';
 
 const FETCH_MAX = 256;
+/** Messages taken from the stream and not yet written, beyond which taking waits. */
+const MAX_QUEUED = 2048;
 
 export interface StoreWriterOptions {
   prefix: string;
@@ -44,6 +46,9 @@ export class StoreWriter {
   private pending = 0;
   private handling = false;
   private readonly durable: string;
+  private readonly queue: JsMsg[] = [];
+  private wake: (() => void) | undefined;
+  private stopConsume: (() => void) | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -69,7 +74,7 @@ export class StoreWriter {
         durable_name: this.durable,
         ack_policy: AckPolicy.All,
         deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(60_000),
+        ack_wait: nanos(120_000),
         max_ack_pending: 100_000,
       });
     }
@@ -88,34 +93,60 @@ export class StoreWriter {
   }
 
   private async run(stream: string): Promise<void> {
-    const consumer = await this.js.consumers.get(stream, this.durable);
+    // A long-lived pull feeds a queue; the writer takes everything queued in one go (one store
+    // transaction per kind), so under load one write carries many workers' batches.
     let lastSeq = 0;
+    const writing = this.writeLoop();
     while (this.running) {
-      let batch: JsMsg[] = [];
       try {
-        const msgs = await consumer.fetch({ max_messages: FETCH_MAX, expires: 1000 });
+        const consumer = await this.js.consumers.get(stream, this.durable);
+        const msgs = await consumer.consume({ max_messages: FETCH_MAX });
+        this.stopConsume = () => msgs.stop();
         for await (const m of msgs) {
           this.pending = m.info.pending;
-          // Redelivered after a slow write: already stored.
-          if (m.seq > lastSeq) batch.push(m);
+          // Redelivered after a slow write: already queued or stored.
+          if (m.seq <= lastSeq) continue;
+          lastSeq = m.seq;
+          this.queue.push(m);
+          this.wake?.();
+          while (this.running && this.queue.length >= MAX_QUEUED) await new Promise((r) => setTimeout(r, 20));
+          if (!this.running) break;
         }
-        if (batch.length === 0) {
-          this.pending = 0;
-          continue;
-        }
-        this.handling = true;
-        await this.write(batch.map((m) => m.json<HandOffMessage>()));
-        batch[batch.length - 1]!.ack();
-        lastSeq = batch[batch.length - 1]!.seq;
-        batch = [];
       } catch (err) {
         if (!this.running) break;
-        // Unacknowledged: JetStream offers the batch again after ack_wait; the checkpoints keep rows single.
-        this.options.log.error(`store writer: ${(err as Error).message}; retrying`);
-        await new Promise((r) => setTimeout(r, 1000));
-      } finally {
-        this.handling = false;
+        this.options.log.error(`store writer: ${(err as Error).message}; reconnecting`);
+        await new Promise((r) => setTimeout(r, 500));
       }
+    }
+    this.wake?.();
+    await writing;
+  }
+
+  private async writeLoop(): Promise<void> {
+    while (this.running || this.queue.length > 0) {
+      if (this.queue.length === 0) {
+        if (!this.running) break;
+        await new Promise<void>((r) => {
+          this.wake = r;
+        });
+        this.wake = undefined;
+        continue;
+      }
+      const batch = this.queue.splice(0, MAX_QUEUED);
+      this.handling = true;
+      for (;;) {
+        try {
+          await this.write(batch.map((m) => m.json<HandOffMessage>()));
+          // Ack policy "all": the last one acknowledges the batch.
+          batch[batch.length - 1]!.ack();
+          break;
+        } catch (err) {
+          // The store refused (full disk, …): the batch stays, unacknowledged, and is tried again.
+          this.options.log.error(`store writer: ${(err as Error).message}; retrying`);
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+      this.handling = false;
     }
   }
 
@@ -167,12 +198,14 @@ export class StoreWriter {
 
   /** Rows handed over and not yet written (messages), for /healthz. */
   backlog(): number {
-    return this.pending + (this.handling ? 1 : 0);
+    return this.pending + this.queue.length + (this.handling ? 1 : 0);
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.sub?.unsubscribe();
+    this.stopConsume?.();
+    this.wake?.();
     await this.loop;
   }
 }
