@@ -27,7 +27,9 @@ const intArg = (name: string) => (v: string) => {
 
 program
   .command('serve')
-  .description('Run the server (intake, pipeline, store, APIs) on the embedded default')
+  .description(
+    'Run the server (intake, pipeline, store, APIs) on the embedded default, or one scale-out role (--role, --bus)',
+  )
   .addOption(new Option('-p, --port <port>', 'HTTP port [8080] (OPENQOE_PORT)').argParser(intArg('port')))
   .addOption(new Option('-H, --host <host>', 'address to listen on [127.0.0.1] (OPENQOE_HOST)'))
   .addOption(new Option('-d, --data-dir <dir>', 'data directory [./data] (OPENQOE_DATA_DIR)'))

@@ -17,6 +17,7 @@ import type { Bus } from '../bus/bus.js';
 import { connectNats, ensureStreams, LIVE_START, NatsIngestBus, NatsWorkerBus } from '../bus/nats-bus.js';
 import { beaconStream, parsePartitionList } from '../bus/partitions.js';
 import type { Config } from '../config/config-schema.js';
+import { ConfigError } from '../config/load-config.js';
 import { createMetrics } from '../observability/metrics.js';
 import { RejectedRecorder } from '../sources/rejected-recorder.js';
 import { DuckDBStore } from '../store/duckdb/duckdb-store.js';
@@ -50,7 +51,14 @@ export async function startRole(
     api: role === 'api' || role === 'all',
   };
   // Checked before anything is opened, so a bad list stops the start with its own message.
-  const own = runs.pipeline ? parsePartitionList(c.ownPartitions, c.partitions) : [];
+  let own: number[] = [];
+  try {
+    if (runs.pipeline) own = parsePartitionList(c.ownPartitions, c.partitions);
+  } catch (err) {
+    throw new ConfigError('Invalid configuration', [
+      { path: 'cluster.ownPartitions', problem: (err as Error).message },
+    ]);
+  }
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const metrics = createMetrics();
@@ -71,7 +79,9 @@ export async function startRole(
       log.warn(`bus ${context}: ${err.message}`);
     },
   };
-  const nc = await connectNats(natsOptions);
+  const nc = await connectNats(natsOptions).catch((err: Error) => {
+    throw new ConfigError(`cannot reach the NATS bus at ${c.bus} (cluster.bus): ${err.message}`);
+  });
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
   const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
