@@ -7,6 +7,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { MonitoringHistory } from './api/monitoring/monitoring-history.js';
+import { monitoringRoutes } from './api/monitoring/monitoring-routes.js';
 import { buildApp } from './app.js';
 import { type BootstrapFile, bootstrapIfEmpty } from './auth/bootstrap.js';
 import { Registry } from './auth/registry.js';
@@ -20,6 +22,7 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { Enricher } from './pipeline/enrich/enricher.js';
 import { IntakeConsumer } from './pipeline/intake-consumer.js';
 import { MonitoringStage } from './pipeline/monitoring/monitoring-stage.js';
+import { RealtimeTracker } from './pipeline/realtime/realtime-tracker.js';
 import { ActiveViews } from './pipeline/view-model/active-views.js';
 import { RejectedRecorder } from './sources/rejected-recorder.js';
 import { DuckDBStore } from './store/duckdb/duckdb-store.js';
@@ -139,7 +142,20 @@ export async function startServer(
       : undefined;
   if (monitoring) consumer.addStage(monitoring);
   // --- end monitoring
+  // --- real-time numbers and the monitoring API (docs/monitoring-api.md)
+  const rt = config.realtime;
+  const realtime = new RealtimeTracker(views, { tickMs: rt.tickMs, attemptWindowMs: rt.attemptWindowMs });
+  consumer.addStage(realtime);
+  const monitoringHistory = new MonitoringHistory({
+    historyMs: rt.historyMs,
+    tickMs: rt.tickMs,
+    rowsPerDimension: rt.historyRowsPerDimension,
+  });
+  realtime.onTick((t) => monitoringHistory.record(t));
+  monitoringRoutes(app, registry, monitoringHistory, rt.tickMs);
+  // --- end real-time
   await consumer.start();
+  realtime.start();
   if (monitoring) {
     // Windows close only once the backlog acknowledged before a restart is applied.
     void consumer.caughtUp().then(() => monitoring.startEmitting());

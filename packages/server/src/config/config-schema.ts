@@ -8,6 +8,7 @@ import { ConnectorsConfigSchema } from './connectors-config.js';
 import { DemoConfigSchema } from './demo-config.js';
 import { LiveConfigSchema } from './live-config.js';
 import { MonitoringConfigSchema } from './monitoring-config.js';
+import { RealtimeConfigSchema } from './realtime-config.js';
 
 const MiB = 1024 * 1024;
 
@@ -219,6 +220,7 @@ export const ConfigSchema = Type.Object(
     ),
     live: LiveConfigSchema,
     monitoring: MonitoringConfigSchema,
+    realtime: RealtimeConfigSchema,
     metrics: Type.Object(
       {
         requireToken: Type.Boolean({ default: false, description: 'Require an access token for /metrics' }),

@@ -20,11 +20,14 @@ export class ViewScript {
   constructor(
     readonly viewId: string,
     public t: number,
+    /** Fields every sample of the view carries (CDN, title, bitrate, …). */
+    readonly fields: Partial<Sample> = {},
   ) {}
 
   seg(state: PlayerState, ms: number, playheadEndMs = 0): this {
     this.samples.push(
       makeSample({
+        ...this.fields,
         viewId: this.viewId,
         sequenceNumber: this.seq++,
         state,

@@ -445,6 +445,26 @@ export class ViewMachine {
     return this.playRequested || this.started;
   }
 
+  /** Startup time once the first frame came and the play request is known; else null. */
+  get videoStartupTimeMs(): number | null {
+    const measured = this.started && this.playRequested && (this.startupMs > 0 || this.playRequestedByEvent);
+    if (!measured) return null;
+    return Math.max(
+      this.startupMs,
+      this.playRequestedByEvent ? this.firstFrameAtMs - this.playRequestedAtMs : 0,
+    );
+  }
+
+  /** Inside a seek: waiting there is seek time, not rebuffering. */
+  get inSeek(): boolean {
+    return this.seekOpen;
+  }
+
+  /** Indicated bitrate of the rendition playing now (0 when unknown). */
+  get currentBitrateBps(): number {
+    return this.lastBitrateBps;
+  }
+
   /**
    * The metrics as they stand, treating open stalls and seeks as closed, so
    * the machine itself is not changed (more data may reopen the view).
@@ -473,11 +493,7 @@ export class ViewMachine {
 
     const ebvs = outcome === 'ebvs';
     const ebvsDurationMs = ebvs ? Math.max(0, this.lastTimeMs - this.playRequestedAtMs) : null;
-    const startupMeasured =
-      this.started && this.playRequested && (this.startupMs > 0 || this.playRequestedByEvent);
-    const videoStartupTimeMs = startupMeasured
-      ? Math.max(this.startupMs, this.playRequestedByEvent ? this.firstFrameAtMs - this.playRequestedAtMs : 0)
-      : null;
+    const videoStartupTimeMs = this.videoStartupTimeMs;
     const pageLoad = this.pageLoadTimeMs > 0 ? this.pageLoadTimeMs : null;
     const playerStartup = this.playerStartupTimeMs > 0 ? this.playerStartupTimeMs : null;
     const watch = this.watchMs;

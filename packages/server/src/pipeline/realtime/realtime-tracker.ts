@@ -1,0 +1,281 @@
+/**
+ * Real-time numbers from the views in progress, without scanning history.
+ *
+ * Each view's state, as the view model classifies it (startup, playing,
+ * rebuffering, seeking, …), is followed on event time: between two state
+ * changes the view is taken to stay in the state it last reported, so
+ * "rebuffer time since the last tick ÷ watch time since the last tick" moves
+ * as soon as a stall is reported, not when it ends. Time that arrives after
+ * its tick has passed is not re-counted (the historical API has it).
+ *
+ * Every `tickMs` (aligned to epoch multiples) each environment gets a
+ * RealtimeTick: the views' parts, outcome events of the trailing attempt
+ * window, and the aggregates (all views and every breakdown row). Consumers
+ * (the monitoring API's history) subscribe with `onTick`.
+ */
+import type { PipelineStage } from '../stage.js';
+import type { ActiveView, ActiveViews, ViewChange } from '../view-model/active-views.js';
+import { entry } from './map-entry.js';
+import { type Outcome, RealtimeAggregate, type ViewTick } from './realtime-aggregate.js';
+import { REALTIME_DIMENSIONS } from './realtime-catalog.js';
+
+export interface RealtimeOptions {
+  tickMs: number;
+  /** Start attempts and failures count over this trailing window. */
+  attemptWindowMs: number;
+}
+
+type Cls = 'none' | 'startup' | 'playing' | 'rebuffering' | 'seeking' | 'failed';
+const WATCHING: ReadonlySet<Cls> = new Set(['startup', 'playing', 'rebuffering', 'seeking']);
+
+interface Followed {
+  cls: Cls;
+  /** Event time since which the view is in `cls`. */
+  since: number;
+  watchMs: number;
+  rebufferMs: number;
+  outcomeStart: boolean;
+  outcomeFailure: boolean;
+  outcomeEbvs: boolean;
+  gone: boolean;
+}
+
+export interface ViewPart {
+  view: ActiveView;
+  tick: ViewTick;
+}
+
+export interface OutcomeEvent {
+  atMs: number;
+  view: ActiveView;
+  outcome: Outcome;
+}
+
+export interface RealtimeTick {
+  atMs: number;
+  envId: string;
+  views: ViewPart[];
+  outcomes: OutcomeEvent[];
+  overall: RealtimeAggregate;
+  /** dimension → value → aggregate. */
+  dims: Map<string, Map<string, RealtimeAggregate>>;
+}
+
+/** The class a view is in now, by the view model's rules, and since when (event time). */
+function classify(view: ActiveView, nowMs: number): { cls: Cls; since: number } {
+  const m = view.machine;
+  const last = m.lastTimeMs > 0 ? Math.min(m.lastTimeMs, nowMs) : nowMs;
+  if (view.status !== 'active') return { cls: 'none', since: last };
+  if (m.failed) return { cls: 'failed', since: last };
+  const since = Math.min(m.currentStateSinceMs, nowMs);
+  if (!m.playRequested && !m.started) return { cls: 'none', since };
+  switch (m.currentState) {
+    case 'startup':
+      return { cls: m.started ? 'playing' : 'startup', since };
+    case 'rebuffering':
+      if (!m.started) return { cls: 'startup', since };
+      return { cls: m.inSeek ? 'seeking' : 'rebuffering', since };
+    case 'seeking':
+      return { cls: m.started ? 'seeking' : 'startup', since };
+    case 'playing':
+    case 'ad':
+      return { cls: 'playing', since };
+    default:
+      return { cls: 'none', since };
+  }
+}
+
+export class RealtimeTracker implements PipelineStage {
+  readonly name = 'realtime';
+  private readonly followed = new Map<ActiveView, Followed>();
+  private readonly outcomes: OutcomeEvent[] = [];
+  private windowStartMs: number;
+  private readonly listeners: ((t: RealtimeTick) => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly latest = new Map<string, RealtimeTick>();
+
+  constructor(
+    views: ActiveViews,
+    private readonly options: RealtimeOptions,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.windowStartMs = now();
+    views.onChange((c) => this.onChange(c));
+  }
+
+  onTick(listener: (t: RealtimeTick) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** The latest tick of an environment (undefined before the first). */
+  latestTick(envId: string): RealtimeTick | undefined {
+    return this.latest.get(envId);
+  }
+
+  /** Ticks on epoch multiples of tickMs, like every window in openqoe. */
+  start(): void {
+    const schedule = () => {
+      const t = this.options.tickMs;
+      const wait = t - (this.now() % t);
+      this.timer = setTimeout(() => {
+        this.closeWindow(this.now());
+        schedule();
+      }, wait);
+      this.timer.unref();
+    };
+    schedule();
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  batch(applied: readonly { view: ActiveView | undefined }[]): void {
+    for (const a of applied) if (a.view) this.advance(a.view);
+  }
+
+  private onChange(c: ViewChange): void {
+    this.advance(c.view);
+    if (c.type === 'completed') {
+      const m = c.view.machine;
+      const f = this.followed.get(c.view);
+      if (f && m.playRequested && !m.started && !m.failed && !f.outcomeEbvs) {
+        f.outcomeEbvs = true;
+        this.outcome(c.view, 'ebvs');
+      }
+    } else if (c.type === 'final') {
+      const f = this.followed.get(c.view);
+      if (f) f.gone = true;
+    }
+  }
+
+  private outcome(view: ActiveView, outcome: Outcome): void {
+    this.outcomes.push({ atMs: this.now(), view, outcome });
+  }
+
+  /** Credits the time of the class being left, and notes starts and failures. */
+  private advance(view: ActiveView): void {
+    const nowMs = this.now();
+    let f = this.followed.get(view);
+    const { cls, since } = classify(view, nowMs);
+    if (!f) {
+      f = {
+        cls,
+        since,
+        watchMs: 0,
+        rebufferMs: 0,
+        outcomeStart: false,
+        outcomeFailure: false,
+        outcomeEbvs: false,
+        gone: false,
+      };
+      this.followed.set(view, f);
+    } else if (cls !== f.cls) {
+      this.credit(f, since, nowMs);
+      f.cls = cls;
+      f.since = since;
+    }
+    const m = view.machine;
+    if (m.started && !f.outcomeStart) {
+      f.outcomeStart = true;
+      this.outcome(view, 'started');
+    }
+    if (m.failed && !f.outcomeFailure) {
+      f.outcomeFailure = true;
+      this.outcome(view, m.failedBeforeStart ? 'startup_failed' : 'playback_failed');
+    }
+  }
+
+  /** Adds the time in the current class from max(since, window start) to `untilMs`. */
+  private credit(f: Followed, untilMs: number, nowMs: number): void {
+    const from = Math.max(f.since, this.windowStartMs);
+    const to = Math.min(untilMs, nowMs);
+    if (to <= from) return;
+    if (WATCHING.has(f.cls)) f.watchMs += to - from;
+    if (f.cls === 'rebuffering') f.rebufferMs += to - from;
+  }
+
+  /** Closes the window at `nowMs`: one RealtimeTick per environment. (Not the stage's `tick`: it runs on its own clock.) */
+  closeWindow(nowMs: number): RealtimeTick[] {
+    const byEnv = new Map<string, RealtimeTick>();
+    const envTick = (envId: string): RealtimeTick => {
+      let t = byEnv.get(envId);
+      if (!t) {
+        t = {
+          atMs: nowMs,
+          envId,
+          views: [],
+          outcomes: [],
+          overall: new RealtimeAggregate(),
+          dims: new Map(),
+        };
+        byEnv.set(envId, t);
+      }
+      return t;
+    };
+    for (const [view, f] of this.followed) {
+      this.advance(view);
+      this.credit(f, nowMs, nowMs);
+      const m = view.machine;
+      const concurrent = WATCHING.has(f.cls);
+      if (concurrent || f.watchMs > 0) {
+        const bitrate = f.cls === 'playing' ? view.dims?.videoBitrateBps || m.currentBitrateBps : 0;
+        const tick: ViewTick = {
+          concurrent,
+          startingUp: f.cls === 'startup',
+          watchMs: f.watchMs,
+          rebufferMs: f.rebufferMs,
+          bitrateBps: bitrate,
+          startupMs: concurrent && m.started ? m.videoStartupTimeMs : null,
+        };
+        envTick(view.envId).views.push({ view, tick });
+      }
+      f.watchMs = 0;
+      f.rebufferMs = 0;
+      if (f.gone) this.followed.delete(view);
+    }
+    const oldest = nowMs - this.options.attemptWindowMs;
+    while (this.outcomes.length > 0 && this.outcomes[0]!.atMs <= oldest) this.outcomes.shift();
+    for (const o of this.outcomes) envTick(o.view.envId).outcomes.push(o);
+    this.windowStartMs = nowMs;
+
+    const ticks = [...byEnv.values()];
+    // Environments that had viewers keep ticking (with zeros) so charts fall to 0, not stop.
+    for (const envId of this.latest.keys()) if (!byEnv.has(envId)) ticks.push(envTick(envId));
+    for (const t of ticks) {
+      aggregateInto(t);
+      this.latest.set(t.envId, t);
+      for (const l of this.listeners) l(t);
+    }
+    return ticks;
+  }
+}
+
+/** Fills a tick's overall aggregate and breakdown rows from its views and outcomes. */
+function aggregateInto(t: RealtimeTick): void {
+  const dimNames = Object.keys(REALTIME_DIMENSIONS);
+  const rowsOf = (view: ActiveView): RealtimeAggregate[] =>
+    dimNames.map((d) =>
+      entry(
+        entry(t.dims, d, () => new Map<string, RealtimeAggregate>()),
+        REALTIME_DIMENSIONS[d]!.read(view),
+        () => new RealtimeAggregate(),
+      ),
+    );
+  for (const { view, tick } of t.views) {
+    t.overall.addView(tick);
+    for (const agg of rowsOf(view)) agg.addView(tick);
+  }
+  for (const { view, outcome } of t.outcomes) {
+    t.overall.addOutcome(outcome);
+    for (const agg of rowsOf(view)) agg.addOutcome(outcome);
+  }
+}
+
+/** Aggregates a tick's views and outcomes that pass a filter (for filtered queries). */
+export function aggregateFiltered(t: RealtimeTick, keep: (v: ActiveView) => boolean): RealtimeAggregate {
+  const agg = new RealtimeAggregate();
+  for (const { view, tick } of t.views) if (keep(view)) agg.addView(tick);
+  for (const { view, outcome } of t.outcomes) if (keep(view)) agg.addOutcome(outcome);
+  return agg;
+}
