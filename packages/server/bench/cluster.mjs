@@ -101,9 +101,13 @@ async function startNats() {
   const port = await freePort();
   // Larger messages than the 1 MB default, as docs/deploy.md recommends.
   writeFileSync(join(dir, 'nats.conf'), 'max_payload: 8MB\n');
-  const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir, '-c', join(dir, 'nats.conf')], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'nats-server',
+    ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir, '-c', join(dir, 'nats.conf')],
+    {
+      stdio: 'ignore',
+    },
+  );
   children.push(child);
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise((r) => {
@@ -147,7 +151,11 @@ function beaconBody(key, viewIndex, seq, run) {
 }
 
 async function post(url, body) {
-  const res = await fetch(`${url}/v1/beacon`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+  const res = await fetch(`${url}/v1/beacon`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body,
+  });
   await res.arrayBuffer();
   if (res.status !== 202) throw new Error(`beacon refused: ${res.status}`);
 }
@@ -223,9 +231,13 @@ try {
   // Scale-out: nats-server, api, 2 ingest, 2 workers.
   const bus = await startNats();
   const api = await serve('api', ['--role', 'api', '--bus', bus]);
-  const ingest = await Promise.all([1, 2].map((i) => serve(`ingest${i}`, ['--role', 'ingest', '--bus', bus])));
+  const ingest = await Promise.all(
+    [1, 2].map((i) => serve(`ingest${i}`, ['--role', 'ingest', '--bus', bus])),
+  );
   const workers = await Promise.all(
-    ['0-3', '4-7'].map((p, i) => serve(`worker${i + 1}`, ['--role', 'pipeline', '--bus', bus, '--partitions', p])),
+    ['0-3', '4-7'].map((p, i) =>
+      serve(`worker${i + 1}`, ['--role', 'pipeline', '--bus', bus, '--partitions', p]),
+    ),
   );
   const ckey = JSON.parse(readFileSync(join(api.dataDir, 'bootstrap.json'), 'utf8')).environment.key;
   // The ingest nodes learn the environment from the api node.
@@ -238,9 +250,7 @@ try {
       return false;
     }
   }, 30_000);
-  results.push(
-    await measure('NATS: 2 ingest + 2 workers + api', ckey, ingest, workers, () => healthz(api)),
-  );
+  results.push(await measure('NATS: 2 ingest + 2 workers + api', ckey, ingest, workers, () => healthz(api)));
 
   console.log('');
   console.log(

@@ -37,3 +37,4 @@ export const beaconStream = (prefix: string) => `${prefix}_BEACONS`;
 export const storeSubject = (prefix: string, kind: string) => `${prefix.toLowerCase()}.store.${kind}`;
 export const storeStream = (prefix: string) => `${prefix}_STORE`;
 export const registrySubject = (prefix: string) => `${prefix.toLowerCase()}.registry`;
+export const realtimeSubject = (prefix: string) => `${prefix.toLowerCase()}.realtime`;

@@ -14,6 +14,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { Enricher } from '../pipeline/enrich/enricher.js';
 import { IntakeConsumer } from '../pipeline/intake-consumer.js';
 import { MonitoringStage } from '../pipeline/monitoring/monitoring-stage.js';
+import { type RealtimeTick, RealtimeTracker } from '../pipeline/realtime/realtime-tracker.js';
 import { ActiveViews } from '../pipeline/view-model/active-views.js';
 import type { Store } from '../store/store.js';
 
@@ -23,6 +24,7 @@ export interface PipelineWorkerDeps {
   metrics: Metrics;
   log: { info(m: string): void; warn(m: string): void; error(m: string): void };
   dataDir: string;
+  onRealtimeTick?: (t: RealtimeTick, windowMs: number) => void;
 }
 
 export async function startPipelineWorker(config: Config, deps: PipelineWorkerDeps) {
@@ -73,7 +75,21 @@ export async function startPipelineWorker(config: Config, deps: PipelineWorkerDe
         })
       : undefined;
   if (monitoring) consumer.addStage(monitoring);
+  // Real-time numbers of this worker's views; the api node merges every worker's (realtime-share.ts).
+  const rt = config.realtime;
+  // Each tick's window runs from the previous tick of its environment (from here, for the first).
+  const windowStart = new Map<string, number>();
+  const createdAtMs = Date.now();
+  const realtime = new RealtimeTracker(views, { tickMs: rt.tickMs, attemptWindowMs: rt.attemptWindowMs });
+  consumer.addStage(realtime);
+  const onTick = deps.onRealtimeTick;
+  if (onTick)
+    realtime.onTick((t) => {
+      onTick(t, t.atMs - (windowStart.get(t.envId) ?? createdAtMs));
+      windowStart.set(t.envId, t.atMs);
+    });
   await consumer.start();
+  realtime.start();
   if (monitoring) void consumer.caughtUp().then(() => monitoring.startEmitting());
 
   return {

@@ -10,12 +10,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { MonitoringHistory } from '../api/monitoring/monitoring-history.js';
+import { monitoringRoutes } from '../api/monitoring/monitoring-routes.js';
 import { buildApp } from '../app.js';
 import { type BootstrapFile, bootstrapIfEmpty } from '../auth/bootstrap.js';
 import { Registry } from '../auth/registry.js';
 import type { Bus } from '../bus/bus.js';
 import { connectNats, ensureStreams, LIVE_START, NatsIngestBus, NatsWorkerBus } from '../bus/nats-bus.js';
-import { beaconStream, parsePartitionList } from '../bus/partitions.js';
+import { beaconStream, parsePartitionList, realtimeSubject } from '../bus/partitions.js';
 import type { Config } from '../config/config-schema.js';
 import { ConfigError } from '../config/load-config.js';
 import { createMetrics } from '../observability/metrics.js';
@@ -23,6 +25,7 @@ import { RejectedRecorder } from '../sources/rejected-recorder.js';
 import { DuckDBStore } from '../store/duckdb/duckdb-store.js';
 import type { Store } from '../store/store.js';
 import { startPipelineWorker } from './pipeline-worker.js';
+import { encodeTick, RealtimeMerger } from './realtime-share.js';
 import { StoreHandOff } from './store-hand-off.js';
 import { StoreWriter } from './store-writer.js';
 
@@ -171,6 +174,19 @@ export async function startRole(
     routes: { intake: runs.ingest, apis: runs.api },
   });
   log = { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) };
+  // The monitoring API on the api node answers from every worker's real-time numbers, merged.
+  let merger: RealtimeMerger | undefined;
+  if (runs.api) {
+    const rt = config.realtime;
+    const history = new MonitoringHistory({
+      historyMs: rt.historyMs,
+      tickMs: rt.tickMs,
+      rowsPerDimension: rt.historyRowsPerDimension,
+    });
+    monitoringRoutes(app, registry, history, rt.tickMs);
+    merger = new RealtimeMerger(nc, realtimeSubject(c.streamPrefix), rt.tickMs, (t) => history.record(t));
+    merger.start();
+  }
   if (workerBus) {
     const handOffWorker = new StoreHandOff(nc, js, {
       prefix: c.streamPrefix,
@@ -179,12 +195,16 @@ export async function startRole(
       locate: (p) => workerBus.locate(p),
       resumeFrom: { logId: workerBus.id, position: LIVE_START },
     });
+    const workerName = `${process.pid}@${own.join(',')}`;
     worker = await startPipelineWorker(config, {
       bus: workerBus,
       store: handOffWorker,
       metrics,
       log,
       dataDir,
+      onRealtimeTick: (t, windowMs) => {
+        for (const m of encodeTick(workerName, t, windowMs)) nc.publish(realtimeSubject(c.streamPrefix), m);
+      },
     });
     log.info(`pipeline worker owns partitions ${own.join(',')} of ${c.partitions}`);
   }
@@ -199,6 +219,7 @@ export async function startRole(
       if (worker) await worker.close();
       await workerBus?.close();
       await writer?.stop();
+      merger?.stop();
       for (const f of closers) await f();
       await nc.drain().catch(() => {});
     })();
