@@ -5,9 +5,12 @@
  * and the views themselves for filters). Every number is worked out by hand
  * from the script; none may be one worker's share.
  */
+import { createPrivateKey } from 'node:crypto';
 import { makeBeacon } from '@openqoe/schema';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NatsServer, startNats, startRole } from './helpers/cluster.js';
+import { createSigningKey } from './helpers/live.js';
 import { ViewScript } from './helpers/monitoring-script.js';
 import {
   postBeacon,
@@ -24,12 +27,21 @@ let api: ServerProcess;
 const nodes: ServerProcess[] = [];
 const T = Date.now();
 
-/** Eight views watching: five on cdn-a playing, three on cdn-b rebuffering; startups 100 … 800 ms. */
+/**
+ * Eight views of video vid-1 watching: five on cdn-a playing, three on cdn-b
+ * rebuffering; startups 100 … 800 ms; seven distinct viewers.
+ */
 function script(): ViewScript[] {
   const start = T - 20_000;
   return Array.from({ length: 8 }, (_, k) => {
     const onB = k >= 5;
-    const s = new ViewScript(`rt-view-${k}`, start, { cdnHost: onB ? 'cdn-b' : 'cdn-a' });
+    // One viewer on two views that two different workers hold (rt-view-0 → partition 4-7, rt-view-1 → 0-3).
+    const viewerUserId = k <= 1 ? 'alice' : `viewer-${k}`;
+    const s = new ViewScript(`rt-view-${k}`, start, {
+      cdnHost: onB ? 'cdn-b' : 'cdn-a',
+      videoId: 'vid-1',
+      viewerUserId,
+    });
     s.seg('startup', 100 * (k + 1));
     if (onB) s.seg('playing', T - 8000 - s.t).seg('rebuffering', 3000);
     else s.seg('playing', T - 5000 - s.t);
@@ -135,5 +147,22 @@ describe('monitoring API over several workers', () => {
     const median = (await value('video_startup_time'))!;
     expect(median).toBeGreaterThanOrEqual(396);
     expect(median).toBeLessThanOrEqual(505);
+  });
+
+  it('counts live viewers across workers, a viewer on two workers once', async () => {
+    const key = await createSigningKey(api);
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256', kid: key.id })
+      .setSubject('vid-1')
+      .setAudience('video_id')
+      .setExpirationTime('10m')
+      .sign(createPrivateKey(key.privateKeyPem));
+    let got: { views: number; viewers: number } | undefined;
+    await waitFor(async () => {
+      const res = await fetch(`${api.url}/counts?token=${token}`);
+      got = ((await res.json()) as { data: { views: number; viewers: number }[] }).data[0];
+      return got?.views === 8;
+    }, 'the eight views in the merged counts').catch(() => {});
+    expect(got).toMatchObject({ views: 8, viewers: 7 });
   });
 });

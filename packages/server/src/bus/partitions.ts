@@ -38,3 +38,4 @@ export const storeSubject = (prefix: string, kind: string) => `${prefix.toLowerC
 export const storeStream = (prefix: string) => `${prefix}_STORE`;
 export const registrySubject = (prefix: string) => `${prefix.toLowerCase()}.registry`;
 export const realtimeSubject = (prefix: string) => `${prefix.toLowerCase()}.realtime`;
+export const countsSubject = (prefix: string) => `${prefix.toLowerCase()}.counts`;

@@ -17,13 +17,16 @@ import { type BootstrapFile, bootstrapIfEmpty } from '../auth/bootstrap.js';
 import { Registry } from '../auth/registry.js';
 import type { Bus } from '../bus/bus.js';
 import { connectNats, ensureStreams, LIVE_START, NatsIngestBus, NatsWorkerBus } from '../bus/nats-bus.js';
-import { beaconStream, parsePartitionList, realtimeSubject } from '../bus/partitions.js';
+import { beaconStream, countsSubject, parsePartitionList, realtimeSubject } from '../bus/partitions.js';
 import type { Config } from '../config/config-schema.js';
 import { ConfigError } from '../config/load-config.js';
+import { LiveCounts } from '../live/live-counts.js';
+import { type LiveService, startLive } from '../live/live-service.js';
 import { createMetrics } from '../observability/metrics.js';
 import { RejectedRecorder } from '../sources/rejected-recorder.js';
 import { DuckDBStore } from '../store/duckdb/duckdb-store.js';
 import type { Store } from '../store/store.js';
+import { MergedLiveCounts, publishCounts } from './live-counts-share.js';
 import { startPipelineWorker } from './pipeline-worker.js';
 import { encodeTick, RealtimeMerger } from './realtime-share.js';
 import { StoreHandOff } from './store-hand-off.js';
@@ -176,6 +179,9 @@ export async function startRole(
   log = { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) };
   // The monitoring API on the api node answers from every worker's real-time numbers, merged.
   let merger: RealtimeMerger | undefined;
+  let mergedCounts: MergedLiveCounts | undefined;
+  let live: LiveService | undefined;
+  const countsEveryMs = Math.max(1000, config.live.counts.refreshMs);
   if (runs.api) {
     const rt = config.realtime;
     const history = new MonitoringHistory({
@@ -186,6 +192,22 @@ export async function startRole(
     monitoringRoutes(app, registry, history, rt.tickMs);
     merger = new RealtimeMerger(nc, realtimeSubject(c.streamPrefix), rt.tickMs, (t) => history.record(t));
     merger.start();
+    // Live streams, signing keys and the stats API; /counts merges every worker's viewer sets.
+    mergedCounts = new MergedLiveCounts(nc, countsSubject(c.streamPrefix), 3 * countsEveryMs);
+    mergedCounts.start();
+    live = await startLive(
+      config,
+      store as DuckDBStore,
+      registry,
+      undefined,
+      app,
+      metrics,
+      {
+        ...log,
+        debug: (m) => app.log.debug(m),
+      },
+      mergedCounts,
+    );
   }
   if (workerBus) {
     const handOffWorker = new StoreHandOff(nc, js, {
@@ -206,6 +228,13 @@ export async function startRole(
         for (const m of encodeTick(workerName, t, windowMs)) nc.publish(realtimeSubject(c.streamPrefix), m);
       },
     });
+    const counts = new LiveCounts(worker.views, config.live.counts.refreshMs);
+    const countsTimer = setInterval(
+      () => publishCounts(nc, countsSubject(c.streamPrefix), workerName, counts),
+      countsEveryMs,
+    );
+    countsTimer.unref();
+    closers.push(async () => clearInterval(countsTimer));
     log.info(`pipeline worker owns partitions ${own.join(',')} of ${c.partitions}`);
   }
 
@@ -220,12 +249,14 @@ export async function startRole(
       await workerBus?.close();
       await writer?.stop();
       merger?.stop();
+      mergedCounts?.stop();
+      await live?.close();
       for (const f of closers) await f();
       await nc.drain().catch(() => {});
     })();
     return closing;
   };
-  return { app, url: address, bootstrap, live: { rtmpUrl: undefined }, close };
+  return { app, url: address, bootstrap, live: { rtmpUrl: live?.rtmpUrl }, close };
 }
 
 /** Waits for the api role to answer with environments and tokens (it may start after this node). */
