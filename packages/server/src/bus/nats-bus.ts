@@ -249,29 +249,50 @@ export class NatsWorkerBus implements Bus {
     }));
   }
 
-  /** Creates the durable consumers (idempotent) and learns where each stands. */
-  async open(): Promise<void> {
+  /**
+   * Creates the durable consumers and learns where each stands. Messages a
+   * previous process of this worker received and never acknowledged would
+   * only come back after `ack_wait`, behind newer ones; so such a consumer
+   * is recreated to deliver again, in order, from just after what was
+   * acknowledged (this worker owns its partitions alone, so nobody else reads
+   * them meanwhile).
+   */
+  async open(): Promise<{ partition: number; unacknowledged: number }[]> {
     const stream = beaconStream(this.options.prefix);
+    const redelivered: { partition: number; unacknowledged: number }[] = [];
     for (const s of this.states) {
-      let info: Awaited<ReturnType<JetStreamManager['consumers']['info']>>;
-      try {
-        info = await this.jsm.consumers.info(stream, s.durable);
-      } catch {
-        info = await this.jsm.consumers.add(stream, {
+      const filter = beaconSubject(this.options.prefix, s.partition);
+      const create = (floor: number) =>
+        this.jsm.consumers.add(stream, {
           durable_name: s.durable,
-          filter_subject: beaconSubject(this.options.prefix, s.partition),
+          filter_subject: filter,
           ack_policy: AckPolicy.All,
-          deliver_policy: DeliverPolicy.All,
-          // Commits come every pipeline.commitIntervalMs; a longer wait only delays redelivery after a crash.
+          ...(floor > 0
+            ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 }
+            : { deliver_policy: DeliverPolicy.All }),
+          // Commits come every pipeline.commitIntervalMs; redelivery is only for a commit this slow.
           ack_wait: nanos(120_000),
           max_ack_pending: 100_000,
         });
+      const info = await this.jsm.consumers.info(stream, s.durable).catch(() => undefined);
+      if (!info) {
+        await create(0);
+        s.lastSeq = 0;
+        continue;
       }
-      s.lastSeq = info.ack_floor.stream_seq;
+      // A consumer created at a start sequence reports an ack floor of 0 until its first ack.
+      const floor = Math.max(info.ack_floor.stream_seq, (info.config.opt_start_seq ?? 1) - 1);
+      if (info.delivered.stream_seq > floor || info.num_ack_pending > 0) {
+        await this.jsm.consumers.delete(stream, s.durable);
+        await create(floor);
+        redelivered.push({ partition: s.partition, unacknowledged: info.num_ack_pending });
+      }
+      s.lastSeq = floor;
     }
     this.statsTimer = setInterval(() => void this.refreshStats(), 500);
     this.statsTimer.unref();
     await this.refreshStats();
+    return redelivered;
   }
 
   /** Where this stream sequence came from, for positions handed out and not yet acknowledged. */

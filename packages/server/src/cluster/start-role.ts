@@ -146,7 +146,11 @@ export async function startRole(
       own,
       rebuildWindowMs: config.pipeline.dedupeRetentionMs,
     });
-    await workerBus.open();
+    // Warn: the previous process of this worker stopped without committing these.
+    for (const r of await workerBus.open())
+      log.warn(
+        `partition ${r.partition}: ${r.unacknowledged} messages a previous process received were not acknowledged; delivering them again`,
+      );
     if (!runs.ingest) bus = workerBus;
   }
   const rejected = new RejectedRecorder(

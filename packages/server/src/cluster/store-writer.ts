@@ -23,6 +23,7 @@ import {
 } from 'nats';
 import type { Registry } from '../auth/registry.js';
 import { registrySubject, storeStream } from '../bus/partitions.js';
+import { entry } from '../pipeline/realtime/map-entry.js';
 import type { RejectedPayload, Store } from '../store/store.js';
 import type { ViewRow } from '../store/view-row.js';
 import type { HandOffMessage, PartitionedRow, RegistrySnapshot } from './hand-off-messages.js';
@@ -166,9 +167,7 @@ export class StoreWriter {
     for (const m of messages) {
       if (m.kind === 'raw') {
         for (const r of m.rows) {
-          let list = raw.get(r.partition);
-          if (!list) raw.set(r.partition, (list = []));
-          list.push(r);
+          entry(raw, r.partition, () => [] as PartitionedRow[]).push(r);
         }
       } else if (m.kind === 'views') views.push(...m.rows);
       else rejected.push(...m.rows);
