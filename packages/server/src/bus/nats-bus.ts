@@ -161,7 +161,9 @@ export class NatsIngestBus implements Bus {
   async publish(partitionKey: string, payload: readonly Buffer[], value?: unknown): Promise<void> {
     if (this.closed) throw new BusClosedError();
     const { prefix, partitions } = this.options;
-    const parts = value
+    // Native beacons are split by view; any other record goes whole to its key's partition.
+    const native = (value as IntakeRecord | undefined)?.meta?.kind === 'native';
+    const parts = native
       ? splitByPartition(value as IntakeRecord, partitions)
       : [{ partition: partitionOf(partitionKey, partitions), record: undefined }];
     const maxBytes = this.maxPayload - HEADROOM_BYTES;
