@@ -47,7 +47,28 @@ function ensureDebianPackages() {
   run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing]);
 }
 
+/**
+ * The embedded ClickHouse engine that the ClickHouse store's suites run on: ~550 MB, so it is
+ * not in the default install but in tools/chdb, installed here (pinned by its lock file) when missing.
+ */
+function ensureChdb() {
+  const dir = join(root, 'tools', 'chdb');
+  if (existsSync(join(dir, 'node_modules', 'chdb'))) return;
+  console.log('test: installing the embedded ClickHouse engine (chdb) into tools/chdb');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  // `npm install` rather than `npm ci`: npm 11 leaves other platforms' optional packages out of the lock, which `ci` refuses.
+  const r = spawnSync(npm, ['install', '--prefix', dir, '--no-audit', '--no-fund'], { stdio: 'inherit' });
+  // The ClickHouse store must be tested like the default one: no silent skip.
+  if (r.status !== 0) {
+    console.error(
+      'test: could not install chdb into tools/chdb (npm install failed); the ClickHouse suites need it',
+    );
+    process.exit(1);
+  }
+}
+
 ensureDebianPackages();
+ensureChdb();
 console.log('test: building');
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/server'], {
   cwd: root,

@@ -159,6 +159,9 @@ try {
   // Realistic dimensions: shared titles and players, distinct ids.
   const titles = Array.from({ length: 200 }, (_, i) => `Episode ${i}: a title of ordinary length`);
   const memViews = new ActiveViews();
+  // The real-time tracker follows every view in the default server, so its share is counted too.
+  const { RealtimeTracker } = await import(dist('pipeline/realtime/realtime-tracker.js'));
+  const memTracker = new RealtimeTracker(memViews, { tickMs: 5000, attemptWindowMs: 60_000 });
   const arrival = {
     envId: 'env',
     receivedAtMs: now,
@@ -193,6 +196,7 @@ try {
     ];
     const b = JSON.parse(JSON.stringify({ samples, events }));
     memViews.apply(arrival, viewId, nativeItems(b.samples, b.events));
+    memTracker.batch([{ view: memViews.get('env', viewId) }]);
   };
   feed(-1); // warm up code paths and the intern pool's first entries
   const before = gcHeap();

@@ -17,9 +17,14 @@
  *    come from the generator's distribution, and timeframes from 1 hour to
  *    30 days inside the generated month. Prints median and p95 per kind
  *    against the targets (median ≤ 300 ms, p95 ≤ 1 s) and the data size.
+ *
+ * `--store duckdb,chdb` runs all of it once per store (each on its own data
+ * dir, same seed, same query plan) and prints the latencies side by side:
+ * the embedded DuckDB default and ClickHouse on the embedded chDB engine
+ * (tools/chdb; `clickhouse://…` URLs work too).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,6 +37,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
     reuse: { type: 'string' },
+    store: { type: 'string', default: 'duckdb' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -43,13 +49,25 @@ if (args.help) {
   --seed     seed of the generator and of the query mix (default 1)
   --keep     keep the temporary data dir (its path is printed)
   --reuse D  time the queries on the data dir D kept by an earlier --keep run, without generating
-             (so the slow generation and the timing can run at different times)`);
+             (so the slow generation and the timing can run at different times)
+  --store S  comma-separated stores to run on, each from scratch with the same data and queries:
+             duckdb (default), chdb (ClickHouse embedded, needs tools/chdb), clickhouse://host:8123/db`);
   process.exit(0);
 }
 const VIEWS = Number(args.views);
 const QUERIES = Number(args.queries);
 const DAYS = Number(args.days);
 const SEED = Number(args.seed);
+const STORES = args.store
+  .split(',')
+  .map((x) => x.trim())
+  .filter(Boolean);
+const storeArg = (st) => (st === 'duckdb' ? [] : ['--store', st === 'chdb' ? 'chdb:' : st]);
+const storeLabel = (st) => (st === 'chdb' ? 'ClickHouse (chDB)' : st === 'duckdb' ? 'DuckDB' : st);
+if (args.reuse && STORES.length > 1) {
+  console.error('bench:query: --reuse times one store; pass one --store');
+  process.exit(2);
+}
 for (const [flag, v] of [
   ['--views', VIEWS],
   ['--queries', QUERIES],
@@ -69,9 +87,11 @@ const { Enricher } = await import(dist('pipeline/enrich/enricher.js').href);
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-const dir = args.reuse ?? mkdtempSync(join(tmpdir(), 'openqoe-bench-query-'));
+const root = args.reuse ?? mkdtempSync(join(tmpdir(), 'openqoe-bench-query-'));
+/** The data dir of the store being timed (one per store when several are compared). */
+let dir = root;
 /** What a --reuse run needs to know of the generation: written next to the data. */
-const META = join(dir, 'bench-query.json');
+let META = join(dir, 'bench-query.json');
 if (args.reuse && !existsSync(META)) {
   console.error(
     `bench:query: ${args.reuse} holds no ${META}: pass a data dir kept by an earlier run with --keep`,
@@ -84,8 +104,8 @@ function cleanup() {
   if (cleanedUp) return;
   cleanedUp = true;
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  if (args.keep || args.reuse) console.log(`data dir kept: ${dir}`);
-  else rmSync(dir, { recursive: true, force: true });
+  if (args.keep || args.reuse) console.log(`data dir kept: ${root}`);
+  else rmSync(root, { recursive: true, force: true });
 }
 process.on('SIGINT', () => {
   cleanup();
@@ -134,10 +154,10 @@ close $fh or die "cannot write $out: $!\\n";
   return out;
 }
 
-function startServer(configFile) {
+function startServer(configFile, store) {
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--port', '0', '--data-dir', dir, '--config', configFile],
+    [CLI, 'serve', '--port', '0', '--data-dir', dir, '--config', configFile, ...storeArg(store)],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -327,11 +347,10 @@ async function stopServer() {
   clearTimeout(timer);
 }
 
-try {
-  const cpuModel = cpus()[0]?.model ?? 'unknown';
-  console.log(
-    `machine: ${cpus().length} cores (${cpuModel}), ${fmtBytes(totalmem())} RAM (${fmtBytes(freemem())} free), node ${process.version}`,
-  );
+/** Latency rows per kind of each store timed, for the side-by-side table. */
+const byStore = [];
+
+async function runOn(store) {
   const geoDatabase = buildGeoDatabase();
   const configFile = join(dir, 'bench-config.json');
   writeFileSync(
@@ -347,9 +366,9 @@ try {
       ...(geoDatabase ? { enrich: { geoDatabase } } : {}),
     }),
   );
-  server = startServer(configFile);
+  server = startServer(configFile, store);
   const url = await server.url;
-  console.log(`server: ${url}, data dir ${dir}`);
+  console.log(`server: ${url}, data dir ${dir}, store ${storeLabel(store)}`);
 
   // 1. Generate and drain (or take what an earlier run generated).
   let genStartMs;
@@ -452,15 +471,46 @@ try {
     console.log('slowest:');
     for (const s of slowest) console.log(`  ${f(s.ms).padStart(8)}  ${s.kind}: ${s.note ?? s.path}`);
     if (ok.length < results.length) process.exitCode = 1;
+    byStore.push({ store, rows });
   }
 
   // 3. Size on disk, once the server has stopped (and checkpointed its WAL into the file).
   await stopServer();
   const db = join(dir, 'openqoe.duckdb');
+  const storeSize =
+    store === 'duckdb'
+      ? `DuckDB file ${fmtBytes(fileSize(db))} (+ WAL ${fmtBytes(fileSize(`${db}.wal`))})`
+      : store === 'chdb'
+        ? `ClickHouse data ${fmtBytes(du(join(dir, 'clickhouse')))}`
+        : 'ClickHouse data on its server';
   console.log(
-    `\ndata on disk: ${fmtBytes(du(dir))} in the data dir; DuckDB file ${fmtBytes(fileSize(db))}` +
-      ` (+ WAL ${fmtBytes(fileSize(`${db}.wal`))}); log ${fmtBytes(du(join(dir, 'log')))}`,
+    `\ndata on disk: ${fmtBytes(du(dir))} in the data dir; ${storeSize}; log ${fmtBytes(du(join(dir, 'log')))}`,
   );
+}
+
+try {
+  const cpuModel = cpus()[0]?.model ?? 'unknown';
+  console.log(
+    `machine: ${cpus().length} cores (${cpuModel}), ${fmtBytes(totalmem())} RAM (${fmtBytes(freemem())} free), node ${process.version}`,
+  );
+  for (const store of STORES) {
+    if (STORES.length > 1) {
+      dir = join(root, store.replace(/[^a-z0-9]+/gi, '_'));
+      mkdirSync(dir, { recursive: true });
+      META = join(dir, 'bench-query.json');
+    }
+    console.log(`\n=== ${storeLabel(store)} ===`);
+    await runOn(store);
+  }
+  if (byStore.length > 1) {
+    const f = (v) => (v === undefined ? '-' : `${v.toFixed(0)} ms`);
+    console.log(`\nside by side (${VIEWS} views over ${DAYS} days, median / p95):`);
+    console.log(`kind        ${byStore.map((b) => storeLabel(b.store).padStart(26)).join('')}`);
+    for (const [i, kind] of [...KINDS, 'all'].entries())
+      console.log(
+        `${kind.padEnd(12)}${byStore.map((b) => `${f(b.rows[i].median)} / ${f(b.rows[i].p95)}`.padStart(26)).join('')}`,
+      );
+  }
 } catch (err) {
   console.error(`bench:query: ${err.message}`);
   if (server) console.error(server.output().slice(-2000));

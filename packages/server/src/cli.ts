@@ -48,6 +48,12 @@ program
       'pipeline role: partitions to own, e.g. 0-3 (OPENQOE_CLUSTER__OWN_PARTITIONS)',
     ),
   )
+  .addOption(
+    new Option(
+      '--store <url>',
+      'duckdb (embedded, default), clickhouse://user:pass@host:8123/db or chdb:///path (OPENQOE_CLICKHOUSE__URL)',
+    ),
+  )
   .action(
     async (opts: {
       port?: number;
@@ -58,8 +64,10 @@ program
       role?: string;
       bus?: string;
       partitions?: string;
+      store?: string;
     }) => {
       const flags: Record<string, unknown> = {};
+      if (opts.store !== undefined) flags['clickhouse'] = { url: opts.store === 'duckdb' ? '' : opts.store };
       if (opts.port !== undefined) flags['port'] = opts.port;
       if (opts.host !== undefined) flags['host'] = opts.host;
       if (opts.dataDir !== undefined) flags['dataDir'] = opts.dataDir;
@@ -82,6 +90,7 @@ program
           : []),
         `  data dir:   ${config.dataDir}`,
         ...(config.cluster.bus ? [`  role:       ${config.cluster.role} on ${config.cluster.bus}`] : []),
+        ...(server.store.where ? [`  store:      ${server.store.where}`] : []),
       ];
       if (server.live.rtmpUrl)
         lines.push(`  RTMP ingest: ${server.live.rtmpUrl.replace('127.0.0.1', 'localhost')}/{stream_key}`);

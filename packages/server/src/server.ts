@@ -21,14 +21,14 @@ import { Enricher } from './pipeline/enrich/enricher.js';
 import type { IntakeConsumer } from './pipeline/intake-consumer.js';
 import type { ActiveViews } from './pipeline/view-model/active-views.js';
 import { RejectedRecorder } from './sources/rejected-recorder.js';
-import { DuckDBStore } from './store/duckdb/duckdb-store.js';
+import { type OpenedStore, openStore } from './store/open-store.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
   bootstrap: BootstrapFile | undefined;
   metrics: Metrics;
-  store: DuckDBStore;
+  store: OpenedStore;
   consumer: IntakeConsumer;
   views: ActiveViews;
   live: LiveService;
@@ -50,12 +50,8 @@ export async function startServer(
     truncateIp: config.enrich.truncateIp,
   });
 
-  const store = await DuckDBStore.open({
-    path: join(dataDir, 'openqoe.duckdb'),
-    checkpointThreshold: config.store.checkpointThreshold,
-    memoryLimit: config.store.memoryLimit,
-    threads: config.store.threads,
-  });
+  // The embedded DuckDB file, or ClickHouse when `clickhouse.url` names one (docs/clickhouse.md).
+  const store = await openStore(config, dataDir);
   const registry = await Registry.load(store);
   const bootstrap = await bootstrapIfEmpty(registry, dataDir);
 

@@ -28,6 +28,7 @@ import {
   tempDataDir,
   waitFor,
 } from './helpers/server-process.js';
+import { runnableStores } from './helpers/stores.js';
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
@@ -96,7 +97,8 @@ function beaconFor(envKey: string, s: Spec): string {
   return JSON.stringify(makeBeacon({ envKey, sentAt: Date.now(), samples, events }));
 }
 
-describe('data API', () => {
+// The same suite on every store: the query API must answer the same from each.
+describe.each(runnableStores('data API'))('data API on $name', (store) => {
   const dataDir = tempDataDir('openqoe-data-api-');
   let server: ServerProcess;
   let auth: string;
@@ -124,6 +126,7 @@ describe('data API', () => {
         views: { idleCompleteMs: 500, tickIntervalMs: 50 },
         enrich: { geoDatabase: db.geo, asnDatabase: db.asn },
       },
+      args: store.args,
     });
     auth = server.adminAuth();
     envA = server.bootstrap().environment.id;

@@ -12,6 +12,7 @@ import type { SegmentFacts } from '../src/pipeline/view-model/view-machine.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { VIEW_COLUMNS, viewRow } from '../src/store/view-row.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
+import { openStoreUnderTest, runnableStores } from './helpers/stores.js';
 
 const dir = tempDataDir('openqoe-store-');
 afterAll(() => removeDir(dir));
@@ -70,29 +71,27 @@ function rowFor(viewId: string, watchMs: number) {
   return viewRow(v, v.machine.metrics(true), Date.now());
 }
 
-describe('DuckDB store', () => {
+// What every store promises, on each of them; the layout migration is DuckDB's own.
+describe.each(runnableStores('store'))('store on $name', (kind) => {
+  const duckdbOnly = kind.kind === 'duckdb' ? it : it.skip;
   it('upserts views: the latest row of a view wins, in one batch and across batches', async () => {
-    const store = await DuckDBStore.open({
-      path: join(dir, 'a.duckdb'),
-      checkpointThreshold: '16MB',
-      memoryLimit: '',
-      threads: 1,
-    });
+    const store = await openStoreUnderTest(kind, join(dir, `${kind.kind}-a`));
     await store.upsertViews([rowFor('a', 10_000), rowFor('b', 20_000), rowFor('a', 11_000)]);
     await store.upsertViews([rowFor('b', 25_000)]);
     const rows = await store.select(
-      'SELECT view_id, watch_time_ms, country, video_startup_time_ms FROM views ORDER BY view_id',
+      `SELECT view_id, watch_time_ms, country, video_startup_time_ms FROM ${store.dialect.views} ORDER BY view_id`,
       [],
     );
     expect(rows).toEqual([
       { view_id: 'a', watch_time_ms: 11_000, country: 'DE', video_startup_time_ms: 500 },
       { view_id: 'b', watch_time_ms: 25_000, country: 'DE', video_startup_time_ms: 500 },
     ]);
-    expect(await store.select('SELECT count(*) AS n FROM views_staging', [])).toEqual([{ n: 0 }]);
+    if (kind.kind === 'duckdb')
+      expect(await store.select('SELECT count(*) AS n FROM views_staging', [])).toEqual([{ n: 0 }]);
     await store.close();
   });
 
-  it('adds the WebRTC columns to a views table made before they existed, at the end', async () => {
+  duckdbOnly('adds the WebRTC columns to a views table made before they existed, at the end', async () => {
     const path = join(dir, 'old-layout.duckdb');
     // The layout before the WebRTC columns: everything up to timeline_truncated.
     const old = VIEW_COLUMNS.slice(0, VIEW_COLUMNS.findIndex((c) => c.name === 'timeline_truncated') + 1);
@@ -153,8 +152,8 @@ describe('DuckDB store', () => {
   });
 
   it('commits raw rows with the consumer position, and keeps both across a reopen', async () => {
-    const path = join(dir, 'b.duckdb');
-    let store = await DuckDBStore.open({ path, checkpointThreshold: '16MB', memoryLimit: '', threads: 1 });
+    const path = join(dir, `${kind.kind}-b`);
+    let store = await openStoreUnderTest(kind, path);
     const raw = {
       envId: 'env',
       viewId: 'v',
@@ -174,7 +173,7 @@ describe('DuckDB store', () => {
       position: 4096,
     });
     await store.close();
-    store = await DuckDBStore.open({ path, checkpointThreshold: '16MB', memoryLimit: '', threads: 1 });
+    store = await openStoreUnderTest(kind, path);
     expect(await store.readCheckpoint('pipeline')).toEqual({
       consumer: 'pipeline',
       logId: 'log-1',

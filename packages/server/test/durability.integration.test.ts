@@ -4,19 +4,17 @@
  * replay of the log stores anything twice.
  */
 
-import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { makeBeacon, makeEvent, makeSample } from '@openqoe/schema';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   postBeacon,
-  queryDataDir,
   readMetric,
   removeDir,
   startServer,
   tempDataDir,
   waitForDrain,
 } from './helpers/server-process.js';
+import { queryStoreOf, runnableStores, type StoreUnderTest } from './helpers/stores.js';
 
 const BATCHES = 1000;
 const SAMPLES_PER_BATCH = 5;
@@ -37,22 +35,28 @@ function batchBody(envKey: string, i: number): string {
 const expectedRows = (i: number) => SAMPLES_PER_BATCH + 1 + (i % 10 === 0 ? 1 : 0);
 
 /** Per (view, sequence) how many times the store's ledger holds it, over samples and events. */
-async function storedCounts(dataDir: string): Promise<Map<string, number>> {
+async function storedCounts(store: StoreUnderTest, dataDir: string): Promise<Map<string, number>> {
   // Each batch's items of one view are contiguous, so a ledger row's range lists exactly its items.
-  const gaps = await queryDataDir(
+  const gaps = await queryStoreOf(
+    store,
     dataDir,
     'SELECT count(*) AS n FROM beacons WHERE seq_count <> last_seq - first_seq + 1',
   );
   expect(Number(gaps[0]?.['n'])).toBe(0);
-  const rows = await queryDataDir(
+  // Physical rows (no FINAL on ClickHouse): a ledger row written twice counts twice.
+  const rows = await queryStoreOf(
+    store,
     dataDir,
-    `SELECT view_id, s AS sequence_number, count(*) AS n
-     FROM beacons, unnest(generate_series(first_seq, last_seq)) AS t(s) GROUP BY ALL`,
+    store.kind === 'duckdb'
+      ? `SELECT view_id, s AS sequence_number, count(*) AS n
+         FROM beacons, unnest(generate_series(first_seq, last_seq)) AS t(s) GROUP BY ALL`
+      : `SELECT view_id, arrayJoin(range(first_seq, last_seq + 1)) AS sequence_number, count() AS n
+         FROM beacons GROUP BY ALL`,
   );
   return new Map(rows.map((r) => [`${r['view_id']}#${r['sequence_number']}`, Number(r['n'])]));
 }
 
-describe('durability', () => {
+describe.each(runnableStores('durability'))('durability on $name', (store) => {
   const dataDir = tempDataDir('openqoe-durability-');
   afterAll(() => removeDir(dataDir));
 
@@ -61,7 +65,7 @@ describe('durability', () => {
   const killAfter = 100 + (seed % 800);
 
   it(`every 202 survives kill -9 after ${killAfter} answers (seed ${seed}) and is stored exactly once`, async () => {
-    let server = await startServer({ dataDir });
+    let server = await startServer({ dataDir, args: store.args });
     const envKey = server.bootstrap().environment.key;
     const bodies = Array.from({ length: BATCHES }, (_, i) => batchBody(envKey, i));
 
@@ -84,11 +88,11 @@ describe('durability', () => {
     expect(acked.size).toBeGreaterThanOrEqual(killAfter);
     expect(acked.size + failed).toBe(BATCHES);
 
-    server = await startServer({ dataDir });
+    server = await startServer({ dataDir, args: store.args });
     await waitForDrain(server);
     await server.kill('SIGTERM');
 
-    const counts = await storedCounts(dataDir);
+    const counts = await storedCounts(store, dataDir);
     for (const i of acked) {
       const views = i % 10 === 0 ? [`v${i}`, `v${i}-b`] : [`v${i}`];
       for (const v of views) {
@@ -103,29 +107,25 @@ describe('durability', () => {
     expect(storedTotal).toBeGreaterThanOrEqual(ackedTotal);
 
     // Client retries of every batch (as a collector does after a network error) add nothing.
-    server = await startServer({ dataDir });
+    server = await startServer({ dataDir, args: store.args });
     const retried = await Promise.all(bodies.map((b) => postBeacon(server.url, b)));
     expect(retried.every((r) => r.status === 202)).toBe(true);
     await waitForDrain(server);
     await server.kill('SIGTERM');
-    const afterRetry = await storedCounts(dataDir);
+    const afterRetry = await storedCounts(store, dataDir);
     expect([...afterRetry.values()].every((n) => n === 1)).toBe(true);
     // Batches that were cut off arrive now, exactly once, so every batch is complete.
     const totalExpected = bodies.reduce((a, _, i) => a + expectedRows(i), 0);
     expect([...afterRetry.values()].reduce((a, b) => a + b, 0)).toBe(totalExpected);
 
     // A full replay of the log (the store forgets its position) stores nothing twice.
-    const db = await DuckDBInstance.create(join(dataDir, 'openqoe.duckdb'));
-    const conn = await db.connect();
-    await conn.run('DELETE FROM consumer_checkpoints');
-    conn.closeSync();
-    db.closeSync();
-    server = await startServer({ dataDir });
+    await queryStoreOf(store, dataDir, 'DELETE FROM consumer_checkpoints WHERE 1 = 1');
+    server = await startServer({ dataDir, args: store.args });
     await waitForDrain(server);
     const duplicates = await readMetric(server, 'openqoe_pipeline_duplicates_total');
     await server.kill('SIGTERM');
     expect(duplicates).toBeGreaterThan(0);
-    const afterReplay = await storedCounts(dataDir);
+    const afterReplay = await storedCounts(store, dataDir);
     expect(afterReplay).toEqual(afterRetry);
   }, 180_000);
 });

@@ -6,6 +6,7 @@
 import { makeSample } from '@openqoe/schema';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { LIVE_OPENAPI_EXAMPLES } from './live-openapi-examples.js';
+import { MONITORING_OPENAPI_EXAMPLES } from './monitoring/monitoring-openapi-examples.js';
 
 const envOut = {
   id: 'k3q7x2m9p4ab',
@@ -182,6 +183,7 @@ export const OPENAPI_EXAMPLES: Record<string, RouteExamples> = {
     },
   },
   ...LIVE_OPENAPI_EXAMPLES,
+  ...MONITORING_OPENAPI_EXAMPLES,
 };
 
 const withExample = (schema: unknown, example: unknown) =>

@@ -30,6 +30,7 @@ const COUNTERS = [
   'startupFailed',
   'ebvs',
   'playbackFailed',
+  'startupSum',
 ] as const;
 
 interface WireAggregate {
@@ -59,7 +60,7 @@ interface WireTick {
 function toWire(a: RealtimeAggregate): WireAggregate {
   return {
     n: COUNTERS.map((k) => a[k]),
-    s: a.startup.count > 0 ? Buffer.from(a.startup.toProto()).toString('base64') : '',
+    s: a.startupCount > 0 ? Buffer.from(a.startupSketch().toProto()).toString('base64') : '',
     h: [...a.histogram],
   };
 }
@@ -72,7 +73,11 @@ function fromWire(w: WireAggregate, scale: number): RealtimeAggregate {
   COUNTERS.forEach((k, i) => {
     a[k] = (w.n[i] ?? 0) * (TIME_SUMS.has(k) ? scale : 1);
   });
-  if (w.s) a.startup.merge(DDSketch.fromProto(Buffer.from(w.s, 'base64')));
+  if (w.s) {
+    a.mergeSketch(DDSketch.fromProto(Buffer.from(w.s, 'base64')));
+    // The protobuf form carries the bins, not the sum: the sum travels with the counters.
+    a.startupSum = w.n[COUNTERS.indexOf('startupSum')] ?? 0;
+  }
   w.h.forEach((n, i) => {
     a.histogram[i] = n;
   });

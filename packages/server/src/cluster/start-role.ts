@@ -8,7 +8,7 @@
  * The embedded default (no bus URL) is server.ts.
  */
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { MonitoringHistory } from '../api/monitoring/monitoring-history.js';
 import { monitoringRoutes } from '../api/monitoring/monitoring-routes.js';
@@ -24,7 +24,7 @@ import { LiveCounts } from '../live/live-counts.js';
 import { type LiveService, startLive } from '../live/live-service.js';
 import { createMetrics } from '../observability/metrics.js';
 import { RejectedRecorder } from '../sources/rejected-recorder.js';
-import { DuckDBStore } from '../store/duckdb/duckdb-store.js';
+import { type OpenedStore, openStore, pipelineCommitIntervalMs } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { MergedLiveCounts, publishCounts } from './live-counts-share.js';
 import { startPipelineWorker } from './pipeline-worker.js';
@@ -40,6 +40,8 @@ export interface RunningRole {
   url: string;
   bootstrap: BootstrapFile | undefined;
   live: { rtmpUrl: string | undefined };
+  /** The store this node owns (api role), as the CLI prints it. */
+  store: { where?: string | undefined };
   close(): Promise<void>;
 }
 
@@ -98,6 +100,8 @@ export async function startRole(
   let store: Store;
   let registry: Registry;
   let bootstrap: BootstrapFile | undefined;
+  /** The store this node owns (api role). */
+  let owned: OpenedStore | undefined;
   let writer: StoreWriter | undefined;
   const handOff = new StoreHandOff(nc, js, {
     prefix: c.streamPrefix,
@@ -105,24 +109,23 @@ export async function startRole(
     maxPayload,
   });
   if (runs.api) {
-    const owned = await DuckDBStore.open({
-      path: join(dataDir, 'openqoe.duckdb'),
-      checkpointThreshold: config.store.checkpointThreshold,
-      memoryLimit: config.store.memoryLimit,
-      threads: config.store.threads,
-    });
+    // The embedded DuckDB file, or ClickHouse when `clickhouse.url` names one (docs/clickhouse.md).
+    owned = await openStore(config, dataDir);
     store = owned;
     registry = await Registry.load(owned);
     bootstrap = await bootstrapIfEmpty(registry, dataDir);
     writer = new StoreWriter(nc, js, jsm, owned, registry, {
       prefix: c.streamPrefix,
+      // ClickHouse wants few large inserts: writes are spaced like the embedded pipeline's commits.
+      minWriteIntervalMs: pipelineCommitIntervalMs(config),
       log: { warn: (m) => log.warn(m), error: (m) => log.error(m) },
       onWritten: (kind, rows) => {
         if (kind === 'views') metrics.viewsStored.inc(rows);
       },
     });
     await writer.start();
-    closers.push(() => owned.close());
+    const opened = owned;
+    closers.push(() => opened.close());
   } else {
     store = handOff;
     registry = await waitForRegistry(handOff, log);
@@ -186,7 +189,7 @@ export async function startRole(
   let mergedCounts: MergedLiveCounts | undefined;
   let live: LiveService | undefined;
   const countsEveryMs = Math.max(1000, config.live.counts.refreshMs);
-  if (runs.api) {
+  if (owned) {
     const rt = config.realtime;
     const history = new MonitoringHistory({
       historyMs: rt.historyMs,
@@ -201,7 +204,7 @@ export async function startRole(
     mergedCounts.start();
     live = await startLive(
       config,
-      store as DuckDBStore,
+      owned,
       registry,
       undefined,
       app,
@@ -260,7 +263,14 @@ export async function startRole(
     })();
     return closing;
   };
-  return { app, url: address, bootstrap, live: { rtmpUrl: live?.rtmpUrl }, close };
+  return {
+    app,
+    url: address,
+    bootstrap,
+    live: { rtmpUrl: live?.rtmpUrl },
+    store: { where: owned?.where },
+    close,
+  };
 }
 
 /** Waits for the api role to answer with environments and tokens (it may start after this node). */

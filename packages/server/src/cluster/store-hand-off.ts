@@ -8,6 +8,7 @@
  */
 import type { JetStreamClient, NatsConnection } from 'nats';
 import { registrySubject, storeSubject } from '../bus/partitions.js';
+import { DUCKDB_DIALECT } from '../store/sql-dialect.js';
 import type {
   AccessTokenRecord,
   ConsumerCheckpoint,
@@ -38,6 +39,8 @@ export interface HandOffOptions {
 }
 
 export class StoreHandOff implements Store {
+  /** Never used for queries here (select refuses); required by the interface. */
+  readonly dialect = DUCKDB_DIALECT;
   private registry: RegistrySnapshot | undefined;
 
   constructor(

@@ -36,6 +36,8 @@ export interface StoreWriterOptions {
   prefix: string;
   log: { warn(m: string): void; error(m: string): void };
   onWritten?: (kind: HandOffMessage['kind'], rows: number) => void;
+  /** Least time between two writes: what arrives meanwhile goes in the next one. */
+  minWriteIntervalMs?: number;
 }
 
 export class StoreWriter {
@@ -48,6 +50,7 @@ export class StoreWriter {
   private handling = false;
   private readonly durable: string;
   private readonly queue: JsMsg[] = [];
+  private lastWriteMs = 0;
   private wake: (() => void) | undefined;
   private stopConsume: (() => void) | undefined;
 
@@ -133,6 +136,9 @@ export class StoreWriter {
         this.wake = undefined;
         continue;
       }
+      const wait = (this.options.minWriteIntervalMs ?? 0) - (performance.now() - this.lastWriteMs);
+      if (wait > 1 && this.running) await new Promise((r) => setTimeout(r, wait));
+      this.lastWriteMs = performance.now();
       const batch = this.queue.splice(0, MAX_QUEUED);
       this.handling = true;
       for (;;) {

@@ -3,6 +3,7 @@
  * environment variables and flags into it and validates once at start.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { ClickHouseConfigSchema } from './clickhouse-config.js';
 import { ClusterConfigSchema } from './cluster-config.js';
 import { ConnectorsConfigSchema } from './connectors-config.js';
 import { DemoConfigSchema } from './demo-config.js';
@@ -218,6 +219,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    clickhouse: ClickHouseConfigSchema,
     live: LiveConfigSchema,
     monitoring: MonitoringConfigSchema,
     realtime: RealtimeConfigSchema,

@@ -11,6 +11,7 @@ import { createConnectorMetrics } from '../connectors/connector-metrics.js';
 import { ConnectorStage } from '../connectors/connector-stage.js';
 import { openConnectors } from '../connectors/connectors.js';
 import type { Metrics } from '../observability/metrics.js';
+import { pipelineCommitIntervalMs } from '../store/open-store.js';
 import type { RawStore } from '../store/store.js';
 import type { Enricher } from './enrich/enricher.js';
 import { IntakeConsumer } from './intake-consumer.js';
@@ -43,7 +44,7 @@ export async function buildPipeline(config: Config, deps: PipelineDeps) {
   );
   const consumer = new IntakeConsumer(bus, store, views, metrics, {
     dedupeRetentionMs: config.pipeline.dedupeRetentionMs,
-    commitIntervalMs: config.pipeline.commitIntervalMs,
+    commitIntervalMs: pipelineCommitIntervalMs(config),
     viewTickIntervalMs: v.tickIntervalMs,
     log,
   });

@@ -2,10 +2,11 @@
  * The store seam. The pipeline writes one ledger row per beacon and view
  * together with its position in the bus (one atomic commit, so a replay
  * after a crash neither loses nor repeats rows); the intake records rejected payloads; the management API
- * keeps environments and access tokens. DuckDB implements it by default;
- * ClickHouse will implement the same interfaces.
+ * keeps environments and access tokens. DuckDB implements it by default,
+ * ClickHouse (store/clickhouse/) for deployments that outgrow one machine.
  */
 import type { ErrorCode, FieldProblem, Permission } from '@openqoe/schema';
+import type { SqlDialect } from './sql-dialect.js';
 import type { ViewRow } from './view-row.js';
 
 /** One accepted beacon's samples and events of one view: what arrived, when, and where it is in the log. */
@@ -89,6 +90,8 @@ export interface MetaStore {
 export type ReadValue = string | number | boolean | null;
 
 export interface Store extends RawStore, MetaStore {
+  /** How this store spells the query API's SQL. */
+  readonly dialect: SqlDialect;
   /** A parameterised read ($1, $2 … bound to `params`): request input only ever arrives as parameters. */
   select(sql: string, params: readonly unknown[]): Promise<Record<string, ReadValue>[]>;
   close(): Promise<void>;

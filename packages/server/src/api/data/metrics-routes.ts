@@ -99,7 +99,19 @@ export function autoGranularity(spanMs: number): Granularity {
 export function metricsRoutes(app: FastifyInstance, registry: Registry, store: Store): void {
   const auth = requirePermission(registry, 'data:read');
   const timeframeOf = (s: Scope) => [Math.floor(s.fromMs / 1000), Math.floor(s.toMs / 1000)];
-  const def = (id: string) => METRICS[id as ViewMetricId];
+  const dialect = store.dialect;
+  // The catalog's SQL in the store's dialect, rewritten once.
+  const catalog = Object.fromEntries(
+    Object.entries(METRICS).map(([id, m]) => [
+      id,
+      {
+        ...m,
+        sql: Object.fromEntries(Object.entries(m.sql).map(([k, sql]) => [k, dialect.aggregates(sql)])),
+        viewsSql: dialect.aggregates(m.viewsSql),
+      },
+    ]),
+  ) as typeof METRICS;
+  const def = (id: string) => catalog[id as ViewMetricId];
 
   app.get(
     '/data/v1/metrics',
@@ -186,11 +198,11 @@ export function metricsRoutes(app: FastifyInstance, registry: Registry, store: S
     async (request) => {
       const d = def(request.params.metric_id);
       const { m, sql } = measurementSql(d, request.params.metric_id, request.query.measurement);
-      const scope = buildScope(request.query, request.token!, registry);
+      const scope = buildScope(request.query, request.token!, registry, undefined, dialect);
       const [row] = await store.select(
         `SELECT CAST(${sql} AS DOUBLE) AS value, count(*) AS total_views, ${d.viewsSql} AS views_with_value,
                 coalesce(sum(watch_time_ms), 0) AS watch, coalesce(sum(playing_time_ms), 0) AS playing
-         FROM views WHERE ${scope.where}`,
+         FROM ${dialect.views} WHERE ${scope.where}`,
         scope.params.values,
       );
       return {
@@ -257,7 +269,7 @@ export function metricsRoutes(app: FastifyInstance, registry: Registry, store: S
     async (request) => {
       const d = def(request.params.metric_id);
       const { m, sql } = measurementSql(d, request.params.metric_id, request.query.measurement);
-      const scope = buildScope(request.query, request.token!, registry);
+      const scope = buildScope(request.query, request.token!, registry, undefined, dialect);
       const granularity = request.query.granularity ?? autoGranularity(scope.toMs - scope.fromMs);
       const step = GRANULARITIES[granularity];
       const first = Math.floor(scope.fromMs / step) * step;
@@ -271,8 +283,8 @@ export function metricsRoutes(app: FastifyInstance, registry: Registry, store: S
       }
       const stepParam = `CAST(${scope.params.add(step)} AS BIGINT)`;
       const rows = await store.select(
-        `SELECT (epoch_ms(view_end) // ${stepParam}) * ${stepParam} AS bucket, CAST(${sql} AS DOUBLE) AS value, count(*) AS views
-         FROM views WHERE ${scope.where} GROUP BY bucket ORDER BY bucket`,
+        `SELECT ${dialect.intDiv(dialect.timestampToMs('view_end'), stepParam)} * ${stepParam} AS bucket, CAST(${sql} AS DOUBLE) AS value, count(*) AS views
+         FROM ${dialect.views} WHERE ${scope.where} GROUP BY bucket ORDER BY bucket`,
         scope.params.values,
       );
       const byBucket = new Map(rows.map((r) => [Number(r['bucket']), r]));
@@ -359,14 +371,14 @@ export function metricsRoutes(app: FastifyInstance, registry: Registry, store: S
       const problems: { path: string; problem: string }[] = [];
       const col = dimensionColumn(q.group_by, 'group_by', problems);
       if (!col) throw new ApiError('QOE_ERR_INVALID_PARAMETERS', undefined, problems);
-      const scope = buildScope(q, request.token!, registry);
+      const scope = buildScope(q, request.token!, registry, undefined, dialect);
       const sign = d.higherIsWorse ? 1 : -1;
       const orderBy = q.order_by ?? 'negative_impact';
       const direction = q.order_direction ?? (orderBy === 'field' ? 'asc' : 'desc');
       const limit = scope.params.add(q.limit);
       const offset = scope.params.add((q.page - 1) * q.limit);
       const rows = await store.select(
-        `WITH scoped AS (SELECT * FROM views WHERE ${scope.where}),
+        `WITH scoped AS (SELECT * FROM ${dialect.views} WHERE ${scope.where}),
               overall AS (SELECT CAST(${sql} AS DOUBLE) AS value, count(*) AS views FROM scoped),
               grouped AS (
                 SELECT ${col} AS field, CAST(${sql} AS DOUBLE) AS value, count(*) AS views,
@@ -402,7 +414,7 @@ export function metricsRoutes(app: FastifyInstance, registry: Registry, store: S
 async function countGroups(store: Store, col: string, scope: Scope): Promise<number> {
   const values = scope.params.values.slice(0, -2);
   const [r] = await store.select(
-    `SELECT count(DISTINCT ${col}) AS n FROM views WHERE ${scope.where}`,
+    `SELECT count(DISTINCT ${col}) AS n FROM ${store.dialect.views} WHERE ${scope.where}`,
     values,
   );
   return Number(r?.['n'] ?? 0);

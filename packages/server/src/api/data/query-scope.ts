@@ -15,6 +15,7 @@
  */
 import type { ErrorField } from '@openqoe/schema';
 import { type AuthenticatedToken, type Registry, tokenCoversEnvironment } from '../../auth/registry.js';
+import { DUCKDB_DIALECT, type SqlDialect } from '../../store/sql-dialect.js';
 import { ApiError } from '../api-error.js';
 import { DIMENSIONS } from './dimensions.js';
 
@@ -116,6 +117,7 @@ export function buildScope(
   token: AuthenticatedToken,
   registry: Registry,
   nowMs = Date.now(),
+  dialect: SqlDialect = DUCKDB_DIALECT,
 ): Scope {
   const problems: ErrorField[] = [];
   const [fromMs, toMs] = parseTimeframe(query['timeframe[]'], nowMs, problems);
@@ -147,8 +149,8 @@ export function buildScope(
   clauses.push(envIds.length ? `env_id IN (${envIds.map((e) => params.add(e)).join(', ')})` : 'FALSE');
   // Parameters bind as DOUBLE; the casts pick epoch_ms(BIGINT) → TIMESTAMP.
   clauses.push(
-    `view_end >= epoch_ms(CAST(${params.add(fromMs)} AS BIGINT))`,
-    `view_end < epoch_ms(CAST(${params.add(toMs)} AS BIGINT))`,
+    `view_end >= ${dialect.msToTimestamp(params.add(fromMs))}`,
+    `view_end < ${dialect.msToTimestamp(params.add(toMs))}`,
   );
   for (const [col, values] of include)
     clauses.push(`${col} IN (${values.map((v) => params.add(v)).join(', ')})`);

@@ -139,19 +139,19 @@ export function videoViewsRoutes(app: FastifyInstance, registry: Registry, store
     },
     async (request) => {
       const q = request.query;
-      const scope = buildScope(q, request.token!, registry);
+      const scope = buildScope(q, request.token!, registry, undefined, store.dialect);
       const order = ORDER_COLUMNS[q.order_by ?? 'view_end']!;
       const limit = scope.params.add(q.limit);
       const offset = scope.params.add((q.page - 1) * q.limit);
       const rows = await store.select(
-        `SELECT ${SUMMARY.join(', ')}, count(*) OVER () AS total_row_count FROM views WHERE ${scope.where}
+        `SELECT ${SUMMARY.join(', ')}, count(*) OVER () AS total_row_count FROM ${store.dialect.views} WHERE ${scope.where}
          ORDER BY ${order} ${q.order_direction ?? 'desc'} NULLS LAST, view_id LIMIT ${limit} OFFSET ${offset}`,
         scope.params.values,
       );
       let total = Number(rows[0]?.['total_row_count'] ?? -1);
       if (total < 0) {
         const [c] = await store.select(
-          `SELECT count(*) AS n FROM views WHERE ${scope.where}`,
+          `SELECT count(*) AS n FROM ${store.dialect.views} WHERE ${scope.where}`,
           scope.params.values.slice(0, -2),
         );
         total = Number(c?.['n'] ?? 0);
@@ -221,7 +221,7 @@ export function videoViewsRoutes(app: FastifyInstance, registry: Registry, store
       if (envIds.length === 0) throw notFound;
       const envParams = envIds.map((_, i) => `$${i + 2}`).join(', ');
       const [row] = await store.select(
-        `SELECT ${VIEW_COLUMNS.map((c) => c.name).join(', ')} FROM views WHERE view_id = $1 AND env_id IN (${envParams}) LIMIT 1`,
+        `SELECT ${VIEW_COLUMNS.map((c) => c.name).join(', ')} FROM ${store.dialect.views} WHERE view_id = $1 AND env_id IN (${envParams}) LIMIT 1`,
         [request.params.view_id, ...envIds],
       );
       if (!row) throw notFound;

@@ -56,7 +56,7 @@ export function rowValues(agg: RealtimeAggregate): RowValues {
 }
 
 const startupMean = (agg: RealtimeAggregate): number | null =>
-  agg.startup.count > 0 ? Math.round(agg.startup.sum / agg.startup.count) : null;
+  agg.startupCount > 0 ? Math.round(agg.startupSum / agg.startupCount) : null;
 
 export interface HistoryOptions {
   historyMs: number;

@@ -37,8 +37,16 @@ export class RealtimeAggregate {
   startupFailed = 0;
   ebvs = 0;
   playbackFailed = 0;
-  readonly startup = new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
   readonly histogram = new Array<number>(STARTUP_BUCKETS_MS.length).fill(0);
+  /**
+   * Startup times of this process's views, exact. Aggregates from other
+   * processes arrive as sketches (`sketch`), which exact values then join;
+   * building a sketch per row for every tick would cost more than the tick.
+   */
+  private readonly startupValues: number[] = [];
+  private sketch: DDSketch | undefined;
+  private sorted: Float64Array | undefined;
+  startupSum = 0;
 
   addView(t: ViewTick): void {
     if (t.concurrent) this.concurrent++;
@@ -50,7 +58,10 @@ export class RealtimeAggregate {
       this.bitrateN++;
     }
     if (t.startupMs !== null) {
-      this.startup.accept(Math.max(0, t.startupMs));
+      const ms = Math.max(0, t.startupMs);
+      this.startupValues.push(ms);
+      this.startupSum += ms;
+      this.sorted = undefined;
       this.histogram[bucketOf(t.startupMs)]!++;
     }
   }
@@ -73,7 +84,10 @@ export class RealtimeAggregate {
     this.startupFailed += o.startupFailed;
     this.ebvs += o.ebvs;
     this.playbackFailed += o.playbackFailed;
-    if (o.startup.count > 0) this.startup.merge(o.startup);
+    for (const v of o.startupValues) this.startupValues.push(v);
+    this.startupSum += o.startupSum;
+    this.sorted = undefined;
+    if (o.sketch) this.mergeSketch(o.sketch);
     o.histogram.forEach((n, i) => {
       this.histogram[i]! += n;
     });
@@ -84,8 +98,33 @@ export class RealtimeAggregate {
     return this.startingUp + this.started + this.startupFailed + this.ebvs;
   }
 
+  get startupCount(): number {
+    return this.startupValues.length + (this.sketch?.count ?? 0);
+  }
+
+  /** The startup times as a mergeable sketch (what a process hands to others). */
+  startupSketch(): DDSketch {
+    const s = new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
+    if (this.sketch) s.merge(this.sketch);
+    for (const v of this.startupValues) s.accept(v);
+    return s;
+  }
+
+  /** Joins startup times that arrive as a sketch (from another process). */
+  mergeSketch(sketch: DDSketch): void {
+    if (sketch.count === 0) return;
+    this.sketch ??= new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
+    this.sketch.merge(sketch);
+    this.startupSum += sketch.sum;
+  }
+
+  /** Nearest-rank quantile: exact for this process's views, ±1 % once a sketch joined. */
   quantile(q: number): number | null {
-    return this.startup.count > 0 ? Math.round(this.startup.getValueAtQuantile(q)) : null;
+    if (this.startupCount === 0) return null;
+    if (this.sketch) return Math.round(this.startupSketch().getValueAtQuantile(q));
+    this.sorted ??= Float64Array.from(this.startupValues).sort();
+    const sorted = this.sorted;
+    return Math.round(sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!);
   }
 
   /** The metric's value for this group; null when nothing it is a fraction of was there. */

@@ -15,6 +15,7 @@
  */
 import type { PipelineStage } from '../stage.js';
 import type { ActiveView, ActiveViews, ViewChange } from '../view-model/active-views.js';
+import { type Cls, FOLLOW_EBVS, FOLLOW_FAILURE, FOLLOW_START, Followed } from './followed.js';
 import { entry } from './map-entry.js';
 import { type Outcome, RealtimeAggregate, type ViewTick } from './realtime-aggregate.js';
 import { REALTIME_DIMENSIONS } from './realtime-catalog.js';
@@ -25,20 +26,7 @@ export interface RealtimeOptions {
   attemptWindowMs: number;
 }
 
-type Cls = 'none' | 'startup' | 'playing' | 'rebuffering' | 'seeking' | 'failed';
 const WATCHING: ReadonlySet<Cls> = new Set(['startup', 'playing', 'rebuffering', 'seeking']);
-
-interface Followed {
-  cls: Cls;
-  /** Event time since which the view is in `cls`. */
-  since: number;
-  watchMs: number;
-  rebufferMs: number;
-  outcomeStart: boolean;
-  outcomeFailure: boolean;
-  outcomeEbvs: boolean;
-  gone: boolean;
-}
 
 export interface ViewPart {
   view: ActiveView;
@@ -87,8 +75,11 @@ function classify(view: ActiveView, nowMs: number): { cls: Cls; since: number } 
 
 export class RealtimeTracker implements PipelineStage {
   readonly name = 'realtime';
-  private readonly followed = new Map<ActiveView, Followed>();
-  private readonly outcomes: OutcomeEvent[] = [];
+  private readonly views: ActiveViews;
+  /** Outcomes of the trailing attempt window, oldest first, as parallel arrays (one entry per start). */
+  private outcomeAt: number[] = [];
+  private outcomeView: ActiveView[] = [];
+  private outcomeKind: Outcome[] = [];
   private windowStartMs: number;
   private readonly listeners: ((t: RealtimeTick) => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -100,6 +91,7 @@ export class RealtimeTracker implements PipelineStage {
     private readonly now: () => number = Date.now,
   ) {
     this.windowStartMs = now();
+    this.views = views;
     views.onChange((c) => this.onChange(c));
   }
 
@@ -138,50 +130,40 @@ export class RealtimeTracker implements PipelineStage {
     this.advance(c.view);
     if (c.type === 'completed') {
       const m = c.view.machine;
-      const f = this.followed.get(c.view);
-      if (f && m.playRequested && !m.started && !m.failed && !f.outcomeEbvs) {
-        f.outcomeEbvs = true;
+      const f = c.view.realtime;
+      if (f && m.playRequested && !m.started && !m.failed && !f.has(FOLLOW_EBVS)) {
+        f.set(FOLLOW_EBVS);
         this.outcome(c.view, 'ebvs');
       }
-    } else if (c.type === 'final') {
-      const f = this.followed.get(c.view);
-      if (f) f.gone = true;
     }
   }
 
   private outcome(view: ActiveView, outcome: Outcome): void {
-    this.outcomes.push({ atMs: this.now(), view, outcome });
+    this.outcomeAt.push(this.now());
+    this.outcomeView.push(view);
+    this.outcomeKind.push(outcome);
   }
 
   /** Credits the time of the class being left, and notes starts and failures. */
   private advance(view: ActiveView): void {
     const nowMs = this.now();
-    let f = this.followed.get(view);
+    let f = view.realtime;
     const { cls, since } = classify(view, nowMs);
     if (!f) {
-      f = {
-        cls,
-        since,
-        watchMs: 0,
-        rebufferMs: 0,
-        outcomeStart: false,
-        outcomeFailure: false,
-        outcomeEbvs: false,
-        gone: false,
-      };
-      this.followed.set(view, f);
+      f = new Followed(cls, since);
+      view.realtime = f;
     } else if (cls !== f.cls) {
       this.credit(f, since, nowMs);
       f.cls = cls;
       f.since = since;
     }
     const m = view.machine;
-    if (m.started && !f.outcomeStart) {
-      f.outcomeStart = true;
+    if (m.started && !f.has(FOLLOW_START)) {
+      f.set(FOLLOW_START);
       this.outcome(view, 'started');
     }
-    if (m.failed && !f.outcomeFailure) {
-      f.outcomeFailure = true;
+    if (m.failed && !f.has(FOLLOW_FAILURE)) {
+      f.set(FOLLOW_FAILURE);
       this.outcome(view, m.failedBeforeStart ? 'startup_failed' : 'playback_failed');
     }
   }
@@ -213,8 +195,10 @@ export class RealtimeTracker implements PipelineStage {
       }
       return t;
     };
-    for (const [view, f] of this.followed) {
+    // Views made final are gone from the registry: they were idle for long or ended minutes ago.
+    for (const view of this.views.values()) {
       this.advance(view);
+      const f = view.realtime!;
       this.credit(f, nowMs, nowMs);
       const m = view.machine;
       const concurrent = WATCHING.has(f.cls);
@@ -232,11 +216,19 @@ export class RealtimeTracker implements PipelineStage {
       }
       f.watchMs = 0;
       f.rebufferMs = 0;
-      if (f.gone) this.followed.delete(view);
     }
     const oldest = nowMs - this.options.attemptWindowMs;
-    while (this.outcomes.length > 0 && this.outcomes[0]!.atMs <= oldest) this.outcomes.shift();
-    for (const o of this.outcomes) envTick(o.view.envId).outcomes.push(o);
+    let drop = 0;
+    while (drop < this.outcomeAt.length && this.outcomeAt[drop]! <= oldest) drop++;
+    if (drop > 0) {
+      this.outcomeAt = this.outcomeAt.slice(drop);
+      this.outcomeView = this.outcomeView.slice(drop);
+      this.outcomeKind = this.outcomeKind.slice(drop);
+    }
+    for (let i = 0; i < this.outcomeAt.length; i++) {
+      const view = this.outcomeView[i]!;
+      envTick(view.envId).outcomes.push({ atMs: this.outcomeAt[i]!, view, outcome: this.outcomeKind[i]! });
+    }
     this.windowStartMs = nowMs;
 
     const ticks = [...byEnv.values()];

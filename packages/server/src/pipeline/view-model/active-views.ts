@@ -20,6 +20,7 @@
 
 import type { PlayerEventType, PlayerState, Sample } from '@openqoe/schema';
 import type { Enrichment } from '../enrich/enricher.js';
+import type { Followed } from '../realtime/followed.js';
 import { Timeline } from './timeline.js';
 import {
   type EventFacts,
@@ -240,6 +241,8 @@ export class ActiveView {
   /** The last segment applied in the current batch; its dimensions are taken once per batch. */
   latest: DimensionSource | undefined;
   readonly timeline = new Timeline();
+  /** The real-time tracker's state of this view (pipeline/realtime). */
+  realtime: Followed | undefined = undefined;
 
   constructor(
     readonly envId: string,

@@ -18,6 +18,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { Permission } from '@openqoe/schema';
+import { DUCKDB_DIALECT } from '../sql-dialect.js';
 import type {
   AccessTokenRecord,
   ConsumerCheckpoint,
@@ -73,6 +74,7 @@ class Lane {
 }
 
 export class DuckDBStore implements Store {
+  readonly dialect = DUCKDB_DIALECT;
   private appender: DuckDBAppender | undefined;
   private checkpointStatement: DuckDBPreparedStatement | undefined;
   private viewAppender: DuckDBAppender | undefined;

@@ -1,0 +1,33 @@
+/**
+ * Where the store lives when one machine is not enough: a ClickHouse server
+ * or cluster instead of the embedded DuckDB file (docs/clickhouse.md).
+ */
+import { Type } from '@sinclair/typebox';
+
+export const ClickHouseConfigSchema = Type.Object(
+  {
+    url: Type.String({
+      default: '',
+      description:
+        'Store in ClickHouse instead of the embedded DuckDB: clickhouse://user:password@host:8123/database (clickhouses:// for TLS), or chdb:///path (chdb: alone for <dataDir>/clickhouse) for the embedded ClickHouse engine installed in tools/chdb. "" keeps DuckDB. Also `serve --store`',
+      pattern: '^$|^(clickhouses?|chdb):',
+    }),
+    minInsertIntervalMs: Type.Integer({
+      minimum: 0,
+      default: 1000,
+      description:
+        'With ClickHouse, the pipeline commits (one ledger insert, one views insert) at most this often, so each insert carries many rows: ClickHouse wants about one insert per second per table',
+    }),
+    asyncInsert: Type.Boolean({
+      default: false,
+      description:
+        'Send inserts with async_insert=1 and wait_for_async_insert=1: the server merges inserts of many pipeline workers and answers once they are written',
+    }),
+    requestTimeoutMs: Type.Integer({
+      minimum: 1000,
+      default: 60_000,
+      description: 'HTTP request timeout towards ClickHouse',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);

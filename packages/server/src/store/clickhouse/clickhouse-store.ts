@@ -1,0 +1,307 @@
+/**
+ * The store on ClickHouse, for deployments that outgrow one machine
+ * (docs/clickhouse.md). Same interfaces as the DuckDB store; the query API
+ * reads it through CLICKHOUSE_DIALECT.
+ *
+ * Durability: every write method resolves only once ClickHouse has written
+ * the rows. ClickHouse has no multi-table transaction, so the pipeline's
+ * commit writes the ledger rows first and the consumer position second: a
+ * crash between the two leaves rows past the position, which the pipeline
+ * already handles (it resumes from the ledger's end, and its de-duplication
+ * drops what it had), and a retried ledger insert collapses on the table's
+ * key. Insert size comes from the pipeline's pacing: one commit (and one
+ * views upsert) per `pipeline.commitIntervalMs`, which a ClickHouse store
+ * raises to at least `clickhouse.minInsertIntervalMs`.
+ */
+import type { Permission } from '@openqoe/schema';
+import type {
+  AccessTokenRecord,
+  ConsumerCheckpoint,
+  Environment,
+  RawBeaconRow,
+  ReadValue,
+  RejectedPayload,
+  Store,
+} from '../store.js';
+import { VIEW_COLUMNS, type ViewRow } from '../view-row.js';
+import { clickhouseDdl, viewColumnTypes } from './clickhouse-ddl.js';
+import { CLICKHOUSE_DIALECT } from './clickhouse-dialect.js';
+import type { ChConnection, ChResult } from './connection.js';
+import { bindPositional } from './params.js';
+
+/** Epoch ms → the text form ClickHouse parses into DateTime64(3, 'UTC'). */
+export const chTime = (ms: number): string =>
+  new Date(Math.round(ms)).toISOString().slice(0, 23).replace('T', ' ');
+
+const TIMESTAMP_COLUMNS = new Set(VIEW_COLUMNS.filter((c) => c.type === 'TIMESTAMP').map((c) => c.name));
+const BEACON_COLUMNS = [
+  'env_id',
+  'view_id',
+  'first_seq',
+  'last_seq',
+  'seq_count',
+  'sample_count',
+  'event_count',
+  'received_at',
+  'clock_offset_ms',
+  'log_id',
+  'log_position',
+];
+const VIEW_COLUMN_NAMES = VIEW_COLUMNS.map((c) => c.name);
+
+/** ClickHouse JSON values → what the store interface reads: timestamps as epoch ms. */
+function plainRows(r: ChResult): Record<string, ReadValue>[] {
+  const isTime = r.types.map((t) => /DateTime/.test(t));
+  return r.rows.map((row) => {
+    const out: Record<string, ReadValue> = {};
+    for (let i = 0; i < r.names.length; i++) {
+      const v = row[i];
+      if (v === null || v === undefined) out[r.names[i]!] = null;
+      else if (isTime[i]) out[r.names[i]!] = Date.parse(`${String(v).replace(' ', 'T')}Z`);
+      else if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out[r.names[i]!] = v;
+      else out[r.names[i]!] = JSON.stringify(v);
+    }
+    return out;
+  });
+}
+
+export class ClickHouseStore implements Store {
+  readonly dialect = CLICKHOUSE_DIALECT;
+  /** Versions of checkpoint rows: strictly increasing within this process. */
+  private lastVersion = 0;
+
+  private constructor(private readonly conn: ChConnection) {}
+
+  static async open(conn: ChConnection): Promise<ClickHouseStore> {
+    const store = new ClickHouseStore(conn);
+    try {
+      for (const sql of clickhouseDdl()) await conn.command(sql);
+      await store.addMissingViewColumns();
+    } catch (err) {
+      await conn.close().catch(() => {});
+      throw new Error(`cannot prepare the ClickHouse store at ${conn.where}: ${(err as Error).message}`);
+    }
+    return store;
+  }
+
+  get where(): string {
+    return this.conn.where;
+  }
+
+  /** Columns added to the views layout since the table was made, appended in list order. */
+  private async addMissingViewColumns(): Promise<void> {
+    const r = await this.conn.query(
+      'SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String}',
+      { t: 'views' },
+    );
+    const have = new Set(r.rows.map((row) => String(row[0])));
+    for (const [name, type] of viewColumnTypes()) {
+      if (!have.has(name))
+        await this.conn.command(`ALTER TABLE views ADD COLUMN IF NOT EXISTS ${name} ${type}`);
+    }
+  }
+
+  private async rows(sql: string, values: readonly unknown[] = []): Promise<Record<string, ReadValue>[]> {
+    const bound = bindPositional(sql, values);
+    if (!/^\s*(SELECT|WITH)\b/i.test(sql)) {
+      await this.conn.command(bound.sql, bound.params);
+      return [];
+    }
+    return plainRows(await this.conn.query(bound.sql, bound.params));
+  }
+
+  async writeRaw(rows: readonly RawBeaconRow[], checkpoint: ConsumerCheckpoint): Promise<void> {
+    // Ledger first: a position is never stored ahead of the rows it covers.
+    await this.conn.insert(
+      'beacons',
+      BEACON_COLUMNS,
+      rows.map((r) => [
+        r.envId,
+        r.viewId,
+        r.firstSeq,
+        r.lastSeq,
+        r.seqCount,
+        r.sampleCount,
+        r.eventCount,
+        chTime(r.receivedAtMs),
+        r.clockOffsetMs,
+        r.logId,
+        r.logPosition,
+      ]),
+    );
+    this.lastVersion = Math.max(this.lastVersion + 1, Date.now() * 1000);
+    await this.conn.insert(
+      'consumer_checkpoints',
+      ['consumer', 'log_id', 'position', 'version'],
+      [[checkpoint.consumer, checkpoint.logId, checkpoint.position, this.lastVersion]],
+    );
+  }
+
+  async readCheckpoint(consumer: string): Promise<ConsumerCheckpoint | undefined> {
+    const [row] = await this.rows(
+      // argMax, not FINAL: the newest version even before the rows merge, in one pass.
+      `SELECT argMax(log_id, version) AS log_id, argMax(position, version) AS position, count() AS n
+       FROM consumer_checkpoints WHERE consumer = $1`,
+      [consumer],
+    );
+    if (!row || Number(row['n']) === 0) return undefined;
+    return { consumer, logId: String(row['log_id']), position: Number(row['position']) };
+  }
+
+  async lastLoggedPosition(logId: string): Promise<number | undefined> {
+    const [row] = await this.rows(
+      'SELECT max(log_position) AS p, count() AS n FROM beacons WHERE log_id = $1',
+      [logId],
+    );
+    return !row || Number(row['n']) === 0 ? undefined : Number(row['p']);
+  }
+
+  async upsertViews(rows: readonly ViewRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    // One row per view per insert: the latest of a batch is the one that counts anyway.
+    const latest = new Map<string, ViewRow>();
+    for (const row of rows) latest.set(`${row[0]}\u0000${row[1]}`, row);
+    const out: unknown[][] = [];
+    for (const row of latest.values()) {
+      out.push(
+        row.map((v, i) =>
+          v !== null && TIMESTAMP_COLUMNS.has(VIEW_COLUMN_NAMES[i]!) ? chTime(Number(v)) : v,
+        ),
+      );
+    }
+    await this.conn.insert('views', VIEW_COLUMN_NAMES, out);
+  }
+
+  async insertRejected(rows: readonly RejectedPayload[]): Promise<void> {
+    await this.conn.insert(
+      'rejected_payloads',
+      [
+        'id',
+        'received_at',
+        'env_id',
+        'ip',
+        'user_agent',
+        'route',
+        'code',
+        'messages',
+        'fields',
+        'body',
+        'body_bytes',
+        'truncated',
+      ],
+      rows.map((r) => [
+        r.id,
+        chTime(r.receivedAtMs),
+        r.envId,
+        r.ip,
+        r.userAgent,
+        r.route,
+        r.code,
+        JSON.stringify(r.messages),
+        JSON.stringify(r.fields),
+        r.body,
+        r.bodyBytes,
+        r.truncated,
+      ]),
+    );
+  }
+
+  async listEnvironments(): Promise<Environment[]> {
+    const rows = await this.rows(
+      'SELECT id, name, key, created_at FROM environments FINAL ORDER BY created_at, id',
+    );
+    return rows.map((r) => ({
+      id: String(r['id']),
+      name: String(r['name']),
+      key: String(r['key']),
+      createdAtMs: Number(r['created_at']),
+    }));
+  }
+
+  async insertEnvironment(env: Environment): Promise<void> {
+    // The key must stay unique, as DuckDB's UNIQUE constraint keeps it.
+    const [dup] = await this.rows('SELECT count() AS n FROM environments FINAL WHERE key = $1 OR id = $2', [
+      env.key,
+      env.id,
+    ]);
+    if (Number(dup?.['n'] ?? 0) > 0) throw new Error(`environment ${env.id} or its key already exists`);
+    await this.conn.insert(
+      'environments',
+      ['id', 'name', 'key', 'created_at'],
+      [[env.id, env.name, env.key, chTime(env.createdAtMs)]],
+    );
+  }
+
+  deleteEnvironment(id: string): Promise<boolean> {
+    return this.deleteById('environments', id);
+  }
+
+  async listAccessTokens(): Promise<AccessTokenRecord[]> {
+    const rows = await this.rows(
+      `SELECT id, name, secret_hash, toJSONString(permissions) AS permissions,
+              toJSONString(environment_ids) AS environment_ids, all_environments, created_at
+       FROM access_tokens FINAL ORDER BY created_at, id`,
+    );
+    return rows.map((r) => ({
+      id: String(r['id']),
+      name: String(r['name']),
+      secretHash: String(r['secret_hash']),
+      permissions: JSON.parse(String(r['permissions'])) as Permission[],
+      environmentIds: JSON.parse(String(r['environment_ids'])) as string[],
+      allEnvironments: Boolean(r['all_environments']),
+      createdAtMs: Number(r['created_at']),
+    }));
+  }
+
+  async insertAccessToken(t: AccessTokenRecord): Promise<void> {
+    await this.conn.insert(
+      'access_tokens',
+      ['id', 'name', 'secret_hash', 'permissions', 'environment_ids', 'all_environments', 'created_at'],
+      [
+        [
+          t.id,
+          t.name,
+          t.secretHash,
+          t.permissions,
+          t.environmentIds,
+          t.allEnvironments,
+          chTime(t.createdAtMs),
+        ],
+      ],
+    );
+  }
+
+  deleteAccessToken(id: string): Promise<boolean> {
+    return this.deleteById('access_tokens', id);
+  }
+
+  private async deleteById(table: string, id: string): Promise<boolean> {
+    const [r] = await this.rows(`SELECT count() AS n FROM ${table} WHERE id = $1`, [id]);
+    if (Number(r?.['n'] ?? 0) === 0) return false;
+    await this.rows(`DELETE FROM ${table} WHERE id = $1`, [id]);
+    return true;
+  }
+
+  /**
+   * The live ingest's statements (live/live-store.ts), written for DuckDB:
+   * its one DuckDB-only spelling, epoch_ms(<ms>::BIGINT), becomes ClickHouse's.
+   */
+  execute(sql: string, params: readonly unknown[] = []): Promise<Record<string, ReadValue>[]> {
+    let translated = sql.replace(
+      /epoch_ms\((\$\d+)::BIGINT\)/g,
+      "fromUnixTimestamp64Milli(toInt64($1), 'UTC')",
+    );
+    // Reads see the newest version of a replaced row.
+    if (/^\s*SELECT\b/i.test(sql))
+      translated = translated.replace(/\bFROM (signing_keys|live_streams)\b/g, 'FROM $1 FINAL');
+    return this.rows(translated, params);
+  }
+
+  select(sql: string, params: readonly unknown[]): Promise<Record<string, ReadValue>[]> {
+    return this.rows(sql, params);
+  }
+
+  async close(): Promise<void> {
+    await this.conn.close();
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The few SQL spellings the query API needs that DuckDB and ClickHouse write
+ * differently. Everything else the API builds (CASE, FILTER, nullif,
+ * coalesce, window counts, GROUP BY ALL, NULLS LAST) reads the same on both.
+ */
+export interface SqlDialect {
+  name: 'duckdb' | 'clickhouse';
+  /** The views table as a query reads it: one row per view (ClickHouse merges upserted versions). */
+  views: string;
+  /** An epoch-milliseconds parameter as a timestamp comparable with view_end. */
+  msToTimestamp(param: string): string;
+  /** A timestamp column as integer epoch milliseconds. */
+  timestampToMs(column: string): string;
+  /** Integer division. */
+  intDiv(a: string, b: string): string;
+  /**
+   * The metric catalog's aggregates (api/data/metric-catalog.ts, written in DuckDB's spelling:
+   * `median(col)`, `quantile_cont(col, q)`) in this dialect, with the same results.
+   */
+  aggregates(duckdbSql: string): string;
+}
+
+export const DUCKDB_DIALECT: SqlDialect = {
+  name: 'duckdb',
+  views: 'views',
+  msToTimestamp: (p) => `epoch_ms(CAST(${p} AS BIGINT))`,
+  timestampToMs: (c) => `epoch_ms(${c})`,
+  intDiv: (a, b) => `(${a} // ${b})`,
+  aggregates: (sql) => sql,
+};
