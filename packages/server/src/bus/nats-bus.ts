@@ -194,8 +194,16 @@ export class NatsIngestBus implements Bus {
 
   async read(): Promise<void> {}
 
+  /** Makes `stats().backlogBytes` report another backlog (the api node's store writer). */
+  reportBacklog(backlog: () => number): void {
+    this.backlog = backlog;
+  }
+
+  private backlog = () => this.inFlight;
+
+  /** `backlogBytes` counts publishes in flight (or what `reportBacklog` names). */
   stats(): BusStats {
-    return { endPosition: this.published, backlogBytes: this.inFlight, segments: 0 };
+    return { endPosition: this.published, backlogBytes: this.backlog(), segments: 0 };
   }
 
   async close(): Promise<void> {

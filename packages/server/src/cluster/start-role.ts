@@ -167,16 +167,13 @@ export async function startRole(
     },
   );
   // /healthz on the api role reports the store writer's backlog as the bus backlog.
-  const statsBus: Bus =
-    runs.api && !runs.ingest && writer
-      ? Object.assign(Object.create(ingestBus) as Bus, {
-          stats: () => ({ endPosition: 0, backlogBytes: writer!.backlog(), segments: 0 }),
-        })
-      : bus;
+  // /healthz on the api node reports the store writer's backlog as the bus backlog.
+  const apiWriter = writer;
+  if (apiWriter && !runs.ingest && !runs.pipeline) ingestBus.reportBacklog(() => apiWriter.backlog());
   const app = await buildApp({
     config,
     store,
-    bus: statsBus,
+    bus,
     registry,
     metrics,
     rejected,
