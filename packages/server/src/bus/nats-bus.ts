@@ -33,6 +33,7 @@ import { encodeIntakeRecord } from '../pipeline/intake-record.js';
 import type { BatchHandler, Bus, BusRecord, BusStats, ConsumerHandle } from './bus.js';
 import { BusClosedError } from './bus.js';
 import { beaconStream, beaconSubject, partitionOf, storeStream, storeSubject } from './partitions.js';
+import { Wakeup } from './wakeup.js';
 
 /** Where live positions start: far above any rebuild, below 2^53. */
 export const LIVE_START = 2 ** 50;
@@ -235,7 +236,7 @@ export class NatsWorkerBus implements Bus {
   private readonly origin = new Map<number, { partition: number; seq: number }>();
   private nextPosition = LIVE_START;
   private queue: BusRecord[] = [];
-  private wakeProcessor: (() => void) | undefined;
+  private readonly wakeProcessor = new Wakeup();
   private wakeFetchers: (() => void)[] = [];
   private stopFetchers: (() => void)[] = [];
   private handling = false;
@@ -363,7 +364,7 @@ export class NatsWorkerBus implements Bus {
     return {
       stop: async () => {
         this.running = false;
-        this.wakeProcessor?.();
+        this.wakeProcessor.notify();
         for (const w of this.wakeFetchers.splice(0)) w();
         for (const f of this.stopFetchers.splice(0)) f();
         await Promise.all(this.loops);
@@ -389,7 +390,7 @@ export class NatsWorkerBus implements Bus {
           s.unacked.push({ position, msg: m });
           this.origin.set(position, { partition: s.partition, seq: m.seq });
           this.queue.push({ position, next: position + 1, payload: Buffer.from(m.data), value: undefined });
-          this.wakeProcessor?.();
+          this.wakeProcessor.notify();
           // Backpressure: stop taking messages while the pipeline is behind (JetStream holds them).
           while (this.running && this.queue.length >= MAX_QUEUED)
             await new Promise<void>((r) => this.wakeFetchers.push(r));
@@ -408,10 +409,7 @@ export class NatsWorkerBus implements Bus {
     while (this.running || this.queue.length > 0) {
       if (this.queue.length === 0) {
         if (!this.running) break;
-        await new Promise<void>((r) => {
-          this.wakeProcessor = r;
-        });
-        this.wakeProcessor = undefined;
+        await this.wakeProcessor.wait();
         continue;
       }
       // The queue holds records of several partitions in the order they arrived; positions rise.

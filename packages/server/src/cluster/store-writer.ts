@@ -23,6 +23,7 @@ import {
 } from 'nats';
 import type { Registry } from '../auth/registry.js';
 import { registrySubject, storeStream } from '../bus/partitions.js';
+import { Wakeup } from '../bus/wakeup.js';
 import { entry } from '../pipeline/realtime/map-entry.js';
 import type { RejectedPayload, Store } from '../store/store.js';
 import type { ViewRow } from '../store/view-row.js';
@@ -51,7 +52,7 @@ export class StoreWriter {
   private readonly durable: string;
   private readonly queue: JsMsg[] = [];
   private lastWriteMs = 0;
-  private wake: (() => void) | undefined;
+  private readonly wake = new Wakeup();
   private stopConsume: (() => void) | undefined;
 
   constructor(
@@ -112,7 +113,7 @@ export class StoreWriter {
           if (m.seq <= lastSeq) continue;
           lastSeq = m.seq;
           this.queue.push(m);
-          this.wake?.();
+          this.wake.notify();
           while (this.running && this.queue.length >= MAX_QUEUED) await new Promise((r) => setTimeout(r, 20));
           if (!this.running) break;
         }
@@ -122,7 +123,7 @@ export class StoreWriter {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
-    this.wake?.();
+    this.wake.notify();
     await writing;
   }
 
@@ -130,10 +131,7 @@ export class StoreWriter {
     while (this.running || this.queue.length > 0) {
       if (this.queue.length === 0) {
         if (!this.running) break;
-        await new Promise<void>((r) => {
-          this.wake = r;
-        });
-        this.wake = undefined;
+        await this.wake.wait();
         continue;
       }
       const wait = (this.options.minWriteIntervalMs ?? 0) - (performance.now() - this.lastWriteMs);
@@ -210,7 +208,7 @@ export class StoreWriter {
     this.running = false;
     this.sub?.unsubscribe();
     this.stopConsume?.();
-    this.wake?.();
+    this.wake.notify();
     await this.loop;
   }
 }
