@@ -119,8 +119,9 @@ export async function startRole(
       // ClickHouse wants few large inserts: writes are spaced like the embedded pipeline's commits.
       minWriteIntervalMs: pipelineCommitIntervalMs(config),
       log: { warn: (m) => log.warn(m), error: (m) => log.error(m) },
+      // In `all`, the pipeline in this process counts its views already.
       onWritten: (kind, rows) => {
-        if (kind === 'views') metrics.viewsStored.inc(rows);
+        if (kind === 'views' && !runs.pipeline) metrics.viewsStored.inc(rows);
       },
     });
     await writer.start();
