@@ -35,6 +35,8 @@ export interface AppDeps {
   metrics: Metrics;
   rejected: RejectedRecorder;
   logger: boolean | object;
+  /** Scale-out roles serve part of the routes (default: all of them); ops routes are always served. */
+  routes?: { intake: boolean; apis: boolean };
 }
 
 const ErrorEnvelopeSchema = Type.Object(
@@ -106,15 +108,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   // Sources: the intake lives in its own context because it parses its own bodies.
-  await app.register(async (scope) => beaconRoute(scope, deps));
+  const routes = deps.routes ?? { intake: true, apis: true };
+  if (routes.intake) await app.register(async (scope) => beaconRoute(scope, deps));
   // CMCD reports (drop-in intake): its own context too, for the same reason.
-  if (config.compat.cmcd.enabled) await app.register(async (scope) => cmcdRoute(scope, config, deps));
+  if (routes.intake && config.compat.cmcd.enabled)
+    await app.register(async (scope) => cmcdRoute(scope, config, deps));
 
   // APIs.
-  metricsRoutes(app, deps.registry, deps.store);
-  videoViewsRoutes(app, deps.registry, deps.store);
-  systemEnvironmentsRoutes(app, deps.registry);
-  systemAccessTokensRoutes(app, deps.registry);
+  if (routes.apis) {
+    metricsRoutes(app, deps.registry, deps.store);
+    videoViewsRoutes(app, deps.registry, deps.store);
+    systemEnvironmentsRoutes(app, deps.registry);
+    systemAccessTokensRoutes(app, deps.registry);
+  }
   opsRoutes(app, {
     bus: deps.bus,
     metrics,
@@ -123,9 +129,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     startedAtMs: Date.now(),
   });
   // Demo page (/demo/): a test video with the browser collector attached.
-  if (config.demo.enabled) demoRoutes(app, { registry: deps.registry, dataDir: config.dataDir });
+  if (config.demo.enabled && routes.intake && routes.apis)
+    demoRoutes(app, { registry: deps.registry, dataDir: config.dataDir });
   // --- dashboard (/ui/, and / redirects there): the built single-page app, logic in ui/ui-routes.ts.
-  if (config.ui.enabled) await uiRoutes(app, { distDir: config.ui.distDir });
+  if (config.ui.enabled && routes.apis) await uiRoutes(app, { distDir: config.ui.distDir });
   else app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs'));
   // --- end dashboard
   return app;

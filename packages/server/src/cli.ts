@@ -9,6 +9,8 @@ import { type AdminOptions, adminRequest, CliError } from './cli/admin-client.js
 import { registerGenerate } from './cli/generate.js';
 import { registerImportCmcd } from './cli/import-cmcd.js';
 import { registerLiveCommands } from './cli/live-commands.js';
+import { startRole } from './cluster/start-role.js';
+import { ROLES } from './config/cluster-config.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { startServer } from './server.js';
 import { VERSION } from './version.js';
@@ -26,13 +28,26 @@ const intArg = (name: string) => (v: string) => {
 
 program
   .command('serve')
-  .description('Run the server (intake, pipeline, store, APIs) on the embedded default')
+  .description(
+    'Run the server (intake, pipeline, store, APIs) on the embedded default, or one scale-out role (--role, --bus)',
+  )
   .addOption(new Option('-p, --port <port>', 'HTTP port [8080] (OPENQOE_PORT)').argParser(intArg('port')))
   .addOption(new Option('-H, --host <host>', 'address to listen on [127.0.0.1] (OPENQOE_HOST)'))
   .addOption(new Option('-d, --data-dir <dir>', 'data directory [./data] (OPENQOE_DATA_DIR)'))
   .addOption(new Option('-c, --config <file>', 'config file, JSON or YAML (OPENQOE_CONFIG)'))
   .addOption(
     new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (OPENQOE_LOG_LEVEL)'),
+  )
+  // Scale-out roles (docs/deploy.md).
+  .addOption(
+    new Option('--role <role>', 'all|ingest|pipeline|api [all] (OPENQOE_CLUSTER__ROLE)').choices(ROLES),
+  )
+  .addOption(new Option('--bus <url>', 'nats://host:port: run over NATS JetStream (OPENQOE_CLUSTER__BUS)'))
+  .addOption(
+    new Option(
+      '--partitions <list>',
+      'pipeline role: partitions to own, e.g. 0-3 (OPENQOE_CLUSTER__OWN_PARTITIONS)',
+    ),
   )
   .addOption(
     new Option(
@@ -47,6 +62,9 @@ program
       dataDir?: string;
       config?: string;
       logLevel?: string;
+      role?: string;
+      bus?: string;
+      partitions?: string;
       store?: string;
     }) => {
       const flags: Record<string, unknown> = {};
@@ -55,16 +73,24 @@ program
       if (opts.host !== undefined) flags['host'] = opts.host;
       if (opts.dataDir !== undefined) flags['dataDir'] = opts.dataDir;
       if (opts.logLevel !== undefined) flags['logLevel'] = opts.logLevel;
+      const cluster: Record<string, unknown> = {};
+      if (opts.role !== undefined) cluster['role'] = opts.role;
+      if (opts.bus !== undefined) cluster['bus'] = opts.bus;
+      if (opts.partitions !== undefined) cluster['ownPartitions'] = opts.partitions;
+      if (Object.keys(cluster).length) flags['cluster'] = cluster;
       const config = loadConfig({ file: opts.config, flags });
-      const server = await startServer(config);
+      if (config.cluster.role !== 'all' && !config.cluster.bus)
+        throw new CliError(`--role ${config.cluster.role} needs a NATS bus: add --bus nats://host:port`, 2);
+      const server = config.cluster.bus ? await startRole(config) : await startServer(config);
       const base = server.url.replace('127.0.0.1', 'localhost');
       const lines = [
         `openqoe ${VERSION} listening on ${base}`,
         `  API docs:   ${base}/docs`,
-        ...(config.demo.enabled
+        ...(config.demo.enabled && config.cluster.role === 'all'
           ? [`  demo:       ${base}/demo/   (a test video sending to this server)`]
           : []),
         `  data dir:   ${config.dataDir}`,
+        ...(config.cluster.bus ? [`  role:       ${config.cluster.role} on ${config.cluster.bus}`] : []),
         ...(server.store.where ? [`  store:      ${server.store.where}`] : []),
       ];
       if (server.live.rtmpUrl)

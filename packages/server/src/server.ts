@@ -14,19 +14,15 @@ import { type BootstrapFile, bootstrapIfEmpty } from './auth/bootstrap.js';
 import { Registry } from './auth/registry.js';
 import { EmbeddedLog } from './bus/embedded-log.js';
 import type { Config } from './config/config-schema.js';
-import { createConnectorMetrics } from './connectors/connector-metrics.js';
-import { ConnectorStage } from './connectors/connector-stage.js';
-import { openConnectors } from './connectors/connectors.js';
 import { type LiveService, startLive } from './live/live-service.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { buildPipeline } from './pipeline/build-pipeline.js';
 import { Enricher } from './pipeline/enrich/enricher.js';
-import { IntakeConsumer } from './pipeline/intake-consumer.js';
-import { MonitoringStage } from './pipeline/monitoring/monitoring-stage.js';
-import { RealtimeTracker } from './pipeline/realtime/realtime-tracker.js';
-import { ActiveViews } from './pipeline/view-model/active-views.js';
+import type { IntakeConsumer } from './pipeline/intake-consumer.js';
+import type { ActiveViews } from './pipeline/view-model/active-views.js';
 import { type MuxIntake, startMuxIntake } from './sources/mux/mux-intake.js';
 import { RejectedRecorder } from './sources/rejected-recorder.js';
-import { type OpenedStore, openStore, pipelineCommitIntervalMs } from './store/open-store.js';
+import { type OpenedStore, openStore } from './store/open-store.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -96,55 +92,11 @@ export async function startServer(
     warn: (m) => app.log.warn(m),
     error: (m) => app.log.error(m),
   };
-  const v = config.views;
-  const views = new ActiveViews(
-    {
-      idleCompleteMs: v.idleCompleteMs,
-      finalAfterMs: v.finalAfterMs,
-      endedRetentionMs: v.endedRetentionMs,
-      stuckRebufferMs: v.stuckRebufferMs,
-      gapTimeoutMs: v.gapTimeoutMs,
-    },
-    { minStallMs: v.minStallMs },
-    (ip, userAgent) => enricher.enrich(ip, userAgent),
-  );
-  const consumer = new IntakeConsumer(bus, store, views, metrics, {
-    dedupeRetentionMs: config.pipeline.dedupeRetentionMs,
-    commitIntervalMs: pipelineCommitIntervalMs(config),
-    viewTickIntervalMs: v.tickIntervalMs,
-    log,
-  });
-  // Connectors: a pipeline stage that buffers enriched events per destination (docs/connectors.md).
-  if (config.connectors.length > 0) {
-    const connectorMetrics = createConnectorMetrics(metrics.registry);
-    const connectors = await openConnectors(config.connectors, {
-      dataDir,
-      views,
-      metrics: connectorMetrics,
-      log,
-    });
-    const trailFile = join(dataDir, 'connectors', 'view-trails.json');
-    consumer.addStage(new ConnectorStage(connectors, views, connectorMetrics, log, trailFile));
-  }
-  // End of connectors.
-  // --- monitoring samples stream: listens to the views before the pipeline (and its rebuild) starts.
-  const monitoring =
-    config.monitoring.sinks.length > 0
-      ? await MonitoringStage.open({
-          config: config.monitoring,
-          dataDir,
-          views,
-          minStallMs: v.minStallMs,
-          registry: metrics.registry,
-          log,
-        })
-      : undefined;
-  if (monitoring) consumer.addStage(monitoring);
-  // --- end monitoring
+  // --- pipeline: view model, connectors, monitoring stream, real-time tracker (pipeline/build-pipeline.ts)
+  const pipeline = await buildPipeline(config, { bus, store, metrics, enricher, log, dataDir });
+  const { views, consumer, realtime } = pipeline;
   // --- real-time numbers and the monitoring API (docs/monitoring-api.md)
   const rt = config.realtime;
-  const realtime = new RealtimeTracker(views, { tickMs: rt.tickMs, attemptWindowMs: rt.attemptWindowMs });
-  consumer.addStage(realtime);
   const monitoringHistory = new MonitoringHistory({
     historyMs: rt.historyMs,
     tickMs: rt.tickMs,
@@ -153,12 +105,7 @@ export async function startServer(
   realtime.onTick((t) => monitoringHistory.record(t));
   monitoringRoutes(app, registry, monitoringHistory, rt.tickMs);
   // --- end real-time
-  await consumer.start();
-  realtime.start();
-  if (monitoring) {
-    // Windows close only once the backlog acknowledged before a restart is applied.
-    void consumer.caughtUp().then(() => monitoring.startEmitting());
-  }
+  await pipeline.start();
 
   // Live ingest (RTMP, drift), signing keys and the stats API: routes are added before listening.
   const live = await startLive(config, store, registry, views, app, metrics, {

@@ -49,7 +49,8 @@ export interface StatsDeps {
   keys: SigningKeys;
   streams: LiveStreams;
   health: LiveHealth;
-  counts: LiveCounts;
+  /** The process's own counts, or counts merged across pipeline workers (cluster/live-counts-share.ts). */
+  counts: Pick<LiveCounts, 'count'>;
   metrics: LiveMetrics;
 }
 

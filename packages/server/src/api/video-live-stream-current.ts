@@ -36,7 +36,7 @@ export interface LiveStreamCurrentDeps {
   registry: Registry;
   streams: LiveStreams;
   health: LiveHealth;
-  counts: LiveCounts;
+  counts: Pick<LiveCounts, 'count'>;
 }
 
 export function videoLiveStreamCurrentRoute(app: FastifyInstance, deps: LiveStreamCurrentDeps): void {

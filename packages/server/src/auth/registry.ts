@@ -42,6 +42,21 @@ export class Registry {
     return r;
   }
 
+  /** Reads environments and tokens again: how a node that does not own the store follows the one that does. */
+  async reload(): Promise<void> {
+    const envs = await this.store.listEnvironments();
+    const tokens = await this.store.listAccessTokens();
+    this.envById.clear();
+    this.envByKey.clear();
+    for (const env of envs) this.addEnv(env);
+    this.tokens.clear();
+    for (const t of tokens) this.tokens.set(t.id, t);
+  }
+
+  accessTokens(): AccessTokenRecord[] {
+    return [...this.tokens.values()];
+  }
+
   private addEnv(env: Environment): void {
     this.envById.set(env.id, env);
     this.envByKey.set(env.key, env);

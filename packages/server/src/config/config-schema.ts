@@ -4,6 +4,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { ClickHouseConfigSchema } from './clickhouse-config.js';
+import { ClusterConfigSchema } from './cluster-config.js';
 import { CompatConfigSchema } from './compat-config.js';
 import { ConnectorsConfigSchema } from './connectors-config.js';
 import { DemoConfigSchema } from './demo-config.js';
@@ -234,6 +235,7 @@ export const ConfigSchema = Type.Object(
     demo: DemoConfigSchema,
     ui: UiConfigSchema,
     compat: CompatConfigSchema,
+    cluster: ClusterConfigSchema,
   },
   { additionalProperties: false },
 );

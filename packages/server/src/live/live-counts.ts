@@ -30,7 +30,7 @@ export interface Count {
   updatedAtMs: number;
 }
 
-interface Tally {
+export interface Tally {
   views: number;
   viewers: Set<string>;
 }
@@ -44,7 +44,7 @@ export class LiveCounts {
     private readonly refreshMs: number,
   ) {}
 
-  private static key(envId: string, aud: Audience, id: string): string {
+  static key(envId: string, aud: Audience, id: string): string {
     return `${envId}\u0000${aud}\u0000${id}`;
   }
 
@@ -52,6 +52,12 @@ export class LiveCounts {
     if (nowMs - this.builtAtMs >= this.refreshMs) this.rebuild(nowMs);
     const t = this.index.get(LiveCounts.key(envId, aud, id));
     return { views: t?.views ?? 0, viewers: t?.viewers.size ?? 0, updatedAtMs: this.builtAtMs };
+  }
+
+  /** Every id's tally, rebuilt if older than `refreshMs`: what a worker shares so counts merge across workers. */
+  tallies(nowMs = Date.now()): ReadonlyMap<string, Tally> {
+    if (nowMs - this.builtAtMs >= this.refreshMs) this.rebuild(nowMs);
+    return this.index;
   }
 
   private rebuild(nowMs: number): void {

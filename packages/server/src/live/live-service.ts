@@ -30,10 +30,13 @@ export async function startLive(
   config: Config,
   sql: SqlRunner,
   registry: Registry,
-  views: ActiveViews,
+  /** The process's active views; undefined on a node that only merges other processes' counts. */
+  views: ActiveViews | undefined,
   app: FastifyInstance,
   metrics: Metrics,
   log: IngestLog & { error(m: string): void },
+  /** Where viewer counts come from when the views live in other processes (the api role). */
+  countSource?: Pick<LiveCounts, 'count'>,
 ): Promise<LiveService> {
   const c = config.live;
   const liveMetrics = createLiveMetrics(metrics.registry);
@@ -43,7 +46,8 @@ export async function startLive(
   const health = new LiveHealth(c.drift, store, (err) =>
     log.error(`could not write live stream health: ${(err as Error).message}`),
   );
-  const counts = new LiveCounts(views, c.counts.refreshMs);
+  const counts = countSource ?? (views && new LiveCounts(views, c.counts.refreshMs));
+  if (!counts) throw new Error('live viewer counts need the active views or a count source');
 
   let ingest: RtmpIngest | undefined;
   let rtmpUrl: string | undefined;

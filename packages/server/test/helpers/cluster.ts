@@ -1,0 +1,59 @@
+/**
+ * A scale-out deployment on one machine for tests and the cluster benchmark:
+ * a real `nats-server -js` and openqoe CLI processes in their roles.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { connect } from 'nats';
+import {
+  type ServerProcess,
+  type StartOptions,
+  startServer,
+  tempDataDir,
+  waitFor,
+} from './server-process.js';
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+export interface NatsServer {
+  url: string;
+  dir: string;
+  child: ChildProcess;
+  stop(): void;
+}
+
+export async function startNats(): Promise<NatsServer> {
+  const dir = tempDataDir('openqoe-nats-');
+  const port = await freePort();
+  const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], {
+    stdio: 'ignore',
+  });
+  await waitFor(async () => {
+    try {
+      const c = await connect({ servers: `127.0.0.1:${port}` });
+      await c.close();
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'nats-server to accept connections');
+  return { url: `nats://127.0.0.1:${port}`, dir, child, stop: () => child.kill('SIGKILL') };
+}
+
+/** Starts `openqoe serve --role <role> --bus <url>` (extra args, e.g. `--partitions 0-3`). */
+export function startRole(
+  role: 'ingest' | 'pipeline' | 'api' | 'all',
+  busUrl: string,
+  options: StartOptions & { extraArgs?: string[] } = {},
+): Promise<ServerProcess> {
+  return startServer({
+    ...options,
+    args: ['--role', role, '--bus', busUrl, ...(options.extraArgs ?? [])],
+  });
+}
