@@ -85,6 +85,9 @@ program
       const base = server.url.replace('127.0.0.1', 'localhost');
       const lines = [
         `openqoe ${VERSION} listening on ${base}`,
+        ...(config.ui.enabled && config.cluster.role !== 'ingest' && config.cluster.role !== 'pipeline'
+          ? [`  dashboard:  ${base}/ui/   (sign in with the access token)`]
+          : []),
         `  API docs:   ${base}/docs`,
         ...(config.demo.enabled && config.cluster.role === 'all'
           ? [`  demo:       ${base}/demo/   (a test video sending to this server)`]
