@@ -24,6 +24,8 @@ import { parseRealtimeFilters, type RealtimeFilter, viewMatches } from './monito
 import { type MonitoringHistory, type RowValues, rowValues } from './monitoring-history.js';
 
 const ErrorRef = { $ref: 'ErrorEnvelope#' };
+/** What every scoped route may answer besides 200: bad parameters, no token, an environment not covered. */
+const ErrorResponses = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef };
 const security = [{ basicAuth: [] }];
 const tags = ['monitoring'];
 const Nullable = Type.Union([Type.Number(), Type.Null()]);
@@ -231,9 +233,7 @@ export function monitoringRoutes(
             total_row_count: Type.Integer(),
             timeframe: Timeframe,
           }),
-          400: ErrorRef,
-          401: ErrorRef,
-          403: ErrorRef,
+          ...ErrorResponses,
         },
       },
     },
@@ -291,9 +291,7 @@ export function monitoringRoutes(
             total_row_count: Type.Integer(),
             timestamp: Type.Union([Type.Integer(), Type.Null()]),
           }),
-          400: ErrorRef,
-          401: ErrorRef,
-          403: ErrorRef,
+          ...ErrorResponses,
         },
       },
     },
@@ -373,9 +371,7 @@ export function monitoringRoutes(
             total_row_count: Type.Integer(),
             timeframe: Timeframe,
           }),
-          400: ErrorRef,
-          401: ErrorRef,
-          403: ErrorRef,
+          ...ErrorResponses,
         },
       },
     },
@@ -454,9 +450,7 @@ export function monitoringRoutes(
             total_row_count: Type.Integer(),
             timeframe: Timeframe,
           }),
-          400: ErrorRef,
-          401: ErrorRef,
-          403: ErrorRef,
+          ...ErrorResponses,
         },
       },
     },
