@@ -1,12 +1,14 @@
 /**
  * Persistence of the live ingest: signing keys (public halves only), live
  * streams and their health history, as parameterised SQL on the store's
- * management connection.
+ * management connection, in the store's dialect.
  */
+import type { SqlDialect } from '../store/sql-dialect.js';
 import type { ReadValue } from '../store/store.js';
 
-/** What the live ingest needs from the store: one parameterised statement at a time. */
+/** What the live ingest needs from the store: one parameterised statement at a time, and its dialect. */
 export interface SqlRunner {
+  readonly dialect: SqlDialect;
   execute(sql: string, params?: readonly unknown[]): Promise<Record<string, ReadValue>[]>;
 }
 
@@ -39,11 +41,17 @@ export interface HealthRow {
 const num = (v: ReadValue): number | null => (v === null ? null : Number(v));
 
 export class LiveStore {
-  constructor(private readonly sql: SqlRunner) {}
+  private readonly ts: (param: string) => string;
+  private readonly latest: (table: string) => string;
+
+  constructor(private readonly sql: SqlRunner) {
+    this.ts = sql.dialect.msToTimestamp;
+    this.latest = sql.dialect.latest;
+  }
 
   async signingKeys(): Promise<SigningKeyRecord[]> {
     const rows = await this.sql.execute(
-      'SELECT id, env_id, public_key, created_at FROM signing_keys ORDER BY created_at, id',
+      `SELECT id, env_id, public_key, created_at FROM ${this.latest('signing_keys')} ORDER BY created_at, id`,
     );
     return rows.map((r) => ({
       id: String(r['id']),
@@ -54,7 +62,7 @@ export class LiveStore {
   }
 
   async insertSigningKey(k: SigningKeyRecord): Promise<void> {
-    await this.sql.execute('INSERT INTO signing_keys VALUES ($1, $2, $3, epoch_ms($4::BIGINT))', [
+    await this.sql.execute(`INSERT INTO signing_keys VALUES ($1, $2, $3, ${this.ts('$4')})`, [
       k.id,
       k.envId,
       k.publicKeyPem,
@@ -68,7 +76,7 @@ export class LiveStore {
 
   async liveStreams(): Promise<LiveStreamRecord[]> {
     const rows = await this.sql.execute(
-      'SELECT id, env_id, stream_key, created_at FROM live_streams ORDER BY created_at, id',
+      `SELECT id, env_id, stream_key, created_at FROM ${this.latest('live_streams')} ORDER BY created_at, id`,
     );
     return rows.map((r) => ({
       id: String(r['id']),
@@ -79,7 +87,7 @@ export class LiveStore {
   }
 
   async insertLiveStream(s: LiveStreamRecord): Promise<void> {
-    await this.sql.execute('INSERT INTO live_streams VALUES ($1, $2, $3, epoch_ms($4::BIGINT))', [
+    await this.sql.execute(`INSERT INTO live_streams VALUES ($1, $2, $3, ${this.ts('$4')})`, [
       s.id,
       s.envId,
       s.streamKey,
@@ -106,7 +114,7 @@ export class LiveStore {
         r.sessionAvgMs,
         r.deviationMs,
       );
-      return `($${b + 1}, $${b + 2}, epoch_ms($${b + 3}::BIGINT), $${b + 4}, $${b + 5}, $${b + 6}::DOUBLE, $${b + 7}::DOUBLE, $${b + 8}::DOUBLE)`;
+      return `($${b + 1}, $${b + 2}, ${this.ts(`$${b + 3}`)}, $${b + 4}, $${b + 5}, $${b + 6}::DOUBLE, $${b + 7}::DOUBLE, $${b + 8}::DOUBLE)`;
     });
     await this.sql.execute(`INSERT INTO live_stream_health VALUES ${tuples.join(', ')}`, values);
   }
@@ -117,7 +125,7 @@ export class LiveStore {
       `SELECT measured_at, status, connected, stream_drift_ms, stream_drift_session_avg_ms,
               stream_drift_deviation_from_rolling_avg_ms
        FROM live_stream_health
-       WHERE env_id = $1 AND live_stream_id = $2 AND measured_at >= epoch_ms($3::BIGINT)
+       WHERE env_id = $1 AND live_stream_id = $2 AND measured_at >= ${this.ts('$3')}
        ORDER BY measured_at LIMIT $4::BIGINT`,
       [envId, liveStreamId, sinceMs, limit],
     );

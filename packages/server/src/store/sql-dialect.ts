@@ -7,6 +7,8 @@ export interface SqlDialect {
   name: 'duckdb' | 'clickhouse';
   /** The views table as a query reads it: one row per view (ClickHouse merges upserted versions). */
   views: string;
+  /** Another upserted table as a read sees it: the newest version of each row. */
+  latest(table: string): string;
   /** An epoch-milliseconds parameter as a timestamp comparable with view_end. */
   msToTimestamp(param: string): string;
   /** A timestamp column as integer epoch milliseconds. */
@@ -23,6 +25,7 @@ export interface SqlDialect {
 export const DUCKDB_DIALECT: SqlDialect = {
   name: 'duckdb',
   views: 'views',
+  latest: (t) => t,
   msToTimestamp: (p) => `epoch_ms(CAST(${p} AS BIGINT))`,
   timestampToMs: (c) => `epoch_ms(${c})`,
   intDiv: (a, b) => `(${a} // ${b})`,

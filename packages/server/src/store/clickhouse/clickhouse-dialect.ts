@@ -10,6 +10,7 @@ import type { SqlDialect } from '../sql-dialect.js';
 export const CLICKHOUSE_DIALECT: SqlDialect = {
   name: 'clickhouse',
   views: 'views FINAL',
+  latest: (t) => `${t} FINAL`,
   msToTimestamp: (p) => `fromUnixTimestamp64Milli(CAST(${p} AS Int64), 'UTC')`,
   timestampToMs: (c) => `toUnixTimestamp64Milli(${c})`,
   intDiv: (a, b) => `intDiv(${a}, ${b})`,

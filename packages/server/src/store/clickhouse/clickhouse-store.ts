@@ -282,19 +282,9 @@ export class ClickHouseStore implements Store {
     return true;
   }
 
-  /**
-   * The live ingest's statements (live/live-store.ts), written for DuckDB:
-   * its one DuckDB-only spelling, epoch_ms(<ms>::BIGINT), becomes ClickHouse's.
-   */
+  /** The live ingest's statements (live/live-store.ts), already in this store's dialect. */
   execute(sql: string, params: readonly unknown[] = []): Promise<Record<string, ReadValue>[]> {
-    let translated = sql.replace(
-      /epoch_ms\((\$\d+)::BIGINT\)/g,
-      "fromUnixTimestamp64Milli(toInt64($1), 'UTC')",
-    );
-    // Reads see the newest version of a replaced row.
-    if (/^\s*SELECT\b/i.test(sql))
-      translated = translated.replace(/\bFROM (signing_keys|live_streams)\b/g, 'FROM $1 FINAL');
-    return this.rows(translated, params);
+    return this.rows(sql, params);
   }
 
   select(sql: string, params: readonly unknown[]): Promise<Record<string, ReadValue>[]> {
