@@ -231,6 +231,27 @@ async function waitDrained(url, sinceMs) {
   }
 }
 
+/** Waits until the ClickHouse rollup has no dirty hours left (a backfill leaves every hour dirty). */
+async function waitRollup(url) {
+  const started = Date.now();
+  let lastReport = 0;
+  for (;;) {
+    const refreshed = await metric(url, 'openqoe_store_rollup_refreshed_hours_total');
+    const dirty = await metric(url, 'openqoe_store_rollup_dirty_hours');
+    if (refreshed > 0 && dirty === 0) {
+      console.log(
+        `rollup: ${refreshed} hours refreshed, none dirty, after ${fmtSeconds((Date.now() - started) / 1000)}`,
+      );
+      return;
+    }
+    if (Date.now() - lastReport >= 10_000) {
+      lastReport = Date.now();
+      console.log(`rollup: ${refreshed} hours refreshed, ${dirty} dirty…`);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 /** Filter values the generated data holds, by dimension, from the generator's own distribution. */
 async function filterValues(withCountry) {
   const enricher = await Enricher.open({ geoDatabasePath: '', asnDatabasePath: '', truncateIp: false });
@@ -353,21 +374,24 @@ const byStore = [];
 async function runOn(store) {
   const geoDatabase = buildGeoDatabase();
   const configFile = join(dir, 'bench-config.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      logLevel: 'warn',
-      trustProxy: geoDatabase !== undefined,
-      intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
-      views: { endedRetentionMs: 1000 },
-      pipeline: { dedupeRetentionMs: 1000 },
-      // Backfilled history is never rebuilt from the log: keeping an hour of it would need ~60 GB of disk.
-      bus: { retainMs: 0 },
-      ...(geoDatabase ? { enrich: { geoDatabase } } : {}),
-    }),
-  );
+  const writeConfig = (extra = {}) =>
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        logLevel: 'warn',
+        trustProxy: geoDatabase !== undefined,
+        intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
+        views: { endedRetentionMs: 1000 },
+        pipeline: { dedupeRetentionMs: 1000 },
+        // Backfilled history is never rebuilt from the log: keeping an hour of it would need ~60 GB of disk.
+        bus: { retainMs: 0 },
+        ...(geoDatabase ? { enrich: { geoDatabase } } : {}),
+        ...extra,
+      }),
+    );
+  writeConfig();
   server = startServer(configFile, store);
-  const url = await server.url;
+  let url = await server.url;
   console.log(`server: ${url}, data dir ${dir}, store ${storeLabel(store)}`);
 
   // 1. Generate and drain (or take what an earlier run generated).
@@ -397,6 +421,9 @@ async function runOn(store) {
     writeFileSync(META, JSON.stringify({ views: VIEWS, days: DAYS, seed: SEED, genStartMs, report }));
   }
   const bootstrap = JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8'));
+
+  // On ClickHouse, queries read whole hours from the rollup once refreshed: time them after that.
+  if (store !== 'duckdb') await waitRollup(url);
 
   // 2. Queries.
   const auth = `Basic ${Buffer.from(`${bootstrap.access_token.id}:${bootstrap.access_token.secret}`).toString('base64')}`;
@@ -434,44 +461,67 @@ async function runOn(store) {
       dataToMs,
     });
 
-    // Other work on the machine inflates latencies: the load average says how quiet it was.
-    console.log(`\nrunning ${plan.length} queries one at a time (load average ${loadavg()[0].toFixed(2)})…`);
-    const results = [];
-    for (const [i, q] of plan.entries()) {
-      const r = await get(q.path);
-      results.push({ ...q, ...r });
-      if (r.status !== 200)
-        console.log(`  ! ${q.kind} ${q.path} → HTTP ${r.status}: ${r.text.slice(0, 300)}`);
-      if ((i + 1) % 10 === 0) console.log(`  ${i + 1}/${plan.length}`);
-    }
-    const ok = results.filter((r) => r.status === 200);
-    console.log(`load average after the queries: ${loadavg()[0].toFixed(2)}`);
-    const slowest = [...ok].sort((a, b) => b.ms - a.ms).slice(0, 3);
-
-    const rows = [...KINDS, 'all'].map((kind) => {
-      const ms = ok
-        .filter((r) => kind === 'all' || r.kind === kind)
-        .map((r) => r.ms)
-        .sort((a, b) => a - b);
-      return { kind, n: ms.length, median: quantile(ms, 0.5), p95: quantile(ms, 0.95), max: ms.at(-1) };
-    });
-    const f = (v) => (v === undefined ? '-' : `${v.toFixed(0)} ms`);
-    console.log(
-      `\nquery latency: ${VIEWS} views over ${DAYS} days, ${ok.length}/${results.length} queries answered 200`,
-    );
-    console.log('kind          n     median        p95        max');
-    for (const r of rows)
+    const timed = async (label) => {
+      // Other work on the machine inflates latencies: the load average says how quiet it was.
       console.log(
-        `${r.kind.padEnd(12)} ${String(r.n).padStart(2)} ${f(r.median).padStart(10)} ${f(r.p95).padStart(10)} ${f(r.max).padStart(10)}`,
+        `\nrunning ${plan.length} queries one at a time (load average ${loadavg()[0].toFixed(2)})…`,
       );
-    const all = rows.at(-1);
-    console.log(
-      `targets: median ≤ 300 ms ${all.median <= 300 ? 'met' : 'MISSED'}, p95 ≤ 1000 ms ${all.p95 <= 1000 ? 'met' : 'MISSED'}`,
-    );
-    console.log('slowest:');
-    for (const s of slowest) console.log(`  ${f(s.ms).padStart(8)}  ${s.kind}: ${s.note ?? s.path}`);
-    if (ok.length < results.length) process.exitCode = 1;
-    byStore.push({ store, rows });
+      const before = await metric(url, 'openqoe_query_metrics_requests_total\\{source="rollup"\\}');
+      const results = [];
+      for (const [i, q] of plan.entries()) {
+        const r = await get(q.path);
+        results.push({ ...q, ...r });
+        if (r.status !== 200)
+          console.log(`  ! ${q.kind} ${q.path} → HTTP ${r.status}: ${r.text.slice(0, 300)}`);
+        if ((i + 1) % 10 === 0) console.log(`  ${i + 1}/${plan.length}`);
+      }
+      const ok = results.filter((r) => r.status === 200);
+      console.log(`load average after the queries: ${loadavg()[0].toFixed(2)}`);
+      const slowest = [...ok].sort((a, b) => b.ms - a.ms).slice(0, 3);
+
+      const rows = [...KINDS, 'all'].map((kind) => {
+        const ms = ok
+          .filter((r) => kind === 'all' || r.kind === kind)
+          .map((r) => r.ms)
+          .sort((a, b) => a - b);
+        return { kind, n: ms.length, median: quantile(ms, 0.5), p95: quantile(ms, 0.95), max: ms.at(-1) };
+      });
+      const f = (v) => (v === undefined ? '-' : `${v.toFixed(0)} ms`);
+      console.log(
+        `\nquery latency: ${VIEWS} views over ${DAYS} days, ${ok.length}/${results.length} queries answered 200`,
+      );
+      console.log('kind          n     median        p95        max');
+      for (const r of rows)
+        console.log(
+          `${r.kind.padEnd(12)} ${String(r.n).padStart(2)} ${f(r.median).padStart(10)} ${f(r.p95).padStart(10)} ${f(r.max).padStart(10)}`,
+        );
+      const all = rows.at(-1);
+      console.log(
+        `targets: median ≤ 300 ms ${all.median <= 300 ? 'met' : 'MISSED'}, p95 ≤ 1000 ms ${all.p95 <= 1000 ? 'met' : 'MISSED'}`,
+      );
+      console.log('slowest:');
+      for (const s of slowest) console.log(`  ${f(s.ms).padStart(8)}  ${s.kind}: ${s.note ?? s.path}`);
+      if (store !== 'duckdb') {
+        const rolled =
+          (await metric(url, 'openqoe_query_metrics_requests_total\\{source="rollup"\\}')) - before;
+        const metricQueries = results.filter((r) =>
+          ['overall', 'timeseries', 'breakdown'].includes(r.kind),
+        ).length;
+        console.log(`metrics queries with whole hours from the rollup: ${rolled} of ${metricQueries}`);
+      }
+      if (ok.length < results.length) process.exitCode = 1;
+      byStore.push({ store: label, rows });
+    };
+    await timed(storeLabel(store));
+    if (store !== 'duckdb') {
+      // The same queries on the same data with the rollup switched off: what it saves.
+      await stopServer();
+      writeConfig({ clickhouse: { rollups: false } });
+      server = startServer(configFile, store);
+      url = await server.url;
+      console.log(`\nrestarted without the rollup (clickhouse.rollups false): ${url}`);
+      await timed(`${storeLabel(store)}, views only`);
+    }
   }
 
   // 3. Size on disk, once the server has stopped (and checkpointed its WAL into the file).
@@ -505,10 +555,10 @@ try {
   if (byStore.length > 1) {
     const f = (v) => (v === undefined ? '-' : `${v.toFixed(0)} ms`);
     console.log(`\nside by side (${VIEWS} views over ${DAYS} days, median / p95):`);
-    console.log(`kind        ${byStore.map((b) => storeLabel(b.store).padStart(26)).join('')}`);
+    console.log(`kind        ${byStore.map((b) => b.store.padStart(32)).join('')}`);
     for (const [i, kind] of [...KINDS, 'all'].entries())
       console.log(
-        `${kind.padEnd(12)}${byStore.map((b) => `${f(b.rows[i].median)} / ${f(b.rows[i].p95)}`.padStart(26)).join('')}`,
+        `${kind.padEnd(12)}${byStore.map((b) => `${f(b.rows[i].median)} / ${f(b.rows[i].p95)}`.padStart(32)).join('')}`,
       );
   }
 } catch (err) {

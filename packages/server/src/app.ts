@@ -116,7 +116,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // APIs.
   if (routes.apis) {
-    metricsRoutes(app, deps.registry, deps.store);
+    metricsRoutes(app, deps.registry, deps.store, (rollup) =>
+      metrics.rollupQueries.labels(rollup ? 'rollup' : 'views').inc(),
+    );
     videoViewsRoutes(app, deps.registry, deps.store);
     systemEnvironmentsRoutes(app, deps.registry);
     systemAccessTokensRoutes(app, deps.registry);

@@ -22,7 +22,7 @@ import type { IntakeConsumer } from './pipeline/intake-consumer.js';
 import type { ActiveViews } from './pipeline/view-model/active-views.js';
 import { type MuxIntake, startMuxIntake } from './sources/mux/mux-intake.js';
 import { RejectedRecorder } from './sources/rejected-recorder.js';
-import { type OpenedStore, openStore } from './store/open-store.js';
+import { type OpenedStore, openStore, storeObserver } from './store/open-store.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -54,7 +54,7 @@ export async function startServer(
   });
 
   // The embedded DuckDB file, or ClickHouse when `clickhouse.url` names one (docs/clickhouse.md).
-  const store = await openStore(config, dataDir);
+  const store = await openStore(config, dataDir, storeObserver(metrics));
   const registry = await Registry.load(store);
   const bootstrap = await bootstrapIfEmpty(registry, dataDir);
 

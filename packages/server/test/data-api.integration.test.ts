@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestDatabases } from './helpers/mmdb.js';
 import {
   postBeacon,
+  readMetric,
   removeDir,
   type ServerProcess,
   startServer,
@@ -125,6 +126,8 @@ describe.each(runnableStores('data API'))('data API on $name', (store) => {
         intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
         views: { idleCompleteMs: 500, tickIntervalMs: 50 },
         enrich: { geoDatabase: db.geo, asnDatabase: db.asn },
+        // On ClickHouse, whole hours are answered from the rollup once refreshed (docs/clickhouse.md).
+        clickhouse: { rollupRefreshIntervalMs: 200 },
       },
       args: store.args,
     });
@@ -199,6 +202,15 @@ describe.each(runnableStores('data API'))('data API on $name', (store) => {
       async () => (await value(`/data/v1/metrics/views/overall?${tf}`)) === 6,
       'the six views to be stored',
     );
+    if (store.kind !== 'duckdb') {
+      // Every hour with a view refreshed into the rollup, so the numbers below come from it.
+      await waitFor(
+        async () =>
+          (await readMetric(server, 'openqoe_store_rollup_refreshed_hours_total')) >= 3 &&
+          (await readMetric(server, 'openqoe_store_rollup_dirty_hours')) === 0,
+        'the rollup to be refreshed',
+      );
+    }
   }, 60_000);
 
   afterAll(async () => {
@@ -403,5 +415,14 @@ describe.each(runnableStores('data API'))('data API on $name', (store) => {
     ).json()) as { data: { id: string; secret: string } };
     const ops = `Basic ${Buffer.from(`${sys.data.id}:${sys.data.secret}`).toString('base64')}`;
     expect((await get(`/data/v1/metrics/views/overall?${tf}`, ops)).status).toBe(403);
+  });
+
+  it('answered the metrics above from the rollup on ClickHouse, from the views on DuckDB', async () => {
+    const fromRollup = await readMetric(server, 'openqoe_query_metrics_requests_total{source="rollup"}');
+    const fromViews = await readMetric(server, 'openqoe_query_metrics_requests_total{source="views"}');
+    if (store.kind === 'duckdb') {
+      expect(fromRollup).toBe(0);
+      expect(fromViews).toBeGreaterThan(10);
+    } else expect(fromRollup).toBeGreaterThan(10);
   });
 });

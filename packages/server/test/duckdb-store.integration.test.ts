@@ -8,66 +8,21 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ActiveView } from '../src/pipeline/view-model/active-views.js';
-import type { SegmentFacts } from '../src/pipeline/view-model/view-machine.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { VIEW_COLUMNS, viewRow } from '../src/store/view-row.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
 import { openStoreUnderTest, runnableStores } from './helpers/stores.js';
+import { client, playing720p, zeroFacts } from './helpers/view-fixtures.js';
 
 const dir = tempDataDir('openqoe-store-');
 afterAll(() => removeDir(dir));
-
-const client = {
-  browser: 'Chrome',
-  browserVersion: '156',
-  os: 'Windows',
-  osVersion: '11',
-  deviceCategory: 'desktop' as const,
-  deviceBrand: '',
-  deviceModel: '',
-  country: 'DE',
-  region: 'BE',
-  city: 'Berlin',
-  asn: 64496,
-  asOrg: 'Example',
-  ip: '192.0.2.0',
-};
-
-const zeroFacts: SegmentFacts = {
-  videoBitrateBps: 0,
-  videoWidth: 0,
-  videoHeight: 0,
-  playerWidth: 0,
-  playerHeight: 0,
-  droppedFrames: 0,
-  liveLatencyMs: 0,
-  requestCount: 0,
-  requestFailedCount: 0,
-  requestBytes: 0,
-  requestTtfbTotalMs: 0,
-  requestTransferTotalMs: 0,
-  playerStartupTimeMs: 0,
-  pageLoadTimeMs: 0,
-  framesPerSecond: 0,
-  jitterMs: 0,
-  packetsLost: 0,
-  packetLossRatio: 0,
-  roundTripTimeMs: 0,
-};
 
 function rowFor(viewId: string, watchMs: number) {
   const v = new ActiveView('env', viewId, viewId, 1, 0, client, 1_763_700_000_000, 1_763_700_060_000, {
     minStallMs: 250,
   });
   v.machine.segment('startup', 1_763_700_000_000, 500, zeroFacts);
-  v.machine.segment('playing', 1_763_700_000_500, watchMs - 500, {
-    ...zeroFacts,
-    videoBitrateBps: 2_000_000,
-    videoWidth: 1280,
-    videoHeight: 720,
-    playerWidth: 1280,
-    playerHeight: 720,
-  });
+  v.machine.segment('playing', 1_763_700_000_500, watchMs - 500, playing720p);
   return viewRow(v, v.machine.metrics(true), Date.now());
 }
 

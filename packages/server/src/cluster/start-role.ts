@@ -25,7 +25,7 @@ import { type LiveService, startLive } from '../live/live-service.js';
 import { createMetrics } from '../observability/metrics.js';
 import { type MuxIntake, startMuxIntake } from '../sources/mux/mux-intake.js';
 import { RejectedRecorder } from '../sources/rejected-recorder.js';
-import { type OpenedStore, openStore, pipelineCommitIntervalMs } from '../store/open-store.js';
+import { type OpenedStore, openStore, pipelineCommitIntervalMs, storeObserver } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { MergedLiveCounts, publishCounts } from './live-counts-share.js';
 import { startPipelineWorker } from './pipeline-worker.js';
@@ -113,7 +113,7 @@ export async function startRole(
   });
   if (runs.api) {
     // The embedded DuckDB file, or ClickHouse when `clickhouse.url` names one (docs/clickhouse.md).
-    owned = await openStore(config, dataDir);
+    owned = await openStore(config, dataDir, storeObserver(metrics));
     store = owned;
     registry = await Registry.load(owned);
     bootstrap = await bootstrapIfEmpty(registry, dataDir);

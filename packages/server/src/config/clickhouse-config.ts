@@ -23,6 +23,22 @@ export const ClickHouseConfigSchema = Type.Object(
       description:
         'Send inserts with async_insert=1 and wait_for_async_insert=1: the server merges inserts of many pipeline workers and answers once they are written',
     }),
+    rollups: Type.Boolean({
+      default: true,
+      description:
+        'Keep a rollup of the views per hour and common dimensions, and answer metrics queries from it where they allow (docs/clickhouse.md, "Rollups"). Off: every query reads the views',
+    }),
+    rollupRefreshIntervalMs: Type.Integer({
+      minimum: 100,
+      default: 30_000,
+      description:
+        'How often hours changed since their last refresh are recomputed into the rollup. Until then queries read those hours from the views, so answers never lag; only their cost does',
+    }),
+    rollupHoursPerRefresh: Type.Integer({
+      minimum: 1,
+      default: 24,
+      description: 'Hours recomputed per refresh at most (oldest change first)',
+    }),
     requestTimeoutMs: Type.Integer({
       minimum: 1000,
       default: 60_000,

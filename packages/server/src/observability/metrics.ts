@@ -97,6 +97,22 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    rollupQueries: new Counter({
+      name: 'openqoe_query_metrics_requests_total',
+      help: 'Metrics queries, by where whole hours were read: the ClickHouse rollup (source="rollup") or the views',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    rollupRefreshedHours: new Counter({
+      name: 'openqoe_store_rollup_refreshed_hours_total',
+      help: 'Hours of the views rollup recomputed (ClickHouse store)',
+      registers: [registry],
+    }),
+    rollupDirtyHours: new Gauge({
+      name: 'openqoe_store_rollup_dirty_hours',
+      help: 'Hours changed since their last rollup refresh, read from the views until refreshed (ClickHouse store)',
+      registers: [registry],
+    }),
     errors: new Counter({
       name: 'openqoe_internal_errors_total',
       help: 'Internal errors, by component',

@@ -4,17 +4,30 @@
  * embedded (chDB).
  */
 import { join, resolve } from 'node:path';
+import { viewsRollupDefinition } from '../api/data/views-rollup.js';
 import type { Config } from '../config/config-schema.js';
 import type { SqlRunner } from '../live/live-store.js';
+import type { Metrics } from '../observability/metrics.js';
 import { ChdbConnection } from './clickhouse/chdb-connection.js';
-import { ClickHouseStore } from './clickhouse/clickhouse-store.js';
+import { CLICKHOUSE_DIALECT } from './clickhouse/clickhouse-dialect.js';
+import { ClickHouseStore, type ClickHouseStoreOptions } from './clickhouse/clickhouse-store.js';
 import { HttpConnection } from './clickhouse/http-connection.js';
 import { DuckDBStore } from './duckdb/duckdb-store.js';
 import type { Store } from './store.js';
 
 export type OpenedStore = Store & SqlRunner & { readonly where?: string };
 
-export async function openStore(config: Config, dataDir: string): Promise<OpenedStore> {
+/** What the server watches of a store: the ClickHouse rollup's refreshes. */
+export interface StoreObserver {
+  onRollupRefresh?: ClickHouseStoreOptions['onRollupRefresh'];
+  onRollupError?: ClickHouseStoreOptions['onRollupError'];
+}
+
+export async function openStore(
+  config: Config,
+  dataDir: string,
+  observer: StoreObserver = {},
+): Promise<OpenedStore> {
   const url = config.clickhouse.url;
   if (url === '') {
     return DuckDBStore.open({
@@ -32,16 +45,24 @@ export async function openStore(config: Config, dataDir: string): Promise<Opened
       `clickhouse.url ${JSON.stringify(url)} is not a URL (clickhouse://host:8123/db or chdb:///path)`,
     );
   }
+  const c = config.clickhouse;
+  const options: ClickHouseStoreOptions = {
+    rollup: c.rollups ? viewsRollupDefinition(CLICKHOUSE_DIALECT) : undefined,
+    rollupRefreshIntervalMs: c.rollupRefreshIntervalMs,
+    rollupHoursPerRefresh: c.rollupHoursPerRefresh,
+    ...observer,
+  };
   if (parsed.protocol === 'chdb:') {
     const path = decodeURIComponent(parsed.pathname) || join(dataDir, 'clickhouse');
-    return ClickHouseStore.open(await ChdbConnection.open(resolve(path)));
+    return ClickHouseStore.open(await ChdbConnection.open(resolve(path)), options);
   }
   return ClickHouseStore.open(
     await HttpConnection.open({
       url: parsed,
-      asyncInsert: config.clickhouse.asyncInsert,
-      requestTimeoutMs: config.clickhouse.requestTimeoutMs,
+      asyncInsert: c.asyncInsert,
+      requestTimeoutMs: c.requestTimeoutMs,
     }),
+    options,
   );
 }
 
@@ -49,4 +70,20 @@ export async function openStore(config: Config, dataDir: string): Promise<Opened
 export function pipelineCommitIntervalMs(config: Config): number {
   const base = config.pipeline.commitIntervalMs;
   return config.clickhouse.url === '' ? base : Math.max(base, config.clickhouse.minInsertIntervalMs);
+}
+
+/** Rollup refreshes as metrics; a failed refresh leaves its hours dirty (read from the views) and is counted. */
+export function storeObserver(metrics: Metrics): StoreObserver {
+  return {
+    onRollupRefresh: (r, dirty) => {
+      metrics.rollupRefreshedHours.inc(r.hours);
+      metrics.rollupDirtyHours.set(dirty);
+    },
+    onRollupError: (err) => {
+      metrics.errors.labels('rollup').inc();
+      console.error(
+        `rollup refresh failed (the hours stay dirty and are read from the views): ${err.message}`,
+      );
+    },
+  };
 }

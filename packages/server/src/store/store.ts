@@ -6,6 +6,7 @@
  * ClickHouse (store/clickhouse/) for deployments that outgrow one machine.
  */
 import type { ErrorCode, FieldProblem, Permission } from '@openqoe/schema';
+import type { RollupTables } from './rollup.js';
 import type { SqlDialect } from './sql-dialect.js';
 import type { ViewRow } from './view-row.js';
 
@@ -92,6 +93,8 @@ export type ReadValue = string | number | boolean | null;
 export interface Store extends RawStore, MetaStore {
   /** How this store spells the query API's SQL. */
   readonly dialect: SqlDialect;
+  /** A rollup of the views the query API may answer from (ClickHouse); none on DuckDB. */
+  readonly rollup?: RollupTables | undefined;
   /** A parameterised read ($1, $2 … bound to `params`): request input only ever arrives as parameters. */
   select(sql: string, params: readonly unknown[]): Promise<Record<string, ReadValue>[]>;
   close(): Promise<void>;

@@ -13,6 +13,7 @@ import { requirePermission } from '../auth-hook.js';
 import { DIMENSION_NAMES } from './dimensions.js';
 import { METRICS, type Measurement, type MetricDefinition } from './metric-catalog.js';
 import { buildScope, dimensionColumn, type Scope, type ScopeQuery } from './query-scope.js';
+import { aggregationSource } from './views-rollup.js';
 
 export const GRANULARITIES = {
   minute: 60_000,
@@ -96,7 +97,13 @@ export function autoGranularity(spanMs: number): Granularity {
   return 'day';
 }
 
-export function metricsRoutes(app: FastifyInstance, registry: Registry, store: Store): void {
+export function metricsRoutes(
+  app: FastifyInstance,
+  registry: Registry,
+  store: Store,
+  /** Told, per metrics query, whether whole hours came from the rollup. */
+  onSource: (rollup: boolean) => void = () => {},
+): void {
   const auth = requirePermission(registry, 'data:read');
   const timeframeOf = (s: Scope) => [Math.floor(s.fromMs / 1000), Math.floor(s.toMs / 1000)];
   const dialect = store.dialect;
@@ -112,6 +119,11 @@ export function metricsRoutes(app: FastifyInstance, registry: Registry, store: S
     ]),
   ) as typeof METRICS;
   const def = (id: string) => catalog[id as ViewMetricId];
+  const source = (scope: Scope, request: Parameters<typeof aggregationSource>[2]) => {
+    const src = aggregationSource(store, scope, request);
+    onSource(src.rollup);
+    return src;
+  };
 
   app.get(
     '/data/v1/metrics',
@@ -199,10 +211,13 @@ export function metricsRoutes(app: FastifyInstance, registry: Registry, store: S
       const d = def(request.params.metric_id);
       const { m, sql } = measurementSql(d, request.params.metric_id, request.query.measurement);
       const scope = buildScope(request.query, request.token!, registry, undefined, dialect);
+      const src = source(scope, { columns: [], sqls: [sql, d.viewsSql] });
       const [row] = await store.select(
-        `SELECT CAST(${sql} AS DOUBLE) AS value, count(*) AS total_views, ${d.viewsSql} AS views_with_value,
-                coalesce(sum(watch_time_ms), 0) AS watch, coalesce(sum(playing_time_ms), 0) AS playing
-         FROM ${dialect.views} WHERE ${scope.where}`,
+        `SELECT CAST(${src.agg(sql)} AS DOUBLE) AS value, ${src.agg('count(*)')} AS total_views,
+                ${src.agg(d.viewsSql)} AS views_with_value,
+                coalesce(${src.agg('sum(watch_time_ms)')}, 0) AS watch,
+                coalesce(${src.agg('sum(playing_time_ms)')}, 0) AS playing
+         FROM ${src.from}`,
         scope.params.values,
       );
       return {
@@ -282,9 +297,10 @@ export function metricsRoutes(app: FastifyInstance, registry: Registry, store: S
         ]);
       }
       const stepParam = `CAST(${scope.params.add(step)} AS BIGINT)`;
+      const src = source(scope, { columns: [], stepMs: step, sqls: [sql] });
       const rows = await store.select(
-        `SELECT ${dialect.intDiv(dialect.timestampToMs('view_end'), stepParam)} * ${stepParam} AS bucket, CAST(${sql} AS DOUBLE) AS value, count(*) AS views
-         FROM ${dialect.views} WHERE ${scope.where} GROUP BY bucket ORDER BY bucket`,
+        `SELECT ${src.bucket(stepParam)} AS bucket, CAST(${src.agg(sql)} AS DOUBLE) AS value, ${src.agg('count(*)')} AS views
+         FROM ${src.from} GROUP BY bucket ORDER BY bucket`,
         scope.params.values,
       );
       const byBucket = new Map(rows.map((r) => [Number(r['bucket']), r]));
@@ -375,14 +391,15 @@ export function metricsRoutes(app: FastifyInstance, registry: Registry, store: S
       const sign = d.higherIsWorse ? 1 : -1;
       const orderBy = q.order_by ?? 'negative_impact';
       const direction = q.order_direction ?? (orderBy === 'field' ? 'asc' : 'desc');
+      const src = source(scope, { columns: [col], sqls: [sql] });
       const limit = scope.params.add(q.limit);
       const offset = scope.params.add((q.page - 1) * q.limit);
       const rows = await store.select(
-        `WITH scoped AS (SELECT * FROM ${dialect.views} WHERE ${scope.where}),
-              overall AS (SELECT CAST(${sql} AS DOUBLE) AS value, count(*) AS views FROM scoped),
+        `WITH scoped AS (SELECT * FROM ${src.from}),
+              overall AS (SELECT CAST(${src.agg(sql)} AS DOUBLE) AS value, ${src.agg('count(*)')} AS views FROM scoped),
               grouped AS (
-                SELECT ${col} AS field, CAST(${sql} AS DOUBLE) AS value, count(*) AS views,
-                       coalesce(sum(watch_time_ms), 0) AS watch
+                SELECT ${col} AS field, CAST(${src.agg(sql)} AS DOUBLE) AS value, ${src.agg('count(*)')} AS views,
+                       coalesce(${src.agg('sum(watch_time_ms)')}, 0) AS watch
                 FROM scoped GROUP BY ALL
               )
          SELECT g.field, g.value, g.views, g.watch,

@@ -30,6 +30,11 @@ export interface Scope {
   toMs: number;
   envIds: string[];
   where: string;
+  /** The parts of `where`: the environments, and each filter (all ANDed with the timeframe). */
+  envWhere: string;
+  filterWhere: string[];
+  /** Columns the filters read. */
+  filterColumns: string[];
   /** Parameters of `where`; a query adds its own after them. */
   params: Params;
 }
@@ -146,15 +151,27 @@ export function buildScope(
   });
   if (problems.length) throw new ApiError('QOE_ERR_INVALID_PARAMETERS', undefined, problems);
 
-  clauses.push(envIds.length ? `env_id IN (${envIds.map((e) => params.add(e)).join(', ')})` : 'FALSE');
+  const envWhere = envIds.length ? `env_id IN (${envIds.map((e) => params.add(e)).join(', ')})` : 'FALSE';
+  clauses.push(envWhere);
   // Parameters bind as DOUBLE; the casts pick epoch_ms(BIGINT) → TIMESTAMP.
   clauses.push(
     `view_end >= ${dialect.msToTimestamp(params.add(fromMs))}`,
     `view_end < ${dialect.msToTimestamp(params.add(toMs))}`,
   );
+  const filterWhere: string[] = [];
   for (const [col, values] of include)
-    clauses.push(`${col} IN (${values.map((v) => params.add(v)).join(', ')})`);
+    filterWhere.push(`${col} IN (${values.map((v) => params.add(v)).join(', ')})`);
   for (const [col, values] of exclude)
-    clauses.push(`${col} NOT IN (${values.map((v) => params.add(v)).join(', ')})`);
-  return { fromMs, toMs, envIds, where: clauses.join(' AND '), params };
+    filterWhere.push(`${col} NOT IN (${values.map((v) => params.add(v)).join(', ')})`);
+  clauses.push(...filterWhere);
+  return {
+    fromMs,
+    toMs,
+    envIds,
+    where: clauses.join(' AND '),
+    envWhere,
+    filterWhere,
+    filterColumns: [...new Set([...include.keys(), ...exclude.keys()])],
+    params,
+  };
 }

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { Serial } from '../serial.js';
 import { type ChConnection, type ChResult, compactRows, SESSION_SETTINGS } from './connection.js';
 
 /** The part of chDB's Node API the store uses. */
@@ -38,18 +39,9 @@ function loadChdb(): { Session: new (path: string) => ChdbSession } {
   return createRequire(join(dir, 'package.json'))('chdb') as { Session: new (path: string) => ChdbSession };
 }
 
-/** Serialises calls: one chDB session runs one statement at a time. */
-class Queue {
-  private last: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.last.then(fn, fn);
-    this.last = next.catch(() => undefined);
-    return next;
-  }
-}
-
 export class ChdbConnection implements ChConnection {
-  private readonly queue = new Queue();
+  /** One chDB session runs one statement at a time. */
+  private readonly queue = new Serial();
 
   private constructor(
     private readonly session: ChdbSession,

@@ -14,6 +14,8 @@
  * raises to at least `clickhouse.minInsertIntervalMs`.
  */
 import type { Permission } from '@openqoe/schema';
+import type { RollupDefinition } from '../rollup.js';
+import { Serial } from '../serial.js';
 import type {
   AccessTokenRecord,
   ConsumerCheckpoint,
@@ -28,6 +30,18 @@ import { clickhouseDdl, viewColumnTypes } from './clickhouse-ddl.js';
 import { CLICKHOUSE_DIALECT } from './clickhouse-dialect.js';
 import type { ChConnection, ChResult } from './connection.js';
 import { bindPositional } from './params.js';
+import { type RefreshResult, ViewsRollup } from './views-rollup.js';
+
+export interface ClickHouseStoreOptions {
+  /** The views rollup the query API reads (api/data/views-rollup.ts); none without it. */
+  rollup?: RollupDefinition | undefined;
+  /** How often dirty rollup hours are recomputed; 0 never (queries then read the views). */
+  rollupRefreshIntervalMs?: number;
+  /** Hours recomputed per refresh at most. */
+  rollupHoursPerRefresh?: number;
+  onRollupRefresh?: ((result: RefreshResult, dirtyHours: number) => void) | undefined;
+  onRollupError?: ((err: Error) => void) | undefined;
+}
 
 /** Epoch ms → the text form ClickHouse parses into DateTime64(3, 'UTC'). */
 export const chTime = (ms: number): string =>
@@ -69,19 +83,61 @@ export class ClickHouseStore implements Store {
   readonly dialect = CLICKHOUSE_DIALECT;
   /** Versions of checkpoint rows: strictly increasing within this process. */
   private lastVersion = 0;
+  /** The views rollup, when one is defined. */
+  rollup: ViewsRollup | undefined;
+  /** Rollup marks, view upserts and refreshes must not interleave. */
+  private readonly serial = new Serial();
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<unknown> | undefined;
 
-  private constructor(private readonly conn: ChConnection) {}
+  private constructor(
+    private readonly conn: ChConnection,
+    private readonly options: ClickHouseStoreOptions,
+  ) {}
 
-  static async open(conn: ChConnection): Promise<ClickHouseStore> {
-    const store = new ClickHouseStore(conn);
+  static async open(conn: ChConnection, options: ClickHouseStoreOptions = {}): Promise<ClickHouseStore> {
+    const store = new ClickHouseStore(conn, options);
     try {
       for (const sql of clickhouseDdl()) await conn.command(sql);
       await store.addMissingViewColumns();
+      if (options.rollup) store.rollup = await ViewsRollup.prepare(conn, options.rollup);
     } catch (err) {
       await conn.close().catch(() => {});
       throw new Error(`cannot prepare the ClickHouse store at ${conn.where}: ${(err as Error).message}`);
     }
+    const every = options.rollupRefreshIntervalMs ?? 0;
+    if (store.rollup && every > 0) {
+      const limit = options.rollupHoursPerRefresh ?? 24;
+      // A backlog (a backfill, a new rollup) is worked off refresh after refresh, not one per interval.
+      const drain = async () => {
+        while (store.refreshTimer && (await store.refreshRollup()).hours >= limit);
+      };
+      store.refreshTimer = setInterval(() => {
+        if (!store.refreshing)
+          store.refreshing = drain().finally(() => {
+            store.refreshing = undefined;
+          });
+      }, every);
+      store.refreshTimer.unref();
+    }
     return store;
+  }
+
+  /**
+   * Recomputes the dirty rollup hours (at most `rollupHoursPerRefresh` per call), between upserts.
+   * Errors are reported, not thrown: the hours stay dirty and are read from the views meanwhile.
+   */
+  async refreshRollup(): Promise<RefreshResult> {
+    const rollup = this.rollup;
+    if (!rollup) return { hours: 0, rows: 0 };
+    try {
+      const result = await this.serial.run(() => rollup.refresh(this.options.rollupHoursPerRefresh ?? 24));
+      this.options.onRollupRefresh?.(result, await rollup.dirtyHours());
+      return result;
+    } catch (err) {
+      this.options.onRollupError?.(err as Error);
+      return { hours: 0, rows: 0 };
+    }
   }
 
   get where(): string {
@@ -169,7 +225,12 @@ export class ClickHouseStore implements Store {
         ),
       );
     }
-    await this.conn.insert('views', VIEW_COLUMN_NAMES, out);
+    const rollup = this.rollup;
+    await this.serial.run(async () => {
+      // Hours first: a crash after the marks leaves them dirty (read from the views), never stale.
+      if (rollup) await rollup.markDirty([...latest.values()]);
+      await this.conn.insert('views', VIEW_COLUMN_NAMES, out);
+    });
   }
 
   async insertRejected(rows: readonly RejectedPayload[]): Promise<void> {
@@ -292,6 +353,9 @@ export class ClickHouseStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.conn.close();
+    clearInterval(this.refreshTimer);
+    this.refreshTimer = undefined;
+    await this.refreshing;
+    await this.serial.run(() => this.conn.close());
   }
 }

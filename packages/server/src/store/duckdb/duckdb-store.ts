@@ -7,6 +7,7 @@
  * bodies stay in the log; storing them here tripled the bytes written per
  * beacon and made commits stall on checkpoints (docs/architecture.md).
  */
+
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
@@ -18,6 +19,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { Permission } from '@openqoe/schema';
+import { Serial } from '../serial.js';
 import { DUCKDB_DIALECT } from '../sql-dialect.js';
 import type {
   AccessTokenRecord,
@@ -63,26 +65,16 @@ function appendCell(a: DuckDBAppender, type: ColumnType, v: ViewRowValue): void 
   else a.appendDouble(Number(v));
 }
 
-/** Serialises work on one connection: DuckDB runs one statement per connection at a time. */
-class Lane {
-  private last: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.last.then(fn, fn);
-    this.last = next.catch(() => undefined);
-    return next;
-  }
-}
-
 export class DuckDBStore implements Store {
   readonly dialect = DUCKDB_DIALECT;
   private appender: DuckDBAppender | undefined;
   private checkpointStatement: DuckDBPreparedStatement | undefined;
   private viewAppender: DuckDBAppender | undefined;
-  private readonly writeLane = new Lane();
-  private readonly metaLane = new Lane();
-  private readonly readLane = new Lane();
+  private readonly writeLane = new Serial();
+  private readonly metaLane = new Serial();
+  private readonly readLane = new Serial();
   /** API reads get their own connections so one slow query does not hold the others. */
-  private readonly pool: { conn: DuckDBConnection; lane: Lane }[] = [];
+  private readonly pool: { conn: DuckDBConnection; lane: Serial }[] = [];
   private nextReader = 0;
 
   private constructor(
@@ -115,7 +107,7 @@ export class DuckDBStore implements Store {
       instance.connect(),
     ]);
     const store = new DuckDBStore(instance, writer, meta, reader);
-    for (let i = 0; i < 2; i++) store.pool.push({ conn: await instance.connect(), lane: new Lane() });
+    for (let i = 0; i < 2; i++) store.pool.push({ conn: await instance.connect(), lane: new Serial() });
     await store.migrate();
     return store;
   }

@@ -1,0 +1,191 @@
+/**
+ * The views rollup in ClickHouse (docs/clickhouse.md, "Rollups"): partial
+ * aggregation states per (environment, hour of the view's end, dimensions),
+ * kept exact although views are upserted.
+ *
+ * An insert-triggered materialized view would add every version of a view,
+ * so instead hours are recomputed from `views FINAL`:
+ * - every views upsert first marks the hours it touches dirty: the hour each
+ *   upserted view ends in, and the hours its earlier versions ended in
+ *   (read back), since a view that moved leaves its old hour wrong;
+ * - a refresh recomputes the oldest dirty hours into rows of a new
+ *   generation, then marks them clean with that generation; older
+ *   generations' rows are deleted afterwards, and never read meanwhile;
+ * - a query reads clean hours from the rollup and everything else from
+ *   `views FINAL` (api/data/views-rollup.ts), so an answer never depends on
+ *   how recent the last refresh is.
+ * Marks and refreshes run one at a time (the store serialises them); a
+ * crash between steps leaves an hour dirty, which only means it is read
+ * from the views until the next refresh.
+ */
+import type { RollupDefinition, RollupTables } from '../rollup.js';
+import { VIEW_COLUMNS, type ViewRow } from '../view-row.js';
+import type { ChConnection } from './connection.js';
+
+const HOUR_MS = 3_600_000;
+const ENV = VIEW_COLUMNS.findIndex((c) => c.name === 'env_id');
+const VIEW = VIEW_COLUMNS.findIndex((c) => c.name === 'view_id');
+const END = VIEW_COLUMNS.findIndex((c) => c.name === 'view_end');
+/** View ids per read-back statement (inlined as literals: a parameter would go in the URL). */
+const READ_BACK_CHUNK = 5000;
+
+export const ROLLUP_HOURS_TABLE = 'rollup_hours';
+
+/** A ClickHouse string literal. */
+export const chString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+const hourText = (hourMs: number): string => new Date(hourMs).toISOString().slice(0, 19).replace('T', ' ');
+
+export interface RefreshResult {
+  hours: number;
+  rows: number;
+}
+
+export class ViewsRollup implements RollupTables {
+  readonly hours = ROLLUP_HOURS_TABLE;
+  private lastVersion = 0;
+
+  private constructor(
+    private readonly conn: ChConnection,
+    readonly definition: RollupDefinition,
+  ) {}
+
+  /**
+   * Creates the tables when missing, drops rollups of other definitions and marks dirty every hour
+   * with views that this definition has no record of (a new or changed rollup is built by refreshes).
+   */
+  static async prepare(conn: ChConnection, definition: RollupDefinition): Promise<ViewsRollup> {
+    const r = new ViewsRollup(conn, definition);
+    await conn.command(
+      `CREATE TABLE IF NOT EXISTS ${ROLLUP_HOURS_TABLE} (
+        rollup LowCardinality(String),
+        env_id String,
+        hour DateTime('UTC'),
+        dirty Bool,
+        gen UInt64,
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version)
+        ORDER BY (rollup, env_id, hour)`,
+    );
+    // The state columns' types are whatever ClickHouse gives the state expressions: made from the same SELECT.
+    await conn.command(
+      `CREATE TABLE IF NOT EXISTS ${definition.name}
+        ENGINE = MergeTree PARTITION BY toYYYYMM(hour) ORDER BY (env_id, hour, gen)
+        EMPTY AS ${r.recomputeSelect('0', 'FALSE')}`,
+    );
+    const others = await conn.query(
+      `SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'views\\_rollup\\_%' AND name != {n:String}`,
+      { n: definition.name },
+    );
+    for (const [name] of others.rows) await conn.command(`DROP TABLE IF EXISTS ${String(name)}`);
+    await conn.command(
+      `INSERT INTO ${ROLLUP_HOURS_TABLE}
+       SELECT {n:String}, env_id, hour, true, 0, {v:UInt64}
+       FROM (SELECT DISTINCT toString(env_id) AS env_id, toStartOfHour(view_end) AS hour FROM views)
+       WHERE (env_id, hour) NOT IN (SELECT env_id, hour FROM ${ROLLUP_HOURS_TABLE} FINAL WHERE rollup = {n:String})`,
+      { n: definition.name, v: r.nextVersion() },
+    );
+    return r;
+  }
+
+  /** Versions of hour records: strictly increasing within this process, and across restarts by the clock. */
+  private nextVersion(): number {
+    this.lastVersion = Math.max(this.lastVersion + 1, Date.now() * 1000);
+    return this.lastVersion;
+  }
+
+  /** The rollup's rows of `gen` for the views that `where` selects. */
+  private recomputeSelect(gen: string, where: string): string {
+    const d = this.definition;
+    const dims = d.dims.join(', ');
+    const states = d.states.map((s) => `${s.state} AS ${s.column}`).join(', ');
+    return `SELECT env_id, toStartOfHour(view_end) AS hour, toUInt64(${gen}) AS gen, ${dims}, ${states}
+      FROM views FINAL WHERE ${where} GROUP BY env_id, hour, ${dims}`;
+  }
+
+  /** Marks dirty the hours that upserting `rows` changes. Call before the upsert is written. */
+  async markDirty(rows: readonly ViewRow[]): Promise<void> {
+    const hours = new Map<string, Set<number>>();
+    const add = (env: string, hourMs: number) => {
+      const set = hours.get(env) ?? new Set<number>();
+      hours.set(env, set.add(hourMs));
+    };
+    const idsByEnv = new Map<string, string[]>();
+    for (const row of rows) {
+      const env = String(row[ENV]);
+      add(env, Math.floor(Number(row[END]) / HOUR_MS) * HOUR_MS);
+      const ids = idsByEnv.get(env) ?? [];
+      if (ids.length === 0) idsByEnv.set(env, ids);
+      ids.push(String(row[VIEW]));
+    }
+    // Every stored version, not only the newest: versions not yet merged count in their hour too.
+    for (const [env, ids] of idsByEnv) {
+      for (let i = 0; i < ids.length; i += READ_BACK_CHUNK) {
+        const chunk = ids
+          .slice(i, i + READ_BACK_CHUNK)
+          .map(chString)
+          .join(', ');
+        const r = await this.conn.query(
+          `SELECT DISTINCT toUnixTimestamp(toStartOfHour(view_end)) AS h FROM views
+           WHERE env_id = {e:String} AND view_id IN (${chunk})`,
+          { e: env },
+        );
+        for (const [h] of r.rows) add(env, Number(h) * 1000);
+      }
+    }
+    const version = this.nextVersion();
+    const marks: unknown[][] = [];
+    for (const [env, set] of hours)
+      for (const h of set) marks.push([this.definition.name, env, hourText(h), true, 0, version]);
+    await this.conn.insert(
+      ROLLUP_HOURS_TABLE,
+      ['rollup', 'env_id', 'hour', 'dirty', 'gen', 'version'],
+      marks,
+    );
+  }
+
+  /** Dirty hours of this rollup. */
+  async dirtyHours(): Promise<number> {
+    const r = await this.conn.query(
+      `SELECT count() FROM ${ROLLUP_HOURS_TABLE} FINAL WHERE rollup = {n:String} AND dirty`,
+      { n: this.definition.name },
+    );
+    return Number(r.rows[0]?.[0] ?? 0);
+  }
+
+  /** Recomputes up to `limit` dirty hours, those marked longest ago first. */
+  async refresh(limit: number): Promise<RefreshResult> {
+    const n = this.definition.name;
+    const dirty = await this.conn.query(
+      `SELECT env_id, toUnixTimestamp(hour) * 1000 AS h FROM ${ROLLUP_HOURS_TABLE} FINAL
+       WHERE rollup = {n:String} AND dirty ORDER BY version, env_id, hour LIMIT {l:UInt32}`,
+      { n, l: limit },
+    );
+    if (dirty.rows.length === 0) return { hours: 0, rows: 0 };
+    const hours = dirty.rows.map(([env, h]) => ({ env: String(env), hourMs: Number(h) }));
+    // Ranges on view_end, not a set of (env, hour) tuples: the minmax index on view_end skips the rest.
+    const where = hours
+      .map(
+        (x) =>
+          `(env_id = ${chString(x.env)} AND view_end >= toDateTime64(${chString(hourText(x.hourMs))}, 3, 'UTC') AND view_end < toDateTime64(${chString(hourText(x.hourMs + HOUR_MS))}, 3, 'UTC'))`,
+      )
+      .join(' OR ');
+    const gen = this.nextVersion();
+    await this.conn.command(`INSERT INTO ${n} ${this.recomputeSelect(String(gen), where)}`);
+    const clean = this.nextVersion();
+    await this.conn.insert(
+      ROLLUP_HOURS_TABLE,
+      ['rollup', 'env_id', 'hour', 'dirty', 'gen', 'version'],
+      hours.map((x) => [n, x.env, hourText(x.hourMs), false, gen, clean]),
+    );
+    // Earlier generations of these hours are no longer read; deleting them only saves space.
+    const old = hours
+      .map(
+        (x) => `(env_id = ${chString(x.env)} AND hour = toDateTime(${chString(hourText(x.hourMs))}, 'UTC'))`,
+      )
+      .join(' OR ');
+    await this.conn.command(`DELETE FROM ${n} WHERE gen < ${gen} AND (${old})`);
+    const count = await this.conn.query(`SELECT count() FROM ${n} WHERE gen = {g:UInt64}`, { g: gen });
+    return { hours: hours.length, rows: Number(count.rows[0]?.[0] ?? 0) };
+  }
+}
