@@ -386,6 +386,8 @@ async function runOn(store) {
         // Backfilled history is never rebuilt from the log: keeping an hour of it would need ~60 GB of disk.
         bus: { retainMs: 0 },
         ...(geoDatabase ? { enrich: { geoDatabase } } : {}),
+        // Backfilled hours are complete at once: recompute them without waiting for them to settle.
+        clickhouse: { rollupSettleMs: 0 },
         ...extra,
       }),
     );

@@ -1,10 +1,11 @@
 /**
  * The views rollup of the ClickHouse store, on the real engine (chDB): the
  * query API's sources (api/data/views-rollup.ts) answer the same from the
- * rollup as from the views; the rollup is really read for clean hours (a
- * planted duplicate shows in the answer until its hour is changed again); a
- * view whose end moves to another hour leaves its old hour correct; and a
- * rollup of another definition is rebuilt.
+ * rollup as from the views; the rollup is used only when every hour of a
+ * whole-hour timeframe is clean, and is really read then (a planted
+ * duplicate shows in the answer until its hour is changed again); a view
+ * whose end moves to another hour leaves its old hour correct; and a rollup
+ * of another definition is rebuilt.
  *
  * Views (H = a whole hour in the past):
  * | view | ends      | country | cdn   | startup | playing |
@@ -13,8 +14,8 @@
  * | b    | H + 20 m  | FR      | cdn-b | 1500    | 20 000  |
  * | c    | H+1h+10 m | DE      | cdn-a | 1000    | 30 000  |
  * | d    | H+2h+50 m | DE      | cdn-b | 2000    | 5 000   |
- * The timeframe [H − 30 m, H + 2 h + 30 m) holds two whole hours (H, H+1h);
- * d ends after it. Startups in the timeframe: 500, 1000, 1500 → median 1000.
+ * The timeframe [H, H + 2 h) holds a, b and c; d ends after it. Startups in
+ * it: 500, 1000, 1500 → median 1000.
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,37 +86,47 @@ const startupMedian = CLICKHOUSE_DIALECT.aggregates(METRICS.video_startup_time.s
 const watchSum = 'sum(watch_time_ms)';
 
 /** Views, Σ watch time and median startup over the timeframe, read as the overall route reads them. */
-async function overall(store: ClickHouseStore, s: Scope, useRollup: boolean) {
-  const src = useRollup
-    ? aggregationSource(store, s, { columns: [], sqls: [startupMedian, watchSum] })
-    : viewsSource(store.dialect, s);
-  expect(src.rollup).toBe(useRollup);
+async function overall(store: ClickHouseStore, s: Scope, from: 'planned' | 'views' = 'planned') {
+  const src =
+    from === 'planned'
+      ? await aggregationSource(store, s, { columns: [], sqls: [startupMedian, watchSum, 'count(*)'] })
+      : viewsSource(store.dialect, s);
   const [row] = await store.select(
     `SELECT ${src.agg('count(*)')} AS views, ${src.agg(watchSum)} AS watch, ${src.agg(startupMedian)} AS median FROM ${src.from}`,
     s.params.values,
   );
-  return { views: Number(row?.['views']), watch: Number(row?.['watch']), median: Number(row?.['median']) };
+  return {
+    views: Number(row?.['views']),
+    watch: Number(row?.['watch']),
+    median: Number(row?.['median']),
+    rollup: src.rollup,
+  };
 }
 
-/** Views per hour bucket, as the timeseries route reads them. */
+/** Views per hour bucket, as the timeseries route reads them, and whether the rollup answered. */
 async function perHour(store: ClickHouseStore, s: Scope) {
-  const src = aggregationSource(store, s, { columns: [], stepMs: HOUR, sqls: [] });
+  const src = await aggregationSource(store, s, { columns: [], stepMs: HOUR, sqls: ['count(*)'] });
   const step = `CAST(${s.params.add(HOUR)} AS BIGINT)`;
   const rows = await store.select(
     `SELECT ${src.bucket(step)} AS bucket, ${src.agg('count(*)')} AS views FROM ${src.from} GROUP BY bucket ORDER BY bucket`,
     s.params.values,
   );
-  return rows.map((r) => [(Number(r['bucket']) - H) / HOUR, Number(r['views'])]);
+  return {
+    rollup: src.rollup,
+    rows: rows.map((r) => [(Number(r['bucket']) - H) / HOUR, Number(r['views'])]),
+  };
 }
 
 const open = (path: string, rollup = viewsRollupDefinition(CLICKHOUSE_DIALECT)) =>
   ChdbConnection.open(path).then((conn) => ClickHouseStore.open(conn, { rollup }));
 
 describe.skipIf(!chdbInstalled)('views rollup on ClickHouse (chDB)', () => {
-  const from = H - 30 * MIN;
-  const to = H + 2 * HOUR + 30 * MIN;
+  // Whole hours [H, H + 2 h): a, b and c. With partial hours at both ends: the same views.
+  const from = H;
+  const to = H + 2 * HOUR;
+  const expected = { views: 3, watch: 10_500 + 21_500 + 31_000, median: 1000 };
 
-  it('answers from clean hours of the rollup what the views answer, and really reads it', async () => {
+  it('answers whole clean hours from the rollup what the views answer, and really reads it', async () => {
     const store = await open(join(dir, 'a'));
     try {
       await store.upsertViews([
@@ -125,23 +136,32 @@ describe.skipIf(!chdbInstalled)('views rollup on ClickHouse (chDB)', () => {
         view('d', H + 2 * HOUR + 50 * MIN, 2000, 5000, 'DE', 'cdn-b'),
       ]);
       expect(await store.rollup!.dirtyHours()).toBe(3);
-      const expected = { views: 3, watch: 10_500 + 21_500 + 31_000, median: 1000 };
-      // Before a refresh every hour is dirty: the answer comes from the views alone.
-      expect(await overall(store, scope(from, to), true)).toEqual(expected);
-      expect(await store.refreshRollup()).toEqual({ hours: 3, rows: 4 });
+      // Before a refresh the hours are dirty: the views answer.
+      expect(await overall(store, scope(from, to))).toEqual({ ...expected, rollup: false });
+      // Per hour one row without dimensions and one per combination: H 1 + 2, H+1h 1 + 1, H+2h 1 + 1.
+      expect(await store.refreshRollup()).toEqual({ hours: 3, rows: 7 });
       expect(await store.rollup!.dirtyHours()).toBe(0);
-      expect(await overall(store, scope(from, to), true)).toEqual(expected);
-      expect(await overall(store, scope(from, to), false)).toEqual(expected);
+      expect(await overall(store, scope(from, to))).toEqual({ ...expected, rollup: true });
+      expect(await overall(store, scope(from, to), 'views')).toEqual({ ...expected, rollup: false });
+      // A timeframe with partial hours is not the rollup's: the views answer, the same.
+      expect(await overall(store, scope(H - 30 * MIN, to + 30 * MIN))).toEqual({
+        ...expected,
+        rollup: false,
+      });
       // Filtered: DE views a and c: startups 500 and 1000.
-      expect(await overall(store, scope(from, to, ['country', 'DE']), true)).toEqual({
+      expect(await overall(store, scope(from, to, ['country', 'DE']))).toEqual({
         views: 2,
         watch: 41_500,
         median: 750,
+        rollup: true,
       });
-      expect(await perHour(store, scope(from, to))).toEqual([
-        [0, 2],
-        [1, 1],
-      ]);
+      expect(await perHour(store, scope(from, to))).toEqual({
+        rollup: true,
+        rows: [
+          [0, 2],
+          [1, 1],
+        ],
+      });
 
       // Plant a copy of hour H's rollup rows: the answer must show it, so the rollup is what was read.
       const name = store.rollup!.definition.name;
@@ -149,13 +169,13 @@ describe.skipIf(!chdbInstalled)('views rollup on ClickHouse (chDB)', () => {
         `INSERT INTO ${name} SELECT * FROM ${name} WHERE hour = toDateTime($1 / 1000, 'UTC')`,
         [H],
       );
-      expect(await overall(store, scope(from, to), true)).toMatchObject({ views: 5 });
-      expect(await overall(store, scope(from, to), false)).toMatchObject({ views: 3 });
-      // Upserting view a again marks hour H dirty: it is read from the views until refreshed, then rebuilt.
+      expect(await overall(store, scope(from, to))).toMatchObject({ views: 5, rollup: true });
+      expect(await overall(store, scope(from, to), 'views')).toMatchObject({ views: 3 });
+      // Upserting view a again marks hour H dirty: the views answer until it is refreshed, then it is rebuilt.
       await store.upsertViews([view('a', H + 10 * MIN, 500, 10_000, 'DE', 'cdn-a')]);
-      expect(await overall(store, scope(from, to), true)).toEqual(expected);
+      expect(await overall(store, scope(from, to))).toEqual({ ...expected, rollup: false });
       await store.refreshRollup();
-      expect(await overall(store, scope(from, to), true)).toEqual(expected);
+      expect(await overall(store, scope(from, to))).toEqual({ ...expected, rollup: true });
       // Older generations of a refreshed hour are deleted.
       const gens = await store.select(
         `SELECT count(DISTINCT gen) AS n FROM ${name} WHERE hour = toDateTime($1 / 1000, 'UTC')`,
@@ -172,13 +192,12 @@ describe.skipIf(!chdbInstalled)('views rollup on ClickHouse (chDB)', () => {
     try {
       await store.upsertViews([view('a', H + 10 * MIN, 500, 10_000, 'DE', 'cdn-a')]);
       await store.refreshRollup();
-      expect(await perHour(store, scope(from, to))).toEqual([[0, 1]]);
+      expect(await perHour(store, scope(from, to))).toEqual({ rollup: true, rows: [[0, 1]] });
       // The view goes on into the next hour: its earlier version's hour must be recomputed too.
       await store.upsertViews([view('a', H + HOUR + 5 * MIN, 500, HOUR - 5 * MIN + 10_000, 'DE', 'cdn-a')]);
       await store.refreshRollup();
       expect(await store.rollup!.dirtyHours()).toBe(0);
-      expect(await perHour(store, scope(from, to))).toEqual([[1, 1]]);
-      expect(await overall(store, scope(from, to), true)).toMatchObject({ views: 1 });
+      expect(await perHour(store, scope(from, to))).toEqual({ rollup: true, rows: [[1, 1]] });
     } finally {
       await store.close();
     }
@@ -202,8 +221,14 @@ describe.skipIf(!chdbInstalled)('views rollup on ClickHouse (chDB)', () => {
       expect(tables).toEqual([{ name: def.name }]);
       // Hour H has views but no record in the new rollup: dirty until refreshed.
       expect(await store.rollup!.dirtyHours()).toBe(1);
+      expect(await overall(store, scope(from, to))).toMatchObject({ views: 1, rollup: false });
       await store.refreshRollup();
-      expect(await overall(store, scope(from, to), true)).toEqual({ views: 1, watch: 10_500, median: 500 });
+      expect(await overall(store, scope(from, to))).toEqual({
+        views: 1,
+        watch: 10_500,
+        median: 500,
+        rollup: true,
+      });
     } finally {
       await store.close();
     }

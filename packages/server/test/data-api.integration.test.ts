@@ -127,7 +127,7 @@ describe.each(runnableStores('data API'))('data API on $name', (store) => {
         views: { idleCompleteMs: 500, tickIntervalMs: 50 },
         enrich: { geoDatabase: db.geo, asnDatabase: db.asn },
         // On ClickHouse, whole hours are answered from the rollup once refreshed (docs/clickhouse.md).
-        clickhouse: { rollupRefreshIntervalMs: 200 },
+        clickhouse: { rollupRefreshIntervalMs: 200, rollupSettleMs: 0 },
       },
       args: store.args,
     });

@@ -34,6 +34,12 @@ export const ClickHouseConfigSchema = Type.Object(
       description:
         'How often hours changed since their last refresh are recomputed into the rollup. Until then queries read those hours from the views, so answers never lag; only their cost does',
     }),
+    rollupSettleMs: Type.Integer({
+      minimum: 0,
+      default: 300_000,
+      description:
+        'An hour is recomputed only once no view of it has changed for this long: hours still being written to (the current one, views completing) are read from the views instead of being recomputed again and again',
+    }),
     rollupHoursPerRefresh: Type.Integer({
       minimum: 1,
       default: 24,

@@ -50,6 +50,7 @@ export async function openStore(
     rollup: c.rollups ? viewsRollupDefinition(CLICKHOUSE_DIALECT) : undefined,
     rollupRefreshIntervalMs: c.rollupRefreshIntervalMs,
     rollupHoursPerRefresh: c.rollupHoursPerRefresh,
+    rollupSettleMs: c.rollupSettleMs,
     ...observer,
   };
   if (parsed.protocol === 'chdb:') {

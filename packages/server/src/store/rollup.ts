@@ -19,6 +19,12 @@ export interface RollupDefinition {
   name: string;
   /** Views columns kept per row, besides env_id and the hour. */
   dims: readonly string[];
+  /**
+   * The dimension sets rows are grouped by, numbered by position (the `gset` column): a row of set
+   * k has the dimensions of that set filled and the others NULL. The empty set gives one row per
+   * environment and hour for requests that neither filter nor group.
+   */
+  groupingSets: readonly (readonly string[])[];
   states: readonly RollupState[];
 }
 
@@ -27,7 +33,7 @@ export interface RollupTables {
   definition: RollupDefinition;
   /**
    * Table of (rollup, env_id, hour, dirty, gen): an hour is answered from the rollup only while it
-   * is clean, and only from the rows of its current generation; every other hour from the views.
+   * is clean, and only from the rows of its current generation.
    */
   hours: string;
 }

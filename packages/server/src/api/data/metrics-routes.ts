@@ -119,8 +119,8 @@ export function metricsRoutes(
     ]),
   ) as typeof METRICS;
   const def = (id: string) => catalog[id as ViewMetricId];
-  const source = (scope: Scope, request: Parameters<typeof aggregationSource>[2]) => {
-    const src = aggregationSource(store, scope, request);
+  const source = async (scope: Scope, request: Parameters<typeof aggregationSource>[2]) => {
+    const src = await aggregationSource(store, scope, request);
     onSource(src.rollup);
     return src;
   };
@@ -211,7 +211,10 @@ export function metricsRoutes(
       const d = def(request.params.metric_id);
       const { m, sql } = measurementSql(d, request.params.metric_id, request.query.measurement);
       const scope = buildScope(request.query, request.token!, registry, undefined, dialect);
-      const src = source(scope, { columns: [], sqls: [sql, d.viewsSql] });
+      const src = await source(scope, {
+        columns: [],
+        sqls: [sql, d.viewsSql, 'count(*)', 'sum(watch_time_ms)', 'sum(playing_time_ms)'],
+      });
       const [row] = await store.select(
         `SELECT CAST(${src.agg(sql)} AS DOUBLE) AS value, ${src.agg('count(*)')} AS total_views,
                 ${src.agg(d.viewsSql)} AS views_with_value,
@@ -297,7 +300,7 @@ export function metricsRoutes(
         ]);
       }
       const stepParam = `CAST(${scope.params.add(step)} AS BIGINT)`;
-      const src = source(scope, { columns: [], stepMs: step, sqls: [sql] });
+      const src = await source(scope, { columns: [], stepMs: step, sqls: [sql, 'count(*)'] });
       const rows = await store.select(
         `SELECT ${src.bucket(stepParam)} AS bucket, CAST(${src.agg(sql)} AS DOUBLE) AS value, ${src.agg('count(*)')} AS views
          FROM ${src.from} GROUP BY bucket ORDER BY bucket`,
@@ -391,7 +394,7 @@ export function metricsRoutes(
       const sign = d.higherIsWorse ? 1 : -1;
       const orderBy = q.order_by ?? 'negative_impact';
       const direction = q.order_direction ?? (orderBy === 'field' ? 'asc' : 'desc');
-      const src = source(scope, { columns: [col], sqls: [sql] });
+      const src = await source(scope, { columns: [col], sqls: [sql, 'count(*)', 'sum(watch_time_ms)'] });
       const limit = scope.params.add(q.limit);
       const offset = scope.params.add((q.page - 1) * q.limit);
       const rows = await store.select(

@@ -2,15 +2,20 @@
  * The rollup the query API answers metrics from on ClickHouse, and the
  * choice, per request, of where its rows come from.
  *
- * The rollup holds, per environment, hour of the view's end and the common
- * dimensions below, one partial state of every aggregate the metric catalog
- * uses (aggregate-calls.ts). A request whose filters and grouping use only
- * those dimensions, and whose buckets are whole hours, reads:
- * - the rollup's rows for the whole, clean hours of its timeframe;
- * - the views themselves for the rest: the partial hours at both ends and
- *   every hour changed since its last refresh (store/clickhouse/views-rollup.ts).
- * Both halves yield states, and the query merges them, so the answer equals
- * the one computed from the views alone. Other requests read the views.
+ * The rollup holds, per environment, hour of the view's end and grouping set
+ * of the common dimensions below, one partial state of every aggregate the
+ * metric catalog uses (aggregate-calls.ts); merging the states gives what
+ * the aggregates give over the views. A request is answered from it when
+ * the rollup answers all of it:
+ * - its filters and grouping use only those dimensions;
+ * - its buckets are whole hours, and its timeframe starts and ends on whole
+ *   hours;
+ * - no hour of the timeframe changed since its last refresh
+ *   (store/clickhouse/views-rollup.ts).
+ * Every other request reads the views. (Mixing both, the rollup for the
+ * clean hours and the views for the rest, would be exact too, but `views`
+ * is sorted by view id, not time, so reading one hour of it costs about as
+ * much as reading the whole timeframe: measured in docs/benchmarks.md.)
  */
 import { createHash } from 'node:crypto';
 import type { RollupDefinition, RollupState, RollupTables } from '../../store/rollup.js';
@@ -55,11 +60,15 @@ export function viewsRollupDefinition(dialect: SqlDialect): RollupDefinition {
   for (const sql of sqls) for (const c of findAggregateCalls(sql)) byKey.set(c.key, stateSql(c));
   const keys = [...byKey.keys()].sort();
   const states: RollupState[] = keys.map((key, i) => ({ column: `s${i}`, key, state: byKey.get(key)! }));
+  // A row per environment and hour for requests without dimensions; a row per combination of all
+  // dimensions for the rest. (A set per single dimension would store the exact quantiles' values
+  // once more per dimension.)
+  const groupingSets = [[], [...ROLLUP_DIMENSIONS]];
   const hash = createHash('sha256')
-    .update(JSON.stringify([ROLLUP_DIMENSIONS, states]))
+    .update(JSON.stringify([ROLLUP_DIMENSIONS, groupingSets, states]))
     .digest('hex')
     .slice(0, 12);
-  return { name: `views_rollup_${hash}`, dims: ROLLUP_DIMENSIONS, states };
+  return { name: `views_rollup_${hash}`, dims: ROLLUP_DIMENSIONS, groupingSets, states };
 }
 
 export interface AggregationSource {
@@ -87,35 +96,59 @@ export function viewsSource(dialect: SqlDialect, scope: Scope): AggregationSourc
  * Where a metrics query reads from: the rollup plus the views when the
  * request allows it (see the top of this file), else the views.
  * `columns` are the dimension columns the query groups by besides time;
- * `stepMs` its bucket width, if it has buckets; `sqls` its aggregates.
+ * `stepMs` its bucket width, if it has buckets; `sqls` every aggregate
+ * expression it will ask `agg` for.
  */
-export function aggregationSource(
+export async function aggregationSource(
   store: Store,
   scope: Scope,
   request: { columns: string[]; stepMs?: number; sqls: string[] },
-): AggregationSource {
+): Promise<AggregationSource> {
   const raw = viewsSource(store.dialect, scope);
   const tables = store.rollup;
-  if (!tables) return raw;
-  const dims = new Set<string>(tables.definition.dims);
-  dims.add('env_id');
-  if (![...request.columns, ...scope.filterColumns].every((c) => dims.has(c))) return raw;
+  if (!tables || scope.envIds.length === 0) return raw;
+  const def = tables.definition;
+  // env_id is in every row; the rest decide the grouping set: the smallest that holds them all.
+  const used = new Set([...request.columns, ...scope.filterColumns].filter((c) => c !== 'env_id'));
+  const gset = def.groupingSets.findIndex((set) => [...used].every((c) => set.includes(c)));
+  if (gset < 0) return raw;
   if (request.stepMs !== undefined && request.stepMs % HOUR_MS !== 0) return raw;
   const fromHour = Math.ceil(scope.fromMs / HOUR_MS) * HOUR_MS;
   const toHour = Math.floor(scope.toMs / HOUR_MS) * HOUR_MS;
   if (toHour <= fromHour) return raw;
-  const columnOf = new Map(tables.definition.states.map((s) => [s.key, s.column]));
+  const byKey = new Map(def.states.map((s) => [s.key, s]));
+  // Only the states this query merges: each is a column to read, and a state to build from the views.
+  const needed = new Map<string, RollupState>();
   const merged = new Map<string, string>();
   for (const sql of request.sqls) {
-    const m = rewriteToMerges(sql, (key) => columnOf.get(key));
+    const m = rewriteToMerges(sql, (key) => {
+      const state = byKey.get(key);
+      if (state) needed.set(key, state);
+      return state?.column;
+    });
     if (m === undefined) return raw;
     merged.set(sql, m);
   }
+  // Only when the rollup answers the whole request: `views` is sorted by view id, not time, so
+  // reading even one partial or dirty hour from it costs as much as the whole query there.
+  if (fromHour !== scope.fromMs || toHour !== scope.toMs) return raw;
+  const [dirty] = await store.select(
+    `SELECT count() AS n FROM ${tables.hours} FINAL
+     WHERE rollup = $1 AND dirty AND hour >= ${store.dialect.msToTimestamp('$2')} AND hour < ${store.dialect.msToTimestamp('$3')}
+       AND env_id IN (${scope.envIds.map((_, i) => `$${i + 4}`).join(', ')})`,
+    [def.name, fromHour, toHour, ...scope.envIds],
+  );
+  if (Number(dirty?.['n'] ?? 0) > 0) return raw;
+  const rows = rollupRows(store.dialect, tables, scope, {
+    gset,
+    columns: [...new Set(request.columns)].filter((c) => c !== 'hour'),
+    states: [...needed.values()],
+  });
   return {
-    from: `(${rollupUnion(store.dialect, tables, scope, fromHour, toHour)}) AS r`,
+    from: `(${rows}) AS r`,
     agg: (sql) => {
-      const m = merged.get(sql) ?? rewriteToMerges(sql, (key) => columnOf.get(key));
-      if (m === undefined) throw new Error(`aggregate not in the rollup: ${sql}`);
+      const m = merged.get(sql);
+      if (m === undefined) throw new Error(`aggregate not declared to the rollup source: ${sql}`);
       return m;
     },
     bucket: (step) => `${store.dialect.intDiv('toUnixTimestamp(hour) * 1000', step)} * ${step}`,
@@ -123,35 +156,29 @@ export function aggregationSource(
   };
 }
 
-function rollupUnion(
+/**
+ * The rollup's rows of the request: its grouping set, environments, filters and hours, each hour's
+ * current generation only (rows of an unfinished or older refresh are never read).
+ */
+function rollupRows(
   dialect: SqlDialect,
   tables: RollupTables,
   scope: Scope,
-  fromHour: number,
-  toHour: number,
+  q: { gset: number; columns: string[]; states: RollupState[] },
 ): string {
   const d = tables.definition;
   const p = scope.params;
   const name = p.add(d.name);
-  const from = dialect.msToTimestamp(p.add(fromHour));
-  const to = dialect.msToTimestamp(p.add(toHour));
-  const dims = d.dims.join(', ');
-  const stateColumns = d.states.map((s) => s.column).join(', ');
-  const clean = `SELECT env_id, hour, gen FROM ${tables.hours} FINAL WHERE rollup = ${name} AND NOT dirty AND ${scope.envWhere}`;
-  const cleanHours = `SELECT env_id, hour FROM ${tables.hours} FINAL WHERE rollup = ${name} AND NOT dirty AND ${scope.envWhere}`;
-  const rollupWhere = [
-    `(env_id, hour, gen) IN (${clean})`,
+  const from = dialect.msToTimestamp(p.add(scope.fromMs));
+  const to = dialect.msToTimestamp(p.add(scope.toMs));
+  const where = [
+    `(env_id, hour, gen) IN (SELECT env_id, hour, gen FROM ${tables.hours} FINAL WHERE rollup = ${name} AND NOT dirty AND ${scope.envWhere})`,
+    `gset = ${q.gset}`,
     scope.envWhere,
     `hour >= ${from}`,
     `hour < ${to}`,
     ...scope.filterWhere,
   ].join(' AND ');
-  const viewHour = 'toStartOfHour(view_end)';
-  return `SELECT env_id, hour, ${dims}, ${stateColumns} FROM ${d.name} WHERE ${rollupWhere}
-    UNION ALL
-    SELECT env_id, ${viewHour} AS hour, ${dims}, ${d.states.map((s) => `${s.state} AS ${s.column}`).join(', ')}
-    FROM ${dialect.views}
-    WHERE ${scope.where}
-      AND NOT (${viewHour} >= ${from} AND ${viewHour} < ${to} AND (toString(env_id), ${viewHour}) IN (${cleanHours}))
-    GROUP BY env_id, hour, ${dims}`;
+  const cols = q.columns.map((c) => `, ${c}`).join('');
+  return `SELECT hour${cols}${q.states.map((s) => `, ${s.column}`).join('')} FROM ${d.name} WHERE ${where}`;
 }

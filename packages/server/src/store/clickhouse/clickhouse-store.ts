@@ -28,7 +28,7 @@ import type {
 import { VIEW_COLUMNS, type ViewRow } from '../view-row.js';
 import { clickhouseDdl, viewColumnTypes } from './clickhouse-ddl.js';
 import { CLICKHOUSE_DIALECT } from './clickhouse-dialect.js';
-import type { ChConnection, ChResult } from './connection.js';
+import { type ChConnection, type ChResult, chTime } from './connection.js';
 import { bindPositional } from './params.js';
 import { type RefreshResult, ViewsRollup } from './views-rollup.js';
 
@@ -39,13 +39,11 @@ export interface ClickHouseStoreOptions {
   rollupRefreshIntervalMs?: number;
   /** Hours recomputed per refresh at most. */
   rollupHoursPerRefresh?: number;
+  /** An hour is recomputed only once it has not been marked for this long. */
+  rollupSettleMs?: number;
   onRollupRefresh?: ((result: RefreshResult, dirtyHours: number) => void) | undefined;
   onRollupError?: ((err: Error) => void) | undefined;
 }
-
-/** Epoch ms → the text form ClickHouse parses into DateTime64(3, 'UTC'). */
-export const chTime = (ms: number): string =>
-  new Date(Math.round(ms)).toISOString().slice(0, 23).replace('T', ' ');
 
 const TIMESTAMP_COLUMNS = new Set(VIEW_COLUMNS.filter((c) => c.type === 'TIMESTAMP').map((c) => c.name));
 const BEACON_COLUMNS = [
@@ -131,7 +129,9 @@ export class ClickHouseStore implements Store {
     const rollup = this.rollup;
     if (!rollup) return { hours: 0, rows: 0 };
     try {
-      const result = await this.serial.run(() => rollup.refresh(this.options.rollupHoursPerRefresh ?? 24));
+      const result = await this.serial.run(() =>
+        rollup.refresh(this.options.rollupHoursPerRefresh ?? 24, this.options.rollupSettleMs ?? 0),
+      );
       this.options.onRollupRefresh?.(result, await rollup.dirtyHours());
       return result;
     } catch (err) {

@@ -40,3 +40,7 @@ export function compactRows(rows: readonly (readonly unknown[])[]): string {
   for (const row of rows) out += `${JSON.stringify(row)}\n`;
   return out;
 }
+
+/** Epoch ms → the text form ClickHouse parses into DateTime64(3, 'UTC'). */
+export const chTime = (ms: number): string =>
+  new Date(Math.round(ms)).toISOString().slice(0, 23).replace('T', ' ');

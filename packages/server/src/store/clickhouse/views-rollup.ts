@@ -11,12 +11,13 @@
  * - a refresh recomputes the oldest dirty hours into rows of a new
  *   generation, then marks them clean with that generation; older
  *   generations' rows are deleted afterwards, and never read meanwhile;
- * - a query reads clean hours from the rollup and everything else from
- *   `views FINAL` (api/data/views-rollup.ts), so an answer never depends on
- *   how recent the last refresh is.
+ * - a query reads the rollup only when every hour of its timeframe is clean
+ *   (api/data/views-rollup.ts), and then only their current generation, so
+ *   an answer never depends on how recent the last refresh is: before it,
+ *   the query reads the views.
  * Marks and refreshes run one at a time (the store serialises them); a
- * crash between steps leaves an hour dirty, which only means it is read
- * from the views until the next refresh.
+ * crash between steps leaves an hour dirty, which only means queries over
+ * it read the views until the next refresh.
  */
 import type { RollupDefinition, RollupTables } from '../rollup.js';
 import { VIEW_COLUMNS, type ViewRow } from '../view-row.js';
@@ -70,7 +71,7 @@ export class ViewsRollup implements RollupTables {
     // The state columns' types are whatever ClickHouse gives the state expressions: made from the same SELECT.
     await conn.command(
       `CREATE TABLE IF NOT EXISTS ${definition.name}
-        ENGINE = MergeTree PARTITION BY toYYYYMM(hour) ORDER BY (env_id, hour, gen)
+        ENGINE = MergeTree PARTITION BY toYYYYMM(hour) ORDER BY (env_id, hour, gen, gset)
         EMPTY AS ${r.recomputeSelect('0', 'FALSE')}`,
     );
     const others = await conn.query(
@@ -94,13 +95,23 @@ export class ViewsRollup implements RollupTables {
     return this.lastVersion;
   }
 
-  /** The rollup's rows of `gen` for the views that `where` selects. */
+  /**
+   * The rollup's rows of `gen` for the views that `where` selects: each view counted once in every
+   * grouping set (ARRAY JOIN), with the dimensions outside the set NULL.
+   */
   private recomputeSelect(gen: string, where: string): string {
     const d = this.definition;
-    const dims = d.dims.join(', ');
+    const sets = d.groupingSets.map((_, i) => i);
+    const dims = d.dims
+      .map((dim) => {
+        const inSets = sets.filter((i) => d.groupingSets[i]!.includes(dim));
+        return `if(gset IN (${inSets.join(', ') || '-1'}), ${dim}, NULL) AS ${dim}`;
+      })
+      .join(', ');
     const states = d.states.map((s) => `${s.state} AS ${s.column}`).join(', ');
-    return `SELECT env_id, toStartOfHour(view_end) AS hour, toUInt64(${gen}) AS gen, ${dims}, ${states}
-      FROM views FINAL WHERE ${where} GROUP BY env_id, hour, ${dims}`;
+    return `SELECT env_id, toStartOfHour(view_end) AS hour, toUInt64(${gen}) AS gen, gset, ${dims}, ${states}
+      FROM views FINAL ARRAY JOIN CAST([${sets.join(', ')}] AS Array(UInt8)) AS gset
+      WHERE ${where} GROUP BY env_id, hour, gset, ${d.dims.join(', ')}`;
   }
 
   /** Marks dirty the hours that upserting `rows` changes. Call before the upsert is written. */
@@ -153,13 +164,20 @@ export class ViewsRollup implements RollupTables {
     return Number(r.rows[0]?.[0] ?? 0);
   }
 
-  /** Recomputes up to `limit` dirty hours, those marked longest ago first. */
-  async refresh(limit: number): Promise<RefreshResult> {
+  /**
+   * Recomputes up to `limit` dirty hours, those marked longest ago first, among those not marked in
+   * the last `settleMs`: an hour still being written to (the current one, or one whose views are
+   * completing) would be dirty again at once, and is read from the views meanwhile anyway.
+   */
+  async refresh(limit: number, settleMs = 0): Promise<RefreshResult> {
     const n = this.definition.name;
+    // Versions are microsecond clock readings at the mark (nextVersion), so this is "marked before".
+    const cutoff = Math.max(0, (Date.now() - settleMs) * 1000);
     const dirty = await this.conn.query(
       `SELECT env_id, toUnixTimestamp(hour) * 1000 AS h FROM ${ROLLUP_HOURS_TABLE} FINAL
-       WHERE rollup = {n:String} AND dirty ORDER BY version, env_id, hour LIMIT {l:UInt32}`,
-      { n, l: limit },
+       WHERE rollup = {n:String} AND dirty AND version <= {c:UInt64}
+       ORDER BY version, env_id, hour LIMIT {l:UInt32}`,
+      { n, l: limit, c: cutoff },
     );
     if (dirty.rows.length === 0) return { hours: 0, rows: 0 };
     const hours = dirty.rows.map(([env, h]) => ({ env: String(env), hourMs: Number(h) }));
