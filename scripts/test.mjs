@@ -96,7 +96,8 @@ async function stopChdbHttp(child) {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
-  await exited;
+  const code = await exited;
+  if (code !== 0) console.warn(`test: tools/chdb-http ended with code ${code}`);
 }
 // --- end ClickHouse over HTTP ---
 
