@@ -77,6 +77,7 @@ try {
   mkdirSync(dataDir, { recursive: true });
   engine = await ChdbEngine.open(loadChdb(chdbDir), dataDir);
 } catch (err) {
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
   fail(`cannot open chDB on ${dataDir}: ${err.message}`);
 }
 
