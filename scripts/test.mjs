@@ -5,7 +5,8 @@
  * and ends with the plain line `N passed, N failed` that CI reads.
  * Extra arguments go to vitest (e.g. `npm test -- packages/server/test/config.test.ts`).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -67,6 +68,39 @@ function ensureChdb() {
   }
 }
 
+// --- ClickHouse over HTTP: chDB behind tools/chdb-http, unless CLICKHOUSE_URL names a server ---
+/** Starts tools/chdb-http on a free port (its own temporary data dir) and resolves with it and its URL. */
+function startChdbHttp() {
+  const password = randomBytes(12).toString('hex');
+  const child = spawn(
+    process.execPath,
+    [join(root, 'tools/chdb-http/server.mjs'), '--port', '0', '--host', '127.0.0.1', '--password', password],
+    // stdout only for the one line with the address; nothing else is written there.
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = /listening on http:\/\/([\d.]+):(\d+)/.exec(out);
+      if (m) resolve({ child, url: `clickhouse://default:${password}@${m[1]}:${m[2]}` });
+    });
+    child.on('exit', (code) =>
+      reject(new Error(`tools/chdb-http exited with code ${code} before listening`)),
+    );
+  });
+}
+
+/** SIGTERM, then waits for it to close its chDB session. */
+async function stopChdbHttp(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const code = await exited;
+  if (code !== 0) console.warn(`test: tools/chdb-http ended with code ${code}`);
+}
+// --- end ClickHouse over HTTP ---
+
 ensureDebianPackages();
 ensureChdb();
 console.log('test: building');
@@ -82,6 +116,20 @@ execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'bu
 });
 execFileSync(process.execPath, [join(root, 'packages/dashboard/compress.mjs')], { stdio: 'inherit' });
 
+// Started last, so a failed build leaves nothing running.
+let chdbHttp;
+if (!process.env.CLICKHOUSE_URL) {
+  try {
+    chdbHttp = await startChdbHttp();
+  } catch (err) {
+    console.error(`test: ${err.message}; the ClickHouse-over-HTTP suites need it`);
+    process.exit(1);
+  }
+  // The vitest child inherits it: every suite with an "over HTTP" variant runs that variant.
+  process.env.CLICKHOUSE_URL = chdbHttp.url;
+  console.log('test: the ClickHouse-over-HTTP suites run against chDB behind tools/chdb-http');
+}
+
 mkdirSync(join(root, 'test-results'), { recursive: true });
 const report = join(root, 'test-results', 'vitest.json');
 const vitest = spawnSync(
@@ -96,6 +144,7 @@ const vitest = spawnSync(
   ],
   { cwd: root, stdio: 'inherit' },
 );
+if (chdbHttp) await stopChdbHttp(chdbHttp.child);
 
 let passed = 0;
 let failed = 0;
