@@ -178,7 +178,15 @@ export class StoreWriter {
     }
     for (const [partition, rows] of raw) {
       const from = await this.checkpoint(partition);
-      const fresh = rows.filter((r) => r.logPosition >= from);
+      // Past the stored position, and once each: a worker that handed a beacon over again may have
+      // both copies land in the same write.
+      const seen = new Set<string>();
+      const fresh = rows.filter((r) => {
+        const key = `${r.logPosition}\u0000${r.envId}\u0000${r.viewId}\u0000${r.firstSeq}`;
+        if (r.logPosition < from || seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
       if (fresh.length === 0) continue;
       const next = Math.max(...fresh.map((r) => r.logPosition)) + 1;
       await this.store.writeRaw(
