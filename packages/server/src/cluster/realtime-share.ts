@@ -105,7 +105,7 @@ export class RealtimeMerger {
   start(): void {
     this.sub = this.nc.subscribe(this.subject, {
       callback: (err, msg) => {
-        if (!err) this.receive(JSON.parse(Buffer.from(msg.data).toString('utf8')) as WireTick);
+        if (!err) this.receive(msg.data);
       },
     });
     const schedule = () => {
@@ -133,7 +133,9 @@ export class RealtimeMerger {
       .map(([worker]) => worker);
   }
 
-  private receive(w: WireTick): void {
+  /** Takes one message a worker published (encodeTick). */
+  receive(data: Uint8Array): void {
+    const w = JSON.parse(Buffer.from(data).toString('utf8')) as WireTick;
     const parts = this.assembling.add(`${w.worker}|${w.envId}|${w.atMs}`, w);
     if (!parts) return;
     const list = entry(

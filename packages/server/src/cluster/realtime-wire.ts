@@ -1,11 +1,11 @@
 /**
  * The real-time aggregates as they travel between pipeline workers and the
  * api node: each RealtimeAggregate as its counters, its startup-time
- * DDSketch (protobuf, base64) and its histogram — never the views behind it.
+ * DDSketch (its non-empty bins) and its histogram — never the views behind it.
  * A message is a head plus a list of items; items are packed into as many
  * messages as the NATS max_payload needs and assembled again on receipt.
  */
-import { DDSketch } from '@datadog/sketches-js';
+import type { DDSketch } from '@datadog/sketches-js';
 import { entry } from '../pipeline/realtime/map-entry.js';
 import { RealtimeAggregate } from '../pipeline/realtime/realtime-aggregate.js';
 
@@ -25,9 +25,35 @@ const COUNTERS = [
 
 export interface WireAggregate {
   n: number[];
-  /** The startup sketch (DDSketch protobuf, base64); empty when it holds nothing. */
-  s: string;
+  /** The startup sketch: [values at 0, then bin key and count pairs]; empty when it holds nothing. */
+  s: number[];
   h: number[];
+}
+
+/**
+ * A sketch as its non-empty bins. The protobuf form lists every bin of the
+ * store's range as a double (over a kilobyte for a handful of views); a
+ * real-time group holds few distinct startup times, so pairs are far smaller.
+ */
+export function sketchToWire(sketch: DDSketch): number[] {
+  const out = [sketch.zeroCount];
+  const { bins, offset } = sketch.store;
+  for (let i = 0; i < bins.length; i++) if (bins[i]) out.push(i + offset, bins[i]!);
+  return out;
+}
+
+/**
+ * Back to a sketch: each bin's representative value lands in the same bin
+ * again. Like a sketch read from protobuf, it has no sum (0): the exact sum
+ * travels with the counters, and RealtimeAggregate adds a sketch's own sum
+ * when merging it.
+ */
+export function sketchFromWire(w: readonly number[]): DDSketch {
+  const sketch = new RealtimeAggregate().startupSketch();
+  if (w[0]) sketch.accept(0, w[0]);
+  for (let i = 1; i + 1 < w.length; i += 2) sketch.accept(sketch.mapping.value(w[i]!), w[i + 1]!);
+  sketch.sum = 0;
+  return sketch;
 }
 
 /** value → aggregate: the rows of one dimension. */
@@ -48,7 +74,7 @@ export type WireItem =
 export function toWire(a: RealtimeAggregate): WireAggregate {
   return {
     n: COUNTERS.map((k) => a[k]),
-    s: a.startupCount > 0 ? Buffer.from(a.startupSketch().toProto()).toString('base64') : '',
+    s: a.startupCount > 0 ? sketchToWire(a.startupSketch()) : [],
     h: [...a.histogram],
   };
 }
@@ -61,11 +87,8 @@ export function fromWire(w: WireAggregate, scale: number): RealtimeAggregate {
   COUNTERS.forEach((k, i) => {
     a[k] = (w.n[i] ?? 0) * (TIME_SUMS.has(k) ? scale : 1);
   });
-  if (w.s) {
-    a.mergeSketch(DDSketch.fromProto(Buffer.from(w.s, 'base64')));
-    // The protobuf form carries the bins, not the sum: the sum travels with the counters.
-    a.startupSum = w.n[COUNTERS.indexOf('startupSum')] ?? 0;
-  }
+  // The bins do not carry the sum: it travels with the counters (set above).
+  if (w.s.length) a.mergeSketch(sketchFromWire(w.s));
   w.h.forEach((n, i) => {
     a.histogram[i] = n;
   });
