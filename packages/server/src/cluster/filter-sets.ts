@@ -47,7 +47,6 @@ export interface FiltersHead {
 
 /** Head of a scatter request (no items). */
 export interface AskRequest {
-  envId: string;
   /** The api node's latest tick: a worker answers from its tick of the same window when it has it. */
   atMs: number;
   spec: FilterSpec;

@@ -56,6 +56,7 @@ export interface ClusterFilteredOptions {
 export class ClusterFilteredRealtime implements FilteredRealtime<MergedTick> {
   private readonly sets = new Map<string, Map<string, Tracked>>();
   private seq = 0;
+  private publishedMs = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -107,7 +108,7 @@ export class ClusterFilteredRealtime implements FilteredRealtime<MergedTick> {
     if (changed) this.publish();
   }
 
-  /** After every merged tick: forgets what is no longer asked for and sends the list again. */
+  /** After every merged tick (of each environment): forgets what is no longer asked for and sends the list again. */
   onTick(): void {
     const nowMs = this.now();
     for (const [envId, sets] of this.sets) {
@@ -117,7 +118,8 @@ export class ClusterFilteredRealtime implements FilteredRealtime<MergedTick> {
       }
       if (sets.size === 0) this.sets.delete(envId);
     }
-    this.publish();
+    // Once per tick, however many environments were merged.
+    if (nowMs - this.publishedMs >= this.options.tickMs / 2) this.publish();
   }
 
   private publish(): void {
@@ -127,6 +129,7 @@ export class ClusterFilteredRealtime implements FilteredRealtime<MergedTick> {
         const spec: FilterSpec = { envId, key, filters: filterStrings(s.filter), dims: [...s.dims.keys()] };
         items.push(JSON.stringify(spec));
       }
+    this.publishedMs = this.now();
     const head: FiltersHead = { api: this.options.api, seq: ++this.seq };
     for (const b of packItems(head, items, this.options.maxPayload))
       this.nc.publish(filtersSubject(this.options.prefix), b);
@@ -178,7 +181,6 @@ export class ClusterFilteredRealtime implements FilteredRealtime<MergedTick> {
       });
       const timer = setTimeout(finish, replyTimeoutMs);
       const request: AskRequest = {
-        envId: t.envId,
         atMs: t.atMs,
         spec: { envId: t.envId, key: filter.key, filters: filterStrings(filter), dims },
       };

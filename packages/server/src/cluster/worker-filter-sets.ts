@@ -110,12 +110,12 @@ export class WorkerFilterSets {
     const req = JSON.parse(Buffer.from(m.data).toString('utf8')) as AskRequest;
     const filter = specFilter(req.spec);
     if (!filter) return;
-    const ticks = this.ticks.get(req.envId) ?? [];
+    const ticks = this.ticks.get(req.spec.envId) ?? [];
     const bucket = (atMs: number) => Math.round(atMs / this.options.tickMs);
     const found = ticks.find((x) => bucket(x.t.atMs) === bucket(req.atMs)) ?? ticks[ticks.length - 1];
     const t: RealtimeTick = found?.t ?? {
       atMs: req.atMs,
-      envId: req.envId,
+      envId: req.spec.envId,
       views: [],
       outcomes: [],
       overall: new RealtimeAggregate(),
