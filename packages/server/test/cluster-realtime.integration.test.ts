@@ -69,7 +69,7 @@ async function get(path: string): Promise<any> {
 }
 const last = <T>(a: T[]): T => a[a.length - 1]!;
 const withFilters = (path: string, ...filters: string[]) =>
-  `${path}${path.includes('?') ? '&' : '?'}${new URLSearchParams(filters.map((f) => ['filters[]', f]))}`;
+  `${path}${path.includes('?') ? '&' : '?'}${new URLSearchParams(filters.map((f): [string, string] => ['filters[]', f]))}`;
 
 /** Posts scripted views through the ingest node. */
 async function post(views: ViewScript[]): Promise<void> {
