@@ -284,16 +284,29 @@ describe('filtered real-time numbers, computed by the workers', () => {
   it('refuses an incomplete answer when a worker does not reply, and is complete once it does', async () => {
     const worker = nodes[3]!;
     worker.child.kill('SIGSTOP');
-    let refused: { status: number; body: { error: { code: string; messages: string[] } } };
+    type Refusal = { status: number; body: { error: { type: string; code: string; messages: string[] } } };
+    let refused: Refusal[];
     try {
-      // A set nobody asked for yet: the stopped worker cannot answer the scatter request.
-      refused = await getAny(series('current_concurrent_viewers', 'cdn:cdn-a', 'player_name:shaka'));
+      // Sets nobody asked for yet: the stopped worker cannot answer the scatter requests.
+      refused = await Promise.all([
+        getAny(series('current_concurrent_viewers', 'cdn:cdn-a', 'player_name:shaka')),
+        getAny(
+          withFilters(
+            '/data/v1/monitoring/metrics/current_concurrent_viewers/breakdown?dimension=cdn',
+            '!player_name:hlsjs',
+          ),
+        ),
+      ]);
     } finally {
       worker.child.kill('SIGCONT');
     }
-    expect(refused.status).toBe(503);
-    expect(refused.body.error.code).toBe('QOE_ERR_REALTIME_INCOMPLETE');
-    expect(refused.body.error.messages[0]).toMatch(/incomplete.*did not answer within 1000 ms/);
+    for (const r of refused) {
+      expect(r.status).toBe(503);
+      expect(r.body.error).toMatchObject({ type: 'unavailable', code: 'QOE_ERR_REALTIME_INCOMPLETE' });
+      expect(r.body.error.messages[0]).toMatch(
+        /incomplete.*worker \d+@4,5,6,7 did not answer within 1000 ms/,
+      );
+    }
     // Once the worker runs again, a new set is answered whole: cdn-a and hlsjs = views 1 and 3.
     await waitFor(
       async () =>
