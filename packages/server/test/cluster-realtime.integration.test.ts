@@ -71,6 +71,9 @@ const last = <T>(a: T[]): T => a[a.length - 1]!;
 const withFilters = (path: string, ...filters: string[]) =>
   `${path}${path.includes('?') ? '&' : '?'}${new URLSearchParams(filters.map((f): [string, string] => ['filters[]', f]))}`;
 
+const series = (metric: string, ...filters: string[]) =>
+  withFilters(`/data/v1/monitoring/metrics/${metric}/timeseries`, ...filters);
+
 /** Posts scripted views through the ingest node. */
 async function post(views: ViewScript[]): Promise<void> {
   const res = await postBeacon(
@@ -201,19 +204,18 @@ describe('monitoring API over several workers', () => {
 });
 
 describe('filtered real-time numbers, computed by the workers', () => {
-  const series = (metric: string, ...filters: string[]) =>
-    withFilters(`/data/v1/monitoring/metrics/${metric}/timeseries`, ...filters);
-
   it('answers a filter set asked for the first time at once, then every tick', async () => {
-    // hlsjs: views 1, 3 (cdn-a, playing) and 5, 7 (cdn-b, rebuffering).
-    const first = await get(series('current_rebuffering_percentage', 'player_name:hlsjs'));
+    // hlsjs on either CDN: views 1, 3 (cdn-a, playing) and 5, 7 (cdn-b, rebuffering). (Two filters: a
+    // single "dimension:value" could also be read off the unfiltered breakdown rows, which proves less.)
+    const hlsjs = series('current_rebuffering_percentage', 'player_name:hlsjs', 'cdn:cdn-a', 'cdn:cdn-b');
+    const first = await get(hlsjs);
     expect(last<{ value: number; concurrent_viewers: number }>(first.data)).toMatchObject({
       value: 50,
       concurrent_viewers: 4,
     });
     await ticks(3);
     // The points since the first ask come from the workers' ticks (a set is merged only when every worker had it).
-    const later = (await get(series('current_rebuffering_percentage', 'player_name:hlsjs'))).data as {
+    const later = (await get(hlsjs)).data as {
       value: number | null;
       concurrent_viewers: number | null;
     }[];
@@ -378,5 +380,46 @@ describe('what a tick carries over NATS', () => {
     const growth = Math.max(...after.bytesPerWindow) - Math.max(...before.bytesPerWindow);
     expect(growth).toBeLessThan(16 * 64);
     expect(Math.max(...after.bytesPerWindow)).toBeLessThan(64 * 1024);
+  });
+});
+
+describe('a worker started again', () => {
+  it('learns the tracked filter sets from the api node and computes them again', async () => {
+    const old = nodes[2]!;
+    await old.kill('SIGKILL');
+    nodes[2] = await startRole('pipeline', nats.url, {
+      dataDir: old.dataDir,
+      config: CONFIG,
+      extraArgs: ['--partitions', '0-3'],
+    });
+    // Its views come back from the stream: all 24 counted again.
+    await waitFor(
+      async () => {
+        const body = await get('/data/v1/monitoring/metrics/current_concurrent_viewers/timeseries');
+        return last<{ value: number }>(body.data).value === 24;
+      },
+      'the 24 viewers with the worker started again',
+      60_000,
+    );
+    await ticks(3);
+    // hlsjs among the 24: the odd views, half of them (k mod 8 = 5, 7) rebuffering — from the ticks of both
+    // workers, the new process included (a set is merged only when every worker computed it).
+    const hlsjs = (
+      await get(series('current_rebuffering_percentage', 'player_name:hlsjs', 'cdn:cdn-a', 'cdn:cdn-b'))
+    ).data as { value: number | null; concurrent_viewers: number | null }[];
+    expect(hlsjs.slice(-2)).toEqual([
+      expect.objectContaining({ value: 50, concurrent_viewers: 12 }),
+      expect.objectContaining({ value: 50, concurrent_viewers: 12 }),
+    ]);
+    // cdn-a and shaka: k mod 8 = 0, 2, 4, nine of the 24.
+    const shaka = (await get(series('current_concurrent_viewers', 'cdn:cdn-a', 'player_name:shaka')))
+      .data as {
+      value: number | null;
+    }[];
+    expect(shaka.slice(-2).map((p) => p.value)).toEqual([9, 9]);
+    // A set never asked before is answered by both workers, the new one included.
+    const fresh = await get(series('current_concurrent_viewers', 'cdn:cdn-b', '!player_name:shaka'));
+    // cdn-b and not shaka: k mod 8 = 5, 7, six of the 24.
+    expect(last<{ value: number }>(fresh.data).value).toBe(6);
   });
 });

@@ -25,6 +25,8 @@ import {
   type WireItem,
 } from './realtime-wire.js';
 
+const partitionsOf = (worker: string) => worker.slice(worker.indexOf('@') + 1);
+
 /** A filter set's numbers in a merged tick: all its views, and the dimensions it was broken down by. */
 export interface SetAggregates {
   overall: RealtimeAggregate;
@@ -138,11 +140,14 @@ export class RealtimeMerger {
     const w = JSON.parse(Buffer.from(data).toString('utf8')) as WireTick;
     const parts = this.assembling.add(`${w.worker}|${w.envId}|${w.atMs}`, w);
     if (!parts) return;
-    const list = entry(
-      entry(this.latest, w.envId, () => new Map<string, Received[]>()),
-      w.worker,
-      () => [],
-    );
+    const ofEnv = entry(this.latest, w.envId, () => new Map<string, Received[]>());
+    // A worker started again (a new process for the same partitions: names are `pid@partitions`)
+    // replaces its previous process at once: the dead one's last ticks would count its views twice
+    // until it dropped out, and scatter requests would wait for it in vain.
+    const owns = partitionsOf(w.worker);
+    for (const other of ofEnv.keys())
+      if (other !== w.worker && partitionsOf(other) === owns) ofEnv.delete(other);
+    const list = entry(ofEnv, w.worker, () => []);
     list.push({ atMs: w.atMs, windowMs: w.windowMs, items: parts.flatMap((p) => p.items) });
     while (list.length > KEEP_TICKS) list.shift();
     // Parts of older ticks that never completed are dropped once a later tick of the worker is whole.
