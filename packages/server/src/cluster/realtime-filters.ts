@@ -35,8 +35,11 @@ import { fromWire, mergeRows, type Parted, PartsAssembler, packItems } from './r
 const DIM_IDLE_MS = 10 * 60_000;
 /** The history asks for its tracked sets every tick: a set it stopped asking for goes after a few. */
 const SET_IDLE_TICKS = 3;
-/** Sets per environment the workers compute at most; the least recently asked goes first. */
-const SETS_MAX = 100;
+/**
+ * Sets per environment the workers compute at most (the least recently asked
+ * goes first): the history's 100 tracked timeseries and as many breakdowns.
+ */
+const SETS_MAX = 200;
 
 interface Tracked {
   filter: RealtimeFilter;
