@@ -81,6 +81,11 @@ export const ERROR_CODES = {
     type: 'unavailable',
     message: 'The server is starting or stopping; retry later',
   },
+  QOE_ERR_REALTIME_INCOMPLETE: {
+    status: 503,
+    type: 'unavailable',
+    message: 'The real-time numbers are incomplete: a pipeline worker did not answer in time; retry shortly',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { embeddedFiltered } from './api/monitoring/filtered-realtime.js';
 import { MonitoringHistory } from './api/monitoring/monitoring-history.js';
 import { monitoringRoutes } from './api/monitoring/monitoring-routes.js';
 import { buildApp } from './app.js';
@@ -97,11 +98,14 @@ export async function startServer(
   const { views, consumer, realtime } = pipeline;
   // --- real-time numbers and the monitoring API (docs/monitoring-api.md)
   const rt = config.realtime;
-  const monitoringHistory = new MonitoringHistory({
-    historyMs: rt.historyMs,
-    tickMs: rt.tickMs,
-    rowsPerDimension: rt.historyRowsPerDimension,
-  });
+  const monitoringHistory = new MonitoringHistory(
+    {
+      historyMs: rt.historyMs,
+      tickMs: rt.tickMs,
+      rowsPerDimension: rt.historyRowsPerDimension,
+    },
+    embeddedFiltered,
+  );
   realtime.onTick((t) => monitoringHistory.record(t));
   monitoringRoutes(app, registry, monitoringHistory, rt.tickMs);
   // --- end real-time

@@ -1,136 +1,96 @@
 /**
  * Real-time numbers across pipeline workers. Each worker computes its
- * RealtimeTick per environment over its own partitions and publishes it on
- * core NATS (`<prefix>.realtime`; a lost tick is replaced by the next): the
- * mergeable aggregates — counts and sums, and the startup-time DDSketch in
- * its protobuf form — for all views and every breakdown row, plus each
- * view's dimensions and part, which filtered queries aggregate on demand.
- * The api node keeps every worker's latest tick and, on its own clock,
+ * RealtimeTick per environment over its own partitions and publishes, on
+ * core NATS (`<prefix>.realtime`; a lost tick is replaced by the next), only
+ * mergeable aggregates: all views, every breakdown row, and each filter set
+ * the api node tracks (realtime-filters.ts) — counts and sums, and the
+ * startup-time DDSketch in its protobuf form. No view travels, so a tick's
+ * size does not grow with the number of views.
+ * The api node keeps every worker's latest ticks and, on its own clock,
  * merges them into one tick for the monitoring API's history, so no answer
  * depends on one worker's share of the views.
  */
-import { DDSketch } from '@datadog/sketches-js';
 import type { NatsConnection, Subscription } from 'nats';
 import { entry } from '../pipeline/realtime/map-entry.js';
-import { type Outcome, RealtimeAggregate, type ViewTick } from '../pipeline/realtime/realtime-aggregate.js';
-import type { RealtimeTick } from '../pipeline/realtime/realtime-tracker.js';
-import type { ActiveView } from '../pipeline/view-model/active-views.js';
+import { RealtimeAggregate } from '../pipeline/realtime/realtime-aggregate.js';
+import type { RealtimeTick, RealtimeTotals } from '../pipeline/realtime/realtime-tracker.js';
+import {
+  fromWire,
+  mergeRows,
+  type Parted,
+  PartsAssembler,
+  packItems,
+  rowItems,
+  toWire,
+  type WireItem,
+} from './realtime-wire.js';
 
-/** Views (or outcomes) per message: about 400 bytes each stays under the 1 MB default max_payload. */
-const VIEWS_PER_MESSAGE = 1000;
+const partitionsOf = (worker: string) => worker.slice(worker.indexOf('@') + 1);
 
-const COUNTERS = [
-  'concurrent',
-  'startingUp',
-  'watchMs',
-  'rebufferMs',
-  'bitrateSum',
-  'bitrateN',
-  'started',
-  'startupFailed',
-  'ebvs',
-  'playbackFailed',
-  'startupSum',
-] as const;
-
-interface WireAggregate {
-  n: number[];
-  /** The startup sketch (DDSketch protobuf, base64); empty when it holds nothing. */
-  s: string;
-  h: number[];
+/** A filter set's numbers in a merged tick: all its views, and the dimensions it was broken down by. */
+export interface SetAggregates {
+  overall: RealtimeAggregate;
+  dims: Map<string, Map<string, RealtimeAggregate>>;
 }
 
-/** What the monitoring API reads of a view: its latest dimensions and its client. */
-type WireView = Pick<ActiveView, 'dims' | 'client'>;
+/** The api node's tick: every worker's aggregates merged, per filter set only when every worker computed it. */
+export interface MergedTick extends RealtimeTotals {
+  /** filter set key → its aggregates. */
+  filtered: Map<string, SetAggregates>;
+}
 
-interface WireTick {
+interface WireTickHead {
   worker: string;
   atMs: number;
   /** Length of the worker's window that ended at atMs: time sums are scaled to tickMs when merged. */
   windowMs: number;
   envId: string;
-  part: number;
-  parts: number;
-  overall?: WireAggregate;
-  dims?: [string, [string, WireAggregate][]][];
-  views: { v: WireView; t: ViewTick }[];
-  outcomes: { atMs: number; outcome: Outcome; v: WireView }[];
+}
+type WireTick = WireTickHead & Parted;
+
+/**
+ * The messages of one worker's tick of one environment: the aggregates of
+ * all views and breakdown rows, then `filtered` (items of the tracked filter
+ * sets, from realtime-filters.ts), cut to fit `maxPayload`.
+ */
+export function encodeTick(
+  worker: string,
+  t: RealtimeTick,
+  windowMs: number,
+  filtered: readonly string[],
+  maxPayload: number,
+): Buffer[] {
+  const items = [JSON.stringify({ k: 'o', a: toWire(t.overall) } satisfies WireItem)];
+  for (const [d, rows] of t.dims) items.push(...rowItems((r) => ({ k: 'd', d, r }), rows));
+  items.push(...filtered);
+  const head: WireTickHead = { worker, atMs: t.atMs, windowMs, envId: t.envId };
+  return packItems(head, items, maxPayload);
 }
 
-function toWire(a: RealtimeAggregate): WireAggregate {
-  return {
-    n: COUNTERS.map((k) => a[k]),
-    s: a.startupCount > 0 ? Buffer.from(a.startupSketch().toProto()).toString('base64') : '',
-    h: [...a.histogram],
-  };
-}
-
-/** Counters that are time sums over the window: scaled to a common window length when merged. */
-const TIME_SUMS: ReadonlySet<string> = new Set(['watchMs', 'rebufferMs']);
-
-function fromWire(w: WireAggregate, scale: number): RealtimeAggregate {
-  const a = new RealtimeAggregate();
-  COUNTERS.forEach((k, i) => {
-    a[k] = (w.n[i] ?? 0) * (TIME_SUMS.has(k) ? scale : 1);
-  });
-  if (w.s) {
-    a.mergeSketch(DDSketch.fromProto(Buffer.from(w.s, 'base64')));
-    // The protobuf form carries the bins, not the sum: the sum travels with the counters.
-    a.startupSum = w.n[COUNTERS.indexOf('startupSum')] ?? 0;
-  }
-  w.h.forEach((n, i) => {
-    a.histogram[i] = n;
-  });
-  return a;
-}
-
-const wireView = (v: ActiveView): WireView => ({ dims: v.dims, client: v.client });
-
-/** The messages of one worker's tick of one environment (the aggregates ride in the first). */
-export function encodeTick(worker: string, t: RealtimeTick, windowMs: number): Buffer[] {
-  const views = t.views.map(({ view, tick }) => ({ v: wireView(view), t: tick }));
-  const outcomes = t.outcomes.map((o) => ({ atMs: o.atMs, outcome: o.outcome, v: wireView(o.view) }));
-  const parts = Math.max(
-    1,
-    Math.ceil(views.length / VIEWS_PER_MESSAGE),
-    Math.ceil(outcomes.length / VIEWS_PER_MESSAGE),
-  );
-  const out: Buffer[] = [];
-  for (let part = 0; part < parts; part++) {
-    const msg: WireTick = {
-      worker,
-      atMs: t.atMs,
-      windowMs,
-      envId: t.envId,
-      part,
-      parts,
-      views: views.slice(part * VIEWS_PER_MESSAGE, (part + 1) * VIEWS_PER_MESSAGE),
-      outcomes: outcomes.slice(part * VIEWS_PER_MESSAGE, (part + 1) * VIEWS_PER_MESSAGE),
-    };
-    if (part === 0) {
-      msg.overall = toWire(t.overall);
-      msg.dims = [...t.dims].map(([d, rows]) => [d, [...rows].map(([v, a]) => [v, toWire(a)])]);
-    }
-    out.push(Buffer.from(JSON.stringify(msg)));
-  }
-  return out;
-}
-
-/** A worker's tick as received, complete once every part arrived. */
+/** A worker's tick as received, once every part arrived. */
 interface Received {
   atMs: number;
-  parts: WireTick[];
-  expected: number;
+  windowMs: number;
+  items: WireItem[];
 }
 
 /** Ticks kept per worker: the current window's, and a few before it for a worker running late. */
 const KEEP_TICKS = 3;
+/** A worker whose newest tick is this many ticks old has stopped (or restarts): it drops out. */
+const SILENT_TICKS = 3;
+
+/** Adds a worker's contribution to a filter set of the merged tick, counting who contributed what. */
+class SetMerge {
+  readonly overall = new RealtimeAggregate();
+  overallFrom = 0;
+  readonly dims = new Map<string, { rows: Map<string, RealtimeAggregate>; from: Set<number> }>();
+}
 
 export class RealtimeMerger {
   /** envId → worker → its latest complete ticks, newest last. */
   private readonly latest = new Map<string, Map<string, Received[]>>();
   /** Ticks still missing parts: `${worker}|${envId}|${atMs}`. */
-  private readonly assembling = new Map<string, Received>();
+  private readonly assembling = new PartsAssembler<WireTick>();
   private sub: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -139,7 +99,7 @@ export class RealtimeMerger {
     private readonly nc: NatsConnection,
     private readonly subject: string,
     private readonly tickMs: number,
-    private readonly onMerged: (t: RealtimeTick) => void,
+    private readonly onMerged: (t: MergedTick) => void,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -147,7 +107,7 @@ export class RealtimeMerger {
   start(): void {
     this.sub = this.nc.subscribe(this.subject, {
       callback: (err, msg) => {
-        if (!err) this.receive(JSON.parse(Buffer.from(msg.data).toString('utf8')) as WireTick);
+        if (!err) this.receive(msg.data);
       },
     });
     const schedule = () => {
@@ -167,26 +127,32 @@ export class RealtimeMerger {
     return Math.round(atMs / this.tickMs);
   }
 
-  private receive(w: WireTick): void {
-    const key = `${w.worker}|${w.envId}|${w.atMs}`;
-    const r = entry(this.assembling, key, () => ({
-      atMs: w.atMs,
-      parts: [] as WireTick[],
-      expected: w.parts,
-    }));
-    r.parts.push(w);
-    if (r.parts.length < r.expected) return;
-    this.assembling.delete(key);
-    const list = entry(
-      entry(this.latest, w.envId, () => new Map<string, Received[]>()),
-      w.worker,
-      () => [],
-    );
-    list.push(r);
+  /** The workers that published a tick of this environment lately: every answer must include them. */
+  workers(envId: string): string[] {
+    const target = Math.floor(this.now() / this.tickMs);
+    return [...(this.latest.get(envId) ?? [])]
+      .filter(([, ticks]) => this.bucket(ticks[ticks.length - 1]!.atMs) >= target - SILENT_TICKS)
+      .map(([worker]) => worker);
+  }
+
+  /** Takes one message a worker published (encodeTick). */
+  receive(data: Uint8Array): void {
+    const w = JSON.parse(Buffer.from(data).toString('utf8')) as WireTick;
+    const parts = this.assembling.add(`${w.worker}|${w.envId}|${w.atMs}`, w);
+    if (!parts) return;
+    const ofEnv = entry(this.latest, w.envId, () => new Map<string, Received[]>());
+    // A worker started again (a new process for the same partitions: names are `pid@partitions`)
+    // replaces its previous process at once: the dead one's last ticks would count its views twice
+    // until it dropped out, and scatter requests would wait for it in vain.
+    const owns = partitionsOf(w.worker);
+    for (const other of ofEnv.keys())
+      if (other !== w.worker && partitionsOf(other) === owns) ofEnv.delete(other);
+    const list = entry(ofEnv, w.worker, () => []);
+    list.push({ atMs: w.atMs, windowMs: w.windowMs, items: parts.flatMap((p) => p.items) });
     while (list.length > KEEP_TICKS) list.shift();
     // Parts of older ticks that never completed are dropped once a later tick of the worker is whole.
-    for (const [k, a] of this.assembling)
-      if (k.startsWith(`${w.worker}|${w.envId}|`) && a.atMs < w.atMs) this.assembling.delete(k);
+    const prefix = `${w.worker}|${w.envId}|`;
+    this.assembling.drop((k) => k.startsWith(prefix) && Number(k.slice(prefix.length)) < w.atMs);
   }
 
   /**
@@ -195,27 +161,35 @@ export class RealtimeMerger {
    * workers whose timers fired a little apart weigh the same. A worker
    * silent for three ticks (stopped, restarting) drops out.
    */
-  merge(): RealtimeTick[] {
+  merge(): MergedTick[] {
     const nowMs = this.now();
     const target = Math.floor(nowMs / this.tickMs);
-    const out: RealtimeTick[] = [];
+    const out: MergedTick[] = [];
     for (const [envId, workers] of this.latest) {
-      const merged: RealtimeTick = {
+      const merged: MergedTick = {
         atMs: target * this.tickMs,
         envId,
-        views: [],
-        outcomes: [],
         overall: new RealtimeAggregate(),
         dims: new Map(),
+        filtered: new Map(),
       };
+      const sets = new Map<string, SetMerge>();
+      let contributors = 0;
       for (const [worker, ticks] of workers) {
         const newest = ticks[ticks.length - 1]!;
-        if (this.bucket(newest.atMs) < target - 3) {
+        if (this.bucket(newest.atMs) < target - SILENT_TICKS) {
           workers.delete(worker);
           continue;
         }
         const r = ticks.find((t) => this.bucket(t.atMs) === target) ?? newest;
-        for (const p of r.parts) this.add(merged, p);
+        this.add(merged, sets, r, contributors++);
+      }
+      // A filter set (or one of its dimensions) only counts when every worker computed it.
+      for (const [key, s] of sets) {
+        if (s.overallFrom !== contributors) continue;
+        const dims = new Map<string, Map<string, RealtimeAggregate>>();
+        for (const [d, m] of s.dims) if (m.from.size === contributors) dims.set(d, m.rows);
+        merged.filtered.set(key, { overall: s.overall, dims });
       }
       out.push(merged);
       this.onMerged(merged);
@@ -223,20 +197,38 @@ export class RealtimeMerger {
     return out;
   }
 
-  private add(merged: RealtimeTick, p: WireTick): void {
-    const scale = p.windowMs > 0 ? this.tickMs / p.windowMs : 1;
-    if (p.overall) merged.overall.merge(fromWire(p.overall, scale));
-    for (const [d, rows] of p.dims ?? []) {
-      const m = entry(merged.dims, d, () => new Map<string, RealtimeAggregate>());
-      for (const [value, a] of rows) entry(m, value, () => new RealtimeAggregate()).merge(fromWire(a, scale));
+  private add(merged: MergedTick, sets: Map<string, SetMerge>, r: Received, worker: number): void {
+    const scale = r.windowMs > 0 ? this.tickMs / r.windowMs : 1;
+    for (const item of r.items) {
+      switch (item.k) {
+        case 'o':
+          merged.overall.merge(fromWire(item.a, scale));
+          break;
+        case 'd':
+          mergeRows(
+            entry(merged.dims, item.d, () => new Map<string, RealtimeAggregate>()),
+            item.r,
+            scale,
+          );
+          break;
+        case 'fo': {
+          const s = entry(sets, item.f, () => new SetMerge());
+          s.overall.merge(fromWire(item.a, scale));
+          s.overallFrom++;
+          break;
+        }
+        case 'fd': {
+          const s = entry(sets, item.f, () => new SetMerge());
+          const m = entry(s.dims, item.d, () => ({
+            rows: new Map<string, RealtimeAggregate>(),
+            from: new Set<number>(),
+          }));
+          mergeRows(m.rows, item.r, scale);
+          m.from.add(worker);
+          break;
+        }
+      }
     }
-    for (const { v, t } of p.views)
-      merged.views.push({
-        view: v as ActiveView,
-        tick: { ...t, watchMs: t.watchMs * scale, rebufferMs: t.rebufferMs * scale },
-      });
-    for (const o of p.outcomes)
-      merged.outcomes.push({ atMs: o.atMs, outcome: o.outcome, view: o.v as ActiveView });
   }
 
   stop(): void {

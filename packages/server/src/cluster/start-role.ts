@@ -8,6 +8,7 @@
  * The embedded default (no bus URL) is server.ts.
  */
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { MonitoringHistory } from '../api/monitoring/monitoring-history.js';
@@ -29,9 +30,11 @@ import { type OpenedStore, openStore, pipelineCommitIntervalMs, storeObserver } 
 import type { Store } from '../store/store.js';
 import { MergedLiveCounts, publishCounts } from './live-counts-share.js';
 import { startPipelineWorker } from './pipeline-worker.js';
+import { ClusterFilteredRealtime } from './realtime-filters.js';
 import { encodeTick, RealtimeMerger } from './realtime-share.js';
 import { StoreHandOff } from './store-hand-off.js';
 import { StoreWriter } from './store-writer.js';
+import { WorkerFilterSets } from './worker-filter-sets.js';
 
 /** How often nodes without the store re-read environments and tokens from the api role. */
 const REGISTRY_REFRESH_MS = 2_000;
@@ -192,13 +195,28 @@ export async function startRole(
   const countsEveryMs = Math.max(1000, config.live.counts.refreshMs);
   if (owned) {
     const rt = config.realtime;
-    const history = new MonitoringHistory({
-      historyMs: rt.historyMs,
-      tickMs: rt.tickMs,
-      rowsPerDimension: rt.historyRowsPerDimension,
-    });
+    // Filtered numbers are computed by the workers, per filter set (realtime-filters.ts).
+    const workersOf = (envId: string) => merger?.workers(envId) ?? [];
+    const filtered = new ClusterFilteredRealtime(
+      nc,
+      {
+        prefix: c.streamPrefix,
+        api: `${process.pid}@${hostname()}`,
+        tickMs: rt.tickMs,
+        replyTimeoutMs: c.realtimeReplyTimeoutMs,
+        maxPayload,
+      },
+      workersOf,
+    );
+    const history = new MonitoringHistory(
+      { historyMs: rt.historyMs, tickMs: rt.tickMs, rowsPerDimension: rt.historyRowsPerDimension },
+      filtered,
+    );
     monitoringRoutes(app, registry, history, rt.tickMs);
-    merger = new RealtimeMerger(nc, realtimeSubject(c.streamPrefix), rt.tickMs, (t) => history.record(t));
+    merger = new RealtimeMerger(nc, realtimeSubject(c.streamPrefix), rt.tickMs, (t) => {
+      history.record(t);
+      filtered.onTick();
+    });
     merger.start();
     // Live streams, signing keys and the stats API; /counts merges every worker's viewer sets.
     mergedCounts = new MergedLiveCounts(nc, countsSubject(c.streamPrefix), 3 * countsEveryMs);
@@ -226,6 +244,15 @@ export async function startRole(
       resumeFrom: { logId: workerBus.id, position: LIVE_START },
     });
     const workerName = `${process.pid}@${own.join(',')}`;
+    const filterSets = new WorkerFilterSets(nc, {
+      prefix: c.streamPrefix,
+      worker: workerName,
+      tickMs: config.realtime.tickMs,
+      maxPayload,
+      onError: (err) => log.warn(`real-time filter sets: ${err.message}`),
+    });
+    filterSets.start();
+    closers.push(async () => filterSets.stop());
     worker = await startPipelineWorker(config, {
       bus: workerBus,
       store: handOffWorker,
@@ -233,7 +260,9 @@ export async function startRole(
       log,
       dataDir,
       onRealtimeTick: (t, windowMs) => {
-        for (const m of encodeTick(workerName, t, windowMs)) nc.publish(realtimeSubject(c.streamPrefix), m);
+        filterSets.remember(t, windowMs);
+        for (const m of encodeTick(workerName, t, windowMs, filterSets.itemsFor(t), maxPayload))
+          nc.publish(realtimeSubject(c.streamPrefix), m);
       },
     });
     const counts = new LiveCounts(worker.views, config.live.counts.refreshMs);

@@ -50,6 +50,13 @@ export const ClusterConfigSchema = Type.Object(
       description:
         'How long the beacon stream keeps messages: a restarted worker rebuilds its views from them, so keep it above pipeline.dedupeRetentionMs',
     }),
+    realtimeReplyTimeoutMs: Type.Integer({
+      minimum: 50,
+      maximum: 60_000,
+      default: 1000,
+      description:
+        'Api role: how long a filtered real-time query asked for the first time waits for every pipeline worker to answer; past it the query answers 503 (QOE_ERR_REALTIME_INCOMPLETE) rather than a partial number',
+    }),
     storeRetentionMs: Type.Integer({
       minimum: 60_000,
       default: 24 * HOUR_MS,

@@ -5,7 +5,8 @@
  *
  * A timeseries with filters cannot be rebuilt from reduced values, so a
  * filter set is tracked from the first time it is asked for (and kept while
- * it is asked for): each tick then also computes it from the tick's views.
+ * it is asked for): each tick then also computes it from the tick's views
+ * (through FilteredRealtime: locally, or on the cluster's workers).
  * A single "dimension:value" filter starts with the points the per-dimension
  * history already has.
  */
@@ -13,9 +14,9 @@
 import { entry } from '../../pipeline/realtime/map-entry.js';
 import type { RealtimeAggregate } from '../../pipeline/realtime/realtime-aggregate.js';
 import { REALTIME_METRIC_IDS, type RealtimeMetricId } from '../../pipeline/realtime/realtime-catalog.js';
-import { aggregateFiltered, type RealtimeTick } from '../../pipeline/realtime/realtime-tracker.js';
-import type { ActiveView } from '../../pipeline/view-model/active-views.js';
-import { type RealtimeFilter, viewMatches } from './monitoring-filters.js';
+import type { RealtimeTotals } from '../../pipeline/realtime/realtime-tracker.js';
+import type { FilteredBreakdown, FilteredRealtime } from './filtered-realtime.js';
+import type { RealtimeFilter } from './monitoring-filters.js';
 
 /** A group's values at one tick; null where the metric had nothing to measure. */
 export interface RowValues {
@@ -64,13 +65,14 @@ export interface HistoryOptions {
   rowsPerDimension: number;
 }
 
-export class MonitoringHistory {
+export class MonitoringHistory<T extends RealtimeTotals = RealtimeTotals> {
   private readonly points = new Map<string, HistoryPoint[]>();
-  private readonly latest = new Map<string, RealtimeTick>();
+  private readonly latest = new Map<string, T>();
   private readonly tracked = new Map<string, Map<string, TrackedFilter>>();
 
   constructor(
     private readonly options: HistoryOptions,
+    private readonly source: FilteredRealtime<T>,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -78,7 +80,7 @@ export class MonitoringHistory {
     return Math.ceil(this.options.historyMs / this.options.tickMs);
   }
 
-  record(t: RealtimeTick): void {
+  record(t: T): void {
     this.latest.set(t.envId, t);
     const dims = new Map<string, Map<string, RowValues>>();
     for (const [dim, rows] of t.dims) {
@@ -105,7 +107,8 @@ export class MonitoringHistory {
           tracked.delete(key);
           continue;
         }
-        const agg = aggregateFiltered(t, (v: ActiveView) => viewMatches(v, tf.filters));
+        const agg = this.source.atTick(t, tf.filters);
+        if (!agg) continue;
         tf.points.push({
           atMs: t.atMs,
           values: rowValues(agg),
@@ -117,8 +120,21 @@ export class MonitoringHistory {
     }
   }
 
-  latestTick(envId: string): RealtimeTick | undefined {
+  latestTick(envId: string): T | undefined {
     return this.latest.get(envId);
+  }
+
+  /** The latest tick by the values of a dimension, under a filter; undefined before the first tick. */
+  async breakdown(
+    envId: string,
+    dimension: string,
+    filter: RealtimeFilter,
+  ): Promise<(FilteredBreakdown & { atMs: number }) | undefined> {
+    const tick = this.latest.get(envId);
+    if (!tick) return undefined;
+    if (filter.empty)
+      return { atMs: tick.atMs, overall: tick.overall, rows: tick.dims.get(dimension) ?? new Map() };
+    return { atMs: tick.atMs, ...(await this.source.breakdown(tick, dimension, filter)) };
   }
 
   history(envId: string): readonly HistoryPoint[] {
@@ -129,10 +145,12 @@ export class MonitoringHistory {
    * Points of a filter set: tracked from now on (and from the dimension
    * history for a single included value).
    */
-  filtered(
+  async filtered(
     envId: string,
     filters: RealtimeFilter,
-  ): { atMs: number; values: RowValues | null; histogram: number[] | null; startupMean: number | null }[] {
+  ): Promise<
+    { atMs: number; values: RowValues | null; histogram: number[] | null; startupMean: number | null }[]
+  > {
     const tracked = entry(this.tracked, envId, () => new Map<string, TrackedFilter>());
     const key = filters.key;
     let tf = tracked.get(key);
@@ -145,16 +163,20 @@ export class MonitoringHistory {
       tracked.set(key, tf);
     }
     tf.lastAskedMs = this.now();
-    // The latest tick is computed at once, so a new filter answers its current value right away.
+    // The latest tick is computed at once, so a new filter answers its current value right away
+    // (the set stays tracked even when that fails: the next ticks compute it).
     const latest = this.latest.get(envId);
     if (latest && !tf.points.some((p) => p.atMs === latest.atMs)) {
-      const agg = aggregateFiltered(latest, (v: ActiveView) => viewMatches(v, filters));
-      tf.points.push({
-        atMs: latest.atMs,
-        values: rowValues(agg),
-        histogram: [...agg.histogram],
-        startupMean: startupMean(agg),
-      });
+      const agg = await this.source.current(latest, filters);
+      if (!tf.points.some((p) => p.atMs === latest.atMs))
+        tf.points.push({
+          atMs: latest.atMs,
+          values: rowValues(agg),
+          histogram: [...agg.histogram],
+          startupMean: startupMean(agg),
+        });
+      // A tick recorded while the answer was on its way came after it.
+      tf.points.sort((x, y) => x.atMs - y.atMs);
     }
     const own = new Map(tf.points.map((p) => [p.atMs, p]));
     const single = filters.singleInclude;

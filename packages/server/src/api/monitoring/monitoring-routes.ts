@@ -7,8 +7,7 @@ import type { ErrorField } from '@openqoe/schema';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../auth/registry.js';
-import { entry } from '../../pipeline/realtime/map-entry.js';
-import { negativeImpact, RealtimeAggregate } from '../../pipeline/realtime/realtime-aggregate.js';
+import { negativeImpact } from '../../pipeline/realtime/realtime-aggregate.js';
 import {
   REALTIME_DIMENSIONS,
   REALTIME_METRIC_IDS,
@@ -16,16 +15,16 @@ import {
   type RealtimeMetricId,
   STARTUP_BUCKETS_MS,
 } from '../../pipeline/realtime/realtime-catalog.js';
-import type { RealtimeTick } from '../../pipeline/realtime/realtime-tracker.js';
 import { ApiError } from '../api-error.js';
 import { requirePermission } from '../auth-hook.js';
 import { targetEnvironment } from '../target-environment.js';
-import { parseRealtimeFilters, type RealtimeFilter, viewMatches } from './monitoring-filters.js';
+import { parseRealtimeFilters, type RealtimeFilter } from './monitoring-filters.js';
 import { type MonitoringHistory, type RowValues, rowValues } from './monitoring-history.js';
 
 const ErrorRef = { $ref: 'ErrorEnvelope#' };
-/** What every scoped route may answer besides 200: bad parameters, no token, an environment not covered. */
-const ErrorResponses = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef };
+/** What every scoped route may answer besides 200: bad parameters, no token, an environment not covered,
+ * and (in a cluster) filtered numbers a worker could not complete in time. */
+const ErrorResponses = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 503: ErrorRef };
 const security = [{ basicAuth: [] }];
 const tags = ['monitoring'];
 const Nullable = Type.Union([Type.Number(), Type.Null()]);
@@ -99,30 +98,6 @@ function display(metric: RealtimeMetricId, v: number | null): string {
     default:
       return String(v);
   }
-}
-
-/** One breakdown row per value of `dimension` in the tick, limited to views passing the filter. */
-function breakdownRows(
-  tick: RealtimeTick,
-  dimension: string,
-  filter: RealtimeFilter,
-): { overall: RealtimeAggregate; rows: Map<string, RealtimeAggregate> } {
-  if (filter.empty) return { overall: tick.overall, rows: tick.dims.get(dimension) ?? new Map() };
-  const read = REALTIME_DIMENSIONS[dimension]!.read;
-  const overall = new RealtimeAggregate();
-  const rows = new Map<string, RealtimeAggregate>();
-  const rowOf = (value: string) => entry(rows, value, () => new RealtimeAggregate());
-  for (const { view, tick: t } of tick.views) {
-    if (!viewMatches(view, filter)) continue;
-    overall.addView(t);
-    rowOf(read(view)).addView(t);
-  }
-  for (const { view, outcome } of tick.outcomes) {
-    if (!viewMatches(view, filter)) continue;
-    overall.addOutcome(outcome);
-    rowOf(read(view)).addOutcome(outcome);
-  }
-  return { overall, rows };
 }
 
 export function monitoringRoutes(
@@ -243,7 +218,7 @@ export function monitoringRoutes(
       const { envId, filter } = scopeOf(request.token!, q);
       const points = filter.empty
         ? history.history(envId).map((h) => ({ atMs: h.atMs, values: h.overall as RowValues | null }))
-        : history.filtered(envId, filter);
+        : await history.filtered(envId, filter);
       const data = points.map((p) => ({
         date: iso(p.atMs),
         value: round(metricOf(p.values, metric, q.measurement)),
@@ -299,9 +274,9 @@ export function monitoringRoutes(
       const q = request.query;
       const metric = request.params.metric_id;
       const { envId, filter } = scopeOf(request.token!, q, q.dimension);
-      const tick = history.latestTick(envId);
+      const tick = await history.breakdown(envId, q.dimension, filter);
       if (!tick) return { data: [], total_row_count: 0, timestamp: null };
-      const { overall, rows } = breakdownRows(tick, q.dimension, filter);
+      const { overall, rows } = tick;
       const overallValue = metricOf(rowValues(overall), metric, q.measurement);
       const data = [...rows].map(([value, agg]) => {
         const v = metricOf(rowValues(agg), metric, q.measurement);
@@ -398,13 +373,12 @@ export function monitoringRoutes(
         }));
       } else {
         // Reduced history cannot be filtered again: only the latest tick is answered.
-        const tick = history.latestTick(envId);
-        const rows = tick ? breakdownRows(tick, q.dimension, filter).rows : new Map();
+        const tick = await history.breakdown(envId, q.dimension, filter);
         data = tick
           ? [
               {
                 date: iso(tick.atMs),
-                values: top([...rows].map(([v, agg]) => [v, rowValues(agg)] as [string, RowValues])),
+                values: top([...tick.rows].map(([v, agg]) => [v, rowValues(agg)] as [string, RowValues])),
               },
             ]
           : [];
@@ -464,7 +438,7 @@ export function monitoringRoutes(
             histogram: h.histogram as number[] | null,
             startupMean: h.startupMean,
           }))
-        : history.filtered(envId, filter);
+        : await history.filtered(envId, filter);
       const data = points.map((p) => {
         const counts = p.histogram ?? new Array<number>(STARTUP_BUCKETS_MS.length).fill(0);
         const total = counts.reduce((a, b) => a + b, 0);

@@ -39,14 +39,19 @@ export interface OutcomeEvent {
   outcome: Outcome;
 }
 
-export interface RealtimeTick {
+/** What every consumer of a tick reads: the aggregates of all views and of every breakdown row. */
+export interface RealtimeTotals {
   atMs: number;
   envId: string;
-  views: ViewPart[];
-  outcomes: OutcomeEvent[];
   overall: RealtimeAggregate;
   /** dimension → value → aggregate. */
   dims: Map<string, Map<string, RealtimeAggregate>>;
+}
+
+/** A tick as one pipeline computes it: the totals and the views and outcomes they were made of. */
+export interface RealtimeTick extends RealtimeTotals {
+  views: ViewPart[];
+  outcomes: OutcomeEvent[];
 }
 
 /** The class a view is in now, by the view model's rules, and since when (event time). */
@@ -270,4 +275,27 @@ export function aggregateFiltered(t: RealtimeTick, keep: (v: ActiveView) => bool
   for (const { view, tick } of t.views) if (keep(view)) agg.addView(tick);
   for (const { view, outcome } of t.outcomes) if (keep(view)) agg.addOutcome(outcome);
   return agg;
+}
+
+/** One row per value of `dimension` among a tick's views and outcomes that pass a filter, and their total. */
+export function breakdownFiltered(
+  t: RealtimeTick,
+  dimension: string,
+  keep: (v: ActiveView) => boolean,
+): { overall: RealtimeAggregate; rows: Map<string, RealtimeAggregate> } {
+  const read = REALTIME_DIMENSIONS[dimension]!.read;
+  const overall = new RealtimeAggregate();
+  const rows = new Map<string, RealtimeAggregate>();
+  const rowOf = (value: string) => entry(rows, value, () => new RealtimeAggregate());
+  for (const { view, tick } of t.views) {
+    if (!keep(view)) continue;
+    overall.addView(tick);
+    rowOf(read(view)).addView(tick);
+  }
+  for (const { view, outcome } of t.outcomes) {
+    if (!keep(view)) continue;
+    overall.addOutcome(outcome);
+    rowOf(read(view)).addOutcome(outcome);
+  }
+  return { overall, rows };
 }
