@@ -132,7 +132,7 @@ function fillSql(env, n, nowMs) {
       video_startup_time_ms, watch_time_ms, playing_time_ms, rebuffer_count, rebuffer_duration_ms,
       rebuffer_percentage, exited_before_video_start, video_startup_failure, playback_failure,
       weighted_average_bitrate_bps, viewer_experience_score)
-    SELECT '${env}', toString(number), 'final', view_end - toIntervalMillisecond(toInt64(watch)), view_end, now64(3), now64(3),
+    SELECT '${env}', toString(number), 'final', view_end - toIntervalMillisecond(toInt64(watch)) AS start, view_end, now64(3), start,
       ${pick(['US', 'DE', 'GB', 'FR', 'BR', 'IN', 'JP', 'SE', 'CA', 'AU', 'ES', 'IT'], 1)},
       ${pick(['a.cdn-a.example', 'b.cdn-a.example', 'a.cdn-b.example', 'a.cdn-c.example'], 2)} AS host,
       splitByChar('.', host)[2],

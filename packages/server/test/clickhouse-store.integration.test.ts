@@ -1,6 +1,7 @@
 /**
- * What the ClickHouse store adds to the shared store suite: its ledger
- * collapses a commit retried after an insert that did land, the newest
+ * What the ClickHouse store adds to the shared store suite: a view stays
+ * one row though the hour of its first data leads the views' sorting key,
+ * its ledger collapses a commit retried after an insert that did land, the newest
  * checkpoint wins before any merge, the management records (environments,
  * tokens, signing keys, live streams) behave as on DuckDB, and the live
  * ingest's DuckDB-spelled statements run. On chDB, and over HTTP when
@@ -10,9 +11,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SqlRunner } from '../src/live/live-store.js';
 import { LiveStore } from '../src/live/live-store.js';
+import { ActiveView } from '../src/pipeline/view-model/active-views.js';
 import type { RawBeaconRow, Store } from '../src/store/store.js';
+import { type ViewRow, viewRow } from '../src/store/view-row.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
 import { openStoreUnderTest, storesUnderTest, titleOf } from './helpers/stores.js';
+import { client, playing720p } from './helpers/view-fixtures.js';
 
 const dir = tempDataDir('openqoe-chstore-');
 afterAll(() => removeDir(dir));
@@ -36,6 +40,29 @@ for (const kind of storesUnderTest().filter((s) => s.kind !== 'duckdb'))
   describe.skipIf(kind.skip !== undefined)(titleOf('ClickHouse store', kind), () => {
     let n = 0;
     const open = () => openStoreUnderTest(kind, join(dir, `${kind.kind}-${n++}`));
+
+    it('keeps a view one row when a later version arrives with a later first-data time (its key)', async () => {
+      const store = await open();
+      const H = 3_600_000;
+      const version = (firstReceivedMs: number, watchMs: number): ViewRow => {
+        const v = new ActiveView('env', 'long', 'long', 1, 0, client, firstReceivedMs, firstReceivedMs, {
+          minStallMs: 250,
+        });
+        v.machine.segment('playing', T0, watchMs, playing720p);
+        return viewRow(v, v.machine.metrics(true), Date.now());
+      };
+      await store.upsertViews([version(T0, 10_000)]);
+      // As a pipeline rebuilt after a restart sees a long view: its first data two hours later.
+      await store.upsertViews([version(T0 + 2 * H, 20_000)]);
+      expect(
+        await store.select(
+          `SELECT count() AS n, max(watch_time_ms) AS watch, toUnixTimestamp64Milli(max(first_received_at)) AS fr
+           FROM ${store.dialect.views} WHERE view_id = $1`,
+          ['long'],
+        ),
+      ).toEqual([{ n: 1, watch: 20_000, fr: T0 }]);
+      await store.close();
+    });
 
     it('collapses a ledger commit written twice, and reads the newest checkpoint before any merge', async () => {
       const store = await open();

@@ -4,18 +4,14 @@
  *
  * The rollup holds, per environment, hour of the view's end and grouping set
  * of the common dimensions below, one partial state of every aggregate the
- * metric catalog uses (aggregate-calls.ts); merging the states gives what
- * the aggregates give over the views. A request is answered from it when
- * the rollup answers all of it:
- * - its filters and grouping use only those dimensions;
- * - its buckets are whole hours, and its timeframe starts and ends on whole
- *   hours;
- * - no hour of the timeframe changed since its last refresh
- *   (store/clickhouse/views-rollup.ts).
- * Every other request reads the views. (Mixing both, the rollup for the
- * clean hours and the views for the rest, would be exact too, but `views`
- * is sorted by view id, not time, so reading one hour of it costs about as
- * much as reading the whole timeframe: measured in docs/benchmarks.md.)
+ * metric catalog uses (aggregate-calls.ts). A request whose filters and
+ * grouping use only those dimensions, whose buckets are whole hours and
+ * whose timeframe holds at least one whole hour reads:
+ * - the rollup's rows for the clean whole hours of its timeframe;
+ * - the views themselves for the rest: the partial hours at both ends and
+ *   every hour changed since its last refresh (store/clickhouse/views-rollup.ts).
+ * Both halves yield states and the query merges them, so the answer is the
+ * one the views alone give. Other requests read the views.
  */
 import { createHash } from 'node:crypto';
 import type { RollupDefinition, RollupState, RollupTables } from '../../store/rollup.js';
@@ -129,23 +125,36 @@ export async function aggregationSource(
     if (m === undefined) return raw;
     merged.set(sql, m);
   }
-  // Only when the rollup answers the whole request: `views` is sorted by view id, not time, so
-  // reading even one partial or dirty hour from it costs as much as the whole query there.
-  if (fromHour !== scope.fromMs || toHour !== scope.toMs) return raw;
-  const [dirty] = await store.select(
-    `SELECT count() AS n FROM ${tables.hours} FINAL
+  // The whole hours the rollup cannot answer: the dirty ones (an hour without a record has no views).
+  const dirty = await store.select(
+    `SELECT DISTINCT toUnixTimestamp(hour) * 1000 AS h FROM ${tables.hours} FINAL
      WHERE rollup = $1 AND dirty AND hour >= ${store.dialect.msToTimestamp('$2')} AND hour < ${store.dialect.msToTimestamp('$3')}
        AND env_id IN (${scope.envIds.map((_, i) => `$${i + 4}`).join(', ')})`,
     [def.name, fromHour, toHour, ...scope.envIds],
   );
-  if (Number(dirty?.['n'] ?? 0) > 0) return raw;
-  const rows = rollupRows(store.dialect, tables, scope, {
+  // What is read from the views: the partial hours at both ends and the dirty hours, as time ranges.
+  const ranges: [number, number][] = [];
+  if (scope.fromMs < fromHour) ranges.push([scope.fromMs, fromHour]);
+  for (const h of dirty.map((r) => Number(r['h'])).sort((x, y) => x - y)) {
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === h) last[1] = h + HOUR_MS;
+    else ranges.push([h, h + HOUR_MS]);
+  }
+  if (toHour < scope.toMs) {
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === toHour) last[1] = scope.toMs;
+    else ranges.push([toHour, scope.toMs]);
+  }
+  const union = rollupUnion(store.dialect, tables, scope, {
     gset,
+    fromHour,
+    toHour,
+    ranges,
     columns: [...new Set(request.columns)].filter((c) => c !== 'hour'),
     states: [...needed.values()],
   });
   return {
-    from: `(${rows}) AS r`,
+    from: `(${union}) AS r`,
     agg: (sql) => {
       const m = merged.get(sql);
       if (m === undefined) throw new Error(`aggregate not declared to the rollup source: ${sql}`);
@@ -157,28 +166,55 @@ export async function aggregationSource(
 }
 
 /**
- * The rollup's rows of the request: its grouping set, environments, filters and hours, each hour's
- * current generation only (rows of an unfinished or older refresh are never read).
+ * The rows a rollup-backed query aggregates: the rollup's rows of the request's grouping set,
+ * environments, filters and clean whole hours (each hour's current generation only: rows of an
+ * unfinished or older refresh are never read), and the same states built from the views of the
+ * time ranges the rollup does not answer.
  */
-function rollupRows(
+function rollupUnion(
   dialect: SqlDialect,
   tables: RollupTables,
   scope: Scope,
-  q: { gset: number; columns: string[]; states: RollupState[] },
+  q: {
+    gset: number;
+    fromHour: number;
+    toHour: number;
+    ranges: [number, number][];
+    columns: string[];
+    states: RollupState[];
+  },
 ): string {
   const d = tables.definition;
   const p = scope.params;
   const name = p.add(d.name);
-  const from = dialect.msToTimestamp(p.add(scope.fromMs));
-  const to = dialect.msToTimestamp(p.add(scope.toMs));
+  const from = dialect.msToTimestamp(p.add(q.fromHour));
+  const to = dialect.msToTimestamp(p.add(q.toHour));
+  const cols = q.columns.map((c) => `, ${c}`).join('');
+  const clean = `FROM ${tables.hours} FINAL WHERE rollup = ${name} AND NOT dirty AND ${scope.envWhere}`;
   const where = [
-    `(env_id, hour, gen) IN (SELECT env_id, hour, gen FROM ${tables.hours} FINAL WHERE rollup = ${name} AND NOT dirty AND ${scope.envWhere})`,
+    `(env_id, hour, gen) IN (SELECT env_id, hour, gen ${clean})`,
     `gset = ${q.gset}`,
     scope.envWhere,
     `hour >= ${from}`,
     `hour < ${to}`,
     ...scope.filterWhere,
   ].join(' AND ');
-  const cols = q.columns.map((c) => `, ${c}`).join('');
-  return `SELECT hour${cols}${q.states.map((s) => `, ${s.column}`).join('')} FROM ${d.name} WHERE ${where}`;
+  const fromRollup = `SELECT hour${cols}${q.states.map((s) => `, ${s.column}`).join('')} FROM ${d.name} WHERE ${where}`;
+  if (q.ranges.length === 0) return fromRollup;
+  const viewHour = 'toStartOfHour(view_end)';
+  const inRanges = q.ranges
+    .map(
+      ([a, b]) =>
+        `(view_end >= ${dialect.msToTimestamp(p.add(a))} AND view_end < ${dialect.msToTimestamp(p.add(b))})`,
+    )
+    .join(' OR ');
+  // The ranges let the view_end index skip the rest of `views` (sorted by the hour of first data);
+  // the last condition drops whatever a clean hour of the rollup already counts.
+  return `${fromRollup}
+    UNION ALL
+    SELECT ${viewHour} AS hour${cols}${q.states.map((s) => `, ${s.state} AS ${s.column}`).join('')}
+    FROM ${dialect.views}
+    WHERE ${scope.where} AND (${inRanges})
+      AND NOT (${viewHour} >= ${from} AND ${viewHour} < ${to} AND (toString(env_id), ${viewHour}) IN (SELECT env_id, hour ${clean}))
+    GROUP BY hour${cols}`;
 }

@@ -142,19 +142,21 @@ export function clickhouseDdl(): string[] {
     stream_drift_deviation_from_rolling_avg_ms Nullable(Float64)
   ) ENGINE = MergeTree
     ORDER BY (env_id, live_stream_id, measured_at)`,
-    // Views are upserted as they progress: the row with the latest updated_at per (env_id, view_id)
-    // is the view, and queries read `views FINAL`. The key must be what never changes, so the time
-    // a timeframe selects on (view_end) cannot lead it; instead parts are cut by the day the view's
-    // first data arrived (fixed for the view, so its versions share a partition and merge), and
-    // inside a day's parts the minmax index on view_end skips the granules outside a timeframe.
-    // Granules of 1024 rows (not 8192): rows are wide (a timeline each), and finer granules make both
-    // that index and one-view lookups read less (a 2-day list over 30 000 views: 6 ms against 11–47 ms).
+    // Views are upserted as they progress: the row with the latest updated_at per sorting key is the
+    // view, and queries read `views FINAL`. The key must never change for a view, so the time a
+    // timeframe selects on (view_end) cannot be in it; the hour the view's first data arrived can,
+    // because the store keeps it fixed across versions (ClickHouseStore.upsertViews). Leading with
+    // it keeps each granule's views close in time: the minmax index on view_end then skips what is
+    // outside a timeframe, and FINAL merges small key ranges (a query over one hour of two million
+    // views: 8–39 ms against 212–264 ms with (env_id, view_id)). One-view lookups use the bloom
+    // filter on view_id. Granules of 1024 rows, not 8192: rows are wide (a timeline each).
     `CREATE TABLE IF NOT EXISTS views (
     ${viewColumns},
-    INDEX view_end_minmax view_end TYPE minmax GRANULARITY 1
+    INDEX view_end_minmax view_end TYPE minmax GRANULARITY 1,
+    INDEX view_id_bloom view_id TYPE bloom_filter GRANULARITY 1
   ) ENGINE = ReplacingMergeTree(updated_at)
     PARTITION BY toDate(first_received_at)
-    ORDER BY (env_id, view_id)
+    ORDER BY (env_id, toStartOfHour(first_received_at), view_id)
     SETTINGS index_granularity = 1024`,
   ];
 }

@@ -30,6 +30,7 @@ import { clickhouseDdl, viewColumnTypes } from './clickhouse-ddl.js';
 import { CLICKHOUSE_DIALECT } from './clickhouse-dialect.js';
 import { type ChConnection, type ChResult, chTime } from './connection.js';
 import { bindPositional } from './params.js';
+import { readStoredVersions, viewKey } from './stored-versions.js';
 import { type RefreshResult, ViewsRollup } from './views-rollup.js';
 
 export interface ClickHouseStoreOptions {
@@ -60,6 +61,7 @@ const BEACON_COLUMNS = [
   'log_position',
 ];
 const VIEW_COLUMN_NAMES = VIEW_COLUMNS.map((c) => c.name);
+const FIRST_RECEIVED = VIEW_COLUMN_NAMES.indexOf('first_received_at');
 
 /** ClickHouse JSON values → what the store interface reads: timestamps as epoch ms. */
 function plainRows(r: ChResult): Record<string, ReadValue>[] {
@@ -216,19 +218,26 @@ export class ClickHouseStore implements Store {
     if (rows.length === 0) return;
     // One row per view per insert: the latest of a batch is the one that counts anyway.
     const latest = new Map<string, ViewRow>();
-    for (const row of rows) latest.set(`${row[0]}\u0000${row[1]}`, row);
-    const out: unknown[][] = [];
-    for (const row of latest.values()) {
-      out.push(
-        row.map((v, i) =>
-          v !== null && TIMESTAMP_COLUMNS.has(VIEW_COLUMN_NAMES[i]!) ? chTime(Number(v)) : v,
-        ),
-      );
-    }
+    for (const row of rows) latest.set(viewKey(row), row);
     const rollup = this.rollup;
     await this.serial.run(async () => {
+      const stored = await readStoredVersions(this.conn, latest.values());
+      const out: unknown[][] = [];
+      for (const [key, row] of latest) {
+        // The first data's hour leads the sorting key: a view keeps the earliest it ever had.
+        const first = stored.get(key)?.firstReceivedMs;
+        out.push(
+          row.map((v, i) =>
+            i === FIRST_RECEIVED && first !== undefined && first < Number(v)
+              ? chTime(first)
+              : v !== null && TIMESTAMP_COLUMNS.has(VIEW_COLUMN_NAMES[i]!)
+                ? chTime(Number(v))
+                : v,
+          ),
+        );
+      }
       // Hours first: a crash after the marks leaves them dirty (read from the views), never stale.
-      if (rollup) await rollup.markDirty([...latest.values()]);
+      if (rollup) await rollup.markDirty([...latest.values()], stored);
       await this.conn.insert('views', VIEW_COLUMN_NAMES, out);
     });
   }

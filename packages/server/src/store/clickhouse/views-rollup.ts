@@ -22,18 +22,13 @@
 import type { RollupDefinition, RollupTables } from '../rollup.js';
 import { VIEW_COLUMNS, type ViewRow } from '../view-row.js';
 import type { ChConnection } from './connection.js';
+import { chString, type StoredVersions, viewKey } from './stored-versions.js';
 
 const HOUR_MS = 3_600_000;
 const ENV = VIEW_COLUMNS.findIndex((c) => c.name === 'env_id');
-const VIEW = VIEW_COLUMNS.findIndex((c) => c.name === 'view_id');
 const END = VIEW_COLUMNS.findIndex((c) => c.name === 'view_end');
-/** View ids per read-back statement (inlined as literals: a parameter would go in the URL). */
-const READ_BACK_CHUNK = 5000;
 
 export const ROLLUP_HOURS_TABLE = 'rollup_hours';
-
-/** A ClickHouse string literal. */
-export const chString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 const hourText = (hourMs: number): string => new Date(hourMs).toISOString().slice(0, 19).replace('T', ' ');
 
@@ -114,35 +109,21 @@ export class ViewsRollup implements RollupTables {
       WHERE ${where} GROUP BY env_id, hour, gset, ${d.dims.join(', ')}`;
   }
 
-  /** Marks dirty the hours that upserting `rows` changes. Call before the upsert is written. */
-  async markDirty(rows: readonly ViewRow[]): Promise<void> {
+  /**
+   * Marks dirty the hours that upserting `rows` changes: the hour each ends in, and the hours its
+   * stored versions end in (`stored`), since a view that moved leaves its old hour wrong. Call
+   * before the upsert is written.
+   */
+  async markDirty(rows: readonly ViewRow[], stored: ReadonlyMap<string, StoredVersions>): Promise<void> {
     const hours = new Map<string, Set<number>>();
     const add = (env: string, hourMs: number) => {
       const set = hours.get(env) ?? new Set<number>();
       hours.set(env, set.add(hourMs));
     };
-    const idsByEnv = new Map<string, string[]>();
     for (const row of rows) {
       const env = String(row[ENV]);
       add(env, Math.floor(Number(row[END]) / HOUR_MS) * HOUR_MS);
-      const ids = idsByEnv.get(env) ?? [];
-      if (ids.length === 0) idsByEnv.set(env, ids);
-      ids.push(String(row[VIEW]));
-    }
-    // Every stored version, not only the newest: versions not yet merged count in their hour too.
-    for (const [env, ids] of idsByEnv) {
-      for (let i = 0; i < ids.length; i += READ_BACK_CHUNK) {
-        const chunk = ids
-          .slice(i, i + READ_BACK_CHUNK)
-          .map(chString)
-          .join(', ');
-        const r = await this.conn.query(
-          `SELECT DISTINCT toUnixTimestamp(toStartOfHour(view_end)) AS h FROM views
-           WHERE env_id = {e:String} AND view_id IN (${chunk})`,
-          { e: env },
-        );
-        for (const [h] of r.rows) add(env, Number(h) * 1000);
-      }
+      for (const h of stored.get(viewKey(row))?.endHoursMs ?? []) add(env, h);
     }
     const version = this.nextVersion();
     const marks: unknown[][] = [];
