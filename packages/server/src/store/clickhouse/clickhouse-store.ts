@@ -28,7 +28,7 @@ import type {
 import { VIEW_COLUMNS, type ViewRow } from '../view-row.js';
 import { clickhouseDdl, viewColumnTypes } from './clickhouse-ddl.js';
 import { CLICKHOUSE_DIALECT } from './clickhouse-dialect.js';
-import { type ChConnection, type ChResult, chTime } from './connection.js';
+import { type ChConnection, type ChResult, chTime, VersionClock } from './connection.js';
 import { bindPositional } from './params.js';
 import { readStoredVersions, viewKey } from './stored-versions.js';
 import { type RefreshResult, ViewsRollup } from './views-rollup.js';
@@ -82,7 +82,7 @@ function plainRows(r: ChResult): Record<string, ReadValue>[] {
 export class ClickHouseStore implements Store {
   readonly dialect = CLICKHOUSE_DIALECT;
   /** Versions of checkpoint rows: strictly increasing within this process. */
-  private lastVersion = 0;
+  private readonly versions = new VersionClock();
   /** The views rollup, when one is defined. */
   rollup: ViewsRollup | undefined;
   /** Rollup marks, view upserts and refreshes must not interleave. */
@@ -187,11 +187,10 @@ export class ClickHouseStore implements Store {
         r.logPosition,
       ]),
     );
-    this.lastVersion = Math.max(this.lastVersion + 1, Date.now() * 1000);
     await this.conn.insert(
       'consumer_checkpoints',
       ['consumer', 'log_id', 'position', 'version'],
-      [[checkpoint.consumer, checkpoint.logId, checkpoint.position, this.lastVersion]],
+      [[checkpoint.consumer, checkpoint.logId, checkpoint.position, this.versions.next()]],
     );
   }
 

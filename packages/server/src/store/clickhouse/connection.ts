@@ -44,3 +44,15 @@ export function compactRows(rows: readonly (readonly unknown[])[]): string {
 /** Epoch ms → the text form ClickHouse parses into DateTime64(3, 'UTC'). */
 export const chTime = (ms: number): string =>
   new Date(Math.round(ms)).toISOString().slice(0, 23).replace('T', ' ');
+
+/**
+ * Versions for ReplacingMergeTree rows: microseconds of the wall clock, strictly increasing within
+ * this process (never the same twice), and increasing across restarts with the clock.
+ */
+export class VersionClock {
+  private last = 0;
+  next(): number {
+    this.last = Math.max(this.last + 1, Date.now() * 1000);
+    return this.last;
+  }
+}

@@ -21,7 +21,7 @@
  */
 import type { RollupDefinition, RollupTables } from '../rollup.js';
 import { VIEW_COLUMNS, type ViewRow } from '../view-row.js';
-import type { ChConnection } from './connection.js';
+import { type ChConnection, VersionClock } from './connection.js';
 import { chString, type StoredVersions, viewKey } from './stored-versions.js';
 
 const HOUR_MS = 3_600_000;
@@ -39,7 +39,7 @@ export interface RefreshResult {
 
 export class ViewsRollup implements RollupTables {
   readonly hours = ROLLUP_HOURS_TABLE;
-  private lastVersion = 0;
+  private readonly versions = new VersionClock();
 
   private constructor(
     private readonly conn: ChConnection,
@@ -79,15 +79,9 @@ export class ViewsRollup implements RollupTables {
        SELECT {n:String}, env_id, hour, true, 0, {v:UInt64}
        FROM (SELECT DISTINCT toString(env_id) AS env_id, toStartOfHour(view_end) AS hour FROM views)
        WHERE (env_id, hour) NOT IN (SELECT env_id, hour FROM ${ROLLUP_HOURS_TABLE} FINAL WHERE rollup = {n:String})`,
-      { n: definition.name, v: r.nextVersion() },
+      { n: definition.name, v: r.versions.next() },
     );
     return r;
-  }
-
-  /** Versions of hour records: strictly increasing within this process, and across restarts by the clock. */
-  private nextVersion(): number {
-    this.lastVersion = Math.max(this.lastVersion + 1, Date.now() * 1000);
-    return this.lastVersion;
   }
 
   /**
@@ -125,7 +119,7 @@ export class ViewsRollup implements RollupTables {
       add(env, Math.floor(Number(row[END]) / HOUR_MS) * HOUR_MS);
       for (const h of stored.get(viewKey(row))?.endHoursMs ?? []) add(env, h);
     }
-    const version = this.nextVersion();
+    const version = this.versions.next();
     const marks: unknown[][] = [];
     for (const [env, set] of hours)
       for (const h of set) marks.push([this.definition.name, env, hourText(h), true, 0, version]);
@@ -152,7 +146,7 @@ export class ViewsRollup implements RollupTables {
    */
   async refresh(limit: number, settleMs = 0): Promise<RefreshResult> {
     const n = this.definition.name;
-    // Versions are microsecond clock readings at the mark (nextVersion), so this is "marked before".
+    // Versions are microsecond clock readings at the mark (VersionClock), so this is "marked before".
     const cutoff = Math.max(0, (Date.now() - settleMs) * 1000);
     const dirty = await this.conn.query(
       `SELECT env_id, toUnixTimestamp(hour) * 1000 AS h FROM ${ROLLUP_HOURS_TABLE} FINAL
@@ -169,9 +163,9 @@ export class ViewsRollup implements RollupTables {
           `(env_id = ${chString(x.env)} AND view_end >= toDateTime64(${chString(hourText(x.hourMs))}, 3, 'UTC') AND view_end < toDateTime64(${chString(hourText(x.hourMs + HOUR_MS))}, 3, 'UTC'))`,
       )
       .join(' OR ');
-    const gen = this.nextVersion();
+    const gen = this.versions.next();
     await this.conn.command(`INSERT INTO ${n} ${this.recomputeSelect(String(gen), where)}`);
-    const clean = this.nextVersion();
+    const clean = this.versions.next();
     await this.conn.insert(
       ROLLUP_HOURS_TABLE,
       ['rollup', 'env_id', 'hour', 'dirty', 'gen', 'version'],
