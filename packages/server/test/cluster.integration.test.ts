@@ -209,9 +209,13 @@ describe.skipIf(chdb.skip !== undefined)(`scale-out over NATS JetStream, store o
     expect(workers[0].output()).toMatch(/messages a previous process received were not acknowledged/);
     await postRound(2);
 
-    // Both workers own views (the hash spreads the 24 views over both halves of the partitions).
-    expect(await readMetric(workers[0], 'openqoe_active_views')).toBeGreaterThan(0);
-    expect(await readMetric(workers[1]!, 'openqoe_active_views')).toBeGreaterThan(0);
+    // Both workers own views (the hash spreads the 24 views over both halves of the partitions),
+    // once each has taken in what was just posted.
+    for (const w of workers)
+      await waitFor(
+        async () => (await readMetric(w!, 'openqoe_active_views')) > 0,
+        'each worker to hold views',
+      );
 
     // Monitoring records: the union of both workers' streams, exactly the hand-computed ones.
     const expected = sortRecords(PREFIXES.flatMap((p) => expectedRecords(t0, p)));

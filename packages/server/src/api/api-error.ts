@@ -5,7 +5,7 @@
  * trace ever reaches a client.
  */
 import { ERROR_CODES, type ErrorCode, type ErrorField, errorEnvelope } from '@openqoe/schema';
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export class ApiError extends Error {
   constructor(
@@ -88,7 +88,28 @@ export function toApiError(err: unknown): ApiError {
   return new ApiError('QOE_ERR_INTERNAL');
 }
 
+/** Bodies declared at most this large are read to their end after a 413, not cut off. */
+const DRAIN_REFUSED_BODY_MAX_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A body over the limit is refused before it is read, and the framework then closes the
+ * connection while the client is still sending: the client sees a broken pipe or a reset, not
+ * the 413. For a declared length up to DRAIN_REFUSED_BODY_MAX_BYTES the connection stays open
+ * and the rest of the body is read and dropped, so the client gets the answer (as servers with a
+ * lingering close do); larger ones are still cut off.
+ */
+export function drainRefusedBodies(app: FastifyInstance): void {
+  app.addHook('onError', async (request: FastifyRequest, reply: FastifyReply, err: FastifyError) => {
+    if (err.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') return;
+    const declared = Number(request.headers['content-length']);
+    if (!Number.isFinite(declared) || declared > DRAIN_REFUSED_BODY_MAX_BYTES) return;
+    reply.removeHeader('connection');
+    request.raw.resume();
+  });
+}
+
 export function installErrorHandling(app: FastifyInstance, onInternal: (err: unknown) => void): void {
+  drainRefusedBodies(app);
   app.setErrorHandler((err, request, reply) => {
     const apiErr = toApiError(err);
     if (apiErr.code === 'QOE_ERR_INTERNAL') {

@@ -15,7 +15,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import { ApiError, sendError, toApiError } from '../../api/api-error.js';
+import { ApiError, drainRefusedBodies, sendError, toApiError } from '../../api/api-error.js';
 import type { Config } from '../../config/config-schema.js';
 import type { IntakeMeta, MuxBatch } from '../../pipeline/intake-record.js';
 import { type CompatDeps, compatEnvironment, publishCompat, refuseCompat } from '../compat-intake.js';
@@ -71,6 +71,7 @@ export function muxRoutes(app: FastifyInstance, config: Config, deps: CompatDeps
     { parseAs: 'buffer', bodyLimit: config.intake.maxBodyBytes },
     (_req, body, done) => done(null, body),
   );
+  drainRefusedBodies(app);
   app.setErrorHandler((err, request, reply) => {
     const apiErr = toApiError(err);
     if (apiErr.code === 'QOE_ERR_INTERNAL') {
