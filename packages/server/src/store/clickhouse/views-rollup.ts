@@ -11,13 +11,13 @@
  * - a refresh recomputes the oldest dirty hours into rows of a new
  *   generation, then marks them clean with that generation; older
  *   generations' rows are deleted afterwards, and never read meanwhile;
- * - a query reads the rollup only when every hour of its timeframe is clean
- *   (api/data/views-rollup.ts), and then only their current generation, so
- *   an answer never depends on how recent the last refresh is: before it,
- *   the query reads the views.
+ * - a query reads the clean hours of its timeframe from the rollup (their
+ *   current generation only) and every other hour from the views
+ *   (api/data/views-rollup.ts), so an answer never depends on how recent
+ *   the last refresh is.
  * Marks and refreshes run one at a time (the store serialises them); a
- * crash between steps leaves an hour dirty, which only means queries over
- * it read the views until the next refresh.
+ * crash between steps leaves an hour dirty, which only means queries read
+ * it from the views until the next refresh.
  */
 import type { RollupDefinition, RollupTables } from '../rollup.js';
 import { VIEW_COLUMNS, type ViewRow } from '../view-row.js';
