@@ -46,7 +46,8 @@ Options:
   --views <n>               0: every request is a new view [0]; n: requests continue n views in
                             turn (next sequence numbers, contiguous times), as n players would
   --only <openqoe|bare>     run one side only (no ratio)
-  --server-node-args=<str>  extra node flags for the openqoe server (note the =), e.g.
+  --server-node-args=<str>  node flags for the openqoe server beyond those of the openqoe command's
+                            first line (note the =), e.g.
                             --server-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"
   -h, --help                this text
 
@@ -252,6 +253,13 @@ async function pipelineCounts(url) {
   };
 }
 
+/** The node flags in the CLI's `#!/usr/bin/env -S node …` line. */
+function binNodeFlags() {
+  const first = readFileSync(CLI, 'utf8').split('\n', 1)[0];
+  const m = /^#!\S*env -S node(.*)$/.exec(first);
+  return m ? m[1].split(/\s+/).filter(Boolean) : [];
+}
+
 async function benchOpenqoe(tmp) {
   const dataDir = join(tmp, 'data');
   const configFile = join(tmp, 'config.json');
@@ -261,7 +269,8 @@ async function benchOpenqoe(tmp) {
     intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
   };
   await writeFile(configFile, JSON.stringify(config));
-  const nodeArgs = opts['server-node-args'].split(/\s+/).filter(Boolean);
+  // Started as the openqoe command starts it: with the node flags of its first line (as npm start does).
+  const nodeArgs = [...binNodeFlags(), ...opts['server-node-args'].split(/\s+/).filter(Boolean)];
   const serveArgs = ['serve', '--port', '0', '--data-dir', dataDir, '--config', configFile];
   log(`[openqoe] starting on core ${SERVER_CORE}${nodeArgs.length ? ` with ${nodeArgs.join(' ')}` : ''}`);
   const { child, url } = await startServer('openqoe', [...nodeArgs, CLI, ...serveArgs]);

@@ -66,10 +66,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(ErrorEnvelopeSchema);
   attachOpenApiExamples(app);
 
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.httpRequests
-      .labels(request.routeOptions.url ?? 'unmatched', request.method, String(reply.statusCode))
-      .inc();
+  // Runs for every request: a callback hook (no promise), and each route/method/status counter looked up once.
+  const requestCounters = new Map<string, ReturnType<Metrics['httpRequests']['labels']>>();
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const key = `${route} ${request.method} ${reply.statusCode}`;
+    let counter = requestCounters.get(key);
+    if (!counter) {
+      counter = metrics.httpRequests.labels(route, request.method, String(reply.statusCode));
+      requestCounters.set(key, counter);
+    }
+    counter.inc();
+    done();
   });
 
   await app.register(cors, {

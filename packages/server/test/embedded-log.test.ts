@@ -1,4 +1,16 @@
-import { appendFileSync, readdirSync, statSync, truncateSync, utimesSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  constants,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BusRecord } from '../src/bus/bus.js';
@@ -6,7 +18,7 @@ import { BusFullError } from '../src/bus/bus.js';
 import { EmbeddedLog, type EmbeddedLogOptions } from '../src/bus/embedded-log.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
 
-const OPTIONS: EmbeddedLogOptions = {
+const BASE_OPTIONS: EmbeddedLogOptions = {
   segmentBytes: 64 * 1024,
   maxBacklogBytes: 64 * 1024 * 1024,
   memoryTailBytes: 1024 * 1024,
@@ -50,7 +62,12 @@ async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 20));
 }
 
-describe('embedded log', () => {
+// Every behaviour holds whether the log writes through the page cache or with O_DIRECT.
+describe.each([
+  { mode: 'page cache', directIo: false },
+  { mode: 'O_DIRECT', directIo: true },
+])('embedded log ($mode)', ({ directIo }) => {
+  const OPTIONS: EmbeddedLogOptions = { ...BASE_OPTIONS, directIo };
   it('delivers published records in order, from memory, with contiguous positions', async () => {
     const log = await EmbeddedLog.open(newDir(), OPTIONS);
     await Promise.all(Array.from({ length: 500 }, (_, i) => log.publish('k', payload(i), { i })));
@@ -127,6 +144,7 @@ describe('embedded log', () => {
     const dir = newDir();
     const log = await EmbeddedLog.open(dir, OPTIONS);
     await Promise.all(Array.from({ length: 5 }, (_, i) => log.publish('k', payload(i))));
+    const written = await collect(log, 0, 5);
     await log.close();
     const seg = join(
       dir,
@@ -135,8 +153,8 @@ describe('embedded log', () => {
         .sort()
         .pop()!,
     );
-    // Shorten the file by one byte: the last record's payload is incomplete.
-    truncateSync(seg, statSync(seg).size - 1);
+    // Cut the file inside the last record's payload: it is incomplete.
+    truncateSync(seg, written[4]!.position + 8 + 3);
     const reopened = await EmbeddedLog.open(dir, OPTIONS);
     const seen = await collect(reopened, 0, 4);
     expect(seen).toHaveLength(4);
@@ -228,5 +246,105 @@ describe('embedded log', () => {
     expect(attempts).toBeGreaterThanOrEqual(2);
     expect(seen).toEqual([0, 1, 2].map((i) => Buffer.concat(payload(i)).toString()));
     await log.close();
+  });
+});
+
+/** The open flags of this process's descriptors for `path`, from /proc (the kernel's own view). */
+function openFlags(path: string): number[] {
+  const flags: number[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target = '';
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (target !== path) continue;
+    const m = /^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    if (m) flags.push(Number.parseInt(m[1]!, 8));
+  }
+  return flags;
+}
+
+const segmentsOf = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith('.seg'))
+    .sort()
+    .map((n) => join(dir, n));
+
+describe('embedded log with O_DIRECT', () => {
+  const OPTIONS: EmbeddedLogOptions = { ...BASE_OPTIONS, segmentBytes: 1024 * 1024, directIo: true };
+
+  it('writes the active segment with O_DIRECT, each batch padded to a 4096-byte boundary', async () => {
+    const dir = newDir();
+    const log = await EmbeddedLog.open(dir, OPTIONS);
+    const seg = segmentsOf(dir)[0]!;
+    expect(openFlags(seg).some((f) => (f & constants.O_DIRECT) !== 0)).toBe(true);
+    // Batches of 1, 7 and 30 records of odd sizes.
+    let n = 0;
+    for (const size of [1, 7, 30]) {
+      await Promise.all(Array.from({ length: size }, () => log.publish('k', payload(n++))));
+      expect(statSync(seg).size % 4096).toBe(0);
+    }
+    const fromMemory = await collect(log, 0, n);
+    // The padding belongs to the last record of each batch: positions stay contiguous, and the end is the file's.
+    expect(fromMemory.every((r, i) => i === 0 || r.position === fromMemory[i - 1]!.next)).toBe(true);
+    expect(fromMemory.at(-1)!.next).toBe(statSync(seg).size);
+    await log.close();
+
+    // Read back from disk, one record per batch, so padding is found past the chunk each time.
+    const reopened = await EmbeddedLog.open(dir, { ...OPTIONS, maxBatchRecords: 1 });
+    const fromDisk = await collect(reopened, 0, n);
+    expect(fromDisk.map((r) => [r.position, r.next, text(r)])).toEqual(
+      fromMemory.map((r) => [r.position, r.next, text(r)]),
+    );
+    await reopened.close();
+  });
+
+  it('starts a new segment when a crash cut a batch in the middle', async () => {
+    const dir = newDir();
+    const log = await EmbeddedLog.open(dir, OPTIONS);
+    await Promise.all(Array.from({ length: 5 }, (_, i) => log.publish('k', payload(i))));
+    const written = await collect(log, 0, 5);
+    await log.close();
+    // A torn write: the third record is incomplete, the rest never reached the disk.
+    truncateSync(segmentsOf(dir)[0]!, written[2]!.position + 8 + 2);
+
+    const reopened = await EmbeddedLog.open(dir, OPTIONS);
+    // Direct writes start on a boundary, so the cut segment is left and a new one begun.
+    expect(segmentsOf(dir)).toHaveLength(2);
+    expect(reopened.stats().endPosition).toBe(written[1]!.next);
+    await reopened.publish('k', [Buffer.from('after-crash')]);
+    const seen = await collect(reopened, 0, 3);
+    expect(seen.map(text)).toEqual([
+      Buffer.concat(payload(0)).toString(),
+      Buffer.concat(payload(1)).toString(),
+      'after-crash',
+    ]);
+    expect(seen[2]!.position).toBe(written[1]!.next);
+    await reopened.close();
+  });
+
+  it('stops at padding that does not end on a boundary, as at any corrupt record', async () => {
+    const dir = newDir();
+    const log = await EmbeddedLog.open(dir, OPTIONS);
+    await log.publish('k', payload(1));
+    const [first] = await collect(log, 0, 1);
+    await log.publish('k', payload(2));
+    await log.close();
+    // Corrupt the length of the first batch's padding: the second batch is after it and must be cut too.
+    const seg = segmentsOf(dir)[0]!;
+    const fd = openSync(seg, 'r+');
+    const padAt = first!.position + 8 + Buffer.concat(payload(1)).length;
+    const bad = Buffer.alloc(4);
+    bad.writeUInt32LE(100);
+    writeSync(fd, bad, 0, 4, padAt + 4);
+    closeSync(fd);
+
+    const reopened = await EmbeddedLog.open(dir, OPTIONS);
+    expect(reopened.stats().endPosition).toBe(padAt);
+    const seen = await collect(reopened, 0, 1);
+    expect(seen.map(text)).toEqual([Buffer.concat(payload(1)).toString()]);
+    await reopened.close();
   });
 });

@@ -572,3 +572,31 @@ describe('view model: timeline', () => {
     expect(view.machine.metrics(false).playingTimeMs).toBe(700_000);
   });
 });
+
+describe('view model: dimensions', () => {
+  it('takes dimensions from the latest sample, and keeps the same object while they do not change', () => {
+    const { views, stored } = newViews();
+    const script = new Script('view-dims');
+    script.ev('playrequest', 'startup').seg('startup', 500).seg('playing', 10_000, { cdnHost: 'a.example' });
+    send(views, stored, script, SERVER_T0);
+    const view = views.get('env', 'view-dims')!;
+    const first = view.dims!;
+    expect(first.cdnHost).toBe('a.example');
+
+    // Same dimensions (new strings from a new beacon): the object is kept.
+    script.seg('playing', 10_000, { cdnHost: 'a.example' });
+    send(views, stored, script, SERVER_T0 + 10_000);
+    expect(view.dims).toBe(first);
+
+    // Any change, here a custom field or the rendition, gives new dimensions.
+    script.seg('playing', 10_000, { cdnHost: 'a.example', customData3: 'x' });
+    send(views, stored, script, SERVER_T0 + 20_000);
+    expect(view.dims).not.toBe(first);
+    expect(view.dims!.customData[2]).toBe('x');
+    const second = view.dims!;
+    script.seg('playing', 10_000, { cdnHost: 'b.example', customData3: 'x', videoBitrateBps: 4_000_000 });
+    send(views, stored, script, SERVER_T0 + 30_000);
+    expect(view.dims).not.toBe(second);
+    expect([view.dims!.cdnHost, view.dims!.videoBitrateBps]).toEqual(['b.example', 4_000_000]);
+  });
+});

@@ -57,12 +57,14 @@ export interface StatsDeps {
 export function statsRoutes(app: FastifyInstance, deps: StatsDeps): void {
   const tags = ['stats'];
   // Counted per endpoint and outcome: a spike of 401s is someone's expired or forged tokens.
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const endpoint = request.routeOptions.url;
-    if (endpoint !== '/counts' && endpoint !== '/live-stream-health') return;
-    deps.metrics.statsRequests
-      .labels(endpoint, reply.statusCode === 200 ? 'ok' : String(reply.statusCode))
-      .inc();
+    if (endpoint === '/counts' || endpoint === '/live-stream-health') {
+      deps.metrics.statsRequests
+        .labels(endpoint, reply.statusCode === 200 ? 'ok' : String(reply.statusCode))
+        .inc();
+    }
+    done();
   });
 
   app.get<{ Querystring: { token?: string } }>(

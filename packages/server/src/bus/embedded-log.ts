@@ -10,9 +10,16 @@
  * so throughput grows with load while a lone publish waits one fsync.
  * After a crash the active segment is scanned and cut at the first torn or
  * corrupt record: everything before it was acknowledged, nothing after was.
+ *
+ * With `directIo` (the default) batches are written with O_DIRECT and each
+ * ends with a padding record up to a 4096-byte boundary (direct-writer.ts);
+ * the last record of a batch then ends, as a position, after the padding,
+ * so positions stay contiguous for consumers. Where the filesystem refuses
+ * O_DIRECT the log writes through the page cache, without padding; readers
+ * handle both.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -25,8 +32,8 @@ import {
   type BusStats,
   type ConsumerHandle,
 } from './bus.js';
+import { ALIGN, DirectWriter, HEADER_BYTES, isValidPad, PAD_MARK } from './direct-writer.js';
 
-const HEADER_BYTES = 8;
 const SEGMENT_SUFFIX = '.seg';
 /** Reads from disk in large chunks: each consumer batch is one store transaction, and fewer, larger ones cost less per row. */
 const READ_CHUNK_BYTES = 16 * 1024 * 1024;
@@ -39,6 +46,8 @@ export interface EmbeddedLogOptions {
   memoryTailBytes: number;
   groupCommitMaxDelayMs: number;
   fsync: boolean;
+  /** Write with O_DIRECT where the filesystem allows it (direct-writer.ts). */
+  directIo?: boolean;
   maxBatchRecords: number;
   /**
    * How long a consumed segment is kept after its last write (0: dropped as
@@ -81,6 +90,12 @@ const segmentName = (base: number) => `${String(base).padStart(20, '0')}${SEGMEN
 export class EmbeddedLog implements Bus {
   private segments: Segment[] = [];
   private fh!: FileHandle;
+  /** Set while the active segment is open with O_DIRECT. */
+  private direct: DirectWriter | undefined;
+  /** Kept across segments: its aligned buffer is allocated once. */
+  private directWriter: DirectWriter | undefined;
+  /** The filesystem refused O_DIRECT once: not asked again. */
+  private directRefused = false;
   private activeSize = 0;
   private end = 0;
   private pending: Pending[] = [];
@@ -133,7 +148,7 @@ export class EmbeddedLog implements Bus {
     const last = this.segments[this.segments.length - 1]!;
     delete last.sealedAtMs;
     const validBytes = existsSync(last.path) ? await this.scanValidPrefix(last.path) : 0;
-    this.fh = await open(last.path, existsSync(last.path) ? 'r+' : 'w+');
+    await this.openActive(last.path, !existsSync(last.path));
     const { size } = await this.fh.stat();
     if (size !== validBytes) {
       // A torn or corrupt tail was never acknowledged: cut it so new records follow valid ones.
@@ -146,6 +161,34 @@ export class EmbeddedLog implements Bus {
     }
     this.activeSize = validBytes;
     this.end = last.base + validBytes;
+    // Direct writes start on a boundary; a segment cut mid-batch (or written through the page cache) is
+    // left as it is and the next records go to a new one.
+    if (this.direct && validBytes % ALIGN !== 0) await this.roll();
+  }
+
+  /** Opens the active segment, with O_DIRECT when configured and the filesystem allows it. */
+  private async openActive(path: string, create: boolean): Promise<void> {
+    const flags = constants.O_RDWR | (create ? constants.O_CREAT | constants.O_TRUNC : 0);
+    this.direct = undefined;
+    if (this.options.directIo && !this.directRefused) {
+      try {
+        this.fh = await open(path, flags | constants.O_DIRECT, 0o644);
+        this.direct = this.directWriter ??= new DirectWriter();
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+        this.refuseDirect(err as Error);
+      }
+    }
+    this.fh = await open(path, flags, 0o644);
+  }
+
+  private refuseDirect(err: Error): void {
+    this.directRefused = true;
+    this.options.onError?.(
+      new Error(`the filesystem refused O_DIRECT (${err.message}); writing through the page cache`),
+      'open',
+    );
   }
 
   /** Length of the prefix of a segment made of whole records with matching checksums. */
@@ -159,7 +202,12 @@ export class EmbeddedLog implements Bus {
         await fh.read(header, 0, HEADER_BYTES, offset);
         const length = header.readUInt32LE(0);
         const sum = header.readUInt32LE(4);
-        if (length > MAX_RECORD_BYTES || offset + HEADER_BYTES + length > size) break;
+        if (length === PAD_MARK) {
+          if (!isValidPad(offset, sum, size)) break;
+          offset += sum;
+          continue;
+        }
+        if (length === 0 || length > MAX_RECORD_BYTES || offset + HEADER_BYTES + length > size) break;
         const payload = Buffer.alloc(length);
         await fh.read(payload, 0, length, offset + HEADER_BYTES);
         if (crc32(payload) !== sum) break;
@@ -178,16 +226,22 @@ export class EmbeddedLog implements Bus {
     if (backlog > this.options.maxBacklogBytes) return Promise.reject(new BusFullError(backlog));
     let length = 0;
     for (const p of parts) length += p.length;
+    // A zero length marks the end of the data on disk.
+    if (length === 0) return Promise.reject(new Error('an empty record cannot be published'));
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ parts, length, value, resolve, reject });
       this.scheduleFlush();
     });
   }
 
-  private scheduleFlush(): void {
+  /**
+   * `afterFlush`: publishes that arrived during a flush have waited for it already, so they go in the
+   * next turn of the event loop rather than after another delay (which left the core idle under load).
+   */
+  private scheduleFlush(afterFlush = false): void {
     if (this.flushing || this.flushScheduled) return;
     this.flushScheduled = true;
-    const delay = this.options.groupCommitMaxDelayMs;
+    const delay = afterFlush ? 0 : this.options.groupCommitMaxDelayMs;
     // With no delay, publishes of the same event-loop turn still share one fsync.
     if (delay > 0) setTimeout(() => void this.flush(), delay);
     else setImmediate(() => void this.flush());
@@ -215,16 +269,20 @@ export class EmbeddedLog implements Bus {
         total += HEADER_BYTES + p.length;
       }
       const started = performance.now();
-      await this.writeFully(buffers, total, this.activeSize);
+      const written = await this.write(buffers, total);
       if (this.options.fsync) await this.fh.datasync();
       this.options.onCommit?.((performance.now() - started) / 1000, batch.length);
       let position = this.end;
-      for (const p of batch) {
-        const next = position + HEADER_BYTES + p.length;
-        this.pushTail(tailRecord(position, next, p.parts, p.length, p.value));
+      const { path: segmentPath, base: segmentBase } = this.segments[this.segments.length - 1]!;
+      for (const [i, p] of batch.entries()) {
+        // The batch's padding belongs to its last record, so the next batch starts at that record's next.
+        const next = i === batch.length - 1 ? this.end + written : position + HEADER_BYTES + p.length;
+        this.pushTail(
+          tailRecord(position, next, p.parts, p.length, p.value, segmentPath, position - segmentBase),
+        );
         position = next;
       }
-      this.activeSize += total;
+      this.activeSize += written;
       this.end = position;
       for (const p of batch) p.resolve();
       this.wakeConsumers();
@@ -232,8 +290,26 @@ export class EmbeddedLog implements Bus {
       await this.failBatch(batch, err as Error);
     } finally {
       this.flushing = false;
-      if (this.pending.length > 0) this.scheduleFlush();
+      if (this.pending.length > 0) this.scheduleFlush(true);
     }
+  }
+
+  /** Writes a batch at the end of the active segment; returns the bytes written, padding included. */
+  private async write(buffers: Buffer[], total: number): Promise<number> {
+    if (this.direct) {
+      try {
+        return await this.direct.writeBatch(this.fh, buffers, total, this.activeSize);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+        // Opened, but a write refused (alignment the device does not take): page cache from now on.
+        this.refuseDirect(err as Error);
+        await this.fh.close();
+        await this.openActive(this.segments[this.segments.length - 1]!.path, false);
+        await this.fh.truncate(this.activeSize);
+      }
+    }
+    await this.writeFully(buffers, total, this.activeSize);
+    return total;
   }
 
   private async writeFully(buffers: Buffer[], total: number, at: number): Promise<void> {
@@ -263,7 +339,7 @@ export class EmbeddedLog implements Bus {
     const active = this.segments[this.segments.length - 1];
     if (active) active.sealedAtMs = Date.now();
     const seg = { base: this.end, path: join(this.dir, segmentName(this.end)) };
-    this.fh = await open(seg.path, 'w+');
+    await this.openActive(seg.path, true);
     this.segments.push(seg);
     this.activeSize = 0;
   }
@@ -424,9 +500,24 @@ export class EmbeddedLog implements Bus {
       let buf = Buffer.alloc(want);
       const { bytesRead } = await fh.read(buf, 0, want, position - seg.base);
       buf = buf.subarray(0, bytesRead);
+      const segBytes = segEnd - seg.base;
+      const fileAt = position - seg.base;
+      /** Padding at `at` (within `buf`) is added to the record before it; returns its length. */
+      const skipPad = (header: Buffer, at: number): number => {
+        const pad = header.readUInt32LE(4);
+        if (!isValidPad(fileAt + at, pad, segBytes))
+          throw new Error(`corrupt padding at position ${position + at} in ${seg.path}`);
+        const last = out[out.length - 1];
+        if (last) last.next += pad;
+        return pad;
+      };
       let offset = 0;
       while (offset + HEADER_BYTES <= buf.length && out.length < this.options.maxBatchRecords) {
         const length = buf.readUInt32LE(offset);
+        if (length === PAD_MARK) {
+          offset += skipPad(buf.subarray(offset, offset + HEADER_BYTES), offset);
+          continue;
+        }
         const sum = buf.readUInt32LE(offset + 4);
         const start = offset + HEADER_BYTES;
         let payload: Buffer;
@@ -448,6 +539,20 @@ export class EmbeddedLog implements Bus {
         });
         offset = start + length;
       }
+      // A batch's padding belongs to its last record: look past the chunk or the batch limit for it, so
+      // a consumer's next position is never a padding record.
+      const last = out[out.length - 1];
+      if (last && last.next === position + offset && fileAt + offset + HEADER_BYTES <= segBytes) {
+        let header = buf.subarray(offset, offset + HEADER_BYTES);
+        if (header.length < HEADER_BYTES) {
+          header = Buffer.alloc(HEADER_BYTES);
+          await fh.read(header, 0, HEADER_BYTES, fileAt + offset);
+        }
+        if (header.readUInt32LE(0) === PAD_MARK) skipPad(header, offset);
+      }
+      // Only padding was read (a position that pointed at it): go on after it.
+      if (out.length === 0 && offset > 0 && position + offset < this.end)
+        return this.readFromDisk(position + offset);
       return out;
     } finally {
       await fh.close();
@@ -539,27 +644,56 @@ export class EmbeddedLog implements Bus {
   }
 }
 
-/** A record of the memory tail; its payload is joined from the publisher's parts only if a consumer asks. */
+/** A record of the memory tail; its payload is made only if a consumer asks for it. */
 type TailRecord = BusRecord & { bytes: number };
 
+/**
+ * A record with a decoded value keeps only the value: its consumers use that,
+ * and holding the publisher's buffers too kept every beacon's body alive for
+ * as long as the pipeline took to commit (up to a second of traffic, in the
+ * old generation), which cost a full garbage collection twice a second under
+ * load. Its payload, if a consumer asks after all, is read back from the
+ * segment it was just written to.
+ */
 function tailRecord(
   position: number,
   next: number,
   parts: readonly Buffer[],
   bytes: number,
   value: unknown,
+  segmentPath: string,
+  fileOffset: number,
 ): TailRecord {
   let payload: Buffer | undefined = parts.length === 1 ? parts[0] : undefined;
+  const kept = value === undefined ? parts : undefined;
+  if (!kept) payload = undefined;
   return {
     position,
     next,
     bytes,
     value,
     get payload() {
-      payload ??= Buffer.concat(parts, bytes);
+      payload ??= kept ? Buffer.concat(kept, bytes) : readPayloadSync(segmentPath, fileOffset, bytes);
       return payload;
     },
   };
+}
+
+/** A record's payload from its segment, for a consumer that asks for the bytes of a record it got from memory. */
+function readPayloadSync(path: string, fileOffset: number, bytes: number): Buffer {
+  const out = Buffer.alloc(bytes);
+  const fd = openSync(path, 'r');
+  try {
+    let done = 0;
+    while (done < bytes) {
+      const n = readSync(fd, out, done, bytes - done, fileOffset + HEADER_BYTES + done);
+      if (n === 0) throw new Error(`log record at ${path}:${fileOffset} is shorter than ${bytes} bytes`);
+      done += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
 }
 
 /** The buffers left after the first `n` bytes of them were written. */

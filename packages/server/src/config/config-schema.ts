@@ -116,6 +116,11 @@ export const ConfigSchema = Type.Object(
             'Longest a publish waits for others to share its fsync (0: only those of the same tick)',
         }),
         fsync: Type.Boolean({ default: true, description: 'Turn off only for throwaway test data' }),
+        directIo: Type.Boolean({
+          default: true,
+          description:
+            'Write the log with O_DIRECT, past the page cache (less CPU per beacon); the log falls back to the page cache where the filesystem refuses it',
+        }),
         retainMs: Type.Integer({
           minimum: 0,
           default: 65 * 60 * 1000,

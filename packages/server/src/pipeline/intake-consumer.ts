@@ -323,30 +323,39 @@ export class IntakeConsumer {
     if ('compat' in rec) return this.compatRowsFor(rec, logPosition, applied);
     // --- end drop-in intakes
     const { meta, beacon } = rec;
-    const groups = new Map<string, ViewGroup>();
+    const groups = new Map<string, ViewGroup & { key: string }>();
+    // A beacon's items nearly always share one view: the last group is kept at hand, so its
+    // de-duplication key is built (and hashed) once per beacon, not once per item.
+    let lastViewId: string | undefined;
+    let lastGroup: (ViewGroup & { key: string }) | undefined;
     const group = (viewId: string) => {
+      if (lastGroup && viewId === lastViewId) return lastGroup;
       let g = groups.get(viewId);
       if (!g) {
-        g = { samples: [], events: [] };
+        g = { samples: [], events: [], key: Dedupe.key(meta.envId, viewId) };
         groups.set(viewId, g);
       }
+      lastViewId = viewId;
+      lastGroup = g;
       return g;
     };
     let duplicates = 0;
     for (const s of beacon.samples) {
-      if (this.dedupe.take(Dedupe.key(meta.envId, s.viewId), s.sequenceNumber))
-        group(s.viewId).samples.push(s);
+      const g = group(s.viewId);
+      if (this.dedupe.take(g.key, s.sequenceNumber)) g.samples.push(s);
       else duplicates++;
     }
     for (const e of beacon.events) {
-      if (this.dedupe.take(Dedupe.key(meta.envId, e.viewId), e.sequenceNumber))
-        group(e.viewId).events.push(e);
+      const g = group(e.viewId);
+      if (this.dedupe.take(g.key, e.sequenceNumber)) g.events.push(e);
       else duplicates++;
     }
     const rows: RawBeaconRow[] = [];
     let samples = 0;
     let events = 0;
     for (const [viewId, g] of groups) {
+      // Every item of this view was a duplicate: nothing to store or apply.
+      if (g.samples.length === 0 && g.events.length === 0) continue;
       let first = Number.POSITIVE_INFINITY;
       let last = -1;
       for (const x of g.samples) {

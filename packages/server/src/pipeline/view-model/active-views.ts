@@ -233,6 +233,48 @@ export function dimensionsOf(d: DimensionSource): ViewDimensions {
   };
 }
 
+/** Whether `dimensionsOf(d)` would equal `dims`. */
+export function sameDimensions(dims: ViewDimensions, d: DimensionSource): boolean {
+  const c = dims.customData;
+  return (
+    dims.viewerId === d.viewerId &&
+    dims.sessionId === d.sessionId &&
+    dims.playerInstanceId === d.playerInstanceId &&
+    dims.videoId === d.videoId &&
+    dims.videoTitle === d.videoTitle &&
+    dims.assetId === d.assetId &&
+    dims.playbackId === d.playbackId &&
+    dims.liveStreamId === d.liveStreamId &&
+    dims.streamType === d.streamType &&
+    dims.streamFormat === d.streamFormat &&
+    dims.cdnHost === d.cdnHost &&
+    dims.cdnProvider === d.cdnProvider &&
+    dims.playerName === d.playerName &&
+    dims.playerSoftware === d.playerSoftware &&
+    dims.playerVersion === d.playerVersion &&
+    dims.pageUrl === d.pageUrl &&
+    dims.subPropertyId === d.subPropertyId &&
+    dims.experimentName === d.experimentName &&
+    dims.viewerUserId === d.viewerUserId &&
+    dims.sdkName === d.sdkName &&
+    dims.sdkVersion === d.sdkVersion &&
+    c[0] === d.customData1 &&
+    c[1] === d.customData2 &&
+    c[2] === d.customData3 &&
+    c[3] === d.customData4 &&
+    c[4] === d.customData5 &&
+    c[5] === d.customData6 &&
+    c[6] === d.customData7 &&
+    c[7] === d.customData8 &&
+    c[8] === d.customData9 &&
+    c[9] === d.customData10 &&
+    dims.videoCodec === d.videoCodec &&
+    dims.videoBitrateBps === d.videoBitrateBps &&
+    dims.videoWidth === d.videoWidth &&
+    dims.videoHeight === d.videoHeight
+  );
+}
+
 export interface Arrival {
   envId: string;
   receivedAtMs: number;
@@ -387,7 +429,9 @@ export class ActiveViews {
 
   private takeDimensions(view: ActiveView): void {
     if (view.latest) {
-      view.dims = dimensionsOf(view.latest);
+      // Dimensions rarely change within a view: comparing them costs less than building (and later
+      // collecting, from the old generation) a new object for every beacon.
+      if (!view.dims || !sameDimensions(view.dims, view.latest)) view.dims = dimensionsOf(view.latest);
       view.latest = undefined;
     }
   }

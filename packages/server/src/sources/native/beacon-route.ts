@@ -18,6 +18,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import { encodeIntakeRecord, type IntakeMeta, type IntakeRecord } from '../../pipeline/intake-record.js';
 import { type DecodedBody, decodeBody, parseJson } from '../decode-body.js';
 import { RateLimiter } from '../rate-limiter.js';
+import { rawBodyParser } from '../raw-body.js';
 import type { RejectedRecorder } from '../rejected-recorder.js';
 import { authorizeBackfill, clockOffsetMs, requireBackfillEnvironment } from './backfill.js';
 
@@ -45,8 +46,8 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     '*',
-    { parseAs: 'buffer', bodyLimit: config.intake.maxBodyBytes },
-    (_req, body, done) => done(null, body),
+    { bodyLimit: config.intake.maxBodyBytes },
+    rawBodyParser(config.intake.maxBodyBytes),
   );
 
   const refuse = (
