@@ -43,8 +43,9 @@ Fastify route that only parses the JSON. Generator pinned to core ${GENERATOR_CO
 Options:
   --duration <s>            seconds of load per server [60]
   --connections <n>         concurrent connections [100]
-  --views <n>               0: every request is a new view [0]; n: requests continue n views in
-                            turn (next sequence numbers, contiguous times), as n players would
+  --views <n>               requests continue n views in turn (next sequence numbers, contiguous
+                            times), as n players in progress would [10000]; 0: every request opens
+                            a new view that is never continued (the worst case for memory)
   --only <openqoe|bare>     run one side only (no ratio)
   --server-node-args=<str>  node flags for the openqoe server beyond those of the openqoe command's
                             first line (note the =), e.g.
@@ -60,7 +61,8 @@ try {
     options: {
       duration: { type: 'string', default: '60' },
       connections: { type: 'string', default: '100' },
-      views: { type: 'string', default: '0' },
+      // A site's steady state: a fixed number of views in progress, each sending its next beacon.
+      views: { type: 'string', default: '10000' },
       only: { type: 'string' },
       'server-node-args': { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h' },

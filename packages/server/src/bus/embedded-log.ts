@@ -255,7 +255,7 @@ export class EmbeddedLog implements Bus {
     this.pending = [];
     try {
       if (this.activeSize >= this.options.segmentBytes) await this.roll();
-      // Written with one pwritev from the publishers' own buffers: no copy of the batch is made.
+      // Headers and the publishers' own buffers: copied once into the aligned buffer (direct I/O), or written with one pwritev.
       const buffers: Buffer[] = [];
       const headers = Buffer.allocUnsafe(HEADER_BYTES * batch.length);
       let total = 0;

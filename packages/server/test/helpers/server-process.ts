@@ -50,6 +50,12 @@ export const TEST_CONFIG = {
   live: { rtmp: { port: 0 } },
 };
 
+/** Servers not stopped when the test process exits (a test failed before it stopped them) are killed then. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? tempDataDir();
   const configFile = join(dataDir, 'test-config.json');
@@ -66,7 +72,13 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   child.stderr!.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  running.add(child);
+  const exited = new Promise<number | null>((r) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      r(code);
+    }),
+  );
   const url = await new Promise<string>((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start within 30 s:\n${out}`)), 30_000);
     const onData = () => {
