@@ -3,6 +3,7 @@
  * first line and `npm start`. They must not drift apart (the ingest
  * benchmark starts the server with the first line's).
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,5 +22,13 @@ describe('node flags of the server', () => {
     const launch = /node((?: --[\w-]+=\S+)*) packages\/server\/dist\/cli\.js serve/.exec(start);
     expect(launch, start).not.toBeNull();
     expect(launch![1]!.trim().split(' ')).toEqual(flags);
+  });
+
+  it('let the built openqoe command run as a program (executable, flags valid)', () => {
+    const run = spawnSync(resolve(root, 'packages/server/dist/cli.js'), ['--version'], { encoding: 'utf8' });
+    expect(run.error).toBeUndefined();
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
