@@ -108,6 +108,7 @@ execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '
   cwd: root,
   stdio: 'inherit',
 });
+execFileSync(process.execPath, [join(root, 'scripts/bin-executable.mjs')], { stdio: 'inherit' });
 
 // The dashboard's browser tests load the built app the server serves under /ui/.
 execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
