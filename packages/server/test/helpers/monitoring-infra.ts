@@ -6,7 +6,7 @@
  * written here from the public field table (an independent decoder).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
@@ -297,10 +297,18 @@ export function decodeWithProtoc(payloads: Buffer[]): ReferenceDecoded {
   const records: ExpectedRecord[] = [];
   const sampleFields: string[][] = [];
   const samples = new Map<string, Record<string, string>>();
-  for (const p of payloads) {
-    const text = execFileSync('protoc', ['-I', dir, '--decode=reference.Samples', 'reference.proto'], {
-      input: p,
-    }).toString();
+  // Tests call this while polling: the schema's directory goes as soon as protoc has read it.
+  let texts: string[];
+  try {
+    texts = payloads.map((p) =>
+      execFileSync('protoc', ['-I', dir, '--decode=reference.Samples', 'reference.proto'], {
+        input: p,
+      }).toString(),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const text of texts) {
     const root = parseText(text);
     for (const s of (root['samples'] ?? []) as TextNode[]) {
       sampleFields.push(Object.keys(s));
