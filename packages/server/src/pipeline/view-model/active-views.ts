@@ -214,18 +214,7 @@ export function dimensionsOf(d: DimensionSource): ViewDimensions {
     viewerUserId: intern(d.viewerUserId),
     sdkName: intern(d.sdkName),
     sdkVersion: intern(d.sdkVersion),
-    customData: [
-      d.customData1,
-      d.customData2,
-      d.customData3,
-      d.customData4,
-      d.customData5,
-      d.customData6,
-      d.customData7,
-      d.customData8,
-      d.customData9,
-      d.customData10,
-    ].map(intern),
+    customData: CUSTOM_DATA.map((k) => intern(d[k])),
     videoCodec: intern(d.videoCodec),
     videoBitrateBps: d.videoBitrateBps,
     videoWidth: d.videoWidth,
@@ -233,46 +222,58 @@ export function dimensionsOf(d: DimensionSource): ViewDimensions {
   };
 }
 
+/** The dimensions that are one field of the same name in a sample (all but `customData`). */
+type ScalarDimension = Exclude<keyof ViewDimensions, 'customData'>;
+const SCALAR_DIMENSIONS = [
+  'viewerId',
+  'sessionId',
+  'playerInstanceId',
+  'videoId',
+  'videoTitle',
+  'assetId',
+  'playbackId',
+  'liveStreamId',
+  'streamType',
+  'streamFormat',
+  'cdnHost',
+  'cdnProvider',
+  'playerName',
+  'playerSoftware',
+  'playerVersion',
+  'pageUrl',
+  'subPropertyId',
+  'experimentName',
+  'viewerUserId',
+  'sdkName',
+  'sdkVersion',
+  'videoCodec',
+  'videoBitrateBps',
+  'videoWidth',
+  'videoHeight',
+] as const satisfies readonly ScalarDimension[];
+// A dimension added to ViewDimensions but not to the list above fails to compile here.
+const everyScalarDimensionListed: Exclude<ScalarDimension, (typeof SCALAR_DIMENSIONS)[number]> extends never
+  ? true
+  : never = true;
+void everyScalarDimensionListed;
+const CUSTOM_DATA = [
+  'customData1',
+  'customData2',
+  'customData3',
+  'customData4',
+  'customData5',
+  'customData6',
+  'customData7',
+  'customData8',
+  'customData9',
+  'customData10',
+] as const;
+
 /** Whether `dimensionsOf(d)` would equal `dims`. */
 export function sameDimensions(dims: ViewDimensions, d: DimensionSource): boolean {
-  const c = dims.customData;
-  return (
-    dims.viewerId === d.viewerId &&
-    dims.sessionId === d.sessionId &&
-    dims.playerInstanceId === d.playerInstanceId &&
-    dims.videoId === d.videoId &&
-    dims.videoTitle === d.videoTitle &&
-    dims.assetId === d.assetId &&
-    dims.playbackId === d.playbackId &&
-    dims.liveStreamId === d.liveStreamId &&
-    dims.streamType === d.streamType &&
-    dims.streamFormat === d.streamFormat &&
-    dims.cdnHost === d.cdnHost &&
-    dims.cdnProvider === d.cdnProvider &&
-    dims.playerName === d.playerName &&
-    dims.playerSoftware === d.playerSoftware &&
-    dims.playerVersion === d.playerVersion &&
-    dims.pageUrl === d.pageUrl &&
-    dims.subPropertyId === d.subPropertyId &&
-    dims.experimentName === d.experimentName &&
-    dims.viewerUserId === d.viewerUserId &&
-    dims.sdkName === d.sdkName &&
-    dims.sdkVersion === d.sdkVersion &&
-    c[0] === d.customData1 &&
-    c[1] === d.customData2 &&
-    c[2] === d.customData3 &&
-    c[3] === d.customData4 &&
-    c[4] === d.customData5 &&
-    c[5] === d.customData6 &&
-    c[6] === d.customData7 &&
-    c[7] === d.customData8 &&
-    c[8] === d.customData9 &&
-    c[9] === d.customData10 &&
-    dims.videoCodec === d.videoCodec &&
-    dims.videoBitrateBps === d.videoBitrateBps &&
-    dims.videoWidth === d.videoWidth &&
-    dims.videoHeight === d.videoHeight
-  );
+  for (const key of SCALAR_DIMENSIONS) if (dims[key] !== d[key]) return false;
+  for (let i = 0; i < CUSTOM_DATA.length; i++) if (dims.customData[i] !== d[CUSTOM_DATA[i]!]) return false;
+  return true;
 }
 
 export interface Arrival {
