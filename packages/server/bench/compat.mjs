@@ -57,8 +57,8 @@ if (!args.child) {
 }
 
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
-const { minifyKey } = await import(dist('sources/mux/mux-keys.js'));
-const { decodeMuxBeacon } = await import(dist('sources/mux/mux-events.js'));
+const { minifyKey } = await import(dist('intake/mux/mux-keys.js'));
+const { decodeMuxBeacon } = await import(dist('intake/mux/mux-events.js'));
 const { muxItems } = await import(dist('pipeline/view-model/normalize-mux.js'));
 const { ActiveViews } = await import(dist('pipeline/view-model/active-views.js'));
 
@@ -210,7 +210,7 @@ console.log(
 // 3. End to end over HTTPS into the real server.
 const posts = Number(args.posts);
 const { loadConfig } = await import(dist('config/load-config.js'));
-const { startServer } = await import(dist('server.js'));
+const { startServer } = await import(dist('main/start-embedded.js'));
 const dataDir = mkdtempSync(join(tmpdir(), 'openqoe-bench-compat-'));
 try {
   const config = loadConfig({

@@ -33,9 +33,9 @@ const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
 const { makeSample, makeEvent } = await import('@openqoe/schema');
 const { ActiveViews } = await import(dist('pipeline/view-model/active-views.js'));
 const { nativeItems } = await import(dist('pipeline/view-model/normalize-native.js'));
-const { ConnectorStage } = await import(dist('connectors/connector-stage.js'));
-const { openConnectors } = await import(dist('connectors/connectors.js'));
-const { createConnectorMetrics } = await import(dist('connectors/connector-metrics.js'));
+const { ConnectorStage } = await import(dist('outputs/connectors/connector-stage.js'));
+const { openConnectors } = await import(dist('outputs/connectors/connectors.js'));
+const { createConnectorMetrics } = await import(dist('outputs/connectors/connector-metrics.js'));
 const { loadConfig } = await import(dist('config/load-config.js'));
 
 const EVENTS_PER_BEACON = 10;

@@ -55,12 +55,12 @@ if (!args.child) {
 
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
 const { makeSample, makeEvent, makeBeacon } = await import('@openqoe/schema');
-const { EmbeddedLog } = await import(dist('bus/embedded-log.js'));
+const { EmbeddedLog } = await import(dist('bus/embedded/embedded-log.js'));
 const { DuckDBStore } = await import(dist('store/duckdb/duckdb-store.js'));
 const { IntakeConsumer } = await import(dist('pipeline/intake-consumer.js'));
 const { ActiveViews } = await import(dist('pipeline/view-model/active-views.js'));
 const { nativeItems } = await import(dist('pipeline/view-model/normalize-native.js'));
-const { encodeIntakeRecord } = await import(dist('pipeline/intake-record.js'));
+const { encodeIntakeRecord } = await import(dist('bus/intake-record.js'));
 const { createMetrics } = await import(dist('observability/metrics.js'));
 
 const dir = mkdtempSync(join(tmpdir(), 'openqoe-bench-pipeline-'));

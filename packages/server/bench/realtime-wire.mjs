@@ -34,7 +34,7 @@ const { nativeItems } = await import(dist('pipeline/view-model/normalize-native.
 const { RealtimeTracker } = await import(dist('pipeline/realtime/realtime-tracker.js'));
 const { encodeTick } = await import(dist('cluster/realtime-share.js'));
 const { setItems } = await import(dist('cluster/filter-sets.js'));
-const { parseRealtimeFilters } = await import(dist('api/monitoring/monitoring-filters.js'));
+const { parseRealtimeFilters } = await import(dist('query/realtime/monitoring-filters.js'));
 
 const TICK_MS = 5000;
 const MAX_PAYLOAD = 1024 * 1024;

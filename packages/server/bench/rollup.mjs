@@ -55,7 +55,7 @@ const dist = (p) => new URL(`../dist/${p}`, import.meta.url);
 const CLI = dist('cli.js').pathname;
 const { ChdbConnection } = await import(dist('store/clickhouse/chdb-connection.js').href);
 const { ClickHouseStore } = await import(dist('store/clickhouse/clickhouse-store.js').href);
-const { viewsRollupDefinition } = await import(dist('api/data/views-rollup.js').href);
+const { viewsRollupDefinition } = await import(dist('query/views-rollup.js').href);
 const { CLICKHOUSE_DIALECT } = await import(dist('store/clickhouse/clickhouse-dialect.js').href);
 
 const HOUR_MS = 3_600_000;

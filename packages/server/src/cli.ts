@@ -14,10 +14,10 @@ import { type AdminOptions, adminRequest, CliError } from './cli/admin-client.js
 import { registerGenerate } from './cli/generate.js';
 import { registerImportCmcd } from './cli/import-cmcd.js';
 import { registerLiveCommands } from './cli/live-commands.js';
-import { startRole } from './cluster/start-role.js';
 import { ROLES } from './config/cluster-config.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
-import { startServer } from './server.js';
+import { startServer } from './main/start-embedded.js';
+import { startRole } from './main/start-role.js';
 import { VERSION } from './version.js';
 
 const program = new Command('openqoe')

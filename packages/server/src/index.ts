@@ -1,4 +1,4 @@
-export { buildApp } from './app.js';
 export type { Config } from './config/config-schema.js';
 export { ConfigError, loadConfig } from './config/load-config.js';
-export { type RunningServer, startServer } from './server.js';
+export { buildApp } from './main/build-app.js';
+export { type RunningServer, startServer } from './main/start-embedded.js';

@@ -3,9 +3,9 @@
  * merges: the spellings the ClickHouse rollup stores and reads.
  */
 import { describe, expect, it } from 'vitest';
-import { findAggregateCalls, mergeSql, rewriteToMerges, stateSql } from '../src/api/data/aggregate-calls.js';
-import { METRICS } from '../src/api/data/metric-catalog.js';
-import { viewsRollupDefinition } from '../src/api/data/views-rollup.js';
+import { findAggregateCalls, mergeSql, rewriteToMerges, stateSql } from '../src/query/aggregate-calls.js';
+import { METRICS } from '../src/query/metric-catalog.js';
+import { viewsRollupDefinition } from '../src/query/views-rollup.js';
 import { CLICKHOUSE_DIALECT } from '../src/store/clickhouse/clickhouse-dialect.js';
 
 describe('aggregate calls', () => {

@@ -19,14 +19,15 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { METRICS } from '../src/api/data/metric-catalog.js';
-import { Params, type Scope } from '../src/api/data/query-scope.js';
-import { aggregationSource, viewsRollupDefinition, viewsSource } from '../src/api/data/views-rollup.js';
 import { ActiveView } from '../src/pipeline/view-model/active-views.js';
+import { viewRow } from '../src/pipeline/view-model/view-row.js';
+import { METRICS } from '../src/query/metric-catalog.js';
+import { Params, type Scope } from '../src/query/query-scope.js';
+import { aggregationSource, viewsRollupDefinition, viewsSource } from '../src/query/views-rollup.js';
 import { ChdbConnection } from '../src/store/clickhouse/chdb-connection.js';
 import { CLICKHOUSE_DIALECT } from '../src/store/clickhouse/clickhouse-dialect.js';
 import { ClickHouseStore } from '../src/store/clickhouse/clickhouse-store.js';
-import { VIEW_COLUMNS, type ViewRow, viewRow } from '../src/store/view-row.js';
+import { VIEW_COLUMNS, type ViewRow } from '../src/store/view-row.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
 import { chdbInstalled } from './helpers/stores.js';
 import { client, playing720p } from './helpers/view-fixtures.js';

@@ -9,11 +9,12 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SqlRunner } from '../src/live/live-store.js';
-import { LiveStore } from '../src/live/live-store.js';
 import { ActiveView } from '../src/pipeline/view-model/active-views.js';
+import { viewRow } from '../src/pipeline/view-model/view-row.js';
+import type { SqlRunner } from '../src/store/live-store.js';
+import { LiveStore } from '../src/store/live-store.js';
 import type { RawBeaconRow, Store } from '../src/store/store.js';
-import { type ViewRow, viewRow } from '../src/store/view-row.js';
+import type { ViewRow } from '../src/store/view-row.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
 import { openStoreUnderTest, storesUnderTest, titleOf } from './helpers/stores.js';
 import { client, playing720p } from './helpers/view-fixtures.js';

@@ -5,10 +5,10 @@
  */
 import { makeBeacon, makeEvent, makeSample } from '@openqoe/schema';
 import { describe, expect, it } from 'vitest';
-import { fitRecord, splitByPartition } from '../src/bus/nats-bus.js';
+import { decodeIntakeRecord, type IntakeMeta, type IntakeRecord } from '../src/bus/intake-record.js';
+import { fitRecord, splitByPartition } from '../src/bus/nats/nats-bus.js';
 import { parsePartitionList, partitionOf } from '../src/bus/partitions.js';
 import { chunkRows, type PartitionedRow } from '../src/cluster/hand-off-messages.js';
-import { decodeIntakeRecord, type IntakeMeta, type IntakeRecord } from '../src/pipeline/intake-record.js';
 
 const meta: IntakeMeta = {
   kind: 'native',

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { ErrorEnvelope } from '@openqoe/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { minifyKey } from '../src/sources/mux/mux-keys.js';
+import { minifyKey } from '../src/intake/mux/mux-keys.js';
 import {
   CLI,
   readMetric,

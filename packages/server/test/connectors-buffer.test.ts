@@ -7,9 +7,9 @@
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backoffMs } from '../src/connectors/delivery.js';
-import { BufferFullError, DiskBuffer } from '../src/connectors/disk-buffer.js';
-import { parseRetryAfter } from '../src/connectors/http-post.js';
+import { backoffMs } from '../src/outputs/connectors/delivery.js';
+import { BufferFullError, DiskBuffer } from '../src/outputs/connectors/disk-buffer.js';
+import { parseRetryAfter } from '../src/outputs/connectors/http-post.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
 
 const root = tempDataDir('openqoe-buffer-');

@@ -4,7 +4,7 @@
  * wholly in or wholly out and the share follows the rate.
  */
 import { describe, expect, it } from 'vitest';
-import { ConnectorFilter } from '../src/connectors/connectors.js';
+import { ConnectorFilter } from '../src/outputs/connectors/connectors.js';
 
 describe('ConnectorFilter', () => {
   it('leaves out other event types and environments, naming why', () => {

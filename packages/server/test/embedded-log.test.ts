@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BusRecord } from '../src/bus/bus.js';
 import { BusFullError } from '../src/bus/bus.js';
-import { EmbeddedLog, type EmbeddedLogOptions } from '../src/bus/embedded-log.js';
+import { EmbeddedLog, type EmbeddedLogOptions } from '../src/bus/embedded/embedded-log.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
 
 const BASE_OPTIONS: EmbeddedLogOptions = {

@@ -6,10 +6,10 @@
 import { join } from 'node:path';
 import { makeBeacon, makeSample } from '@openqoe/schema';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EmbeddedLog } from '../src/bus/embedded-log.js';
+import { EmbeddedLog } from '../src/bus/embedded/embedded-log.js';
+import { encodeIntakeRecord, type IntakeMeta } from '../src/bus/intake-record.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { IntakeConsumer } from '../src/pipeline/intake-consumer.js';
-import { encodeIntakeRecord, type IntakeMeta } from '../src/pipeline/intake-record.js';
 import type { AppliedBeacon } from '../src/pipeline/stage.js';
 import { ActiveViews } from '../src/pipeline/view-model/active-views.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';

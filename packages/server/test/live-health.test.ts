@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LiveHealth } from '../src/live/live-health.js';
-import type { HealthRow, LiveStore } from '../src/live/live-store.js';
+import type { HealthRow, LiveStore } from '../src/store/live-store.js';
 
 const IDLE = 3000;
 

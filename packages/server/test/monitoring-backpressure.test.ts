@@ -10,7 +10,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { makeSample, monitoring as pb } from '@openqoe/schema';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MonitoringStage } from '../src/pipeline/monitoring/monitoring-stage.js';
+import { MonitoringStage } from '../src/outputs/stream/monitoring-stage.js';
 import { ActiveViews, type Arrival, DEFAULT_TIMERS } from '../src/pipeline/view-model/active-views.js';
 import { nativeItems } from '../src/pipeline/view-model/normalize-native.js';
 import { removeDir, tempDataDir, waitFor } from './helpers/server-process.js';

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { create, fromBinary, fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { monitoring as pb } from '@openqoe/schema';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeSample, packPayloads } from '../src/pipeline/monitoring/sample-builder.js';
-import { DiskQueue, type QueueEntry } from '../src/sinks/disk-queue.js';
-import { FileSink } from '../src/sinks/file-sink.js';
+import { encodeSample, packPayloads } from '../src/outputs/stream/sample-builder.js';
+import { DiskQueue, type QueueEntry } from '../src/outputs/stream/sinks/disk-queue.js';
+import { FileSink } from '../src/outputs/stream/sinks/file-sink.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
 
 const dirs: string[] = [];

@@ -9,11 +9,11 @@
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DeadLetterDir } from '../src/sinks/dead-letter.js';
-import { DiskQueue, type QueueEntry } from '../src/sinks/disk-queue.js';
-import { KinesisSink } from '../src/sinks/kinesis-sink.js';
-import { createMonitoringMetrics } from '../src/sinks/monitoring-metrics.js';
-import { SinkRunner } from '../src/sinks/sink-runner.js';
+import { DeadLetterDir } from '../src/outputs/stream/sinks/dead-letter.js';
+import { DiskQueue, type QueueEntry } from '../src/outputs/stream/sinks/disk-queue.js';
+import { KinesisSink } from '../src/outputs/stream/sinks/kinesis-sink.js';
+import { createMonitoringMetrics } from '../src/outputs/stream/sinks/monitoring-metrics.js';
+import { SinkRunner } from '../src/outputs/stream/sinks/sink-runner.js';
 import {
   createStream,
   kinesisClient,

@@ -13,11 +13,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeadLetterDir } from '../src/sinks/dead-letter.js';
-import { DiskQueue, type QueueEntry } from '../src/sinks/disk-queue.js';
-import { HttpSink } from '../src/sinks/http-sink.js';
-import { createMonitoringMetrics } from '../src/sinks/monitoring-metrics.js';
-import { SinkRunner } from '../src/sinks/sink-runner.js';
+import { DeadLetterDir } from '../src/outputs/stream/sinks/dead-letter.js';
+import { DiskQueue, type QueueEntry } from '../src/outputs/stream/sinks/disk-queue.js';
+import { HttpSink } from '../src/outputs/stream/sinks/http-sink.js';
+import { createMonitoringMetrics } from '../src/outputs/stream/sinks/monitoring-metrics.js';
+import { SinkRunner } from '../src/outputs/stream/sinks/sink-runner.js';
 import {
   type ExpectedRecord,
   expectedRecords,

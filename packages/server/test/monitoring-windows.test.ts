@@ -12,7 +12,7 @@ import { Value } from '@sinclair/typebox/value';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MonitoringConfigSchema } from '../src/config/monitoring-config.js';
-import { MonitoringStage } from '../src/pipeline/monitoring/monitoring-stage.js';
+import { MonitoringStage } from '../src/outputs/stream/monitoring-stage.js';
 import type { AppliedBeacon } from '../src/pipeline/stage.js';
 import { ActiveViews, type Arrival, DEFAULT_TIMERS } from '../src/pipeline/view-model/active-views.js';
 import { nativeItems } from '../src/pipeline/view-model/normalize-native.js';

@@ -4,7 +4,7 @@
  * written out by hand from the protocol's dictionary.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeKey, expandKey, minifyKey } from '../src/sources/mux/mux-keys.js';
+import { decodeKey, expandKey, minifyKey } from '../src/intake/mux/mux-keys.js';
 
 const CAPTURED_KEYS: Record<string, string> = {
   mapve: 'mux_api_version',

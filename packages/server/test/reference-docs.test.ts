@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REFERENCE_DOCS } from '../src/docs/reference-docs.js';
+import { REFERENCE_DOCS } from '../src/config/reference-docs.js';
 
 const root = join(import.meta.dirname, '../../..');
 

@@ -5,7 +5,6 @@
  */
 import { makeSample } from '@openqoe/schema';
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { LIVE_OPENAPI_EXAMPLES } from './live-openapi-examples.js';
 import { MONITORING_OPENAPI_EXAMPLES } from './monitoring/monitoring-openapi-examples.js';
 
 const envOut = {
@@ -29,7 +28,7 @@ const sample = makeSample({
   timestamp: 1763683180000,
 });
 
-interface RouteExamples {
+export interface RouteExamples {
   body?: unknown;
   response?: Record<number, unknown>;
 }
@@ -182,7 +181,6 @@ export const OPENAPI_EXAMPLES: Record<string, RouteExamples> = {
       200: { status: 'ok', uptime_s: 3600, bus: { end_position: 52428800, backlog_bytes: 0, segments: 1 } },
     },
   },
-  ...LIVE_OPENAPI_EXAMPLES,
   ...MONITORING_OPENAPI_EXAMPLES,
   // CMCD intake (drop-in): the reports are text, so only the answer has a JSON example.
   'POST /v1/cmcd/:env_key': { response: { 200: { reports: 3 } } },
@@ -192,11 +190,13 @@ export const OPENAPI_EXAMPLES: Record<string, RouteExamples> = {
 const withExample = (schema: unknown, example: unknown) =>
   schema && typeof schema === 'object' ? { ...schema, examples: [example] } : schema;
 
-export function attachOpenApiExamples(app: FastifyInstance): void {
+/** Attaches the examples of `extra` (a feature's own table, e.g. live's) and of this file's table. */
+export function attachOpenApiExamples(app: FastifyInstance, extra: Record<string, RouteExamples> = {}): void {
+  const examples = { ...OPENAPI_EXAMPLES, ...extra };
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
-      const ex = OPENAPI_EXAMPLES[`${method} ${route.url}`];
+      const ex = examples[`${method} ${route.url}`];
       if (!ex || !route.schema) continue;
       if (ex.body !== undefined)
         route.schema = { ...route.schema, body: withExample(route.schema.body, ex.body) };

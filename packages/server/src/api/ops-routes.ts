@@ -3,8 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../auth/registry.js';
 import type { Bus } from '../bus/bus.js';
+import { requirePermission } from '../http/auth-hook.js';
 import type { Metrics } from '../observability/metrics.js';
-import { requirePermission } from './auth-hook.js';
 
 export function opsRoutes(
   app: FastifyInstance,

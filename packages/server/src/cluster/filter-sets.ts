@@ -4,11 +4,6 @@
  * serialisable form, and how a worker turns a tick into a set's items.
  */
 import type { ErrorField } from '@openqoe/schema';
-import {
-  parseRealtimeFilters,
-  type RealtimeFilter,
-  viewMatches,
-} from '../api/monitoring/monitoring-filters.js';
 import { realtimeSubject } from '../bus/partitions.js';
 import { REALTIME_DIMENSIONS } from '../pipeline/realtime/realtime-catalog.js';
 import {
@@ -16,6 +11,11 @@ import {
   breakdownFiltered,
   type RealtimeTick,
 } from '../pipeline/realtime/realtime-tracker.js';
+import {
+  parseRealtimeFilters,
+  type RealtimeFilter,
+  viewMatches,
+} from '../query/realtime/monitoring-filters.js';
 import { rowItems, toWire, type WireItem } from './realtime-wire.js';
 
 /** The api node's tracked filter sets (re-sent every tick, so a restarted worker learns them). */

@@ -14,11 +14,11 @@
  *   the views; the set is tracked all the same, so the next tick has it.
  */
 import { createInbox, type NatsConnection } from 'nats';
-import { ApiError } from '../api/api-error.js';
-import type { FilteredBreakdown, FilteredRealtime } from '../api/monitoring/filtered-realtime.js';
-import type { RealtimeFilter } from '../api/monitoring/monitoring-filters.js';
+import { ApiError } from '../http/api-error.js';
 import { entry } from '../pipeline/realtime/map-entry.js';
 import { RealtimeAggregate } from '../pipeline/realtime/realtime-aggregate.js';
+import type { FilteredBreakdown, FilteredRealtime } from '../query/realtime/filtered-realtime.js';
+import type { RealtimeFilter } from '../query/realtime/monitoring-filters.js';
 import {
   type AskReplyHead,
   type AskRequest,

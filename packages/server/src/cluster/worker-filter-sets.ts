@@ -6,10 +6,10 @@
  * for a set not tracked yet from its tick of the asked window.
  */
 import type { Msg, NatsConnection, Subscription } from 'nats';
-import type { RealtimeFilter } from '../api/monitoring/monitoring-filters.js';
 import { entry } from '../pipeline/realtime/map-entry.js';
 import { RealtimeAggregate } from '../pipeline/realtime/realtime-aggregate.js';
 import type { RealtimeTick } from '../pipeline/realtime/realtime-tracker.js';
+import type { RealtimeFilter } from '../query/realtime/monitoring-filters.js';
 import {
   type AskReplyHead,
   type AskRequest,

@@ -9,8 +9,9 @@
  * video packet; then the status is `unknown`. A short reconnect therefore
  * does not flash `unknown`, and a stalled encoder is noticed.
  */
+
+import type { HealthRow, LiveStore } from '../store/live-store.js';
 import { DriftTracker, type HealthStatus } from './drift-tracker.js';
-import type { HealthRow, LiveStore } from './live-store.js';
 
 export interface LiveHealthOptions {
   rollingWindowMs: number;

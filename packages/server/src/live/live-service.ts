@@ -4,19 +4,19 @@
  * listener and their routes (live streams API, signing keys API, stats API).
  */
 import type { FastifyInstance } from 'fastify';
-import { statsRoutes } from '../api/stats-routes.js';
-import { systemSigningKeysRoutes } from '../api/system-signing-keys.js';
-import { videoLiveStreamCurrentRoute } from '../api/video-live-stream-current.js';
-import { videoLiveStreamsRoutes } from '../api/video-live-streams.js';
 import type { Registry } from '../auth/registry.js';
 import type { Config } from '../config/config-schema.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ActiveViews } from '../pipeline/view-model/active-views.js';
+import { LiveStore, type SqlRunner } from '../store/live-store.js';
 import { LiveCounts } from './live-counts.js';
 import { LiveHealth } from './live-health.js';
 import { createLiveMetrics } from './live-metrics.js';
-import { LiveStore, type SqlRunner } from './live-store.js';
 import { LiveStreams } from './live-streams.js';
+import { statsRoutes } from './routes/stats-routes.js';
+import { systemSigningKeysRoutes } from './routes/system-signing-keys.js';
+import { videoLiveStreamCurrentRoute } from './routes/video-live-stream-current.js';
+import { videoLiveStreamsRoutes } from './routes/video-live-streams.js';
 import { type IngestLog, RTMP_APP, RtmpIngest } from './rtmp-ingest.js';
 import { SigningKeys } from './signing-keys.js';
 

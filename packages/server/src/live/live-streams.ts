@@ -4,7 +4,7 @@
  * ingest's lookups and written through to the store.
  */
 import { randomBytes } from 'node:crypto';
-import type { LiveStore, LiveStreamRecord } from './live-store.js';
+import type { LiveStore, LiveStreamRecord } from '../store/live-store.js';
 
 export class LiveStreams {
   private readonly byId = new Map<string, LiveStreamRecord>();

@@ -7,7 +7,7 @@
  */
 import { createPublicKey, generateKeyPair, type KeyObject, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { LiveStore, SigningKeyRecord } from './live-store.js';
+import type { LiveStore, SigningKeyRecord } from '../store/live-store.js';
 
 const generate = promisify(generateKeyPair);
 

@@ -9,7 +9,7 @@
  * 403.
  */
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
-import { ApiError } from '../api/api-error.js';
+import { ApiError } from '../http/api-error.js';
 import type { SigningKeys } from './signing-keys.js';
 
 export const AUDIENCES = ['video_id', 'asset_id', 'playback_id', 'live_stream_id'] as const;

@@ -6,20 +6,21 @@
  */
 import type { PlayerEvent, Sample } from '@openqoe/schema';
 import type { Bus, BusRecord, ConsumerHandle } from '../bus/bus.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { RawBeaconRow, RawStore } from '../store/store.js';
-import { type ViewRow, viewRow } from '../store/view-row.js';
-import { Dedupe } from './dedupe.js';
 import {
   type CompatRecord,
   decodeIntakeRecord,
   type IntakeMeta,
   type IntakeRecord,
-} from './intake-record.js';
+} from '../bus/intake-record.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { RawBeaconRow, RawStore } from '../store/store.js';
+import type { ViewRow } from '../store/view-row.js';
+import { Dedupe } from './dedupe.js';
 import type { AppliedBeacon, PipelineStage } from './stage.js';
 import type { ActiveViews, Arrival, SourceItem, ViewSnapshot } from './view-model/active-views.js';
 import { compatItems, expandedItems } from './view-model/normalize-compat.js';
 import { nativeItems } from './view-model/normalize-native.js';
+import { viewRow } from './view-model/view-row.js';
 
 export const PIPELINE_CONSUMER = 'pipeline';
 

@@ -7,13 +7,13 @@ import { VIEW_METRIC_IDS, type ViewMetricId } from '@openqoe/schema';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../auth/registry.js';
+import { ApiError } from '../../http/api-error.js';
+import { requirePermission } from '../../http/auth-hook.js';
+import { DIMENSION_NAMES } from '../../query/dimensions.js';
+import { METRICS, type Measurement, type MetricDefinition } from '../../query/metric-catalog.js';
+import { buildScope, dimensionColumn, type Scope, type ScopeQuery } from '../../query/query-scope.js';
+import { aggregationSource } from '../../query/views-rollup.js';
 import type { ReadValue, Store } from '../../store/store.js';
-import { ApiError } from '../api-error.js';
-import { requirePermission } from '../auth-hook.js';
-import { DIMENSION_NAMES } from './dimensions.js';
-import { METRICS, type Measurement, type MetricDefinition } from './metric-catalog.js';
-import { buildScope, dimensionColumn, type Scope, type ScopeQuery } from './query-scope.js';
-import { aggregationSource } from './views-rollup.js';
 
 export const GRANULARITIES = {
   minute: 60_000,

@@ -6,13 +6,14 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../auth/registry.js';
+import { ApiError } from '../../http/api-error.js';
+import { requirePermission } from '../../http/auth-hook.js';
+import { coveredEnvironmentIds } from '../../http/target-environment.js';
 import type { TimelineEntry } from '../../pipeline/view-model/timeline.js';
+import { buildScope, type ScopeQuery } from '../../query/query-scope.js';
 import type { ReadValue, Store } from '../../store/store.js';
 import { VIEW_COLUMNS } from '../../store/view-row.js';
-import { ApiError } from '../api-error.js';
-import { requirePermission } from '../auth-hook.js';
 import { ScopeQuerySchema } from './metrics-routes.js';
-import { buildScope, coveredEnvironmentIds, type ScopeQuery } from './query-scope.js';
 
 const ErrorRef = { $ref: 'ErrorEnvelope#' };
 

@@ -7,6 +7,9 @@ import type { ErrorField } from '@openqoe/schema';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../auth/registry.js';
+import { ApiError } from '../../http/api-error.js';
+import { requirePermission } from '../../http/auth-hook.js';
+import { targetEnvironment } from '../../http/target-environment.js';
 import { negativeImpact } from '../../pipeline/realtime/realtime-aggregate.js';
 import {
   REALTIME_DIMENSIONS,
@@ -15,11 +18,12 @@ import {
   type RealtimeMetricId,
   STARTUP_BUCKETS_MS,
 } from '../../pipeline/realtime/realtime-catalog.js';
-import { ApiError } from '../api-error.js';
-import { requirePermission } from '../auth-hook.js';
-import { targetEnvironment } from '../target-environment.js';
-import { parseRealtimeFilters, type RealtimeFilter } from './monitoring-filters.js';
-import { type MonitoringHistory, type RowValues, rowValues } from './monitoring-history.js';
+import { parseRealtimeFilters, type RealtimeFilter } from '../../query/realtime/monitoring-filters.js';
+import {
+  type MonitoringHistory,
+  type RowValues,
+  rowValues,
+} from '../../query/realtime/monitoring-history.js';
 
 const ErrorRef = { $ref: 'ErrorEnvelope#' };
 /** What every scoped route may answer besides 200: bad parameters, no token, an environment not covered,

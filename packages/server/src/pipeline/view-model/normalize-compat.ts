@@ -2,7 +2,7 @@
  * The drop-in intakes' bus records → view items: one entry point for the
  * pipeline, whichever format the record carries.
  */
-import type { CompatBatch, IntakeMeta } from '../intake-record.js';
+import type { CompatBatch, IntakeMeta } from '../../bus/intake-record.js';
 import type { PointItem, SourceItem, ViewItem } from './active-views.js';
 import { cmcdItems } from './normalize-cmcd.js';
 import { muxItems } from './normalize-mux.js';

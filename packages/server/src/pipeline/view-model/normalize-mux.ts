@@ -8,7 +8,7 @@
  * raw attributes.
  */
 import type { PlayerState } from '@openqoe/schema';
-import type { CompatValue } from '../intake-record.js';
+import type { CompatValue } from '../../bus/intake-record.js';
 import type { DimensionSource, PointItem } from './active-views.js';
 import type { PointEvent, PointValue, StatePoint } from './normalize-points.js';
 

@@ -1,0 +1,148 @@
+/**
+ * CMCD reports from a request, decoded with the reference library
+ * (`@svta/cml-cmcd`): event-mode bodies (one report per line), the `CMCD=`
+ * query parameter and the `CMCD-*` headers of request mode. Validated here
+ * for what the pipeline relies on (`sid`, `sn`, `ts`), grouped by session.
+ */
+import { BEACON_LIMITS, type ErrorField } from '@openqoe/schema';
+import { decodeCmcd, fromCmcdHeaders, fromCmcdQuery } from '@svta/cml-cmcd';
+import type { CompatValue } from '../../bus/intake-record.js';
+import { ApiError } from '../../http/api-error.js';
+import type { CmcdReport } from '../../pipeline/view-model/normalize-cmcd.js';
+
+const MAX_STRING = 2048;
+const MAX_LIST = 64;
+
+/** A structured-field value → a plain one (parameters dropped, strings bounded). */
+function plain(v: unknown): CompatValue | undefined {
+  if (typeof v === 'object' && v !== null && 'value' in v) return plain((v as { value: unknown }).value);
+  if (typeof v === 'string') return v.length > MAX_STRING ? v.slice(0, MAX_STRING) : v;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'symbol') return v.description ?? '';
+  return undefined;
+}
+
+function plainReport(decoded: Record<string, unknown>): CmcdReport {
+  const out: CmcdReport = {};
+  for (const [k, v] of Object.entries(decoded)) {
+    if (Array.isArray(v)) {
+      const list: CompatValue[] = [];
+      for (const x of v.slice(0, MAX_LIST)) {
+        const p = plain(x);
+        if (p !== undefined) list.push(p);
+      }
+      out[k] = list;
+    } else {
+      const p = plain(v);
+      if (p !== undefined) out[k] = p;
+    }
+  }
+  return out;
+}
+
+/** Problems of one report, as field errors under `path`. */
+function check(r: CmcdReport, path: string): ErrorField[] {
+  const fields: ErrorField[] = [];
+  const sid = r['sid'];
+  if (typeof sid !== 'string' || sid.length === 0 || sid.length > BEACON_LIMITS.idMaxLength)
+    fields.push({
+      path: `${path}.sid`,
+      problem: `must be a string of 1 to ${BEACON_LIMITS.idMaxLength} characters`,
+    });
+  const sn = r['sn'];
+  if (typeof sn !== 'number' || !Number.isInteger(sn) || sn < 0 || sn > BEACON_LIMITS.maxSequenceNumber)
+    fields.push({
+      path: `${path}.sn`,
+      problem:
+        sn === undefined
+          ? 'is required (CMCD v2 sequence number; `openqoe import-cmcd` numbers v1 logs)'
+          : `must be an integer from 0 to ${BEACON_LIMITS.maxSequenceNumber}`,
+    });
+  const ts = r['ts'];
+  if (ts !== undefined && (typeof ts !== 'number' || ts < 0 || ts > BEACON_LIMITS.maxEpochMs))
+    fields.push({ path: `${path}.ts`, problem: 'must be epoch milliseconds' });
+  if (r['e'] !== undefined && typeof r['e'] !== 'string')
+    fields.push({ path: `${path}.e`, problem: 'must be a token' });
+  if (r['e'] !== undefined && ts === undefined)
+    fields.push({ path: `${path}.ts`, problem: 'is required in event mode' });
+  return fields;
+}
+
+export interface CmcdInput {
+  body: string;
+  /** The raw query string (after `?`), for `CMCD=`. */
+  query: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** Every report the request carries: body lines, then the query's, then the headers'. */
+export function decodeCmcdReports(input: CmcdInput, maxReports: number): CmcdReport[] {
+  const reports: CmcdReport[] = [];
+  const fields: ErrorField[] = [];
+  const lines = input.body.split(/\r?\n/);
+  let n = 0;
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    n++;
+    if (n > maxReports) return;
+    let decoded: Record<string, unknown>;
+    try {
+      decoded = decodeCmcd(line.trim()) as Record<string, unknown>;
+    } catch (err) {
+      fields.push({ path: `line ${i + 1}`, problem: `is not a CMCD dictionary: ${(err as Error).message}` });
+      return;
+    }
+    const r = plainReport(decoded);
+    const problems = check(r, `line ${i + 1}`);
+    if (problems.length) fields.push(...problems);
+    else reports.push(r);
+  });
+  if (n > maxReports)
+    throw new ApiError('QOE_ERR_VALIDATION', undefined, [
+      { path: 'body', problem: `must hold at most ${maxReports} reports (has ${n})` },
+    ]);
+  if (/(^|&)CMCD=/.test(input.query)) {
+    const r = plainReport(fromCmcdQuery(input.query) as Record<string, unknown>);
+    const problems = check(r, 'query.CMCD');
+    if (problems.length) fields.push(...problems);
+    else reports.push(r);
+  }
+  const cmcdHeaders: Record<string, string> = {};
+  for (const [k, v] of Object.entries(input.headers))
+    if (k.toLowerCase().startsWith('cmcd-') && typeof v === 'string') cmcdHeaders[k] = v;
+  if (Object.keys(cmcdHeaders).length > 0) {
+    let decoded: Record<string, unknown> | undefined;
+    try {
+      decoded = fromCmcdHeaders(cmcdHeaders) as Record<string, unknown>;
+    } catch (err) {
+      fields.push({ path: 'headers', problem: `CMCD-* headers do not decode: ${(err as Error).message}` });
+    }
+    if (decoded) {
+      const r = plainReport(decoded);
+      const problems = check(r, 'headers');
+      if (problems.length) fields.push(...problems);
+      else reports.push(r);
+    }
+  }
+  if (fields.length) throw new ApiError('QOE_ERR_VALIDATION', undefined, fields.slice(0, 50));
+  if (reports.length === 0)
+    throw new ApiError(
+      'QOE_ERR_VALIDATION',
+      ['No CMCD report: send a body, a CMCD= query or CMCD-* headers'],
+      [{ path: 'body', problem: 'holds no report' }],
+    );
+  return reports;
+}
+
+/** Reports grouped by session (`sid`), in the order they came. */
+export function bySession(reports: CmcdReport[]): Map<string, CmcdReport[]> {
+  const out = new Map<string, CmcdReport[]>();
+  for (const r of reports) {
+    const sid = r['sid'] as string;
+    const list = out.get(sid);
+    if (list) list.push(r);
+    else out.set(sid, [r]);
+  }
+  return out;
+}

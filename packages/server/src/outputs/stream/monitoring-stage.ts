@@ -1,0 +1,404 @@
+/**
+ * The monitoring samples stream as a pipeline stage. Every view gets a
+ * WindowTracker that the view machine tells of classified spans; at each
+ * window's emission point (end + `allowedLatenessMs`), due windows are
+ * turned into records, one Sample per view, packed into payloads per
+ * partition, encoded per sink and appended to each sink's disk buffer.
+ * Then the emitted watermark is recorded.
+ *
+ * Crash safety: window totals live in memory, but the view model is rebuilt
+ * from the stored raw beacons on start (and the tracker listens during that
+ * rebuild), so they come back; windows before the recorded watermark were
+ * already buffered and are skipped. A crash between buffering and
+ * recording the watermark re-emits a window: a duplicate with the same
+ * view_id and record start, which is what consumers de-duplicate on.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { monitoring as pb } from '@openqoe/schema';
+import type { Registry } from 'prom-client';
+import type { MonitoringConfig, SinkConfig } from '../../config/monitoring-config.js';
+import type { AppliedBeacon, PipelineStage } from '../../pipeline/stage.js';
+import type { ActiveView, ActiveViews, ViewChange } from '../../pipeline/view-model/active-views.js';
+import {
+  encodeSample,
+  instantRecord,
+  packPayloads,
+  partitionOf,
+  type StreamFormat,
+  sampleOf,
+  windowRecord,
+} from './sample-builder.js';
+import { DeadLetterDir } from './sinks/dead-letter.js';
+import { DiskQueue, type QueueEntry } from './sinks/disk-queue.js';
+import { FileSink } from './sinks/file-sink.js';
+import { HttpSink } from './sinks/http-sink.js';
+import { KinesisSink } from './sinks/kinesis-sink.js';
+import { createMonitoringMetrics, type MonitoringMetrics } from './sinks/monitoring-metrics.js';
+import { NatsSink } from './sinks/nats-sink.js';
+import type { SinkTransport } from './sinks/sink.js';
+import { SinkRunner } from './sinks/sink-runner.js';
+import { WindowTracker } from './window-tracker.js';
+
+interface Due {
+  view: ActiveView;
+  ebvs: boolean;
+  partition: number;
+  records: pb.Record[];
+}
+
+interface Sink {
+  config: SinkConfig;
+  queue: DiskQueue;
+  runner: SinkRunner;
+  /** Payloads waiting in memory for room in a full buffer (`whenFull: block`), in order. */
+  overflow: QueueEntry[];
+}
+
+type Log = { info(m: string): void; warn(m: string): void; error(m: string): void };
+
+export function transportFor(config: SinkConfig): SinkTransport {
+  switch (config.type) {
+    case 'kinesis':
+      return new KinesisSink(config);
+    case 'nats':
+      return new NatsSink(config);
+    case 'http':
+      return new HttpSink(config);
+    case 'file':
+      return new FileSink(config);
+  }
+}
+
+const trackerOf = (view: ActiveView): WindowTracker | undefined =>
+  view.machine.spans instanceof WindowTracker ? view.machine.spans : undefined;
+
+export class MonitoringStage implements PipelineStage {
+  readonly name = 'monitoring';
+  readonly metrics: MonitoringMetrics;
+  /** Every view's tracker (also reachable as `view.machine.spans`). */
+  private readonly trackers = new Set<WindowTracker>();
+  private sinks: Sink[] = [];
+  /** Windows starting before this were emitted (buffered on every sink). */
+  private emittedBefore: number;
+  private emitTimer: NodeJS.Timeout | undefined;
+  // Shared by every view's tracker (one closure each per stage, not per view).
+  private readonly watermark = () => this.emittedBefore;
+  private readonly countLate = (n: number) => {
+    if (this.emitting) this.metrics.lateRecords.inc(n);
+  };
+  private closed = false;
+  /** Pipeline batches held while a sink's buffer is full (see `batch`). */
+  private roomWaiters: (() => void)[] = [];
+  private emitOnSchedule = true;
+  /**
+   * Emission waits until the pipeline has applied the log's backlog (see
+   * `startEmitting`); until then old data (the rebuild) is not "late" either.
+   */
+  private emitting = false;
+
+  private constructor(
+    private readonly config: MonitoringConfig,
+    private readonly stateDir: string,
+    private readonly minStallMs: number,
+    registry: Registry,
+    private readonly log: Log,
+  ) {
+    this.metrics = createMonitoringMetrics(registry);
+    this.emittedBefore = this.readWatermark();
+  }
+
+  static async open(options: {
+    config: MonitoringConfig;
+    dataDir: string;
+    views: ActiveViews;
+    minStallMs: number;
+    registry: Registry;
+    log: Log;
+    /** Emit at each window's emission point on its own timer (default); tests driving the clock turn it off. */
+    emitOnSchedule?: boolean;
+  }): Promise<MonitoringStage> {
+    const stage = new MonitoringStage(
+      options.config,
+      join(options.dataDir, 'monitoring'),
+      options.minStallMs,
+      options.registry,
+      options.log,
+    );
+    const names = new Set<string>();
+    for (const sink of options.config.sinks) {
+      if (names.has(sink.name)) throw new Error(`monitoring.sinks: the name "${sink.name}" is used twice`);
+      names.add(sink.name);
+      const queue = await DiskQueue.open(join(stage.stateDir, 'buffer', sink.name), {
+        maxBytes: sink.bufferMaxBytes,
+        segmentBytes: 16 * 1024 * 1024,
+      });
+      // The runner tells the stage when its buffer has room, for this sink's waiting payloads.
+      let entry: Sink | undefined;
+      const runner = new SinkRunner(
+        sink.name,
+        queue,
+        transportFor(sink),
+        { initialDelayMs: sink.retryInitialDelayMs, maxDelayMs: sink.retryMaxDelayMs },
+        stage.metrics,
+        options.log,
+        new DeadLetterDir(
+          join(stage.stateDir, 'rejected', sink.name),
+          sink.format === 'json' ? 'json' : 'pb',
+        ),
+        () => entry && stage.drainOverflow(entry),
+      );
+      entry = { config: sink, queue, runner, overflow: [] };
+      stage.sinks.push(entry);
+    }
+    stage.emitOnSchedule = options.emitOnSchedule ?? true;
+    if (!stage.emitOnSchedule) stage.emitting = true;
+    options.views.onChange((c) => stage.onChange(c));
+    for (const s of stage.sinks) s.runner.start();
+    return stage;
+  }
+
+  private readWatermark(): number {
+    try {
+      const w = JSON.parse(readFileSync(join(this.stateDir, 'watermark.json'), 'utf8')) as {
+        emittedBefore: number;
+      };
+      return w.emittedBefore;
+    } catch {
+      return 0;
+    }
+  }
+
+  private writeWatermark(): void {
+    const tmp = join(this.stateDir, 'watermark.json.tmp');
+    writeFileSync(tmp, JSON.stringify({ emittedBefore: this.emittedBefore }));
+    renameSync(tmp, join(this.stateDir, 'watermark.json'));
+  }
+
+  private onChange(c: ViewChange): void {
+    if (c.type === 'created') {
+      const tracker = new WindowTracker(
+        c.view,
+        partitionOf(c.view.viewId, this.config.partitions),
+        this.config.intervalMs,
+        this.watermark,
+        this.countLate,
+      );
+      c.view.machine.spans = tracker;
+      this.trackers.add(tracker);
+    } else if (c.type === 'state') {
+      const t = trackerOf(c.view);
+      if (t) this.observe(t);
+    } else if (c.type === 'final') {
+      const t = trackerOf(c.view);
+      if (t) t.final = true;
+    }
+  }
+
+  /** Notices the first frame (it changes the view's state; its startup time is known then). */
+  private observe(t: WindowTracker): void {
+    const m = t.view.machine;
+    if (m.started && !t.startReported) {
+      const startup = m.metrics(false).videoStartupTimeMs;
+      if (startup !== null) t.startedAt(m.firstFrameAtMs, startup);
+      else t.startReported = true;
+    }
+  }
+
+  batch(applied: readonly AppliedBeacon[]): void | Promise<void> {
+    for (const a of applied) {
+      if (!a.view) continue;
+      const t = trackerOf(a.view);
+      if (!t) continue;
+      // The playhead an exit before video start reports (usually 0).
+      for (const item of a.items) {
+        const f = item.facts as { videoTimeEndMs?: number; playheadMs?: number };
+        const playhead = item.kind === 'segment' ? f.videoTimeEndMs : f.playheadMs;
+        if (playhead !== undefined) t.lastPlayheadMs = playhead;
+      }
+      this.observe(t);
+    }
+    // A full buffer holds the pipeline: the log's backlog grows and the intake answers 429 once it is
+    // full, rather than records being dropped. The batch was applied; only its commit waits.
+    if (this.blocked) return this.waitForRoom();
+  }
+
+  /**
+   * Resolves when every buffer has room again, or rejects after a while so
+   * the pipeline offers the batch again later (and can stop meanwhile).
+   */
+  private waitForRoom(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const release = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.roomWaiters = this.roomWaiters.filter((r) => r !== release);
+        reject(new Error('a monitoring sink buffer is full; the pipeline waits for it to drain'));
+      }, 1000);
+      this.roomWaiters.push(release);
+    });
+  }
+
+  private get blocked(): boolean {
+    return this.sinks.some((s) => s.overflow.length > 0);
+  }
+
+  /** Moves waiting payloads into the sink's buffer as room appears; releases the pipeline when all fit. */
+  private drainOverflow(sink: Sink): void {
+    if (sink.overflow.length === 0) return;
+    const { accepted } = sink.queue.append(sink.overflow);
+    if (accepted === 0) return;
+    sink.overflow.splice(0, accepted);
+    this.metrics.payloadsQueued.labels(sink.config.name).inc(accepted);
+    sink.runner.notify();
+    if (!this.blocked) {
+      this.log.warn('monitoring: every sink buffer has room again; the pipeline resumes');
+      this.writeWatermark();
+      for (const release of this.roomWaiters.splice(0)) release();
+    }
+  }
+
+  /**
+   * Emission runs at each window's emission point (end + allowed lateness)
+   * rather than only on the coarser lifecycle tick. It starts with
+   * `startEmitting`, i.e. after the view model was rebuilt and the log's
+   * backlog applied: emitting earlier would close windows still being filled.
+   */
+  private scheduleEmission(): void {
+    if (this.emitTimer || this.closed || !this.emitOnSchedule) return;
+    const { intervalMs, allowedLatenessMs } = this.config;
+    const now = Date.now();
+    const next = (Math.floor((now - allowedLatenessMs) / intervalMs) + 1) * intervalMs + allowedLatenessMs;
+    this.emitTimer = setTimeout(
+      () => {
+        this.emitTimer = undefined;
+        this.tick(Date.now());
+      },
+      Math.max(1, next - now),
+    );
+    this.emitTimer.unref();
+  }
+
+  /**
+   * Called once the pipeline caught up with the log after start: beacons
+   * acknowledged before a crash but not yet applied belong to windows that
+   * must not be closed before they are in.
+   */
+  startEmitting(): void {
+    this.emitting = true;
+    this.scheduleEmission();
+  }
+
+  tick(nowMs: number): void {
+    if (!this.emitting) return;
+    this.scheduleEmission();
+    if (this.sinks.length === 0) {
+      this.trackers.clear();
+      return;
+    }
+    const interval = this.config.intervalMs;
+    const until = Math.floor((nowMs - this.config.allowedLatenessMs) / interval) * interval;
+    const due: Due[] = [];
+    let windows = 0;
+    let instants = 0;
+    for (const t of this.trackers) {
+      const m = t.view.machine;
+      if (m.openStallMs >= this.minStallMs) t.creditOpenStall(m.openStallStartMs, m.openStallMs);
+      if (
+        m.isView &&
+        !m.started &&
+        !m.failed &&
+        !m.businessException &&
+        !t.ebvsReported &&
+        nowMs - t.view.lastActivityMs >= this.config.ebvsDelayMs
+      ) {
+        t.ebvsReported = true;
+        t.instant({
+          kind: 'exit_before_video_start',
+          atMs: m.lastTimeMs || m.playRequestedAtMs,
+          valueMs: t.lastPlayheadMs,
+        });
+      }
+      const records: pb.Record[] = [];
+      for (const totals of t.takeWindows(until)) {
+        const r = windowRecord(totals.start, interval, totals);
+        if (r) records.push(r);
+      }
+      windows += records.length;
+      for (const r of t.takeInstants(until)) {
+        records.push(instantRecord(r));
+        instants++;
+      }
+      if (records.length) due.push({ view: t.view, ebvs: t.ebvsReported, partition: t.partition, records });
+      if (t.final && t.empty) this.trackers.delete(t);
+    }
+    const dueAtMs = until + this.config.allowedLatenessMs;
+    if (due.length) this.buffer(due, dueAtMs);
+    this.metrics.records.labels('window').inc(windows);
+    this.metrics.records.labels('instant').inc(instants);
+    if (until > this.emittedBefore) {
+      this.emittedBefore = until;
+      // Payloads still waiting in memory are not durable: the recorded watermark stays behind them.
+      if (!this.blocked) this.writeWatermark();
+    }
+  }
+
+  private buffer(due: Due[], dueAtMs: number): void {
+    const byPartition = new Map<number, { sample: pb.Sample; records: number }[]>();
+    for (const d of due) {
+      let list = byPartition.get(d.partition);
+      if (!list) {
+        list = [];
+        byPartition.set(d.partition, list);
+      }
+      list.push({ sample: sampleOf(d.view, d.records, d.ebvs), records: d.records.length });
+    }
+    const encoded = new Map<StreamFormat, QueueEntry[]>();
+    for (const sink of this.sinks) {
+      const format = sink.config.format;
+      let entries = encoded.get(format);
+      if (!entries) {
+        entries = [];
+        for (const [partition, samples] of byPartition) {
+          const parts = samples.map((s) => ({ bytes: encodeSample(s.sample, format), records: s.records }));
+          for (const p of packPayloads(String(partition), parts, format, this.config.maxPayloadBytes)) {
+            const id = createHash('sha256').update(p.body).digest('hex').slice(0, 32);
+            entries.push({ partitionKey: p.partitionKey, id, dueAtMs, payload: p.body });
+          }
+        }
+        encoded.set(format, entries);
+      }
+      if (sink.overflow.length) {
+        sink.overflow.push(...entries);
+        continue;
+      }
+      const { accepted } = sink.queue.append(entries);
+      this.metrics.payloadsQueued.labels(sink.config.name).inc(accepted);
+      const rest = entries.length - accepted;
+      if (rest > 0 && sink.config.whenFull === 'drop') {
+        this.metrics.dropped.labels(sink.config.name).inc(rest);
+        this.log.error(
+          `monitoring sink ${sink.config.name}: buffer full (${sink.config.bufferMaxBytes} bytes); dropped ${rest} payloads`,
+        );
+      } else if (rest > 0) {
+        sink.overflow.push(...entries.slice(accepted));
+        this.log.warn(
+          `monitoring sink ${sink.config.name}: buffer full (${sink.config.bufferMaxBytes} bytes); holding the pipeline until it has room`,
+        );
+      }
+      sink.runner.notify();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.emitTimer) clearTimeout(this.emitTimer);
+    for (const s of this.sinks) await s.runner.close();
+    // A held batch may now commit: the recorded watermark stays behind the payloads that waited in
+    // memory, so the next start rebuilds and emits them again.
+    for (const release of this.roomWaiters.splice(0)) release();
+  }
+}
