@@ -17,7 +17,7 @@ function collectorScript(): string {
   try {
     return createRequire(import.meta.url).resolve('@openqoe/collector/iife');
   } catch {
-    return resolve(import.meta.dirname, '../../../collector/dist/openqoe.iife.js');
+    return resolve(import.meta.dirname, '../../../../collector/dist/openqoe.iife.js');
   }
 }
 

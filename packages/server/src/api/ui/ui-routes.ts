@@ -12,7 +12,7 @@ import { join, resolve, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
-export const DEFAULT_UI_DIR = resolve(import.meta.dirname, '../../../dashboard/dist');
+export const DEFAULT_UI_DIR = resolve(import.meta.dirname, '../../../../dashboard/dist');
 
 const NOT_BUILT = (
   dir: string,
