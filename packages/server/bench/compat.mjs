@@ -210,7 +210,7 @@ console.log(
 // 3. End to end over HTTPS into the real server.
 const posts = Number(args.posts);
 const { loadConfig } = await import(dist('config/load-config.js'));
-const { startServer } = await import(dist('main/start-embedded.js'));
+const { assemble: startServer } = await import(dist('main/assemble.js'));
 const dataDir = mkdtempSync(join(tmpdir(), 'openqoe-bench-compat-'));
 try {
   const config = loadConfig({

@@ -16,8 +16,7 @@ import { registerImportCmcd } from './cli/import-cmcd.js';
 import { registerLiveCommands } from './cli/live-commands.js';
 import { ROLES } from './config/cluster-config.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
-import { startServer } from './main/start-embedded.js';
-import { startRole } from './main/start-role.js';
+import { assemble } from './main/assemble.js';
 import { VERSION } from './version.js';
 
 const program = new Command('openqoe')
@@ -86,7 +85,7 @@ program
       const config = loadConfig({ file: opts.config, flags });
       if (config.cluster.role !== 'all' && !config.cluster.bus)
         throw new CliError(`--role ${config.cluster.role} needs a NATS bus: add --bus nats://host:port`, 2);
-      const server = config.cluster.bus ? await startRole(config) : await startServer(config);
+      const server = await assemble(config);
       const base = server.url.replace('127.0.0.1', 'localhost');
       const lines = [
         `openqoe ${VERSION} listening on ${base}`,
@@ -99,7 +98,7 @@ program
           : []),
         `  data dir:   ${config.dataDir}`,
         ...(config.cluster.bus ? [`  role:       ${config.cluster.role} on ${config.cluster.bus}`] : []),
-        ...(server.store.where ? [`  store:      ${server.store.where}`] : []),
+        ...(server.store?.where ? [`  store:      ${server.store.where}`] : []),
       ];
       if (server.live.rtmpUrl)
         lines.push(`  RTMP ingest: ${server.live.rtmpUrl.replace('127.0.0.1', 'localhost')}/{stream_key}`);

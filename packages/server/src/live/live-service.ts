@@ -1,15 +1,15 @@
 /**
  * The live part of a server, built in one place: signing keys, live
  * streams, drift trackers and health history, viewer counts, the RTMP
- * listener and their routes (live streams API, signing keys API, stats API).
+ * listener, and their routes (live streams API, signing keys API, stats API)
+ * as one Fastify plugin that the server registers.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from '../auth/registry.js';
 import type { Config } from '../config/config-schema.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { ActiveViews } from '../pipeline/view-model/active-views.js';
 import { LiveStore, type SqlRunner } from '../store/live-store.js';
-import { LiveCounts } from './live-counts.js';
+import type { LiveCounts } from './live-counts.js';
 import { LiveHealth } from './live-health.js';
 import { createLiveMetrics } from './live-metrics.js';
 import { LiveStreams } from './live-streams.js';
@@ -23,6 +23,8 @@ import { SigningKeys } from './signing-keys.js';
 export interface LiveService {
   /** rtmp://host:port/live (append /{stream_key}); undefined when RTMP is off or could not listen. */
   rtmpUrl: string | undefined;
+  /** The live routes, to register on the app. */
+  routes: FastifyPluginAsync;
   close(): Promise<void>;
 }
 
@@ -30,13 +32,10 @@ export async function startLive(
   config: Config,
   sql: SqlRunner,
   registry: Registry,
-  /** The process's active views; undefined on a node that only merges other processes' counts. */
-  views: ActiveViews | undefined,
-  app: FastifyInstance,
+  /** Live viewer counts: of this process's views, or merged from the pipeline workers' (api role). */
+  counts: Pick<LiveCounts, 'count'>,
   metrics: Metrics,
   log: IngestLog & { error(m: string): void },
-  /** Where viewer counts come from when the views live in other processes (the api role). */
-  countSource?: Pick<LiveCounts, 'count'>,
 ): Promise<LiveService> {
   const c = config.live;
   const liveMetrics = createLiveMetrics(metrics.registry);
@@ -46,8 +45,6 @@ export async function startLive(
   const health = new LiveHealth(c.drift, store, (err) =>
     log.error(`could not write live stream health: ${(err as Error).message}`),
   );
-  const counts = countSource ?? (views && new LiveCounts(views, c.counts.refreshMs));
-  if (!counts) throw new Error('live viewer counts need the active views or a count source');
 
   let ingest: RtmpIngest | undefined;
   let rtmpUrl: string | undefined;
@@ -67,13 +64,14 @@ export async function startLive(
   }
   health.start();
 
-  systemSigningKeysRoutes(app, registry, keys);
-  videoLiveStreamsRoutes(app, { registry, streams, health, store, ingest });
-  videoLiveStreamCurrentRoute(app, { registry, streams, health, counts });
-  statsRoutes(app, { keys, streams, health, counts, metrics: liveMetrics });
-
   return {
     rtmpUrl,
+    routes: async (app) => {
+      systemSigningKeysRoutes(app, registry, keys);
+      videoLiveStreamsRoutes(app, { registry, streams, health, store, ingest });
+      videoLiveStreamCurrentRoute(app, { registry, streams, health, counts });
+      statsRoutes(app, { keys, streams, health, counts, metrics: liveMetrics });
+    },
     close: async () => {
       await ingest?.close();
       await health.close();

@@ -1,6 +1,8 @@
 /**
- * Builds the HTTP application: error envelope, CORS, OpenAPI docs, and the
- * routes in the order data flows — sources (intake), then the APIs.
+ * The one place the HTTP application is built: error envelope, request
+ * counters, CORS and the OpenAPI document. It registers no feature's routes:
+ * each feature (intake, APIs, live, pages) registers its own as a plugin
+ * when assemble() starts it.
  */
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -8,36 +10,17 @@ import swaggerUi from '@fastify/swagger-ui';
 import { BeaconSchema, PlayerEventSchema, SampleSchema } from '@openqoe/schema';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { metricsRoutes } from '../api/data/metrics-routes.js';
-import { videoViewsRoutes } from '../api/data/video-views-routes.js';
-import { demoRoutes } from '../api/demo/demo-routes.js';
 import { attachOpenApiExamples } from '../api/openapi-examples.js';
-import { opsRoutes } from '../api/ops-routes.js';
-import { systemAccessTokensRoutes } from '../api/system/system-access-tokens.js';
-import { systemEnvironmentsRoutes } from '../api/system/system-environments.js';
-import { uiRoutes } from '../api/ui/ui-routes.js';
-import type { Registry } from '../auth/registry.js';
-import type { Bus } from '../bus/bus.js';
 import type { Config } from '../config/config-schema.js';
 import { installErrorHandling } from '../http/api-error.js';
-import { cmcdRoute } from '../intake/cmcd/cmcd-route.js';
-import type { RejectedRecorder } from '../intake/kit/rejected-recorder.js';
-import { beaconRoute } from '../intake/native/beacon-route.js';
 import { LIVE_OPENAPI_EXAMPLES } from '../live/routes/live-openapi-examples.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 
 export interface AppDeps {
   config: Config;
-  store: Store;
-  bus: Bus;
-  registry: Registry;
   metrics: Metrics;
-  rejected: RejectedRecorder;
   logger: boolean | object;
-  /** Scale-out roles serve part of the routes (default: all of them); ops routes are always served. */
-  routes?: { intake: boolean; apis: boolean };
 }
 
 const ErrorEnvelopeSchema = Type.Object(
@@ -116,35 +99,5 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  // Sources: the intake lives in its own context because it parses its own bodies.
-  const routes = deps.routes ?? { intake: true, apis: true };
-  if (routes.intake) await app.register(async (scope) => beaconRoute(scope, deps));
-  // CMCD reports (drop-in intake): its own context too, for the same reason.
-  if (routes.intake && config.compat.cmcd.enabled)
-    await app.register(async (scope) => cmcdRoute(scope, config, deps));
-
-  // APIs.
-  if (routes.apis) {
-    metricsRoutes(app, deps.registry, deps.store, (rollup) =>
-      metrics.rollupQueries.labels(rollup ? 'rollup' : 'views').inc(),
-    );
-    videoViewsRoutes(app, deps.registry, deps.store);
-    systemEnvironmentsRoutes(app, deps.registry);
-    systemAccessTokensRoutes(app, deps.registry);
-  }
-  opsRoutes(app, {
-    bus: deps.bus,
-    metrics,
-    registry: deps.registry,
-    requireToken: config.metrics.requireToken,
-    startedAtMs: Date.now(),
-  });
-  // Demo page (/demo/): a test video with the browser collector attached.
-  if (config.demo.enabled && routes.intake && routes.apis)
-    demoRoutes(app, { registry: deps.registry, dataDir: config.dataDir });
-  // --- dashboard (/ui/, and / redirects there): the built single-page app, logic in ui/ui-routes.ts.
-  if (config.ui.enabled && routes.apis) await uiRoutes(app, { distDir: config.ui.distDir });
-  else app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs'));
-  // --- end dashboard
   return app;
 }

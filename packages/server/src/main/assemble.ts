@@ -1,0 +1,112 @@
+/**
+ * The one way a server starts, whatever its role: the embedded default
+ * (every part in one process on the append-only log) or one scale-out role
+ * on NATS (ingest, pipeline, api, or all three). It builds the HTTP app
+ * once, opens the platform (store and bus), starts the features the role
+ * needs in the order data flows, then listens. Stopping closes the app
+ * (no new requests) and then every feature in reverse: intakes first, the
+ * pipeline drained, the store last. A start that fails closes what it
+ * had started.
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { BootstrapFile } from '../auth/bootstrap.js';
+import type { Config } from '../config/config-schema.js';
+import type { MuxIntake } from '../intake/mux/mux-intake.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import type { IntakeConsumer } from '../pipeline/intake-consumer.js';
+import type { ActiveViews } from '../pipeline/view-model/active-views.js';
+import { buildApp } from './build-app.js';
+import { embeddedPlatform } from './embedded-platform.js';
+import { Features, type Log } from './feature.js';
+import { apiFeature } from './features/api-feature.js';
+import { intakeFeature } from './features/intake-feature.js';
+import { liveFeature } from './features/live-feature.js';
+import { pagesFeature } from './features/pages-feature.js';
+import { pipelineFeature } from './features/pipeline-feature.js';
+import { natsPlatform } from './nats-platform.js';
+import type { OpenedStore } from './open-store.js';
+import type { Platform } from './platform.js';
+import { rolesOf } from './roles.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  bootstrap: BootstrapFile | undefined;
+  metrics: Metrics;
+  /** The store this node owns (embedded, api role); undefined on ingest and pipeline nodes. */
+  store: OpenedStore | undefined;
+  /** This node's pipeline (embedded, pipeline role). */
+  consumer: IntakeConsumer | undefined;
+  views: ActiveViews | undefined;
+  live: { rtmpUrl: string | undefined };
+  /** The Mux-protocol intake's TLS listener, when enabled on this node. */
+  muxIntake: MuxIntake | undefined;
+  close(): Promise<void>;
+}
+
+export async function assemble(
+  config: Config,
+  options: { logger?: boolean | object } = {},
+): Promise<RunningServer> {
+  const dataDir = resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const metrics = createMetrics();
+  const app = await buildApp({ config, metrics, logger: options.logger ?? { level: config.logLevel } });
+  const log: Log = {
+    info: (m) => app.log.info(m),
+    warn: (m) => app.log.warn(m),
+    error: (m) => app.log.error(m),
+    debug: (m) => app.log.debug(m),
+  };
+  const runs = rolesOf(config);
+  const deps = { dataDir, metrics, log };
+  const features = new Features();
+  const closeAll = async () => {
+    await app.close();
+    await features.closeAll(log);
+  };
+  try {
+    const platform = await features.add(
+      config.cluster.bus ? natsPlatform(config, deps) : embeddedPlatform(config, deps),
+    );
+    await features.add(pagesFeature(config, app, platform, runs, metrics));
+    // Built now, started below once everything that listens to it has subscribed.
+    const pipeline = runs.pipeline ? await features.add(pipelineFeature(config, platform, deps)) : undefined;
+    let rtmpUrl: string | undefined;
+    if (runs.api) {
+      const owning = ownsStore(platform);
+      await features.add(apiFeature(config, app, owning, pipeline, metrics));
+      rtmpUrl = (await features.add(liveFeature(config, app, owning, pipeline, deps))).rtmpUrl;
+    }
+    // Last to start, first to close: nothing is accepted while the pipeline drains.
+    const intake = runs.ingest ? await features.add(intakeFeature(config, app, platform, deps)) : undefined;
+    await pipeline?.start();
+    const url = await app.listen({ host: config.host, port: config.port });
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      url,
+      bootstrap: platform.bootstrap,
+      metrics,
+      store: platform.owned,
+      consumer: pipeline?.consumer,
+      views: pipeline?.views,
+      live: { rtmpUrl },
+      muxIntake: intake?.muxIntake,
+      close: () => {
+        closing ??= closeAll();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await closeAll().catch(() => {});
+    throw err;
+  }
+}
+
+function ownsStore(platform: Platform): Platform & { owned: OpenedStore } {
+  if (!platform.owned) throw new Error('the api role owns the store');
+  return platform as Platform & { owned: OpenedStore };
+}

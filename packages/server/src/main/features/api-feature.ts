@@ -1,0 +1,47 @@
+/**
+ * The query and system APIs of an api node: metrics and views from the
+ * store, environments and access tokens, and the real-time monitoring API
+ * over the ticks the platform delivers (this process's pipeline, or every
+ * worker's merged).
+ */
+import type { FastifyInstance } from 'fastify';
+import { metricsRoutes } from '../../api/data/metrics-routes.js';
+import { videoViewsRoutes } from '../../api/data/video-views-routes.js';
+import { monitoringRoutes } from '../../api/monitoring/monitoring-routes.js';
+import { systemAccessTokensRoutes } from '../../api/system/system-access-tokens.js';
+import { systemEnvironmentsRoutes } from '../../api/system/system-environments.js';
+import type { Config } from '../../config/config-schema.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { MonitoringHistory } from '../../query/realtime/monitoring-history.js';
+import type { Feature } from '../feature.js';
+import type { OpenedStore } from '../open-store.js';
+import type { Platform } from '../platform.js';
+import type { RunningPipeline } from './pipeline-feature.js';
+
+export async function apiFeature(
+  config: Config,
+  app: FastifyInstance,
+  platform: Platform & { owned: OpenedStore },
+  pipeline: RunningPipeline | undefined,
+  metrics: Metrics,
+): Promise<Feature> {
+  const { registry, owned } = platform;
+  await app.register(async (scope) => {
+    metricsRoutes(scope, registry, owned, (rollup) =>
+      metrics.rollupQueries.labels(rollup ? 'rollup' : 'views').inc(),
+    );
+    videoViewsRoutes(scope, registry, owned);
+    systemEnvironmentsRoutes(scope, registry);
+    systemAccessTokensRoutes(scope, registry);
+  });
+  // Real-time numbers and the monitoring API (docs/monitoring-api.md).
+  const rt = config.realtime;
+  const source = platform.realtimeSource(pipeline);
+  const history = new MonitoringHistory(
+    { historyMs: rt.historyMs, tickMs: rt.tickMs, rowsPerDimension: rt.historyRowsPerDimension },
+    source.filtered,
+  );
+  source.subscribe((t) => history.record(t));
+  await app.register(async (scope) => monitoringRoutes(scope, registry, history, rt.tickMs));
+  return { name: 'APIs', close: () => source.close?.() };
+}

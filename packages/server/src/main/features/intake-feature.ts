@@ -1,0 +1,60 @@
+/**
+ * The intakes of an ingest node: the native beacon route, CMCD reports and
+ * the Mux-protocol listener, with the recorder of refused payloads they share.
+ * Closed first of all (after the HTTP app), so nothing is accepted while the
+ * pipeline drains.
+ */
+
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../../config/config-schema.js';
+import { cmcdRoute } from '../../intake/cmcd/cmcd-route.js';
+import { RejectedRecorder } from '../../intake/kit/rejected-recorder.js';
+import { type MuxIntake, startMuxIntake } from '../../intake/mux/mux-intake.js';
+import { beaconRoute } from '../../intake/native/beacon-route.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { Feature, Log } from '../feature.js';
+import type { Platform } from '../platform.js';
+
+export interface RunningIntake extends Feature {
+  /** The Mux-protocol intake's TLS listener, when enabled. */
+  muxIntake: MuxIntake | undefined;
+}
+
+export async function intakeFeature(
+  config: Config,
+  app: FastifyInstance,
+  platform: Platform,
+  deps: { metrics: Metrics; log: Log },
+): Promise<RunningIntake> {
+  const { metrics, log } = deps;
+  const rejected = new RejectedRecorder(
+    platform.store,
+    metrics,
+    config.intake.rejected.maxStoredBodyBytes,
+    config.intake.rejected.maxPerEnvironmentPerHour,
+    (err) => {
+      metrics.errors.labels('rejected').inc();
+      log.error(`could not record rejected payloads: ${(err as Error).message}`);
+    },
+  );
+  const intakeDeps = { config, bus: platform.bus, registry: platform.registry, metrics, rejected };
+  // Each intake in its own context: it parses its own bodies.
+  await app.register(async (scope) => beaconRoute(scope, intakeDeps));
+  if (config.compat.cmcd.enabled) await app.register(async (scope) => cmcdRoute(scope, config, intakeDeps));
+  let muxIntake: MuxIntake | undefined;
+  try {
+    // The drop-in Mux-protocol intake: its own TLS listener (docs/compatibility.md).
+    if (config.compat.mux.enabled) muxIntake = await startMuxIntake(config, intakeDeps, log);
+  } catch (err) {
+    await rejected.close();
+    throw err;
+  }
+  return {
+    name: 'intake',
+    muxIntake,
+    close: async () => {
+      await muxIntake?.close();
+      await rejected.close();
+    },
+  };
+}
