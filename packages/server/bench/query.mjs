@@ -81,7 +81,7 @@ for (const [flag, v] of [
 
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url);
 const CLI = dist('cli.js').pathname;
-const sv = await import(dist('cli/synthetic-views.js').href);
+const sv = await import('@openqoe/generator');
 const { VIEW_METRIC_IDS } = await import('@openqoe/schema');
 const { Enricher } = await import(dist('pipeline/enrich/enricher.js').href);
 

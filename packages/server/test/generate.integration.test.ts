@@ -166,7 +166,8 @@ describe('openqoe generate', () => {
   }, 120_000);
 
   it('sends identical beacons for the same seed', async () => {
-    // The beacons themselves are compared in synthetic-views.test.ts; here the CLI path: same seed, same view ids.
+    // The beacons themselves are compared in packages/generator/test/synthetic-views.test.ts;
+    // here the CLI path: same seed, same view ids.
     const again = await startServer({ config: CONFIG });
     try {
       const r = await generate([

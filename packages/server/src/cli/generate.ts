@@ -1,8 +1,15 @@
 /**
- * `openqoe generate`: sends synthetic views (synthetic-views.ts) to a
+ * `openqoe generate`: sends synthetic views (@openqoe/generator) to a
  * running server through the real intake, `POST /v1/beacon` over HTTP, so
  * the data takes the path real traffic takes: parsing, validation, the log,
  * the pipeline and the view model.
+ *
+ * The split: the package draws the views (pure: beacons and their headers
+ * from a seed, an index and a time window); this module owns everything
+ * about sending them, which is the server CLI's business: the command and
+ * its flags, the environment key and token from the data dir's
+ * bootstrap.json, the intake's backfill and back-pressure protocol (gzip,
+ * retries on 429/502–504), the tally, the progress line and the exit codes.
  *
  * Live mode (the default) sends each view as it would arrive now: it ends at
  * the time it is sent. `--days D` spreads view starts over the last D days;
@@ -13,11 +20,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
+import { type SyntheticView, syntheticView } from '@openqoe/generator';
 import type { Command, CommanderError } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { BOOTSTRAP_FILE, type BootstrapFile } from '../auth/bootstrap.js';
 import { type AdminOptions, CliError, resolveCredentials } from './admin-client.js';
-import { type SyntheticView, syntheticView } from './synthetic-views.js';
 
 const gzip = promisify(gzipCallback);
 

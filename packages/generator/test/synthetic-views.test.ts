@@ -3,19 +3,18 @@
  * beacon valid and complete (sequence 0..n, ending with viewend, samples of
  * at most a heartbeat), and — measured by the server's own view model — the
  * distribution docs/generator.md states.
+ *
+ * The distribution is measured with the server's own view model (imported
+ * from the server's source, as the dashboard's tests import the server's
+ * test kit): what counts is that the server reads each view as the generator
+ * meant it. The generator itself does not depend on the server.
  */
 import { validateBeacon } from '@openqoe/schema';
 import { describe, expect, it } from 'vitest';
-import {
-  CDNS,
-  EXPERIMENTS,
-  OUTCOMES,
-  type SyntheticView,
-  syntheticView,
-} from '../src/cli/synthetic-views.js';
-import { ActiveViews } from '../src/pipeline/view-model/active-views.js';
-import { nativeItems } from '../src/pipeline/view-model/normalize-native.js';
-import type { ViewMetrics } from '../src/pipeline/view-model/view-machine.js';
+import { ActiveViews } from '../../server/src/pipeline/view-model/active-views.js';
+import { nativeItems } from '../../server/src/pipeline/view-model/normalize-native.js';
+import type { ViewMetrics } from '../../server/src/pipeline/view-model/view-machine.js';
+import { CDNS, EXPERIMENTS, OUTCOMES, type SyntheticView, syntheticView } from '../src/index.js';
 
 const DAY_MS = 86_400_000;
 const NOW = Date.UTC(2026, 0, 31, 12);

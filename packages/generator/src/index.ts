@@ -1,0 +1,39 @@
+/**
+ * @openqoe/generator: the synthetic views of `openqoe generate`, one complete
+ * native beacon per view, drawn from the distribution docs/generator.md
+ * states.
+ *
+ * The package is pure: it builds beacons and the headers they should be sent
+ * with, and nothing else. No clock (the caller passes the time window), no
+ * Math.random (the caller passes the seed), no network, no Node API, so the
+ * same code serves the CLI, the benchmarks and the tests, and a view is a
+ * function of (seed, index) alone. Sending is the caller's: the server's
+ * `openqoe generate` (packages/server/src/cli/generate.ts) owns the command,
+ * its credentials (bootstrap.json, access tokens), the HTTP retries and the
+ * progress line, all of which belong to the server's CLI and its intake
+ * rather than to the distribution.
+ */
+export {
+  CATALOGUE,
+  CDNS,
+  type CdnProfile,
+  COUNTRIES,
+  catalogueEntry,
+  countryNetwork,
+  DEVICES,
+  type DeviceProfile,
+  EVENTS,
+  EXPERIMENTS,
+  HEARTBEAT_MS,
+  LADDER,
+  OUTCOMES,
+  PLAYER_VERSIONS,
+  type PlayerSoftware,
+  STREAM_TYPE_MIX,
+  SUB_PROPERTIES,
+  TIMES,
+  VIEWERS,
+  type Weighted,
+} from './distribution.js';
+export { mulberry32 } from './random.js';
+export { type SyntheticView, syntheticView, type ViewKind, type ViewRequest } from './view.js';
