@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * `npm test`: installs the Debian packages the suites need (when missing and
- * when we can), builds, runs every suite with vitest, prints each file's time
- * and ends with the plain line `N passed, N failed` that CI reads.
+ * when we can), builds, checks the server's dependency rules, runs every
+ * suite with vitest, prints each file's time and ends with the plain line
+ * `N passed, N failed` that CI reads.
  * Extra arguments go to vitest (e.g. `npm test -- packages/server/test/config.test.ts`).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -116,6 +117,25 @@ execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'bu
   stdio: 'inherit',
 });
 execFileSync(process.execPath, [join(root, 'packages/dashboard/compress.mjs')], { stdio: 'inherit' });
+
+// The server's dependency rules (.dependency-cruiser.cjs): a broken layer or an import cycle fails
+// the run here, before any suite, with dependency-cruiser's own account of the offending imports.
+const depcruise = spawnSync(
+  process.execPath,
+  [
+    join(root, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'),
+    'packages/server/src',
+    '--config',
+    '.dependency-cruiser.cjs',
+    '--output-type',
+    'err-long',
+  ],
+  { cwd: root, stdio: 'inherit' },
+);
+if (depcruise.status !== 0) {
+  console.error('test: the server breaks its dependency rules (above); see .dependency-cruiser.cjs');
+  process.exit(1);
+}
 
 // Started last, so a failed build leaves nothing running.
 let chdbHttp;

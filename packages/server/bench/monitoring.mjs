@@ -39,7 +39,7 @@ if (args.help) {
 const dist = '../dist';
 const { ActiveViews, DEFAULT_TIMERS } = await import(`${dist}/pipeline/view-model/active-views.js`);
 const { nativeItems } = await import(`${dist}/pipeline/view-model/normalize-native.js`);
-const { MonitoringStage } = await import(`${dist}/pipeline/monitoring/monitoring-stage.js`);
+const { MonitoringStage } = await import(`${dist}/outputs/stream/monitoring-stage.js`);
 
 const N = Number(args.views);
 const S = Number(args.seconds);

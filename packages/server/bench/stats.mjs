@@ -54,7 +54,7 @@ for (const [flag, v] of [
 }
 
 const dist = resolve(import.meta.dirname, '../dist');
-const { LiveStore } = await import(join(dist, 'live/live-store.js'));
+const { LiveStore } = await import(join(dist, 'store/live-store.js'));
 const { SigningKeys } = await import(join(dist, 'live/signing-keys.js'));
 const { verifyStatsToken } = await import(join(dist, 'live/stats-token.js'));
 const { makeBeacon, makeSample } = await import('@openqoe/schema');

@@ -5,8 +5,9 @@
  * start delay given as `msd`.
  */
 import { describe, expect, it } from 'vitest';
+import type { CmcdReport } from '../src/bus/intake-record.js';
 import { ActiveViews } from '../src/pipeline/view-model/active-views.js';
-import { type CmcdReport, cmcdItems } from '../src/pipeline/view-model/normalize-cmcd.js';
+import { cmcdItems } from '../src/pipeline/view-model/normalize-cmcd.js';
 
 const T0 = 1_700_000_000_000;
 const arrival = { envId: 'env', receivedAtMs: T0 + 60_000, clockOffsetMs: 0, ip: '', userAgent: '' };

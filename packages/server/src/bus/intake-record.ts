@@ -35,11 +35,14 @@ export interface MuxBatch {
   events: Record<string, CompatValue>[];
 }
 
+/** One CMCD report as the reference decoder gives it: keys as in CTA-5004, lists for inner lists. */
+export type CmcdReport = Record<string, CompatValue | CompatValue[]>;
+
 /** One session's CMCD reports from one POST (or import), as the reference decoder gives them. */
 export interface CmcdBatch {
   format: 'cmcd';
   viewId: string;
-  reports: Record<string, CompatValue | CompatValue[]>[];
+  reports: CmcdReport[];
 }
 
 export type CompatBatch = MuxBatch | CmcdBatch;

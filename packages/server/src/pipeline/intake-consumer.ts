@@ -17,9 +17,10 @@ import type { RawBeaconRow, RawStore } from '../store/store.js';
 import type { ViewRow } from '../store/view-row.js';
 import { Dedupe } from './dedupe.js';
 import type { AppliedBeacon, PipelineStage } from './stage.js';
-import type { ActiveViews, Arrival, SourceItem, ViewSnapshot } from './view-model/active-views.js';
+import type { ActiveViews, Arrival, ViewSnapshot } from './view-model/active-views.js';
 import { compatItems, expandedItems } from './view-model/normalize-compat.js';
 import { nativeItems } from './view-model/normalize-native.js';
+import type { SourceItem } from './view-model/view-items.js';
 import { viewRow } from './view-model/view-row.js';
 
 export const PIPELINE_CONSUMER = 'pipeline';

@@ -7,7 +7,8 @@
  * in the same order (a stage that needs exactly-once de-duplicates on its own
  * deterministic ids). Rebuilding the view model on start does not call stages.
  */
-import type { ActiveView, Arrival, ViewItem } from './view-model/active-views.js';
+import type { ActiveView, Arrival } from './view-model/active-views.js';
+import type { ViewItem } from './view-model/view-items.js';
 
 export interface AppliedBeacon {
   arrival: Arrival;

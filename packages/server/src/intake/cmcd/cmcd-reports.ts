@@ -6,9 +6,8 @@
  */
 import { BEACON_LIMITS, type ErrorField } from '@openqoe/schema';
 import { decodeCmcd, fromCmcdHeaders, fromCmcdQuery } from '@svta/cml-cmcd';
-import type { CompatValue } from '../../bus/intake-record.js';
+import type { CmcdReport, CompatValue } from '../../bus/intake-record.js';
 import { ApiError } from '../../http/api-error.js';
-import type { CmcdReport } from '../../pipeline/view-model/normalize-cmcd.js';
 
 const MAX_STRING = 2048;
 const MAX_LIST = 64;

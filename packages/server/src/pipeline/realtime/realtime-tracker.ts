@@ -15,7 +15,7 @@
  */
 import type { PipelineStage } from '../stage.js';
 import type { ActiveView, ActiveViews, ViewChange } from '../view-model/active-views.js';
-import { type Cls, FOLLOW_EBVS, FOLLOW_FAILURE, FOLLOW_START, Followed } from './followed.js';
+import { type Cls, FOLLOW_EBVS, FOLLOW_FAILURE, FOLLOW_START, Followed } from '../view-model/followed.js';
 import { entry } from './map-entry.js';
 import { type Outcome, RealtimeAggregate, type ViewTick } from './realtime-aggregate.js';
 import { REALTIME_DIMENSIONS } from './realtime-catalog.js';

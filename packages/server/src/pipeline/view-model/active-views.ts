@@ -1,7 +1,9 @@
 /**
  * ActiveViews: the registry of views in progress. It owns each view's state
  * machine, its dimensions and its lifecycle, and it is what real-time
- * consumers (monitoring stream, live counts, dashboard) read.
+ * consumers (monitoring stream, live counts, dashboard) read. The items it
+ * applies, and the sample fields a view's dimensions come from, are in
+ * view-items.ts.
  *
  * Lifecycle (server clock, all delays configurable):
  * - items are applied in sequence order; an item ahead of a gap waits up to
@@ -18,18 +20,13 @@
  *   memory proportional to the views really in progress.
  */
 
-import type { PlayerEventType, PlayerState, Sample } from '@openqoe/schema';
+import type { PlayerState } from '@openqoe/schema';
 import type { Enrichment } from '../enrich/enricher.js';
-import type { Followed } from '../realtime/followed.js';
-import { expandPoint, type PointState, type StatePoint } from './normalize-points.js';
+import type { Followed } from './followed.js';
+import { expandPoint, type PointState } from './normalize-points.js';
 import { Timeline } from './timeline.js';
-import {
-  type EventFacts,
-  type MachineRules,
-  type SegmentFacts,
-  ViewMachine,
-  type ViewMetrics,
-} from './view-machine.js';
+import type { DimensionSource, SourceItem } from './view-items.js';
+import { type MachineRules, ViewMachine, type ViewMetrics } from './view-machine.js';
 
 export interface ViewTimers {
   idleCompleteMs: number;
@@ -98,82 +95,6 @@ export const UNKNOWN_CLIENT: ClientDimensions = {
   asOrg: '',
   ip: '',
 };
-
-/** The fields of a sample that describe the view rather than the interval. */
-export type DimensionSource = Pick<
-  Sample,
-  | 'viewerId'
-  | 'sessionId'
-  | 'playerInstanceId'
-  | 'videoId'
-  | 'videoTitle'
-  | 'assetId'
-  | 'playbackId'
-  | 'liveStreamId'
-  | 'streamType'
-  | 'streamFormat'
-  | 'cdnHost'
-  | 'cdnProvider'
-  | 'playerName'
-  | 'playerSoftware'
-  | 'playerVersion'
-  | 'pageUrl'
-  | 'subPropertyId'
-  | 'experimentName'
-  | 'viewerUserId'
-  | 'sdkName'
-  | 'sdkVersion'
-  | 'customData1'
-  | 'customData2'
-  | 'customData3'
-  | 'customData4'
-  | 'customData5'
-  | 'customData6'
-  | 'customData7'
-  | 'customData8'
-  | 'customData9'
-  | 'customData10'
-  | 'videoCodec'
-  | 'videoBitrateBps'
-  | 'videoWidth'
-  | 'videoHeight'
->;
-
-/** A native sample is already a segment's facts and dimensions; other sources build the same shape. */
-export type SegmentSource = SegmentFacts & DimensionSource;
-
-export type ViewItem =
-  | {
-      kind: 'segment';
-      seq: number;
-      state: PlayerState;
-      deviceStartMs: number;
-      durationMs: number;
-      facts: SegmentSource;
-    }
-  | {
-      kind: 'event';
-      seq: number;
-      type: PlayerEventType;
-      state: PlayerState;
-      deviceTimeMs: number;
-      facts: EventFacts;
-    };
-
-/**
- * An item of a point-in-time source (Mux events, CMCD reports): expanded in
- * sequence order against the view's own source state (normalize-points.ts);
- * `expanded` holds the native items it became, for the pipeline's stages.
- */
-export interface PointItem {
-  kind: 'point';
-  seq: number;
-  point: StatePoint;
-  expanded?: ViewItem[];
-}
-
-/** What `apply` takes: native items, or points to expand. */
-export type SourceItem = ViewItem | PointItem;
 
 /**
  * Dimension strings repeat across thousands of views (titles, players,

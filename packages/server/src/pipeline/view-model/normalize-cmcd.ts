@@ -5,11 +5,8 @@
  * happened. What that time counts as is the view machine's business.
  */
 import type { PlayerState } from '@openqoe/schema';
-import type { CompatValue } from '../../bus/intake-record.js';
-import type { DimensionSource, PointItem } from './active-views.js';
-import type { PointEvent, PointValue, StatePoint } from './normalize-points.js';
-
-export type CmcdReport = Record<string, CompatValue | CompatValue[]>;
+import type { CmcdReport, CompatValue } from '../../bus/intake-record.js';
+import type { DimensionSource, PointEvent, PointItem, PointValue, StatePoint } from './view-items.js';
 
 const STATES: Record<string, PlayerState> = {
   s: 'startup',

@@ -3,9 +3,9 @@
  * pipeline, whichever format the record carries.
  */
 import type { CompatBatch, IntakeMeta } from '../../bus/intake-record.js';
-import type { PointItem, SourceItem, ViewItem } from './active-views.js';
 import { cmcdItems } from './normalize-cmcd.js';
 import { muxItems } from './normalize-mux.js';
+import type { PointItem, SourceItem, ViewItem } from './view-items.js';
 
 export function compatItems(meta: IntakeMeta, batch: CompatBatch): PointItem[] {
   if (batch.format === 'mux') return muxItems(batch.events);

@@ -9,8 +9,7 @@
  */
 import type { PlayerState } from '@openqoe/schema';
 import type { CompatValue } from '../../bus/intake-record.js';
-import type { DimensionSource, PointItem } from './active-views.js';
-import type { PointEvent, PointValue, StatePoint } from './normalize-points.js';
+import type { DimensionSource, PointEvent, PointItem, PointValue, StatePoint } from './view-items.js';
 
 type StringDimension = Exclude<
   { [K in keyof DimensionSource]: DimensionSource[K] extends string ? K : never }[keyof DimensionSource],

@@ -4,7 +4,7 @@
  * so normalising it is wrapping, not copying.
  */
 import type { PlayerEvent, Sample } from '@openqoe/schema';
-import type { ViewItem } from './active-views.js';
+import type { ViewItem } from './view-items.js';
 
 export function nativeItems(samples: readonly Sample[], events: readonly PlayerEvent[]): ViewItem[] {
   const items: ViewItem[] = [];

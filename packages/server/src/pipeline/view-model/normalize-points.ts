@@ -13,62 +13,8 @@
  * happened into native-shaped events; the view machine then applies the one
  * set of metric rules. Nothing here computes a metric.
  */
-import type { PlayerEvent, PlayerEventType, PlayerState, Sample } from '@openqoe/schema';
-import type { DimensionSource, ViewItem } from './active-views.js';
-
-/** One thing that happened at the point, in native event terms. */
-export interface PointEvent {
-  type: PlayerEventType;
-  errorCode?: string;
-  errorMessage?: string;
-  errorFatal?: boolean;
-  errorBusiness?: boolean;
-  detail?: string;
-}
-
-export type PointValue = string | number | boolean;
-
-/** Media requests reported at the point. */
-export interface PointRequests {
-  count: number;
-  failed: number;
-  bytes: number;
-  ttfbTotalMs: number;
-  transferTotalMs: number;
-}
-
-export interface StatePoint {
-  /** Per view, from 0, in the order the player produced them. */
-  seq: number;
-  deviceTimeMs: number;
-  playheadMs: number;
-  /** The state the player is in from this point on; undefined keeps the current one. */
-  state?: PlayerState;
-  events: PointEvent[];
-  /** Dimensions sent with the point (only those it carries; the rest keep their earlier values). */
-  dims?: Partial<DimensionSource>;
-  /** Keys the source sent that openqoe has no field for: kept, not dropped. */
-  raw?: Record<string, PointValue>;
-  /** Rendition and player size from this point on (0 or undefined keeps the earlier value). */
-  videoBitrateBps?: number;
-  videoWidth?: number;
-  videoHeight?: number;
-  playerWidth?: number;
-  playerHeight?: number;
-  requests?: PointRequests;
-  droppedFrames?: number;
-  liveLatencyMs?: number;
-  playerStartupTimeMs?: number;
-  pageLoadTimeMs?: number;
-  /**
-   * Starvation the player reported only as a duration (CMCD `bsd`), ending at
-   * this point. Used only while the view never reported a rebuffering state,
-   * so the same stall is not counted twice.
-   */
-  stalledMs?: number;
-  /** Play request time on the device clock when the source gives it as a delay (CMCD `msd`). */
-  playRequestedAtMs?: number;
-}
+import type { PlayerEvent, PlayerState, Sample } from '@openqoe/schema';
+import type { DimensionSource, PointEvent, PointValue, StatePoint, ViewItem } from './view-items.js';
 
 /** What one view remembers between points (kept small: one per active view). */
 export interface PointState {

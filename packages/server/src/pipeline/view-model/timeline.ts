@@ -5,7 +5,7 @@
  * device's clock. Every active view carries one, so it is kept small: closed
  * entries as one JSON text, the open span in plain fields.
  */
-import type { ViewItem } from './active-views.js';
+import type { ViewItem } from './view-items.js';
 
 /** Longest timeline kept; a view past it is marked truncated (its metrics are unaffected). */
 export const TIMELINE_MAX_ENTRIES = 1000;

@@ -2,6 +2,8 @@
  * What the real-time tracker keeps per view: its class since when, the time
  * credited in the current tick, and which outcomes were counted. Held on the
  * view itself (no map entry) and kept small: every active view has one.
+ * It lives with the view model, which holds it (`ActiveView.realtime`), so
+ * the view model never imports the real-time folder that reads it.
  */
 export type Cls = 'none' | 'startup' | 'playing' | 'rebuffering' | 'seeking' | 'failed';
 
