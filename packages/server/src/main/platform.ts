@@ -9,11 +9,12 @@ import type { BootstrapFile } from '../auth/bootstrap.js';
 import type { Registry } from '../auth/registry.js';
 import type { Bus } from '../bus/bus.js';
 import type { LiveCounts } from '../live/live-counts.js';
-import type { RealtimeTick, RealtimeTotals } from '../pipeline/realtime/realtime-tracker.js';
+import type { IntakeConsumer } from '../pipeline/intake-consumer.js';
+import type { RealtimeTotals, RealtimeTracker } from '../pipeline/realtime/realtime-tracker.js';
+import type { ActiveViews } from '../pipeline/view-model/active-views.js';
 import type { FilteredRealtime } from '../query/realtime/filtered-realtime.js';
 import type { RawStore, Store } from '../store/store.js';
 import type { Feature } from './feature.js';
-import type { RunningPipeline } from './features/pipeline-feature.js';
 import type { OpenedStore } from './open-store.js';
 
 export interface Platform extends Feature {
@@ -42,4 +43,11 @@ export interface RealtimeSource<T extends RealtimeTotals = RealtimeTotals> exten
   subscribe(record: (t: T) => void): void;
 }
 
-export type EmbeddedTick = RealtimeTick;
+/** A node's pipeline, as the platform and the other features see it (main/features/pipeline-feature.ts). */
+export interface RunningPipeline extends Feature {
+  views: ActiveViews;
+  consumer: IntakeConsumer;
+  realtime: RealtimeTracker;
+  /** Rebuilds the views from the bus and begins consuming. */
+  start(): Promise<void>;
+}

@@ -8,20 +8,12 @@
 import type { Config } from '../../config/config-schema.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { Enricher } from '../../pipeline/enrich/enricher.js';
-import type { IntakeConsumer } from '../../pipeline/intake-consumer.js';
-import type { RealtimeTracker } from '../../pipeline/realtime/realtime-tracker.js';
-import type { ActiveViews } from '../../pipeline/view-model/active-views.js';
 import { buildPipeline } from '../build-pipeline.js';
 import type { Feature, Log } from '../feature.js';
-import type { Platform } from '../platform.js';
 
-export interface RunningPipeline extends Feature {
-  views: ActiveViews;
-  consumer: IntakeConsumer;
-  realtime: RealtimeTracker;
-  /** Rebuilds the views from the bus and begins consuming. */
-  start(): Promise<void>;
-}
+export type { RunningPipeline } from '../platform.js';
+
+import type { Platform, RunningPipeline } from '../platform.js';
 
 export async function pipelineFeature(
   config: Config,
