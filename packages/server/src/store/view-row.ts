@@ -3,7 +3,9 @@
  * snake_case. The column list below is the single definition of the table:
  * the DuckDB and ClickHouse tables are made from it, and the pipeline fills a
  * row in this order (pipeline/view-model/view-row.ts, which the compiler
- * keeps complete against this list).
+ * keeps complete against this list). Columns are only ever appended: each
+ * one after the first layout comes with a views-column migration in every
+ * store (store/migrations/view-columns.ts checks it).
  */
 
 export type ColumnType = 'VARCHAR' | 'DOUBLE' | 'BIGINT' | 'BOOLEAN' | 'TIMESTAMP';
@@ -129,21 +131,4 @@ export interface Column {
 
 export const VIEW_COLUMNS: Column[] = COLUMN_LIST.map(([name, type]) => ({ name, type }));
 
-/** The columns appended after the first table layout, which began with `timeline`. */
-const ADDED_COLUMNS = VIEW_COLUMNS.slice(VIEW_COLUMNS.findIndex((c) => c.name === 'timeline'));
-
 export type ViewRow = ViewRowValue[];
-
-export function viewsTableDdl(): string[] {
-  const columns = VIEW_COLUMNS.map((c) => `${c.name} ${c.type}`).join(',\n    ');
-  return [
-    `CREATE TABLE IF NOT EXISTS views (\n    ${columns},\n    PRIMARY KEY (env_id, view_id)\n  )`,
-    // Batches of views land here first and move to `views` with one upsert.
-    `CREATE TABLE IF NOT EXISTS views_staging (\n    ${columns}\n  )`,
-    // Columns added after the first layout (`timeline` onwards), appended in list order so a table
-    // made by an older version keeps working and gets the same column positions.
-    ...['views', 'views_staging'].flatMap((table) =>
-      ADDED_COLUMNS.map((c) => `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${c.name} ${c.type}`),
-    ),
-  ];
-}

@@ -1,11 +1,15 @@
 /**
- * Tables of the ClickHouse store (docs/clickhouse.md). Every table is a
- * MergeTree; rows that change (views, checkpoints, management records) are
- * ReplacingMergeTree rows keyed by their identity, so an upsert is an insert
- * and a read with FINAL sees the newest version. Retried inserts of the
- * ledger collapse the same way, so a replay never counts twice.
+ * Tables of the ClickHouse store (docs/clickhouse.md) as migration 1 makes
+ * them (clickhouse/migrations.ts): exactly what the code before numbered
+ * migrations ran at every open. Frozen: a change to the tables is a new
+ * migration. Every table is a MergeTree; rows that change (views,
+ * checkpoints, management records) are ReplacingMergeTree rows keyed by their
+ * identity, so an upsert is an insert and a read with FINAL sees the newest
+ * version. Retried inserts of the ledger collapse the same way, so a replay
+ * never counts twice.
  */
-import { type ColumnType, VIEW_COLUMNS } from '../view-row.js';
+import { INITIAL_VIEW_COLUMNS } from '../migrations/view-columns.js';
+import type { Column, ColumnType } from '../view-row.js';
 
 const CH_TYPES: Record<ColumnType, string> = {
   VARCHAR: 'String',
@@ -54,10 +58,12 @@ const LOW_CARDINALITY = new Set([
   'error_code',
 ]);
 
-export function clickhouseDdl(): string[] {
-  const viewColumns = VIEW_COLUMNS.map((c) => `${c.name} ${chViewColumnType(c.name, c.type)}`).join(
-    ',\n    ',
-  );
+/** A views column as `ALTER TABLE … ADD COLUMN` and `CREATE TABLE` write it. */
+export const chViewColumn = (c: Column): string => `${c.name} ${chViewColumnType(c.name, c.type)}`;
+
+/** Migration 1's tables, made when missing. */
+export function initialSchemaDdl(): string[] {
+  const viewColumns = INITIAL_VIEW_COLUMNS.map(chViewColumn).join(',\n    ');
   return [
     // One row per beacon and view. Keyed by its place in the log, so a retried insert collapses;
     // the key also answers "where does the stored ledger end" from the primary index.
@@ -159,9 +165,4 @@ export function clickhouseDdl(): string[] {
     ORDER BY (env_id, toStartOfHour(first_received_at), view_id)
     SETTINGS index_granularity = 1024`,
   ];
-}
-
-/** The views columns with their ClickHouse types, for adding the ones a table made by an older version lacks. */
-export function viewColumnTypes(): [string, string][] {
-  return VIEW_COLUMNS.map((c) => [c.name, chViewColumnType(c.name, c.type)]);
 }

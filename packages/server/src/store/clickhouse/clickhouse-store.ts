@@ -14,6 +14,8 @@
  * raises to at least `clickhouse.minInsertIntervalMs`.
  */
 import type { Permission } from '@openqoe/schema';
+import { type MigrationRun, runMigrations, StoreAheadError } from '../migrations/runner.js';
+import { checkViewColumns } from '../migrations/view-columns.js';
 import type { RollupDefinition } from '../rollup.js';
 import { Serial } from '../serial.js';
 import type {
@@ -26,9 +28,10 @@ import type {
   Store,
 } from '../store.js';
 import { VIEW_COLUMNS, type ViewRow } from '../view-row.js';
-import { clickhouseDdl, viewColumnTypes } from './clickhouse-ddl.js';
 import { CLICKHOUSE_DIALECT } from './clickhouse-dialect.js';
 import { type ChConnection, type ChResult, chTime, VersionClock } from './connection.js';
+import { ClickHouseMigrationTarget } from './migration-ledger.js';
+import { CLICKHOUSE_MIGRATIONS } from './migrations.js';
 import { bindPositional } from './params.js';
 import { readStoredVersions, viewKey } from './stored-versions.js';
 import { type RefreshResult, ViewsRollup } from './views-rollup.js';
@@ -89,6 +92,8 @@ export class ClickHouseStore implements Store {
   private readonly serial = new Serial();
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<unknown> | undefined;
+  /** What this open did to the schema (store/migrations/runner.ts). */
+  migrations: MigrationRun = { applied: [], current: 0 };
 
   private constructor(
     private readonly conn: ChConnection,
@@ -98,12 +103,16 @@ export class ClickHouseStore implements Store {
   static async open(conn: ChConnection, options: ClickHouseStoreOptions = {}): Promise<ClickHouseStore> {
     const store = new ClickHouseStore(conn, options);
     try {
-      for (const sql of clickhouseDdl()) await conn.command(sql);
-      await store.addMissingViewColumns();
+      checkViewColumns(CLICKHOUSE_MIGRATIONS);
+      store.migrations = await runMigrations(new ClickHouseMigrationTarget(conn), CLICKHOUSE_MIGRATIONS);
       if (options.rollup) store.rollup = await ViewsRollup.prepare(conn, options.rollup);
     } catch (err) {
       await conn.close().catch(() => {});
-      throw new Error(`cannot prepare the ClickHouse store at ${conn.where}: ${(err as Error).message}`);
+      // It names the store and what to do already.
+      if (err instanceof StoreAheadError) throw err;
+      throw new Error(`cannot prepare the ClickHouse store at ${conn.where}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     const every = options.rollupRefreshIntervalMs ?? 0;
     if (store.rollup && every > 0) {
@@ -144,19 +153,6 @@ export class ClickHouseStore implements Store {
 
   get where(): string {
     return this.conn.where;
-  }
-
-  /** Columns added to the views layout since the table was made, appended in list order. */
-  private async addMissingViewColumns(): Promise<void> {
-    const r = await this.conn.query(
-      'SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String}',
-      { t: 'views' },
-    );
-    const have = new Set(r.rows.map((row) => String(row[0])));
-    for (const [name, type] of viewColumnTypes()) {
-      if (!have.has(name))
-        await this.conn.command(`ALTER TABLE views ADD COLUMN IF NOT EXISTS ${name} ${type}`);
-    }
   }
 
   private async rows(sql: string, values: readonly unknown[] = []): Promise<Record<string, ReadValue>[]> {

@@ -1,9 +1,13 @@
 /**
- * Tables of the DuckDB store. Beacons themselves stay in the log (see
- * docs/architecture.md, "Where raw beacons live"); the store keeps one
- * ledger row per beacon and view, and the views with their timelines.
+ * Tables of the DuckDB store as migration 1 makes them (duckdb/migrations.ts):
+ * exactly what the code before numbered migrations ran at every open, so on a
+ * database it made they change nothing. Frozen: a change to the tables is a
+ * new migration. Beacons themselves stay in the log (see docs/architecture.md,
+ * "Where raw beacons live"); the store keeps one ledger row per beacon and
+ * view, and the views with their timelines.
  */
-import { viewsTableDdl } from '../view-row.js';
+import { INITIAL_VIEW_COLUMNS } from '../migrations/view-columns.js';
+import type { Column } from '../view-row.js';
 import { LIVE_DDL } from './live-ddl.js';
 
 export const snakeCase = (s: string) =>
@@ -12,8 +16,31 @@ export const snakeCase = (s: string) =>
     .replace(/([a-zA-Z])(\d+)/g, '$1_$2')
     .toLowerCase();
 
-export const DDL: string[] = [
-  `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)`,
+/** Batches of views land in `views_staging` first and move to `views` with one upsert: both have every column. */
+const VIEW_TABLES = ['views', 'views_staging'];
+
+/** `ALTER TABLE … ADD COLUMN IF NOT EXISTS` of each column to both views tables, appended in order. */
+export function addViewColumnsDdl(columns: readonly Column[]): string[] {
+  return VIEW_TABLES.flatMap((table) =>
+    columns.map((c) => `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${c.name} ${c.type}`),
+  );
+}
+
+function initialViewsDdl(): string[] {
+  const columns = INITIAL_VIEW_COLUMNS.map((c) => `${c.name} ${c.type}`).join(',\n    ');
+  return [
+    `CREATE TABLE IF NOT EXISTS views (\n    ${columns},\n    PRIMARY KEY (env_id, view_id)\n  )`,
+    `CREATE TABLE IF NOT EXISTS views_staging (\n    ${columns}\n  )`,
+    // Columns added to the first layout (`timeline` onwards) before numbered migrations, appended in
+    // list order so a table made by an older version gets them at the same positions.
+    ...addViewColumnsDdl(
+      INITIAL_VIEW_COLUMNS.slice(INITIAL_VIEW_COLUMNS.findIndex((c) => c.name === 'timeline')),
+    ),
+  ];
+}
+
+/** Migration 1. The ledger (`schema_migrations`) is the migration runner's, not part of it. */
+export const INITIAL_SCHEMA: readonly string[] = [
   // Databases of the first layout kept bodies in raw_beacons and unnested them in these views.
   `DROP VIEW IF EXISTS samples`,
   `DROP VIEW IF EXISTS events`,
@@ -65,8 +92,6 @@ export const DDL: string[] = [
     all_environments BOOLEAN NOT NULL,
     created_at TIMESTAMP NOT NULL
   )`,
-  ...viewsTableDdl(),
+  ...initialViewsDdl(),
   ...LIVE_DDL,
 ];
-
-export const SCHEMA_VERSION_DB = 1;

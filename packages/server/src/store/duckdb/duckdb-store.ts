@@ -19,6 +19,8 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { Permission } from '@openqoe/schema';
+import { type MigrationRun, runMigrations } from '../migrations/runner.js';
+import { checkViewColumns } from '../migrations/view-columns.js';
 import { Serial } from '../serial.js';
 import { DUCKDB_DIALECT } from '../sql-dialect.js';
 import type {
@@ -31,22 +33,15 @@ import type {
   Store,
 } from '../store.js';
 import { type ColumnType, VIEW_COLUMNS, type ViewRow, type ViewRowValue } from '../view-row.js';
-import { DDL, SCHEMA_VERSION_DB } from './ddl.js';
+import { DuckDBMigrationTarget } from './migration-ledger.js';
+import { DUCKDB_MIGRATIONS } from './migrations.js';
+import { plain } from './plain.js';
 
 export interface DuckDBStoreOptions {
   path: string;
   checkpointThreshold: string;
   memoryLimit: string;
   threads: number;
-}
-
-/** Converts what DuckDB returns into plain JSON-able values. */
-function plain(v: unknown): ReadValue {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
-  if (v instanceof DuckDBTimestampValue) return Number(v.micros / 1000n);
-  return String(v);
 }
 
 const ts = (ms: number) => new DuckDBTimestampValue(BigInt(Math.round(ms)) * 1000n);
@@ -76,6 +71,8 @@ export class DuckDBStore implements Store {
   /** API reads get their own connections so one slow query does not hold the others. */
   private readonly pool: { conn: DuckDBConnection; lane: Serial }[] = [];
   private nextReader = 0;
+  /** What this open did to the schema (store/migrations/runner.ts). */
+  migrations: MigrationRun = { applied: [], current: 0 };
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -85,6 +82,7 @@ export class DuckDBStore implements Store {
   ) {}
 
   static async open(options: DuckDBStoreOptions): Promise<DuckDBStore> {
+    checkViewColumns(DUCKDB_MIGRATIONS);
     await mkdir(dirname(options.path), { recursive: true });
     const config: Record<string, string> = { checkpoint_threshold: options.checkpointThreshold };
     if (options.memoryLimit) config['memory_limit'] = options.memoryLimit;
@@ -108,16 +106,17 @@ export class DuckDBStore implements Store {
     ]);
     const store = new DuckDBStore(instance, writer, meta, reader);
     for (let i = 0; i < 2; i++) store.pool.push({ conn: await instance.connect(), lane: new Serial() });
-    await store.migrate();
+    try {
+      store.migrations = await runMigrations(
+        new DuckDBMigrationTarget(meta, options.path),
+        DUCKDB_MIGRATIONS,
+      );
+    } catch (err) {
+      // Release the file: the caller may report and exit, or open another store.
+      await store.close().catch(() => {});
+      throw err;
+    }
     return store;
-  }
-
-  private async migrate(): Promise<void> {
-    for (const sql of DDL) await this.meta.run(sql);
-    await this.meta.run(
-      `INSERT INTO schema_migrations VALUES ($1, now()::TIMESTAMP) ON CONFLICT (version) DO NOTHING`,
-      [SCHEMA_VERSION_DB],
-    );
   }
 
   writeRaw(rows: readonly RawBeaconRow[], checkpoint: ConsumerCheckpoint): Promise<void> {

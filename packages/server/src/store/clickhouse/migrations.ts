@@ -1,0 +1,49 @@
+/**
+ * The ClickHouse store's migrations, in order (store/migrations/runner.ts
+ * runs them when the store opens). Append only: a released migration is
+ * never edited, renumbered or removed; a change to the tables is a new entry
+ * with the next id.
+ *
+ * ClickHouse has no transactions for DDL, and a migration is recorded only
+ * after its last step: a process stopped half-way runs the whole migration
+ * again at its next open, and several processes opening one database at once
+ * may each run it. So every step must be idempotent: `CREATE … IF NOT
+ * EXISTS`, `ADD COLUMN IF NOT EXISTS`, `DROP … IF EXISTS`, and a step that
+ * moves data reads first what is already there (or writes rows that collapse
+ * on their key).
+ */
+import type { Migration, MigrationSql } from '../migrations/runner.js';
+import { INITIAL_VIEW_COLUMNS } from '../migrations/view-columns.js';
+import type { Column } from '../view-row.js';
+import { chViewColumn, initialSchemaDdl } from './clickhouse-ddl.js';
+
+/** A migration that adds `columns` to the views table (after its others, in order). */
+export function addViewColumnsMigration(id: number, name: string, columns: readonly Column[]): Migration {
+  return {
+    id,
+    name,
+    up: columns.map((c) => `ALTER TABLE views ADD COLUMN IF NOT EXISTS ${chViewColumn(c)}`),
+    viewColumns: columns,
+  };
+}
+
+/**
+ * Migration 1: the tables when missing, then the views columns a table made by an older version
+ * lacks (what that code did at every open), appended in list order.
+ */
+async function initialSchema(sql: MigrationSql): Promise<void> {
+  for (const statement of initialSchemaDdl()) await sql.run(statement);
+  const have = new Set(
+    (
+      await sql.query(
+        "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'views'",
+      )
+    ).map((r) => String(r['name'])),
+  );
+  for (const c of INITIAL_VIEW_COLUMNS)
+    if (!have.has(c.name)) await sql.run(`ALTER TABLE views ADD COLUMN IF NOT EXISTS ${chViewColumn(c)}`);
+}
+
+export const CLICKHOUSE_MIGRATIONS: readonly Migration[] = [
+  { id: 1, name: 'initial schema', up: initialSchema, viewColumns: INITIAL_VIEW_COLUMNS },
+];
