@@ -3,20 +3,25 @@
  * Shaka `eventTargets`), and request-mode data (`CMCD=` query, `CMCD-*`
  * headers) from CDN-log pipelines. Sessions (`sid`) become views. Answers
  * 200 once durable; never 410, which would switch the player's reporting
- * off for the rest of the session.
+ * off for the rest of the session. What is its own is the CMCD decoding
+ * (cmcd-reports.ts) and the route; the other steps are the intake kit's (../kit).
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { CmcdBatch, IntakeMeta } from '../../bus/intake-record.js';
+import type { CmcdBatch } from '../../bus/intake-record.js';
 import type { Config } from '../../config/config-schema.js';
-import { ApiError, toApiError } from '../../http/api-error.js';
-import { type CompatDeps, compatEnvironment, publishCompat, refuseCompat } from '../kit/compat-intake.js';
+import { requireContentType } from '../kit/content-type.js';
 import { type DecodedBody, decodeBody } from '../kit/decode-body.js';
-import { RateLimiter } from '../kit/rate-limiter.js';
+import { environmentOfSdkKey } from '../kit/environment-key.js';
+import type { IntakeDeps } from '../kit/intake-deps.js';
+import { IntakeOutcomes } from '../kit/outcomes.js';
+import { IntakePublisher } from '../kit/publish.js';
+import { IntakeRateLimits } from '../kit/rate-limiter.js';
+import { takeRawBodies } from '../kit/raw-body.js';
 import { bySession, decodeCmcdReports } from './cmcd-reports.js';
 
 const ROUTE = '/v1/cmcd/:env_key';
-const ACCEPTED_TYPES = new Set([
+const CMCD_CONTENT_TYPES: ReadonlySet<string> = new Set([
   '',
   'application/cmcd',
   'text/cmcd',
@@ -24,19 +29,12 @@ const ACCEPTED_TYPES = new Set([
   'application/octet-stream',
 ]);
 
-export async function cmcdRoute(app: FastifyInstance, config: Config, deps: CompatDeps): Promise<void> {
-  const rl = config.intake.rateLimit;
-  const perKey = new RateLimiter(rl.perEnvKeyPerSecond, rl.perEnvKeyBurst);
-  const perIp = new RateLimiter(rl.perIpPerSecond, rl.perIpBurst);
-  const accepted = deps.metrics.beacons.labels('cmcd', 'accepted');
-  const eventsAccepted = deps.metrics.eventsAccepted.labels('cmcd');
-
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    '*',
-    { parseAs: 'buffer', bodyLimit: config.intake.maxBodyBytes },
-    (_req, body, done) => done(null, body),
-  );
+export async function cmcdRoute(app: FastifyInstance, config: Config, deps: IntakeDeps): Promise<void> {
+  const cmcd = config.compat.cmcd;
+  const limits = new IntakeRateLimits(config.intake.rateLimit, 'reports');
+  const outcomes = new IntakeOutcomes(deps, 'cmcd', ROUTE);
+  const publisher = new IntakePublisher(deps.bus, deps.metrics, 'cmcd', 'data');
+  takeRawBodies(app, config.intake.maxBodyBytes);
 
   app.route<{ Params: { env_key: string }; Body: Buffer | undefined }>({
     method: ['POST', 'GET'],
@@ -58,33 +56,19 @@ export async function cmcdRoute(app: FastifyInstance, config: Config, deps: Comp
         429: { $ref: 'ErrorEnvelope#' },
       },
     },
-    errorHandler: (err, request, reply) => {
-      const apiErr = toApiError(err);
-      if (apiErr.code === 'QOE_ERR_INTERNAL') return reply.send(err);
-      return refuseCompat(deps, 'cmcd', ROUTE, request, reply, apiErr, null, undefined);
-    },
+    // Size errors happen before the handler; they are refused and recorded here.
+    errorHandler: outcomes.errorHandler(),
     handler: async (request, reply) => {
       const receivedAtMs = Date.now();
       let envId: string | null = null;
       let decoded: DecodedBody | undefined;
       try {
-        const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-        if (!ACCEPTED_TYPES.has(contentType))
-          throw new ApiError('QOE_ERR_UNSUPPORTED_MEDIA_TYPE', [
-            `Content-Type ${contentType} is not accepted; send application/cmcd`,
-          ]);
-        const wait = perIp.take(request.ip, receivedAtMs);
-        if (wait > 0)
-          throw new ApiError('QOE_ERR_RATE_LIMITED', [`Too many reports from ${request.ip}`], [], {
-            'retry-after': String(wait),
-          });
-        const env = compatEnvironment(deps.registry, config.compat.cmcd.envKeys, request.params.env_key);
+        requireContentType(request.headers['content-type'], CMCD_CONTENT_TYPES, 'application/cmcd');
+        limits.fromIp(request.ip, receivedAtMs);
+        const env = environmentOfSdkKey(deps.registry, cmcd.envKeys, request.params.env_key);
         envId = env.id;
-        const keyWait = perKey.take(env.id, receivedAtMs);
-        if (keyWait > 0)
-          throw new ApiError('QOE_ERR_RATE_LIMITED', ['Too many reports for this environment'], [], {
-            'retry-after': String(keyWait),
-          });
+        limits.forEnvironment(env.id, receivedAtMs);
+        // Request-mode data may come with no body at all.
         const body = request.body && request.body.length > 0 ? request.body : undefined;
         if (body)
           decoded = decodeBody(body, request.headers['content-encoding'], config.intake.maxDecompressedBytes);
@@ -95,39 +79,26 @@ export async function cmcdRoute(app: FastifyInstance, config: Config, deps: Comp
             query: q < 0 ? '' : request.url.slice(q + 1),
             headers: request.headers,
           },
-          config.compat.cmcd.maxReportsPerBody,
+          cmcd.maxReportsPerBody,
         );
         let latestTs = 0;
         for (const r of reports) if (typeof r['ts'] === 'number' && r['ts'] > latestTs) latestTs = r['ts'];
-        const meta: IntakeMeta = {
-          kind: 'cmcd',
-          envId: env.id,
+        const meta = publisher.meta(
+          env.id,
           receivedAtMs,
           // Reports go out as they happen, so the newest report's time stands in for the sending time.
-          clockOffsetMs: latestTs > 0 ? receivedAtMs - latestTs : 0,
-          ip: request.ip,
-          userAgent: request.headers['user-agent'] ?? '',
-        };
+          latestTs > 0 ? receivedAtMs - latestTs : 0,
+          request.ip,
+          request.headers['user-agent'],
+        );
         const batches: CmcdBatch[] = [];
         for (const [viewId, list] of bySession(reports))
           batches.push({ format: 'cmcd', viewId, reports: list });
-        await publishCompat(deps, meta, batches, request.log);
-        accepted.inc();
-        eventsAccepted.inc(reports.length);
+        await publisher.publishViews(meta, batches, request.log);
+        outcomes.accepted(reports.length);
         return reply.code(200).send({ reports: reports.length });
       } catch (err) {
-        const apiErr = toApiError(err);
-        if (apiErr.code === 'QOE_ERR_INTERNAL') throw err;
-        return refuseCompat(
-          deps,
-          'cmcd',
-          ROUTE,
-          request,
-          reply,
-          apiErr,
-          envId,
-          decoded?.bytes ?? request.body,
-        );
+        return outcomes.refuse(request, reply, err, envId, decoded?.bytes ?? request.body);
       }
     },
   });

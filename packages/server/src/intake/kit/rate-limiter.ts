@@ -4,6 +4,9 @@
  * rather than as a generic onRequest plugin. Idle buckets are swept so a
  * stream of random keys cannot grow memory without bound.
  */
+import type { Config } from '../../config/config-schema.js';
+import { ApiError } from '../../http/api-error.js';
+
 interface Bucket {
   tokens: number;
   updatedMs: number;
@@ -55,5 +58,44 @@ export class RateLimiter {
         this.buckets.delete(k);
       }
     }
+  }
+}
+
+type RateLimitConfig = Config['intake']['rateLimit'];
+
+/**
+ * An intake's two limits: per client IP (checked before the body is decoded,
+ * so a flood costs no gunzip) and per environment (once the key is known).
+ * Each intake has its own, so Mux traffic does not spend native beacons'
+ * budget. A refusal is 429 with Retry-After; `what` names the unit in it.
+ */
+export class IntakeRateLimits {
+  private readonly perIp: RateLimiter;
+  private readonly perEnvironment: RateLimiter;
+
+  constructor(
+    limits: RateLimitConfig,
+    private readonly what: 'beacons' | 'reports',
+  ) {
+    this.perIp = new RateLimiter(limits.perIpPerSecond, limits.perIpBurst);
+    this.perEnvironment = new RateLimiter(limits.perEnvKeyPerSecond, limits.perEnvKeyBurst);
+  }
+
+  /** Throws 429 when `ip` is over its rate. */
+  fromIp(ip: string, nowMs: number): void {
+    const wait = this.perIp.take(ip, nowMs);
+    if (wait > 0)
+      throw new ApiError('QOE_ERR_RATE_LIMITED', [`Too many ${this.what} from ${ip}`], [], {
+        'retry-after': String(wait),
+      });
+  }
+
+  /** Throws 429 when the environment is over its rate. */
+  forEnvironment(envId: string, nowMs: number): void {
+    const wait = this.perEnvironment.take(envId, nowMs);
+    if (wait > 0)
+      throw new ApiError('QOE_ERR_RATE_LIMITED', [`Too many ${this.what} for this environment`], [], {
+        'retry-after': String(wait),
+      });
   }
 }

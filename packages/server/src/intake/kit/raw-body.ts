@@ -1,6 +1,8 @@
 /**
- * A content-type parser that hands the route its body as raw bytes, within a
- * byte limit, without the copy Fastify's `parseAs: 'buffer'` always makes.
+ * How every intake takes its body: as raw bytes for any content type, within
+ * the compressed size limit (413 beyond it), without the copy Fastify's
+ * `parseAs: 'buffer'` always makes. The intake checks the type and decodes
+ * the bytes itself (content-type.ts, decode-body.ts).
  *
  * Why: on the beacon intake that copy (a new off-heap buffer per request,
  * joined from the chunks) cost about as much CPU as validating the beacon
@@ -13,13 +15,23 @@
  * refused bodies (api-error.ts) stay exactly as with the built-in parser.
  */
 import type { IncomingMessage } from 'node:http';
-import { errorCodes, type FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 
 /** Node reads sockets in pieces of up to this size; a chunk this large may be a shared read buffer. */
 const SOCKET_READ_BYTES = 64 * 1024;
 
 const ownsItsMemory = (chunk: Buffer) =>
   chunk.byteOffset === 0 && chunk.buffer.byteLength === chunk.length && chunk.length < SOCKET_READ_BYTES;
+
+/**
+ * Makes `scope` (the intake's own plugin context or listener) hand its routes
+ * every body as raw bytes of at most `maxBodyBytes`. A refused body is drained
+ * by the application's `drainRefusedBodies` hook, so the client reads the 413.
+ */
+export function takeRawBodies(scope: FastifyInstance, maxBodyBytes: number): void {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', { bodyLimit: maxBodyBytes }, rawBodyParser(maxBodyBytes));
+}
 
 export function rawBodyParser(limit: number) {
   return (

@@ -6,7 +6,9 @@
  *
  * Decode → validate → environment from `env_key` → one bus record per view
  * → 200 once durable. Per-view work (delta merging, sequence order) happens
- * in the pipeline worker that owns the view (normalize-mux.ts).
+ * in the pipeline worker that owns the view (normalize-mux.ts). What is its
+ * own is the protocol (mux-events.ts, mux-keys.ts) and the listener; the
+ * other steps are the intake kit's (../kit).
  */
 import cors from '@fastify/cors';
 import Fastify, {
@@ -15,12 +17,17 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import type { IntakeMeta, MuxBatch } from '../../bus/intake-record.js';
+import type { MuxBatch } from '../../bus/intake-record.js';
 import type { Config } from '../../config/config-schema.js';
-import { ApiError, drainRefusedBodies, sendError, toApiError } from '../../http/api-error.js';
-import { type CompatDeps, compatEnvironment, publishCompat, refuseCompat } from '../kit/compat-intake.js';
+import { drainRefusedBodies, sendError, toApiError } from '../../http/api-error.js';
+import { BEACON_CONTENT_TYPES, requireContentType } from '../kit/content-type.js';
 import { type DecodedBody, decodeBody, parseJson } from '../kit/decode-body.js';
-import { RateLimiter } from '../kit/rate-limiter.js';
+import { environmentOfSdkKey } from '../kit/environment-key.js';
+import type { IntakeDeps } from '../kit/intake-deps.js';
+import { IntakeOutcomes } from '../kit/outcomes.js';
+import { IntakePublisher } from '../kit/publish.js';
+import { IntakeRateLimits } from '../kit/rate-limiter.js';
+import { takeRawBodies } from '../kit/raw-body.js';
 import { decodeMuxBeacon } from './mux-events.js';
 import { loadTlsPair } from './tls-pair.js';
 
@@ -29,11 +36,9 @@ export interface MuxIntake {
   close(): Promise<void>;
 }
 
-const ACCEPTED_TYPES = new Set(['', 'text/plain', 'application/json', 'application/octet-stream']);
-
 export async function startMuxIntake(
   config: Config,
-  deps: CompatDeps,
+  deps: IntakeDeps,
   log: { info(m: string): void; warn(m: string): void },
 ): Promise<MuxIntake> {
   const mux = config.compat.mux;
@@ -57,30 +62,24 @@ export async function startMuxIntake(
   return { url: address, close: () => app.close() };
 }
 
-export function muxRoutes(app: FastifyInstance, config: Config, deps: CompatDeps): void {
-  const { metrics } = deps;
-  const rl = config.intake.rateLimit;
-  const perKey = new RateLimiter(rl.perEnvKeyPerSecond, rl.perEnvKeyBurst);
-  const perIp = new RateLimiter(rl.perIpPerSecond, rl.perIpBurst);
-  const accepted = metrics.beacons.labels('mux', 'accepted');
-  const eventsAccepted = metrics.eventsAccepted.labels('mux');
+export function muxRoutes(app: FastifyInstance, config: Config, deps: IntakeDeps): void {
+  const { metrics, registry } = deps;
+  const mux = config.compat.mux;
+  const limits = new IntakeRateLimits(config.intake.rateLimit, 'beacons');
+  // Refusals are recorded under the path the SDK posted to (`/` or `/android`).
+  const outcomes = new IntakeOutcomes(deps, 'mux');
+  const publisher = new IntakePublisher(deps.bus, metrics, 'mux', 'data');
 
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    '*',
-    { parseAs: 'buffer', bodyLimit: config.intake.maxBodyBytes },
-    (_req, body, done) => done(null, body),
-  );
+  takeRawBodies(app, config.intake.maxBodyBytes);
+  // This listener is an application of its own: nothing above it drains a refused body or answers a 500.
   drainRefusedBodies(app);
-  app.setErrorHandler((err, request, reply) => {
-    const apiErr = toApiError(err);
-    if (apiErr.code === 'QOE_ERR_INTERNAL') {
+  app.setErrorHandler(
+    outcomes.errorHandler((err, request, reply) => {
       metrics.errors.labels('http').inc();
       request.log.error({ err }, 'internal error');
-      return sendError(reply, apiErr);
-    }
-    return refuseCompat(deps, 'mux', request.url, request, reply, apiErr, null, undefined);
-  });
+      return sendError(reply, toApiError(err));
+    }),
+  );
 
   app.get('/', async () => ({ ok: true }));
   const handler = async (request: FastifyRequest<{ Body: Buffer }>, reply: FastifyReply) => {
@@ -88,63 +87,38 @@ export function muxRoutes(app: FastifyInstance, config: Config, deps: CompatDeps
     let envId: string | null = null;
     let decoded: DecodedBody | undefined;
     try {
-      const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      if (!ACCEPTED_TYPES.has(contentType)) {
-        throw new ApiError('QOE_ERR_UNSUPPORTED_MEDIA_TYPE', [
-          `Content-Type ${contentType} is not accepted; send text/plain`,
-        ]);
-      }
-      const wait = perIp.take(request.ip, receivedAtMs);
-      if (wait > 0)
-        throw new ApiError('QOE_ERR_RATE_LIMITED', [`Too many beacons from ${request.ip}`], [], {
-          'retry-after': String(wait),
-        });
+      requireContentType(request.headers['content-type'], BEACON_CONTENT_TYPES, 'text/plain');
+      limits.fromIp(request.ip, receivedAtMs);
       decoded = decodeBody(
         request.body,
         request.headers['content-encoding'],
         config.intake.maxDecompressedBytes,
       );
-      const beacon = decodeMuxBeacon(parseJson(decoded.text), config.compat.mux.maxEventsPerBeacon);
+      const beacon = decodeMuxBeacon(parseJson(decoded.text), mux.maxEventsPerBeacon);
+      // A beacon may carry views of several environments (env_key is per event).
       const byEnv = new Map<string, MuxBatch[]>();
       for (const [viewId, view] of beacon.views) {
-        const env = compatEnvironment(deps.registry, config.compat.mux.envKeys, view.envKey);
+        const env = environmentOfSdkKey(registry, mux.envKeys, view.envKey);
         envId = env.id;
         const list = byEnv.get(env.id) ?? [];
         list.push({ format: 'mux', viewId, events: view.events });
         byEnv.set(env.id, list);
       }
       for (const [id, batches] of byEnv) {
-        const keyWait = perKey.take(id, receivedAtMs);
-        if (keyWait > 0)
-          throw new ApiError('QOE_ERR_RATE_LIMITED', ['Too many beacons for this environment'], [], {
-            'retry-after': String(keyWait),
-          });
-        const meta: IntakeMeta = {
-          kind: 'mux',
-          envId: id,
+        limits.forEnvironment(id, receivedAtMs);
+        const meta = publisher.meta(
+          id,
           receivedAtMs,
-          clockOffsetMs: beacon.sentAtMs === undefined ? 0 : receivedAtMs - beacon.sentAtMs,
-          ip: request.ip,
-          userAgent: request.headers['user-agent'] ?? '',
-        };
-        await publishCompat(deps, meta, batches, request.log);
+          beacon.sentAtMs === undefined ? 0 : receivedAtMs - beacon.sentAtMs,
+          request.ip,
+          request.headers['user-agent'],
+        );
+        await publisher.publishViews(meta, batches, request.log);
       }
-      accepted.inc();
-      eventsAccepted.inc(beacon.eventCount);
+      outcomes.accepted(beacon.eventCount);
       return reply.code(200).send({ events: beacon.eventCount });
     } catch (err) {
-      const apiErr = toApiError(err);
-      if (apiErr.code === 'QOE_ERR_INTERNAL') throw err;
-      return refuseCompat(
-        deps,
-        'mux',
-        request.url,
-        request,
-        reply,
-        apiErr,
-        envId,
-        decoded?.bytes ?? request.body,
-      );
+      return outcomes.refuse(request, reply, err, envId, decoded?.bytes ?? request.body);
     }
   };
   app.post('/', handler);

@@ -1,82 +1,43 @@
 /**
- * `POST /v1/beacon`: the native intake. Decode → parse → environment key →
- * rate limits → validate → publish to the bus → 202 once durable.
+ * `POST /v1/beacon`: the native intake. Content type → backfill → IP rate
+ * limit → decode → parse → environment key → environment rate limit →
+ * validate → publish to the bus → 202 once durable.
  *
+ * What is its own is the beacon format (validated by the compiled schema
+ * validator, samples counted for the metrics) and backfill (backfill.ts: an
+ * admin loads history on its own days); every other step is the intake kit's.
  * The body is taken as raw bytes whatever the content type (sendBeacon sends
  * text/plain to avoid a CORS preflight), parsed once, and the same bytes go
  * to the log, so an accepted beacon is stored exactly as it was sent.
- * `?backfill=true` (backfill.ts) lets an admin load history on its own days.
  */
-import { BeaconSchema, ERROR_CODES, type ErrorCode, validateBeacon } from '@openqoe/schema';
+import { BeaconSchema, type ErrorCode, validateBeacon } from '@openqoe/schema';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Registry } from '../../auth/registry.js';
-import { type Bus, BusFullError } from '../../bus/bus.js';
-import { encodeIntakeRecord, type IntakeMeta, type IntakeRecord } from '../../bus/intake-record.js';
+import type { FastifyInstance } from 'fastify';
+import type { IntakeRecord } from '../../bus/intake-record.js';
 import type { Config } from '../../config/config-schema.js';
-import { ApiError, sendError, toApiError } from '../../http/api-error.js';
-import type { Metrics } from '../../observability/metrics.js';
+import { ApiError } from '../../http/api-error.js';
+import { BEACON_CONTENT_TYPES, requireContentType } from '../kit/content-type.js';
 import { type DecodedBody, decodeBody, parseJson } from '../kit/decode-body.js';
-import { RateLimiter } from '../kit/rate-limiter.js';
-import { rawBodyParser } from '../kit/raw-body.js';
-import type { RejectedRecorder } from '../kit/rejected-recorder.js';
+import { environmentOfKey } from '../kit/environment-key.js';
+import type { IntakeDeps } from '../kit/intake-deps.js';
+import { IntakeOutcomes } from '../kit/outcomes.js';
+import { IntakePublisher } from '../kit/publish.js';
+import { IntakeRateLimits } from '../kit/rate-limiter.js';
+import { takeRawBodies } from '../kit/raw-body.js';
 import { authorizeBackfill, clockOffsetMs, requireBackfillEnvironment } from './backfill.js';
 
 const ROUTE = '/v1/beacon';
-const ACCEPTED_TYPES = new Set(['', 'text/plain', 'application/json', 'application/octet-stream']);
 
-export interface BeaconRouteDeps {
+export interface BeaconRouteDeps extends IntakeDeps {
   config: Config;
-  bus: Bus;
-  registry: Registry;
-  metrics: Metrics;
-  rejected: RejectedRecorder;
 }
 
 export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): Promise<void> {
-  const { config, bus, registry, metrics, rejected } = deps;
-  const rl = config.intake.rateLimit;
-  const perKey = new RateLimiter(rl.perEnvKeyPerSecond, rl.perEnvKeyBurst);
-  const perIp = new RateLimiter(rl.perIpPerSecond, rl.perIpBurst);
-  const accepted = metrics.beacons.labels('native', 'accepted');
-  const samplesAccepted = metrics.samplesAccepted.labels('native');
-  const eventsAccepted = metrics.eventsAccepted.labels('native');
-
-  // Raw bytes for every content type: this route parses its own body.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    '*',
-    { bodyLimit: config.intake.maxBodyBytes },
-    rawBodyParser(config.intake.maxBodyBytes),
-  );
-
-  const refuse = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    err: ApiError,
-    envId: string | null,
-    body: Buffer | undefined,
-    sampleCount: number,
-  ) => {
-    metrics.beacons.labels('native', err.code).inc();
-    if (sampleCount > 0) metrics.samplesRejected.labels('native', err.code).inc(sampleCount);
-    // Rate limiting and back-pressure refuse good payloads: counted, not kept as bad input.
-    if (err.code !== 'QOE_ERR_RATE_LIMITED' && err.code !== 'QOE_ERR_BACKLOG_FULL') {
-      rejected.record({
-        envId,
-        ip: request.ip,
-        userAgent: request.headers['user-agent'] ?? '',
-        route: ROUTE,
-        code: err.code,
-        // The messages the client was answered, the code's default one included.
-        messages: err.messages ?? [ERROR_CODES[err.code].message],
-        fields: err.fields,
-        body,
-        bodyBytes: Number(request.headers['content-length'] ?? body?.length ?? 0),
-      });
-    }
-    return sendError(reply, err);
-  };
+  const { config, registry } = deps;
+  const limits = new IntakeRateLimits(config.intake.rateLimit, 'beacons');
+  const outcomes = new IntakeOutcomes(deps, 'native', ROUTE);
+  const publisher = new IntakePublisher(deps.bus, deps.metrics, 'native', 'beacon');
+  takeRawBodies(app, config.intake.maxBodyBytes);
 
   app.post<{ Querystring: { env_key?: string; backfill?: string }; Body: Buffer }>(
     ROUTE,
@@ -112,11 +73,7 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
       // The schema is documentation; validation is the compiled beacon validator below.
       validatorCompiler: () => () => true,
       // Size errors happen before the handler; they are refused and recorded here.
-      errorHandler: (err, request, reply) => {
-        const apiErr = toApiError(err);
-        if (apiErr.code === 'QOE_ERR_INTERNAL') return reply.send(err);
-        return refuse(request, reply, apiErr, null, undefined, 0);
-      },
+      errorHandler: outcomes.errorHandler(),
     },
     async (request, reply) => {
       const receivedAtMs = Date.now();
@@ -125,18 +82,9 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
       let decoded: DecodedBody | undefined;
       let sampleCount = 0;
       try {
-        const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-        if (!ACCEPTED_TYPES.has(contentType)) {
-          throw new ApiError('QOE_ERR_UNSUPPORTED_MEDIA_TYPE', [
-            `Content-Type ${contentType} is not accepted; send text/plain`,
-          ]);
-        }
+        requireContentType(request.headers['content-type'], BEACON_CONTENT_TYPES, 'text/plain');
         const backfill = authorizeBackfill(registry, request.query.backfill, request.headers.authorization);
-        const wait = backfill ? 0 : perIp.take(ip, receivedAtMs);
-        if (wait > 0)
-          throw new ApiError('QOE_ERR_RATE_LIMITED', [`Too many beacons from ${ip}`], [], {
-            'retry-after': String(wait),
-          });
+        if (!backfill) limits.fromIp(ip, receivedAtMs);
 
         decoded = decodeBody(
           request.body,
@@ -148,22 +96,12 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
         const samples = (parsed as { samples?: unknown } | null)?.samples;
         if (Array.isArray(samples)) sampleCount = samples.length;
 
+        // The key in the body wins over the query's (sendBeacon cannot set headers; either is fine).
         const bodyKey = (parsed as { envKey?: unknown } | null)?.envKey;
-        const envKey = typeof bodyKey === 'string' ? bodyKey : request.query.env_key;
-        if (!envKey) throw new ApiError('QOE_ERR_MISSING_ENV_KEY');
-        const env = registry.environmentByKey(envKey);
-        if (!env)
-          throw new ApiError('QOE_ERR_UNKNOWN_ENV_KEY', [
-            `Unknown environment key ${JSON.stringify(envKey.slice(0, 64))}`,
-          ]);
+        const env = environmentOfKey(registry, typeof bodyKey === 'string' ? bodyKey : request.query.env_key);
         envId = env.id;
         requireBackfillEnvironment(backfill, env.id);
-        const keyWait = backfill ? 0 : perKey.take(env.id, receivedAtMs);
-        if (keyWait > 0) {
-          throw new ApiError('QOE_ERR_RATE_LIMITED', ['Too many beacons for this environment'], [], {
-            'retry-after': String(keyWait),
-          });
-        }
+        if (!backfill) limits.forEnvironment(env.id, receivedAtMs);
 
         const result = validateBeacon(parsed);
         if (!result.ok) {
@@ -176,41 +114,25 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
         }
         const beacon = result.value;
 
-        const meta: IntakeMeta = {
-          kind: 'native',
-          envId: env.id,
+        const meta = publisher.meta(
+          env.id,
           receivedAtMs,
-          clockOffsetMs: clockOffsetMs(backfill, receivedAtMs, beacon.sentAt),
+          clockOffsetMs(backfill, receivedAtMs, beacon.sentAt),
           ip,
-          userAgent: request.headers['user-agent'] ?? '',
-        };
+          request.headers['user-agent'],
+        );
         const value: IntakeRecord = { meta, beacon };
         const partitionKey = beacon.samples[0]?.viewId ?? beacon.events[0]?.viewId ?? '';
+        // The beacon's bytes as sent go to the log, not a re-serialisation.
         try {
-          await bus.publish(partitionKey, encodeIntakeRecord(meta, decoded.bytes), value);
+          await publisher.publish(partitionKey, meta, decoded.bytes, value);
         } catch (err) {
-          if (err instanceof BusFullError) {
-            throw new ApiError('QOE_ERR_BACKLOG_FULL', undefined, [], { 'retry-after': '1' });
-          }
-          request.log.error({ err }, 'bus publish failed');
-          metrics.errors.labels('bus').inc();
-          throw new ApiError(
-            'QOE_ERR_UNAVAILABLE',
-            ['The beacon could not be made durable; retry later'],
-            [],
-            {
-              'retry-after': '1',
-            },
-          );
+          throw publisher.failure(err, request.log);
         }
-        accepted.inc();
-        samplesAccepted.inc(beacon.samples.length);
-        eventsAccepted.inc(beacon.events.length);
+        outcomes.accepted(beacon.events.length, beacon.samples.length);
         return reply.code(202).send({ samples: beacon.samples.length, events: beacon.events.length });
       } catch (err) {
-        const apiErr = toApiError(err);
-        if (apiErr.code === 'QOE_ERR_INTERNAL') throw err;
-        return refuse(request, reply, apiErr, envId, decoded?.bytes ?? request.body, sampleCount);
+        return outcomes.refuse(request, reply, err, envId, decoded?.bytes ?? request.body, sampleCount);
       }
     },
   );
