@@ -23,11 +23,10 @@ export async function embeddedPlatform(
   const { dataDir, metrics, log } = deps;
   // The embedded DuckDB file, or ClickHouse when `clickhouse.url` names one (docs/clickhouse.md).
   const store = await openStore(config, dataDir, storeObserver(metrics));
-  let bus: EmbeddedLog;
   try {
     const registry = await Registry.load(store);
     const bootstrap = await bootstrapIfEmpty(registry, dataDir);
-    bus = await EmbeddedLog.open(join(dataDir, 'log'), {
+    const bus = await EmbeddedLog.open(join(dataDir, 'log'), {
       ...config.bus,
       maxBatchRecords: config.pipeline.maxBatchRecords,
       onCommit: (seconds, records) => {
