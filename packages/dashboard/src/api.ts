@@ -3,6 +3,7 @@
  * A 401 signs out (the app then shows the sign-in page); other errors carry
  * the messages of the API's error envelope.
  */
+import type { ErrorEnvelope } from '@openqoe/schema';
 import { credentials, environmentId, signOut } from './session.js';
 
 export type QueryValue = string | number | undefined | null | readonly string[];
@@ -32,12 +33,9 @@ export function authHeader(c = credentials()): string | undefined {
   return c ? `Basic ${btoa(`${c.id}:${c.secret}`)}` : undefined;
 }
 
-interface ErrorEnvelope {
-  error?: { messages?: string[]; fields?: { path: string; problem: string }[] };
-}
-
 function describe(status: number, body: unknown): string {
-  const e = (body as ErrorEnvelope | undefined)?.error;
+  // Any body may come back (a proxy's page, an empty answer): read the envelope's parts only if there.
+  const e = (body as Partial<ErrorEnvelope> | undefined)?.error;
   const parts = [...(e?.messages ?? []), ...(e?.fields ?? []).map((f) => `${f.path}: ${f.problem}`)];
   return parts.length ? parts.join('; ') : `HTTP ${status}`;
 }

@@ -5,19 +5,7 @@
  * bitrate over time. Offsets are ms from the play request (from the first
  * entry when there is none); what came before it (player setup) is negative.
  */
-export interface TimelineEntry {
-  kind: 'sample' | 'event' | string;
-  sequence_number: number;
-  time_ms: number;
-  state: string;
-  duration_ms: number | null;
-  type: string | null;
-  error_code: string | null;
-  error_fatal: boolean | null;
-  video_bitrate_bps: number | null;
-  video_width: number | null;
-  video_height: number | null;
-}
+import type { TimelineEntry } from '@openqoe/schema';
 
 export interface Span {
   state: string;

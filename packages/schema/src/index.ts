@@ -1,3 +1,4 @@
+export * from './api/index.js';
 export * from './beacon.js';
 export * from './errors.js';
 export * from './fixtures.js';

@@ -3,19 +3,15 @@
  * permission; a token without it reads every environment it covers, which
  * the switcher then says instead of listing them.
  */
+import type { EnvironmentListResponse } from '@openqoe/schema';
 import { useEffect } from 'preact/hooks';
 import { ApiCallError, getJson } from '../api.js';
 import { environmentId, setEnvironmentId } from '../session.js';
 import { useData } from '../use-data.js';
 
-interface Environment {
-  id: string;
-  name: string;
-}
-
 export function EnvironmentSwitcher() {
   const envs = useData(
-    () => getJson<{ data: Environment[] }>('/system/v1/environments', { limit: 100 }, false),
+    () => getJson<EnvironmentListResponse>('/system/v1/environments', { limit: 100 }, false),
     [],
   );
   const current = environmentId();

@@ -1,32 +1,26 @@
 /** One live stream: its health now, its drift over the last hour, and who is watching. */
+import type { LiveStreamCurrentResponse, LiveStreamHealthResponse } from '@openqoe/schema';
 import { getJson } from '../api.js';
 import { Chart } from '../components/chart.js';
 import { ErrorNote } from '../components/empty-state.js';
 import { formatTime } from '../format.js';
 import { linkProps } from '../router.js';
 import { useData } from '../use-data.js';
-import { HealthBadge, LIVE_REFRESH_MS, type LiveCurrent } from './live-streams.js';
-
-interface HealthRow {
-  at: string;
-  status: string;
-  connected: boolean;
-  stream_drift_ms: number | null;
-  stream_drift_session_avg: number | null;
-  stream_drift_deviation_from_rolling_avg: number | null;
-}
+import { HealthBadge, LIVE_REFRESH_MS } from './live-streams.js';
 
 export function LiveStreamPage({ streamId }: { streamId: string }) {
   const id = encodeURIComponent(streamId);
   const current = useData(
     () =>
-      getJson<{ data: LiveCurrent }>(`/video/v1/live-streams/${id}/current`, {}, false).then((r) => r.data),
+      getJson<LiveStreamCurrentResponse>(`/video/v1/live-streams/${id}/current`, {}, false).then(
+        (r) => r.data,
+      ),
     [streamId],
     LIVE_REFRESH_MS,
   );
   const history = useData(
     () =>
-      getJson<{ data: HealthRow[] }>(`/video/v1/live-streams/${id}/health`, { limit: 5000 }, false).then(
+      getJson<LiveStreamHealthResponse>(`/video/v1/live-streams/${id}/health`, { limit: 5000 }, false).then(
         (r) => r.data,
       ),
     [streamId],

@@ -3,32 +3,16 @@
  * (green excellent, yellow good, red poor, grey unknown), its drift and who
  * is watching, refreshed every few seconds.
  */
+import type { LiveStreamCurrent, LiveStreamCurrentResponse, LiveStreamListResponse } from '@openqoe/schema';
 import { ApiCallError, getJson } from '../api.js';
 import { ErrorNote } from '../components/empty-state.js';
 import { linkProps } from '../router.js';
 import { environmentId } from '../session.js';
 import { useData } from '../use-data.js';
 
-export interface LiveStream {
-  id: string;
-  environment_id: string;
-  status: 'idle' | 'active';
-  created_at: string;
-}
-export interface LiveCurrent {
-  status: 'excellent' | 'good' | 'poor' | 'unknown';
-  connected: boolean;
-  updated_at: string;
-  stream_drift_ms: number;
-  stream_drift_session_avg: number;
-  stream_drift_deviation_from_rolling_avg: number;
-  views: number;
-  viewers: number;
-}
-
 export const LIVE_REFRESH_MS = 2000;
 
-export function HealthBadge({ status }: { status: LiveCurrent['status'] | undefined }) {
+export function HealthBadge({ status }: { status: LiveStreamCurrent['status'] | undefined }) {
   const s = status ?? 'unknown';
   return (
     <span class={`health ${s}`} data-testid="health" data-status={s}>
@@ -42,13 +26,13 @@ export function LiveStreamsPage() {
   const list = useData(
     async () => {
       const env = environmentId();
-      const all = (await getJson<{ data: LiveStream[] }>('/video/v1/live-streams', { limit: 1000 }, false))
+      const all = (await getJson<LiveStreamListResponse>('/video/v1/live-streams', { limit: 1000 }, false))
         .data;
       // The live streams API lists every environment of the token; the switcher's choice narrows it.
       const streams = env ? all.filter((s) => s.environment_id === env) : all;
       const current = await Promise.all(
         streams.map((s) =>
-          getJson<{ data: LiveCurrent }>(`/video/v1/live-streams/${s.id}/current`, {}, false).then(
+          getJson<LiveStreamCurrentResponse>(`/video/v1/live-streams/${s.id}/current`, {}, false).then(
             (r) => r.data,
           ),
         ),

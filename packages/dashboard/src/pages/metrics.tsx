@@ -3,6 +3,12 @@
  * timeframe — the viewer experience score and its components, one metric's
  * timeseries and breakdowns with filters, and the startup-time distribution.
  */
+import type {
+  MetricBreakdownResponse,
+  MetricListResponse,
+  MetricOverallResponse,
+  MetricTimeseriesResponse,
+} from '@openqoe/schema';
 import { useState } from 'preact/hooks';
 import { getJson } from '../api.js';
 import { BreakdownTable } from '../components/breakdown-table.js';
@@ -50,26 +56,6 @@ const DISTRIBUTION = [
   ['max', 'max'],
 ] as const;
 
-interface MetricInfo {
-  id: string;
-  unit: string;
-  measurements: string[];
-  default_measurement: string;
-  higher_is_worse: boolean;
-}
-interface Overall {
-  data: { value: number | null; total_views: number; views_with_value: number; unit: string };
-}
-interface Series {
-  data: { time: number; value: number | null; views: number }[];
-  unit: string;
-  granularity: string;
-}
-interface Breakdown {
-  data: { field: string; value: number | null; views: number; negative_impact: number | null }[];
-  unit: string;
-}
-
 const api = '/data/v1/metrics';
 
 export function MetricsPage() {
@@ -81,7 +67,7 @@ export function MetricsPage() {
   const scope = { 'timeframe[]': [timeframe], 'filters[]': filters };
   const key = [timeframe, filters.join('\n')];
 
-  const catalog = useData(() => getJson<{ data: MetricInfo[] }>(api), []);
+  const catalog = useData(() => getJson<MetricListResponse>(api), []);
   const info = catalog.data?.data.find((m) => m.id === metric);
   const m = measurement && info?.measurements.includes(measurement) ? measurement : undefined;
 
@@ -89,22 +75,22 @@ export function MetricsPage() {
     () =>
       Promise.all(
         [...SCORES.map(([id]) => id), 'views'].map((id) =>
-          getJson<Overall>(`${api}/${id}/overall`, scope).then((r) => [id, r.data] as const),
+          getJson<MetricOverallResponse>(`${api}/${id}/overall`, scope).then((r) => [id, r.data] as const),
         ),
       ).then((pairs) => new Map(pairs)),
     key,
   );
   const overall = useData(
-    () => getJson<Overall>(`${api}/${metric}/overall`, { ...scope, measurement: m }),
+    () => getJson<MetricOverallResponse>(`${api}/${metric}/overall`, { ...scope, measurement: m }),
     [...key, metric, m],
   );
   const series = useData(
-    () => getJson<Series>(`${api}/${metric}/timeseries`, { ...scope, measurement: m }),
+    () => getJson<MetricTimeseriesResponse>(`${api}/${metric}/timeseries`, { ...scope, measurement: m }),
     [...key, metric, m],
   );
   const breakdown = useData(
     () =>
-      getJson<Breakdown>(`${api}/${metric}/breakdown`, {
+      getJson<MetricBreakdownResponse>(`${api}/${metric}/breakdown`, {
         ...scope,
         measurement: m,
         group_by: dimension,
@@ -116,9 +102,10 @@ export function MetricsPage() {
     () =>
       Promise.all(
         DISTRIBUTION.map(([meas]) =>
-          getJson<Overall>(`${api}/video_startup_time/overall`, { ...scope, measurement: meas }).then(
-            (r) => [meas, r.data.value] as const,
-          ),
+          getJson<MetricOverallResponse>(`${api}/video_startup_time/overall`, {
+            ...scope,
+            measurement: meas,
+          }).then((r) => [meas, r.data.value] as const),
         ),
       ),
     key,

@@ -4,6 +4,12 @@
  * their last 30 minutes, the chosen metric's breakdowns worst first, and
  * filters from clicked rows applied to everything. Refreshes on a timer.
  */
+import type {
+  MonitoringBreakdownResponse,
+  MonitoringHistogramTimeseriesResponse,
+  MonitoringMetricsResponse,
+  MonitoringTimeseriesResponse,
+} from '@openqoe/schema';
 import { useState } from 'preact/hooks';
 import { getJson } from '../api.js';
 import { BreakdownTable } from '../components/breakdown-table.js';
@@ -23,35 +29,6 @@ export const MONITOR_DIMENSIONS = [
   ['stream_type', 'Stream type'],
 ] as const;
 
-interface MonitoringMetric {
-  id: string;
-  display_name: string;
-  unit: string;
-  higher_is_worse: boolean;
-}
-interface Point {
-  date: string;
-  value: number | null;
-  concurrent_viewers?: number;
-}
-interface BreakdownValue {
-  value: string;
-  metric_value: number | null;
-  display_value?: string;
-  concurrent_viewers: number;
-  starting_up_viewers: number;
-  negative_impact: number | null;
-}
-interface Histogram {
-  meta: { buckets: { start: number; end: number | null }[]; bucket_unit: string };
-  data: {
-    date: string;
-    bucket_values: { count: number; percentage: number }[];
-    median: number | null;
-    p95: number | null;
-  }[];
-}
-
 const REFRESH_KEY = 'openqoe.monitor.refreshMs';
 const REFRESH_CHOICES = [1000, 2000, 5000];
 const base = '/data/v1/monitoring';
@@ -66,13 +43,13 @@ export function MonitorPage() {
   });
   const q = { 'filters[]': filters };
 
-  const metrics = useData(() => getJson<{ data: MonitoringMetric[] }>(`${base}/metrics`), []);
+  const metrics = useData(() => getJson<MonitoringMetricsResponse>(`${base}/metrics`), []);
   const list = metrics.data?.data ?? [];
   const series = useData(
     async () =>
       Promise.all(
         list.map((m) =>
-          getJson<{ data: Point[] }>(`${base}/metrics/${m.id}/timeseries`, q).then((r) => ({
+          getJson<MonitoringTimeseriesResponse>(`${base}/metrics/${m.id}/timeseries`, q).then((r) => ({
             id: m.id,
             points: r.data,
           })),
@@ -85,7 +62,7 @@ export function MonitorPage() {
     () =>
       Promise.all(
         MONITOR_DIMENSIONS.map(([dimension]) =>
-          getJson<{ data: BreakdownValue[] }>(`${base}/metrics/${selected}/breakdown`, {
+          getJson<MonitoringBreakdownResponse>(`${base}/metrics/${selected}/breakdown`, {
             ...q,
             dimension,
             order_by: 'negative_impact',
@@ -99,7 +76,7 @@ export function MonitorPage() {
   );
   const p95 = useData(
     () =>
-      getJson<{ data: Point[] }>(`${base}/metrics/video_startup_time/timeseries`, {
+      getJson<MonitoringTimeseriesResponse>(`${base}/metrics/video_startup_time/timeseries`, {
         ...q,
         measurement: 'p95',
       }).then((r) => r.data),
@@ -107,7 +84,11 @@ export function MonitorPage() {
     refreshMs,
   );
   const histogram = useData(
-    () => getJson<Histogram>(`${base}/metrics/video_startup_time/histogram-timeseries`, q),
+    () =>
+      getJson<MonitoringHistogramTimeseriesResponse>(
+        `${base}/metrics/video_startup_time/histogram-timeseries`,
+        q,
+      ),
     [filters.join('\n')],
     refreshMs,
   );
@@ -256,7 +237,7 @@ export function MonitorPage() {
 }
 
 /** The latest tick's startup-time distribution as bars. */
-function StartupHistogram({ histogram }: { histogram: Histogram | undefined }) {
+function StartupHistogram({ histogram }: { histogram: MonitoringHistogramTimeseriesResponse | undefined }) {
   const last = histogram?.data.at(-1);
   if (!histogram || !last) return null;
   const max = Math.max(1, ...last.bucket_values.map((b) => b.count));

@@ -3,16 +3,15 @@
  * rendition's bitrate, rebuffers, seeks and errors with their codes) and
  * every stored field.
  */
+import type { VideoView, VideoViewResponse } from '@openqoe/schema';
 import { getJson } from '../api.js';
 import { Chart } from '../components/chart.js';
 import { ErrorNote } from '../components/empty-state.js';
 import { SwimLane } from '../components/swim-lane.js';
 import { formatDuration, formatTime, formatValue } from '../format.js';
 import { linkProps } from '../router.js';
-import { MIN_STALL_MS, type TimelineEntry, timelineModel } from '../timeline-model.js';
+import { MIN_STALL_MS, timelineModel } from '../timeline-model.js';
 import { useData } from '../use-data.js';
-
-type View = Record<string, unknown> & { view_id: string; timeline: TimelineEntry[] };
 
 const KEY_METRICS: [string, string, string][] = [
   ['outcome', 'Outcome', ''],
@@ -27,7 +26,8 @@ const KEY_METRICS: [string, string, string][] = [
 
 export function ViewPage({ viewId }: { viewId: string }) {
   const view = useData(
-    () => getJson<{ data: View }>(`/data/v1/video-views/${encodeURIComponent(viewId)}`).then((r) => r.data),
+    () =>
+      getJson<VideoViewResponse>(`/data/v1/video-views/${encodeURIComponent(viewId)}`).then((r) => r.data),
     [viewId],
   );
   const v = view.data;
@@ -44,7 +44,7 @@ export function ViewPage({ viewId }: { viewId: string }) {
   );
 }
 
-function ViewBody({ view }: { view: View }) {
+function ViewBody({ view }: { view: VideoView }) {
   const model = timelineModel(view.timeline);
   const t0 = model.originMs;
   const bitrate = model.spans.filter((s) => s.bitrateBps > 0);

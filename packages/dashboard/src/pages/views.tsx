@@ -2,6 +2,7 @@
  * Views: the stored views of a timeframe, newest first, searchable by view
  * id, video title or viewer id, or by any `dimension:value`.
  */
+import type { VideoViewListResponse } from '@openqoe/schema';
 import { useState } from 'preact/hooks';
 import { getJson } from '../api.js';
 import { EmptyState, ErrorNote } from '../components/empty-state.js';
@@ -11,26 +12,8 @@ import { linkProps } from '../router.js';
 import { useData } from '../use-data.js';
 import { TIMEFRAMES } from './metrics.js';
 
-export interface ViewSummary {
-  view_id: string;
-  view_end: string | null;
-  video_title: string;
-  player_software?: string;
-  browser?: string;
-  operating_system?: string;
-  country?: string;
-  cdn_host?: string;
-  outcome: string;
-  error_code?: string;
-  watch_time_ms?: number | null;
-  video_startup_time_ms?: number | null;
-  rebuffer_percentage?: number | null;
-  viewer_experience_score?: number | null;
-}
-interface ViewList {
-  data: ViewSummary[];
-  total_row_count: number;
-}
+/** A page of views; a text search merges the pages of several requests, so it has no one timeframe. */
+type ViewList = Omit<VideoViewListResponse, 'timeframe'>;
 
 const PAGE_SIZE = 25;
 /** A plain search term is looked up in each of these (the API ANDs dimensions, so one request each). */
@@ -45,10 +28,14 @@ export function ViewsPage() {
 
   const views = useData(async (): Promise<ViewList> => {
     const base = { 'timeframe[]': [timeframe], limit: PAGE_SIZE, page };
-    if (!text) return getJson<ViewList>('/data/v1/video-views', { ...base, 'filters[]': filters });
+    if (!text)
+      return getJson<VideoViewListResponse>('/data/v1/video-views', { ...base, 'filters[]': filters });
     const lists = await Promise.all(
       TEXT_DIMENSIONS.map((d) =>
-        getJson<ViewList>('/data/v1/video-views', { ...base, 'filters[]': [...filters, `${d}:${text}`] }),
+        getJson<VideoViewListResponse>('/data/v1/video-views', {
+          ...base,
+          'filters[]': [...filters, `${d}:${text}`],
+        }),
       ),
     );
     const seen = new Set<string>();

@@ -16,6 +16,3 @@ export function pageOf<T>(
 ): { data: T[]; total_row_count: number } {
   return { data: items.slice((page - 1) * limit, page * limit), total_row_count: items.length };
 }
-
-export const listOf = <S extends ReturnType<typeof Type.Object>>(item: S) =>
-  Type.Object({ data: Type.Array(item), total_row_count: Type.Integer() });

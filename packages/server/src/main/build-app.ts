@@ -7,8 +7,7 @@
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { BeaconSchema, PlayerEventSchema, SampleSchema } from '@openqoe/schema';
-import { Type } from '@sinclair/typebox';
+import { BeaconSchema, ErrorEnvelopeSchema, PlayerEventSchema, SampleSchema } from '@openqoe/schema';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { attachOpenApiExamples } from '../api/openapi-examples.js';
 import type { Config } from '../config/config-schema.js';
@@ -22,18 +21,6 @@ export interface AppDeps {
   metrics: Metrics;
   logger: boolean | object;
 }
-
-const ErrorEnvelopeSchema = Type.Object(
-  {
-    error: Type.Object({
-      type: Type.String(),
-      code: Type.String(),
-      messages: Type.Array(Type.String()),
-      fields: Type.Array(Type.Object({ path: Type.String(), problem: Type.String() })),
-    }),
-  },
-  { $id: 'ErrorEnvelope' },
-);
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, metrics } = deps;

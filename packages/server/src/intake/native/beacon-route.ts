@@ -4,18 +4,17 @@
  * validate → publish to the bus → 202 once durable.
  *
  * What is its own is the beacon format (validated by the compiled schema
- * validator, samples counted for the metrics) and backfill (backfill.ts: an
- * admin loads history on its own days); every other step is the intake kit's.
+ * validator, samples counted for the metrics; its OpenAPI schema and
+ * refusal in beacon-schema.ts) and backfill (backfill.ts: an admin loads
+ * history on its own days); every other step is the intake kit's.
  * The body is taken as raw bytes whatever the content type (sendBeacon sends
  * text/plain to avoid a CORS preflight), parsed once, and the same bytes go
  * to the log, so an accepted beacon is stored exactly as it was sent.
  */
-import { BeaconSchema, type ErrorCode, validateBeacon } from '@openqoe/schema';
-import { Type } from '@sinclair/typebox';
+import { validateBeacon } from '@openqoe/schema';
 import type { FastifyInstance } from 'fastify';
 import type { IntakeRecord } from '../../bus/intake-record.js';
 import type { Config } from '../../config/config-schema.js';
-import { ApiError } from '../../http/api-error.js';
 import { BEACON_CONTENT_TYPES, requireContentType } from '../kit/content-type.js';
 import { type DecodedBody, decodeBody, parseJson } from '../kit/decode-body.js';
 import { environmentOfKey } from '../kit/environment-key.js';
@@ -25,6 +24,7 @@ import { IntakePublisher } from '../kit/publish.js';
 import { IntakeRateLimits } from '../kit/rate-limiter.js';
 import { takeRawBodies } from '../kit/raw-body.js';
 import { authorizeBackfill, clockOffsetMs, requireBackfillEnvironment } from './backfill.js';
+import { BEACON_SCHEMA, type BeaconRequest, invalidBeacon } from './beacon-schema.js';
 
 const ROUTE = '/v1/beacon';
 
@@ -39,37 +39,10 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
   const publisher = new IntakePublisher(deps.bus, deps.metrics, 'native', 'beacon');
   takeRawBodies(app, config.intake.maxBodyBytes);
 
-  app.post<{ Querystring: { env_key?: string; backfill?: string }; Body: Buffer }>(
+  app.post<BeaconRequest>(
     ROUTE,
     {
-      schema: {
-        tags: ['intake'],
-        summary: 'Send samples and events (native collector beacon)',
-        description:
-          'Body: a Beacon as JSON, sent as text/plain (no CORS preflight) or application/json, optionally gzip ' +
-          '(Content-Encoding: gzip, or detected by its magic bytes). Answered 202 only once the beacon is durable. ' +
-          'The whole beacon is refused if any field is invalid, with every bad field named.',
-        querystring: Type.Object({
-          env_key: Type.Optional(Type.String({ maxLength: 64 })),
-          backfill: Type.Optional(
-            Type.Boolean({
-              description:
-                'Admin only (access token with the system permission for the environment, HTTP Basic): trust ' +
-                'the device clock (clock offset 0) so historical views land on their own days; no rate limits',
-            }),
-          ),
-        }),
-        body: BeaconSchema,
-        response: {
-          202: Type.Object({ samples: Type.Integer(), events: Type.Integer() }),
-          400: { $ref: 'ErrorEnvelope#' },
-          401: { $ref: 'ErrorEnvelope#' },
-          403: { $ref: 'ErrorEnvelope#' },
-          413: { $ref: 'ErrorEnvelope#' },
-          415: { $ref: 'ErrorEnvelope#' },
-          429: { $ref: 'ErrorEnvelope#' },
-        },
-      },
+      schema: BEACON_SCHEMA,
       // The schema is documentation; validation is the compiled beacon validator below.
       validatorCompiler: () => () => true,
       // Size errors happen before the handler; they are refused and recorded here.
@@ -104,14 +77,7 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
         if (!backfill) limits.forEnvironment(env.id, receivedAtMs);
 
         const result = validateBeacon(parsed);
-        if (!result.ok) {
-          const version = (parsed as { schemaVersion?: unknown } | null)?.schemaVersion;
-          const code: ErrorCode =
-            typeof version === 'number' && version !== BeaconSchema.properties.schemaVersion.const
-              ? 'QOE_ERR_UNSUPPORTED_SCHEMA_VERSION'
-              : 'QOE_ERR_VALIDATION';
-          throw new ApiError(code, undefined, result.fields);
-        }
+        if (!result.ok) throw invalidBeacon(parsed, result.fields);
         const beacon = result.value;
 
         const meta = publisher.meta(

@@ -3,6 +3,8 @@
  * (no API secret): `GET /live-stream-health?token=` and `GET /counts?token=`,
  * with the reference's response shapes. CORS is open app-wide.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ErrorRef } from '@openqoe/schema';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, onResponseHookHandler } from 'fastify';
 import { ApiError } from '../../http/api-error.js';
@@ -21,7 +23,6 @@ const TokenQuery = Type.Object(
   },
   { additionalProperties: true },
 );
-const ErrorRef = { $ref: 'ErrorEnvelope#' };
 
 const HealthOut = Type.Object({
   data: Type.Array(
@@ -56,6 +57,7 @@ export interface StatsDeps {
 
 export function statsRoutes(app: FastifyInstance, deps: StatsDeps): void {
   const tags = ['stats'];
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   // Counted per endpoint and outcome: a spike of 401s is someone's expired or forged tokens. A hook of
   // these two routes only, so no other request pays for it.
   const countOutcome: onResponseHookHandler = (request, reply, done) => {
@@ -65,7 +67,7 @@ export function statsRoutes(app: FastifyInstance, deps: StatsDeps): void {
     done();
   };
 
-  app.get<{ Querystring: { token?: string } }>(
+  r.get(
     '/live-stream-health',
     {
       schema: {
@@ -98,7 +100,7 @@ export function statsRoutes(app: FastifyInstance, deps: StatsDeps): void {
     },
   );
 
-  app.get<{ Querystring: { token?: string } }>(
+  r.get(
     '/counts',
     {
       schema: {

@@ -1,0 +1,6 @@
+/** The public APIs' answers as TypeBox schemas: the server's response schemas, the dashboard's types. */
+export * from './data-api.js';
+export * from './envelope.js';
+export * from './live-api.js';
+export * from './monitoring-api.js';
+export * from './system-api.js';
