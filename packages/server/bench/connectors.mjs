@@ -34,6 +34,7 @@ const { makeSample, makeEvent } = await import('@openqoe/schema');
 const { ActiveViews } = await import(dist('pipeline/view-model/active-views.js'));
 const { nativeItems } = await import(dist('pipeline/view-model/normalize-native.js'));
 const { ConnectorStage } = await import(dist('outputs/connectors/connector-stage.js'));
+const { PipelineEvents } = await import(dist('pipeline/pipeline-events.js'));
 const { openConnectors } = await import(dist('outputs/connectors/connectors.js'));
 const { createConnectorMetrics } = await import(dist('outputs/connectors/connector-metrics.js'));
 const { loadConfig } = await import(dist('config/load-config.js'));
@@ -105,6 +106,8 @@ async function scenario(name, connectorConfig) {
   process.env.BENCH_TOKEN = 'bench-token';
   const connectors = await openConnectors(config.connectors, { dataDir: dir, views, metrics, log: quiet });
   const stage = new ConnectorStage(connectors, views, metrics, quiet);
+  const pipelineEvents = new PipelineEvents(views);
+  stage.subscribe(pipelineEvents);
 
   const beacons = Math.ceil(totalEvents / EVENTS_PER_BEACON);
   const views_ = Math.max(1, Math.floor(beacons / 20));
@@ -144,7 +147,7 @@ async function scenario(name, connectorConfig) {
       applied.push({ arrival, sourceViewId: viewId, view: views.get('env-bench', viewId), items });
     }
     const s0 = performance.now();
-    await stage.batch(applied);
+    await pipelineEvents.deliver({ event: { beacons: applied, replay: false }, accepted: 0 });
     stageMs += performance.now() - s0;
   }
   const events = beacons * EVENTS_PER_BEACON;
@@ -152,7 +155,7 @@ async function scenario(name, connectorConfig) {
   const deliveredMs = performance.now() - started;
   const s = sink.stats();
   console.log(
-    `${name.padEnd(28)} ${String(events).padStart(8)} events | stage.batch (envelopes + fsync'd append): ` +
+    `${name.padEnd(28)} ${String(events).padStart(8)} events | batchApplied (envelopes + fsync'd append): ` +
       `${Math.round(events / (stageMs / 1000))
         .toLocaleString('en-US')
         .padStart(9)} events/s | ` +

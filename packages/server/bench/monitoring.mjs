@@ -40,11 +40,13 @@ const dist = '../dist';
 const { ActiveViews, DEFAULT_TIMERS } = await import(`${dist}/pipeline/view-model/active-views.js`);
 const { nativeItems } = await import(`${dist}/pipeline/view-model/normalize-native.js`);
 const { MonitoringStage } = await import(`${dist}/outputs/stream/monitoring-stage.js`);
+const { PipelineEvents } = await import(`${dist}/pipeline/pipeline-events.js`);
 
 const N = Number(args.views);
 const S = Number(args.seconds);
 const dir = mkdtempSync(join(tmpdir(), 'openqoe-bench-mon-'));
 const views = new ActiveViews(DEFAULT_TIMERS);
+const events = new PipelineEvents(views);
 const registry = new Registry();
 const INTERVAL = 1000;
 const LATENESS = 200;
@@ -74,11 +76,11 @@ const stage = await MonitoringStage.open({
     ],
   },
   dataDir: dir,
-  views,
   minStallMs: 250,
   registry,
   log: { info() {}, warn: console.warn, error: console.error },
 });
+stage.subscribe(events);
 stage.startEmitting();
 
 const seq = new Map();
@@ -108,7 +110,7 @@ for (let s = 0; s < S; s++) {
     views.apply(arrival, viewId, items);
     applied.push({ arrival, sourceViewId: viewId, view: views.get('bench', viewId), items });
   }
-  stage.batch(applied);
+  void events.deliver({ event: { beacons: applied, replay: false }, accepted: 0 });
   const t = performance.now();
   stage.tick(Date.now());
   emitMs += performance.now() - t;

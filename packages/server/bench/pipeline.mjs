@@ -161,7 +161,10 @@ try {
   const memViews = new ActiveViews();
   // The real-time tracker follows every view in the default server, so its share is counted too.
   const { RealtimeTracker } = await import(dist('pipeline/realtime/realtime-tracker.js'));
+  const { PipelineEvents } = await import(dist('pipeline/pipeline-events.js'));
   const memTracker = new RealtimeTracker(memViews, { tickMs: 5000, attemptWindowMs: 60_000 });
+  const memEvents = new PipelineEvents(memViews);
+  memTracker.subscribe(memEvents);
   const arrival = {
     envId: 'env',
     receivedAtMs: now,
@@ -195,8 +198,10 @@ try {
       makeEvent({ viewId, sequenceNumber: 0, type: 'playrequest', state: 'startup', viewerTime: now }),
     ];
     const b = JSON.parse(JSON.stringify({ samples, events }));
-    memViews.apply(arrival, viewId, nativeItems(b.samples, b.events));
-    memTracker.batch([{ view: memViews.get('env', viewId) }]);
+    const items = nativeItems(b.samples, b.events);
+    memViews.apply(arrival, viewId, items);
+    const beacon = { arrival, sourceViewId: viewId, view: memViews.get('env', viewId), items };
+    void memEvents.deliver({ event: { beacons: [beacon], replay: false }, accepted: 0 });
   };
   feed(-1); // warm up code paths and the intern pool's first entries
   const before = gcHeap();

@@ -32,6 +32,7 @@ const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
 const { ActiveViews, DEFAULT_TIMERS } = await import(dist('pipeline/view-model/active-views.js'));
 const { nativeItems } = await import(dist('pipeline/view-model/normalize-native.js'));
 const { RealtimeTracker } = await import(dist('pipeline/realtime/realtime-tracker.js'));
+const { PipelineEvents } = await import(dist('pipeline/pipeline-events.js'));
 const { encodeTick } = await import(dist('cluster/realtime-share.js'));
 const { setItems } = await import(dist('cluster/filter-sets.js'));
 const { parseRealtimeFilters } = await import(dist('query/realtime/monitoring-filters.js'));
@@ -105,6 +106,8 @@ function run(n) {
   const clock = { now: Math.floor(Date.now() / TICK_MS) * TICK_MS };
   const views = new ActiveViews(DEFAULT_TIMERS, { minStallMs: 250 }, enrich);
   const tracker = new RealtimeTracker(views, { tickMs: TICK_MS, attemptWindowMs: 60_000 }, () => clock.now);
+  const events = new PipelineEvents(views);
+  tracker.subscribe(events);
   const feed = (s) => {
     const segStart = clock.now - TICK_MS;
     for (let v = 0; v < n; v++) {
@@ -128,8 +131,10 @@ function run(n) {
         ip: String(v),
         userAgent: '',
       };
-      views.apply(arrival, sample.viewId, nativeItems([sample], []));
-      tracker.batch([{ view: views.get('env', sample.viewId) }]);
+      const items = nativeItems([sample], []);
+      views.apply(arrival, sample.viewId, items);
+      const beacon = { arrival, sourceViewId: sample.viewId, view: views.get('env', sample.viewId), items };
+      void events.deliver({ event: { beacons: [beacon], replay: false }, accepted: 0 });
     }
   };
   // Two windows: startups, then a whole window of playing (and 2 % rebuffering).

@@ -10,7 +10,7 @@ import { EmbeddedLog } from '../src/bus/embedded/embedded-log.js';
 import { encodeIntakeRecord, type IntakeMeta } from '../src/bus/intake-record.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { IntakeConsumer } from '../src/pipeline/intake-consumer.js';
-import type { AppliedBeacon } from '../src/pipeline/stage.js';
+import type { PipelineEvents } from '../src/pipeline/pipeline-events.js';
 import { ActiveViews } from '../src/pipeline/view-model/active-views.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import type { ConsumerCheckpoint, RawBeaconRow } from '../src/store/store.js';
@@ -50,9 +50,10 @@ describe('pipeline commit', () => {
     const seen: string[] = [];
     consumer.addStage({
       name: 'recorder',
-      batch: (applied: readonly AppliedBeacon[]) => {
-        for (const a of applied) for (const i of a.items) seen.push(`${a.sourceViewId}#${i.seq}`);
-      },
+      subscribe: (events: PipelineEvents) =>
+        events.on('batchApplied', ({ beacons }) => {
+          for (const a of beacons) for (const i of a.items) seen.push(`${a.sourceViewId}#${i.seq}`);
+        }),
     });
     await consumer.start();
 

@@ -11,6 +11,7 @@ import { makeSample, monitoring as pb } from '@openqoe/schema';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MonitoringStage } from '../src/outputs/stream/monitoring-stage.js';
+import { PipelineEvents } from '../src/pipeline/pipeline-events.js';
 import { ActiveViews, type Arrival, DEFAULT_TIMERS } from '../src/pipeline/view-model/active-views.js';
 import { nativeItems } from '../src/pipeline/view-model/normalize-native.js';
 import { removeDir, tempDataDir, waitFor } from './helpers/server-process.js';
@@ -34,6 +35,7 @@ describe('monitoring backpressure', () => {
       });
     });
     const views = new ActiveViews(DEFAULT_TIMERS);
+    const events = new PipelineEvents(views);
     const stage = await MonitoringStage.open({
       config: {
         intervalMs: 10_000,
@@ -58,12 +60,13 @@ describe('monitoring backpressure', () => {
         ],
       },
       dataDir: dir,
-      views,
       minStallMs: 250,
       registry: new Registry(),
       log: { info() {}, warn() {}, error() {} },
       emitOnSchedule: false,
     });
+    stage.subscribe(events);
+    const batch = () => events.deliver({ event: { beacons: [], replay: false }, accepted: 0 });
     for (let v = 0; v < VIEWS; v++) {
       const viewId = `view-${v}`;
       const arrival: Arrival = {
@@ -82,7 +85,7 @@ describe('monitoring backpressure', () => {
     }
     stage.tick(T0 + 10_000);
     // The destination is down and the buffer full: a batch is held, then handed back to be retried.
-    await expect(stage.batch([])).rejects.toThrow(/buffer is full/);
+    await expect(batch()).rejects.toThrow(/buffer is full/);
     expect((await stage.metrics.dropped.get()).values.reduce((a, v) => a + v.value, 0)).toBe(0);
 
     const received: Buffer[] = [];
@@ -95,7 +98,7 @@ describe('monitoring backpressure', () => {
       });
     });
     await new Promise<void>((r) => http!.listen(port, '127.0.0.1', () => r()));
-    await waitFor(async () => (await stage.batch([])) === undefined, 'the pipeline to be released', 20_000);
+    await waitFor(async () => (await batch()) === undefined, 'the pipeline to be released', 20_000);
     await waitFor(
       async () => (await stage.metrics.buffered.get()).values.every((v) => v.value === 0),
       'the buffer to drain',

@@ -13,7 +13,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MonitoringConfigSchema } from '../src/config/monitoring-config.js';
 import { MonitoringStage } from '../src/outputs/stream/monitoring-stage.js';
-import type { AppliedBeacon } from '../src/pipeline/stage.js';
+import { type AppliedBeacon, PipelineEvents } from '../src/pipeline/pipeline-events.js';
 import { ActiveViews, type Arrival, DEFAULT_TIMERS } from '../src/pipeline/view-model/active-views.js';
 import { nativeItems } from '../src/pipeline/view-model/normalize-native.js';
 import {
@@ -59,15 +59,16 @@ async function setup(extra: Record<string, unknown> = {}) {
     })),
   };
   const views = new ActiveViews({ ...DEFAULT_TIMERS, idleCompleteMs: 15_000 });
+  const events = new PipelineEvents(views);
   const stage = await MonitoringStage.open({
     config: withSinkDefaults as never,
     dataDir: dir,
-    views,
     minStallMs: 250,
     emitOnSchedule: false,
     registry: new Registry(),
     log: { info() {}, warn() {}, error() {} },
   });
+  stage.subscribe(events);
   const apply = (script: ViewScript, receivedAtMs: number, fromSeq = 0, toSeq = Number.POSITIVE_INFINITY) => {
     const arrival: Arrival = { envId: 'env1', receivedAtMs, clockOffsetMs: 0, ip: '', userAgent: '' };
     const inRange = <T extends { sequenceNumber: number }>(x: T) =>
@@ -80,11 +81,11 @@ async function setup(extra: Record<string, unknown> = {}) {
       view: views.get('env1', script.viewId),
       items,
     };
-    stage.batch([applied]);
+    void events.deliver({ event: { beacons: [applied], replay: false }, accepted: 0 });
   };
   const tick = (now: number) => {
     views.tick(now);
-    stage.tick(now);
+    events.emit('tick', { nowMs: now, replay: false });
   };
   const read = async () => {
     // The runners deliver asynchronously; wait until both sinks have drained their buffers.

@@ -5,6 +5,7 @@
  * end in the outcome the view model gives them.
  */
 import { describe, expect, it } from 'vitest';
+import { PipelineEvents } from '../src/pipeline/pipeline-events.js';
 import { RealtimeTracker } from '../src/pipeline/realtime/realtime-tracker.js';
 import { ActiveViews, DEFAULT_TIMERS } from '../src/pipeline/view-model/active-views.js';
 import { nativeItems } from '../src/pipeline/view-model/normalize-native.js';
@@ -13,13 +14,16 @@ import { ViewScript } from './helpers/monitoring-script.js';
 function setup(startMs: number) {
   const clock = { now: startMs };
   const views = new ActiveViews(DEFAULT_TIMERS, { minStallMs: 250 });
+  const events = new PipelineEvents(views);
   const tracker = new RealtimeTracker(views, { tickMs: 5000, attemptWindowMs: 60_000 }, () => clock.now);
+  tracker.subscribe(events);
   /** Applies a script's items from `fromSeq` on, as one beacon arriving now. */
   const send = (s: ViewScript, fromSeq = 0) => {
     const items = nativeItems(s.samples, s.events).filter((i) => i.seq >= fromSeq);
     const arrival = { envId: 'env', receivedAtMs: clock.now, clockOffsetMs: 0, ip: '', userAgent: '' };
     views.apply(arrival, s.viewId, items);
-    tracker.batch([{ view: views.get('env', s.viewId) }]);
+    const beacon = { arrival, sourceViewId: s.viewId, view: views.get('env', s.viewId), items };
+    void events.deliver({ event: { beacons: [beacon], replay: false }, accepted: 0 });
   };
   return { clock, tracker, send };
 }

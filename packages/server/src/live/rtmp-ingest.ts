@@ -82,10 +82,6 @@ export class RtmpIngest {
     });
   }
 
-  isPublishing(streamId: string): boolean {
-    return this.publishing.has(streamId);
-  }
-
   /** Closes the connection of a stream (e.g. when the stream is deleted). */
   disconnect(streamId: string): void {
     for (const s of this.sockets)

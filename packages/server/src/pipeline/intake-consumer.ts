@@ -2,7 +2,8 @@
  * The pipeline's first stage: reads accepted beacons from the bus, drops
  * (view, sequence) pairs already stored, applies the rest to the view model,
  * and commits one ledger row per beacon and view together with the bus
- * position, so a restart resumes exactly where the store left off.
+ * position, so a restart resumes exactly where the store left off. It
+ * publishes the pipeline's events (pipeline-events.ts) that stages subscribe to.
  */
 import type { PlayerEvent, Sample } from '@openqoe/schema';
 import type { Bus, BusRecord, ConsumerHandle } from '../bus/bus.js';
@@ -16,7 +17,8 @@ import type { Metrics } from '../observability/metrics.js';
 import type { RawBeaconRow, RawStore } from '../store/store.js';
 import type { ViewRow } from '../store/view-row.js';
 import { Dedupe } from './dedupe.js';
-import type { AppliedBeacon, PipelineStage } from './stage.js';
+import type { AppliedBeacon, BatchDelivery, PipelineStage } from './pipeline-events.js';
+import { PipelineEvents } from './pipeline-events.js';
 import type { ActiveViews, Arrival, ViewSnapshot } from './view-model/active-views.js';
 import { compatItems, expandedItems } from './view-model/normalize-compat.js';
 import { nativeItems } from './view-model/normalize-native.js';
@@ -60,6 +62,8 @@ interface Applied {
 
 export class IntakeConsumer {
   readonly dedupe = new Dedupe();
+  /** What the pipeline publishes; stages subscribe through `addStage`. */
+  readonly events: PipelineEvents;
   private handle: ConsumerHandle | undefined;
   private evictTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -71,8 +75,8 @@ export class IntakeConsumer {
   private pending: Pending = emptyPending();
   /** Bus position after the last applied record: records before it are never applied again. */
   private appliedUpTo = -1;
-  /** The last applied batch while some stage has not accepted it. */
-  private stageDebt: { applied: AppliedBeacon[]; stagesDone: number } | undefined;
+  /** The last applied batch while some batchApplied listener has not accepted it. */
+  private stageDebt: BatchDelivery | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private commitChain: Promise<void> = Promise.resolve();
   private lastCommitStartMs = 0;
@@ -88,7 +92,9 @@ export class IntakeConsumer {
     private readonly views: ActiveViews,
     private readonly metrics: Metrics,
     private readonly options: IntakeConsumerOptions,
-  ) {}
+  ) {
+    this.events = new PipelineEvents(views);
+  }
 
   async start(): Promise<void> {
     const saved = await this.store.readCheckpoint(PIPELINE_CONSUMER);
@@ -116,23 +122,28 @@ export class IntakeConsumer {
    * Rebuilds de-duplication and the active views by reading back the part of
    * the log the store already has (`bus.retainMs` of it, up to `upTo`),
    * through the same de-duplication as live traffic, so the result
-   * is what the process held before it stopped. Its cost grows with the last
-   * hour's volume (see docs/architecture.md).
+   * is what the process held before it stopped. The pipeline's events are
+   * published as live, with `replay` set. Its cost grows with the last hour's
+   * volume (see docs/architecture.md).
    */
   private async rebuild(upTo: number): Promise<void> {
     const since = Date.now() - this.options.dedupeRetentionMs;
     let beacons = 0;
+    this.events.replay = true;
     await this.bus.read(this.bus.startPosition, upTo, (records) => {
       const applied: Applied[] = [];
+      const stored = emptyPending(); // already in the store: only de-duplication and the views need them
       for (const record of records) {
         const rec = decodeIntakeRecord(record.payload);
         if (rec.meta.receivedAtMs < since) continue;
-        this.rowsFor(rec, record.position, applied);
+        this.rowsFor(rec, record.position, applied, stored);
         beacons++;
       }
       this.dedupe.commit(Date.now());
-      for (const a of applied) this.views.apply(a.arrival, a.viewId, a.items);
+      const batch = this.applyAll(applied);
+      if (batch) return this.events.deliver(batch);
     });
+    this.events.replay = false;
     if (beacons) {
       this.options.log?.info(
         `rebuilt ${this.views.size} active views and de-duplication from ${beacons} beacons in the log`,
@@ -143,7 +154,7 @@ export class IntakeConsumer {
   /** Runs the view lifecycle timers and stores what they completed. */
   tick(nowMs: number): Promise<void> {
     this.storeViews(this.views.tick(nowMs));
-    for (const stage of this.stages) stage.tick?.(nowMs);
+    if (this.events.has('tick')) this.events.emit('tick', { nowMs, replay: false });
     this.metrics.activeViews.set(this.views.size);
     return this.viewWrites;
   }
@@ -189,14 +200,36 @@ export class IntakeConsumer {
     });
   }
 
-  /** Adds a stage that sees every applied batch before the pipeline commits it (see stage.ts). */
+  /** Adds a stage: it subscribes to the pipeline's events now, and is closed when the pipeline stops. */
   addStage(stage: PipelineStage): void {
     this.stages.push(stage);
+    stage.subscribe(this.events);
   }
 
   /**
-   * Applies a bus batch at once (so parsed beacons die young), hands it to the
-   * stages, and commits what was applied at most every `commitIntervalMs`: a
+   * Applies items to the view model (which publishes the view events) and
+   * returns the batch for `batchApplied`, or undefined when nobody listens.
+   * Views completed by an explicit end are stored, except during the replay.
+   */
+  private applyAll(applied: Applied[]): BatchDelivery | undefined {
+    const seen: AppliedBeacon[] | undefined = this.events.has('batchApplied') ? [] : undefined;
+    const replay = this.events.replay;
+    for (const a of applied) {
+      const completed = this.views.apply(a.arrival, a.viewId, a.items);
+      if (!replay) this.storeViews(completed);
+      seen?.push({
+        arrival: a.arrival,
+        sourceViewId: a.viewId,
+        view: this.views.get(a.arrival.envId, a.viewId),
+        items: expandedItems(a.items),
+      });
+    }
+    return seen && { event: { beacons: seen, replay }, accepted: 0 };
+  }
+
+  /**
+   * Applies a bus batch at once (so parsed beacons die young), publishes it
+   * (`batchApplied`), and commits what was applied at most every `commitIntervalMs`: a
    * commit costs far more than a beacon, so under load one carries hundreds.
    * Records offered again after a failure are never applied twice.
    */
@@ -209,45 +242,25 @@ export class IntakeConsumer {
       for (const record of fresh) {
         const rec =
           (record.value as IntakeRecord | CompatRecord | undefined) ?? decodeIntakeRecord(record.payload);
-        const built = this.rowsFor(rec, record.position, applied);
-        for (const row of built.rows) p.rows.push(row);
-        p.samples += built.samples;
-        p.events += built.events;
-        p.duplicates += built.duplicates;
+        this.rowsFor(rec, record.position, applied, p);
       }
       // Applied items count as seen from now on; a failed commit is retried, never re-applied.
       this.dedupe.commit(Date.now());
-      const seen: AppliedBeacon[] = [];
-      for (const a of applied) {
-        this.storeViews(this.views.apply(a.arrival, a.viewId, a.items));
-        if (this.stages.length)
-          seen.push({
-            arrival: a.arrival,
-            sourceViewId: a.viewId,
-            view: this.views.get(a.arrival.envId, a.viewId),
-            items: expandedItems(a.items),
-          });
-      }
+      this.stageDebt = this.applyAll(applied);
       p.position = fresh[fresh.length - 1]!.next;
       this.appliedUpTo = p.position;
-      if (this.stages.length) {
-        this.stageDebt = { applied: seen, stagesDone: 0 };
-        await this.payStages();
-      }
+      await this.payStages();
     }
     if (performance.now() - this.lastCommitStartMs >= (this.options.commitIntervalMs ?? 0))
       await this.commitPending();
     else this.scheduleCommit();
   }
 
-  /** Hands the last applied batch to the stages that have not accepted it yet. */
+  /** Hands the last applied batch to the batchApplied listeners that have not accepted it yet. */
   private async payStages(): Promise<void> {
     const debt = this.stageDebt;
     if (!debt) return;
-    while (debt.stagesDone < this.stages.length) {
-      await this.stages[debt.stagesDone]!.batch(debt.applied);
-      debt.stagesDone++;
-    }
+    await this.events.deliver(debt);
     this.stageDebt = undefined;
   }
 
@@ -273,7 +286,7 @@ export class IntakeConsumer {
     }, wait);
   }
 
-  /** Ledger rows and position in one store transaction, after every stage accepted the batch. */
+  /** Ledger rows and position in one store transaction, after every stage accepted the batch (`batchApplied`). */
   private async commitNow(): Promise<void> {
     if (this.commitTimer) {
       clearTimeout(this.commitTimer);
@@ -311,18 +324,18 @@ export class IntakeConsumer {
     if (p.duplicates) this.metrics.pipelineDuplicates.inc(p.duplicates);
   }
 
+  /** Adds a record's ledger rows and counts to `into`, and its items to `applied`. */
   private rowsFor(
     rec: IntakeRecord | CompatRecord,
     logPosition: number,
     applied: Applied[],
-  ): {
-    rows: RawBeaconRow[];
-    samples: number;
-    events: number;
-    duplicates: number;
-  } {
+    into: Pending,
+  ): void {
     // --- drop-in intakes (Mux protocol, CMCD): one view per record, its events as points.
-    if ('compat' in rec) return this.compatRowsFor(rec, logPosition, applied);
+    if ('compat' in rec) {
+      this.compatRowsFor(rec, logPosition, applied, into);
+      return;
+    }
     // --- end drop-in intakes
     const { meta, beacon } = rec;
     const groups = new Map<string, ViewGroup & { key: string }>();
@@ -341,84 +354,65 @@ export class IntakeConsumer {
       lastGroup = g;
       return g;
     };
-    let duplicates = 0;
     for (const s of beacon.samples) {
       const g = group(s.viewId);
       if (this.dedupe.take(g.key, s.sequenceNumber)) g.samples.push(s);
-      else duplicates++;
+      else into.duplicates++;
     }
     for (const e of beacon.events) {
       const g = group(e.viewId);
       if (this.dedupe.take(g.key, e.sequenceNumber)) g.events.push(e);
-      else duplicates++;
+      else into.duplicates++;
     }
-    const rows: RawBeaconRow[] = [];
-    let samples = 0;
-    let events = 0;
     for (const [viewId, g] of groups) {
       // Every item of this view was a duplicate: nothing to store or apply.
       if (g.samples.length === 0 && g.events.length === 0) continue;
-      let first = Number.POSITIVE_INFINITY;
-      let last = -1;
-      for (const x of g.samples) {
-        if (x.sequenceNumber < first) first = x.sequenceNumber;
-        if (x.sequenceNumber > last) last = x.sequenceNumber;
-      }
-      for (const x of g.events) {
-        if (x.sequenceNumber < first) first = x.sequenceNumber;
-        if (x.sequenceNumber > last) last = x.sequenceNumber;
-      }
-      rows.push({
-        envId: meta.envId,
-        viewId,
-        firstSeq: first,
-        lastSeq: last,
-        seqCount: g.samples.length + g.events.length,
-        sampleCount: g.samples.length,
-        eventCount: g.events.length,
-        receivedAtMs: meta.receivedAtMs,
-        clockOffsetMs: meta.clockOffsetMs,
-        logId: this.bus.id,
-        logPosition,
-      });
-      samples += g.samples.length;
-      events += g.events.length;
-      applied.push({ arrival: arrivalOf(meta), viewId, items: nativeItems(g.samples, g.events) });
+      const row = this.ledgerRow(meta, viewId, logPosition, g.samples.length, g.events.length, into);
+      for (const x of g.samples) seqInto(row, x.sequenceNumber);
+      for (const x of g.events) seqInto(row, x.sequenceNumber);
+      applied.push({ arrival: meta, viewId, items: nativeItems(g.samples, g.events) });
     }
-    return { rows, samples, events, duplicates };
   }
 
-  /** Like `rowsFor`, for a drop-in intake's record: its events are de-duplicated and counted as events. */
-  private compatRowsFor(
-    rec: CompatRecord,
+  /** Adds a ledger row of one view's items in one record to `into`; `seqInto` fills its sequence range. */
+  private ledgerRow(
+    meta: IntakeMeta,
+    viewId: string,
     logPosition: number,
-    applied: Applied[],
-  ): { rows: RawBeaconRow[]; samples: number; events: number; duplicates: number } {
-    const { meta, compat } = rec;
-    const key = Dedupe.key(meta.envId, compat.viewId);
-    const all = compatItems(meta, compat);
-    const items = all.filter((i) => this.dedupe.take(key, i.seq));
-    const duplicates = all.length - items.length;
-    if (items.length === 0) return { rows: [], samples: 0, events: 0, duplicates };
-    let first = Number.POSITIVE_INFINITY;
-    let last = -1;
-    for (const i of items) {
-      if (i.seq < first) first = i.seq;
-      if (i.seq > last) last = i.seq;
-    }
+    sampleCount: number,
+    eventCount: number,
+    into: Pending,
+  ): RawBeaconRow {
+    into.samples += sampleCount;
+    into.events += eventCount;
     const row: RawBeaconRow = {
       envId: meta.envId,
-      viewId: compat.viewId,
-      firstSeq: first,
-      lastSeq: last,
-      seqCount: items.length,
-      sampleCount: 0,
-      eventCount: items.length,
+      viewId,
+      firstSeq: Number.POSITIVE_INFINITY,
+      lastSeq: -1,
+      seqCount: sampleCount + eventCount,
+      sampleCount,
+      eventCount,
       receivedAtMs: meta.receivedAtMs,
       clockOffsetMs: meta.clockOffsetMs,
       logId: this.bus.id,
       logPosition,
     };
+    into.rows.push(row);
+    return row;
+  }
+
+  /** Like `rowsFor`, for a drop-in intake's record: its events are de-duplicated and counted as events. */
+  private compatRowsFor(rec: CompatRecord, logPosition: number, applied: Applied[], into: Pending): void {
+    const { meta, compat } = rec;
+    const key = Dedupe.key(meta.envId, compat.viewId);
+    const all = compatItems(meta, compat);
+    const items = all.filter((i) => this.dedupe.take(key, i.seq));
+    into.duplicates += all.length - items.length;
+    if (items.length === 0) return;
+    const row = this.ledgerRow(meta, compat.viewId, logPosition, 0, items.length, into);
+    for (const i of items) seqInto(row, i.seq);
+    const first = row.firstSeq;
     if (first > 0 && !this.views.get(meta.envId, compat.viewId) && this.midwayWarnings++ < 20) {
       // Recorded, not refused: the view is applied from what arrived once the gap wait is over.
       const where = compat.format === 'mux' ? `view_sequence_number ${first + 1}` : `sn ${first}`;
@@ -426,8 +420,7 @@ export class IntakeConsumer {
         `${compat.format} view ${compat.viewId.slice(0, 128)}: the first data received starts at ${where}; earlier events never arrived (applied without them)`,
       );
     }
-    applied.push({ arrival: arrivalOf(meta), viewId: compat.viewId, items });
-    return { rows: [row], samples: 0, events: items.length, duplicates };
+    applied.push({ arrival: meta, viewId: compat.viewId, items });
   }
 
   /** Resolves once everything durable in the bus at the call was applied and committed. */
@@ -452,10 +445,7 @@ export class IntakeConsumer {
   }
 }
 
-const arrivalOf = (meta: IntakeMeta): Arrival => ({
-  envId: meta.envId,
-  receivedAtMs: meta.receivedAtMs,
-  clockOffsetMs: meta.clockOffsetMs,
-  ip: meta.ip,
-  userAgent: meta.userAgent,
-});
+function seqInto(row: RawBeaconRow, seq: number): void {
+  if (seq < row.firstSeq) row.firstSeq = seq;
+  if (seq > row.lastSeq) row.lastSeq = seq;
+}

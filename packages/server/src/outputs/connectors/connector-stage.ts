@@ -5,9 +5,10 @@
  * every buffer has made its records durable, which holds the pipeline's
  * commit: after a crash the batch comes again and the buffers skip the ids
  * they already hold. Delivery happens apart, in each connector's loop.
+ * Replayed batches (the start-up rebuild) were sent before: they are skipped.
  */
 import type { PlayerEvent } from '@openqoe/schema';
-import type { AppliedBeacon, PipelineStage } from '../../pipeline/stage.js';
+import type { AppliedBeacon, PipelineEvents, PipelineStage } from '../../pipeline/pipeline-events.js';
 import type { ActiveViews } from '../../pipeline/view-model/active-views.js';
 import type { ViewMetrics } from '../../pipeline/view-model/view-machine.js';
 import type { ConnectorMetrics } from './connector-metrics.js';
@@ -44,12 +45,15 @@ export class ConnectorStage implements PipelineStage {
   ) {
     this.trails = trailFile ? takeTrails(trailFile) : new Map();
     this.eventConnectors = connectors.filter((c) => c.acceptsEvents);
-    this.views.onChange((change) => {
-      if (change.type === 'final') this.trails.delete(`${change.view.envId}\u0000${change.view.viewId}`);
-    });
   }
 
-  async batch(applied: readonly AppliedBeacon[]): Promise<void> {
+  subscribe(events: PipelineEvents): void {
+    events.on('batchApplied', ({ beacons, replay }) => (replay ? undefined : this.batch(beacons)));
+    events.on('viewFinal', ({ view }) => this.trails.delete(`${view.envId}\u0000${view.viewId}`));
+    events.on('tick', ({ nowMs }) => this.tick(nowMs));
+  }
+
+  private async batch(applied: readonly AppliedBeacon[]): Promise<void> {
     if (this.eventConnectors.length === 0) return;
     const built = this.build(applied);
     if (built.length === 0) return;
@@ -155,7 +159,7 @@ export class ConnectorStage implements PipelineStage {
     this.log.warn(message);
   }
 
-  tick(nowMs: number): void {
+  private tick(nowMs: number): void {
     for (const c of this.connectors) c.tick?.(nowMs);
     // Trails of views that are gone without a 'final' change (kept over a restart) are dropped here.
     if (nowMs - this.lastPruneMs >= 60_000) {

@@ -7,11 +7,11 @@
  * Then the emitted watermark is recorded.
  *
  * Crash safety: window totals live in memory, but the view model is rebuilt
- * from the stored raw beacons on start (and the tracker listens during that
- * rebuild), so they come back; windows before the recorded watermark were
- * already buffered and are skipped. A crash between buffering and
- * recording the watermark re-emits a window: a duplicate with the same
- * view_id and record start, which is what consumers de-duplicate on.
+ * from the stored raw beacons on start and the stage follows the rebuild's
+ * events (`replay`) like live ones, so they come back; windows before the
+ * recorded watermark were already buffered and are skipped. A crash between
+ * buffering and recording the watermark re-emits a window: a duplicate with
+ * the same view_id and record start, which is what consumers de-duplicate on.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import type { monitoring as pb } from '@openqoe/schema';
 import type { Registry } from 'prom-client';
 import type { MonitoringConfig, SinkConfig } from '../../config/monitoring-config.js';
-import type { AppliedBeacon, PipelineStage } from '../../pipeline/stage.js';
-import type { ActiveView, ActiveViews, ViewChange } from '../../pipeline/view-model/active-views.js';
+import type { AppliedBeacon, PipelineEvents, PipelineStage } from '../../pipeline/pipeline-events.js';
+import type { ActiveView } from '../../pipeline/view-model/active-views.js';
 import {
   encodeSample,
   instantRecord,
@@ -112,7 +112,6 @@ export class MonitoringStage implements PipelineStage {
   static async open(options: {
     config: MonitoringConfig;
     dataDir: string;
-    views: ActiveViews;
     minStallMs: number;
     registry: Registry;
     log: Log;
@@ -154,7 +153,6 @@ export class MonitoringStage implements PipelineStage {
     }
     stage.emitOnSchedule = options.emitOnSchedule ?? true;
     if (!stage.emitOnSchedule) stage.emitting = true;
-    options.views.onChange((c) => stage.onChange(c));
     for (const s of stage.sinks) s.runner.start();
     return stage;
   }
@@ -176,24 +174,29 @@ export class MonitoringStage implements PipelineStage {
     renameSync(tmp, join(this.stateDir, 'watermark.json'));
   }
 
-  private onChange(c: ViewChange): void {
-    if (c.type === 'created') {
+  /** Live and replayed events alike: the replay rebuilds the windows not yet emitted. */
+  subscribe(events: PipelineEvents): void {
+    events.on('viewCreated', ({ view }) => {
       const tracker = new WindowTracker(
-        c.view,
-        partitionOf(c.view.viewId, this.config.partitions),
+        view,
+        partitionOf(view.viewId, this.config.partitions),
         this.config.intervalMs,
         this.watermark,
         this.countLate,
       );
-      c.view.machine.spans = tracker;
+      view.machine.spans = tracker;
       this.trackers.add(tracker);
-    } else if (c.type === 'state') {
-      const t = trackerOf(c.view);
+    });
+    events.on('viewState', ({ view }) => {
+      const t = trackerOf(view);
       if (t) this.observe(t);
-    } else if (c.type === 'final') {
-      const t = trackerOf(c.view);
+    });
+    events.on('viewFinal', ({ view }) => {
+      const t = trackerOf(view);
       if (t) t.final = true;
-    }
+    });
+    events.on('batchApplied', ({ beacons }) => this.batch(beacons));
+    events.on('tick', ({ nowMs }) => this.tick(nowMs));
   }
 
   /** Notices the first frame (it changes the view's state; its startup time is known then). */
@@ -206,7 +209,7 @@ export class MonitoringStage implements PipelineStage {
     }
   }
 
-  batch(applied: readonly AppliedBeacon[]): void | Promise<void> {
+  private batch(applied: readonly AppliedBeacon[]): void | Promise<void> {
     for (const a of applied) {
       if (!a.view) continue;
       const t = trackerOf(a.view);

@@ -67,7 +67,6 @@ export const REALTIME_DIMENSIONS: Record<string, { displayName: string; read: Di
   video_id: { displayName: 'Video id', read: (v) => v.dims?.videoId ?? '' },
   sub_property_id: { displayName: 'Sub-property', read: (v) => v.dims?.subPropertyId ?? '' },
 };
-export const REALTIME_DIMENSION_NAMES = Object.keys(REALTIME_DIMENSIONS);
 
 /** Startup-time histogram bucket edges (ms); the last bucket is open-ended. */
 export const STARTUP_BUCKETS_MS = [

@@ -12,9 +12,13 @@
  * RealtimeTick: the views' parts, outcome events of the trailing attempt
  * window, and the aggregates (all views and every breakdown row). Consumers
  * (the monitoring API's history) subscribe with `onTick`.
+ *
+ * It follows the pipeline's view events, replayed ones included (so each
+ * view's class comes back after a restart), and live batches only (a
+ * replayed one would note the last hour's failures as outcomes of now).
  */
-import type { PipelineStage } from '../stage.js';
-import type { ActiveView, ActiveViews, ViewChange } from '../view-model/active-views.js';
+import type { PipelineEvents, PipelineStage } from '../pipeline-events.js';
+import type { ActiveView, ActiveViews } from '../view-model/active-views.js';
 import { type Cls, FOLLOW_EBVS, FOLLOW_FAILURE, FOLLOW_START, Followed } from '../view-model/followed.js';
 import { entry } from './map-entry.js';
 import { type Outcome, RealtimeAggregate, type ViewTick } from './realtime-aggregate.js';
@@ -80,7 +84,6 @@ function classify(view: ActiveView, nowMs: number): { cls: Cls; since: number } 
 
 export class RealtimeTracker implements PipelineStage {
   readonly name = 'realtime';
-  private readonly views: ActiveViews;
   /** Outcomes of the trailing attempt window, oldest first, as parallel arrays (one entry per start). */
   private outcomeAt: number[] = [];
   private outcomeView: ActiveView[] = [];
@@ -88,25 +91,35 @@ export class RealtimeTracker implements PipelineStage {
   private windowStartMs: number;
   private readonly listeners: ((t: RealtimeTick) => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly latest = new Map<string, RealtimeTick>();
+  private readonly envs = new Set<string>();
 
   constructor(
-    views: ActiveViews,
+    private readonly views: ActiveViews,
     private readonly options: RealtimeOptions,
     private readonly now: () => number = Date.now,
   ) {
     this.windowStartMs = now();
-    this.views = views;
-    views.onChange((c) => this.onChange(c));
+  }
+
+  subscribe(events: PipelineEvents): void {
+    const advance = (e: { view: ActiveView }) => this.advance(e.view);
+    for (const e of ['viewCreated', 'viewState', 'viewReopened', 'viewFinal'] as const) events.on(e, advance);
+    events.on('viewCompleted', ({ view }) => {
+      this.advance(view);
+      const m = view.machine;
+      const f = view.realtime;
+      if (f && m.playRequested && !m.started && !m.failed && !f.has(FOLLOW_EBVS)) {
+        f.set(FOLLOW_EBVS);
+        this.outcome(view, 'ebvs');
+      }
+    });
+    events.on('batchApplied', ({ beacons, replay }) => {
+      if (!replay) for (const b of beacons) if (b.view) this.advance(b.view);
+    });
   }
 
   onTick(listener: (t: RealtimeTick) => void): void {
     this.listeners.push(listener);
-  }
-
-  /** The latest tick of an environment (undefined before the first). */
-  latestTick(envId: string): RealtimeTick | undefined {
-    return this.latest.get(envId);
   }
 
   /** Ticks on epoch multiples of tickMs, like every window in openqoe. */
@@ -125,22 +138,6 @@ export class RealtimeTracker implements PipelineStage {
 
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
-  }
-
-  batch(applied: readonly { view: ActiveView | undefined }[]): void {
-    for (const a of applied) if (a.view) this.advance(a.view);
-  }
-
-  private onChange(c: ViewChange): void {
-    this.advance(c.view);
-    if (c.type === 'completed') {
-      const m = c.view.machine;
-      const f = c.view.realtime;
-      if (f && m.playRequested && !m.started && !m.failed && !f.has(FOLLOW_EBVS)) {
-        f.set(FOLLOW_EBVS);
-        this.outcome(c.view, 'ebvs');
-      }
-    }
   }
 
   private outcome(view: ActiveView, outcome: Outcome): void {
@@ -238,10 +235,10 @@ export class RealtimeTracker implements PipelineStage {
 
     const ticks = [...byEnv.values()];
     // Environments that had viewers keep ticking (with zeros) so charts fall to 0, not stop.
-    for (const envId of this.latest.keys()) if (!byEnv.has(envId)) ticks.push(envTick(envId));
+    for (const envId of this.envs) if (!byEnv.has(envId)) ticks.push(envTick(envId));
     for (const t of ticks) {
       aggregateInto(t);
-      this.latest.set(t.envId, t);
+      this.envs.add(t.envId);
       for (const l of this.listeners) l(t);
     }
     return ticks;

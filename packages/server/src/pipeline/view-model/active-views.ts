@@ -3,7 +3,8 @@
  * machine, its dimensions and its lifecycle, and it is what real-time
  * consumers (monitoring stream, live counts, dashboard) read. The items it
  * applies, and the sample fields a view's dimensions come from, are in
- * view-items.ts.
+ * view-items.ts. Its changes go to one hook (`ViewHook`), which the pipeline
+ * turns into its events (pipeline/pipeline-events.ts).
  *
  * Lifecycle (server clock, all delays configurable):
  * - items are applied in sequence order; an item ahead of a gap waits up to
@@ -21,6 +22,7 @@
  */
 
 import type { PlayerState } from '@openqoe/schema';
+import type { IntakeMeta } from '../../bus/intake-record.js';
 import type { Enrichment } from '../enrich/enricher.js';
 import type { Followed } from './followed.js';
 import { expandPoint, type PointState } from './normalize-points.js';
@@ -197,13 +199,8 @@ export function sameDimensions(dims: ViewDimensions, d: DimensionSource): boolea
   return true;
 }
 
-export interface Arrival {
-  envId: string;
-  receivedAtMs: number;
-  clockOffsetMs: number;
-  ip: string;
-  userAgent: string;
-}
+/** Where and when a beacon arrived: its intake record's header. */
+export type Arrival = Omit<IntakeMeta, 'kind'>;
 
 export type CompletionReason = 'idle' | 'explicit_end' | 'rebuffer_timeout' | 'final';
 
@@ -212,8 +209,6 @@ export class ActiveView {
   dims: ViewDimensions | undefined;
   status: 'active' | 'completed' = 'active';
   completionReason: CompletionReason | undefined;
-  /** Emitted at least once (so a reopen re-emits). */
-  emitted = false;
   nextSeq = 0;
   pending: SourceItem[] | undefined;
   pendingSinceMs = 0;
@@ -252,10 +247,15 @@ export interface ViewSnapshot {
   metrics: ViewMetrics;
 }
 
-export type ViewChange =
-  | { type: 'created' | 'reopened' | 'final'; view: ActiveView }
-  | { type: 'state'; view: ActiveView; from: PlayerState; to: PlayerState }
-  | { type: 'completed'; view: ActiveView; reason: CompletionReason };
+/** What the registry tells its one follower as views change (the calls allocate nothing). */
+export interface ViewHook {
+  /** Before any of the view's items is applied. */
+  created(view: ActiveView): void;
+  state(view: ActiveView, from: PlayerState, to: PlayerState): void;
+  completed(view: ActiveView, reason: CompletionReason): void;
+  reopened(view: ActiveView): void;
+  final(view: ActiveView): void;
+}
 
 const PENDING_MAX = 256;
 
@@ -263,7 +263,8 @@ export class ActiveViews {
   private readonly views = new Map<string, ActiveView>();
   /** Views made final, by key, with how many generations the id has had (for `{viewId}~{n}`). */
   private readonly finalized = new Map<string, { generations: number; atMs: number }>();
-  private readonly listeners: ((c: ViewChange) => void)[] = [];
+  /** The follower of view changes: the pipeline's events (pipeline-events.ts). */
+  hook: ViewHook | undefined;
 
   constructor(
     private readonly timers: ViewTimers = DEFAULT_TIMERS,
@@ -285,14 +286,6 @@ export class ActiveViews {
 
   get(envId: string, viewId: string): ActiveView | undefined {
     return this.views.get(ActiveViews.key(envId, viewId));
-  }
-
-  onChange(listener: (c: ViewChange) => void): void {
-    this.listeners.push(listener);
-  }
-
-  private emit(change: ViewChange): void {
-    for (const l of this.listeners) l(change);
   }
 
   /** Applies one beacon's items of one view (any order); returns views completed by an explicit end. */
@@ -317,13 +310,13 @@ export class ActiveViews {
       // A new generation continues the old one's sequence numbers.
       if (past) view.nextSeq = Math.min(...items.map((i) => i.seq));
       this.views.set(key, view);
-      this.emit({ type: 'created', view });
+      this.hook?.created(view);
     }
     view.lastActivityMs = Math.max(view.lastActivityMs, arrival.receivedAtMs);
     if (view.status === 'completed') {
       view.status = 'active';
       view.completionReason = undefined;
-      this.emit({ type: 'reopened', view });
+      this.hook?.reopened(view);
     }
     const sorted = items.length > 1 ? [...items].sort((a, b) => a.seq - b.seq) : items;
     for (const item of sorted) this.accept(view, item, arrival.receivedAtMs);
@@ -398,7 +391,7 @@ export class ActiveViews {
         m.currentStateSinceMs = view.eventTime(item.deviceTimeMs);
       }
     }
-    if (m.currentState !== before) this.emit({ type: 'state', view, from: before, to: m.currentState });
+    if (m.currentState !== before) this.hook?.state(view, before, m.currentState);
   }
 
   private completeIfEnded(view: ActiveView): ViewSnapshot[] {
@@ -411,9 +404,8 @@ export class ActiveViews {
   private complete(view: ActiveView, reason: CompletionReason): ViewSnapshot[] {
     view.status = 'completed';
     view.completionReason = reason;
-    this.emit({ type: 'completed', view, reason });
+    this.hook?.completed(view, reason);
     if (!view.machine.isView) return [];
-    view.emitted = true;
     return [{ view, metrics: view.machine.metrics(true) }];
   }
 
@@ -448,7 +440,7 @@ export class ActiveViews {
         this.takeDimensions(view);
         this.views.delete(key);
         this.finalized.set(key, { generations: view.generation, atMs: nowMs });
-        this.emit({ type: 'final', view });
+        this.hook?.final(view);
         // Anything applied since the last completion is stored once more as final.
         if (view.status === 'active' && view.machine.isView) {
           view.status = 'completed';

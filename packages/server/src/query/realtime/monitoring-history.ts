@@ -120,10 +120,6 @@ export class MonitoringHistory<T extends RealtimeTotals = RealtimeTotals> {
     }
   }
 
-  latestTick(envId: string): T | undefined {
-    return this.latest.get(envId);
-  }
-
   /** The latest tick by the values of a dimension, under a filter; undefined before the first tick. */
   async breakdown(
     envId: string,
