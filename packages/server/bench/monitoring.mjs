@@ -53,8 +53,8 @@ const LATENESS = 200;
 const sinkCommon = {
   bufferMaxBytes: 1 << 30,
   whenFull: 'block',
-  retryInitialDelayMs: 50,
-  retryMaxDelayMs: 500,
+  retryInitialBackoffMs: 50,
+  retryMaxBackoffMs: 500,
 };
 const stage = await MonitoringStage.open({
   config: {
@@ -113,12 +113,15 @@ for (let s = 0; s < S; s++) {
   void events.deliver({ event: { beacons: applied, replay: false }, accepted: 0 });
   const t = performance.now();
   stage.tick(Date.now());
+  // Until the payloads are durable (the append and its fsync run after tick returns).
+  await stage.flushed();
   emitMs += performance.now() - t;
 }
 // Let the last windows fall due and drain.
 await new Promise((r) => setTimeout(r, INTERVAL + LATENESS + 100));
 let t = performance.now();
 stage.tick(Date.now());
+await stage.flushed();
 emitMs += performance.now() - t;
 for (let i = 0; i < 600; i++) {
   const buffered = (await stage.metrics.buffered.get()).values.every((v) => v.value === 0);

@@ -1,8 +1,11 @@
-/** The `monitoring` section of the config: defaults per sink kind, and errors that name the bad key. */
+/**
+ * The `monitoring` section of the config: defaults per sink kind, errors that
+ * name the bad key, and the retry keys' old names (still taken, with a warning).
+ */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config/load-config.js';
+import { ConfigError, configWarnings, loadConfig } from '../src/config/load-config.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
 
 const dir = tempDataDir('openqoe-mon-config-');
@@ -53,5 +56,33 @@ describe('monitoring config', () => {
     expect(problems([{ type: 'file', name: 'f', directory: '/tmp/x', maxFiles: 0 }])).toEqual([
       'monitoring.sinks[0]: maxFiles must be ≥ 1, got 0',
     ]);
+  });
+
+  it('takes the retry keys by their old names, with a warning naming the new ones', () => {
+    const c = load([
+      { type: 'http', name: 'old', url: 'http://x', retryInitialDelayMs: 50, retryMaxDelayMs: 200 },
+      { type: 'http', name: 'new', url: 'http://x' },
+      { type: 'http', name: 'both', url: 'http://x', retryInitialDelayMs: 7, retryInitialBackoffMs: 9 },
+    ]);
+    expect(c.monitoring.sinks.map((s) => [s.retryInitialBackoffMs, s.retryMaxBackoffMs])).toEqual([
+      [50, 200],
+      [500, 30_000],
+      [9, 30_000],
+    ]);
+    expect(c.monitoring.sinks[0]).not.toHaveProperty('retryInitialDelayMs');
+    expect(configWarnings(c)).toEqual([
+      'monitoring.sinks[0].retryInitialDelayMs is an old name: use retryInitialBackoffMs (the value was taken)',
+      'monitoring.sinks[2].retryInitialDelayMs is ignored: monitoring.sinks[2].retryInitialBackoffMs is set (retryInitialDelayMs is its old name)',
+      'monitoring.sinks[0].retryMaxDelayMs is an old name: use retryMaxBackoffMs (the value was taken)',
+    ]);
+    // The connectors' defaults are their own.
+    const file = join(dir, 'connectors.json');
+    writeFileSync(file, JSON.stringify({ connectors: [{ name: 'w', type: 'webhook', url: 'http://x' }] }));
+    expect(loadConfig({ file, env: {} }).connectors[0]).toMatchObject({
+      retryInitialBackoffMs: 500,
+      retryMaxBackoffMs: 60_000,
+      bufferMaxBytes: 256 * 1024 * 1024,
+      whenFull: 'block',
+    });
   });
 });

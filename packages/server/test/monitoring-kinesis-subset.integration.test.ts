@@ -9,11 +9,10 @@
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DeadLetterDir } from '../src/outputs/stream/sinks/dead-letter.js';
-import { DiskQueue, type QueueEntry } from '../src/outputs/stream/sinks/disk-queue.js';
-import { KinesisSink } from '../src/outputs/stream/sinks/kinesis-sink.js';
-import { createMonitoringMetrics } from '../src/outputs/stream/sinks/monitoring-metrics.js';
-import { SinkRunner } from '../src/outputs/stream/sinks/sink-runner.js';
+import { Delivery } from '../src/outputs/delivery/delivery.js';
+import type { QueueRecord } from '../src/outputs/delivery/destination.js';
+import { kinesisSink } from '../src/outputs/stream/sinks/kinesis.js';
+import { createMonitoringMetrics, sinkCounters } from '../src/outputs/stream/sinks/monitoring-metrics.js';
 import {
   createStream,
   kinesisClient,
@@ -27,9 +26,9 @@ const KEYS = 5;
 const ROUNDS = 3;
 
 /** Round-major, as the stream queues them: every key's round 0, then round 1, … */
-const entries: QueueEntry[] = Array.from({ length: ROUNDS }, (_, round) =>
+const entries: QueueRecord[] = Array.from({ length: ROUNDS }, (_, round) =>
   Array.from({ length: KEYS }, (_, k) => ({
-    partitionKey: `key-${k}`,
+    key: `key-${k}`,
     id: `key-${k}-round-${round}`,
     dueAtMs: Date.now(),
     payload: Buffer.concat([Buffer.from(`key-${k}-round-${round}:`), Buffer.alloc(64 + k, round)]),
@@ -55,7 +54,7 @@ describe('Kinesis sink: partial PutRecords failures (kinesalite behind a fault p
     for (const d of dirs) removeDir(d);
   });
 
-  /** A stream, the fault proxy, and the sink's queue → runner → Kinesis sink with every entry queued. */
+  /** A stream, the fault proxy, and the Kinesis sink on the delivery core with every entry queued. */
   async function deliver(stream: string, failOn: Map<number, number[]>) {
     const client = kinesisClient(kinesalite.port);
     cleanups.push(async () => client.destroy());
@@ -65,34 +64,38 @@ describe('Kinesis sink: partial PutRecords failures (kinesalite behind a fault p
     const dir = tempDataDir('openqoe-mon-kin-subset-');
     dirs.push(dir);
     const registry = new Registry();
-    const queue = await DiskQueue.open(join(dir, 'buffer'), { maxBytes: 1 << 20, segmentBytes: 1 << 20 });
-    const runner = new SinkRunner(
-      'kinesis',
-      queue,
-      new KinesisSink({
+    const sink = kinesisSink.create(
+      {
         type: 'kinesis',
         name: 'kinesis',
         format: 'protobuf',
         bufferMaxBytes: 1 << 20,
         whenFull: 'block',
-        retryInitialDelayMs: 50,
-        retryMaxDelayMs: 200,
+        retryInitialBackoffMs: 50,
+        retryMaxBackoffMs: 200,
         streamName: stream,
         region: 'us-east-1',
         endpoint: `http://127.0.0.1:${proxy.port}`,
         accessKeyId: 'test',
         secretAccessKey: 'test',
-      }),
-      { initialDelayMs: 50, maxDelayMs: 200 },
-      createMonitoringMetrics(registry),
-      { warn: () => {} },
-      new DeadLetterDir(join(dir, 'rejected'), 'pb'),
+      },
+      { key: 'monitoring.sinks[0]', env: {} },
     );
-    runner.start();
-    cleanups.push(() => runner.close());
-    queue.append(entries);
-    runner.notify();
-    await waitFor(async () => queue.bufferedBytes === 0, 'the queue to drain', 20_000);
+    const delivery = await Delivery.open(sink, {
+      label: 'monitoring sink kinesis',
+      nouns: ['payload', 'payloads'],
+      dir: join(dir, 'buffer'),
+      bufferMaxBytes: 1 << 20,
+      whenFull: 'block',
+      retry: { initialBackoffMs: 50, maxBackoffMs: 200 },
+      limits: kinesisSink.limits,
+      maxDelayMs: 0,
+      counters: sinkCounters(createMonitoringMetrics(registry), 'kinesis'),
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+    });
+    cleanups.push(() => delivery.close());
+    await delivery.offer(entries);
+    await waitFor(async () => delivery.queue.bytes === 0, 'the queue to drain', 20_000);
     const metric = async (name: string) =>
       Number(
         (await registry.metrics())
@@ -135,7 +138,7 @@ describe('Kinesis sink: partial PutRecords failures (kinesalite behind a fault p
     for (let k = 0; k < KEYS; k++) {
       expect(byKey.get(`key-${k}`)).toEqual([payloadOf(k, 0), payloadOf(k, 1), payloadOf(k, 2)]);
     }
-    // Handled inside one send: no failed delivery for the runner, every payload acknowledged once.
+    // Handled inside one send: no failed delivery for the core, every payload acknowledged once.
     expect(await metric('openqoe_monitoring_send_errors_total')).toBe(0);
     expect(await metric('openqoe_monitoring_payloads_sent_total')).toBe(KEYS * ROUNDS);
   });
@@ -146,7 +149,7 @@ describe('Kinesis sink: partial PutRecords failures (kinesalite behind a fault p
     for (let i = 1; i <= 4; i++) failOn.set(i, [0]);
     const { seen, byKey, metric } = await deliver('stubborn', failOn);
     expect(seen.slice(1, 5).map((s) => names(s.records))).toEqual(Array(4).fill(['key-2-round-0']));
-    // The runner's resend starts over with the batch: round 0 again, then the rounds not sent yet.
+    // The core's resend starts over with the batch: round 0 again, then the rounds not sent yet.
     expect(seen.slice(5).map((s) => names(s.records))).toEqual(
       [0, 1, 2].map((round) => Array.from({ length: KEYS }, (_, k) => `key-${k}-round-${round}`)),
     );

@@ -1,6 +1,7 @@
 /**
  * A destination that refuses one payload for good must not hold the sink's
- * queue behind it: the HTTP sink, its runner and disk queue against a real
+ * queue behind it: the HTTP sink on the delivery core (queue, retries, dead
+ * letters) against a real
  * HTTP listener on 127.0.0.1 that answers 400 for one payload (moved to the
  * dead-letter directory byte for byte, counted, the rest delivered), 422
  * while the dead-letter directory cannot be written (kept and retried), and
@@ -13,11 +14,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeadLetterDir } from '../src/outputs/stream/sinks/dead-letter.js';
-import { DiskQueue, type QueueEntry } from '../src/outputs/stream/sinks/disk-queue.js';
-import { HttpSink } from '../src/outputs/stream/sinks/http-sink.js';
-import { createMonitoringMetrics } from '../src/outputs/stream/sinks/monitoring-metrics.js';
-import { SinkRunner } from '../src/outputs/stream/sinks/sink-runner.js';
+import { DeadLetterDir } from '../src/outputs/delivery/dead-letter.js';
+import { Delivery } from '../src/outputs/delivery/delivery.js';
+import type { QueueRecord } from '../src/outputs/delivery/destination.js';
+import { httpSink } from '../src/outputs/stream/sinks/http.js';
+import { createMonitoringMetrics, sinkCounters } from '../src/outputs/stream/sinks/monitoring-metrics.js';
 import {
   type ExpectedRecord,
   expectedRecords,
@@ -73,9 +74,9 @@ const seriesValue = (text: string, series: string) =>
   );
 
 /** Distinct JSON payloads, as the stream would queue them. */
-const payloads = (n: number): QueueEntry[] =>
+const payloads = (n: number): QueueRecord[] =>
   Array.from({ length: n }, (_, i) => ({
-    partitionKey: String(i % 2),
+    key: String(i % 2),
     id: `payload-${i}`,
     dueAtMs: Date.now(),
     payload: Buffer.from(
@@ -90,38 +91,43 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) removeDir(d);
 });
 
-/** Queue, runner and HTTP sink of one sink named `http`, as the monitoring stage wires them. */
+/** The HTTP sink named `http` on the delivery core, as the monitoring stage wires it. */
 async function startSink(url: string) {
   const dir = tempDataDir('openqoe-mon-ref-');
   dirs.push(dir);
   const registry = new Registry();
   const warnings: string[] = [];
-  const queue = await DiskQueue.open(join(dir, 'buffer'), { maxBytes: 1 << 20, segmentBytes: 1 << 20 });
-  const sink = new HttpSink({
-    type: 'http',
-    name: 'http',
-    format: 'json',
+  const sink = httpSink.create(
+    {
+      type: 'http',
+      name: 'http',
+      format: 'json',
+      bufferMaxBytes: 1 << 20,
+      whenFull: 'block',
+      retryInitialBackoffMs: 20,
+      retryMaxBackoffMs: 100,
+      url,
+      headers: {},
+      timeoutMs: 5000,
+    },
+    { key: 'monitoring.sinks[0]', env: {} },
+  );
+  const delivery = await Delivery.open(sink, {
+    label: 'monitoring sink http',
+    nouns: ['payload', 'payloads'],
+    dir: join(dir, 'buffer'),
     bufferMaxBytes: 1 << 20,
     whenFull: 'block',
-    retryInitialDelayMs: 20,
-    retryMaxDelayMs: 100,
-    url,
-    headers: {},
-    timeoutMs: 5000,
+    retry: { initialBackoffMs: 20, maxBackoffMs: 100 },
+    limits: httpSink.limits,
+    maxDelayMs: 0,
+    deadLetters: new DeadLetterDir(join(dir, 'rejected'), 'json'),
+    counters: sinkCounters(createMonitoringMetrics(registry), 'http'),
+    log: { info: () => {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
   });
-  const runner = new SinkRunner(
-    'http',
-    queue,
-    sink,
-    { initialDelayMs: 20, maxDelayMs: 100 },
-    createMonitoringMetrics(registry),
-    { warn: (m) => warnings.push(m) },
-    new DeadLetterDir(join(dir, 'rejected'), 'json'),
-  );
-  runner.start();
-  cleanups.push(() => runner.close());
+  cleanups.push(() => delivery.close());
   const metric = async (series: string) => seriesValue(await registry.metrics(), series);
-  return { dir, queue, runner, warnings, metric };
+  return { dir, delivery, warnings, metric };
 }
 
 describe('monitoring sink refusals', () => {
@@ -133,9 +139,8 @@ describe('monitoring sink refusals', () => {
     cleanups.push(listener.close);
     const s = await startSink(listener.url);
     const all = payloads(5);
-    s.queue.append(all);
-    s.runner.notify();
-    await waitFor(async () => s.queue.bufferedBytes === 0, 'the queue to drain', 10_000);
+    await s.delivery.offer(all);
+    await waitFor(async () => s.delivery.queue.bytes === 0, 'the queue to drain', 10_000);
 
     // Every payload was POSTed once, in order; the refused one was not retried.
     expect(listener.received.map((r) => [r.id, r.status])).toEqual([
@@ -170,8 +175,7 @@ describe('monitoring sink refusals', () => {
     expect(logged[0]).toContain('unknown field');
 
     // Set aside for good: appending more does not bring it back.
-    s.queue.append(payloads(7).slice(5));
-    s.runner.notify();
+    await s.delivery.offer(payloads(7).slice(5));
     await waitFor(async () => listener.received.length === 7, 'the later payloads', 10_000);
     expect(listener.received.slice(5).map((r) => [r.id, r.status])).toEqual([
       ['payload-5', 200],
@@ -186,8 +190,7 @@ describe('monitoring sink refusals', () => {
     // A file where the dead-letter directory should be: writing there fails.
     writeFileSync(join(s.dir, 'rejected'), 'in the way');
     const all = payloads(3);
-    s.queue.append(all);
-    s.runner.notify();
+    await s.delivery.offer(all);
     await waitFor(
       async () => listener.received.filter((r) => r.id === 'payload-1').length >= 3,
       'the refused payload to be retried',
@@ -200,7 +203,7 @@ describe('monitoring sink refusals', () => {
     expect(s.warnings.some((w) => w.includes('cannot set refused payload payload-1 aside'))).toBe(true);
     // Room again: it is set aside and the queue moves on.
     rmSync(join(s.dir, 'rejected'));
-    await waitFor(async () => s.queue.bufferedBytes === 0, 'the queue to drain', 10_000);
+    await waitFor(async () => s.delivery.queue.bytes === 0, 'the queue to drain', 10_000);
     expect(readFileSync(join(s.dir, 'rejected', 'payload-1.json')).equals(all[1]!.payload)).toBe(true);
     expect(listener.received.filter((r) => r.status === 200).map((r) => r.id)).toEqual([
       'payload-0',
@@ -215,9 +218,8 @@ describe('monitoring sink refusals', () => {
     cleanups.push(listener.close);
     const s = await startSink(listener.url);
     const all = payloads(3);
-    s.queue.append(all);
-    s.runner.notify();
-    await waitFor(async () => s.queue.bufferedBytes === 0, 'the queue to drain', 10_000);
+    await s.delivery.offer(all);
+    await waitFor(async () => s.delivery.queue.bytes === 0, 'the queue to drain', 10_000);
 
     expect(listener.received.map((r) => [r.id, r.status])).toEqual([
       ['payload-0', 401],

@@ -51,8 +51,8 @@ async function setup(extra: Record<string, unknown> = {}) {
     sinks: (config as { sinks: object[] }).sinks.map((s) => ({
       bufferMaxBytes: 1 << 20,
       whenFull: 'block',
-      retryInitialDelayMs: 10,
-      retryMaxDelayMs: 50,
+      retryInitialBackoffMs: 10,
+      retryMaxBackoffMs: 50,
       maxFileBytes: 1 << 20,
       maxFiles: 5,
       ...s,

@@ -6,6 +6,7 @@
  * kind of message (`connectors[0].url: is required for type "webhook"`).
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { deliveryKeys } from './delivery-config.js';
 
 export const CONNECTOR_TYPES = [
   'splunk_hec',
@@ -79,18 +80,7 @@ export const ConnectorConfigSchema = Type.Object(
       }),
     ),
     requestTimeoutMs: Type.Integer({ minimum: 100, default: 30_000 }),
-    retryInitialBackoffMs: Type.Integer({ minimum: 1, default: 500 }),
-    retryMaxBackoffMs: Type.Integer({ minimum: 1, default: 60_000 }),
-    bufferMaxBytes: Type.Integer({
-      minimum: 64 * 1024,
-      default: 256 * MiB,
-      description: 'On-disk buffer per connector (events not yet accepted by the destination)',
-    }),
-    whenFull: Type.Union([Type.Literal('drop'), Type.Literal('block')], {
-      default: 'block',
-      description:
-        'Buffer full: hold the pipeline until there is room (the intake then answers 429; nothing acknowledged is lost) or drop new events (counted, logged)',
-    }),
+    ...deliveryKeys({ bufferMaxBytes: 256 * MiB, bufferMinBytes: 64 * 1024, retryMaxBackoffMs: 60_000 }),
 
     url: Type.Optional(
       Type.String({

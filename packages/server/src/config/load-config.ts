@@ -9,6 +9,7 @@ import type { TObject, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { type Config, ConfigSchema } from './config-schema.js';
+import { DELIVERY_KEY_RENAMES, type KeyRename } from './delivery-config.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -123,6 +124,35 @@ export interface LoadConfigOptions {
 
 const validator = new Validator<Config>(ConfigSchema);
 
+/** Warnings of each loaded config (old key names), logged by the server once its logger exists. */
+const warningsOf = new WeakMap<Config, string[]>();
+
+export function configWarnings(config: Config): readonly string[] {
+  return warningsOf.get(config) ?? [];
+}
+
+/** Moves renamed keys to their new names, in place; one warning per key moved. */
+function renameKeys(merged: Plain, renames: readonly KeyRename[]): string[] {
+  const warnings: string[] = [];
+  for (const { list, from, to } of renames) {
+    let items: unknown = merged;
+    for (const k of list) items = isPlain(items) ? items[k] : undefined;
+    if (!Array.isArray(items)) continue;
+    items.forEach((item, i) => {
+      if (!isPlain(item) || !(from in item)) return;
+      const key = `${list.join('.')}[${i}]`;
+      if (to in item)
+        warnings.push(`${key}.${from} is ignored: ${key}.${to} is set (${from} is its old name)`);
+      else {
+        item[to] = item[from];
+        warnings.push(`${key}.${from} is an old name: use ${to} (the value was taken)`);
+      }
+      delete item[from];
+    });
+  }
+  return warnings;
+}
+
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
   const file = options.file ?? env['OPENQOE_CONFIG'];
@@ -130,6 +160,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (file) merged = deepMerge(merged, readConfigFile(file));
   merged = deepMerge(merged, configFromEnv(env));
   merged = deepMerge(merged, options.flags ?? {});
+  // A copy: the caller's flags are not changed.
+  merged = structuredClone(merged);
+  const warnings = renameKeys(merged, DELIVERY_KEY_RENAMES);
   const withDefaults = Value.Default(ConfigSchema, merged);
   const result = validator.validate(withDefaults);
   if (!result.ok) {
@@ -144,5 +177,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     });
     throw new ConfigError(`invalid configuration (from ${source}):`, fields);
   }
+  warningsOf.set(result.value, warnings);
   return result.value;
 }

@@ -1,5 +1,6 @@
 /** Configuration of the monitoring samples stream (`monitoring` in the config file). */
 import { type Static, Type } from '@sinclair/typebox';
+import { deliveryKeys } from './delivery-config.js';
 
 const MiB = 1024 * 1024;
 
@@ -14,19 +15,7 @@ const common = {
     default: 'protobuf',
     description: 'Payload encoding: protobuf (proto2 Samples) or json (canonical protobuf JSON mapping)',
   }),
-  bufferMaxBytes: Type.Integer({
-    minimum: 1024,
-    default: 1024 * MiB,
-    description:
-      'Bound of the on-disk buffer kept while the destination is down; beyond it payloads are dropped and counted',
-  }),
-  whenFull: Type.Union([Type.Literal('block'), Type.Literal('drop')], {
-    default: 'block',
-    description:
-      'When the buffer is full: block (the pipeline waits, so the intake answers 429 once the log backlog is full) or drop (counted)',
-  }),
-  retryInitialDelayMs: Type.Integer({ minimum: 1, default: 500, description: 'First retry delay' }),
-  retryMaxDelayMs: Type.Integer({ minimum: 1, default: 30_000, description: 'Longest retry delay' }),
+  ...deliveryKeys({ bufferMaxBytes: 1024 * MiB, bufferMinBytes: 1024, retryMaxBackoffMs: 30_000 }),
 };
 
 export const KinesisSinkSchema = Type.Object(

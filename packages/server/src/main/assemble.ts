@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { BootstrapFile } from '../auth/bootstrap.js';
 import type { Config } from '../config/config-schema.js';
+import { configWarnings } from '../config/load-config.js';
 import type { MuxIntake } from '../intake/mux/mux-intake.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { IntakeConsumer } from '../pipeline/intake-consumer.js';
@@ -60,6 +61,7 @@ export async function assemble(
     error: (m) => app.log.error(m),
     debug: (m) => app.log.debug(m),
   };
+  for (const warning of configWarnings(config)) log.warn(`config: ${warning}`);
   const runs = rolesOf(config);
   const deps = { dataDir, metrics, log };
   const features = new Features();

@@ -1,8 +1,10 @@
 /**
  * The counters every connector reports, labelled by connector name, on the
- * server's Prometheus registry (`/metrics`).
+ * server's Prometheus registry (`/metrics`), and what the delivery core
+ * reports for one connector, under them.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { DeliveryCounters } from '../delivery/delivery.js';
 
 export function createConnectorMetrics(registry: Registry) {
   return {
@@ -52,3 +54,18 @@ export function createConnectorMetrics(registry: Registry) {
 }
 
 export type ConnectorMetrics = ReturnType<typeof createConnectorMetrics>;
+
+/** One connector's delivery, counted under the `openqoe_connector_*` names (label `connector`). */
+export function connectorCounters(m: ConnectorMetrics, connector: string): DeliveryCounters {
+  return {
+    queued: () => {},
+    dropped: (n, reason) => m.dropped.labels(connector, reason).inc(n),
+    sent: (records) => m.sent.labels(connector).inc(records.length),
+    retried: (reason) => m.retried.labels(connector, reason).inc(),
+    refused: () => m.failed.labels(connector).inc(),
+    buffered: (records, bytes) => {
+      m.buffered.labels(connector).set(records);
+      m.bufferedBytes.labels(connector).set(bytes);
+    },
+  };
+}

@@ -1,19 +1,19 @@
 /**
  * The connector stage on the pipeline seam: for every applied beacon it
- * builds one envelope per player event, and appends to each connector's disk
- * buffer what passes that connector's filters. `batch` resolves only when
- * every buffer has made its records durable, which holds the pipeline's
- * commit: after a crash the batch comes again and the buffers skip the ids
- * they already hold. Delivery happens apart, in each connector's loop.
+ * builds one envelope per player event, and offers each connector's delivery
+ * (outputs/delivery/) what passes that connector's filters. `batch` resolves
+ * only when every queue has made its records durable, which holds the
+ * pipeline's commit: after a crash the batch comes again and the queues skip
+ * the ids they already hold. Delivery happens apart, in each connector's loop.
  * Replayed batches (the start-up rebuild) were sent before: they are skipped.
  */
 import type { PlayerEvent } from '@openqoe/schema';
 import type { AppliedBeacon, PipelineEvents, PipelineStage } from '../../pipeline/pipeline-events.js';
 import type { ActiveViews } from '../../pipeline/view-model/active-views.js';
 import type { ViewMetrics } from '../../pipeline/view-model/view-machine.js';
+import type { QueueRecord } from '../delivery/destination.js';
 import type { ConnectorMetrics } from './connector-metrics.js';
 import type { Connector } from './connectors.js';
-import { BufferFullError, type BufferRecord } from './disk-buffer.js';
 import { buildEnvelope, type Envelope, newTrail, type ViewTrail } from './envelope.js';
 import { saveTrails, takeTrails } from './trail-file.js';
 
@@ -22,7 +22,7 @@ const BLOCK_RETRY_MS = 5000;
 
 interface Built {
   envelope: Envelope;
-  text: string;
+  record: QueueRecord;
   envId: string;
   viewKey: string;
 }
@@ -31,8 +31,6 @@ export class ConnectorStage implements PipelineStage {
   readonly name = 'connectors';
   private readonly trails: Map<string, ViewTrail>;
   private readonly eventConnectors: Connector[];
-  private lastDropLogMs = 0;
-  private closed = false;
   private lastPruneMs = Date.now();
 
   constructor(
@@ -95,68 +93,43 @@ export class ConnectorStage implements PipelineStage {
           receivedAtMs: a.arrival.receivedAtMs,
           userAgent: a.arrival.userAgent,
         });
-        out.push({ envelope, text: JSON.stringify(envelope), envId: view.envId, viewKey });
+        const record = {
+          id: envelope.event_id,
+          key: '',
+          dueAtMs: 0,
+          payload: Buffer.from(JSON.stringify(envelope)),
+        };
+        out.push({ envelope, record, envId: view.envId, viewKey });
       }
     }
     return out;
   }
 
   private async appendTo(c: Connector, built: Built[]): Promise<void> {
-    const records: BufferRecord[] = [];
-    const name = c.name;
+    const records: QueueRecord[] = [];
     for (const b of built) {
       const skip = c.filter.skip(b.envelope.event.type, b.envId, b.viewKey);
-      if (skip) {
-        this.metrics.skipped.labels(name, skip).inc();
-        continue;
-      }
-      if (Buffer.byteLength(b.text) > c.limits.maxRecordBytes) {
-        this.metrics.dropped.labels(name, 'too_large').inc();
-        this.warnDrop(`connector ${name}: event ${b.envelope.event_id} is larger than the destination takes`);
-        continue;
-      }
-      records.push({ id: b.envelope.event_id, text: b.text });
+      if (skip) this.metrics.skipped.labels(c.name, skip).inc();
+      else records.push(b.record);
     }
     if (records.length === 0) return;
-    if (c.whenFull === 'block') {
-      await this.appendHolding(c, records);
-    } else {
-      const result = await c.buffer.append(records, 'drop');
-      if (result.full > 0) {
-        this.metrics.dropped.labels(name, 'buffer_full').inc(result.full);
-        this.warnDrop(
-          `connector ${name}: buffer full, dropped ${result.full} events (raise bufferMaxBytes or fix the destination)`,
-        );
-      }
+    // Too large or, with `drop`, beyond a full buffer: dropped and counted by the core.
+    const durable = c.delivery.offer(records);
+    if (!c.delivery.queue.holding) return durable;
+    // `block`, buffer full: the pipeline waits for room a while, then pauses and offers the batch again
+    // (the ids already queued or held are skipped).
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`connector ${c.name}: buffer full; the pipeline waits for room`)),
+        BLOCK_RETRY_MS,
+      );
+    });
+    try {
+      await Promise.race([durable, giveUp]);
+    } finally {
+      clearTimeout(timer);
     }
-    c.delivery.notify();
-  }
-
-  /**
-   * 'block' mode: appends as room frees up, holding the pipeline meanwhile.
-   * After BLOCK_RETRY_MS without finishing it gives up for now; the pipeline
-   * offers the batch again after a pause, and ids already buffered are skipped.
-   */
-  private async appendHolding(c: Connector, records: BufferRecord[]): Promise<void> {
-    const deadline = Date.now() + BLOCK_RETRY_MS;
-    for (;;) {
-      try {
-        await c.buffer.append(records, 'block');
-        return;
-      } catch (err) {
-        if (!(err instanceof BufferFullError) || this.closed || Date.now() >= deadline) throw err;
-        this.warnDrop(`connector ${c.name}: ${err.message}; holding the pipeline until there is room`);
-        c.delivery.notify();
-        await c.buffer.waitForRoom(Math.max(1, deadline - Date.now()));
-      }
-    }
-  }
-
-  private warnDrop(message: string): void {
-    const now = Date.now();
-    if (now - this.lastDropLogMs < 10_000) return;
-    this.lastDropLogMs = now;
-    this.log.warn(message);
   }
 
   private tick(nowMs: number): void {
@@ -171,8 +144,7 @@ export class ConnectorStage implements PipelineStage {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all(this.connectors.map((c) => c.close()));
+    await Promise.all(this.connectors.map((c) => c.delivery.close()));
     if (this.trailFile) {
       try {
         saveTrails(this.trailFile, this.trails);

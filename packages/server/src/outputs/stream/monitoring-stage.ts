@@ -3,8 +3,9 @@
  * WindowTracker that the view machine tells of classified spans; at each
  * window's emission point (end + `allowedLatenessMs`), due windows are
  * turned into records, one Sample per view, packed into payloads per
- * partition, encoded per sink and appended to each sink's disk buffer.
- * Then the emitted watermark is recorded.
+ * partition, encoded per sink and offered to each sink's delivery (the
+ * delivery core, outputs/delivery/: durable queue, retries, dead letters).
+ * The emitted watermark is recorded once those payloads are durable.
  *
  * Crash safety: window totals live in memory, but the view model is rebuilt
  * from the stored raw beacons on start and the stage follows the rebuild's
@@ -21,6 +22,10 @@ import type { Registry } from 'prom-client';
 import type { MonitoringConfig, SinkConfig } from '../../config/monitoring-config.js';
 import type { AppliedBeacon, PipelineEvents, PipelineStage } from '../../pipeline/pipeline-events.js';
 import type { ActiveView } from '../../pipeline/view-model/active-views.js';
+import { DeadLetterDir } from '../delivery/dead-letter.js';
+import { Delivery } from '../delivery/delivery.js';
+import type { QueueRecord } from '../delivery/destination.js';
+import { previousDiskQueue } from '../delivery/previous-queues.js';
 import {
   encodeSample,
   instantRecord,
@@ -30,15 +35,8 @@ import {
   sampleOf,
   windowRecord,
 } from './sample-builder.js';
-import { DeadLetterDir } from './sinks/dead-letter.js';
-import { DiskQueue, type QueueEntry } from './sinks/disk-queue.js';
-import { FileSink } from './sinks/file-sink.js';
-import { HttpSink } from './sinks/http-sink.js';
-import { KinesisSink } from './sinks/kinesis-sink.js';
-import { createMonitoringMetrics, type MonitoringMetrics } from './sinks/monitoring-metrics.js';
-import { NatsSink } from './sinks/nats-sink.js';
-import type { SinkTransport } from './sinks/sink.js';
-import { SinkRunner } from './sinks/sink-runner.js';
+import { createMonitoringMetrics, type MonitoringMetrics, sinkCounters } from './sinks/monitoring-metrics.js';
+import { sinkModule } from './sinks/registry.js';
 import { WindowTracker } from './window-tracker.js';
 
 interface Due {
@@ -50,26 +48,10 @@ interface Due {
 
 interface Sink {
   config: SinkConfig;
-  queue: DiskQueue;
-  runner: SinkRunner;
-  /** Payloads waiting in memory for room in a full buffer (`whenFull: block`), in order. */
-  overflow: QueueEntry[];
+  delivery: Delivery;
 }
 
 type Log = { info(m: string): void; warn(m: string): void; error(m: string): void };
-
-export function transportFor(config: SinkConfig): SinkTransport {
-  switch (config.type) {
-    case 'kinesis':
-      return new KinesisSink(config);
-    case 'nats':
-      return new NatsSink(config);
-    case 'http':
-      return new HttpSink(config);
-    case 'file':
-      return new FileSink(config);
-  }
-}
 
 const trackerOf = (view: ActiveView): WindowTracker | undefined =>
   view.machine.spans instanceof WindowTracker ? view.machine.spans : undefined;
@@ -80,8 +62,11 @@ export class MonitoringStage implements PipelineStage {
   /** Every view's tracker (also reachable as `view.machine.spans`). */
   private readonly trackers = new Set<WindowTracker>();
   private sinks: Sink[] = [];
-  /** Windows starting before this were emitted (buffered on every sink). */
+  /** Windows starting before this were emitted (handed to every sink). */
   private emittedBefore: number;
+  /** Settles once every payload handed to the sinks so far is durable (and the watermark after it written). */
+  private written: Promise<void> = Promise.resolve();
+  private writeFailureLogged = false;
   private emitTimer: NodeJS.Timeout | undefined;
   // Shared by every view's tracker (one closure each per stage, not per view).
   private readonly watermark = () => this.emittedBefore;
@@ -89,8 +74,6 @@ export class MonitoringStage implements PipelineStage {
     if (this.emitting) this.metrics.lateRecords.inc(n);
   };
   private closed = false;
-  /** Pipeline batches held while a sink's buffer is full (see `batch`). */
-  private roomWaiters: (() => void)[] = [];
   private emitOnSchedule = true;
   /**
    * Emission waits until the pipeline has applied the log's backlog (see
@@ -126,35 +109,42 @@ export class MonitoringStage implements PipelineStage {
       options.log,
     );
     const names = new Set<string>();
-    for (const sink of options.config.sinks) {
-      if (names.has(sink.name)) throw new Error(`monitoring.sinks: the name "${sink.name}" is used twice`);
-      names.add(sink.name);
-      const queue = await DiskQueue.open(join(stage.stateDir, 'buffer', sink.name), {
-        maxBytes: sink.bufferMaxBytes,
-        segmentBytes: 16 * 1024 * 1024,
-      });
-      // The runner tells the stage when its buffer has room, for this sink's waiting payloads.
-      let entry: Sink | undefined;
-      const runner = new SinkRunner(
-        sink.name,
-        queue,
-        transportFor(sink),
-        { initialDelayMs: sink.retryInitialDelayMs, maxDelayMs: sink.retryMaxDelayMs },
-        stage.metrics,
-        options.log,
-        new DeadLetterDir(
-          join(stage.stateDir, 'rejected', sink.name),
-          sink.format === 'json' ? 'json' : 'pb',
-        ),
-        () => entry && stage.drainOverflow(entry),
-      );
-      entry = { config: sink, queue, runner, overflow: [] };
-      stage.sinks.push(entry);
+    try {
+      for (const [i, sink] of options.config.sinks.entries()) {
+        if (names.has(sink.name)) throw new Error(`monitoring.sinks: the name "${sink.name}" is used twice`);
+        names.add(sink.name);
+        stage.sinks.push({ config: sink, delivery: await stage.openSink(sink, `monitoring.sinks[${i}]`) });
+      }
+    } catch (err) {
+      for (const s of stage.sinks) await s.delivery.close();
+      throw err;
     }
     stage.emitOnSchedule = options.emitOnSchedule ?? true;
     if (!stage.emitOnSchedule) stage.emitting = true;
-    for (const s of stage.sinks) s.runner.start();
     return stage;
+  }
+
+  /** A sink is a destination on the delivery core: its module comes from the registry by `type`. */
+  private openSink(sink: SinkConfig, key: string): Promise<Delivery> {
+    const module = sinkModule(sink);
+    return Delivery.open(module.create(sink, { key, env: process.env }), {
+      label: `monitoring sink ${sink.name}`,
+      nouns: ['payload', 'payloads'],
+      dir: join(this.stateDir, 'queue', sink.name),
+      bufferMaxBytes: sink.bufferMaxBytes,
+      whenFull: sink.whenFull,
+      retry: { initialBackoffMs: sink.retryInitialBackoffMs, maxBackoffMs: sink.retryMaxBackoffMs },
+      limits: module.limits,
+      // A payload is a whole window's samples of a partition: sent as soon as the destination is free.
+      maxDelayMs: 0,
+      deadLetters: new DeadLetterDir(
+        join(this.stateDir, 'rejected', sink.name),
+        sink.format === 'json' ? 'json' : 'pb',
+      ),
+      counters: sinkCounters(this.metrics, sink.name),
+      log: this.log,
+      previous: previousDiskQueue(join(this.stateDir, 'buffer', sink.name)),
+    });
   }
 
   private readWatermark(): number {
@@ -168,10 +158,28 @@ export class MonitoringStage implements PipelineStage {
     }
   }
 
-  private writeWatermark(): void {
+  private writeWatermark(emittedBefore: number): void {
     const tmp = join(this.stateDir, 'watermark.json.tmp');
-    writeFileSync(tmp, JSON.stringify({ emittedBefore: this.emittedBefore }));
+    writeFileSync(tmp, JSON.stringify({ emittedBefore }));
     renameSync(tmp, join(this.stateDir, 'watermark.json'));
+  }
+
+  /**
+   * Chains `step` after everything handed over so far. A payload that could not be made durable stops
+   * the watermark where it is: the next start emits those windows again.
+   */
+  private afterWritten(step: Promise<unknown> | (() => void)): void {
+    const next =
+      typeof step === 'function' ? this.written.then(step) : Promise.all([this.written, step]).then(() => {});
+    next.catch((err: unknown) => {
+      if (this.writeFailureLogged || this.closed) return;
+      this.writeFailureLogged = true;
+      this.log.error(
+        `monitoring: a payload could not be buffered (${(err as Error).message}); the watermark stays ` +
+          'behind it until a restart emits those windows again',
+      );
+    });
+    this.written = next;
   }
 
   /** Live and replayed events alike: the replay rebuilds the windows not yet emitted. */
@@ -224,44 +232,18 @@ export class MonitoringStage implements PipelineStage {
     }
     // A full buffer holds the pipeline: the log's backlog grows and the intake answers 429 once it is
     // full, rather than records being dropped. The batch was applied; only its commit waits.
-    if (this.blocked) return this.waitForRoom();
+    if (this.sinks.some((s) => s.delivery.queue.holding)) return this.waitForRoom();
   }
 
   /**
-   * Resolves when every buffer has room again, or rejects after a while so
-   * the pipeline offers the batch again later (and can stop meanwhile).
+   * Resolves when no sink holds payloads in memory any more, or rejects after
+   * a while so the pipeline offers the batch again later (and can stop meanwhile).
    */
-  private waitForRoom(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const release = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.roomWaiters = this.roomWaiters.filter((r) => r !== release);
-        reject(new Error('a monitoring sink buffer is full; the pipeline waits for it to drain'));
-      }, 1000);
-      this.roomWaiters.push(release);
-    });
-  }
-
-  private get blocked(): boolean {
-    return this.sinks.some((s) => s.overflow.length > 0);
-  }
-
-  /** Moves waiting payloads into the sink's buffer as room appears; releases the pipeline when all fit. */
-  private drainOverflow(sink: Sink): void {
-    if (sink.overflow.length === 0) return;
-    const { accepted } = sink.queue.append(sink.overflow);
-    if (accepted === 0) return;
-    sink.overflow.splice(0, accepted);
-    this.metrics.payloadsQueued.labels(sink.config.name).inc(accepted);
-    sink.runner.notify();
-    if (!this.blocked) {
-      this.log.warn('monitoring: every sink buffer has room again; the pipeline resumes');
-      this.writeWatermark();
-      for (const release of this.roomWaiters.splice(0)) release();
-    }
+  private async waitForRoom(): Promise<void> {
+    const room = await Promise.all(this.sinks.map((s) => s.delivery.queue.untilRoom(1000)));
+    if (room.includes(false))
+      throw new Error('a monitoring sink buffer is full; the pipeline waits for it to drain');
+    this.log.warn('monitoring: every sink buffer has room again; the pipeline resumes');
   }
 
   /**
@@ -344,8 +326,8 @@ export class MonitoringStage implements PipelineStage {
     this.metrics.records.labels('instant').inc(instants);
     if (until > this.emittedBefore) {
       this.emittedBefore = until;
-      // Payloads still waiting in memory are not durable: the recorded watermark stays behind them.
-      if (!this.blocked) this.writeWatermark();
+      // Payloads still being written or waiting in memory are not durable: the recorded watermark follows them.
+      this.afterWritten(() => this.writeWatermark(until));
     }
   }
 
@@ -359,7 +341,7 @@ export class MonitoringStage implements PipelineStage {
       }
       list.push({ sample: sampleOf(d.view, d.records, d.ebvs), records: d.records.length });
     }
-    const encoded = new Map<StreamFormat, QueueEntry[]>();
+    const encoded = new Map<StreamFormat, QueueRecord[]>();
     for (const sink of this.sinks) {
       const format = sink.config.format;
       let entries = encoded.get(format);
@@ -369,39 +351,27 @@ export class MonitoringStage implements PipelineStage {
           const parts = samples.map((s) => ({ bytes: encodeSample(s.sample, format), records: s.records }));
           for (const p of packPayloads(String(partition), parts, format, this.config.maxPayloadBytes)) {
             const id = createHash('sha256').update(p.body).digest('hex').slice(0, 32);
-            entries.push({ partitionKey: p.partitionKey, id, dueAtMs, payload: p.body });
+            entries.push({ key: p.partitionKey, id, dueAtMs, payload: p.body });
           }
         }
         encoded.set(format, entries);
       }
-      if (sink.overflow.length) {
-        sink.overflow.push(...entries);
-        continue;
-      }
-      const { accepted } = sink.queue.append(entries);
-      this.metrics.payloadsQueued.labels(sink.config.name).inc(accepted);
-      const rest = entries.length - accepted;
-      if (rest > 0 && sink.config.whenFull === 'drop') {
-        this.metrics.dropped.labels(sink.config.name).inc(rest);
-        this.log.error(
-          `monitoring sink ${sink.config.name}: buffer full (${sink.config.bufferMaxBytes} bytes); dropped ${rest} payloads`,
-        );
-      } else if (rest > 0) {
-        sink.overflow.push(...entries.slice(accepted));
-        this.log.warn(
-          `monitoring sink ${sink.config.name}: buffer full (${sink.config.bufferMaxBytes} bytes); holding the pipeline until it has room`,
-        );
-      }
-      sink.runner.notify();
+      // Dropped (`drop`) or held in memory (`block`) when the sink's buffer is full: the core counts and logs.
+      this.afterWritten(sink.delivery.offer(entries));
     }
+  }
+
+  /** Resolves once every payload emitted so far is durable in its sinks' queues (and the watermark written). */
+  flushed(): Promise<void> {
+    return this.written.catch(() => {});
   }
 
   async close(): Promise<void> {
     this.closed = true;
     if (this.emitTimer) clearTimeout(this.emitTimer);
-    for (const s of this.sinks) await s.runner.close();
     // A held batch may now commit: the recorded watermark stays behind the payloads that waited in
     // memory, so the next start rebuilds and emits them again.
-    for (const release of this.roomWaiters.splice(0)) release();
+    for (const s of this.sinks) await s.delivery.close();
+    await this.flushed();
   }
 }

@@ -6,53 +6,27 @@
  * fields as attributes. Limits: ≤ 1000 entries, ≤ 5 MB uncompressed per
  * request, ≤ 1 MB per entry; gzip accepted.
  */
-import type { BatchLimits, Destination, HttpRequest } from '../destination.js';
-import { encodeBody, postHttp } from '../http-post.js';
+import { hostname } from 'node:os';
+import { type ConnectorModule, postEach, secret } from '../connector-settings.js';
 
-export interface DatadogLogsSettings {
-  url: string;
-  apiKey: string;
-  hostname: string;
-  service: string;
-  ddsource: string;
-  tags: string[];
-  compression: 'gzip' | 'none';
-  requestTimeoutMs: number;
-}
-
-export const DATADOG_LOGS_LIMITS: BatchLimits = {
-  maxEvents: 1000,
+export const datadogLogs: ConnectorModule = {
   // 5 MB is the limit for the whole payload; each entry adds ~200 bytes of its own fields.
-  maxBytes: 4_500_000,
-  maxRecordBytes: 1_000_000,
+  limits: { maxEvents: 1000, maxBytes: 4_500_000, maxRecordBytes: 1_000_000 },
+  create(c, { key, env }) {
+    const url = c.url ?? `https://http-intake.logs.${c.site}/api/v2/logs`;
+    const source = `{"ddsource":${JSON.stringify(c.source)},"ddtags":`;
+    const host = `,"hostname":${JSON.stringify(c.host ?? hostname())},"service":${JSON.stringify(c.service)},"message":`;
+    const headers = { 'DD-API-KEY': secret(c, 'apiKey', key, env) };
+    // Entry fields go first, then the envelope's own (its text is embedded, not re-serialised).
+    return postEach(c, { url, headers, compression: 'gzip' }, (envelopes) => {
+      const entries = envelopes.map((e) => {
+        const type = /"event":\{"type":"([^"]*)"/.exec(e)?.[1] ?? 'event';
+        const env = /"environment_id":"([^"]*)"/.exec(e)?.[1] ?? '';
+        const ts = /"timestamp":(\d+)/.exec(e)?.[1] ?? String(Date.now());
+        const tags = [`env:${env}`, `event_type:${type}`, ...c.tags].join(',');
+        return `${source}${JSON.stringify(tags)}${host}${JSON.stringify(`player ${type}`)},"timestamp":${ts},${e.slice(1)}`;
+      });
+      return `[${entries.join(',')}]`;
+    });
+  },
 };
-
-export const datadogLogsUrl = (site: string) => `https://http-intake.logs.${site}/api/v2/logs`;
-
-/** Entry fields go first, then the envelope's own (its text is embedded, not re-serialised). */
-export function buildDatadogLogsRequest(s: DatadogLogsSettings, records: readonly string[]): HttpRequest {
-  const entries = records.map((r) => {
-    const type = /"event":\{"type":"([^"]*)"/.exec(r)?.[1] ?? 'event';
-    const env = /"environment_id":"([^"]*)"/.exec(r)?.[1] ?? '';
-    const ts = /"timestamp":(\d+)/.exec(r)?.[1] ?? String(Date.now());
-    const tags = [`env:${env}`, `event_type:${type}`, ...s.tags].join(',');
-    const head =
-      `{"ddsource":${JSON.stringify(s.ddsource)},"ddtags":${JSON.stringify(tags)},` +
-      `"hostname":${JSON.stringify(s.hostname)},"service":${JSON.stringify(s.service)},` +
-      `"message":${JSON.stringify(`player ${type}`)},"timestamp":${ts},`;
-    return head + r.slice(1);
-  });
-  return {
-    url: s.url,
-    headers: { 'DD-API-KEY': s.apiKey, 'Content-Type': 'application/json' },
-    body: Buffer.from(`[${entries.join(',')}]`),
-  };
-}
-
-export function datadogLogsDestination(s: DatadogLogsSettings): Destination {
-  return {
-    limits: DATADOG_LOGS_LIMITS,
-    send: (records, signal) =>
-      postHttp(encodeBody(buildDatadogLogsRequest(s, records), s.compression), s.requestTimeoutMs, signal),
-  };
-}

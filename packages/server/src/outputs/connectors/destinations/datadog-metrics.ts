@@ -15,25 +15,7 @@
  * Datadog delays them instead of losing them.
  */
 import type { ActiveViews } from '../../../pipeline/view-model/active-views.js';
-import type { BatchLimits, Destination, HttpRequest } from '../destination.js';
-import { encodeBody, postHttp } from '../http-post.js';
-
-export interface DatadogMetricsSettings {
-  url: string;
-  apiKey: string;
-  tags: string[];
-  compression: 'gzip' | 'none';
-  requestTimeoutMs: number;
-}
-
-/** v2 series: ≤ 500 KB compressed / 5 MB uncompressed per request. */
-export const DATADOG_METRICS_LIMITS: BatchLimits = {
-  maxEvents: 1000,
-  maxBytes: 2_000_000,
-  maxRecordBytes: 100_000,
-};
-
-export const datadogSeriesUrl = (site: string) => `https://api.${site}/api/v2/series`;
+import { type ConnectorModule, postEach, secret } from '../connector-settings.js';
 
 export interface Series {
   metric: string;
@@ -89,21 +71,31 @@ export function qoeSeries(views: ActiveViews, endMs: number, intervalMs: number,
   return out;
 }
 
-export function buildDatadogSeriesRequest(
-  s: DatadogMetricsSettings,
-  records: readonly string[],
-): HttpRequest {
-  return {
-    url: s.url,
-    headers: { 'DD-API-KEY': s.apiKey, 'Content-Type': 'application/json' },
-    body: Buffer.from(`{"series":[${records.join(',')}]}`),
-  };
-}
-
-export function datadogMetricsDestination(s: DatadogMetricsSettings): Destination {
-  return {
-    limits: DATADOG_METRICS_LIMITS,
-    send: (records, signal) =>
-      postHttp(encodeBody(buildDatadogSeriesRequest(s, records), s.compression), s.requestTimeoutMs, signal),
-  };
-}
+export const datadogMetrics: ConnectorModule = {
+  // v2 series: ≤ 500 KB compressed / 5 MB uncompressed per request.
+  limits: { maxEvents: 1000, maxBytes: 2_000_000, maxRecordBytes: 100_000 },
+  create(c, { key, env }) {
+    const url = c.url ?? `https://api.${c.site}/api/v2/series`;
+    const headers = { 'DD-API-KEY': secret(c, 'apiKey', key, env) };
+    return postEach(c, { url, headers, compression: 'gzip' }, (series) => `{"series":[${series.join(',')}]}`);
+  },
+  // One set of series per interval boundary, on the view timer; no player events.
+  series(c, views) {
+    const interval = c.metricsIntervalMs;
+    let last = Math.floor(Date.now() / interval) * interval;
+    return (nowMs) => {
+      const end = Math.floor(nowMs / interval) * interval;
+      if (end <= last) return [];
+      last = end;
+      return qoeSeries(views, end, interval, c.tags).map((s) => ({
+        envId: s.tags[0]!.slice('env:'.length),
+        record: {
+          id: `${s.metric}|${s.tags[0]}|${end}`,
+          key: '',
+          dueAtMs: 0,
+          payload: Buffer.from(JSON.stringify(s)),
+        },
+      }));
+    };
+  },
+};

@@ -13,43 +13,44 @@ import {
   type PutRecordBatchCommandOutput,
 } from '@aws-sdk/client-firehose';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { BatchLimits, Destination, SendOutcome } from '../destination.js';
+import type { Destination, SendOutcome } from '../../delivery/destination.js';
+import { ConnectorConfigError, type ConnectorModule, readSecret, required } from '../connector-settings.js';
 
-export interface FirehoseSettings {
-  deliveryStreamName: string;
-  region: string;
-  endpoint: string | undefined;
-  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
-  requestTimeoutMs: number;
-}
-
-export const FIREHOSE_LIMITS: BatchLimits = {
-  maxEvents: 500,
-  maxBytes: 4 * 1024 * 1024 - 64 * 1024,
-  maxRecordBytes: 1000 * 1024 - 1,
+export const firehose: ConnectorModule = {
+  limits: { maxEvents: 500, maxBytes: 4 * 1024 * 1024 - 64 * 1024, maxRecordBytes: 1000 * 1024 - 1 },
+  create(c, { key, env }) {
+    if ((c.accessKeyId === undefined) !== (c.secretAccessKey === undefined))
+      throw new ConnectorConfigError(`${key}: give both accessKeyId and secretAccessKey, or neither`);
+    const stream = required(c, 'deliveryStreamName', key);
+    const config: FirehoseClientConfig = {
+      region: required(c, 'region', key),
+      maxAttempts: 1,
+      requestHandler: new NodeHttpHandler({ requestTimeout: c.requestTimeoutMs, connectionTimeout: 10_000 }),
+    };
+    if (c.url) config.endpoint = c.url;
+    if (c.accessKeyId && c.secretAccessKey)
+      config.credentials = {
+        accessKeyId: readSecret(c.accessKeyId, `${key}.accessKeyId`, env),
+        secretAccessKey: readSecret(c.secretAccessKey, `${key}.secretAccessKey`, env),
+      };
+    return firehoseDestination(new FirehoseClient(config), stream);
+  },
 };
+
+const NEWLINE = Buffer.from('\n');
 
 const RETRYABLE_STATUS = (status: number | undefined) =>
   status === undefined || status === 429 || status >= 500 || status === 401 || status === 403;
 
-export function firehoseDestination(s: FirehoseSettings): Destination {
-  const config: FirehoseClientConfig = {
-    region: s.region,
-    maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({ requestTimeout: s.requestTimeoutMs, connectionTimeout: 10_000 }),
-  };
-  if (s.endpoint) config.endpoint = s.endpoint;
-  if (s.credentials) config.credentials = s.credentials;
-  const client = new FirehoseClient(config);
+function firehoseDestination(client: FirehoseClient, deliveryStreamName: string): Destination {
   return {
-    limits: FIREHOSE_LIMITS,
-    async send(records, signal): Promise<SendOutcome> {
+    async send(batch, signal): Promise<SendOutcome> {
       let out: PutRecordBatchCommandOutput;
       try {
         out = await client.send(
           new PutRecordBatchCommand({
-            DeliveryStreamName: s.deliveryStreamName,
-            Records: records.map((r) => ({ Data: Buffer.from(`${r}\n`) })),
+            DeliveryStreamName: deliveryStreamName,
+            Records: batch.map((r) => ({ Data: Buffer.concat([r.payload, NEWLINE]) })),
           }),
           { abortSignal: signal },
         );
@@ -83,7 +84,7 @@ export function firehoseDestination(s: FirehoseSettings): Destination {
         ok: false,
         kind: 'partial',
         failed,
-        message: `${out.FailedPutCount} of ${records.length} records failed (${first?.ErrorCode ?? ''}: ${first?.ErrorMessage ?? ''})`,
+        message: `${out.FailedPutCount} of ${batch.length} records failed (${first?.ErrorCode ?? ''}: ${first?.ErrorMessage ?? ''})`,
       };
     },
     async close() {

@@ -7,29 +7,15 @@
  * and arrays are dropped. ≤ 1 MB per POST (gzip accepted), ≤ 255 attributes
  * per event.
  */
-import type { BatchLimits, Destination, HttpRequest } from '../destination.js';
-import { encodeBody, postHttp } from '../http-post.js';
-
-export interface NewRelicSettings {
-  url: string;
-  apiKey: string;
-  keyHeader: 'Api-Key' | 'X-Insert-Key';
-  eventType: string;
-  compression: 'gzip' | 'none';
-  requestTimeoutMs: number;
-}
-
-/** 1 MB is the limit on the (compressed) POST; counting uncompressed bytes keeps well inside it. */
-export const NEW_RELIC_LIMITS: BatchLimits = {
-  maxEvents: 1000,
-  maxBytes: 1_000_000,
-  maxRecordBytes: 500_000,
-};
+import {
+  ConnectorConfigError,
+  type ConnectorModule,
+  postEach,
+  required,
+  secret,
+} from '../connector-settings.js';
 
 const MAX_ATTRIBUTES = 254;
-
-export const newRelicUrl = (accountId: string, region: string) =>
-  `https://${region === 'eu' ? 'insights-collector.eu01.nr-data.net' : 'insights-collector.newrelic.com'}/v1/accounts/${accountId}/events`;
 
 type Flat = Record<string, string | number | boolean>;
 
@@ -58,18 +44,18 @@ export function newRelicEvent(eventType: string, envelope: string): Flat {
   return out;
 }
 
-export function buildNewRelicRequest(s: NewRelicSettings, records: readonly string[]): HttpRequest {
-  return {
-    url: s.url,
-    headers: { [s.keyHeader]: s.apiKey, 'Content-Type': 'application/json' },
-    body: Buffer.from(JSON.stringify(records.map((r) => newRelicEvent(s.eventType, r)))),
-  };
-}
-
-export function newRelicDestination(s: NewRelicSettings): Destination {
-  return {
-    limits: NEW_RELIC_LIMITS,
-    send: (records, signal) =>
-      postHttp(encodeBody(buildNewRelicRequest(s, records), s.compression), s.requestTimeoutMs, signal),
-  };
-}
+export const newRelic: ConnectorModule = {
+  // 1 MB is the limit on the (compressed) POST; counting uncompressed bytes keeps well inside it.
+  limits: { maxEvents: 1000, maxBytes: 1_000_000, maxRecordBytes: 500_000 },
+  create(c, { key, env }) {
+    const region = c.region ?? 'us';
+    if (region !== 'us' && region !== 'eu')
+      throw new ConnectorConfigError(`${key}.region: must be "us" or "eu" for type "new_relic"`);
+    const host = region === 'eu' ? 'insights-collector.eu01.nr-data.net' : 'insights-collector.newrelic.com';
+    const url = c.url ?? `https://${host}/v1/accounts/${required(c, 'accountId', key)}/events`;
+    const headers = { [c.keyHeader]: secret(c, 'apiKey', key, env) };
+    return postEach(c, { url, headers, compression: 'gzip' }, (envelopes) =>
+      JSON.stringify(envelopes.map((e) => newRelicEvent(c.eventType, e))),
+    );
+  },
+};

@@ -5,48 +5,28 @@
  * seconds (fractional), host, source, sourcetype, optional index, and the
  * envelope as `event`. HEC accepts gzip; 503 means busy (retried).
  */
-import type { BatchLimits, Destination, HttpRequest } from '../destination.js';
-import { encodeBody, postHttp } from '../http-post.js';
+import { hostname } from 'node:os';
+import { type ConnectorModule, postEach, required, secret } from '../connector-settings.js';
 
-export interface SplunkHecSettings {
-  url: string;
-  token: string;
-  host: string;
-  source: string;
-  sourcetype: string;
-  index: string | undefined;
-  compression: 'gzip' | 'none';
-  requestTimeoutMs: number;
-}
-
-/** HEC's max_content_length was 1 MB by default in older releases; the HEC wrapper adds ~120 bytes per event. */
-export const SPLUNK_HEC_LIMITS: BatchLimits = { maxEvents: 1000, maxBytes: 800_000, maxRecordBytes: 700_000 };
-
-export function buildSplunkHecRequest(s: SplunkHecSettings, records: readonly string[]): HttpRequest {
-  const head = `{"time":`;
-  const meta =
-    `,"host":${JSON.stringify(s.host)},"source":${JSON.stringify(s.source)},"sourcetype":${JSON.stringify(s.sourcetype)}` +
-    (s.index ? `,"index":${JSON.stringify(s.index)}` : '');
-  // The envelope text is embedded as is: no parse and re-serialise per event.
-  const body = records.map((r) => `${head}${epochSeconds(r)}${meta},"event":${r}}`).join('');
-  return {
-    url: `${s.url.replace(/\/+$/, '')}/services/collector/event`,
-    headers: { Authorization: `Splunk ${s.token}`, 'Content-Type': 'application/json' },
-    body: Buffer.from(body),
-  };
-}
+export const splunkHec: ConnectorModule = {
+  // HEC's max_content_length was 1 MB by default in older releases; the HEC wrapper adds ~120 bytes per event.
+  limits: { maxEvents: 1000, maxBytes: 800_000, maxRecordBytes: 700_000 },
+  create(c, { key, env }) {
+    const url = `${required(c, 'url', key).replace(/\/+$/, '')}/services/collector/event`;
+    const authorization = `Splunk ${secret(c, 'token', key, env)}`;
+    const meta =
+      `,"host":${JSON.stringify(c.host ?? hostname())},"source":${JSON.stringify(c.source)},` +
+      `"sourcetype":${JSON.stringify(c.sourcetype)}${c.index ? `,"index":${JSON.stringify(c.index)}` : ''}`;
+    // The envelope text is embedded as is: no parse and re-serialise per event.
+    return postEach(c, { url, headers: { Authorization: authorization }, compression: 'gzip' }, (envelopes) =>
+      envelopes.map((e) => `{"time":${epochSeconds(e)}${meta},"event":${e}}`).join(''),
+    );
+  },
+};
 
 /** The envelope's event timestamp (ms) as HEC's fractional epoch seconds. */
 function epochSeconds(envelope: string): string {
   const m = /"timestamp":(\d+(?:\.\d+)?)/.exec(envelope);
   const ms = m ? Number(m[1]) : Date.now();
   return (ms / 1000).toFixed(3);
-}
-
-export function splunkHecDestination(s: SplunkHecSettings): Destination {
-  return {
-    limits: SPLUNK_HEC_LIMITS,
-    send: (records, signal) =>
-      postHttp(encodeBody(buildSplunkHecRequest(s, records), s.compression), s.requestTimeoutMs, signal),
-  };
 }

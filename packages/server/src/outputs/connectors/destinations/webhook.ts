@@ -5,45 +5,31 @@
  * a receiver verifies before it decodes.
  */
 import { createHmac } from 'node:crypto';
-import type { BatchLimits, Destination, HttpRequest } from '../destination.js';
-import { encodeBody, postHttp } from '../http-post.js';
-
-export interface WebhookSettings {
-  url: string;
-  headers: Record<string, string>;
-  signingSecret: string | undefined;
-  signatureHeader: string;
-  compression: 'gzip' | 'none';
-  requestTimeoutMs: number;
-}
-
-export const WEBHOOK_LIMITS: BatchLimits = {
-  maxEvents: 1000,
-  maxBytes: 4 * 1024 * 1024,
-  maxRecordBytes: 1024 * 1024,
-};
+import { encodeBody, httpDestination } from '../../delivery/http-transport.js';
+import { type ConnectorModule, readSecret, required, texts } from '../connector-settings.js';
 
 export function signBody(secret: string, body: Buffer): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-export function buildWebhookRequest(s: WebhookSettings, records: readonly string[]): HttpRequest {
-  const request = encodeBody(
-    {
-      url: s.url,
-      headers: { ...s.headers, 'Content-Type': 'application/json' },
-      body: Buffer.from(`[${records.join(',')}]`),
-    },
-    s.compression,
-  );
-  if (s.signingSecret !== undefined)
-    request.headers[s.signatureHeader] = signBody(s.signingSecret, request.body);
-  return request;
-}
-
-export function webhookDestination(s: WebhookSettings): Destination {
-  return {
-    limits: WEBHOOK_LIMITS,
-    send: (records, signal) => postHttp(buildWebhookRequest(s, records), s.requestTimeoutMs, signal),
-  };
-}
+export const webhook: ConnectorModule = {
+  limits: { maxEvents: 1000, maxBytes: 4 * 1024 * 1024, maxRecordBytes: 1024 * 1024 },
+  create(c, { key, env }) {
+    const url = required(c, 'url', key);
+    const headers = { ...c.headers, 'Content-Type': 'application/json' };
+    const secret = c.signingSecret ? readSecret(c.signingSecret, `${key}.signingSecret`, env) : undefined;
+    const compression = c.compression ?? 'none';
+    // Compressed here, not by the transport: the signature covers the body as sent.
+    return httpDestination(
+      (batch) => {
+        const request = encodeBody(
+          { url, headers: { ...headers }, body: Buffer.from(`[${texts(batch).join(',')}]`) },
+          compression,
+        );
+        if (secret !== undefined) request.headers[c.signatureHeader] = signBody(secret, request.body);
+        return request;
+      },
+      { compression: 'none', timeoutMs: c.requestTimeoutMs },
+    );
+  },
+};

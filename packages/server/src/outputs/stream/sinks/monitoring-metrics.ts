@@ -1,5 +1,9 @@
-/** The monitoring stream's counters, registered on the server's /metrics registry. */
+/**
+ * The monitoring stream's counters, registered on the server's /metrics
+ * registry, and what the delivery core reports for one sink, under them.
+ */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { DeliveryCounters } from '../../delivery/delivery.js';
 
 export function createMonitoringMetrics(registry: Registry) {
   const registers = [registry];
@@ -68,3 +72,24 @@ export function createMonitoringMetrics(registry: Registry) {
 }
 
 export type MonitoringMetrics = ReturnType<typeof createMonitoringMetrics>;
+
+/** One sink's delivery, counted under the `openqoe_monitoring_*` names (label `sink`). */
+export function sinkCounters(m: MonitoringMetrics, sink: string): DeliveryCounters {
+  return {
+    queued: (n) => m.payloadsQueued.labels(sink).inc(n),
+    dropped: (n) => m.dropped.labels(sink).inc(n),
+    sent: (records) => {
+      const now = Date.now();
+      let bytes = 0;
+      for (const r of records) {
+        bytes += r.payload.length;
+        m.ackLag.labels(sink).observe(Math.max(0, now - r.dueAtMs) / 1000);
+      }
+      m.payloadsSent.labels(sink).inc(records.length);
+      m.bytesSent.labels(sink).inc(bytes);
+    },
+    retried: () => m.sendErrors.labels(sink).inc(),
+    refused: (_, status) => m.rejected.labels(sink, status).inc(),
+    buffered: (_, bytes) => m.buffered.labels(sink).set(bytes),
+  };
+}

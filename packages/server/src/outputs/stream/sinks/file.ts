@@ -17,8 +17,7 @@ import {
 import { join } from 'node:path';
 import type { Static } from '@sinclair/typebox';
 import type { FileSinkSchema } from '../../../config/monitoring-config.js';
-import type { QueueEntry } from './disk-queue.js';
-import type { SinkTransport } from './sink.js';
+import type { Destination, DestinationModule, QueueRecord, SendOutcome } from '../../delivery/destination.js';
 
 function varint(n: number): Buffer {
   const out: number[] = [];
@@ -30,9 +29,12 @@ function varint(n: number): Buffer {
   return Buffer.from(out);
 }
 
-export class FileSink implements SinkTransport {
-  readonly maxBatchEntries = 256;
-  readonly maxBatchBytes = 8 * 1024 * 1024;
+export const fileSink: DestinationModule<Static<typeof FileSinkSchema>> = {
+  limits: { maxEvents: 256, maxBytes: 8 * 1024 * 1024, maxRecordBytes: Number.POSITIVE_INFINITY },
+  create: (config) => new FileSink(config),
+};
+
+class FileSink implements Destination {
   private fd: number | undefined;
   private fileNo = 0;
   private fileBytes = 0;
@@ -59,8 +61,17 @@ export class FileSink implements SinkTransport {
       .sort((a, b) => a - b);
   }
 
-  async send(entries: QueueEntry[]): Promise<void> {
-    for (const e of entries) {
+  async send(batch: readonly QueueRecord[]): Promise<SendOutcome> {
+    try {
+      this.write(batch);
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, kind: 'retry', reason: 'io', message: `cannot write: ${(err as Error).message}` };
+    }
+  }
+
+  private write(batch: readonly QueueRecord[]): void {
+    for (const e of batch) {
       const framed =
         this.config.format === 'json'
           ? Buffer.concat([e.payload, Buffer.from('\n')])
