@@ -52,7 +52,7 @@ export const ScopeQuerySchema = {
 
 const MetricParams = Type.Object({
   metric_id: Type.Union(
-    VIEW_METRIC_IDS.map((m) => Type.Literal(m)),
+    VIEW_METRIC_IDS.map((m) => Type.Literal(m, { description: METRICS[m].description })),
     { description: 'A per-view metric id' },
   ),
 });
