@@ -1,134 +1,92 @@
 /**
  * How each per-view metric id aggregates over views, as SQL over the `views`
- * table. Rates are ratios of sums (total rebuffering ÷ total watch time), not
- * means of per-view ratios, so long views weigh as much as they were watched.
- * Times offer percentiles; `higherIsWorse` signs the breakdowns' negative
- * impact.
+ * table (DuckDB's spelling; the store's dialect rewrites it): the aggregates
+ * the view metric catalog declares (pipeline/view-model/view-metrics.ts,
+ * `query`), spelled out. Rates are ratios of sums (total rebuffering ÷ total
+ * watch time), not means of per-view ratios, so long views weigh as much as
+ * they were watched. Times offer percentiles; `higherIsWorse` signs the
+ * breakdowns' negative impact.
  */
-import type { ViewMetricId } from '@openqoe/schema';
+import { VIEW_METRIC_IDS, type ViewMetricId } from '@openqoe/schema';
+import type { MetricCatalog, QueryAggregate, QueryUnit } from '../pipeline/view-model/view-metrics.js';
+import { VIEW_METRICS } from '../pipeline/view-model/view-metrics.js';
 
 export type Measurement = 'median' | '95th' | 'avg' | 'sum' | 'count' | 'min' | 'max';
 
 export interface MetricDefinition {
-  unit: 'views' | 'ms' | 'percent' | 'count' | 'per_minute' | 'bps' | 'score';
+  unit: 'views' | QueryUnit;
   higherIsWorse: boolean;
   defaultMeasurement: Measurement;
   /** SQL aggregate per measurement. */
   sql: Partial<Record<Measurement, string>>;
   /** Views that contribute a value (the denominator a reader should see). */
   viewsSql: string;
+  /** What it means (the OpenAPI document). */
+  description: string;
 }
 
-const time = (col: string, higherIsWorse = true): MetricDefinition => ({
-  unit: 'ms',
-  higherIsWorse,
-  defaultMeasurement: 'median',
-  sql: {
-    median: `median(${col})`,
-    '95th': `quantile_cont(${col}, 0.95)`,
-    avg: `avg(${col})`,
-    min: `min(${col})`,
-    max: `max(${col})`,
-    sum: `sum(${col})`,
-  },
-  viewsSql: `count(${col})`,
-});
+/** The SQL of each measurement of the metric in column `c`, by the kind of its aggregate. */
+function measurements(c: string, unit: string, q: QueryAggregate): MetricDefinition['sql'] {
+  const of = (fn: string) => `${fn}(${c})`;
+  const median = of('median');
+  const p95 = `quantile_cont(${c}, 0.95)`;
+  /** Σ(value × by) ÷ Σ by over the views with a value: a mean over seconds played, or seeks. */
+  const weighted = (by: string) =>
+    `sum(${c} * ${by}) / nullif(sum(${by}) FILTER (WHERE ${c} IS NOT NULL), 0)`;
+  switch (q.as) {
+    case 'time':
+      return {
+        median,
+        '95th': p95,
+        avg: q.by ? weighted(q.by) : of('avg'),
+        min: of('min'),
+        max: of('max'),
+        sum: of('sum'),
+      };
+    case 'count':
+      return { avg: of('avg'), sum: of('sum'), max: of('max') };
+    case 'share':
+      return { avg: `100.0 * avg(CASE WHEN ${c} THEN 1 ELSE 0 END)`, count: `count(*) FILTER (WHERE ${c})` };
+    case 'score':
+      return { avg: of('avg'), median, min: of('min'), max: of('max') };
+    case 'weighted':
+      return { avg: weighted(q.by), median, max: of('max') };
+    case 'ratio':
+      return unit === 'percent'
+        ? { avg: `100.0 * sum(${q.of}) / nullif(sum(${q.per}), 0)`, median, '95th': p95 }
+        : { avg: `sum(${q.of}) / nullif(sum(${q.per}) / 60000.0, 0)`, median };
+  }
+}
 
-const percentOfViews = (flag: string): MetricDefinition => ({
-  unit: 'percent',
-  higherIsWorse: true,
-  defaultMeasurement: 'avg',
-  sql: { avg: `100.0 * avg(CASE WHEN ${flag} THEN 1 ELSE 0 END)`, count: `count(*) FILTER (WHERE ${flag})` },
-  viewsSql: 'count(*)',
-});
-
-const score = (col: string): MetricDefinition => ({
-  unit: 'score',
-  higherIsWorse: false,
-  defaultMeasurement: 'avg',
-  sql: { avg: `avg(${col})`, median: `median(${col})`, min: `min(${col})`, max: `max(${col})` },
-  viewsSql: `count(${col})`,
-});
-
-/** Σ(value × weight) ÷ Σ weight over views that have a value. */
-const weighted = (
-  col: string,
-  weight: string,
-  unit: MetricDefinition['unit'],
-  higherIsWorse: boolean,
-): MetricDefinition => ({
-  unit,
-  higherIsWorse,
-  defaultMeasurement: 'avg',
-  sql: {
-    avg: `sum(${col} * ${weight}) / nullif(sum(${weight}) FILTER (WHERE ${col} IS NOT NULL), 0)`,
-    median: `median(${col})`,
-    max: `max(${col})`,
-  },
-  viewsSql: `count(${col})`,
-});
-
-export const METRICS: Record<ViewMetricId, MetricDefinition> = {
-  views: {
-    unit: 'views',
-    higherIsWorse: false,
-    defaultMeasurement: 'count',
-    sql: { count: 'count(*)' },
-    viewsSql: 'count(*)',
-  },
-  video_startup_time: time('video_startup_time_ms'),
-  player_startup_time: time('player_startup_time_ms'),
-  page_load_time: time('page_load_time_ms'),
-  aggregate_startup_time: time('aggregate_startup_time_ms'),
-  watch_time: { ...time('watch_time_ms', false), defaultMeasurement: 'sum' },
-  playing_time: { ...time('playing_time_ms', false), defaultMeasurement: 'sum' },
-  rebuffer_count: {
-    unit: 'count',
-    higherIsWorse: true,
-    defaultMeasurement: 'avg',
-    sql: { avg: 'avg(rebuffer_count)', sum: 'sum(rebuffer_count)', max: 'max(rebuffer_count)' },
-    viewsSql: 'count(*)',
-  },
-  rebuffer_duration: { ...time('rebuffer_duration_ms'), defaultMeasurement: 'avg' },
-  rebuffer_percentage: {
-    unit: 'percent',
-    higherIsWorse: true,
-    defaultMeasurement: 'avg',
-    sql: {
-      avg: '100.0 * sum(rebuffer_duration_ms) / nullif(sum(watch_time_ms), 0)',
-      median: 'median(rebuffer_percentage)',
-      '95th': 'quantile_cont(rebuffer_percentage, 0.95)',
+/** The query metrics of `catalog` by id, and the count of views (which has no column). */
+export function metricDefinitions(catalog: MetricCatalog): Record<string, MetricDefinition> {
+  const out: Record<string, MetricDefinition> = {
+    views: {
+      unit: 'views',
+      higherIsWorse: false,
+      defaultMeasurement: 'count',
+      sql: { count: 'count(*)' },
+      viewsSql: 'count(*)',
+      description: 'Views (a play was requested) that ended in the timeframe',
     },
-    viewsSql: 'count(rebuffer_percentage)',
-  },
-  rebuffer_frequency: {
-    unit: 'per_minute',
-    higherIsWorse: true,
-    defaultMeasurement: 'avg',
-    sql: {
-      avg: 'sum(rebuffer_count) / nullif(sum(watch_time_ms) / 60000.0, 0)',
-      median: 'median(rebuffer_frequency)',
-    },
-    viewsSql: 'count(rebuffer_frequency)',
-  },
-  seek_latency: {
-    ...time('seek_latency_ms'),
-    defaultMeasurement: 'avg',
-    sql: {
-      ...time('seek_latency_ms').sql,
-      // The mean over seeks, not over views.
-      avg: 'sum(seek_latency_ms * seek_count) / nullif(sum(seek_count) FILTER (WHERE seek_latency_ms IS NOT NULL), 0)',
-    },
-  },
-  exits_before_video_start: percentOfViews('exited_before_video_start'),
-  video_startup_failure_percentage: percentOfViews('video_startup_failure'),
-  playback_failure_percentage: percentOfViews('playback_failure'),
-  weighted_average_bitrate: weighted('weighted_average_bitrate_bps', 'playing_time_ms', 'bps', false),
-  upscale_percentage: weighted('upscale_percentage', 'playing_time_ms', 'percent', true),
-  downscale_percentage: weighted('downscale_percentage', 'playing_time_ms', 'percent', true),
-  playback_success_score: score('playback_success_score'),
-  startup_time_score: score('startup_time_score'),
-  smoothness_score: score('smoothness_score'),
-  video_quality_score: score('video_quality_score'),
-  viewer_experience_score: score('viewer_experience_score'),
-};
+  };
+  for (const [c, { unit, description, query: q }] of Object.entries(catalog)) {
+    if (!q) continue;
+    out[q.id] = {
+      unit: q.as === 'share' ? 'percent' : (unit as QueryUnit),
+      higherIsWorse: q.better !== 'higher' && q.as !== 'score',
+      defaultMeasurement: q.default ?? (q.as === 'time' ? 'median' : 'avg'),
+      sql: measurements(c, unit, q),
+      viewsSql: q.as === 'count' || q.as === 'share' ? 'count(*)' : `count(${c})`,
+      description,
+    };
+  }
+  return out;
+}
+
+const defined = metricDefinitions(VIEW_METRICS);
+/** Every id of VIEW_METRIC_IDS, in its order (the catalog's CatalogChecks make sure each has an entry). */
+export const METRICS = Object.fromEntries(VIEW_METRIC_IDS.map((id) => [id, defined[id]!])) as Record<
+  ViewMetricId,
+  MetricDefinition
+>;

@@ -13,7 +13,7 @@ import {
 } from '@openqoe/schema';
 import { type Static, Type } from '@sinclair/typebox';
 import { BASIC_AUTH, errorAnswers } from '../../http/route-schema.js';
-import type { Measurement } from '../../query/metric-catalog.js';
+import { METRICS, type Measurement } from '../../query/metric-catalog.js';
 
 export const GRANULARITIES = {
   minute: 60_000,
@@ -50,7 +50,7 @@ export const ScopeQuerySchema = {
 
 const MetricParams = Type.Object({
   metric_id: Type.Union(
-    VIEW_METRIC_IDS.map((m) => Type.Literal(m)),
+    VIEW_METRIC_IDS.map((m) => Type.Literal(m, { description: METRICS[m].description })),
     { description: 'A per-view metric id' },
   ),
 });

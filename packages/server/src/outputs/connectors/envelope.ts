@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type { PlayerEvent, PlayerEventType } from '@openqoe/schema';
 import type { ActiveView } from '../../pipeline/view-model/active-views.js';
 import type { ViewMetrics } from '../../pipeline/view-model/view-machine.js';
+import { type MetricCatalog, metricEntries, VIEW_METRICS } from '../../pipeline/view-model/view-metrics.js';
 import { VERSION } from '../../version.js';
 
 /** Envelope names of the native event types (snake_case, Datazoom-style where one exists). */
@@ -99,6 +100,17 @@ export function eventId(envId: string, viewId: string, seq: number): string {
 
 const round = (n: number) => Math.round(n);
 
+/** The catalog's envelope fields, in its order: those before the event's own fields, or those after. */
+function metricFields(metrics: ViewMetrics, catalog: MetricCatalog, afterEvent: boolean) {
+  const out: Envelope['event']['metrics'] = {};
+  for (const [key, { envelope: f }] of metricEntries(catalog)) {
+    if (!f || !f.afterEvent !== !afterEvent) continue;
+    const v = (metrics as unknown as Record<string, number | string | null>)[key] ?? null;
+    out[f.field] = f.round && typeof v === 'number' ? round(v / f.round) : v;
+  }
+  return out;
+}
+
 export interface EnvelopeInput {
   view: ActiveView;
   metrics: ViewMetrics;
@@ -106,6 +118,8 @@ export interface EnvelopeInput {
   event: PlayerEvent;
   receivedAtMs: number;
   userAgent: string;
+  /** The metric catalog whose envelope fields it carries (VIEW_METRICS). */
+  catalog?: MetricCatalog;
 }
 
 export function buildEnvelope({
@@ -115,6 +129,7 @@ export function buildEnvelope({
   event,
   receivedAtMs,
   userAgent,
+  catalog = VIEW_METRICS,
 }: EnvelopeInput): Envelope {
   const at = view.eventTime(event.viewerTime);
   const type = ENVELOPE_EVENT_TYPES[event.type];
@@ -167,22 +182,13 @@ export function buildEnvelope({
       type,
       timestamp: at,
       metrics: {
-        engagement_duration_ms: round(metrics.watchTimeMs + metrics.pausedTimeMs),
-        playback_duration_ms: round(metrics.playingTimeMs),
-        buffer_duration_ms: round(m.startupMs + metrics.rebufferDurationMs),
-        stall_count: metrics.rebufferCount,
-        stall_duration_ms: round(metrics.rebufferDurationMs),
-        seek_count: metrics.seekCount,
-        video_startup_time_ms: metrics.videoStartupTimeMs,
-        bandwidth_kbps:
-          metrics.requestThroughputBps === null ? null : round(metrics.requestThroughputBps / 1000),
+        ...metricFields(metrics, catalog, false),
         playhead_position_sec: event.playheadMs / 1000,
         rendition_height: height,
         rendition_width: width,
         rendition_name: height > 0 ? `${height}p` : '',
         rendition_video_bitrate_kbps: round(bitrate / 1000),
-        rendition_change_count: metrics.renditionChanges,
-        dropped_frames: metrics.droppedFrames,
+        ...metricFields(metrics, catalog, true),
         player_state: event.state,
         event_count: trail.eventCount,
         ...sinceFields,

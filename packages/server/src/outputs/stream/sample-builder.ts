@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { create, toBinary, toJsonString } from '@bufbuild/protobuf';
 import { monitoring as pb } from '@openqoe/schema';
 import type { ActiveView } from '../../pipeline/view-model/active-views.js';
+import { metricEntries, type StreamMetric, VIEW_METRICS } from '../../pipeline/view-model/view-metrics.js';
 import type { InstantRecord, WindowTotals } from './window-tracker.js';
 
 export type StreamFormat = 'json' | 'protobuf';
@@ -43,14 +44,25 @@ function timestamp(ms: number): pb.Timestamp {
     : create(pb.TimestampSchema, { seconds: BigInt(seconds) });
 }
 
+/** A window's value of each stream metric, in the record's order; undefined: none in this window. */
+const WINDOW_VALUES: Record<StreamMetric, (t: WindowTotals) => number | undefined> = {
+  START_LATENCY_MS: (t) => t.startLatencyMs,
+  WATCH_DURATION_MS: (t) => (t.watchMs > 0 ? t.watchMs : undefined),
+  REBUFFER_DURATION_MS: (t) => (t.rebufferMs > 0 ? t.rebufferMs : undefined),
+  REBUFFER_COUNT: (t) => (t.rebufferCount > 0 ? t.rebufferCount : undefined),
+  SEEK_LATENCY_MS: (t) => (t.seekCount > 0 ? t.seekTotalMs / t.seekCount : undefined),
+};
+/** The stream metrics that carry a metric of the catalog. */
+const STREAMED = new Set(metricEntries(VIEW_METRICS).map(([, e]) => e.stream));
+const WINDOW_METRICS = (Object.keys(WINDOW_VALUES) as StreamMetric[]).filter((k) => STREAMED.has(k));
+
 /** A window's record; undefined when no metric has a value (no metric → no record). */
 export function windowRecord(startMs: number, durationMs: number, t: WindowTotals): pb.Record | undefined {
   const metrics: pb.Metric[] = [];
-  if (t.startLatencyMs !== undefined) metrics.push(metric(T.START_LATENCY_MS, t.startLatencyMs));
-  if (t.watchMs > 0) metrics.push(metric(T.WATCH_DURATION_MS, t.watchMs));
-  if (t.rebufferMs > 0) metrics.push(metric(T.REBUFFER_DURATION_MS, t.rebufferMs));
-  if (t.rebufferCount > 0) metrics.push(metric(T.REBUFFER_COUNT, t.rebufferCount));
-  if (t.seekCount > 0) metrics.push(metric(T.SEEK_LATENCY_MS, t.seekTotalMs / t.seekCount));
+  for (const k of WINDOW_METRICS) {
+    const v = WINDOW_VALUES[k](t);
+    if (v !== undefined) metrics.push(metric(T[k], v));
+  }
   if (metrics.length === 0) return undefined;
   return create(pb.RecordSchema, { start: timestamp(startMs), durationMs, metrics });
 }

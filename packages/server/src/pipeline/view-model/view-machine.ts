@@ -1,7 +1,8 @@
 /**
  * One view's state machine: the single place where the metric rules of
- * docs/metrics.md are applied. Every source is normalised into two calls,
- * in sequence order:
+ * docs/metrics.md are applied, into the running totals it keeps
+ * (machine-totals.ts) that the metric catalog (view-metrics.ts) reports
+ * from. Every source is normalised into two calls, in sequence order:
  *
  * - `segment(state, startMs, durationMs, …)`: the player was in a reported
  *   state for a time (a native interval sample, or the span between two
@@ -15,7 +16,17 @@
  * time, not a rebuffer.
  */
 import type { PlayerEventType, PlayerState } from '@openqoe/schema';
-import { computeScores, type Scores } from './scores.js';
+import { MachineTotals, type ViewOutcome } from './machine-totals.js';
+import { computeScores } from './scores.js';
+import {
+  computeMetrics,
+  type MetricCatalog,
+  VIEW_METRICS,
+  type ViewMetrics,
+  type ViewState,
+} from './view-metrics.js';
+
+export type { ViewMetrics } from './view-metrics.js';
 
 export interface MachineRules {
   /** A stall shorter than this is not a rebuffer (reference: 250 ms). */
@@ -76,89 +87,9 @@ export interface EventFacts {
   videoHeight: number;
 }
 
-export type ViewOutcome = 'success' | 'failure' | 'ebvs' | 'business_exception' | 'in_progress';
-
-export interface ViewMetrics {
-  outcome: ViewOutcome;
-  playRequestedAtMs: number | null;
-  firstFrameAtMs: number | null;
-  lastTimeMs: number | null;
-  videoStartupTimeMs: number | null;
-  playerStartupTimeMs: number | null;
-  pageLoadTimeMs: number | null;
-  aggregateStartupTimeMs: number | null;
-  watchTimeMs: number;
-  playingTimeMs: number;
-  pausedTimeMs: number;
-  adTimeMs: number;
-  rebufferCount: number;
-  rebufferDurationMs: number;
-  rebufferPercentage: number | null;
-  rebufferFrequency: number | null;
-  seekCount: number;
-  seekLatencyMs: number | null;
-  exitedBeforeVideoStart: boolean;
-  ebvsDurationMs: number | null;
-  videoStartupFailure: boolean;
-  playbackFailure: boolean;
-  businessException: boolean;
-  errorCode: string;
-  errorMessage: string;
-  weightedAverageBitrateBps: number | null;
-  renditionChanges: number;
-  upshifts: number;
-  downshifts: number;
-  upscalePercentage: number | null;
-  maxUpscalePercentage: number | null;
-  downscalePercentage: number | null;
-  maxDownscalePercentage: number | null;
-  droppedFrames: number;
-  liveLatencyMs: number | null;
-  requestCount: number;
-  requestFailedCount: number;
-  requestTtfbMs: number | null;
-  requestThroughputBps: number | null;
-  /** WebRTC aggregates (time-weighted over the segments that reported each figure); null without WebRTC stats. */
-  webrtcFps: number | null;
-  webrtcJitterMs: number | null;
-  webrtcPacketsLost: number | null;
-  webrtcPacketLossRatio: number | null;
-  webrtcRttMs: number | null;
-  scores: Scores;
-}
-
-interface WebRtcSums {
-  fpsWeighted: number;
-  fpsMs: number;
-  jitterWeighted: number;
-  lossRatioWeighted: number;
-  /** Time covered by segments with WebRTC stats: the weight of jitter and loss ratio. */
-  statsMs: number;
-  rttWeighted: number;
-  rttMs: number;
-  maxPacketsLost: number;
-}
-
-/** Σ(value × ms) ÷ Σms, or null when no time carried the value. */
-const weighted = (sum: number, ms: number): number | null => (ms > 0 ? sum / ms : null);
-
 const WATCHED: ReadonlySet<PlayerState> = new Set(['startup', 'playing', 'rebuffering', 'seeking', 'ad']);
 
-export class ViewMachine {
-  // Fields are plain numbers and booleans: an active view must stay small (≤ 2 KB).
-  playRequested = false;
-  playRequestedAtMs = 0;
-  /** The play request was an explicit event, so a start with no startup segment still measured 0 ms. */
-  playRequestedByEvent = false;
-  started = false;
-  firstFrameAtMs = 0;
-  endedExplicitly = false;
-  failed = false;
-  failedBeforeStart = false;
-  businessException = false;
-  errorCode = '';
-  errorMessage = '';
-  lastTimeMs = 0;
+export class ViewMachine extends MachineTotals {
   currentState: PlayerState = 'setup';
   currentStateSinceMs = 0;
 
@@ -168,43 +99,13 @@ export class ViewMachine {
   private seekOpen = false;
   private seekMs = 0;
   private seekStartMs = 0;
+  private lastBitrateBps = 0;
   /** Set by outputs that split metrics by time (see SpanListener). */
   spans: SpanListener | undefined;
 
-  startupMs = 0;
-  watchMs = 0;
-  playingMs = 0;
-  pausedMs = 0;
-  adMs = 0;
-  rebufferCount = 0;
-  rebufferMs = 0;
-  seekCount = 0;
-  seekTotalMs = 0;
-  private bitrateWeighted = 0;
-  private bitrateMs = 0;
-  private upscaleWeighted = 0;
-  private downscaleWeighted = 0;
-  private scaleMs = 0;
-  private maxUpscale = 0;
-  private maxDownscale = 0;
-  private lastBitrateBps = 0;
-  renditionChanges = 0;
-  upshifts = 0;
-  downshifts = 0;
-  droppedFrames = 0;
-  private liveLatencySum = 0;
-  private liveLatencyCount = 0;
-  requestCount = 0;
-  requestFailedCount = 0;
-  private requestBytes = 0;
-  private requestTtfbTotalMs = 0;
-  private requestTransferTotalMs = 0;
-  playerStartupTimeMs = 0;
-  pageLoadTimeMs = 0;
-  /** Only WebRTC views have one, so other views stay small. */
-  private rtc: WebRtcSums | undefined;
-
-  constructor(private readonly rules: MachineRules = DEFAULT_RULES) {}
+  constructor(private readonly rules: MachineRules = DEFAULT_RULES) {
+    super();
+  }
 
   /** Rebuffering time of the stall in progress (for the stuck-rebuffer rule). */
   get openStallMs(): number {
@@ -469,9 +370,10 @@ export class ViewMachine {
    * The metrics as they stand, treating open stalls and seeks as closed, so
    * the machine itself is not changed (more data may reopen the view).
    * `complete` decides whether a view that never started is an exit before
-   * video start or still starting.
+   * video start or still starting. Each metric is computed by its catalog
+   * entry (view-metrics.ts) from the state this gathers.
    */
-  metrics(complete: boolean): ViewMetrics {
+  metrics(complete: boolean, catalog: MetricCatalog = VIEW_METRICS): ViewMetrics {
     let rebufferCount = this.rebufferCount;
     let rebufferMs = this.rebufferMs;
     let playingMs = this.playingMs;
@@ -481,85 +383,42 @@ export class ViewMachine {
         rebufferMs += this.stallMs;
       } else playingMs += this.stallMs;
     }
-    const seekCount = this.seekCount + (this.seekOpen ? 1 : 0);
-    const seekTotal = this.seekTotalMs + (this.seekOpen ? this.seekMs : 0);
-
     let outcome: ViewOutcome;
     if (this.failed) outcome = 'failure';
     else if (this.businessException) outcome = 'business_exception';
     else if (this.started) outcome = 'success';
     else if (complete && this.playRequested) outcome = 'ebvs';
     else outcome = 'in_progress';
-
-    const ebvs = outcome === 'ebvs';
-    const ebvsDurationMs = ebvs ? Math.max(0, this.lastTimeMs - this.playRequestedAtMs) : null;
+    const ebvsDurationMs = outcome === 'ebvs' ? Math.max(0, this.lastTimeMs - this.playRequestedAtMs) : null;
     const videoStartupTimeMs = this.videoStartupTimeMs;
-    const pageLoad = this.pageLoadTimeMs > 0 ? this.pageLoadTimeMs : null;
-    const playerStartup = this.playerStartupTimeMs > 0 ? this.playerStartupTimeMs : null;
-    const watch = this.watchMs;
-    const meanUp = this.scaleMs > 0 ? this.upscaleWeighted / this.scaleMs : 0;
-    const rebufferFraction = watch > 0 ? rebufferMs / watch : 0;
-    const rtc = this.rtc;
-
-    return {
+    const scores = computeScores({
+      outcome: outcome === 'in_progress' ? 'success' : outcome,
+      ebvsDurationMs: ebvsDurationMs ?? 0,
+      videoStartupTimeMs,
+      rebufferCount,
+      rebufferFraction: this.watchMs > 0 ? rebufferMs / this.watchMs : 0,
+      meanUpscale: this.scaleMs > 0 ? this.upscaleWeighted / this.scaleMs : 0,
+      maxUpscale: this.maxUpscale,
+      started: this.started,
+    });
+    const state: ViewState = {
+      m: this,
       outcome,
+      rebufferCount,
+      rebufferMs,
+      playingMs,
+      seekCount: this.seekCount + (this.seekOpen ? 1 : 0),
+      seekTotalMs: this.seekTotalMs + (this.seekOpen ? this.seekMs : 0),
+      videoStartupTimeMs,
+      ebvsDurationMs,
+      scores,
+    };
+    const times = {
       playRequestedAtMs: this.playRequested ? this.playRequestedAtMs : null,
       firstFrameAtMs: this.started ? this.firstFrameAtMs : null,
       lastTimeMs: this.lastTimeMs || null,
-      videoStartupTimeMs,
-      playerStartupTimeMs: playerStartup,
-      pageLoadTimeMs: pageLoad,
-      aggregateStartupTimeMs:
-        pageLoad !== null && playerStartup !== null && videoStartupTimeMs !== null
-          ? pageLoad + playerStartup + videoStartupTimeMs
-          : null,
-      watchTimeMs: watch,
-      playingTimeMs: playingMs,
-      pausedTimeMs: this.pausedMs,
-      adTimeMs: this.adMs,
-      rebufferCount,
-      rebufferDurationMs: rebufferMs,
-      rebufferPercentage: watch > 0 ? (100 * rebufferMs) / watch : null,
-      rebufferFrequency: watch > 0 ? rebufferCount / (watch / 60_000) : null,
-      seekCount,
-      seekLatencyMs: seekCount > 0 ? seekTotal / seekCount : null,
-      exitedBeforeVideoStart: ebvs,
-      ebvsDurationMs,
-      videoStartupFailure: this.failed && this.failedBeforeStart,
-      playbackFailure: this.failed,
-      businessException: this.businessException,
-      errorCode: this.errorCode,
-      errorMessage: this.errorMessage,
-      weightedAverageBitrateBps: this.bitrateMs > 0 ? this.bitrateWeighted / this.bitrateMs : null,
-      renditionChanges: this.renditionChanges,
-      upshifts: this.upshifts,
-      downshifts: this.downshifts,
-      upscalePercentage: this.scaleMs > 0 ? 100 * meanUp : null,
-      maxUpscalePercentage: this.scaleMs > 0 ? 100 * this.maxUpscale : null,
-      downscalePercentage: this.scaleMs > 0 ? (100 * this.downscaleWeighted) / this.scaleMs : null,
-      maxDownscalePercentage: this.scaleMs > 0 ? 100 * this.maxDownscale : null,
-      droppedFrames: this.droppedFrames,
-      liveLatencyMs: this.liveLatencyCount > 0 ? this.liveLatencySum / this.liveLatencyCount : null,
-      requestCount: this.requestCount,
-      requestFailedCount: this.requestFailedCount,
-      requestTtfbMs: this.requestCount > 0 ? this.requestTtfbTotalMs / this.requestCount : null,
-      requestThroughputBps:
-        this.requestTransferTotalMs > 0 ? (this.requestBytes * 8 * 1000) / this.requestTransferTotalMs : null,
-      webrtcFps: rtc ? weighted(rtc.fpsWeighted, rtc.fpsMs) : null,
-      webrtcJitterMs: rtc ? weighted(rtc.jitterWeighted, rtc.statsMs) : null,
-      webrtcPacketsLost: rtc ? rtc.maxPacketsLost : null,
-      webrtcPacketLossRatio: rtc ? weighted(rtc.lossRatioWeighted, rtc.statsMs) : null,
-      webrtcRttMs: rtc ? weighted(rtc.rttWeighted, rtc.rttMs) : null,
-      scores: computeScores({
-        outcome: outcome === 'in_progress' ? 'success' : outcome,
-        ebvsDurationMs: ebvsDurationMs ?? 0,
-        videoStartupTimeMs,
-        rebufferCount,
-        rebufferFraction,
-        meanUpscale: meanUp,
-        maxUpscale: this.maxUpscale,
-        started: this.started,
-      }),
+      scores,
     };
+    return computeMetrics(catalog, state, times) as ViewMetrics;
   }
 }

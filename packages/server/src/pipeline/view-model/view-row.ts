@@ -1,11 +1,25 @@
 /**
- * How each stored column of a view (store/view-row.ts) is read from the view
- * model. A record keyed by column name, so the compiler finds a column
- * without a value, and the row is built in the store's column order.
+ * A view's stored row (store/view-row.ts), in the store's column order: the
+ * identity and dimension columns read off the view here, the metric columns
+ * from the view's metrics (the catalog, view-metrics.ts). VALUES is keyed by
+ * every column the catalog does not compute, so the compiler finds a column
+ * without a value.
  */
-import { VIEW_COLUMNS, type ViewColumnName, type ViewRow, type ViewRowValue } from '../../store/view-row.js';
+import {
+  type Column,
+  VIEW_COLUMNS,
+  type ViewColumnName,
+  type ViewRow,
+  type ViewRowValue,
+} from '../../store/view-row.js';
 import type { ActiveView } from './active-views.js';
-import type { ViewMetrics } from './view-machine.js';
+import {
+  type MetricCatalog,
+  metricKey,
+  type StoredMetric,
+  VIEW_METRICS,
+  type ViewMetrics,
+} from './view-metrics.js';
 
 type Get = (v: ActiveView, m: ViewMetrics, updatedAtMs: number) => ViewRowValue;
 
@@ -21,7 +35,7 @@ const custom =
   (v) =>
     v.dims?.customData[i] ?? '';
 
-const VALUES: Record<ViewColumnName, Get> = {
+const VALUES: Record<Exclude<ViewColumnName, StoredMetric>, Get> = {
   env_id: (v) => v.envId,
   view_id: (v) => v.viewId,
   source_view_id: (v) => v.sourceViewId,
@@ -80,58 +94,28 @@ const VALUES: Record<ViewColumnName, Get> = {
   asn: (v) => v.client.asn,
   as_org: (v) => v.client.asOrg,
   ip: (v) => v.client.ip,
-  outcome: (_v, m) => m.outcome,
-  video_startup_time_ms: (_v, m) => m.videoStartupTimeMs,
-  player_startup_time_ms: (_v, m) => m.playerStartupTimeMs,
-  page_load_time_ms: (_v, m) => m.pageLoadTimeMs,
-  aggregate_startup_time_ms: (_v, m) => m.aggregateStartupTimeMs,
-  watch_time_ms: (_v, m) => m.watchTimeMs,
-  playing_time_ms: (_v, m) => m.playingTimeMs,
-  paused_time_ms: (_v, m) => m.pausedTimeMs,
-  ad_time_ms: (_v, m) => m.adTimeMs,
-  rebuffer_count: (_v, m) => m.rebufferCount,
-  rebuffer_duration_ms: (_v, m) => m.rebufferDurationMs,
-  rebuffer_percentage: (_v, m) => m.rebufferPercentage,
-  rebuffer_frequency: (_v, m) => m.rebufferFrequency,
-  seek_count: (_v, m) => m.seekCount,
-  seek_latency_ms: (_v, m) => m.seekLatencyMs,
-  exited_before_video_start: (_v, m) => m.exitedBeforeVideoStart,
-  ebvs_duration_ms: (_v, m) => m.ebvsDurationMs,
-  video_startup_failure: (_v, m) => m.videoStartupFailure,
-  playback_failure: (_v, m) => m.playbackFailure,
-  business_exception: (_v, m) => m.businessException,
-  error_code: (_v, m) => m.errorCode,
-  error_message: (_v, m) => m.errorMessage,
-  weighted_average_bitrate_bps: (_v, m) => m.weightedAverageBitrateBps,
-  rendition_changes: (_v, m) => m.renditionChanges,
-  upshifts: (_v, m) => m.upshifts,
-  downshifts: (_v, m) => m.downshifts,
-  upscale_percentage: (_v, m) => m.upscalePercentage,
-  max_upscale_percentage: (_v, m) => m.maxUpscalePercentage,
-  downscale_percentage: (_v, m) => m.downscalePercentage,
-  max_downscale_percentage: (_v, m) => m.maxDownscalePercentage,
-  dropped_frames: (_v, m) => m.droppedFrames,
-  live_latency_ms: (_v, m) => m.liveLatencyMs,
-  request_count: (_v, m) => m.requestCount,
-  request_failed_count: (_v, m) => m.requestFailedCount,
-  request_ttfb_ms: (_v, m) => m.requestTtfbMs,
-  request_throughput_bps: (_v, m) => m.requestThroughputBps,
-  playback_success_score: (_v, m) => m.scores.playbackSuccess,
-  startup_time_score: (_v, m) => m.scores.startupTime,
-  smoothness_score: (_v, m) => m.scores.smoothness,
-  video_quality_score: (_v, m) => m.scores.videoQuality,
-  viewer_experience_score: (_v, m) => m.scores.viewerExperience,
   // JSON array of timeline entries (see pipeline/view-model/timeline.ts); shown by the one-view route.
   timeline: (v) => v.timeline.toJSON(),
   timeline_truncated: (v) => v.timeline.truncated,
-  // WebRTC receive aggregates (docs/metrics.md); null for views without WebRTC stats.
-  webrtc_fps: (_v, m) => m.webrtcFps,
-  webrtc_jitter_ms: (_v, m) => m.webrtcJitterMs,
-  webrtc_packets_lost: (_v, m) => m.webrtcPacketsLost,
-  webrtc_packet_loss_ratio: (_v, m) => m.webrtcPacketLossRatio,
-  webrtc_rtt_ms: (_v, m) => m.webrtcRttMs,
 };
 
-export function viewRow(view: ActiveView, metrics: ViewMetrics, updatedAtMs: number): ViewRow {
-  return VIEW_COLUMNS.map((c) => VALUES[c.name](view, metrics, updatedAtMs));
+/**
+ * The row builder for a views layout and a catalog: each column's value comes from VALUES or, for a
+ * metric, from the metrics under its camelCase name. A column with neither is refused here, at once.
+ */
+export function viewRowOf(columns: readonly Column[] = VIEW_COLUMNS, catalog: MetricCatalog = VIEW_METRICS) {
+  const own = VALUES as Partial<Record<string, Get>>;
+  const getters = columns.map((c): Get => {
+    const get = own[c.name];
+    if (get) return get;
+    const key = metricKey(c.name);
+    const entry = catalog[c.name];
+    if (!entry || entry.stored === false)
+      throw new Error(`views column ${c.name} has no value: no metric of the catalog is stored in it`);
+    return (_v, m) => (m as unknown as Record<string, ViewRowValue>)[key] ?? null;
+  });
+  return (view: ActiveView, metrics: ViewMetrics, updatedAtMs: number): ViewRow =>
+    getters.map((g) => g(view, metrics, updatedAtMs));
 }
+
+export const viewRow = viewRowOf();

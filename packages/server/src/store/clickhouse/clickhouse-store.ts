@@ -15,7 +15,6 @@
  */
 import type { Permission } from '@openqoe/schema';
 import { type MigrationRun, runMigrations, StoreAheadError } from '../migrations/runner.js';
-import { checkViewColumns } from '../migrations/view-columns.js';
 import type { RollupDefinition } from '../rollup.js';
 import { Serial } from '../serial.js';
 import type {
@@ -27,11 +26,11 @@ import type {
   RejectedPayload,
   Store,
 } from '../store.js';
-import { VIEW_COLUMNS, type ViewRow } from '../view-row.js';
+import { type Column, VIEW_COLUMNS, type ViewRow } from '../view-row.js';
 import { CLICKHOUSE_DIALECT } from './clickhouse-dialect.js';
 import { type ChConnection, type ChResult, chTime, VersionClock } from './connection.js';
 import { ClickHouseMigrationTarget } from './migration-ledger.js';
-import { CLICKHOUSE_MIGRATIONS } from './migrations.js';
+import { clickhouseMigrations } from './migrations.js';
 import { bindPositional } from './params.js';
 import { readStoredVersions, viewKey } from './stored-versions.js';
 import { type RefreshResult, ViewsRollup } from './views-rollup.js';
@@ -47,9 +46,10 @@ export interface ClickHouseStoreOptions {
   rollupSettleMs?: number;
   onRollupRefresh?: ((result: RefreshResult, dirtyHours: number) => void) | undefined;
   onRollupError?: ((err: Error) => void) | undefined;
+  /** The views layout (VIEW_COLUMNS); a test passes a longer one to add a column with its migration. */
+  viewColumns?: readonly Column[];
 }
 
-const TIMESTAMP_COLUMNS = new Set(VIEW_COLUMNS.filter((c) => c.type === 'TIMESTAMP').map((c) => c.name));
 const BEACON_COLUMNS = [
   'env_id',
   'view_id',
@@ -63,8 +63,7 @@ const BEACON_COLUMNS = [
   'log_id',
   'log_position',
 ];
-const VIEW_COLUMN_NAMES = VIEW_COLUMNS.map((c) => c.name);
-const FIRST_RECEIVED = VIEW_COLUMN_NAMES.indexOf('first_received_at');
+const FIRST_RECEIVED = VIEW_COLUMNS.findIndex((c) => c.name === 'first_received_at');
 
 /** ClickHouse JSON values → what the store interface reads: timestamps as epoch ms. */
 function plainRows(r: ChResult): Record<string, ReadValue>[] {
@@ -94,17 +93,22 @@ export class ClickHouseStore implements Store {
   private refreshing: Promise<unknown> | undefined;
   /** What this open did to the schema (store/migrations/runner.ts). */
   migrations: MigrationRun = { applied: [], current: 0 };
+  private readonly viewColumns: readonly Column[];
+  private readonly viewColumnNames: string[];
 
   private constructor(
     private readonly conn: ChConnection,
     private readonly options: ClickHouseStoreOptions,
-  ) {}
+  ) {
+    this.viewColumns = options.viewColumns ?? VIEW_COLUMNS;
+    this.viewColumnNames = this.viewColumns.map((c) => c.name);
+  }
 
   static async open(conn: ChConnection, options: ClickHouseStoreOptions = {}): Promise<ClickHouseStore> {
     const store = new ClickHouseStore(conn, options);
     try {
-      checkViewColumns(CLICKHOUSE_MIGRATIONS);
-      store.migrations = await runMigrations(new ClickHouseMigrationTarget(conn), CLICKHOUSE_MIGRATIONS);
+      const migrations = clickhouseMigrations(store.viewColumns);
+      store.migrations = await runMigrations(new ClickHouseMigrationTarget(conn), migrations);
       if (options.rollup) store.rollup = await ViewsRollup.prepare(conn, options.rollup);
     } catch (err) {
       await conn.close().catch(() => {});
@@ -225,7 +229,7 @@ export class ClickHouseStore implements Store {
           row.map((v, i) =>
             i === FIRST_RECEIVED && first !== undefined && first < Number(v)
               ? chTime(first)
-              : v !== null && TIMESTAMP_COLUMNS.has(VIEW_COLUMN_NAMES[i]!)
+              : v !== null && this.viewColumns[i]!.type === 'TIMESTAMP'
                 ? chTime(Number(v))
                 : v,
           ),
@@ -233,7 +237,7 @@ export class ClickHouseStore implements Store {
       }
       // Hours first: a crash after the marks leaves them dirty (read from the views), never stale.
       if (rollup) await rollup.markDirty([...latest.values()], stored);
-      await this.conn.insert('views', VIEW_COLUMN_NAMES, out);
+      await this.conn.insert('views', this.viewColumnNames, out);
     });
   }
 

@@ -2,7 +2,7 @@
  * The ClickHouse store's migrations, in order (store/migrations/runner.ts
  * runs them when the store opens). Append only: a released migration is
  * never edited, renumbered or removed; a change to the tables is a new entry
- * with the next id.
+ * with the next id. Views columns get theirs from their list (store/view-row.ts).
  *
  * ClickHouse has no transactions for DDL, and a migration is recorded only
  * after its last step: a process stopped half-way runs the whole migration
@@ -13,8 +13,8 @@
  * on their key).
  */
 import type { Migration, MigrationSql } from '../migrations/runner.js';
-import { INITIAL_VIEW_COLUMNS } from '../migrations/view-columns.js';
-import type { Column } from '../view-row.js';
+import { INITIAL_VIEW_COLUMNS, withViewColumnMigrations } from '../migrations/view-columns.js';
+import { type Column, VIEW_COLUMNS } from '../view-row.js';
 import { chViewColumn, initialSchemaDdl } from './clickhouse-ddl.js';
 
 /** A migration that adds `columns` to the views table (after its others, in order). */
@@ -44,6 +44,12 @@ async function initialSchema(sql: MigrationSql): Promise<void> {
     if (!have.has(c.name)) await sql.run(`ALTER TABLE views ADD COLUMN IF NOT EXISTS ${chViewColumn(c)}`);
 }
 
-export const CLICKHOUSE_MIGRATIONS: readonly Migration[] = [
-  { id: 1, name: 'initial schema', up: initialSchema, viewColumns: INITIAL_VIEW_COLUMNS },
-];
+/** The migrations for the views layout `columns`: the list below and the views-column ones they name. */
+export const clickhouseMigrations = (columns: readonly Column[] = VIEW_COLUMNS): readonly Migration[] =>
+  withViewColumnMigrations(
+    [{ id: 1, name: 'initial schema', up: initialSchema, viewColumns: INITIAL_VIEW_COLUMNS }],
+    columns,
+    addViewColumnsMigration,
+  );
+
+export const CLICKHOUSE_MIGRATIONS = clickhouseMigrations();

@@ -20,7 +20,6 @@ import {
 } from '@duckdb/node-api';
 import type { Permission } from '@openqoe/schema';
 import { type MigrationRun, runMigrations } from '../migrations/runner.js';
-import { checkViewColumns } from '../migrations/view-columns.js';
 import { Serial } from '../serial.js';
 import { DUCKDB_DIALECT } from '../sql-dialect.js';
 import type {
@@ -32,9 +31,9 @@ import type {
   RejectedPayload,
   Store,
 } from '../store.js';
-import { type ColumnType, VIEW_COLUMNS, type ViewRow, type ViewRowValue } from '../view-row.js';
+import { type Column, type ColumnType, VIEW_COLUMNS, type ViewRow, type ViewRowValue } from '../view-row.js';
 import { DuckDBMigrationTarget } from './migration-ledger.js';
-import { DUCKDB_MIGRATIONS } from './migrations.js';
+import { duckdbMigrations } from './migrations.js';
 import { plain } from './plain.js';
 
 export interface DuckDBStoreOptions {
@@ -42,6 +41,8 @@ export interface DuckDBStoreOptions {
   checkpointThreshold: string;
   memoryLimit: string;
   threads: number;
+  /** The views layout (VIEW_COLUMNS); a test passes a longer one to add a column with its migration. */
+  viewColumns?: readonly Column[];
 }
 
 const ts = (ms: number) => new DuckDBTimestampValue(BigInt(Math.round(ms)) * 1000n);
@@ -79,10 +80,12 @@ export class DuckDBStore implements Store {
     private readonly writer: DuckDBConnection,
     private readonly meta: DuckDBConnection,
     private readonly reader: DuckDBConnection,
+    private readonly viewColumns: readonly Column[],
   ) {}
 
   static async open(options: DuckDBStoreOptions): Promise<DuckDBStore> {
-    checkViewColumns(DUCKDB_MIGRATIONS);
+    const columns = options.viewColumns ?? VIEW_COLUMNS;
+    const migrations = duckdbMigrations(columns);
     await mkdir(dirname(options.path), { recursive: true });
     const config: Record<string, string> = { checkpoint_threshold: options.checkpointThreshold };
     if (options.memoryLimit) config['memory_limit'] = options.memoryLimit;
@@ -104,13 +107,10 @@ export class DuckDBStore implements Store {
       instance.connect(),
       instance.connect(),
     ]);
-    const store = new DuckDBStore(instance, writer, meta, reader);
+    const store = new DuckDBStore(instance, writer, meta, reader, columns);
     for (let i = 0; i < 2; i++) store.pool.push({ conn: await instance.connect(), lane: new Serial() });
     try {
-      store.migrations = await runMigrations(
-        new DuckDBMigrationTarget(meta, options.path),
-        DUCKDB_MIGRATIONS,
-      );
+      store.migrations = await runMigrations(new DuckDBMigrationTarget(meta, options.path), migrations);
     } catch (err) {
       // Release the file: the caller may report and exit, or open another store.
       await store.close().catch(() => {});
@@ -201,7 +201,8 @@ export class DuckDBStore implements Store {
       await this.writer.run('BEGIN TRANSACTION');
       try {
         for (const row of latest.values()) {
-          for (let i = 0; i < VIEW_COLUMNS.length; i++) appendCell(a, VIEW_COLUMNS[i]!.type, row[i] ?? null);
+          const columns = this.viewColumns;
+          for (let i = 0; i < columns.length; i++) appendCell(a, columns[i]!.type, row[i] ?? null);
           a.endRow();
         }
         a.flushSync();
