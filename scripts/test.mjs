@@ -8,7 +8,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -73,9 +73,15 @@ function ensureChdb() {
 /** Starts tools/chdb-http on a free port (its own temporary data dir) and resolves with it and its URL. */
 function startChdbHttp() {
   const password = randomBytes(12).toString('hex');
+  const args = [
+    join(root, 'tools/chdb-http/server.mjs'),
+    ...['--port', '0', '--host', '127.0.0.1', '--password', password],
+  ];
+  // On Linux, tied to this process: the kernel ends it if this script is killed before it can stop it.
+  const tied = process.platform === 'linux' && has('setpriv');
   const child = spawn(
-    process.execPath,
-    [join(root, 'tools/chdb-http/server.mjs'), '--port', '0', '--host', '127.0.0.1', '--password', password],
+    tied ? 'setpriv' : process.execPath,
+    tied ? ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...args] : args,
     // stdout only for the one line with the address; nothing else is written there.
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -153,18 +159,38 @@ if (!process.env.CLICKHOUSE_URL) {
 
 mkdirSync(join(root, 'test-results'), { recursive: true });
 const report = join(root, 'test-results', 'vitest.json');
-const vitest = spawnSync(
-  process.execPath,
-  [
-    join(root, 'node_modules/vitest/vitest.mjs'),
-    'run',
-    '--reporter=default',
-    '--reporter=json',
-    `--outputFile.json=${report}`,
-    ...process.argv.slice(2),
-  ],
-  { cwd: root, stdio: 'inherit' },
-);
+// A run that is stopped before vitest writes its report must not print the previous run's.
+rmSync(report, { force: true });
+
+/**
+ * Runs vitest and resolves with its exit status. Not spawnSync: this process must stay able to
+ * handle a signal, pass it on to vitest and stop chdb-http before it ends.
+ */
+function runVitest(args) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), ...args], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    const forward = (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    };
+    for (const s of signals) process.on(s, forward);
+    child.once('exit', (code) => {
+      for (const s of signals) process.off(s, forward);
+      resolve({ status: code });
+    });
+  });
+}
+
+const vitest = await runVitest([
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+  ...process.argv.slice(2),
+]);
 if (chdbHttp) await stopChdbHttp(chdbHttp.child);
 
 let passed = 0;

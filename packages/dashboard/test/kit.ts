@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../../collector/test/e2e/kit/browser.js';
+import { patience, settled } from '../../server/test/helpers/patience.js';
 import {
   removeDir,
   type ServerProcess,
@@ -16,7 +17,7 @@ import {
   waitFor,
 } from '../../server/test/helpers/server-process.js';
 
-export { launchChromium, removeDir, type ServerProcess, startServer, waitFor };
+export { launchChromium, patience, removeDir, type ServerProcess, settled, startServer, waitFor };
 
 export const DASHBOARD_DIR = resolve(import.meta.dirname, '..');
 export const DIST_DIR = join(DASHBOARD_DIR, 'dist');
@@ -98,23 +99,16 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
 
-/** Polls `read` (what the page shows) until `ok` holds; returns the last reading. */
+/** Polls `read` (what the page shows) until `ok` holds; returns the last reading (`timeoutMs`: idle-machine time, scaled). */
 export async function pollPage<T>(
   read: () => Promise<T>,
   ok: (v: T) => boolean,
   what: string,
   timeoutMs = 30_000,
 ): Promise<T> {
-  let last: T | undefined;
-  await waitFor(
-    async () => {
-      last = await read();
-      return ok(last);
-    },
-    `${what} (last shown: ${JSON.stringify(last)})`,
-    timeoutMs,
-  );
-  return last!;
+  const last = await settled(read, ok, timeoutMs);
+  if (!ok(last)) throw new Error(`timed out waiting for ${what} (last shown: ${JSON.stringify(last)})`);
+  return last;
 }
 
 /** The leading number of a shown value such as "25%", "1,234" or "820 ms". */

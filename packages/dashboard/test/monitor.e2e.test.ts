@@ -19,6 +19,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   launchChromium,
   openPage,
+  patience,
   pollPage,
   type ServerProcess,
   screenshot,
@@ -85,7 +86,7 @@ describe('Monitor page in Chromium, real-time numbers after an injected stall', 
 
   it('with nobody watching, says so and how to send data', async () => {
     const empty = page.getByTestId('empty-state');
-    await empty.waitFor({ timeout: 20_000 });
+    await empty.waitFor({ timeout: patience(20_000) });
     expect(await empty.textContent()).toContain('Nobody is watching right now');
     expect(await empty.locator('a[href="/demo/"]').count()).toBe(1);
   });

@@ -22,6 +22,7 @@ import {
   startMediaServer,
   type Truth,
 } from '../../collector/test/e2e/kit/index.js';
+import { slowTests } from '../../server/test/helpers/slow-tests.js';
 import {
   launchChromium,
   openPage,
@@ -32,6 +33,8 @@ import {
   stopServer,
   waitFor,
 } from './kit.js';
+
+slowTests(180_000);
 
 const HOLD_MS = 4000;
 
@@ -49,7 +52,7 @@ describe('the view page shows a real player’s stall where the page saw it', ()
       launchChromium(),
     ]);
     serveLibraries(media);
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

@@ -7,6 +7,7 @@
  */
 import { makeBeacon, makeEvent, makeSample, type PlayerEvent, type Sample } from '@openqoe/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Deadline } from './helpers/patience.js';
 import {
   postBeacon,
   queryDataDir,
@@ -144,11 +145,13 @@ describe('POST /v1/beacon?backfill=true', () => {
     expect(
       (await postBeacon(server.url, pastView(envKey, 'corrected', t0), { 'content-type': text })).status,
     ).toBe(202);
-    const limited = await postBeacon(server.url, pastView(envKey, 'corrected', t0), { 'content-type': text });
+    const limited = await postBeacon(server.url, pastView(envKey, 'corrected', t0), {
+      'content-type': text,
+    });
     expect(limited.status).toBe(429);
 
-    const deadline = Date.now() + 20_000;
-    while ((await storedViews(server)) < 2 && Date.now() < deadline)
+    const deadline = new Deadline(20_000);
+    while ((await storedViews(server)) < 2 && !deadline.expired())
       await new Promise((r) => setTimeout(r, 100));
     expect(await storedViews(server)).toBeGreaterThanOrEqual(2);
     await server.kill('SIGTERM');
@@ -169,5 +172,5 @@ describe('POST /v1/beacon?backfill=true', () => {
     expect(corrected!.end_ms).toBeGreaterThanOrEqual(sentFrom);
     expect(corrected!.end_ms).toBeLessThanOrEqual(sentTo);
     expect(corrected!.end_ms - corrected!.start_ms).toBe(21_000);
-  }, 60_000);
+  });
 });

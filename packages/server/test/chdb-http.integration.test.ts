@@ -5,11 +5,13 @@
  * databases, compression, per-request settings, ClickHouse's errors (bad SQL,
  * a wrong password), and that it keeps serving after each of them.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { type ClickHouseClient, ClickHouseError, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpConnection } from '../src/store/clickhouse/http-connection.js';
+import { patience } from './helpers/patience.js';
+import { spawnTracked } from './helpers/processes.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
 import { chdbInstalled } from './helpers/stores.js';
 
@@ -47,10 +49,11 @@ describe.skipIf(!chdbInstalled)(
     };
 
     beforeAll(async () => {
-      front = spawn(
+      front = spawnTracked(
         process.execPath,
         [SERVER, '--port', '0', '--data-dir', join(dir, 'data'), '--user', 'default', '--password', PASSWORD],
         { stdio: ['ignore', 'pipe', 'inherit'] },
+        'tools/chdb-http',
       );
       base = await new Promise<string>((done, fail) => {
         let out = '';
@@ -274,7 +277,11 @@ describe.skipIf(!chdbInstalled)(
       u.username = 'default';
       u.password = encodeURIComponent(PASSWORD);
       u.pathname = '/store_conn';
-      const conn = await HttpConnection.open({ url: u, asyncInsert: true, requestTimeoutMs: 30_000 });
+      const conn = await HttpConnection.open({
+        url: u,
+        asyncInsert: true,
+        requestTimeoutMs: patience(30_000),
+      });
       try {
         await conn.command('CREATE TABLE t (k String, n Int64, ok Bool) ENGINE = MergeTree ORDER BY k');
         await conn.insert(

@@ -9,6 +9,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { makeBeacon, makeSample } from '@openqoe/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { patience } from './helpers/patience.js';
+import { track } from './helpers/processes.js';
 import {
   CLI,
   postBeacon,
@@ -34,14 +36,17 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 /** Runs the CLI to its end (a `serve` that did start is killed by the timeout and fails the test). */
 function run(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: cleanEnv(env), timeout: 20_000, killSignal: 'SIGKILL', ...(cwd ? { cwd } : {}) },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
-        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-      },
+    track(
+      execFile(
+        process.execPath,
+        [CLI, ...args],
+        { env: cleanEnv(env), timeout: patience(20_000), killSignal: 'SIGKILL', ...(cwd ? { cwd } : {}) },
+        (err, stdout, stderr) => {
+          const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
+          resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+        },
+      ),
+      `openqoe ${args[0] ?? ''}`,
     );
   });
 }

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { connect } from 'nats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type NatsServer, startNats, startRole } from './helpers/cluster.js';
+import { patience } from './helpers/patience.js';
 import {
   CLI,
   queryDataDir,
@@ -87,7 +88,7 @@ describe('store writer', () => {
       { consumer: 'OPENQOE_STORE:p3', position: 16 },
       { consumer: 'OPENQOE_STORE:p5', position: 12 },
     ]);
-  }, 60_000);
+  });
 });
 
 describe('serve --role', () => {
@@ -95,7 +96,7 @@ describe('serve --role', () => {
     const dir = tempDataDir('openqoe-role-');
     const r = spawnSync(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dir, ...args], {
       encoding: 'utf8',
-      timeout: 20_000,
+      timeout: patience(20_000),
     });
     removeDir(dir);
     return { code: r.status, err: r.stderr };

@@ -22,6 +22,9 @@ import {
   TEST_CONFIG,
   waitFor,
 } from './helpers/server-process.js';
+import { slowTests } from './helpers/slow-tests.js';
+
+slowTests(90_000);
 
 const CONFIG = { ...TEST_CONFIG, realtime: { tickMs: 1000 } };
 let nats: NatsServer;
@@ -127,7 +130,7 @@ beforeAll(async () => {
     'three merged ticks with the eight viewers',
     30_000,
   );
-}, 90_000);
+});
 
 afterAll(async () => {
   for (const n of nodes) {

@@ -32,7 +32,10 @@ import {
   tempDataDir,
   waitFor,
 } from './helpers/server-process.js';
+import { slowTests } from './helpers/slow-tests.js';
 import { queryStoreOf, storesUnderTest } from './helpers/stores.js';
+
+slowTests(180_000);
 
 const WINDOW = 10_000;
 const PREFIXES = ['a-', 'b-', 'c-', 'd-', 'e-', 'f-'];
@@ -314,5 +317,5 @@ describe.skipIf(chdb.skip !== undefined)(`scale-out over NATS JetStream, store o
       'SELECT view_id, toInt32(sum(seq_count)) AS items FROM beacons FINAL GROUP BY view_id ORDER BY view_id',
     );
     expect(clusterLedger).toEqual(want);
-  }, 180_000);
+  });
 });

@@ -15,6 +15,7 @@ import { gzipSync } from 'node:zlib';
 import type { ErrorEnvelope } from '@openqoe/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minifyKey } from '../src/intake/mux/mux-keys.js';
+import { track } from './helpers/processes.js';
 import {
   CLI,
   readMetric,
@@ -41,7 +42,7 @@ beforeAll(async () => {
   if (!m) throw new Error(server.output());
   muxUrl = new URL(m[1]!);
   ca = readFileSync(join(server.dataDir, 'compat-tls', 'self-signed-cert.pem'), 'utf8');
-}, 60_000);
+});
 
 afterAll(async () => {
   await server?.kill();
@@ -351,11 +352,14 @@ describe('openqoe import-cmcd', () => {
     );
     const run = () =>
       new Promise<{ code: number; stderr: string }>((resolve) => {
-        execFile(
-          process.execPath,
-          [CLI, 'import-cmcd', log, '--url', server.url, '--env-key', envKey()],
-          (err, _stdout, stderr) =>
-            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+        track(
+          execFile(
+            process.execPath,
+            [CLI, 'import-cmcd', log, '--url', server.url, '--env-key', envKey()],
+            (err, _stdout, stderr) =>
+              resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+          ),
+          'openqoe import-cmcd',
         );
       });
     const first = await run();
@@ -367,8 +371,13 @@ describe('openqoe import-cmcd', () => {
     // Startup requests from t0 to t0+900 (the first request without `su`), playing until the last one.
     expect(v).toMatchObject({ video_id: 'imported', video_startup_time_ms: 900, watch_time_ms: 5000 });
     const missing = await new Promise<{ code: number; stderr: string }>((resolve) =>
-      execFile(process.execPath, [CLI, 'import-cmcd', '/no/such/file', '--env-key', 'k'], (err, _o, stderr) =>
-        resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }),
+      track(
+        execFile(
+          process.execPath,
+          [CLI, 'import-cmcd', '/no/such/file', '--env-key', 'k'],
+          (err, _o, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }),
+        ),
+        'openqoe import-cmcd',
       ),
     );
     expect(missing.code).toBe(2);

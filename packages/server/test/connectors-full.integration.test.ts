@@ -18,6 +18,9 @@ import {
   tempDataDir,
   waitFor,
 } from './helpers/server-process.js';
+import { slowTests } from './helpers/slow-tests.js';
+
+slowTests(120_000);
 
 const BUFFER_BYTES = 64 * 1024;
 
@@ -94,7 +97,7 @@ describe('connectors: a full buffer', () => {
       await readMetric(server, 'openqoe_connector_buffered_bytes{connector="dead"}'),
     ).toBeLessThanOrEqual(BUFFER_BYTES);
     expect(server.output()).toMatch(/connector dead: buffer full, dropped \d+ events/);
-  }, 60_000);
+  });
 
   it('block: holds the pipeline, the intake answers 429, and everything acknowledged arrives later', async () => {
     let up = false;
@@ -142,7 +145,7 @@ describe('connectors: a full buffer', () => {
     expect([...new Set(received())].sort((a, b) => a - b)).toEqual(
       Array.from({ length: acknowledged }, (_, i) => i),
     );
-  }, 120_000);
+  });
 
   it('refuses to start on a bad connector, naming the key', async () => {
     const dataDir = tempDataDir('openqoe-connectors-bad-');
@@ -182,5 +185,5 @@ describe('connectors: a full buffer', () => {
     await expect(
       startServer({ dataDir, config: { ...base, connectors: [{ name: 'w', type: 'kafka' }] } }),
     ).rejects.toThrow(/connectors\.0\.type|connectors\[0\]\.type/);
-  }, 60_000);
+  });
 });

@@ -17,6 +17,9 @@ import {
   tempDataDir,
   waitFor,
 } from './helpers/server-process.js';
+import { slowTests } from './helpers/slow-tests.js';
+
+slowTests(120_000);
 
 interface Envelope {
   event_id: string;
@@ -264,5 +267,5 @@ describe('connectors: outage and crash', () => {
         metricValue(await metricsText(server!), 'openqoe_connector_buffered_events{connector="hook"}') === 0,
       'the buffer to empty',
     );
-  }, 120_000);
+  });
 });

@@ -211,7 +211,7 @@ describe.each(runnableStores('data API'))('data API on $name', (store) => {
         'the rollup to be refreshed',
       );
     }
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.kill('SIGTERM');

@@ -14,7 +14,10 @@ import {
   tempDataDir,
   waitForDrain,
 } from './helpers/server-process.js';
+import { slowTests } from './helpers/slow-tests.js';
 import { queryStoreOf, runnableStores, type StoreUnderTest } from './helpers/stores.js';
+
+slowTests(180_000);
 
 const BATCHES = 1000;
 const SAMPLES_PER_BATCH = 5;
@@ -127,5 +130,5 @@ describe.each(runnableStores('durability'))('durability on $name', (store) => {
     expect(duplicates).toBeGreaterThan(0);
     const afterReplay = await storedCounts(store, dataDir);
     expect(afterReplay).toEqual(afterRetry);
-  }, 180_000);
+  });
 });

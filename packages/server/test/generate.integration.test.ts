@@ -6,7 +6,12 @@
  */
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Deadline, patience } from './helpers/patience.js';
+import { track } from './helpers/processes.js';
 import { CLI, queryDataDir, removeDir, type ServerProcess, startServer } from './helpers/server-process.js';
+import { slowTests } from './helpers/slow-tests.js';
+
+slowTests(120_000);
 
 const DAY_MS = 86_400_000;
 const CONFIG = {
@@ -26,14 +31,17 @@ function generate(args: string[]): Promise<Run> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OPENQOE_')) env[k] = v;
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, 'generate', ...args],
-      { env, timeout: 60_000, killSignal: 'SIGKILL' },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
-        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-      },
+    track(
+      execFile(
+        process.execPath,
+        [CLI, 'generate', ...args],
+        { env, timeout: patience(60_000), killSignal: 'SIGKILL' },
+        (err, stdout, stderr) => {
+          const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
+          resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+        },
+      ),
+      'openqoe generate',
     );
   });
 }
@@ -44,9 +52,9 @@ async function storedViews(server: ServerProcess): Promise<number> {
 }
 
 async function untilStored(server: ServerProcess, n: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = new Deadline(60_000);
   while ((await storedViews(server)) < n) {
-    if (Date.now() > deadline) throw new Error(`fewer than ${n} views stored after 60 s`);
+    if (deadline.expired()) throw new Error(`fewer than ${n} views stored after ${deadline.elapsedMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -163,7 +171,7 @@ describe('openqoe generate', () => {
     expect(historyRow['first_start']).toBeGreaterThanOrEqual(backfillFrom - 3 * DAY_MS);
     expect(historyRow['last_end']).toBeLessThanOrEqual(backfillTo);
     expect(historyRow['days']).toBeGreaterThanOrEqual(2);
-  }, 120_000);
+  });
 
   it('sends identical beacons for the same seed', async () => {
     // The beacons themselves are compared in packages/generator/test/synthetic-views.test.ts;
@@ -202,8 +210,8 @@ describe('openqoe generate', () => {
       const items = async () =>
         (await counter('openqoe_pipeline_samples_stored_total')) +
         (await counter('openqoe_pipeline_events_stored_total'));
-      const deadline = Date.now() + 30_000;
-      while ((await counter('openqoe_pipeline_duplicates_total')) < (await items()) && Date.now() < deadline)
+      const deadline = new Deadline(30_000);
+      while ((await counter('openqoe_pipeline_duplicates_total')) < (await items()) && !deadline.expired())
         await new Promise((res) => setTimeout(res, 100));
       expect(await counter('openqoe_pipeline_duplicates_total')).toBe(await items());
       expect(await items()).toBeGreaterThan(20);
@@ -213,5 +221,5 @@ describe('openqoe generate', () => {
       await again.kill();
       removeDir(again.dataDir);
     }
-  }, 60_000);
+  });
 });

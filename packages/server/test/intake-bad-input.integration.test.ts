@@ -7,6 +7,7 @@
 import { gzipSync } from 'node:zlib';
 import { type Beacon, type ErrorEnvelope, makeBeacon, makeSample, type Sample } from '@openqoe/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Deadline } from './helpers/patience.js';
 import {
   postBeacon,
   queryDataDir,
@@ -63,15 +64,15 @@ async function metrics(url: string): Promise<string> {
   return res.text();
 }
 
-/** Polls `check` until it stops throwing, or fails with its last error after `timeoutMs`. */
+/** Polls `check` until it stops throwing, or fails with its last error after `timeoutMs` (idle-machine time, scaled). */
 async function eventually(check: () => Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = new Deadline(timeoutMs);
   for (;;) {
     try {
       await check();
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw err;
+      if (deadline.expired()) throw err;
       await new Promise((r) => setTimeout(r, 50));
     }
   }

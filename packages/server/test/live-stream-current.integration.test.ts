@@ -9,6 +9,7 @@
 import { makeBeacon, makeSample, type PlayerState } from '@openqoe/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createLiveStream, type LiveStreamOut } from './helpers/live.js';
+import { patience } from './helpers/patience.js';
 import {
   postBeacon,
   removeDir,
@@ -95,7 +96,9 @@ describe('live stream current health and viewers (access token)', () => {
     });
     expect((await postBeacon(server.url, JSON.stringify(beacon))).status).toBe(202);
     await expect
-      .poll(async () => ((await current()).json as { data: Current }).data.views, { timeout: 20_000 })
+      .poll(async () => ((await current()).json as { data: Current }).data.views, {
+        timeout: patience(20_000),
+      })
       .toBe(3);
     expect(((await current()).json as { data: Current }).data.viewers).toBe(2);
   });

@@ -94,7 +94,7 @@ beforeAll(async () => {
     'two ticks with the nine viewers',
     20_000,
   );
-}, 60_000);
+});
 
 afterAll(async () => {
   await server?.kill();

@@ -32,6 +32,9 @@ import {
   tempDataDir,
   waitFor,
 } from './helpers/server-process.js';
+import { slowTests } from './helpers/slow-tests.js';
+
+slowTests(120_000);
 
 const WINDOW = 10_000;
 
@@ -154,5 +157,5 @@ describe('monitoring stream to Kinesis (kinesalite)', () => {
       fromJson.set(`${r.view_id}|${r.start_ms}|${r.duration_ms}`, r);
     }
     expect(sortRecords([...fromJson.values()])).toEqual(expected);
-  }, 120_000);
+  });
 });

@@ -3,7 +3,7 @@
  * JetStream consumer) and to a real HTTP listener that refuses the first
  * POSTs with 503: both receive exactly the hand-computed records.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { fromBinary, toJson } from '@bufbuild/protobuf';
@@ -18,6 +18,7 @@ import {
   recordsOfJsonPayloads,
   sortRecords,
 } from './helpers/monitoring-script.js';
+import { spawnTracked } from './helpers/processes.js';
 import {
   removeDir,
   type ServerProcess,
@@ -26,6 +27,9 @@ import {
   tempDataDir,
   waitFor,
 } from './helpers/server-process.js';
+import { slowTests } from './helpers/slow-tests.js';
+
+slowTests(90_000);
 
 const WINDOW = 10_000;
 
@@ -68,9 +72,12 @@ describe('monitoring stream to NATS JetStream and HTTP', () => {
     const dataDir = tempDataDir('openqoe-mon-nh-');
     dirs.push(natsDir, dataDir);
     const natsPort = await freePort();
-    nats = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(natsPort), '-sd', natsDir], {
-      stdio: 'ignore',
-    });
+    nats = spawnTracked(
+      'nats-server',
+      ['-js', '-a', '127.0.0.1', '-p', String(natsPort), '-sd', natsDir],
+      { stdio: 'ignore' },
+      'nats-server',
+    );
     await waitFor(async () => {
       try {
         const c = await connect({ servers: `127.0.0.1:${natsPort}` });
@@ -203,5 +210,5 @@ describe('monitoring stream to NATS JetStream and HTTP', () => {
       toJson(pb.SamplesSchema, fromBinary(pb.SamplesSchema, b.body), { useProtoFieldName: true }),
     );
     expect(unique(recordsOfJsonPayloads(viaOurDecoder))).toEqual(expected);
-  }, 90_000);
+  });
 });

@@ -88,7 +88,7 @@ describe('view enrichment', () => {
         video_startup_time_ms: 600,
       },
     ]);
-  }, 60_000);
+  });
 
   it('refuses to start with a database path that does not exist, naming it', async () => {
     const dir = tempDataDir('openqoe-enrich-bad-');

@@ -14,6 +14,9 @@ import {
   tempDataDir,
   waitFor,
 } from './helpers/server-process.js';
+import { slowTests } from './helpers/slow-tests.js';
+
+slowTests(90_000);
 
 const CONFIG = {
   logLevel: 'warn',
@@ -117,5 +120,5 @@ describe('views through the real pipeline', () => {
       { view_id: 'clean', watch_time_ms: 22_800, rebuffer_count: 1 },
       { view_id: 'messy', watch_time_ms: 27_800, rebuffer_count: 1 },
     ]);
-  }, 90_000);
+  });
 });

@@ -7,6 +7,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slowTests } from '../../../server/test/helpers/slow-tests.js';
 import { playedTo, truthOf } from './compat-kit.js';
 import { withinTolerance } from './harness.js';
 import {
@@ -27,6 +28,8 @@ import {
   waitForView,
 } from './kit/index.js';
 
+slowTests(180_000);
+
 let browser: Browser;
 let media: MediaServer;
 let server: ServerProcess;
@@ -40,7 +43,7 @@ beforeAll(async () => {
     startOpenqoe({ views: { idleCompleteMs: 4000, tickIntervalMs: 500 } }),
   ]);
   serveLibraries(media);
-}, 180_000);
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -220,9 +223,9 @@ describe('players’ built-in CMCD v2 event mode → CMCD intake', () => {
     expect(view).toMatchObject({ stream_type: 'vod', cdn_host: new URL(media.url).host });
     expect(view.request_count as number).toBeGreaterThanOrEqual(5);
     expect(view.request_ttfb_ms as number).toBeGreaterThan(0);
-  }, 180_000);
+  });
 
   it('dash.js 5.2: a scripted stall; rebuffer count and duration match the frame truth (startup from dash.js’s own starting state)', async () => {
     await stallThroughCmcd(DASHJS);
-  }, 180_000);
+  });
 });

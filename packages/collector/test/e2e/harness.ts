@@ -6,6 +6,7 @@
 import { appendFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { slowTests } from '../../../server/test/helpers/slow-tests.js';
 import {
   buildCollector,
   ensureMedia,
@@ -47,6 +48,8 @@ export interface E2e {
 
 export function e2eSuite(): E2e {
   const e = {} as E2e;
+  // Building, media, a browser and a server; then players playing real media.
+  slowTests(180_000);
   beforeAll(async () => {
     buildCollector();
     const dir = ensureMedia();
@@ -57,7 +60,7 @@ export function e2eSuite(): E2e {
     ]);
     serveLibraries(media);
     Object.assign(e, { browser, media, server });
-  }, 180_000);
+  });
   afterAll(async () => {
     await e.browser?.close();
     await e.media?.close();

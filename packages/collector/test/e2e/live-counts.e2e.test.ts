@@ -10,6 +10,7 @@ import { SignJWT } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CreatedKey, createSigningKey } from '../../../server/test/helpers/live.js';
+import { slowTests } from '../../../server/test/helpers/slow-tests.js';
 import {
   buildCollector,
   ensureMedia,
@@ -24,6 +25,8 @@ import {
   stopOpenqoe,
   waitFor,
 } from './kit/index.js';
+
+slowTests(180_000);
 
 interface Count {
   views: number;
@@ -46,7 +49,7 @@ describe('live viewer counts from real browser views', () => {
     ]);
     serveLibraries(media);
     key = await createSigningKey(server);
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

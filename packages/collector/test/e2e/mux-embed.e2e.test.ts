@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slowTests } from '../../../server/test/helpers/slow-tests.js';
 import { playedTo, truthOf } from './compat-kit.js';
 import { withinTolerance } from './harness.js';
 import {
@@ -30,6 +31,8 @@ import {
   waitFor,
   waitForView,
 } from './kit/index.js';
+
+slowTests(180_000);
 
 const MUX_EMBED = join(import.meta.dirname, '../../../../node_modules/mux-embed/dist/mux.js');
 
@@ -64,7 +67,7 @@ beforeAll(async () => {
   const m = /Mux-protocol intake: https:\/\/(\S+)/.exec(server.output());
   if (!m) throw new Error(`no Mux-protocol intake address in the server output:\n${server.output()}`);
   muxHost = m[1]!.replace('localhost', '127.0.0.1');
-}, 180_000);
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -270,5 +273,5 @@ video.play().catch(() => {});
       hold.remove();
       await ctx.close().catch(() => {});
     }
-  }, 180_000);
+  });
 });

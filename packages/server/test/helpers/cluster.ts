@@ -2,10 +2,12 @@
  * A scale-out deployment on one machine for tests and the cluster benchmark:
  * a real `nats-server -js` and openqoe CLI processes in their roles.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { connect } from 'nats';
+import { spawnTracked, stopChild } from './processes.js';
 import {
+  removeDir,
   type ServerProcess,
   type StartOptions,
   startServer,
@@ -31,18 +33,32 @@ export interface NatsServer {
 export async function startNats(): Promise<NatsServer> {
   const dir = tempDataDir('openqoe-nats-');
   const port = await freePort();
-  const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], {
-    stdio: 'ignore',
-  });
-  await waitFor(async () => {
-    try {
-      const c = await connect({ servers: `127.0.0.1:${port}` });
-      await c.close();
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'nats-server to accept connections');
+  const child = spawnTracked(
+    'nats-server',
+    ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir],
+    { stdio: 'ignore' },
+    'nats-server',
+  );
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(
+          `nats-server exited (${child.exitCode ?? child.signalCode}) before accepting connections`,
+        );
+      try {
+        const c = await connect({ servers: `127.0.0.1:${port}` });
+        await c.close();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'nats-server to accept connections');
+  } catch (err) {
+    // A server that did not come up in time is not left running.
+    await stopChild(child, 'SIGKILL');
+    removeDir(dir);
+    throw err;
+  }
   return { url: `nats://127.0.0.1:${port}`, dir, child, stop: () => child.kill('SIGKILL') };
 }
 

@@ -3,7 +3,8 @@
  * small generated test pattern at a rate the test chooses, JSON calls with
  * an access token, and signing keys created through the API.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnTracked } from './processes.js';
 import type { ServerProcess } from './server-process.js';
 
 export interface Answer {
@@ -57,7 +58,7 @@ export interface Push {
  */
 export function encodeTestPattern(file: string, durationS: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
+    const child = spawnTracked(
       'ffmpeg',
       [
         ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-y'],
@@ -65,6 +66,7 @@ export function encodeTestPattern(file: string, durationS: number): Promise<void
         ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-f', 'flv', file],
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
+      'ffmpeg (encode)',
     );
     let err = '';
     child.stderr!.on('data', (d: Buffer) => {
@@ -78,7 +80,7 @@ export function encodeTestPattern(file: string, durationS: number): Promise<void
 
 /** Pushes an FLV file to an RTMP URL at `readRate` × real time (1 = `-re`), without re-encoding. */
 export function pushFile(file: string, url: string, readRate: number): Push {
-  const child = spawn(
+  const child = spawnTracked(
     'ffmpeg',
     [
       ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
@@ -86,6 +88,7 @@ export function pushFile(file: string, url: string, readRate: number): Push {
       ...['-c', 'copy', '-f', 'flv', url],
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
+    'ffmpeg (RTMP push)',
   );
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {

@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ExpectedRecord } from './monitoring-script.js';
+import { waitFor } from './patience.js';
 
 const require = createRequire(import.meta.url);
 
@@ -43,11 +44,13 @@ export function kinesisClient(port: number): KinesisClient {
 
 export async function createStream(client: KinesisClient, name: string, shards: number): Promise<void> {
   await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  for (let i = 0; i < 100; i++) {
-    const d = await client.send(new DescribeStreamCommand({ StreamName: name }));
-    if (d.StreamDescription?.StreamStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(
+    async () =>
+      (await client.send(new DescribeStreamCommand({ StreamName: name }))).StreamDescription?.StreamStatus ===
+      'ACTIVE',
+    `Kinesis stream ${name} to be active`,
+    5000,
+  );
 }
 
 /** Every record of every shard, in shard order, via GetRecords. */

@@ -3,10 +3,14 @@
  * port with its own data dir, the way a user runs it. Tests that need to kill
  * it (-9) and start it again use the same data dir.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Deadline, waitFor } from './patience.js';
+import { spawnTracked, stopChild } from './processes.js';
+
+export { settled, waitFor } from './patience.js';
 
 export const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
 
@@ -40,6 +44,8 @@ export interface StartOptions {
   config?: Record<string, unknown>;
   env?: Record<string, string>;
   args?: string[];
+  /** An exact start deadline (not scaled): the helpers' own tests use it to take the timeout path. */
+  startDeadlineMs?: number;
 }
 
 /** Test defaults: generous rate limits so bursts of test traffic are not refused unless a test wants it. */
@@ -50,20 +56,43 @@ export const TEST_CONFIG = {
   live: { rtmp: { port: 0 } },
 };
 
-/** Servers not stopped when the test process exits (a test failed before it stopped them) are killed then. */
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
+/**
+ * The longest start this process has seen: a start may take up to
+ * START_MULTIPLIER times it (or the scaled idle deadline, when longer), so
+ * a machine whose starts are slow for reasons the CPU calibration does not
+ * see (a slow disk) gets its own deadline.
+ */
+let slowestStartMs = 0;
+const START_MULTIPLIER = 10;
+/** A start deadline on an idle machine, scaled by patience.ts. */
+const IDLE_START_DEADLINE_MS = 30_000;
+
+/**
+ * The start deadline: `startDeadlineMs` (exact, for the helpers' own tests), else
+ * OPENQOE_TEST_START_DEADLINE_MS (exact, to try the timeout path by hand), else
+ * the scaled idle deadline or START_MULTIPLIER × the slowest start, whichever is longer.
+ */
+function startDeadline(options: StartOptions): { expired(): boolean; ms(): number } {
+  const exact =
+    options.startDeadlineMs ?? Number(process.env['OPENQOE_TEST_START_DEADLINE_MS'] || Number.NaN);
+  const started = Date.now();
+  if (Number.isFinite(exact)) return { expired: () => Date.now() - started >= exact, ms: () => exact };
+  const scaled = new Deadline(IDLE_START_DEADLINE_MS);
+  const ms = () => Math.max(scaled.ms, START_MULTIPLIER * slowestStartMs);
+  return { expired: () => Date.now() - started >= ms(), ms };
+}
 
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
+  const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? tempDataDir();
   const configFile = join(dataDir, 'test-config.json');
   writeFileSync(configFile, JSON.stringify(options.config ?? TEST_CONFIG));
-  const child = spawn(
+  const startedMs = Date.now();
+  const child = spawnTracked(
     process.execPath,
     [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--config', configFile, ...(options.args ?? [])],
     { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    'openqoe serve',
   );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -72,29 +101,47 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   child.stderr!.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  running.add(child);
-  const exited = new Promise<number | null>((r) =>
-    child.once('exit', (code) => {
-      running.delete(child);
-      r(code);
-    }),
-  );
-  const url = await new Promise<string>((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 30 s:\n${out}`)), 30_000);
-    const onData = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolvePromise(m[1]!.replace('localhost', '127.0.0.1'));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${out}`));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const deadline = startDeadline(options);
+  let url: string;
+  try {
+    url = await new Promise<string>((resolvePromise, reject) => {
+      const done = (f: () => void) => {
+        clearInterval(timer);
+        child.stdout!.off('data', onData);
+        child.stderr!.off('data', onData);
+        f();
+      };
+      // Checked often (the deadline stretches when the machine gets busier), not armed once.
+      const timer = setInterval(
+        () => {
+          if (deadline.expired())
+            done(() =>
+              reject(new Error(`server did not start within ${deadline.ms()} ms (killed it):\n${out}`)),
+            );
+        },
+        Math.min(250, deadline.ms()),
+      );
+      const onData = () => {
+        const m = /listening on (http:\/\/\S+)/.exec(out);
+        if (m) done(() => resolvePromise(m[1]!.replace('localhost', '127.0.0.1')));
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('error', (err) =>
+        done(() => reject(new Error(`server could not be started: ${err.message}`))),
+      );
+      void exited.then((code) =>
+        done(() => reject(new Error(`server exited with ${code} before listening:\n${out}`))),
+      );
     });
-  });
+  } catch (err) {
+    // Nothing a failed start began may outlive it.
+    await stopChild(child, 'SIGKILL');
+    if (ownDataDir) removeDir(dataDir);
+    throw err;
+  }
+  slowestStartMs = Math.max(slowestStartMs, Date.now() - startedMs);
   const proc: ServerProcess = {
     url,
     dataDir,
@@ -147,20 +194,6 @@ export async function postBeacon(
   return { status: res.status, json, headers: res.headers };
 }
 
-/** Polls `check` until it holds; "within N s" in a test is this deadline, never a performance assertion. */
-export async function waitFor(
-  check: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 /**
  * One Prometheus value from the server's /metrics, by its series as printed:
  * a name, or a name with its labels (`name{sink="http"}`); 0 when absent (a
@@ -172,7 +205,7 @@ export async function readMetric(server: ServerProcess, series: string): Promise
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
-/** Waits until the pipeline has processed everything the log holds. */
+/** Waits until the pipeline has processed everything the log holds (`timeoutMs`: idle-machine time, scaled). */
 export async function waitForDrain(server: ServerProcess, timeoutMs = 30_000): Promise<void> {
   await waitFor(
     async () =>

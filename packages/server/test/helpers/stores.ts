@@ -15,6 +15,7 @@ import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js'
 import { HttpConnection } from '../../src/store/clickhouse/http-connection.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
+import { patience } from './patience.js';
 import { queryDataDir } from './server-process.js';
 
 export interface StoreUnderTest {
@@ -77,7 +78,11 @@ export async function openStoreUnderTest(s: StoreUnderTest, path: string): Promi
     });
   if (s.kind === 'chdb') return ClickHouseStore.open(await ChdbConnection.open(path));
   return ClickHouseStore.open(
-    await HttpConnection.open({ url: new URL(s.url!), asyncInsert: false, requestTimeoutMs: 30_000 }),
+    await HttpConnection.open({
+      url: new URL(s.url!),
+      asyncInsert: false,
+      requestTimeoutMs: patience(30_000),
+    }),
   );
 }
 
