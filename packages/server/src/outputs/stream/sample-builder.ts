@@ -131,7 +131,8 @@ export interface Payload {
   records: number;
 }
 
-function varint(n: number): Buffer {
+/** A protobuf base-128 varint (also the length prefix of delimited files). */
+export function varint(n: number): Buffer {
   const out: number[] = [];
   while (n > 0x7f) {
     out.push((n & 0x7f) | 0x80);

@@ -18,16 +18,7 @@ import { join } from 'node:path';
 import type { Static } from '@sinclair/typebox';
 import type { FileSinkSchema } from '../../../config/monitoring-config.js';
 import type { Destination, DestinationModule, QueueRecord, SendOutcome } from '../../delivery/destination.js';
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
+import { varint } from '../sample-builder.js';
 
 export const fileSink: DestinationModule<Static<typeof FileSinkSchema>> = {
   limits: { maxEvents: 256, maxBytes: 8 * 1024 * 1024, maxRecordBytes: Number.POSITIVE_INFINITY },
