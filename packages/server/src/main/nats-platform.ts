@@ -28,9 +28,8 @@ import { LiveCounts } from '../live/live-counts.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
 import type { Log } from './feature.js';
-import type { RunningPipeline } from './features/pipeline-feature.js';
 import { type OpenedStore, openStore, pipelineCommitIntervalMs, storeObserver } from './open-store.js';
-import type { Platform } from './platform.js';
+import type { Platform, RunningPipeline } from './platform.js';
 import { type Roles, rolesOf } from './roles.js';
 
 /** How often nodes without the store re-read environments and tokens from the api role. */

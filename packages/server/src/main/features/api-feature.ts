@@ -15,8 +15,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import { MonitoringHistory } from '../../query/realtime/monitoring-history.js';
 import type { Feature } from '../feature.js';
 import type { OpenedStore } from '../open-store.js';
-import type { Platform } from '../platform.js';
-import type { RunningPipeline } from './pipeline-feature.js';
+import type { Platform, RunningPipeline } from '../platform.js';
 
 export async function apiFeature(
   config: Config,

@@ -9,8 +9,7 @@ import { type LiveService, startLive } from '../../live/live-service.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Feature, Log } from '../feature.js';
 import type { OpenedStore } from '../open-store.js';
-import type { Platform } from '../platform.js';
-import type { RunningPipeline } from './pipeline-feature.js';
+import type { Platform, RunningPipeline } from '../platform.js';
 
 export interface RunningLive extends Feature {
   rtmpUrl: string | undefined;

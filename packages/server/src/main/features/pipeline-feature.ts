@@ -24,8 +24,6 @@ import type { Feature, Log } from '../feature.js';
 import { pipelineCommitIntervalMs } from '../open-store.js';
 import type { Platform, RunningPipeline } from '../platform.js';
 
-export type { RunningPipeline } from '../platform.js';
-
 export async function pipelineFeature(
   config: Config,
   platform: Platform,

@@ -10,12 +10,6 @@ import { INITIAL_VIEW_COLUMNS } from '../migrations/view-columns.js';
 import type { Column } from '../view-row.js';
 import { LIVE_DDL } from './live-ddl.js';
 
-export const snakeCase = (s: string) =>
-  s
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([a-zA-Z])(\d+)/g, '$1_$2')
-    .toLowerCase();
-
 /** Batches of views land in `views_staging` first and move to `views` with one upsert: both have every column. */
 const VIEW_TABLES = ['views', 'views_staging'];
 
