@@ -193,8 +193,9 @@ describe('Mux-protocol intake', () => {
     expect(v).toMatchObject({
       outcome: 'success',
       completion_reason: 'explicit_end',
-      // play at 100 → playing at 900
-      video_startup_time_ms: 800,
+      // The play was asked for at viewstart (0; mux-embed sends viewstart on the first play,
+      // before stamping its `play`) → playing at 900
+      video_startup_time_ms: 900,
       rebuffer_count: 1,
       rebuffer_duration_ms: 1500,
       // 800 startup + 4100 + 1500 + 1500 playing (6500 → 8000) + 800 (9200 → 10000); the paused second is not watch time
@@ -322,7 +323,8 @@ describe('per-view Mux state after kill -9', () => {
       expect(v).toMatchObject({
         video_title: 'Survives a restart',
         custom_data_2: 'kept',
-        video_startup_time_ms: 600,
+        // viewstart (the play request) at 0 → playing at 700
+        video_startup_time_ms: 700,
         rebuffer_count: 1,
         rebuffer_duration_ms: 900,
         completion_reason: 'explicit_end',
@@ -472,6 +474,30 @@ describe('bad input is refused with the field named, or recorded, never a crash'
     expect(server.output()).toContain(
       'mux view orphan-1: the first data received starts at view_sequence_number 40',
     );
+  });
+
+  it('Mux: a view whose first events never arrived has no startup time, not one made of its first stall', async () => {
+    const t0 = Date.now() - 10_000;
+    const ev = (seq: number, event: string, at: number) =>
+      muxEvent({
+        env_key: envKey(),
+        view_id: 'mux-late-join',
+        view_sequence_number: seq,
+        viewer_time: t0 + at,
+        event,
+        player_playhead_time: at > 1000 ? 2000 : 0,
+      });
+    const res = await mux(
+      '/',
+      JSON.stringify({
+        events: [ev(5, 'rebufferstart', 1000), ev(6, 'rebufferend', 6000), ev(7, 'viewend', 8000)],
+      }),
+    );
+    expect(res.status).toBe(200);
+    const v = await completedView('mux-late-join');
+    // No play request was seen: the 5 s wait is not a startup (it was 5000 before), and not a
+    // stall either, since playback was not known to have begun.
+    expect(v).toMatchObject({ video_startup_time_ms: null, rebuffer_count: 0 });
   });
 
   it('CMCD: a line that does not decode, a report without sn, an event without ts; never 410', async () => {

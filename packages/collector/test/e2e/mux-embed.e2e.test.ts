@@ -214,6 +214,16 @@ video.play().catch(() => {});
         Math.abs(startup - truthStartup),
         `startup ${startup} ms vs page marks ${truthStartup} ms`,
       ).toBeLessThanOrEqual(150);
+      // mux-embed's own time to first frame (`view_time_to_first_frame`, sent minified as
+      // `xtitofifr` once the first frame was shown): the same clock, so within a few ms.
+      const sdkTtff = events.map((e) => e['xtitofifr']).find((v) => typeof v === 'number') as
+        | number
+        | undefined;
+      expect(sdkTtff, 'mux-embed sent its time to first frame').toBeGreaterThan(0);
+      expect(
+        Math.abs(startup - sdkTtff!),
+        `startup ${startup} ms vs mux-embed's time to first frame ${sdkTtff} ms`,
+      ).toBeLessThanOrEqual(5);
       expect(view).toMatchObject({
         outcome: 'success',
         completion_reason: 'explicit_end',

@@ -106,7 +106,10 @@ function transition(
     case 'playerready':
       return { state: 'ready', events: [{ type: 'playerready' }] };
     case 'viewstart':
-      return { events: [{ type: 'viewstart' }] };
+      // mux-embed sends viewstart when the view's first play is asked for, before it stamps
+      // its `play` (and a renditionchange): the play request is the viewstart's instant, as
+      // mux-embed's own time to first frame counts it.
+      return { events: [{ type: 'viewstart' }, { type: 'playrequest' }] };
     case 'play':
       // Before the first frame a play starts startup; after it, the state holds until `playing`.
       return { state: 'startup', events: [{ type: 'play' }] };
