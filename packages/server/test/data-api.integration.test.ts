@@ -28,6 +28,7 @@ import {
   startServer,
   tempDataDir,
   waitFor,
+  waitForRollup,
 } from './helpers/server-process.js';
 import { runnableStores } from './helpers/stores.js';
 
@@ -204,12 +205,7 @@ describe.each(runnableStores('data API'))('data API on $name', (store) => {
     );
     if (store.kind !== 'duckdb') {
       // Every hour with a view refreshed into the rollup, so the numbers below come from it.
-      await waitFor(
-        async () =>
-          (await readMetric(server, 'openqoe_store_rollup_refreshed_hours_total')) >= 3 &&
-          (await readMetric(server, 'openqoe_store_rollup_dirty_hours')) === 0,
-        'the rollup to be refreshed',
-      );
+      await waitForRollup(server, 3);
     }
   });
 
@@ -296,6 +292,7 @@ describe.each(runnableStores('data API'))('data API on $name', (store) => {
         views: 3,
         total_watch_time_ms: 21_000 + 15_000 + 4000,
         negative_impact: 250,
+        share_of_views: 50,
       },
       {
         field: 'cdn-b',
@@ -303,6 +300,7 @@ describe.each(runnableStores('data API'))('data API on $name', (store) => {
         views: 3,
         total_watch_time_ms: 30_500 + 14_000 + 6500,
         negative_impact: 0,
+        share_of_views: 50,
       },
     ]);
     expect(r['total_row_count']).toBe(2);

@@ -71,6 +71,7 @@ export const MetricBreakdownResponse = Type.Object({
       views: Type.Integer(),
       total_watch_time_ms: Type.Number(),
       negative_impact: Nullable,
+      share_of_views: Type.Number({ description: 'Percent of the views in the scope that fall in this row' }),
     }),
   ),
   total_row_count: Type.Integer(),
@@ -79,6 +80,37 @@ export const MetricBreakdownResponse = Type.Object({
   unit: Type.String(),
 });
 export type MetricBreakdownResponse = Static<typeof MetricBreakdownResponse>;
+
+/** One row of the error analysis: an error code (and player) and the views it affected. */
+export const ErrorAnalysisRow = Type.Object({
+  error_code: Type.String(),
+  player_software: Type.Union([Type.String(), Type.Null()], {
+    description: 'The player, when grouped by_player; null otherwise',
+  }),
+  views: Type.Integer({ description: 'Views whose first fatal or business error had this code' }),
+  share_of_views: Type.Number({ description: 'Percent of all views in the timeframe and filters' }),
+  playback_failures: Type.Integer({ description: 'Of those, views that failed (the error was fatal)' }),
+  first_seen: Type.String({ description: 'ISO 8601: the end of the earliest affected view' }),
+  last_seen: Type.String({ description: 'ISO 8601: the end of the latest affected view' }),
+  messages: Type.Array(Type.Object({ message: Type.String(), views: Type.Integer() }), {
+    description: 'The most frequent messages (at most 5), most views first',
+  }),
+  players: Type.Array(
+    Type.Object({ player_software: Type.String(), player_version: Type.String(), views: Type.Integer() }),
+    { description: 'Players and versions affected (at most 10), most views first' },
+  ),
+  example_view_ids: Type.Array(Type.String(), { description: 'At most 5 affected views, latest first' }),
+});
+export type ErrorAnalysisRow = Static<typeof ErrorAnalysisRow>;
+
+/** `GET /data/v1/errors` */
+export const ErrorAnalysisResponse = Type.Object({
+  data: Type.Array(ErrorAnalysisRow),
+  total_row_count: Type.Integer(),
+  total_views: Type.Integer({ description: 'All views in the timeframe and filters (the shares’ base)' }),
+  timeframe: Timeframe,
+});
+export type ErrorAnalysisResponse = Static<typeof ErrorAnalysisResponse>;
 
 const Text = Type.Union([Type.String(), Type.Null()]);
 const Bool = Type.Union([Type.Boolean(), Type.Null()]);

@@ -92,13 +92,56 @@ export const OPENAPI_EXAMPLES: Record<string, RouteExamples> = {
     response: {
       200: {
         data: [
-          { field: 'cdn-b', value: 2.9, views: 5120, total_watch_time_ms: 1.1e9, negative_impact: 0.44 },
-          { field: 'cdn-a', value: 0.8, views: 13114, total_watch_time_ms: 3.0e9, negative_impact: -0.32 },
+          {
+            field: 'cdn-b',
+            value: 2.9,
+            views: 5120,
+            total_watch_time_ms: 1.1e9,
+            negative_impact: 0.44,
+            share_of_views: 28.08,
+          },
+          {
+            field: 'cdn-a',
+            value: 0.8,
+            views: 13114,
+            total_watch_time_ms: 3.0e9,
+            negative_impact: -0.32,
+            share_of_views: 71.92,
+          },
         ],
         total_row_count: 2,
         timeframe: tf,
         measurement: 'avg',
         unit: 'percent',
+      },
+    },
+  },
+  'GET /data/v1/errors': {
+    response: {
+      200: {
+        data: [
+          {
+            error_code: 'MEDIA_ERR_NETWORK',
+            player_software: null,
+            views: 182,
+            share_of_views: 1.0,
+            playback_failures: 182,
+            first_seen: '2025-11-20T00:04:12.000Z',
+            last_seen: '2025-11-20T23:58:40.000Z',
+            messages: [
+              { message: 'fragLoadError', views: 140 },
+              { message: 'manifestLoadError', views: 42 },
+            ],
+            players: [
+              { player_software: 'hls.js', player_version: '1.6.0', views: 150 },
+              { player_software: 'shaka', player_version: '4.7.0', views: 32 },
+            ],
+            example_view_ids: [sample.viewId],
+          },
+        ],
+        total_row_count: 1,
+        total_views: 18234,
+        timeframe: tf,
       },
     },
   },

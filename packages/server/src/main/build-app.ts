@@ -1,6 +1,6 @@
 /**
- * The one place the HTTP application is built: error envelope, request
- * counters, CORS and the OpenAPI document. It registers no feature's routes:
+ * The one place the HTTP application is built: error envelope, CSV answers,
+ * request counters, CORS and the OpenAPI document. It registers no feature's routes:
  * each feature (intake, APIs, live, pages) registers its own as a plugin
  * when assemble() starts it.
  */
@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { attachOpenApiExamples } from '../api/openapi-examples.js';
 import type { Config } from '../config/config-schema.js';
 import { installErrorHandling } from '../http/api-error.js';
+import { installCsvAnswers } from '../http/csv-answers.js';
 import { LIVE_OPENAPI_EXAMPLES } from '../live/routes/live-openapi-examples.js';
 import type { Metrics } from '../observability/metrics.js';
 import { VERSION } from '../version.js';
@@ -36,6 +37,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandling(app, () => metrics.errors.labels('http').inc());
   app.addSchema(ErrorEnvelopeSchema);
   attachOpenApiExamples(app, LIVE_OPENAPI_EXAMPLES);
+  const csvMediaTypes = installCsvAnswers(app);
 
   // Runs for every request: a callback hook (no promise), and each route/method/status counter looked up once.
   const requestCounters = new Map<string, ReturnType<Metrics['httpRequests']['labels']>>();
@@ -59,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     // Shared schemas keep their own names ($id) in the document instead of def-N.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
+    transformObject: (doc) => ('openapiObject' in doc ? csvMediaTypes(doc.openapiObject) : doc.swaggerObject),
     openapi: {
       openapi: '3.0.3',
       info: {

@@ -157,9 +157,11 @@ export function sortRecords(records: ExpectedRecord[]): ExpectedRecord[] {
   return [...records].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-/** Posts every scripted view in one backfill beacon (the device clock is trusted: exact event times). */
-export async function postScriptedViews(server: ServerProcess, t0: number, prefix = ''): Promise<void> {
-  const views = scriptedViews(t0, prefix);
+/** Posts views' samples and events in one backfill beacon (the device clock is trusted: exact event times). */
+export async function postBackfill(
+  server: ServerProcess,
+  views: readonly { samples: Sample[]; events: PlayerEvent[] }[],
+): Promise<void> {
   const beacon = makeBeacon({
     envKey: server.bootstrap().environment.key,
     sentAt: Date.now(),
@@ -173,5 +175,9 @@ export async function postScriptedViews(server: ServerProcess, t0: number, prefi
     '?backfill=true',
   );
   if (res.status !== 202)
-    throw new Error(`the scripted views were refused: ${res.status} ${JSON.stringify(res.json)}`);
+    throw new Error(`the views were refused: ${res.status} ${JSON.stringify(res.json)}`);
 }
+
+/** Posts every scripted view in one backfill beacon. */
+export const postScriptedViews = (server: ServerProcess, t0: number, prefix = ''): Promise<void> =>
+  postBackfill(server, scriptedViews(t0, prefix));

@@ -11,6 +11,7 @@ import type {
 } from '@openqoe/schema';
 import type { AuthenticatedToken } from '../../auth/registry.js';
 import { ApiError } from '../../http/api-error.js';
+import type { Measurement, MetricDefinition } from '../../query/metric-catalog.js';
 import { dimensionColumn, type Scope } from '../../query/query-scope.js';
 import type { Store } from '../../store/store.js';
 import { autoGranularity, type MetricQueries, num, timeframeOf } from './metric-queries.js';
@@ -102,9 +103,19 @@ export async function timeseriesAnswer(
 const ORDER_SQL = {
   field: 'g.field',
   views: 'g.views',
-  value: 'g.value',
+  value: 'row_value',
   negative_impact: 'negative_impact',
 };
+
+/**
+ * Grouped by error code, a share of views (failure %, EBVS %) over each
+ * code's own views reads 100 % for every code that causes it: those views
+ * failed by definition. Such rows answer the share of all views in the scope
+ * instead, which is what the code costs (the rows add up to the overall value),
+ * and that is also their negative impact.
+ */
+const sharesOfScope = (col: string, def: MetricDefinition, m: Measurement) =>
+  col === 'error_code' && m === 'avg' && def.unit === 'percent' && def.viewsSql === 'count(*)';
 
 export async function breakdownAnswer(
   mq: MetricQueries,
@@ -123,6 +134,9 @@ export async function breakdownAnswer(
   const src = await mq.source(scope, { columns: [col], sqls: [sql, 'count(*)', 'sum(watch_time_ms)'] });
   const limit = scope.params.add(q.limit);
   const offset = scope.params.add((q.page - 1) * q.limit);
+  const ofScope = sharesOfScope(col, def, m);
+  const value = ofScope ? 'g.value * g.views / nullif(o.views, 0)' : 'g.value';
+  const impact = ofScope ? value : `${sign} * (g.value - o.value) * g.views / nullif(o.views, 0)`;
   const rows = await mq.store.select(
     `WITH scoped AS (SELECT * FROM ${src.from}),
           overall AS (SELECT CAST(${src.agg(sql)} AS DOUBLE) AS value, ${src.agg('count(*)')} AS views FROM scoped),
@@ -131,8 +145,8 @@ export async function breakdownAnswer(
                    coalesce(${src.agg('sum(watch_time_ms)')}, 0) AS watch
             FROM scoped GROUP BY ALL
           )
-     SELECT g.field, g.value, g.views, g.watch,
-            ${sign} * (g.value - o.value) * g.views / nullif(o.views, 0) AS negative_impact,
+     SELECT g.field, ${value} AS row_value, g.views, g.watch, ${impact} AS negative_impact,
+            100.0 * g.views / nullif(o.views, 0) AS share,
             count(*) OVER () AS total
      FROM grouped g, overall o
      ORDER BY ${ORDER_SQL[orderBy]} ${direction} NULLS LAST, g.field
@@ -142,10 +156,11 @@ export async function breakdownAnswer(
   return {
     data: rows.map((r) => ({
       field: String(r['field'] ?? ''),
-      value: num(r['value']),
+      value: num(r['row_value']),
       views: num(r['views']) ?? 0,
       total_watch_time_ms: num(r['watch']) ?? 0,
       negative_impact: num(r['negative_impact']),
+      share_of_views: num(r['share']) ?? 0,
     })),
     total_row_count: num(rows[0]?.['total']) ?? (await countGroups(mq.store, col, scope)),
     timeframe: timeframeOf(scope),

@@ -1,6 +1,8 @@
 /**
  * Historical metrics over stored views: `/data/v1/metrics/{metric_id}/overall`,
- * `/timeseries` and `/breakdown`, plus the lists of metrics and dimensions.
+ * `/timeseries` and `/breakdown`, the lists of metrics and dimensions, and the
+ * error analysis (`/data/v1/errors`, error-analysis.ts). Each answers CSV too
+ * (http/csv-answers.ts).
  * Every number is one aggregate over the `views` table (metric-catalog.ts);
  * the schemas are in metrics-schemas.ts, the answers in metrics-answers.ts.
  */
@@ -9,9 +11,11 @@ import { VIEW_METRIC_IDS } from '@openqoe/schema';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../auth/registry.js';
 import { requirePermission } from '../../http/auth-hook.js';
+import { CSV_TOO } from '../../http/csv-answers.js';
 import { DIMENSION_NAMES } from '../../query/dimensions.js';
 import { METRICS } from '../../query/metric-catalog.js';
 import type { Store } from '../../store/store.js';
+import { ERRORS_SCHEMA, errorAnalysisAnswer } from './error-analysis.js';
 import { MetricQueries } from './metric-queries.js';
 import { breakdownAnswer, overallAnswer, timeseriesAnswer } from './metrics-answers.js';
 import {
@@ -47,13 +51,22 @@ export function metricsRoutes(
     data: DIMENSION_NAMES,
     total_row_count: DIMENSION_NAMES.length,
   }));
-  r.get('/data/v1/metrics/:metric_id/overall', { preHandler, schema: OVERALL_SCHEMA }, (request) =>
-    overallAnswer(mq, request.token!, request.params.metric_id, request.query),
+  r.get(
+    '/data/v1/metrics/:metric_id/overall',
+    { preHandler, schema: OVERALL_SCHEMA, config: CSV_TOO },
+    (request) => overallAnswer(mq, request.token!, request.params.metric_id, request.query),
   );
-  r.get('/data/v1/metrics/:metric_id/timeseries', { preHandler, schema: TIMESERIES_SCHEMA }, (request) =>
-    timeseriesAnswer(mq, request.token!, request.params.metric_id, request.query),
+  r.get(
+    '/data/v1/metrics/:metric_id/timeseries',
+    { preHandler, schema: TIMESERIES_SCHEMA, config: CSV_TOO },
+    (request) => timeseriesAnswer(mq, request.token!, request.params.metric_id, request.query),
   );
-  r.get('/data/v1/metrics/:metric_id/breakdown', { preHandler, schema: BREAKDOWN_SCHEMA }, (request) =>
-    breakdownAnswer(mq, request.token!, request.params.metric_id, request.query),
+  r.get(
+    '/data/v1/metrics/:metric_id/breakdown',
+    { preHandler, schema: BREAKDOWN_SCHEMA, config: CSV_TOO },
+    (request) => breakdownAnswer(mq, request.token!, request.params.metric_id, request.query),
+  );
+  r.get('/data/v1/errors', { preHandler, schema: ERRORS_SCHEMA, config: CSV_TOO }, (request) =>
+    errorAnalysisAnswer(mq, request.token!, request.query),
   );
 }

@@ -139,7 +139,9 @@ export const BREAKDOWN_SCHEMA = {
   summary: 'A metric per value of one dimension, with each row’s negative impact on the whole',
   description:
     'negative_impact = (row value − overall value) × row views ÷ total views, signed so that larger is worse ' +
-    '(for metrics where lower is worse, such as bitrate or scores, the sign is flipped). Default order: negative_impact desc.',
+    '(for metrics where lower is worse, such as bitrate or scores, the sign is flipped). Default order: negative_impact desc. ' +
+    'share_of_views = row views ÷ all views × 100. Grouped by error_code, a failure or exit percentage is the share of all ' +
+    'views that had it with this code (not 100 % of the code’s own views), and that is also its negative impact.',
   params: MetricParams,
   querystring: BreakdownQuery,
   response: { 200: MetricBreakdownResponse, ...QUERY_ERRORS },

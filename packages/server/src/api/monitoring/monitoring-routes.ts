@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../auth/registry.js';
 import { requirePermission } from '../../http/auth-hook.js';
+import { CSV_TOO } from '../../http/csv-answers.js';
 import {
   REALTIME_DIMENSIONS,
   REALTIME_METRIC_IDS,
@@ -57,12 +58,12 @@ export function monitoringRoutes(
   );
   r.get(
     '/data/v1/monitoring/metrics/:metric_id/breakdown',
-    { preHandler, schema: BREAKDOWN_SCHEMA },
+    { preHandler, schema: BREAKDOWN_SCHEMA, config: CSV_TOO },
     (request) => breakdownAnswer(scope, request.token!, request.params.metric_id, request.query),
   );
   r.get(
     '/data/v1/monitoring/metrics/:metric_id/breakdown-timeseries',
-    { preHandler, schema: BREAKDOWN_TIMESERIES_SCHEMA },
+    { preHandler, schema: BREAKDOWN_TIMESERIES_SCHEMA, config: { csv: { expand: 'values' } } },
     (request) => breakdownTimeseriesAnswer(scope, request.token!, request.params.metric_id, request.query),
   );
   r.get(
