@@ -1,7 +1,8 @@
 /**
  * @openqoe/generator: the synthetic views of `openqoe generate`, one complete
  * native beacon per view, drawn from the distribution docs/generator.md
- * states.
+ * states, and the live mode's schedule (live.ts), which plays those views on
+ * a clock with a number of viewers in progress.
  *
  * The package is pure: it builds beacons and the headers they should be sent
  * with, and nothing else. No clock (the caller passes the time window), no
@@ -35,5 +36,12 @@ export {
   VIEWERS,
   type Weighted,
 } from './distribution.js';
+export { cutSample, LIVE, type LiveBeacon, LiveRun, type LiveRunOptions, type LiveTally } from './live.js';
 export { mulberry32 } from './random.js';
-export { type SyntheticView, syntheticView, type ViewKind, type ViewRequest } from './view.js';
+export {
+  type SyntheticView,
+  syntheticView,
+  type ViewKind,
+  type ViewRequest,
+  viewStartingAt,
+} from './view.js';

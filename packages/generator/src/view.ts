@@ -70,6 +70,8 @@ export interface SyntheticView {
   userAgent: string;
   /** Send as the `x-forwarded-for` header (used only by a server with trustProxy). */
   forwardedFor: string;
+  /** The viewer's country (ISO code), whose network `forwardedFor` is in. */
+  country: string;
   /** What the view was drawn to be, for reports and tests. */
   kind: ViewKind;
   startMs: number;
@@ -197,6 +199,62 @@ type Interruption =
   | { at: number; kind: 'failure' };
 
 export function syntheticView(req: ViewRequest): SyntheticView {
+  const drawn = drawView(req);
+  // A uniform start in the window, moved earlier if it would end after the window.
+  let startMs = Math.round(drawn.draw.uniform(req.fromMs, req.toMs));
+  if (startMs + drawn.durationMs > req.toMs) startMs = req.toMs - drawn.durationMs;
+  return place(drawn, startMs);
+}
+
+/**
+ * The same view as `syntheticView` for (seed, index), starting at `startMs`
+ * rather than placed in a window: the live mode plays it from there on the
+ * wall clock (live.ts).
+ */
+export function viewStartingAt(
+  req: Omit<ViewRequest, 'fromMs' | 'toMs'> & { startMs: number },
+): SyntheticView {
+  return place(drawView(req), req.startMs);
+}
+
+interface DrawnView {
+  tl: Timeline;
+  draw: Draw;
+  envKey: string;
+  userAgent: string;
+  forwardedFor: string;
+  country: string;
+  kind: ViewKind;
+  durationMs: number;
+}
+
+/** Moves a view drawn on its own timeline (t = 0 at the play request) to start at `startMs`. */
+function place(v: DrawnView, startMs: number): SyntheticView {
+  for (const s of v.tl.samples) {
+    s.timestamp += startMs;
+    s.viewerTime += startMs;
+  }
+  for (const e of v.tl.events) e.viewerTime += startMs;
+  const endMs = startMs + v.durationMs;
+  return {
+    beacon: {
+      envKey: v.envKey,
+      schemaVersion: SCHEMA_VERSION,
+      sentAt: endMs,
+      samples: v.tl.samples,
+      events: v.tl.events,
+    },
+    userAgent: v.userAgent,
+    forwardedFor: v.forwardedFor,
+    country: v.country,
+    kind: v.kind,
+    startMs,
+    endMs,
+  };
+}
+
+/** The view of (seed, index) on its own timeline; its draw is left where the placement continues it. */
+function drawView(req: { seed: number; index: number; envKey: string }): DrawnView {
   const draw = new Draw(mulberry32(viewSeed(req.seed, req.index)));
   const device = draw.pick(DEVICES);
   const player = draw.pick(device.players);
@@ -284,29 +342,15 @@ export function syntheticView(req: ViewRequest): SyntheticView {
     });
   }
 
-  // Place the view: a uniform start in the window, moved earlier if it would end after the window.
-  const durationMs = tl.t;
-  let startMs = Math.round(draw.uniform(req.fromMs, req.toMs));
-  if (startMs + durationMs > req.toMs) startMs = req.toMs - durationMs;
-  for (const s of tl.samples) {
-    s.timestamp += startMs;
-    s.viewerTime += startMs;
-  }
-  for (const e of tl.events) e.viewerTime += startMs;
-  const endMs = startMs + durationMs;
   return {
-    beacon: {
-      envKey: req.envKey,
-      schemaVersion: SCHEMA_VERSION,
-      sentAt: endMs,
-      samples: tl.samples,
-      events: tl.events,
-    },
+    tl,
+    draw,
+    envKey: req.envKey,
     userAgent: device.userAgent,
     forwardedFor,
+    country,
     kind,
-    startMs,
-    endMs,
+    durationMs: tl.t,
   };
 }
 
