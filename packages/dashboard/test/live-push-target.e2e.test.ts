@@ -39,7 +39,7 @@ describe('Live streams page: where to push', () => {
       'the empty state',
     );
     expect(errors).toEqual([]);
-    return { server, text: await empty.innerText() };
+    return { server, text: (await empty.textContent()) ?? '' };
   };
 
   it('with RTMP on, the URL the server listens on', async () => {
