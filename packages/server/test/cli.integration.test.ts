@@ -288,10 +288,14 @@ describe('openqoe CLI', () => {
     });
 
     it('admin commands’ --help states the order', async () => {
-      for (const cmd of [['tokens', 'list'], ['generate'], ['live-streams', 'create']]) {
+      for (const cmd of [['tokens', 'list'], ['live-streams', 'create'], ['import-cmcd']]) {
         const r = await run([...cmd, '--help']);
         expect(r.stdout).toContain('--url, the server.json a running server wrote into its data dir');
       }
+      const generate = await run(['generate', '--help']);
+      expect(generate.stdout.replace(/\s+/g, ' ')).toContain(
+        'server URL [the data dir’s server.json, else OPENQOE_URL, else http://127.0.0.1:8080]',
+      );
     });
   });
 

@@ -25,7 +25,7 @@ import type { Command, CommanderError } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { BOOTSTRAP_FILE, type BootstrapFile } from '../auth/bootstrap.js';
 import { type AdminOptions, CliError, resolveCredentials } from './admin-client.js';
-import { serverUrl, URL_ORDER_HELP } from './server-url.js';
+import { serverUrl, URL_OPTION_HELP } from './server-url.js';
 
 const gzip = promisify(gzipCallback);
 
@@ -64,7 +64,7 @@ export function registerGenerate(program: Command): void {
   program
     .command('generate')
     .description('Send synthetic views (one beacon each) to a running server through its intake')
-    .addOption(new Option('--url <url>', 'server URL [see below]'))
+    .addOption(new Option('--url <url>', URL_OPTION_HELP))
     .addOption(new Option('--env-key <key>', 'environment key [the data dir’s bootstrap.json]'))
     .addOption(
       new Option('-d, --data-dir <dir>', 'data dir whose bootstrap.json gives the key and token [./data]'),
@@ -88,7 +88,7 @@ export function registerGenerate(program: Command): void {
     )
     .addHelpText(
       'after',
-      `\n${URL_ORDER_HELP}\nThe distribution of the views is stated in docs/generator.md. Examples:\n` +
+      '\nThe distribution of the views is stated in docs/generator.md. Examples:\n' +
         '  openqoe generate --views 5000                  live views, key from ./data/bootstrap.json\n' +
         '  openqoe generate --views 100000 --days 30      a month of history (admin token from bootstrap.json)',
     )

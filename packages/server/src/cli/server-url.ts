@@ -12,6 +12,9 @@ import { loadConfig } from '../config/load-config.js';
 
 export const SERVER_FILE = 'server.json';
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
+/** The --url option's help: the whole order, for commands whose help text has no room for URL_ORDER_HELP. */
+export const URL_OPTION_HELP =
+  'server URL [the data dir’s server.json, else OPENQOE_URL, else http://127.0.0.1:8080]';
 export const URL_ORDER_HELP =
   'The server URL is, in order: --url, the server.json a running server wrote into its data dir (--data-dir, else serve’s default), OPENQOE_URL, then http://127.0.0.1:8080.';
 
