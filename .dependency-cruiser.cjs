@@ -81,8 +81,9 @@ const MAY_IMPORT = {
   // queues are the embedded bus's segment log (outputs/delivery/disk-queue.ts): one on-disk log format.
   outputs: ['bus', 'config', 'pipeline', 'version.ts'],
   // The CLI's commands read the admin credentials the first start left (auth/bootstrap.ts) and
-  // talk to a running server over HTTP: they build nothing of the server themselves.
-  cli: ['auth'],
+  // talk to a running server over HTTP: they build nothing of the server themselves. They load the
+  // config only to look in the data dir `serve` would use for the server's URL (cli/server-url.ts).
+  cli: ['auth', 'config'],
   // The query layer sits between the routes and the store, reading the pipeline's real-time state.
   query: ['auth', 'http', 'pipeline', 'store'],
   // The intakes validate and publish to the bus; they do not reach into the pipeline (the CMCD

@@ -31,6 +31,7 @@ import {
   type CdnProfile,
   COUNTRIES,
   catalogueEntry,
+  countryAddress,
   DEVICES,
   EVENTS,
   EXPERIMENTS,
@@ -268,7 +269,7 @@ function drawView(req: { seed: number; index: number; envKey: string }): DrawnVi
   const aggressive = experiment === 'abr-aggressive';
   const viewer = `viewer-${draw.int(VIEWERS)}`;
   const viewId = [draw.hex(8), draw.hex(4), `4${draw.hex(3)}`, `a${draw.hex(3)}`, draw.hex(12)].join('-');
-  const forwardedFor = `2001:db8:${(countryPos + 1).toString(16)}:${draw.hex(4)}::${draw.hex(4)}`;
+  const forwardedFor = countryAddress(countryPos, draw.int(256), draw.int(256));
   const format =
     player === 'dash.js' ? 'dash' : player === 'shaka' ? (draw.chance(0.5) ? 'dash' : 'hls') : 'hls';
 

@@ -196,8 +196,9 @@ export const ConfigSchema = Type.Object(
     enrich: Type.Object(
       {
         geoDatabase: Type.String({
-          default: '',
-          description: 'Path of a MaxMind-format City database (country, region, city); "" for none',
+          default: 'bundled',
+          description:
+            'Path of a MaxMind-format City or Country database (country, region, city); "bundled": the country database shipped with openqoe (below); "" for none',
         }),
         asnDatabase: Type.String({
           default: '',

@@ -155,6 +155,31 @@ intake:
 | key | environment variable | type | default | meaning |
 |---|---|---|---|---|
 ${configRows(ConfigSchema).join('\n')}
+
+## Country, region, city and ASN
+
+The client address of a view (the connection's; \`X-Forwarded-For\`'s first
+entry with \`trustProxy: true\`, or in a backfill with a \`system\` token) is
+looked up in two MaxMind-format (\`.mmdb\`) databases.
+
+- **Out of the box** (\`enrich.geoDatabase: bundled\`, the default): countries
+  from \`@ip-location-db/geo-whois-asn-country-mmdb\`, a dependency of the
+  server pinned to an exact version (CC0-1.0; built from the regional
+  registries' delegation files and whois data, which the package's
+  \`NRO_LICENSE\` asks to credit to nro.net). It gives the country only: region,
+  city and ASN stay empty. No freely licensed ASN database is published as an
+  npm package (ip-location-db's ASN data is CSV under CC-BY-4.0 and
+  RouteViews' terms), so ASN needs a database of your own.
+- **To update it**, raise the pinned version in
+  \`packages/server/package.json\` (the package is republished with fresh data
+  regularly; \`npm view @ip-location-db/geo-whois-asn-country-mmdb version\`)
+  and run \`npm install\`; the server reads the file at start.
+- **MaxMind instead** (regions, cities, ASN): download GeoLite2 or GeoIP2
+  City (or Country) and ASN \`.mmdb\` files with your MaxMind account (for
+  example with \`geoipupdate\`), set \`enrich.geoDatabase\` and
+  \`enrich.asnDatabase\` to their paths and restart. Any database in
+  MaxMind's City or Country layout works the same way.
+- **None**: \`enrich.geoDatabase: ""\`.
 `;
 }
 
