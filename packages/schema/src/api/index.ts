@@ -4,3 +4,4 @@ export * from './envelope.js';
 export * from './live-api.js';
 export * from './monitoring-api.js';
 export * from './system-api.js';
+export * from './notification-api.js';

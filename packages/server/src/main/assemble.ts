@@ -79,7 +79,7 @@ export async function assemble(
     let rtmpUrl: string | undefined;
     if (runs.api) {
       const owning = ownsStore(platform);
-      await features.add(apiFeature(config, app, owning, pipeline, metrics));
+      await features.add(apiFeature(config, app, owning, pipeline, metrics, deps));
       rtmpUrl = (await features.add(liveFeature(config, app, owning, pipeline, deps))).rtmpUrl;
     }
     // Last to start, first to close: nothing is accepted while the pipeline drains.
