@@ -17,6 +17,8 @@ import { Registry } from 'prom-client';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelType } from '../src/outputs/notifications/channel-settings.js';
+import type { PagerDutyEvent } from '../src/outputs/notifications/channels/pagerduty.js';
+import type { webhookBody } from '../src/outputs/notifications/channels/webhook.js';
 import type { NotificationBatch } from '../src/outputs/notifications/incident-notice.js';
 import type { ChannelNotifier, NotificationsConfig } from '../src/outputs/notifications/notifier.js';
 import { openNotifier } from '../src/outputs/notifications/open-notifier.js';
@@ -40,6 +42,19 @@ const CONFIG: NotificationsConfig = {
 };
 
 const json = (r: RecordedRequest) => JSON.parse(r.raw.toString('utf8')) as Record<string, unknown>;
+type WebhookBody = ReturnType<typeof webhookBody>;
+const hookBody = (r: RecordedRequest) => json(r) as unknown as WebhookBody;
+const pdEvent = (r: RecordedRequest) =>
+  json(r) as unknown as PagerDutyEvent & { payload: { custom_details: PdDetails } };
+interface PdDetails {
+  series: Record<string, unknown>[];
+  more_series: number;
+}
+/** What Alertmanager's webhook receiver gets. */
+interface AmMessage {
+  status: string;
+  alerts: { labels: Record<string, string>; endsAt: string }[];
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -210,7 +225,7 @@ describe('notification channels deliver to real receivers', () => {
     await notifier.notify(batch(ENV, [id], [notice(2, 'acknowledge')]));
     await notifier.notify(batch(ENV, [id], [notice(2, 'resolve')]));
     await waitFor(async () => hooks.to('/pagerduty/golden').length === 3, 'three PagerDuty events');
-    const [trigger, ack, resolve] = hooks.to('/pagerduty/golden').map(json) as Record<string, any>[];
+    const [trigger, ack, resolve] = hooks.to('/pagerduty/golden').map(pdEvent);
     expect(trigger).toMatchObject({ routing_key: 'R0UTINGKEY', event_action: 'trigger', dedup_key: 'inc-2' });
     const p = trigger!['payload'];
     expect(p.summary).toBe('[critical] CDN rebuffering (production): 1 series opened: cdn=edge-2.example');
@@ -227,7 +242,7 @@ describe('notification channels deliver to real receivers', () => {
       incident_id: 'inc-2',
       dedup_key: 'inc-2:trigger',
     });
-    expect(trigger!['links'][0]).toEqual({
+    expect(trigger!.links?.[0]).toEqual({
       href: 'http://openqoe.test/ui/alerts/incidents/inc-2',
       text: 'Incident in openqoe',
     });
@@ -302,7 +317,7 @@ describe('notification channels deliver to real receivers', () => {
     expect(webhook.batches[0]!.summary[0]).toMatch(new RegExp(`^${summary}.* … and 40 more$`));
     expect(webhook.batches[0]!.notices).toHaveLength(50);
     expect((json(hooks.to('/group/slack')[0]!) as { text: string }).text).toContain('… and 40 more');
-    const pd = json(hooks.to('/pagerduty/group')[0]!) as Record<string, any>;
+    const pd = pdEvent(hooks.to('/pagerduty/group')[0]!);
     expect(pd['dedup_key']).toBe('inc-100');
     expect(pd['payload'].custom_details.series).toHaveLength(10);
     expect(pd['payload'].custom_details.more_series).toBe(40);
@@ -365,14 +380,14 @@ describe('notification channels deliver to real receivers', () => {
     );
     const accepted = await settled(
       async () => down.requests.filter((r) => r.status === 200),
-      (list) => list.flatMap((r) => (json(r) as any).batches).length >= 2,
+      (list) => list.flatMap((r) => hookBody(r).batches).length >= 2,
     );
     const keys = accepted.flatMap((r) =>
-      (json(r) as any).batches.flatMap((b: any) => b.notices.map((n: any) => n.dedup_key)),
+      hookBody(r).batches.flatMap((b) => b.notices.map((n) => n.dedup_key)),
     );
     expect(keys.sort()).toEqual(['inc-300:trigger', 'inc-301:trigger']);
     // Every attempt carried the same key for the first batch.
-    const tried = down.requests.flatMap((r) => (json(r) as any).batches[0].notices[0].dedup_key);
+    const tried = down.requests.map((r) => hookBody(r).batches[0]!.notices[0]!.dedup_key);
     expect(new Set(tried.filter((k: string) => k.startsWith('inc-300')))).toEqual(
       new Set(['inc-300:trigger']),
     );
@@ -484,15 +499,15 @@ describe('notification channels deliver to real receivers', () => {
       );
       // Alertmanager's own notification says resolved, with our endsAt.
       await waitFor(
-        async () => amHook.to('/am').some((r) => (json(r) as any).status === 'resolved'),
+        async () => amHook.to('/am').some((r) => (json(r) as unknown as AmMessage).status === 'resolved'),
         'the resolved notification from Alertmanager',
       );
       const resolved = amHook
         .to('/am')
-        .map((r) => json(r) as any)
-        .find((m) => m.status === 'resolved');
-      expect(resolved.alerts[0].labels.incident_id).toBe('inc-am');
-      expect(Date.parse(resolved.alerts[0].endsAt)).toBe(Date.parse(resolvedAt));
+        .map((r) => json(r) as unknown as AmMessage)
+        .find((m) => m.status === 'resolved')!;
+      expect(resolved.alerts[0]!.labels['incident_id']).toBe('inc-am');
+      expect(Date.parse(resolved.alerts[0]!.endsAt)).toBe(Date.parse(resolvedAt));
     }, 90_000);
   });
 });
