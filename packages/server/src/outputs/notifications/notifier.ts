@@ -39,6 +39,7 @@ interface Open {
 
 export class ChannelNotifier implements Notifier {
   private readonly open = new Map<string, Open>();
+  private closed = false;
   /** Opening, closing and offering one at a time: a channel changed meanwhile is never offered to closed. */
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -54,8 +55,10 @@ export class ChannelNotifier implements Notifier {
     channels.onChange = (id, removed) =>
       this.exclusive(async () => {
         await this.closeChannel(id);
-        // A deleted channel's queue goes with it; a changed one reopens with what it held.
+        // A deleted channel's queue goes with it; a changed one reopens at once with what it held.
+        const changed = channels.get(id);
         if (removed) await rm(this.dir(id), { recursive: true, force: true });
+        else if (changed && !this.closed) await this.opened(changed);
       });
   }
 
@@ -142,6 +145,7 @@ export class ChannelNotifier implements Notifier {
     // The record id follows from the notices, so the engine offering the same batch again is skipped.
     const keys = batch.notices.map((n) => n.dedupKey).join('\n');
     const durable = await this.exclusive(async () => {
+      if (this.closed) throw new Error('notifications: the notifier is closed');
       const offers: Promise<void>[] = [];
       for (const id of new Set(batch.channelIds)) {
         const c = this.channels.get(id);
@@ -182,6 +186,7 @@ export class ChannelNotifier implements Notifier {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.exclusive(async () => {
       for (const id of [...this.open.keys()]) await this.closeChannel(id);
     });
