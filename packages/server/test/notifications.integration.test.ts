@@ -9,7 +9,7 @@
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
@@ -272,6 +272,46 @@ describe('notification channels deliver to real receivers', () => {
     expect(body).toContain('Incident: http://openqoe.test/ui/alerts/incidents/inc-3');
     expect(body).toContain('Runbook: https://runbooks.example/cdn-rebuffering');
     expect(messageId).toMatch(/^<[0-9a-f]{32}@openqoe>$/);
+  });
+
+  it('refused for good (SMTP 535, Slack 400): set aside in the dead-letter directory, counted, the queue moves on', async () => {
+    const mail = await channel('email', {
+      smtp_host: '127.0.0.1',
+      smtp_port: smtpPort,
+      smtp_user: 'alerts',
+      smtp_password: 'wrong',
+      from: 'alerts@openqoe.test',
+      to: ['oncall@example.com'],
+    });
+    const slack = await channel('slack', { webhook_url: `${hooks.url}/slack/refused` });
+    hooks.respond = (r) =>
+      r.path.startsWith('/slack/refused')
+        ? { status: 400, body: 'invalid_payload' }
+        : r.path.startsWith('/pagerduty')
+          ? { status: 202, body: '{"status":"success","message":"Event processed"}' }
+          : { status: 200, body: 'ok' };
+    await notifier.notify(batch(ENV, [mail, slack], [notice(5, 'trigger')]));
+    for (const id of [mail, slack])
+      await waitFor(
+        async () => (await metric('openqoe_notification_batches_failed_total', id)) === 1,
+        `${id} refused`,
+      );
+    for (const id of [mail, slack]) {
+      const lines = readFileSync(join(dir, 'notifications', id, 'dead-letters', 'rejected.ndjson'), 'utf8')
+        .trim()
+        .split('\n');
+      expect(lines).toHaveLength(1);
+      const line = JSON.parse(lines[0]!) as { status: number; file: string };
+      expect(line.status).toBe(id === mail ? 535 : 400);
+      const kept = JSON.parse(
+        readFileSync(join(dir, 'notifications', id, 'dead-letters', line.file), 'utf8'),
+      );
+      expect(kept.batch.notices[0].dedupKey).toBe('inc-5:trigger');
+      await waitFor(
+        async () => (await metric('openqoe_notification_buffered_batches', id)) === 0,
+        'an empty queue',
+      );
+    }
   });
 
   it('grouping: 50 series in one batch are one notification per channel, naming the first 10', async () => {
