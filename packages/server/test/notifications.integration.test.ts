@@ -41,6 +41,24 @@ const CONFIG: NotificationsConfig = {
   alertmanagerResendMs: 60_000,
 };
 
+/** The child of the kill -9 test: opens a notifier on its data dir, notifies one trigger, prints `durable`. */
+const KILLED_NOTIFIER = `
+const dist = ${JSON.stringify(join(import.meta.dirname, '../dist'))};
+const { DuckDBStore } = await import(dist + '/store/duckdb/duckdb-store.js');
+const { openNotifier } = await import(dist + '/outputs/notifications/open-notifier.js');
+const { Registry } = await import('prom-client');
+const [dir, url] = process.argv.slice(1);
+const store = await DuckDBStore.open({ path: dir + '/openqoe.duckdb', checkpointThreshold: '16MB', memoryLimit: '', threads: 1 });
+const quiet = { info() {}, warn() {}, error() {} };
+const config = ${JSON.stringify(CONFIG)};
+const notifier = await openNotifier({ sql: store, config, dataDir: dir, registry: new Registry(), log: quiet });
+const c = await notifier.channels.create('env-a', { name: 'hook', type: 'webhook', settings: { url } });
+const notice = ${JSON.stringify(notice(0, 'trigger', 'inc-killed'))};
+await notifier.notify({ envId: 'env-a', envName: 'production', rule: { id: 'r', name: 'r', description: '', runbookUrl: null, severity: 'critical' }, channelIds: [c.id], notices: [notice] });
+process.stdout.write('durable\\n');
+setInterval(() => {}, 60000);
+`;
+
 const json = (r: RecordedRequest) => JSON.parse(r.raw.toString('utf8')) as Record<string, unknown>;
 type WebhookBody = ReturnType<typeof webhookBody>;
 const hookBody = (r: RecordedRequest) => json(r) as unknown as WebhookBody;
@@ -432,6 +450,50 @@ describe('notification channels deliver to real receivers', () => {
       new Set(['inc-300:trigger']),
     );
     await down.stop();
+  });
+
+  it('kill -9 right after notify resolved: the batch was on disk and is delivered after the restart', async () => {
+    const killed = tempDataDir('openqoe-notify-kill-');
+    const receiver = new HttpRecorder();
+    await receiver.start();
+    const url = `${receiver.url}/after-kill`;
+    await receiver.stop();
+    // A process of its own (the built server's modules): it notifies, says so, and is killed.
+    const child = spawnTracked(
+      process.execPath,
+      ['--input-type=module', '-e', KILLED_NOTIFIER, killed, url],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+      'notifier to kill',
+    );
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await waitFor(async () => out.includes('durable'), 'notify to resolve in the child');
+    await stopChild(child, 'SIGKILL');
+    await receiver.start();
+    const again = await DuckDBStore.open({
+      path: join(killed, 'openqoe.duckdb'),
+      checkpointThreshold: '16MB',
+      memoryLimit: '',
+      threads: 1,
+    });
+    const restarted = await openNotifier({
+      sql: again,
+      config: CONFIG,
+      dataDir: killed,
+      registry: new Registry(),
+      log,
+    });
+    try {
+      await waitFor(async () => receiver.requests.length >= 1, 'the delivery after the restart');
+      expect(hookBody(receiver.requests[0]!).batches[0]!.notices[0]!.dedup_key).toBe('inc-killed:trigger');
+    } finally {
+      await restarted.close();
+      await again.close();
+      await receiver.stop();
+      removeDir(killed);
+    }
   });
 
   describe('Alertmanager (prometheus-alertmanager)', () => {
