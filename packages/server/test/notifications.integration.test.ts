@@ -123,6 +123,16 @@ describe('notification channels deliver to real receivers', () => {
   };
   const channel = async (type: ChannelType, settings: Record<string, unknown>, name: string = type) =>
     (await notifier.channels.create(ENV, { name, type, settings })).id;
+  /** An email channel on the test's SMTP server, logging in as `alerts`. */
+  const mailChannel = (password: string, to: string[]) =>
+    channel('email', {
+      smtp_host: '127.0.0.1',
+      smtp_port: smtpPort,
+      smtp_user: 'alerts',
+      smtp_password: password,
+      from: 'alerts@openqoe.test',
+      to,
+    });
   const metric = async (name: string, channelId: string) => {
     const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
     return (m?.values ?? [])
@@ -269,14 +279,7 @@ describe('notification channels deliver to real receivers', () => {
   });
 
   it('email: one mail over SMTP (with login) with the title as subject and the series in the body', async () => {
-    const id = await channel('email', {
-      smtp_host: '127.0.0.1',
-      smtp_port: smtpPort,
-      smtp_user: 'alerts',
-      smtp_password: 'smtp-secret',
-      from: 'alerts@openqoe.test',
-      to: ['oncall@example.com', 'video@example.com'],
-    });
+    const id = await mailChannel('smtp-secret', ['oncall@example.com', 'video@example.com']);
     await notifier.notify(batch(ENV, [id], [notice(3, 'trigger')]));
     await waitFor(async () => mails.length === 1, 'the mail');
     const mail = mails[0]!;
@@ -293,14 +296,7 @@ describe('notification channels deliver to real receivers', () => {
   });
 
   it('refused for good (SMTP 535, Slack 400): set aside in the dead-letter directory, counted, the queue moves on', async () => {
-    const mail = await channel('email', {
-      smtp_host: '127.0.0.1',
-      smtp_port: smtpPort,
-      smtp_user: 'alerts',
-      smtp_password: 'wrong',
-      from: 'alerts@openqoe.test',
-      to: ['oncall@example.com'],
-    });
+    const mail = await mailChannel('wrong', ['oncall@example.com']);
     const slack = await channel('slack', { webhook_url: `${hooks.url}/slack/refused` });
     hooks.respond = (r) =>
       r.path.startsWith('/slack/refused')
@@ -341,14 +337,7 @@ describe('notification channels deliver to real receivers', () => {
         events_url: `${hooks.url}/pagerduty/group`,
       }),
       alertmanager: await channel('alertmanager', { url: `${hooks.url}/group/am` }),
-      email: await channel('email', {
-        smtp_host: '127.0.0.1',
-        smtp_port: smtpPort,
-        smtp_user: 'alerts',
-        smtp_password: 'smtp-secret',
-        from: 'alerts@openqoe.test',
-        to: ['group@example.com'],
-      }),
+      email: await mailChannel('smtp-secret', ['group@example.com']),
     };
     mails.length = 0;
     await notifier.notify(batch(ENV, Object.values(ids), notices(50, 'trigger', 100)));
