@@ -79,7 +79,8 @@ const MAY_IMPORT = {
   http: ['auth'],
   // Outputs read the pipeline's view snapshots; they serve no route and query nothing. Their delivery
   // queues are the embedded bus's segment log (outputs/delivery/disk-queue.ts): one on-disk log format.
-  outputs: ['bus', 'config', 'pipeline', 'version.ts'],
+  // Notification channels are kept in the store (outputs/notifications/, store/notification-channel-store.ts).
+  outputs: ['bus', 'config', 'pipeline', 'store', 'version.ts'],
   // The CLI's commands read the admin credentials the first start left (auth/bootstrap.ts) and
   // talk to a running server over HTTP: they build nothing of the server themselves. They load the
   // config only to look in the data dir `serve` would use for the server's URL (cli/server-url.ts).
@@ -92,7 +93,8 @@ const MAY_IMPORT = {
   // Live ingest keeps its streams in the store and counts viewers from the pipeline's views.
   live: ['auth', 'config', 'http', 'observability', 'pipeline', 'store'],
   // Route plugins: over the query layer, the store and the pipeline's real-time state.
-  api: ['auth', 'bus', 'http', 'observability', 'pipeline', 'query', 'store'],
+  // The notification channels' routes manage the notifications output's channels (and test-send).
+  api: ['auth', 'bus', 'http', 'observability', 'outputs', 'pipeline', 'query', 'store'],
   // Cluster pieces share pipeline and live state across nodes; no route imports them.
   cluster: ['auth', 'bus', 'http', 'live', 'pipeline', 'query', 'store'],
   // Assembly: the only unit that sees (almost) everything, and nothing but the entry points imports it.

@@ -3,4 +3,5 @@ export * from './data-api.js';
 export * from './envelope.js';
 export * from './live-api.js';
 export * from './monitoring-api.js';
+export * from './notification-api.js';
 export * from './system-api.js';

@@ -10,6 +10,7 @@ import { ConnectorsConfigSchema } from './connectors-config.js';
 import { DemoConfigSchema } from './demo-config.js';
 import { LiveConfigSchema } from './live-config.js';
 import { MonitoringConfigSchema } from './monitoring-config.js';
+import { NotificationsConfigSchema } from './notifications-config.js';
 import { RealtimeConfigSchema } from './realtime-config.js';
 import { UiConfigSchema } from './ui-config.js';
 
@@ -238,6 +239,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     connectors: ConnectorsConfigSchema,
+    notifications: NotificationsConfigSchema,
     demo: DemoConfigSchema,
     ui: UiConfigSchema,
     compat: CompatConfigSchema,

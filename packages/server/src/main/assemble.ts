@@ -83,7 +83,7 @@ export async function assemble(
     let rtmp: { url: string | null; off_reason: string | null } | undefined;
     if (runs.api) {
       const owning = ownsStore(platform);
-      await features.add(apiFeature(config, app, owning, pipeline, metrics));
+      await features.add(apiFeature(config, app, owning, pipeline, metrics, deps));
       rtmp = (await features.add(liveFeature(config, app, owning, pipeline, deps))).rtmp;
     }
     // Last to start, first to close: nothing is accepted while the pipeline drains.

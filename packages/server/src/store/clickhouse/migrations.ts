@@ -14,6 +14,7 @@
  */
 import type { Migration, MigrationSql } from '../migrations/runner.js';
 import { INITIAL_VIEW_COLUMNS, withViewColumnMigrations } from '../migrations/view-columns.js';
+import { NOTIFICATION_CHANNELS_CLICKHOUSE_DDL } from '../notification-channel-store.js';
 import { type Column, VIEW_COLUMNS } from '../view-row.js';
 import { chViewColumn, initialSchemaDdl } from './clickhouse-ddl.js';
 
@@ -47,7 +48,10 @@ async function initialSchema(sql: MigrationSql): Promise<void> {
 /** The migrations for the views layout `columns`: the list below and the views-column ones they name. */
 export const clickhouseMigrations = (columns: readonly Column[] = VIEW_COLUMNS): readonly Migration[] =>
   withViewColumnMigrations(
-    [{ id: 1, name: 'initial schema', up: initialSchema, viewColumns: INITIAL_VIEW_COLUMNS }],
+    [
+      { id: 1, name: 'initial schema', up: initialSchema, viewColumns: INITIAL_VIEW_COLUMNS },
+      { id: 2, name: 'notification channels', up: NOTIFICATION_CHANNELS_CLICKHOUSE_DDL },
+    ],
     columns,
     addViewColumnsMigration,
   );

@@ -7,6 +7,7 @@
  */
 import type { Migration } from '../migrations/runner.js';
 import { INITIAL_VIEW_COLUMNS, withViewColumnMigrations } from '../migrations/view-columns.js';
+import { NOTIFICATION_CHANNELS_DUCKDB_DDL } from '../notification-channel-store.js';
 import { type Column, VIEW_COLUMNS } from '../view-row.js';
 import { addViewColumnsDdl, INITIAL_SCHEMA } from './ddl.js';
 
@@ -21,6 +22,7 @@ export const duckdbMigrations = (columns: readonly Column[] = VIEW_COLUMNS): rea
     [
       // The tables of the code before numbered migrations: on a database it made, a no-op that is recorded.
       { id: 1, name: 'initial schema', up: INITIAL_SCHEMA, viewColumns: INITIAL_VIEW_COLUMNS },
+      { id: 2, name: 'notification channels', up: NOTIFICATION_CHANNELS_DUCKDB_DDL },
     ],
     columns,
     addViewColumnsMigration,
