@@ -45,7 +45,7 @@ export const OPENAPI_EXAMPLES: Record<string, RouteExamples> = {
           {
             id: 'video_startup_time',
             unit: 'ms',
-            measurements: ['median', '95th', 'avg', 'min', 'max', 'sum'],
+            measurements: ['avg', 'median', '75th', '90th', '95th', '99th', 'min', 'max', 'sum'],
             default_measurement: 'median',
             higher_is_worse: true,
           },

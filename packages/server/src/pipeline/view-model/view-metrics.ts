@@ -48,12 +48,12 @@ export type QueryAggregate<Id extends string = string> = {
   /** Negative impact is signed by this: worse when higher, except scores and these. */
   better?: 'higher';
 } & (
-  | { as: 'time'; by?: ViewColumnName } // median, 95th, avg (weighted by `by`), min, max, sum
+  | { as: 'time'; by?: ViewColumnName } // avg (weighted by `by`), median, 75th, 90th, 95th, 99th, min, max, sum
   | { as: 'count' } // avg, sum, max per view
   | { as: 'share' } // percent of views where the flag holds, and their count
   | { as: 'score' } // avg, median, min, max
   | { as: 'weighted'; by: ViewColumnName } // Σ(value × by) ÷ Σ by, median, max
-  | { as: 'ratio'; of: ViewColumnName; per: ViewColumnName } // Σ of ÷ Σ per (percent or per minute), median
+  | { as: 'ratio'; of: ViewColumnName; per: ViewColumnName } // Σ of ÷ Σ per (percent or per minute), percentiles of the views' values
 );
 
 /** A field of the connector envelope's `event.metrics` (docs/connectors.md). */
