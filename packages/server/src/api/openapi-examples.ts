@@ -50,7 +50,7 @@ export const OPENAPI_EXAMPLES: Record<string, RouteExamples> = {
             higher_is_worse: true,
           },
         ],
-        total_row_count: 23,
+        total_row_count: 31,
       },
     },
   },

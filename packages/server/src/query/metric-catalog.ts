@@ -9,7 +9,12 @@
  * breakdowns' negative impact.
  */
 import { VIEW_METRIC_IDS, type ViewMetricId } from '@openqoe/schema';
-import type { MetricCatalog, QueryAggregate, QueryUnit } from '../pipeline/view-model/view-metrics.js';
+import type {
+  MetricCatalog,
+  QueryAggregate,
+  QueryUnit,
+  ViewSetMetricId,
+} from '../pipeline/view-model/view-metrics.js';
 import { VIEW_METRICS } from '../pipeline/view-model/view-metrics.js';
 
 /** The percentile measurements and their levels (the store's dialect keeps them in one quantile state). */
@@ -68,6 +73,8 @@ function measurements(c: string, unit: string, q: QueryAggregate): MetricDefinit
       return { avg: `100.0 * avg(CASE WHEN ${c} THEN 1 ELSE 0 END)`, count: `count(*) FILTER (WHERE ${c})` };
     case 'score':
       return { avg: of('avg'), median, min: of('min'), max: of('max') };
+    case 'mean':
+      return { avg: of('avg'), ...percentiles, min: of('min'), max: of('max') };
     case 'weighted':
       return { avg: weighted(q.by), median, max: of('max') };
     case 'ratio':
@@ -77,18 +84,44 @@ function measurements(c: string, unit: string, q: QueryAggregate): MetricDefinit
   }
 }
 
-/** The query metrics of `catalog` by id, and the count of views (which has no column). */
+/**
+ * A view's viewer: its viewer id; when the site disabled it (""), its session id, then its player
+ * instance (one page's player); else the view counts as a viewer of its own.
+ */
+export const VIEWER_SQL =
+  "coalesce(nullif(viewer_id, ''), nullif(session_id, ''), nullif(player_instance_id, ''), view_id)";
+const viewers = `count(DISTINCT ${VIEWER_SQL})`;
+const perViewer = (sql: string) => `${sql} / nullif(${viewers}, 0)`;
+const counted = (
+  unit: MetricDefinition['unit'],
+  sql: string,
+  description: string,
+  m: Measurement = 'avg',
+): MetricDefinition => ({
+  unit,
+  higherIsWorse: false,
+  defaultMeasurement: m,
+  sql: { [m]: sql },
+  viewsSql: 'count(*)',
+  description,
+});
+
+/** The metrics counted over the views themselves, which have no column. */
+const VIEW_SET_METRICS: Record<ViewSetMetricId, MetricDefinition> = {
+  views: counted('views', 'count(*)', 'Views (a play was requested) that ended in the timeframe', 'count'),
+  unique_viewers: counted(
+    'count',
+    viewers,
+    'Distinct viewers: viewer id, else session id, else player instance, else the view itself',
+    'count',
+  ),
+  views_per_viewer: counted('count', perViewer('1.0 * count(*)'), 'Views ÷ unique viewers'),
+  watch_time_per_viewer: counted('ms', perViewer('1.0 * sum(watch_time_ms)'), 'Watch time ÷ unique viewers'),
+};
+
+/** The query metrics of `catalog` by id, and those counted over the views (which have no column). */
 export function metricDefinitions(catalog: MetricCatalog): Record<string, MetricDefinition> {
-  const out: Record<string, MetricDefinition> = {
-    views: {
-      unit: 'views',
-      higherIsWorse: false,
-      defaultMeasurement: 'count',
-      sql: { count: 'count(*)' },
-      viewsSql: 'count(*)',
-      description: 'Views (a play was requested) that ended in the timeframe',
-    },
-  };
+  const out: Record<string, MetricDefinition> = { ...VIEW_SET_METRICS };
   for (const [c, { unit, description, query: q }] of Object.entries(catalog)) {
     if (!q) continue;
     out[q.id] = {
