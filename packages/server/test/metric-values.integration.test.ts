@@ -15,17 +15,16 @@
  */
 import { makeBeacon, makeEvent, makeSample, type PlayerEvent, type Sample } from '@openqoe/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestDatabases } from './helpers/mmdb.js';
 import {
   postBeacon,
   readMetric,
   removeDir,
   type ServerProcess,
-  startServer,
   tempDataDir,
   waitFor,
+  waitForRollup,
 } from './helpers/server-process.js';
-import { runnableStores } from './helpers/stores.js';
+import { runnableStores, startQueryServer } from './helpers/stores.js';
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
@@ -358,19 +357,7 @@ describe.each(runnableStores('metric values'))('new metrics and percentiles on $
   };
 
   beforeAll(async () => {
-    const db = buildTestDatabases(dataDir);
-    server = await startServer({
-      dataDir,
-      config: {
-        logLevel: 'warn',
-        trustProxy: true,
-        intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
-        views: { idleCompleteMs: 500, tickIntervalMs: 50 },
-        enrich: { geoDatabase: db.geo, asnDatabase: db.asn },
-        clickhouse: { rollupRefreshIntervalMs: 200, rollupSettleMs: 0 },
-      },
-      args: store.args,
-    });
+    server = await startQueryServer(dataDir, store);
     auth = server.adminAuth();
     const key = server.bootstrap().environment.key;
     for (const s of SPECS) {
@@ -386,12 +373,7 @@ describe.each(runnableStores('metric values'))('new metrics and percentiles on $
     );
     if (store.kind !== 'duckdb') {
       // Every hour refreshed into the rollup, so whole hours below come from it.
-      await waitFor(
-        async () =>
-          (await readMetric(server, 'openqoe_store_rollup_refreshed_hours_total')) >= 3 &&
-          (await readMetric(server, 'openqoe_store_rollup_dirty_hours')) === 0,
-        'the rollup to be refreshed',
-      );
+      await waitForRollup(server, 3);
     }
   });
 

@@ -276,7 +276,7 @@ export function expectSwitchedDown(view: ViewRow): void {
  * can be 250 ms late), keeping the playhead and duration it paused at as `window.stopped`; played
  * at `rate`.
  */
-export const withStopAt = (setup: string, atS: number, rate = 1) =>
+const withStopAt = (setup: string, atS: number, rate = 1) =>
   setup.replace(
     'markPlay();',
     `video.defaultPlaybackRate = ${rate};
@@ -291,14 +291,15 @@ export const withStopAt = (setup: string, atS: number, rate = 1) =>
   );
 
 /**
- * Plays a page whose setup went through `withStopAt`, waits until it paused, leaves and returns the
- * stored view with the page's own playhead and duration at the pause.
+ * Plays a page (its `setup` asks to play with `markPlay();`) at `rate` until the first frame at or
+ * past `atS`, pauses there, leaves and returns the stored view with the page's own playhead and
+ * duration at the pause.
  */
 export async function completionRun(
   e: E2e,
-  o: { name: string; scripts: string[]; setup: string },
+  o: { name: string; scripts: string[]; setup: string; atS: number; rate?: number },
 ): Promise<{ view: ViewRow; playheadS: number; durationS: number }> {
-  const page = await e.open(o.name, o.scripts, o.setup);
+  const page = await e.open(o.name, o.scripts, withStopAt(o.setup, o.atS, o.rate));
   const viewId = await e.viewId(page);
   const stopped = () =>
     page.evaluate(
@@ -310,7 +311,10 @@ export async function completionRun(
   return { view, ...at };
 }
 
-/** Completion as stored: within 2 points of `nominal`, and of the page's own playhead ÷ duration. */
+/**
+ * A VOD view that succeeded, its completion as stored within 2 points of `nominal` and within 1 of
+ * the page's own playhead ÷ duration, its duration that of the element.
+ */
 export function expectCompletion(
   r: { view: ViewRow; playheadS: number; durationS: number },
   nominal: number,
@@ -329,4 +333,5 @@ export function expectCompletion(
     `completion ${stored} % against the page's ${truth} %`,
   ).toBeLessThanOrEqual(1);
   expect(Math.abs((r.view['video_duration_ms'] as number) - r.durationS * 1000)).toBeLessThanOrEqual(1);
+  expect(r.view).toMatchObject({ outcome: 'success', stream_type: 'vod' });
 }

@@ -205,6 +205,16 @@ export async function readMetric(server: ServerProcess, series: string): Promise
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
+/** Waits until at least `hours` hours were refreshed into the ClickHouse rollup and none is dirty. */
+export async function waitForRollup(server: ServerProcess, hours: number): Promise<void> {
+  await waitFor(
+    async () =>
+      (await readMetric(server, 'openqoe_store_rollup_refreshed_hours_total')) >= hours &&
+      (await readMetric(server, 'openqoe_store_rollup_dirty_hours')) === 0,
+    'the rollup to be refreshed',
+  );
+}
+
 /** Waits until the pipeline has processed everything the log holds (`timeoutMs`: idle-machine time, scaled). */
 export async function waitForDrain(server: ServerProcess, timeoutMs = 30_000): Promise<void> {
   await waitFor(
