@@ -54,9 +54,10 @@ function bounds(s: TSchema): string {
 }
 
 function fieldTable(schema: TObject): string {
+  const required = new Set(schema.required ?? []);
   const rows = Object.entries(schema.properties).map(
     ([k, s]) =>
-      `| \`${k}\` | ${schemaType(s as TSchema)} | ${bounds(s as TSchema)} | ${(s as TSchema)['description'] ?? ''} |`,
+      `| \`${k}\` | ${schemaType(s as TSchema)}${required.has(k) ? '' : ', optional'} | ${bounds(s as TSchema)} | ${(s as TSchema)['description'] ?? ''} |`,
   );
   return `| field | type | bounds | meaning |\n|---|---|---|---|\n${rows.join('\n')}`;
 }
@@ -79,7 +80,13 @@ once the beacon is durable.
 
 - Every sample has **every field**, every time; a field that does not apply is
   \`0\` or \`""\`. A missing, unknown or mistyped field refuses the whole beacon
-  with a 400 naming each bad field (see [errors.md](errors.md)).
+  with a 400 naming each bad field (see [errors.md](errors.md)). The
+  exceptions are the fields marked optional, added to version 1 later.
+- Versioning: \`schemaVersion\` changes only with an incompatible change, and
+  the intake refuses other versions. A new field is added as **optional**, so
+  beacons of older collectors stay valid; a collector that sends it needs a
+  server that knows it (an older server refuses the unknown field), so
+  upgrade the server first. \`videoDurationMs\` came this way.
 - \`(viewId, sequenceNumber)\` is unique: numbers start at 0 per view and are
   shared by samples and events. A repeated pair is dropped as a duplicate, so
   a beacon may be retried safely.
