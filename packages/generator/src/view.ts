@@ -343,6 +343,13 @@ function drawView(req: { seed: number; index: number; envKey: string }): DrawnVi
     });
   }
 
+  // A VOD title's content length (a function of its rank, so every view of it agrees), never
+  // shorter than what this viewer played: the views' completion spreads as watch times do.
+  if (streamType === 'vod') {
+    const durationMs = Math.max(contentLengthMs(rank), Math.ceil(tl.playheadMs / 1000) * 1000);
+    for (const s of tl.samples) s.videoDurationMs = durationMs;
+  }
+
   return {
     tl,
     draw,
@@ -353,6 +360,11 @@ function drawView(req: { seed: number; index: number; envKey: string }): DrawnVi
     kind,
     durationMs: tl.t,
   };
+}
+
+/** 5 to 60 minutes, spread over the catalogue's ranks. */
+function contentLengthMs(rank: number): number {
+  return (5 + ((rank * 37) % 56)) * 60_000;
 }
 
 interface PlayPlan {
