@@ -21,6 +21,7 @@ import type { ActiveViews } from '../pipeline/view-model/active-views.js';
 import { buildApp } from './build-app.js';
 import { embeddedPlatform } from './embedded-platform.js';
 import { Features, type Log } from './feature.js';
+import { alertsFeature, NO_CHANNELS } from './features/alerts-feature.js';
 import { apiFeature } from './features/api-feature.js';
 import { intakeFeature } from './features/intake-feature.js';
 import { liveFeature } from './features/live-feature.js';
@@ -79,7 +80,9 @@ export async function assemble(
     let rtmpUrl: string | undefined;
     if (runs.api) {
       const owning = ownsStore(platform);
-      await features.add(apiFeature(config, app, owning, pipeline, metrics));
+      const api = await features.add(apiFeature(config, app, owning, pipeline, metrics));
+      // Evaluated here only: on a cluster's api role, from every worker's merged numbers.
+      await features.add(alertsFeature(config, app, owning, api.realtime, NO_CHANNELS, log));
       rtmpUrl = (await features.add(liveFeature(config, app, owning, pipeline, deps))).rtmpUrl;
     }
     // Last to start, first to close: nothing is accepted while the pipeline drains.

@@ -12,10 +12,20 @@ import { systemAccessTokensRoutes } from '../../api/system/system-access-tokens.
 import { systemEnvironmentsRoutes } from '../../api/system/system-environments.js';
 import type { Config } from '../../config/config-schema.js';
 import type { Metrics } from '../../observability/metrics.js';
+import type { RealtimeTotals } from '../../pipeline/realtime/realtime-tracker.js';
 import { MonitoringHistory } from '../../query/realtime/monitoring-history.js';
 import type { Feature } from '../feature.js';
 import type { OpenedStore } from '../open-store.js';
-import type { Platform, RunningPipeline } from '../platform.js';
+import type { Platform, RealtimeSource, RunningPipeline } from '../platform.js';
+
+/** The real-time ticks this node's APIs receive, for other features (alerting) to follow too. */
+export interface RealtimeTicks extends Pick<RealtimeSource, 'filtered'> {
+  onTick(listener: (t: RealtimeTotals) => void): void;
+}
+
+export interface RunningApi extends Feature {
+  realtime: RealtimeTicks;
+}
 
 export async function apiFeature(
   config: Config,
@@ -23,7 +33,7 @@ export async function apiFeature(
   platform: Platform & { owned: OpenedStore },
   pipeline: RunningPipeline | undefined,
   metrics: Metrics,
-): Promise<Feature> {
+): Promise<RunningApi> {
   const { registry, owned } = platform;
   await app.register(async (scope) => {
     metricsRoutes(scope, registry, owned, (rollup) =>
@@ -40,7 +50,15 @@ export async function apiFeature(
     { historyMs: rt.historyMs, tickMs: rt.tickMs, rowsPerDimension: rt.historyRowsPerDimension },
     source.filtered,
   );
-  source.subscribe((t) => history.record(t));
+  const listeners: ((t: RealtimeTotals) => void)[] = [];
+  source.subscribe((t) => {
+    history.record(t);
+    for (const l of listeners) l(t);
+  });
   await app.register(async (scope) => monitoringRoutes(scope, registry, history, rt.tickMs));
-  return { name: 'APIs', close: () => source.close?.() };
+  return {
+    name: 'APIs',
+    close: () => source.close?.(),
+    realtime: { filtered: source.filtered, onTick: (l) => listeners.push(l) },
+  };
 }
