@@ -134,7 +134,7 @@ export class AlertRepository {
 
   private async transitionsWhere(where: string, params: unknown[]): Promise<TransitionRecord[]> {
     const rows = await this.sql.execute(
-      `SELECT notice FROM ${this.sql.dialect.latest('alert_transitions')} WHERE ${where} ORDER BY at, id`,
+      `SELECT notice FROM ${this.sql.dialect.latest('alert_transitions')} WHERE ${where} ORDER BY at_ms, id`,
       params,
     );
     return rows.map((r: Record<string, ReadValue>) => JSON.parse(String(r['notice'])) as TransitionRecord);

@@ -61,7 +61,7 @@ const ALERTS_DDL = [
   replacing(
     'alert_transitions',
     'id String, incident_id String, env_id String, rule_id String, transition LowCardinality(String), ' +
-      'at Int64, delivery LowCardinality(String), notice String',
+      'at_ms Int64, delivery LowCardinality(String), notice String',
   ),
 ];
 

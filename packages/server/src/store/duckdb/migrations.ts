@@ -25,7 +25,7 @@ const ALERTS_DDL = [
   )`,
   `CREATE TABLE IF NOT EXISTS alert_transitions (
     id VARCHAR PRIMARY KEY, incident_id VARCHAR NOT NULL, env_id VARCHAR NOT NULL, rule_id VARCHAR NOT NULL,
-    transition VARCHAR NOT NULL, at BIGINT NOT NULL, delivery VARCHAR NOT NULL, notice VARCHAR NOT NULL,
+    transition VARCHAR NOT NULL, at_ms BIGINT NOT NULL, delivery VARCHAR NOT NULL, notice VARCHAR NOT NULL,
     version BIGINT NOT NULL
   )`,
 ];
