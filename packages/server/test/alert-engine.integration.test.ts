@@ -111,7 +111,14 @@ for (const kind of runnableStores('alert engine').filter((s) => s.kind !== 'http
           metric: 'current_rebuffering_percentage',
           breakdown: 'cdn',
           channel_ids: ['ops'],
-          condition: { type: 'threshold', operator: '>', value: 20, for_seconds: 10, resolve_for_seconds: 10, min_audience: 3 },
+          condition: {
+            type: 'threshold',
+            operator: '>',
+            value: 20,
+            for_seconds: 10,
+            resolve_for_seconds: 10,
+            min_audience: 3,
+          },
           ...body,
         },
         async (id) => id === 'ops',
@@ -137,15 +144,29 @@ for (const kind of runnableStores('alert engine').filter((s) => s.kind !== 'http
       const { engine, repository } = await engineOn(notifier, [r]);
       // cdn-a: 4 of 10 viewers stall (40 %); cdn-b: none; cdn-c: 2 of 2 stall but is below min_audience.
       const bad = { 'cdn-a': [10, 4], 'cdn-b': [10, 0], 'cdn-c': [2, 2] } as Record<string, [number, number]>;
-      const good = { 'cdn-a': [10, 0], 'cdn-b': [10, 0], 'cdn-c': [2, 2] } as Record<string, [number, number]>;
+      const good = { 'cdn-a': [10, 0], 'cdn-b': [10, 0], 'cdn-c': [2, 2] } as Record<
+        string,
+        [number, number]
+      >;
       for (const s of [0, 5]) await engine.onTick(tick(envId, T0 + s * SECOND, bad));
       expect(notifier.batches).toEqual([]);
       await engine.onTick(tick(envId, T0 + 10 * SECOND, bad));
       expect(notifier.transitions()).toEqual(['trigger cdn-a']);
       const batch = notifier.batches[0]!;
-      expect(batch).toMatchObject({ envId, envName: registry.environment(envId)!.name, channelIds: ['ops'], rule: { id: r.id, severity: 'warning' } });
+      expect(batch).toMatchObject({
+        envId,
+        envName: registry.environment(envId)!.name,
+        channelIds: ['ops'],
+        rule: { id: r.id, severity: 'warning' },
+      });
       const notice = batch.notices[0]!;
-      expect(notice).toMatchObject({ breakdown: 'cdn', breakdownValue: 'cdn-a', openValue: 40, threshold: 20, audience: 10 });
+      expect(notice).toMatchObject({
+        breakdown: 'cdn',
+        breakdownValue: 'cdn-a',
+        openValue: 40,
+        threshold: 20,
+        audience: 10,
+      });
       expect(notice.dedupKey).toBe(`${notice.incidentId}:trigger`);
       expect(notice.links.incident).toBe(`https://qoe.example/ui/alerts/incidents/${notice.incidentId}`);
       // Worse, then good for 10 s: resolved, with the worst value kept.
@@ -155,8 +176,15 @@ for (const kind of runnableStores('alert engine').filter((s) => s.kind !== 'http
       await engine.onTick(tick(envId, T0 + 30 * SECOND, good));
       expect(notifier.transitions()).toEqual(['trigger cdn-a', 'resolve cdn-a']);
       const stored = await repository.incident(notice.incidentId);
-      expect(stored).toMatchObject({ status: 'resolved', openValue: 40, worstValue: 70, resolvedAtMs: T0 + 30 * SECOND });
-      expect((await repository.transitions(notice.incidentId)).map((t) => [t.transition, t.delivery])).toEqual([
+      expect(stored).toMatchObject({
+        status: 'resolved',
+        openValue: 40,
+        worstValue: 70,
+        resolvedAtMs: T0 + 30 * SECOND,
+      });
+      expect(
+        (await repository.transitions(notice.incidentId)).map((t) => [t.transition, t.delivery]),
+      ).toEqual([
         ['trigger', 'queued'],
         ['resolve', 'queued'],
       ]);
@@ -165,8 +193,12 @@ for (const kind of runnableStores('alert engine').filter((s) => s.kind !== 'http
 
     it('hands 50 series opening together to the notifier as one batch', async () => {
       const notifier = new RecordingNotifier();
-      const { engine } = await engineOn(notifier, [await rule({ condition: { type: 'threshold', operator: '>', value: 20, for_seconds: 0 } })]);
-      const cdns = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`edge-${i}`, [4, 2] as [number, number]]));
+      const { engine } = await engineOn(notifier, [
+        await rule({ condition: { type: 'threshold', operator: '>', value: 20, for_seconds: 0 } }),
+      ]);
+      const cdns = Object.fromEntries(
+        Array.from({ length: 50 }, (_, i) => [`edge-${i}`, [4, 2] as [number, number]]),
+      );
       await engine.onTick(tick(envId, T0, cdns));
       expect(notifier.batches).toHaveLength(1);
       expect(notifier.batches[0]!.notices).toHaveLength(50);
@@ -175,7 +207,9 @@ for (const kind of runnableStores('alert engine').filter((s) => s.kind !== 'http
 
     it('records a silenced incident and sends none of its transitions', async () => {
       const notifier = new RecordingNotifier();
-      const r = await rule({ condition: { type: 'threshold', operator: '>', value: 20, for_seconds: 0, resolve_for_seconds: 0 } });
+      const r = await rule({
+        condition: { type: 'threshold', operator: '>', value: 20, for_seconds: 0, resolve_for_seconds: 0 },
+      });
       const { engine, repository } = await engineOn(notifier, [r]);
       const silence: SilenceRecord = {
         id: 'maintenance',
@@ -212,14 +246,18 @@ for (const kind of runnableStores('alert engine').filter((s) => s.kind !== 'http
       await first.engine.close();
       notifier.failing = false;
       const second = await engineOn(notifier, []);
-      expect(notifier.batches.flatMap((b) => b.notices.map((x) => x.dedupKey))).toEqual([`${inc!.id}:trigger`]);
+      expect(notifier.batches.flatMap((b) => b.notices.map((x) => x.dedupKey))).toEqual([
+        `${inc!.id}:trigger`,
+      ]);
       expect((await second.repository.transitions(inc!.id)).map((t) => t.delivery)).toEqual(['queued']);
       await second.engine.close();
     });
 
     it('resumes an open incident after a restart: no second trigger, the same incident resolves', async () => {
       const notifier = new RecordingNotifier();
-      const r = await rule({ condition: { type: 'threshold', operator: '>', value: 20, for_seconds: 0, resolve_for_seconds: 10 } });
+      const r = await rule({
+        condition: { type: 'threshold', operator: '>', value: 20, for_seconds: 0, resolve_for_seconds: 10 },
+      });
       const first = await engineOn(notifier, [r]);
       await first.engine.onTick(tick(envId, T0, { 'cdn-a': [10, 9] }));
       // The resolve timer starts before the restart and carries on after it.
@@ -237,14 +275,19 @@ for (const kind of runnableStores('alert engine').filter((s) => s.kind !== 'http
 
     it('acknowledges an open incident once, and refuses a resolved one', async () => {
       const notifier = new RecordingNotifier();
-      const r = await rule({ condition: { type: 'threshold', operator: '>', value: 20, for_seconds: 0, resolve_for_seconds: 0 } });
+      const r = await rule({
+        condition: { type: 'threshold', operator: '>', value: 20, for_seconds: 0, resolve_for_seconds: 0 },
+      });
       const { engine, repository } = await engineOn(notifier, [r]);
       await engine.onTick(tick(envId, T0, { 'cdn-a': [10, 9] }));
       const [inc] = engine.openIncidents(r.id);
       await engine.acknowledge(inc!);
       await engine.acknowledge(inc!);
       expect(notifier.transitions()).toEqual(['trigger cdn-a', 'acknowledge cdn-a']);
-      expect(await repository.incident(inc!.id)).toMatchObject({ status: 'acknowledged', acknowledgedAtMs: T0 });
+      expect(await repository.incident(inc!.id)).toMatchObject({
+        status: 'acknowledged',
+        acknowledgedAtMs: T0,
+      });
       await engine.onTick(tick(envId, T0 + 5 * SECOND, { 'cdn-a': [10, 0] }));
       expect(await repository.incident(inc!.id)).toMatchObject({ status: 'resolved' });
       await expect(engine.acknowledge(inc!)).rejects.toMatchObject({ code: 'QOE_ERR_CONFLICT' });
@@ -283,7 +326,9 @@ for (const kind of runnableStores('alert engine').filter((s) => s.kind !== 'http
       expect(inc).toMatchObject({ breakdownValue: 'cdn-a', audience: 3, metric: 'rebuffer_percentage' });
       expect(inc!.openValue).toBeCloseTo(25, 5);
       expect([...inc!.exampleViewIds].sort()).toEqual(['a1', 'a2', 'a3']);
-      expect(notifier.batches[0]!.notices[0]!.links.series).toContain('/ui/metrics?metric=rebuffer_percentage');
+      expect(notifier.batches[0]!.notices[0]!.links.series).toContain(
+        '/ui/metrics?metric=rebuffer_percentage',
+      );
       await engine.close();
     });
   });
