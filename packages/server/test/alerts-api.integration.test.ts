@@ -52,7 +52,7 @@ async function call(
   const res = await fetch(`${server.url}${path}`, {
     method,
     headers: { authorization: auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: res.status, body: res.status === 204 ? null : await res.json() };
 }

@@ -6,6 +6,7 @@
 import { makeSample } from '@openqoe/schema';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { MONITORING_OPENAPI_EXAMPLES } from './monitoring/monitoring-openapi-examples.js';
+import { ALERTS_OPENAPI_EXAMPLES } from './system/alerts-openapi-examples.js';
 
 const envOut = {
   id: 'k3q7x2m9p4ab',
@@ -182,6 +183,7 @@ export const OPENAPI_EXAMPLES: Record<string, RouteExamples> = {
     },
   },
   ...MONITORING_OPENAPI_EXAMPLES,
+  ...ALERTS_OPENAPI_EXAMPLES,
   // CMCD intake (drop-in): the reports are text, so only the answer has a JSON example.
   'POST /v1/cmcd/:env_key': { response: { 200: { reports: 3 } } },
   'GET /v1/cmcd/:env_key': { response: { 200: { reports: 1 } } },

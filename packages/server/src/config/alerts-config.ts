@@ -25,7 +25,11 @@ const ConfigRuleSchema = Type.Object(
 
 export const AlertsConfigSchema = Type.Object(
   {
-    rules: Type.Array(ConfigRuleSchema, { default: [], description: 'Alert rules from the config file' }),
+    rules: Type.Array(ConfigRuleSchema, {
+      default: [],
+      description:
+        'Alert rules, read-only through the API: each an `id`, an `environment` (id or name; default `default`) and the fields of a rule of POST /system/v1/alert-rules (docs/alerting.md)',
+    }),
     publicUrl: Type.String({
       default: '',
       description: 'Base URL of this server in notification links; empty: the address it listens on',
