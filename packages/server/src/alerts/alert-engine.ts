@@ -206,6 +206,8 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
     };
     for (const key of states.keys()) if (!samples.has(key)) samples.set(key, absent);
     const changed: { inc: IncidentRecord; transition: 'trigger' | 'resolve' }[] = [];
+    /** Open incidents whose running values are due to be written. */
+    const running: IncidentRecord[] = [];
     for (const [key, sample] of samples) {
       let s = states.get(key);
       if (!s) {
@@ -241,11 +243,12 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
         if (okSince !== inc.okSinceMs || nowMs - s.savedMs >= SAVE_EVERY_MS) {
           inc.okSinceMs = okSince;
           s.savedMs = nowMs;
-          await this.deps.repository.saveIncident(inc);
+          running.push(inc);
         }
       }
       if (!s.incident && s.pendingSinceMs === undefined) states.delete(key);
     }
+    await this.deps.repository.saveIncidents(running);
     if (changed.length) await this.record(rule, changed, nowMs);
   }
 
@@ -311,7 +314,7 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
     changed: { inc: IncidentRecord; transition: TransitionRecord['transition'] }[],
     nowMs: number,
   ): Promise<void> {
-    const repo = this.deps.repository;
+    const recorded: TransitionRecord[] = [];
     for (const { inc, transition } of changed) {
       const delivery: Delivery = inc.muted
         ? 'muted'
@@ -328,13 +331,15 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
         delivery,
         notice: noticeOf(inc, transition, this.links(inc, rule.spec)),
       };
-      await repo.saveIncident(inc);
-      await repo.saveTransition(t);
-      if (delivery === 'pending') this.unsent.push(t);
+      recorded.push(t);
       this.deps.log.info(
         `alert: ${transition} ${inc.id} (${rule.spec.name}${inc.breakdownValue === null ? '' : `, ${inc.breakdown}=${inc.breakdownValue}`}; ${delivery})`,
       );
     }
+    // Incidents first: a transition row is never stored without its incident.
+    await this.deps.repository.saveIncidents(changed.map((c) => c.inc));
+    await this.deps.repository.saveTransitions(recorded);
+    this.unsent.push(...recorded.filter((t) => t.delivery === 'pending'));
   }
 
   /** Hands every unsent transition to the notifier, one batch per rule; what fails stays for the next evaluation. */
@@ -368,7 +373,7 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
         this.unsent.push(...ts);
         continue;
       }
-      for (const t of ts) await this.deps.repository.saveTransition({ ...t, delivery: 'queued' });
+      await this.deps.repository.saveTransitions(ts.map((t) => ({ ...t, delivery: 'queued' as const })));
     }
   }
 
@@ -378,7 +383,7 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
     inc.resolvedAtMs = nowMs;
     const rule = this.rules.get(inc.ruleId);
     if (!rule) {
-      await this.deps.repository.saveIncident(inc);
+      await this.deps.repository.saveIncidents([inc]);
       return;
     }
     await this.record(rule, [{ inc, transition: 'resolve' }], nowMs);

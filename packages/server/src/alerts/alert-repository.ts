@@ -34,10 +34,17 @@ export class AlertRepository {
     return this.lastVersion;
   }
 
-  private async replace(table: string, values: unknown[]): Promise<void> {
+  /** Writes rows (distinct ids) in one statement, each replacing the row of its id. */
+  private async replace(table: string, rows: unknown[][]): Promise<void> {
+    if (rows.length === 0) return;
     const verb = this.sql.dialect.name === 'duckdb' ? 'INSERT OR REPLACE INTO' : 'INSERT INTO';
-    const all = [...values, this.version()];
-    await this.sql.execute(`${verb} ${table} VALUES (${all.map((_, i) => `$${i + 1}`).join(', ')})`, all);
+    const params: unknown[] = [];
+    const tuples = rows.map((values) => {
+      const at = params.length;
+      params.push(...values, this.version());
+      return `(${[...values, 0].map((_, i) => `$${at + i + 1}`).join(', ')})`;
+    });
+    await this.sql.execute(`${verb} ${table} VALUES ${tuples.join(', ')}`, params);
   }
 
   private async bodies<T>(table: string, where = '', params: unknown[] = []): Promise<T[]> {
@@ -53,7 +60,7 @@ export class AlertRepository {
   }
 
   saveRule(rule: Rule): Promise<void> {
-    return this.replace('alert_rules', [rule.id, rule.envId, JSON.stringify(rule)]);
+    return this.replace('alert_rules', [[rule.id, rule.envId, JSON.stringify(rule)]]);
   }
 
   async deleteRule(id: string): Promise<void> {
@@ -65,25 +72,28 @@ export class AlertRepository {
   }
 
   saveSilence(s: SilenceRecord): Promise<void> {
-    return this.replace('alert_silences', [s.id, s.envId, JSON.stringify(s)]);
+    return this.replace('alert_silences', [[s.id, s.envId, JSON.stringify(s)]]);
   }
 
   async deleteSilence(id: string): Promise<void> {
     await this.sql.execute('DELETE FROM alert_silences WHERE id = $1', [id]);
   }
 
-  saveIncident(i: IncidentRecord): Promise<void> {
-    return this.replace('alert_incidents', [
-      i.id,
-      i.envId,
-      i.ruleId,
-      i.status,
-      i.severity,
-      i.startedAtMs,
-      // 0: not resolved (one integer type on both stores, never a typed NULL).
-      i.resolvedAtMs ?? 0,
-      JSON.stringify(i),
-    ]);
+  saveIncidents(incidents: readonly IncidentRecord[]): Promise<void> {
+    return this.replace(
+      'alert_incidents',
+      incidents.map((i) => [
+        i.id,
+        i.envId,
+        i.ruleId,
+        i.status,
+        i.severity,
+        i.startedAtMs,
+        // 0: not resolved (one integer type on both stores, never a typed NULL).
+        i.resolvedAtMs ?? 0,
+        JSON.stringify(i),
+      ]),
+    );
   }
 
   openIncidents(): Promise<IncidentRecord[]> {
@@ -119,17 +129,20 @@ export class AlertRepository {
     };
   }
 
-  saveTransition(t: TransitionRecord): Promise<void> {
-    return this.replace('alert_transitions', [
-      t.id,
-      t.incidentId,
-      t.envId,
-      t.ruleId,
-      t.transition,
-      t.atMs,
-      t.delivery,
-      JSON.stringify(t),
-    ]);
+  saveTransitions(transitions: readonly TransitionRecord[]): Promise<void> {
+    return this.replace(
+      'alert_transitions',
+      transitions.map((t) => [
+        t.id,
+        t.incidentId,
+        t.envId,
+        t.ruleId,
+        t.transition,
+        t.atMs,
+        t.delivery,
+        JSON.stringify(t),
+      ]),
+    );
   }
 
   private async transitionsWhere(where: string, params: unknown[]): Promise<TransitionRecord[]> {
