@@ -8,11 +8,9 @@
  * bodies (every field named, nothing created), rules from the config file
  * (read-only), permissions and environment isolation.
  */
-import { makeBeacon } from '@openqoe/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ViewScript } from './helpers/monitoring-script.js';
+import { postViews, ViewScript } from './helpers/monitoring-script.js';
 import {
-  postBeacon,
   removeDir,
   type ServerProcess,
   startServer,
@@ -93,18 +91,11 @@ class Traffic {
       v.script.seg(v.onStallHost && this.stalling ? 'rebuffering' : 'playing', Math.max(1, now - v.script.t));
     }
     this.sent = true;
-    const res = await postBeacon(
-      server.url,
-      JSON.stringify(
-        makeBeacon({
-          envKey: server.bootstrap().environment.key,
-          sentAt: Date.now(),
-          samples: this.views.flatMap((v) => v.script.samples),
-          events: this.views.flatMap((v) => v.script.events),
-        }),
-      ),
+    await postViews(
+      server,
+      this.views.map((v) => v.script),
+      false,
     );
-    if (res.status !== 202) throw new Error(`beacon refused: ${res.status} ${JSON.stringify(res.json)}`);
   }
 
   /** Sends every 500 ms until stopped. */

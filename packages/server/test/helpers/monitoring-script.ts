@@ -157,9 +157,16 @@ export function sortRecords(records: ExpectedRecord[]): ExpectedRecord[] {
   return [...records].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-/** Posts every scripted view in one backfill beacon (the device clock is trusted: exact event times). */
-export async function postScriptedViews(server: ServerProcess, t0: number, prefix = ''): Promise<void> {
-  const views = scriptedViews(t0, prefix);
+/**
+ * Posts views' samples and events in one beacon to `url` (the server's, or a cluster's ingest
+ * node); with `backfill` the device clock is trusted (exact event times). Throws unless accepted.
+ */
+export async function postViews(
+  server: ServerProcess,
+  views: ViewScript[],
+  backfill = true,
+  url = server.url,
+): Promise<void> {
   const beacon = makeBeacon({
     envKey: server.bootstrap().environment.key,
     sentAt: Date.now(),
@@ -167,11 +174,16 @@ export async function postScriptedViews(server: ServerProcess, t0: number, prefi
     events: views.flatMap((v) => v.events),
   });
   const res = await postBeacon(
-    server.url,
+    url,
     JSON.stringify(beacon),
     { 'content-type': 'text/plain', authorization: server.adminAuth() },
-    '?backfill=true',
+    backfill ? '?backfill=true' : '',
   );
   if (res.status !== 202)
-    throw new Error(`the scripted views were refused: ${res.status} ${JSON.stringify(res.json)}`);
+    throw new Error(`the views were refused: ${res.status} ${JSON.stringify(res.json)}`);
+}
+
+/** Posts every scripted view in one backfill beacon (the device clock is trusted: exact event times). */
+export async function postScriptedViews(server: ServerProcess, t0: number, prefix = ''): Promise<void> {
+  await postViews(server, scriptedViews(t0, prefix));
 }
