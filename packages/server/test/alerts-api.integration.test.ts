@@ -310,6 +310,13 @@ describe('a per-CDN rebuffering rule over real beacons', () => {
     const resolved = await call('GET', `/data/v1/incidents?status=resolved&rule_id=${ruleId}`);
     expect(resolved.body.data.map((i: Json) => i.id)).toEqual([incidentId]);
     expect((await call('POST', `/data/v1/incidents/${incidentId}/acknowledge`)).status).toBe(409);
+    // Filters: open within the last hour, yes; in a day of 2020 or with another severity, no.
+    const ids = async (q: string) =>
+      (await call('GET', `/data/v1/incidents?rule_id=${ruleId}&${q}`)).body.data.map((i: Json) => i.id);
+    expect(await ids('timeframe[]=1:hours&severity=error')).toEqual([incidentId]);
+    expect(await ids('timeframe[]=1577836800&timeframe[]=1577923200')).toEqual([]);
+    expect(await ids('severity=critical')).toEqual([]);
+    expect((await call('GET', '/data/v1/incidents?timeframe[]=soon')).status).toBe(400);
   });
 
   it('records the same fault under a silence as a muted incident', async () => {

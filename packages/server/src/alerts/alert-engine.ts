@@ -234,13 +234,14 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
         changed.push({ inc, transition: 'resolve' });
       } else if (inc) {
         const okSince = s.okSinceMs ?? null;
-        if (inc.exampleViewIds.length < EXAMPLES && sample.value !== null)
-          inc.exampleViewIds = [...new Set([...inc.exampleViewIds, ...(await examples(key))])].slice(
-            0,
-            EXAMPLES,
-          );
-        // The resolve timer is written when it starts or stops, so a restart resumes it.
+        // The resolve timer is written when it starts or stops, so a restart resumes it; the
+        // running values (and examples, topped up here: looking costs a pass over the views) at most every 15 s.
         if (okSince !== inc.okSinceMs || nowMs - s.savedMs >= SAVE_EVERY_MS) {
+          if (inc.exampleViewIds.length < EXAMPLES && sample.value !== null)
+            inc.exampleViewIds = [...new Set([...inc.exampleViewIds, ...(await examples(key))])].slice(
+              0,
+              EXAMPLES,
+            );
           inc.okSinceMs = okSince;
           s.savedMs = nowMs;
           running.push(inc);
