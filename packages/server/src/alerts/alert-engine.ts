@@ -29,7 +29,7 @@ import { mutes, type SilenceRecord } from './silences.js';
 import { type SeriesSample, stepThreshold, type ThresholdState, worse } from './threshold.js';
 import { windowExamples, windowSeries } from './window-series.js';
 
-/** Series a rule follows at most (values past it are not evaluated, and logged once). */
+/** Series of one rule that may breach or be open at once; past it new ones are skipped (and logged once per rule). */
 const MAX_SERIES = 10_000;
 const EXAMPLES = 5;
 /** An open incident's running values (worst, audience, examples) are written at most this often. */
@@ -70,6 +70,7 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly lane = new Serial();
   private unsent: TransitionRecord[] = [];
+  private readonly overflowed = new Set<string>();
   private closed = false;
   readonly now: () => number;
 
@@ -211,7 +212,14 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
     for (const [key, sample] of samples) {
       let s = states.get(key);
       if (!s) {
-        if (states.size >= MAX_SERIES) continue;
+        if (states.size >= MAX_SERIES) {
+          if (!this.overflowed.has(rule.id))
+            this.deps.log.warn(
+              `alert rule ${rule.id}: over ${MAX_SERIES} series breach at once; more are skipped`,
+            );
+          this.overflowed.add(rule.id);
+          continue;
+        }
         s = { savedMs: nowMs };
         states.set(key, s);
       }
