@@ -28,10 +28,11 @@
  *   3  query                               metric catalog, scopes, rollups (for api and cluster)
  *      intake                              beacon, Mux and CMCD routes (write to the bus)
  *      live                                RTMP ingest, live streams and their routes
- *   4  api                                 route plugins
+ *   4  alerts                              alert rules, evaluation, incidents, silences (over query and store)
+ *   5  api                                 route plugins
  *      cluster                             NATS hand-offs and shared real-time state
- *   5  main                                assembly: builds and starts everything
- *   6  cli.ts, index.ts                    entry points
+ *   6  main                                assembly: builds and starts everything
+ *   7  cli.ts, index.ts                    entry points
  *
  * Units in one layer do not import each other. MAY_IMPORT below lists, per
  * unit, exactly the units it imports today: it is as strict as the code
@@ -50,6 +51,7 @@ const LAYERS = [
   ['auth', 'pipeline'],
   ['http', 'outputs', 'cli'],
   ['query', 'intake', 'live'],
+  ['alerts'],
   ['api', 'cluster'],
   ['main'],
   ['cli.ts', 'index.ts'],
@@ -92,13 +94,17 @@ const MAY_IMPORT = {
   intake: ['auth', 'bus', 'config', 'http', 'observability', 'store'],
   // Live ingest keeps its streams in the store and counts viewers from the pipeline's views.
   live: ['auth', 'config', 'http', 'observability', 'pipeline', 'store'],
-  // Route plugins: over the query layer, the store and the pipeline's real-time state.
-  // The notification channels' routes manage the notifications output's channels (and test-send).
-  api: ['auth', 'bus', 'http', 'observability', 'outputs', 'pipeline', 'query', 'store'],
+  // Alerting evaluates real-time aggregates and windowed view metrics (the query layer's catalogs),
+  // keeps its rules and incidents in the store and hands transitions to the notifications output.
+  alerts: ['auth', 'config', 'http', 'outputs', 'pipeline', 'query', 'store'],
+  // Route plugins: over the query layer, the store, the pipeline's real-time state and alerting;
+  // the notification channels' routes manage the notifications output's channels (and test-send).
+  api: ['alerts', 'auth', 'bus', 'http', 'observability', 'outputs', 'pipeline', 'query', 'store'],
   // Cluster pieces share pipeline and live state across nodes; no route imports them.
   cluster: ['auth', 'bus', 'http', 'live', 'pipeline', 'query', 'store'],
   // Assembly: the only unit that sees (almost) everything, and nothing but the entry points imports it.
   main: [
+    'alerts',
     'api',
     'auth',
     'bus',

@@ -60,7 +60,13 @@ function oldDataDir(name: string): string {
 }
 
 /** Tables migrations after the first add (not in a data dir of the code before migrations). */
-const LATER_TABLES = ['notification_channels'];
+const LATER_TABLES = [
+  'notification_channels',
+  'alert_incidents',
+  'alert_rules',
+  'alert_silences',
+  'alert_transitions',
+];
 
 async function tableNames(dataDir: string): Promise<string[]> {
   const rows = await queryDataDir(
@@ -149,6 +155,7 @@ describe('DuckDB migrations', () => {
     expect(after['consumer_checkpoints']).toHaveLength(1);
     // The old tables as they were, and the tables later migrations add.
     expect(await tableNames(dataDir)).toEqual([...tables, ...LATER_TABLES].sort());
+    for (const t of LATER_TABLES) expect(await queryDataDir(dataDir, `SELECT * FROM ${t}`), t).toEqual([]);
     const newLayout = await layout(dataDir);
     // The old tables as they were, with the later views columns appended; and the tables later migrations add.
     const isLater = (c: Record<string, unknown>) =>

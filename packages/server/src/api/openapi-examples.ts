@@ -6,6 +6,7 @@
 import { makeSample } from '@openqoe/schema';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { MONITORING_OPENAPI_EXAMPLES } from './monitoring/monitoring-openapi-examples.js';
+import { ALERTS_OPENAPI_EXAMPLES } from './system/alerts-openapi-examples.js';
 import { NOTIFICATION_CHANNEL_EXAMPLES } from './system/notification-channel-examples.js';
 
 const envOut = {
@@ -227,6 +228,7 @@ export const OPENAPI_EXAMPLES: Record<string, RouteExamples> = {
   },
   ...MONITORING_OPENAPI_EXAMPLES,
   ...NOTIFICATION_CHANNEL_EXAMPLES,
+  ...ALERTS_OPENAPI_EXAMPLES,
   // CMCD intake (drop-in): the reports are text, so only the answer has a JSON example.
   'POST /v1/cmcd/:env_key': { response: { 200: { reports: 3 } } },
   'GET /v1/cmcd/:env_key': { response: { 200: { reports: 1 } } },

@@ -3,6 +3,7 @@
  * environment variables and flags into it and validates once at start.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { AlertsConfigSchema } from './alerts-config.js';
 import { ClickHouseConfigSchema } from './clickhouse-config.js';
 import { ClusterConfigSchema } from './cluster-config.js';
 import { CompatConfigSchema } from './compat-config.js';
@@ -242,6 +243,7 @@ export const ConfigSchema = Type.Object(
     notifications: NotificationsConfigSchema,
     demo: DemoConfigSchema,
     ui: UiConfigSchema,
+    alerts: AlertsConfigSchema,
     compat: CompatConfigSchema,
     cluster: ClusterConfigSchema,
   },

@@ -22,6 +22,7 @@ import type { ActiveViews } from '../pipeline/view-model/active-views.js';
 import { buildApp } from './build-app.js';
 import { embeddedPlatform } from './embedded-platform.js';
 import { Features, type Log } from './feature.js';
+import { alertsFeature } from './features/alerts-feature.js';
 import { apiFeature } from './features/api-feature.js';
 import { intakeFeature } from './features/intake-feature.js';
 import { liveFeature } from './features/live-feature.js';
@@ -83,7 +84,9 @@ export async function assemble(
     let rtmp: { url: string | null; off_reason: string | null } | undefined;
     if (runs.api) {
       const owning = ownsStore(platform);
-      await features.add(apiFeature(config, app, owning, pipeline, metrics, deps));
+      const api = await features.add(apiFeature(config, app, owning, pipeline, metrics, deps));
+      // Evaluated here only: on a cluster's api role, from every worker's merged numbers.
+      await features.add(alertsFeature(config, app, owning, api.realtime, api.notifier, log));
       rtmp = (await features.add(liveFeature(config, app, owning, pipeline, deps))).rtmp;
     }
     // Last to start, first to close: nothing is accepted while the pipeline drains.

@@ -16,10 +16,20 @@ import type { Config } from '../../config/config-schema.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { ChannelNotifier } from '../../outputs/notifications/notifier.js';
 import { openNotifier } from '../../outputs/notifications/open-notifier.js';
+import type { RealtimeTotals } from '../../pipeline/realtime/realtime-tracker.js';
 import { MonitoringHistory } from '../../query/realtime/monitoring-history.js';
 import type { Feature, Log } from '../feature.js';
 import type { OpenedStore } from '../open-store.js';
-import type { Platform, RunningPipeline } from '../platform.js';
+import type { Platform, RealtimeSource, RunningPipeline } from '../platform.js';
+
+/** The real-time ticks this node's APIs receive, for other features (alerting) to follow too. */
+export interface RealtimeTicks extends Pick<RealtimeSource, 'filtered'> {
+  onTick(listener: (t: RealtimeTotals) => void): void;
+}
+
+export interface RunningApi extends Feature {
+  realtime: RealtimeTicks;
+}
 
 export async function apiFeature(
   config: Config,
@@ -28,7 +38,7 @@ export async function apiFeature(
   pipeline: RunningPipeline | undefined,
   metrics: Metrics,
   deps: { dataDir: string; log: Log },
-): Promise<Feature & { notifier: ChannelNotifier }> {
+): Promise<RunningApi & { notifier: ChannelNotifier }> {
   const { registry, owned } = platform;
   const notifier = await openNotifier({
     sql: owned,
@@ -53,7 +63,11 @@ export async function apiFeature(
     { historyMs: rt.historyMs, tickMs: rt.tickMs, rowsPerDimension: rt.historyRowsPerDimension },
     source.filtered,
   );
-  source.subscribe((t) => history.record(t));
+  const listeners: ((t: RealtimeTotals) => void)[] = [];
+  source.subscribe((t) => {
+    history.record(t);
+    for (const l of listeners) l(t);
+  });
   await app.register(async (scope) => monitoringRoutes(scope, registry, history, rt.tickMs));
   return {
     name: 'APIs',
@@ -62,5 +76,6 @@ export async function apiFeature(
       await source.close?.();
       await notifier.close();
     },
+    realtime: { filtered: source.filtered, onTick: (l) => listeners.push(l) },
   };
 }
