@@ -4,6 +4,7 @@
  * `POST /v1/cmcd/{env_key}`.
  */
 import { Type } from '@sinclair/typebox';
+import { bool, int, section, str } from './config-keys.js';
 
 const envKeyMap = (what: string) =>
   Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ minLength: 1, maxLength: 64 }), {
@@ -11,56 +12,34 @@ const envKeyMap = (what: string) =>
     description: `${what} → openqoe environment key (config file only). A key that is itself an openqoe environment key needs no entry`,
   });
 
-export const CompatConfigSchema = Type.Object(
-  {
-    mux: Type.Object(
-      {
-        enabled: Type.Boolean({
-          default: false,
-          description:
-            'Serve the Mux Data beacon protocol (POST / and /android) on its own TLS listener (off by default: it opens a second port)',
-        }),
-        host: Type.String({
-          default: '',
-          description: 'Address of the TLS listener ("" for the server’s own `host`)',
-        }),
-        port: Type.Integer({
-          minimum: 0,
-          maximum: 65535,
-          default: 8443,
-          description: 'TLS port of the Mux-protocol intake (0 picks a free one; the log says which)',
-        }),
-        certPath: Type.String({
-          default: '',
-          description:
-            'PEM certificate (chain) of the listener; "" generates a self-signed pair into {dataDir}/compat-tls (development only)',
-        }),
-        keyPath: Type.String({ default: '', description: 'PEM private key of the listener' }),
-        envKeys: envKeyMap('Mux `env_key` sent by the SDK'),
-        maxEventsPerBeacon: Type.Integer({
-          minimum: 1,
-          default: 1000,
-          description: 'Most events one POST may carry (mux-embed sends at most 300)',
-        }),
-      },
-      { additionalProperties: false, default: {} },
+export const CompatConfigSchema = section({
+  mux: section({
+    enabled: bool(
+      false,
+      'Serve the Mux Data beacon protocol (POST / and /android) on its own TLS listener (off by default: it opens a second port)',
     ),
-    cmcd: Type.Object(
-      {
-        enabled: Type.Boolean({
-          default: true,
-          description:
-            'Accept CMCD reports on POST /v1/cmcd/{env_key} (event mode body, CMCD= query, CMCD-* headers)',
-        }),
-        envKeys: envKeyMap('`{env_key}` in the CMCD target URL'),
-        maxReportsPerBody: Type.Integer({
-          minimum: 1,
-          default: 1000,
-          description: 'Most reports (lines) one POST may carry',
-        }),
-      },
-      { additionalProperties: false, default: {} },
+    host: str('', 'Address of the TLS listener ("" for the server’s own `host`)'),
+    port: int(
+      { minimum: 0, maximum: 65535, default: 8443 },
+      'TLS port of the Mux-protocol intake (0 picks a free one; the log says which)',
     ),
-  },
-  { additionalProperties: false, default: {} },
-);
+    certPath: str(
+      '',
+      'PEM certificate (chain) of the listener; "" generates a self-signed pair into {dataDir}/compat-tls (development only)',
+    ),
+    keyPath: str('', 'PEM private key of the listener'),
+    envKeys: envKeyMap('Mux `env_key` sent by the SDK'),
+    maxEventsPerBeacon: int(
+      { minimum: 1, default: 1000 },
+      'Most events one POST may carry (mux-embed sends at most 300)',
+    ),
+  }),
+  cmcd: section({
+    enabled: bool(
+      true,
+      'Accept CMCD reports on POST /v1/cmcd/{env_key} (event mode body, CMCD= query, CMCD-* headers)',
+    ),
+    envKeys: envKeyMap('`{env_key}` in the CMCD target URL'),
+    maxReportsPerBody: int({ minimum: 1, default: 1000 }, 'Most reports (lines) one POST may carry'),
+  }),
+});

@@ -6,6 +6,7 @@
  * kind of message (`connectors[0].url: is required for type "webhook"`).
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { int, num, oneOf, str } from './config-keys.js';
 import { deliveryKeys } from './delivery-config.js';
 
 export const CONNECTOR_TYPES = [
@@ -51,12 +52,10 @@ export const ConnectorConfigSchema = Type.Object(
       default: [],
       description: 'Environment ids to send; empty for all',
     }),
-    sampleRate: Type.Number({
-      minimum: 0,
-      maximum: 1,
-      default: 1,
-      description: 'Share of views sent (decided per view, so a sampled view is complete)',
-    }),
+    sampleRate: num(
+      { minimum: 0, maximum: 1, default: 1 },
+      'Share of views sent (decided per view, so a sampled view is complete)',
+    ),
     batchMaxEvents: Type.Optional(
       Type.Integer({
         minimum: 1,
@@ -69,11 +68,7 @@ export const ConnectorConfigSchema = Type.Object(
         description: "Uncompressed bytes per request (default and ceiling: the destination's)",
       }),
     ),
-    batchMaxDelayMs: Type.Integer({
-      minimum: 0,
-      default: 1000,
-      description: 'Longest an event waits for its batch to fill',
-    }),
+    batchMaxDelayMs: int({ minimum: 0, default: 1000 }, 'Longest an event waits for its batch to fill'),
     compression: Type.Optional(
       Type.Union([Type.Literal('gzip'), Type.Literal('none')], {
         description: 'Request body encoding (default gzip where the destination accepts it)',
@@ -92,43 +87,38 @@ export const ConnectorConfigSchema = Type.Object(
     token: Type.Optional(SecretRefSchema),
     apiKey: Type.Optional(SecretRefSchema),
     signingSecret: Type.Optional(SecretRefSchema),
-    signatureHeader: Type.String({
-      default: 'X-Openqoe-Signature',
-      description: 'webhook: header carrying "sha256=<hex HMAC of the body as sent>"',
-    }),
+    signatureHeader: str(
+      'X-Openqoe-Signature',
+      'webhook: header carrying "sha256=<hex HMAC of the body as sent>"',
+    ),
     headers: Type.Record(Type.String(), Type.String(), {
       default: {},
       description: 'webhook: extra request headers',
     }),
     index: Type.Optional(Type.String({ minLength: 1, description: 'splunk_hec: target index' })),
-    source: Type.String({ default: 'openqoe', description: 'splunk_hec source / datadog ddsource' }),
-    sourcetype: Type.String({ default: 'openqoe:player_event', description: 'splunk_hec sourcetype' }),
+    source: str('openqoe', 'splunk_hec source / datadog ddsource'),
+    sourcetype: str('openqoe:player_event', 'splunk_hec sourcetype'),
     host: Type.Optional(
       Type.String({ description: 'splunk_hec host / datadog hostname (default: this host)' }),
     ),
-    site: Type.String({
-      default: 'datadoghq.com',
-      description: 'datadog: site (datadoghq.eu, us5.datadoghq.com…)',
-    }),
-    service: Type.String({ default: 'openqoe', description: 'datadog: service' }),
+    site: str('datadoghq.com', 'datadog: site (datadoghq.eu, us5.datadoghq.com…)'),
+    service: str('openqoe', 'datadog: service'),
     tags: Type.Array(Type.String(), { default: [], description: 'datadog: extra tags (key:value)' }),
-    metricsIntervalMs: Type.Integer({
-      minimum: 100,
-      default: 60_000,
-      description: 'datadog_metrics: aggregation interval of the QoE series',
-    }),
+    metricsIntervalMs: int(
+      { minimum: 100, default: 60_000 },
+      'datadog_metrics: aggregation interval of the QoE series',
+    ),
     accountId: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'new_relic: account id' })),
     region: Type.Optional(
       Type.String({ minLength: 1, description: 'new_relic: "us" or "eu"; firehose: AWS region' }),
     ),
-    keyHeader: Type.Union([Type.Literal('Api-Key'), Type.Literal('X-Insert-Key')], {
-      default: 'Api-Key',
-      description: 'new_relic: license key (Api-Key) or insert key (X-Insert-Key)',
-    }),
-    eventType: Type.String({
+    keyHeader: oneOf(
+      ['Api-Key', 'X-Insert-Key'],
+      'Api-Key',
+      'new_relic: license key (Api-Key) or insert key (X-Insert-Key)',
+    ),
+    eventType: str('OpenQoePlayerEvent', 'new_relic: eventType of the events', {
       pattern: '^[A-Za-z0-9_:]{1,255}$',
-      default: 'OpenQoePlayerEvent',
-      description: 'new_relic: eventType of the events',
     }),
     deliveryStreamName: Type.Optional(
       Type.String({ minLength: 1, description: 'firehose: delivery stream' }),

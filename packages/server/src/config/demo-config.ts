@@ -1,13 +1,9 @@
 /** Settings of the demo page (`/demo/`): a local test video with the collector attached. */
-import { Type } from '@sinclair/typebox';
+import { bool, section } from './config-keys.js';
 
-export const DemoConfigSchema = Type.Object(
-  {
-    enabled: Type.Boolean({
-      default: true,
-      description:
-        'Serve /demo/: a test video (made with ffmpeg on first visit) playing with the collector, sending to this server',
-    }),
-  },
-  { additionalProperties: false, default: {} },
-);
+export const DemoConfigSchema = section({
+  enabled: bool(
+    true,
+    'Serve /demo/: a test video (made with ffmpeg on first visit) playing with the collector, sending to this server',
+  ),
+});

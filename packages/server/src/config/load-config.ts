@@ -64,7 +64,8 @@ function leaves(schema: TObject, prefix: string[] = []): Leaf[] {
   return out;
 }
 
-const LEAVES = leaves(ConfigSchema);
+/** Every key of the configuration (not its sections), in schema order. */
+export const CONFIG_LEAVES = leaves(ConfigSchema);
 
 /** OPENQOE_DATA_DIR, OPENQOE_INTAKE__RATE_LIMIT__PER_IP_PER_SECOND, … */
 export function envVarName(path: string[]): string {
@@ -88,7 +89,7 @@ function coerce(raw: string, schema: TSchema): unknown {
 
 export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
   const out: Plain = {};
-  for (const leaf of LEAVES) {
+  for (const leaf of CONFIG_LEAVES) {
     const raw = env[envVarName(leaf.path)];
     if (raw !== undefined) setPath(out, leaf.path, coerce(raw, leaf.schema));
   }
@@ -171,7 +172,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       : 'OPENQOE_* environment variables or flags';
     // Name the variable too, since a bad environment value shows up under its config key.
     const fields = result.fields.map((f) => {
-      const leaf = LEAVES.find((l) => l.path.join('.') === f.path);
+      const leaf = CONFIG_LEAVES.find((l) => l.path.join('.') === f.path);
       const fromEnv = leaf && env[envVarName(leaf.path)] !== undefined;
       return fromEnv ? { ...f, problem: `${f.problem} (from ${envVarName(leaf.path)})` } : f;
     });
