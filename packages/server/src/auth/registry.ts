@@ -37,8 +37,7 @@ export class Registry {
 
   static async load(store: MetaStore): Promise<Registry> {
     const r = new Registry(store);
-    for (const env of await store.listEnvironments()) r.addEnv(env);
-    for (const t of await store.listAccessTokens()) r.tokens.set(t.id, t);
+    await r.reload();
     return r;
   }
 
@@ -51,10 +50,6 @@ export class Registry {
     for (const env of envs) this.addEnv(env);
     this.tokens.clear();
     for (const t of tokens) this.tokens.set(t.id, t);
-  }
-
-  accessTokens(): AccessTokenRecord[] {
-    return [...this.tokens.values()];
   }
 
   private addEnv(env: Environment): void {

@@ -88,7 +88,7 @@ export class StoreWriter {
         if (err) return;
         const snapshot: RegistrySnapshot = {
           environments: this.registry.environments(),
-          accessTokens: this.registry.accessTokens(),
+          accessTokens: this.registry.tokenRecords(),
         };
         msg.respond(JSON.stringify(snapshot));
       },

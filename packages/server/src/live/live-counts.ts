@@ -10,6 +10,7 @@
  * burst of requests costs one pass over the active views, not one each.
  */
 import type { PlayerState } from '@openqoe/schema';
+import { entry } from '../pipeline/realtime/map-entry.js';
 import type { ActiveViews, ViewDimensions } from '../pipeline/view-model/active-views.js';
 import type { Audience } from './stats-token.js';
 
@@ -71,11 +72,7 @@ export class LiveCounts {
         const id = dims[field];
         if (typeof id !== 'string' || id === '') continue;
         const key = LiveCounts.key(view.envId, aud, id);
-        let t = index.get(key);
-        if (!t) {
-          t = { views: 0, viewers: new Set() };
-          index.set(key, t);
-        }
+        const t = entry(index, key, () => ({ views: 0, viewers: new Set<string>() }));
         t.views++;
         t.viewers.add(viewer);
       }

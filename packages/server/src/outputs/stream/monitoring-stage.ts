@@ -21,6 +21,7 @@ import type { monitoring as pb } from '@openqoe/schema';
 import type { Registry } from 'prom-client';
 import type { MonitoringConfig, SinkConfig } from '../../config/monitoring-config.js';
 import type { AppliedBeacon, PipelineEvents, PipelineStage } from '../../pipeline/pipeline-events.js';
+import { entry } from '../../pipeline/realtime/map-entry.js';
 import type { ActiveView } from '../../pipeline/view-model/active-views.js';
 import { DeadLetterDir } from '../delivery/dead-letter.js';
 import { Delivery } from '../delivery/delivery.js';
@@ -334,12 +335,10 @@ export class MonitoringStage implements PipelineStage {
   private buffer(due: Due[], dueAtMs: number): void {
     const byPartition = new Map<number, { sample: pb.Sample; records: number }[]>();
     for (const d of due) {
-      let list = byPartition.get(d.partition);
-      if (!list) {
-        list = [];
-        byPartition.set(d.partition, list);
-      }
-      list.push({ sample: sampleOf(d.view, d.records, d.ebvs), records: d.records.length });
+      entry(byPartition, d.partition, () => []).push({
+        sample: sampleOf(d.view, d.records, d.ebvs),
+        records: d.records.length,
+      });
     }
     const encoded = new Map<StreamFormat, QueueRecord[]>();
     for (const sink of this.sinks) {

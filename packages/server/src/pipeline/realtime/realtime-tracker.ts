@@ -182,21 +182,15 @@ export class RealtimeTracker implements PipelineStage {
   /** Closes the window at `nowMs`: one RealtimeTick per environment. (Not the stage's `tick`: it runs on its own clock.) */
   closeWindow(nowMs: number): RealtimeTick[] {
     const byEnv = new Map<string, RealtimeTick>();
-    const envTick = (envId: string): RealtimeTick => {
-      let t = byEnv.get(envId);
-      if (!t) {
-        t = {
-          atMs: nowMs,
-          envId,
-          views: [],
-          outcomes: [],
-          overall: new RealtimeAggregate(),
-          dims: new Map(),
-        };
-        byEnv.set(envId, t);
-      }
-      return t;
-    };
+    const envTick = (envId: string): RealtimeTick =>
+      entry(byEnv, envId, () => ({
+        atMs: nowMs,
+        envId,
+        views: [],
+        outcomes: [],
+        overall: new RealtimeAggregate(),
+        dims: new Map(),
+      }));
     // Views made final are gone from the registry: they were idle for long or ended minutes ago.
     for (const view of this.views.values()) {
       this.advance(view);
