@@ -79,7 +79,7 @@ const MAY_IMPORT = {
   http: ['auth'],
   // Outputs read the pipeline's view snapshots; they serve no route and query nothing. Their delivery
   // queues are the embedded bus's segment log (outputs/delivery/disk-queue.ts): one on-disk log format.
-  outputs: ['bus', 'config', 'pipeline', 'version.ts'],
+  outputs: ['bus', 'config', 'observability', 'pipeline', 'version.ts'],
   // The CLI's commands read the admin credentials the first start left (auth/bootstrap.ts) and
   // talk to a running server over HTTP: they build nothing of the server themselves.
   cli: ['auth'],

@@ -3,17 +3,12 @@
  * running server's live streams and stats API signing keys over HTTP, like
  * the `environments` and `tokens` commands.
  */
+import type { LiveStream } from '@openqoe/schema';
 import type { Command } from 'commander';
 import { type AdminOptions, adminRequest } from './admin-client.js';
 
 type Opts = AdminOptions & { json?: boolean; environment?: string };
 type Listed<T> = { data: T[]; total_row_count: number };
-interface StreamOut {
-  id: string;
-  environment_id: string;
-  stream_key: string;
-  status: string;
-}
 interface KeyOut {
   id: string;
   environment_id: string;
@@ -32,12 +27,19 @@ const envBody = (o: Opts) => (o.environment ? { environment_id: o.environment } 
 
 export function registerLiveCommands(program: Command, kit: CliKit): void {
   const { adminOptions, print, table } = kit;
+  const deleteCommand = (group: Command, what: string, path: string, description: string) =>
+    adminOptions(group.command('delete').description(description).argument('<id>')).action(
+      async (id: string, o: Opts) => {
+        await adminRequest(o, 'DELETE', `${path}/${encodeURIComponent(id)}`);
+        print(!!o.json, { deleted: id }, () => `deleted ${what} ${id}`);
+      },
+    );
 
   const streams = program.command('live-streams').description('Manage live streams of a running server');
   adminOptions(
     streams.command('list').description('List live streams and whether an encoder is publishing'),
   ).action(async (o: Opts) => {
-    const r = await adminRequest<Listed<StreamOut>>(o, 'GET', '/video/v1/live-streams?limit=1000');
+    const r = await adminRequest<Listed<LiveStream>>(o, 'GET', '/video/v1/live-streams?limit=1000');
     print(!!o.json, r, () =>
       table([['ID', 'STATUS', 'ENVIRONMENT'], ...r!.data.map((s) => [s.id, s.status, s.environment_id])]),
     );
@@ -48,7 +50,7 @@ export function registerLiveCommands(program: Command, kit: CliKit): void {
       .description('Create a live stream; prints its id and secret stream key')
       .option('-e, --environment <id>', 'environment (needed when the token covers several)'),
   ).action(async (o: Opts) => {
-    const r = await adminRequest<{ data: StreamOut }>(o, 'POST', '/video/v1/live-streams', envBody(o));
+    const r = await adminRequest<{ data: LiveStream }>(o, 'POST', '/video/v1/live-streams', envBody(o));
     print(
       !!o.json,
       r,
@@ -56,12 +58,12 @@ export function registerLiveCommands(program: Command, kit: CliKit): void {
         `created live stream ${r!.data.id}\n  stream key: ${r!.data.stream_key}   (secret)\n  publish to: rtmp://<host>:1935/live/${r!.data.stream_key}   (port: live.rtmp.port)`,
     );
   });
-  adminOptions(
-    streams.command('delete').description('Delete a live stream (its key stops working)').argument('<id>'),
-  ).action(async (id: string, o: Opts) => {
-    await adminRequest(o, 'DELETE', `/video/v1/live-streams/${encodeURIComponent(id)}`);
-    print(!!o.json, { deleted: id }, () => `deleted live stream ${id}`);
-  });
+  deleteCommand(
+    streams,
+    'live stream',
+    '/video/v1/live-streams',
+    'Delete a live stream (its key stops working)',
+  );
 
   const keys = program.command('signing-keys').description('Manage the signing keys of stats API tokens');
   adminOptions(keys.command('list').description('List signing keys (never private keys)')).action(
@@ -93,10 +95,10 @@ export function registerLiveCommands(program: Command, kit: CliKit): void {
         `created signing key ${r!.data.id}\n  private key (base64 PEM, shown once):\n${r!.data.private_key}`,
     );
   });
-  adminOptions(
-    keys.command('delete').description('Delete a signing key (its tokens stop working)').argument('<id>'),
-  ).action(async (id: string, o: Opts) => {
-    await adminRequest(o, 'DELETE', `/system/v1/signing-keys/${encodeURIComponent(id)}`);
-    print(!!o.json, { deleted: id }, () => `deleted signing key ${id}`);
-  });
+  deleteCommand(
+    keys,
+    'signing key',
+    '/system/v1/signing-keys',
+    'Delete a signing key (its tokens stop working)',
+  );
 }

@@ -38,6 +38,10 @@ export interface HandOffOptions {
   maxPayload: number;
 }
 
+async function managedByTheApiRole(): Promise<never> {
+  throw new Error('environments and tokens are managed through the api role');
+}
+
 export class StoreHandOff implements Store {
   /** Never used for queries here (select refuses); required by the interface. */
   readonly dialect = DUCKDB_DIALECT;
@@ -106,22 +110,10 @@ export class StoreHandOff implements Store {
     return (this.registry ?? (await this.fetchRegistry())).accessTokens;
   }
 
-  private notHere(): never {
-    throw new Error('environments and tokens are managed through the api role');
-  }
-
-  async insertEnvironment(): Promise<void> {
-    this.notHere();
-  }
-  async deleteEnvironment(): Promise<boolean> {
-    this.notHere();
-  }
-  async insertAccessToken(): Promise<void> {
-    this.notHere();
-  }
-  async deleteAccessToken(): Promise<boolean> {
-    this.notHere();
-  }
+  readonly insertEnvironment = managedByTheApiRole;
+  readonly deleteEnvironment = managedByTheApiRole;
+  readonly insertAccessToken = managedByTheApiRole;
+  readonly deleteAccessToken = managedByTheApiRole;
 
   async select(): Promise<Record<string, ReadValue>[]> {
     throw new Error('queries are answered by the api role');

@@ -72,7 +72,6 @@ const closedError = () => new Error('the delivery queue is closed');
 
 export class DiskQueue {
   private cursor = 0;
-  /** Durable records between the cursor and the end of the log. */
   /** Between the cursor and the end of the log, and being written: counted when admitted, not when durable. */
   private waitingRecords = 0;
   private waitingBytes = 0;

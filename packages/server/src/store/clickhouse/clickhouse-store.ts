@@ -50,19 +50,11 @@ export interface ClickHouseStoreOptions {
   viewColumns?: readonly Column[];
 }
 
-const BEACON_COLUMNS = [
-  'env_id',
-  'view_id',
-  'first_seq',
-  'last_seq',
-  'seq_count',
-  'sample_count',
-  'event_count',
-  'received_at',
-  'clock_offset_ms',
-  'log_id',
-  'log_position',
-];
+/** Columns of the inserts, in the order of the values of their rows. */
+const BEACON_COLUMNS = `env_id view_id first_seq last_seq seq_count sample_count event_count
+  received_at clock_offset_ms log_id log_position`.split(/\s+/);
+const REJECTED_COLUMNS = `id received_at env_id ip user_agent route code messages fields body
+  body_bytes truncated`.split(/\s+/);
 const FIRST_RECEIVED = VIEW_COLUMNS.findIndex((c) => c.name === 'first_received_at');
 
 /** ClickHouse JSON values → what the store interface reads: timestamps as epoch ms. */
@@ -244,20 +236,7 @@ export class ClickHouseStore implements Store {
   async insertRejected(rows: readonly RejectedPayload[]): Promise<void> {
     await this.conn.insert(
       'rejected_payloads',
-      [
-        'id',
-        'received_at',
-        'env_id',
-        'ip',
-        'user_agent',
-        'route',
-        'code',
-        'messages',
-        'fields',
-        'body',
-        'body_bytes',
-        'truncated',
-      ],
+      REJECTED_COLUMNS,
       rows.map((r) => [
         r.id,
         chTime(r.receivedAtMs),
