@@ -97,12 +97,9 @@ export class Registry {
     return this.tokens.get(id);
   }
 
-  async createToken(input: {
-    name: string;
-    permissions: Permission[];
-    environmentIds: string[];
-    allEnvironments: boolean;
-  }): Promise<{ record: AccessTokenRecord; secret: string }> {
+  async createToken(
+    input: Omit<AccessTokenRecord, 'id' | 'secretHash' | 'createdAtMs'>,
+  ): Promise<{ record: AccessTokenRecord; secret: string }> {
     const secret = randomBytes(32).toString('base64url');
     const record: AccessTokenRecord = {
       id: randomUUID(),

@@ -10,7 +10,8 @@ interface Bounds {
   maximum?: number;
 }
 
-export const int = (o: Bounds & { default: number }, description: string) =>
+/** An integer; without a default it is unset unless given (wrap it in Type.Optional). */
+export const int = (o: Bounds & { default?: number }, description: string) =>
   Type.Integer({ ...o, description });
 
 export const num = (o: Bounds & { default: number }, description: string) =>
@@ -20,6 +21,10 @@ export const bool = (value: boolean, description: string) => Type.Boolean({ defa
 
 export const str = (value: string, description: string, o: { pattern?: string; minLength?: number } = {}) =>
   Type.String({ ...o, default: value, description });
+
+/** A string without a default (wrap it in Type.Optional). */
+export const text = (description: string, o: { pattern?: string; minLength?: number } = {}) =>
+  Type.String({ ...o, description });
 
 /** One of a list of words. */
 export const oneOf = <const T extends readonly string[]>(words: T, value: T[number], description: string) =>

@@ -6,7 +6,7 @@
  * kind of message (`connectors[0].url: is required for type "webhook"`).
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { int, num, oneOf, str } from './config-keys.js';
+import { int, num, oneOf, str, text } from './config-keys.js';
 import { deliveryKeys } from './delivery-config.js';
 
 export const CONNECTOR_TYPES = [
@@ -22,10 +22,8 @@ export type ConnectorType = (typeof CONNECTOR_TYPES)[number];
 /** Secrets never sit in the config file: it names where to read them. */
 export const SecretRefSchema = Type.Object(
   {
-    env: Type.Optional(Type.String({ minLength: 1, description: 'Environment variable holding the secret' })),
-    file: Type.Optional(
-      Type.String({ minLength: 1, description: 'File holding the secret (surrounding whitespace ignored)' }),
-    ),
+    env: Type.Optional(text('Environment variable holding the secret', { minLength: 1 })),
+    file: Type.Optional(text('File holding the secret (surrounding whitespace ignored)', { minLength: 1 })),
   },
   { additionalProperties: false, description: 'Where to read a secret: {"env": NAME} or {"file": PATH}' },
 );
@@ -35,9 +33,8 @@ const MiB = 1024 * 1024;
 
 export const ConnectorConfigSchema = Type.Object(
   {
-    name: Type.String({
+    name: text('Unique name: buffer directory, metric label and log prefix', {
       pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
-      description: 'Unique name: buffer directory, metric label and log prefix',
     }),
     type: Type.Union(
       CONNECTOR_TYPES.map((t) => Type.Literal(t)),
@@ -57,16 +54,10 @@ export const ConnectorConfigSchema = Type.Object(
       'Share of views sent (decided per view, so a sampled view is complete)',
     ),
     batchMaxEvents: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        description: "Events per request (default and ceiling: the destination's)",
-      }),
+      int({ minimum: 1 }, "Events per request (default and ceiling: the destination's)"),
     ),
     batchMaxBytes: Type.Optional(
-      Type.Integer({
-        minimum: 1024,
-        description: "Uncompressed bytes per request (default and ceiling: the destination's)",
-      }),
+      int({ minimum: 1024 }, "Uncompressed bytes per request (default and ceiling: the destination's)"),
     ),
     batchMaxDelayMs: int({ minimum: 0, default: 1000 }, 'Longest an event waits for its batch to fill'),
     compression: Type.Optional(
@@ -78,11 +69,10 @@ export const ConnectorConfigSchema = Type.Object(
     ...deliveryKeys({ bufferMaxBytes: 256 * MiB, bufferMinBytes: 64 * 1024, retryMaxBackoffMs: 60_000 }),
 
     url: Type.Optional(
-      Type.String({
-        minLength: 1,
-        description:
-          'splunk_hec: base URL (https://splunk:8088); webhook: target; others: overrides the vendor endpoint',
-      }),
+      text(
+        'splunk_hec: base URL (https://splunk:8088); webhook: target; others: overrides the vendor endpoint',
+        { minLength: 1 },
+      ),
     ),
     token: Type.Optional(SecretRefSchema),
     apiKey: Type.Optional(SecretRefSchema),
@@ -95,12 +85,10 @@ export const ConnectorConfigSchema = Type.Object(
       default: {},
       description: 'webhook: extra request headers',
     }),
-    index: Type.Optional(Type.String({ minLength: 1, description: 'splunk_hec: target index' })),
+    index: Type.Optional(text('splunk_hec: target index', { minLength: 1 })),
     source: str('openqoe', 'splunk_hec source / datadog ddsource'),
     sourcetype: str('openqoe:player_event', 'splunk_hec sourcetype'),
-    host: Type.Optional(
-      Type.String({ description: 'splunk_hec host / datadog hostname (default: this host)' }),
-    ),
+    host: Type.Optional(text('splunk_hec host / datadog hostname (default: this host)')),
     site: str('datadoghq.com', 'datadog: site (datadoghq.eu, us5.datadoghq.com…)'),
     service: str('openqoe', 'datadog: service'),
     tags: Type.Array(Type.String(), { default: [], description: 'datadog: extra tags (key:value)' }),
@@ -108,10 +96,8 @@ export const ConnectorConfigSchema = Type.Object(
       { minimum: 100, default: 60_000 },
       'datadog_metrics: aggregation interval of the QoE series',
     ),
-    accountId: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'new_relic: account id' })),
-    region: Type.Optional(
-      Type.String({ minLength: 1, description: 'new_relic: "us" or "eu"; firehose: AWS region' }),
-    ),
+    accountId: Type.Optional(text('new_relic: account id', { pattern: '^[0-9]+$' })),
+    region: Type.Optional(text('new_relic: "us" or "eu"; firehose: AWS region', { minLength: 1 })),
     keyHeader: oneOf(
       ['Api-Key', 'X-Insert-Key'],
       'Api-Key',
@@ -120,9 +106,7 @@ export const ConnectorConfigSchema = Type.Object(
     eventType: str('OpenQoePlayerEvent', 'new_relic: eventType of the events', {
       pattern: '^[A-Za-z0-9_:]{1,255}$',
     }),
-    deliveryStreamName: Type.Optional(
-      Type.String({ minLength: 1, description: 'firehose: delivery stream' }),
-    ),
+    deliveryStreamName: Type.Optional(text('firehose: delivery stream', { minLength: 1 })),
     accessKeyId: Type.Optional(SecretRefSchema),
     secretAccessKey: Type.Optional(SecretRefSchema),
   },

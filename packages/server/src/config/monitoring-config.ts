@@ -1,6 +1,6 @@
 /** Configuration of the monitoring samples stream (`monitoring` in the config file). */
 import { type Static, Type } from '@sinclair/typebox';
-import { int, oneOf, section, str } from './config-keys.js';
+import { int, oneOf, section, str, text } from './config-keys.js';
 import { deliveryKeys } from './delivery-config.js';
 
 const MiB = 1024 * 1024;
@@ -25,7 +25,7 @@ const sink = <T extends string, P extends Parameters<typeof Type.Object>[0]>(typ
   Type.Object({ type: Type.Literal(type), ...common, ...own }, { additionalProperties: false });
 
 export const KinesisSinkSchema = sink('kinesis', {
-  streamName: Type.String({ minLength: 1, description: 'Kinesis stream name' }),
+  streamName: text('Kinesis stream name', { minLength: 1 }),
   region: str('us-east-1', 'AWS region'),
   endpoint: str('', 'Endpoint URL override ("" for AWS)'),
   accessKeyId: str('', 'Access key id ("" for the default AWS credential chain)'),
@@ -41,7 +41,7 @@ export const NatsSinkSchema = sink('nats', {
 });
 
 export const HttpSinkSchema = sink('http', {
-  url: Type.String({ minLength: 1, description: 'URL the payloads are POSTed to' }),
+  url: text('URL the payloads are POSTed to', { minLength: 1 }),
   headers: Type.Record(Type.String(), Type.String(), {
     default: {},
     description: 'Extra request headers (e.g. authorization)',
@@ -50,7 +50,7 @@ export const HttpSinkSchema = sink('http', {
 });
 
 export const FileSinkSchema = sink('file', {
-  directory: Type.String({ minLength: 1, description: 'Directory of the stream files' }),
+  directory: text('Directory of the stream files', { minLength: 1 }),
   maxFileBytes: int(
     { minimum: 1024, default: 64 * MiB },
     'A file is rotated (a new one started) beyond this size',

@@ -365,24 +365,19 @@ export class EmbeddedLog implements Bus {
   }
 
   private trimTail(): void {
-    const min = this.minConsumerPosition();
+    const min = this.slowest('position');
     while (this.tailHead < this.tail.length && this.tail[this.tailHead]!.next <= min) this.dropTailHead();
   }
 
-  private minConsumerPosition(): number {
+  /** The slowest consumer's position or acknowledged position (the end when none runs). */
+  private slowest(field: 'position' | 'acked'): number {
     let min = this.end;
-    for (const c of this.consumers.values()) min = Math.min(min, c.position);
-    return min;
-  }
-
-  private minAcked(): number {
-    let min = this.end;
-    for (const c of this.consumers.values()) min = Math.min(min, c.acked);
+    for (const c of this.consumers.values()) min = Math.min(min, c[field]);
     return min;
   }
 
   backlogBytes(): number {
-    return this.consumers.size === 0 ? 0 : this.end - this.minAcked();
+    return this.consumers.size === 0 ? 0 : this.end - this.slowest('acked');
   }
 
   private wakeConsumers(): void {
@@ -580,7 +575,7 @@ export class EmbeddedLog implements Bus {
     try {
       do {
         this.deleteAgain = false;
-        const acked = this.minAcked();
+        const acked = this.slowest('acked');
         const keepAfter = Date.now() - this.options.retainMs;
         while (
           this.segments.length > 1 &&

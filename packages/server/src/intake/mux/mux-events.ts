@@ -72,6 +72,12 @@ const OPTIONAL: Record<string, Check> = {
   request_response_end: numeric,
 };
 
+/** Every check, the required keys first (so their problems are listed first). */
+const CHECKS = [
+  ...Object.entries(REQUIRED).map(([key, check]) => [key, check, true] as const),
+  ...Object.entries(OPTIONAL).map(([key, check]) => [key, check, false] as const),
+];
+
 function scalar(v: unknown): CompatValue | undefined {
   if (typeof v === 'string') return v.length > MUX_VALUE_MAX_LENGTH ? v.slice(0, MUX_VALUE_MAX_LENGTH) : v;
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
@@ -123,22 +129,12 @@ export function decodeMuxBeacon(parsed: unknown, maxEvents: number): DecodedMuxB
     const bad = (key: string, problem: string) =>
       fields.push({ path: `events[${i}].${wireKeys[key] ?? key}`, problem: `${key} ${problem}` });
     let ok = true;
-    for (const [key, check] of Object.entries(REQUIRED)) {
+    for (const [key, check, required] of CHECKS) {
       const v = event[key];
-      const problem = v === undefined ? 'is required' : check(v);
-      if (problem) {
-        bad(key, problem);
-        ok = false;
-      }
-    }
-    for (const [key, check] of Object.entries(OPTIONAL)) {
-      const v = event[key];
-      if (v === undefined) continue;
-      const problem = check(v);
-      if (problem) {
-        bad(key, problem);
-        ok = false;
-      }
+      const problem = v === undefined ? (required ? 'is required' : undefined) : check(v);
+      if (!problem) continue;
+      bad(key, problem);
+      ok = false;
     }
     if (!ok) return;
     const viewId = event['view_id'] as string;

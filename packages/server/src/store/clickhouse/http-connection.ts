@@ -14,15 +14,11 @@ export interface HttpConnectionOptions {
 }
 
 export class HttpConnection implements ChConnection {
-  readonly where: string;
-
   private constructor(
     private readonly client: ClickHouseClient,
-    where: string,
+    readonly where: string,
     private readonly asyncInsert: boolean,
-  ) {
-    this.where = where;
-  }
+  ) {}
 
   static async open(options: HttpConnectionOptions): Promise<HttpConnection> {
     const u = options.url;
