@@ -111,12 +111,8 @@ export async function natsPlatform(
     } else {
       store = handOff;
       registry = await waitForRegistry(handOff, log);
-      const timer = setInterval(() => {
-        handOff
-          .fetchRegistry()
-          .then(() => registry.reload())
-          .catch(() => {});
-      }, REGISTRY_REFRESH_MS);
+      const refresh = () => handOff.fetchRegistry().then(() => registry.reload());
+      const timer = setInterval(() => refresh().catch(() => {}), REGISTRY_REFRESH_MS);
       timer.unref();
       closers.push(() => clearInterval(timer));
     }

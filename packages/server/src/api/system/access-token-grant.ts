@@ -15,27 +15,17 @@ export function checkGrant(
 ): { envIds: string[]; all: boolean } {
   const all = body.all_environments ?? false;
   const envIds = body.environment_ids ?? [];
-  if (!all && envIds.length === 0) {
-    throw new ApiError('QOE_ERR_VALIDATION', undefined, [
-      {
-        path: 'environment_ids',
-        problem: 'must list at least one environment unless all_environments is true',
-      },
-    ]);
-  }
-  if (all && envIds.length > 0) {
-    throw new ApiError('QOE_ERR_VALIDATION', undefined, [
-      { path: 'environment_ids', problem: 'must be empty when all_environments is true' },
-    ]);
-  }
-  const missing = envIds.filter((id) => !registry.environment(id));
-  if (missing.length) {
-    throw new ApiError(
+  const invalid = (...problems: string[]) =>
+    new ApiError(
       'QOE_ERR_VALIDATION',
       undefined,
-      missing.map((id) => ({ path: 'environment_ids', problem: `no environment ${id}` })),
+      problems.map((problem) => ({ path: 'environment_ids', problem })),
     );
-  }
+  if (!all && envIds.length === 0)
+    throw invalid('must list at least one environment unless all_environments is true');
+  if (all && envIds.length > 0) throw invalid('must be empty when all_environments is true');
+  const missing = envIds.filter((id) => !registry.environment(id));
+  if (missing.length) throw invalid(...missing.map((id) => `no environment ${id}`));
   const extraPerms = body.permissions.filter((p) => !caller.permissions.includes(p));
   if (extraPerms.length)
     throw new ApiError('QOE_ERR_FORBIDDEN', [`A token cannot grant ${extraPerms.join(', ')}: it lacks it`]);

@@ -89,16 +89,14 @@ function scalar(v: unknown): CompatValue | undefined {
 }
 
 export function decodeMuxBeacon(parsed: unknown, maxEvents: number): DecodedMuxBeacon {
+  const invalid = (path: string, problem: string) =>
+    new ApiError('QOE_ERR_VALIDATION', undefined, [{ path, problem }]);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new ApiError('QOE_ERR_VALIDATION', undefined, [{ path: '', problem: 'must be a JSON object' }]);
+    throw invalid('', 'must be a JSON object');
   const body = parsed as { events?: unknown; metadata?: unknown };
-  if (!Array.isArray(body.events))
-    throw new ApiError('QOE_ERR_VALIDATION', undefined, [{ path: 'events', problem: 'must be an array' }]);
-  if (body.events.length > maxEvents) {
-    throw new ApiError('QOE_ERR_VALIDATION', undefined, [
-      { path: 'events', problem: `must hold at most ${maxEvents} events (has ${body.events.length})` },
-    ]);
-  }
+  if (!Array.isArray(body.events)) throw invalid('events', 'must be an array');
+  if (body.events.length > maxEvents)
+    throw invalid('events', `must hold at most ${maxEvents} events (has ${body.events.length})`);
   let sentAtMs: number | undefined;
   if (typeof body.metadata === 'object' && body.metadata !== null) {
     const ts = (body.metadata as { transmission_timestamp?: unknown }).transmission_timestamp;

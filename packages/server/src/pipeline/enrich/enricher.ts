@@ -78,12 +78,6 @@ export interface EnricherOptions {
   uaCacheSize?: number;
 }
 
-export interface UaCacheStats {
-  entries: number;
-  hits: number;
-  misses: number;
-}
-
 type UaFields = Pick<
   Enrichment,
   'browser' | 'browserVersion' | 'os' | 'osVersion' | 'deviceCategory' | 'deviceBrand' | 'deviceModel'
@@ -176,7 +170,7 @@ export class Enricher {
     };
   }
 
-  uaCacheStats(): UaCacheStats {
+  uaCacheStats(): { entries: number; hits: number; misses: number } {
     return { entries: this.uaCache.size, hits: this.hits, misses: this.misses };
   }
 

@@ -6,13 +6,6 @@
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { type ChConnection, type ChResult, SESSION_SETTINGS } from './connection.js';
 
-export interface HttpConnectionOptions {
-  url: URL;
-  /** Inserts buffered by the server and acknowledged once flushed (async_insert with wait). */
-  asyncInsert: boolean;
-  requestTimeoutMs: number;
-}
-
 export class HttpConnection implements ChConnection {
   private constructor(
     private readonly client: ClickHouseClient,
@@ -20,7 +13,12 @@ export class HttpConnection implements ChConnection {
     private readonly asyncInsert: boolean,
   ) {}
 
-  static async open(options: HttpConnectionOptions): Promise<HttpConnection> {
+  /** `asyncInsert`: inserts buffered by the server and acknowledged once flushed (async_insert with wait). */
+  static async open(options: {
+    url: URL;
+    asyncInsert: boolean;
+    requestTimeoutMs: number;
+  }): Promise<HttpConnection> {
     const u = options.url;
     const database = decodeURIComponent(u.pathname.replace(/^\/+/, '')) || 'openqoe';
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
