@@ -128,13 +128,8 @@ export class Registry {
     const given = Buffer.from(hashSecret(secret), 'hex');
     const expected = Buffer.from(t?.secretHash ?? '0'.repeat(64), 'hex');
     if (!timingSafeEqual(given, expected) || !t) return undefined;
-    return {
-      id: t.id,
-      name: t.name,
-      permissions: t.permissions,
-      allEnvironments: t.allEnvironments,
-      environmentIds: t.environmentIds,
-    };
+    const { secretHash: _hash, createdAtMs: _created, ...token } = t;
+    return token;
   }
 }
 

@@ -1,8 +1,10 @@
 /**
  * `/video/v1/live-streams`: create, list, get, delete live streams (access
- * token with `video`), and each stream's ingest health history. A stream's
- * key is secret (whoever has it can publish) and is shown to tokens that
- * cover its environment, as the reference does. Schemas: live-route-schemas.ts.
+ * token with `video`), each stream's ingest health history, and its health
+ * and viewer counts now (`/current`: what the dashboard's live streams page
+ * shows in one call, the stats API's numbers without a signed token). A
+ * stream's key is secret (whoever has it can publish) and is shown to tokens
+ * that cover its environment, as the reference does. Schemas: live-route-schemas.ts.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { LiveStream } from '@openqoe/schema';
@@ -13,11 +15,13 @@ import { requirePermission } from '../../http/auth-hook.js';
 import { pageOf } from '../../http/paging.js';
 import { bodyDefaultsToObject, targetEnvironment } from '../../http/target-environment.js';
 import type { LiveStore, LiveStreamRecord } from '../../store/live-store.js';
+import type { LiveCounts } from '../live-counts.js';
 import type { LiveHealth } from '../live-health.js';
 import type { LiveStreams } from '../live-streams.js';
 import type { RtmpIngest } from '../rtmp-ingest.js';
 import {
   STREAM_CREATE_SCHEMA,
+  STREAM_CURRENT_SCHEMA,
   STREAM_DELETE_SCHEMA,
   STREAM_GET_SCHEMA,
   STREAM_HEALTH_SCHEMA,
@@ -30,6 +34,7 @@ export interface LiveStreamDeps {
   health: LiveHealth;
   store: LiveStore;
   ingest: RtmpIngest | undefined;
+  counts: Pick<LiveCounts, 'count'>;
 }
 
 const round = (v: number | null) => (v === null ? null : Math.round(v));
@@ -97,6 +102,30 @@ export function videoLiveStreamsRoutes(app: FastifyInstance, deps: LiveStreamDep
           stream_drift_deviation_from_rolling_avg: round(h.deviationMs),
         })),
         total_row_count: rows.length,
+      };
+    },
+  );
+
+  r.get(
+    '/video/v1/live-streams/:id/current',
+    { preHandler, schema: STREAM_CURRENT_SCHEMA },
+    async (request) => {
+      const s = visible(request.token!, request.params.id);
+      const h = health.health(s.id);
+      const c = deps.counts.count(s.envId, 'live_stream_id', s.id);
+      return {
+        data: {
+          id: s.id,
+          environment_id: s.envId,
+          status: h.status,
+          connected: h.connected,
+          updated_at: new Date(h.updatedAtMs).toISOString(),
+          stream_drift_ms: Math.round(h.driftMs),
+          stream_drift_session_avg: Math.round(h.sessionAvgMs),
+          stream_drift_deviation_from_rolling_avg: Math.round(h.deviationMs),
+          views: c.views,
+          viewers: c.viewers,
+        },
       };
     },
   );

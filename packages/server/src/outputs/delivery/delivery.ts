@@ -80,6 +80,13 @@ const FULL_WARNING_MS = 10_000;
 /** Retry warnings: on the first failure of an outage, then at most once per this interval. */
 const RETRY_WARNING_MS = 60_000;
 
+const thrown = (err: unknown): SendOutcome => ({
+  ok: false,
+  kind: 'retry',
+  reason: 'error',
+  message: String(err),
+});
+
 /** A record of the batch in flight and its index in that batch. */
 interface Item {
   staged: Staged;
@@ -208,14 +215,9 @@ export class Delivery {
       const readAtMs = Date.now();
       const batch = this.queue.peek(limits.maxEvents, limits.maxBytes);
       this.batchAcked = 0;
+      const items = batch.map((staged, i) => ({ staged, i }));
       // Stopping: what was not accepted stays queued for the next start.
-      if (
-        !(await this.send(
-          batch.map((staged, i) => ({ staged, i })),
-          true,
-        ))
-      )
-        return;
+      if (!(await this.send(items, true))) return;
       await this.ackTo(batch.length);
       this.oldestMs = this.queue.records > 0 ? readAtMs : undefined;
     }
@@ -246,20 +248,9 @@ export class Delivery {
     let todo = items;
     let attempt = 0;
     while (this.running) {
+      const records = todo.map((t) => t.staged.record);
       // A destination classifies its failures; anything it throws is retried, never lost.
-      const outcome = await this.destination
-        .send(
-          todo.map((t) => t.staged.record),
-          this.stopper.signal,
-        )
-        .catch(
-          (err: unknown): SendOutcome => ({
-            ok: false,
-            kind: 'retry',
-            reason: 'error',
-            message: String(err),
-          }),
-        );
+      const outcome = await this.destination.send(records, this.stopper.signal).catch(thrown);
       if (!this.running) return false;
       if (outcome.ok) {
         this.sent(todo);

@@ -261,10 +261,7 @@ export class DiskQueue {
     // The last held records are on their way: their offers settle with this write.
     const waiting = this.heldWritten;
     this.heldWritten = undefined;
-    written.then(
-      () => waiting?.resolve(),
-      (err: unknown) => waiting?.reject(err as Error),
-    );
+    if (waiting) written.then(waiting.resolve, waiting.reject);
     for (const w of this.roomWaiters.splice(0)) w();
   }
 

@@ -150,10 +150,8 @@ export class MonitoringStage implements PipelineStage {
 
   private readWatermark(): number {
     try {
-      const w = JSON.parse(readFileSync(join(this.stateDir, 'watermark.json'), 'utf8')) as {
-        emittedBefore: number;
-      };
-      return w.emittedBefore;
+      const file = readFileSync(join(this.stateDir, 'watermark.json'), 'utf8');
+      return (JSON.parse(file) as { emittedBefore: number }).emittedBefore;
     } catch {
       return 0;
     }
