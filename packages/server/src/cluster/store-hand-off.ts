@@ -34,7 +34,6 @@ export interface HandOffOptions {
   resumeFrom?: { logId: string; position: number };
   /** The beacon stream's name, written as the rows' log id. */
   logId: string;
-  /** The server's largest message. */
   maxPayload: number;
 }
 

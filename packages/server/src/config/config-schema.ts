@@ -8,11 +8,9 @@ import { ClusterConfigSchema } from './cluster-config.js';
 import { CompatConfigSchema } from './compat-config.js';
 import { bool, int, num, oneOf, section, str } from './config-keys.js';
 import { ConnectorsConfigSchema } from './connectors-config.js';
-import { DemoConfigSchema } from './demo-config.js';
 import { LiveConfigSchema } from './live-config.js';
 import { MonitoringConfigSchema } from './monitoring-config.js';
 import { RealtimeConfigSchema } from './realtime-config.js';
-import { UiConfigSchema } from './ui-config.js';
 
 const MiB = 1024 * 1024;
 
@@ -138,8 +136,21 @@ export const ConfigSchema = Type.Object(
     realtime: RealtimeConfigSchema,
     metrics: section({ requireToken: bool(false, 'Require an access token for /metrics') }),
     connectors: ConnectorsConfigSchema,
-    demo: DemoConfigSchema,
-    ui: UiConfigSchema,
+    // The demo page (`/demo/`): a local test video with the collector attached.
+    demo: section({
+      enabled: bool(
+        true,
+        'Serve /demo/: a test video (made with ffmpeg on first visit) playing with the collector, sending to this server',
+      ),
+    }),
+    // The web dashboard served under /ui/.
+    ui: section({
+      enabled: bool(true, 'Serve the dashboard under /ui/ (and redirect / to it)'),
+      distDir: str(
+        '',
+        'Folder of the built dashboard; empty: packages/dashboard/dist next to the server (npm run build makes it)',
+      ),
+    }),
     compat: CompatConfigSchema,
     cluster: ClusterConfigSchema,
   },

@@ -22,7 +22,6 @@ import { SigningKeys } from './signing-keys.js';
 export interface LiveService {
   /** rtmp://host:port/live (append /{stream_key}); undefined when RTMP is off or could not listen. */
   rtmpUrl: string | undefined;
-  /** The live routes, to register on the app. */
   routes: FastifyPluginAsync;
   close(): Promise<void>;
 }

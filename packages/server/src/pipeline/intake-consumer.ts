@@ -31,7 +31,6 @@ export interface IntakeConsumerOptions {
   dedupeRetentionMs: number;
   /** Least time between commits (see config `pipeline.commitIntervalMs`); 0 commits every batch at once. */
   commitIntervalMs?: number;
-  /** How often the view lifecycle timers run. */
   viewTickIntervalMs: number;
   log?: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
 }

@@ -435,28 +435,23 @@ export class EmbeddedLog implements Bus {
         });
         continue;
       }
-      let batch: BusRecord[];
+      let step = 'read';
       try {
-        batch = this.takeFromTail(state.position) ?? (await this.readFromDisk(state.position));
-      } catch (err) {
-        this.options.onError?.(err as Error, `consumer ${state.name}: read`);
-        await sleep(Math.min(5000, 100 * 2 ** failures++));
-        continue;
-      }
-      if (batch.length === 0) {
-        await sleep(10);
-        continue;
-      }
-      try {
+        const batch = this.takeFromTail(state.position) ?? (await this.readFromDisk(state.position));
+        if (batch.length === 0) {
+          await sleep(10);
+          continue;
+        }
+        step = 'handler';
         await handler(batch);
         failures = 0;
+        state.position = batch[batch.length - 1]!.next;
       } catch (err) {
         // Never skip a record: the same batch is offered again after a pause.
-        this.options.onError?.(err as Error, `consumer ${state.name}: handler`);
+        this.options.onError?.(err as Error, `consumer ${state.name}: ${step}`);
         await sleep(Math.min(5000, 100 * 2 ** failures++));
         continue;
       }
-      state.position = batch[batch.length - 1]!.next;
       this.trimTail();
       if (state.waiters.length) {
         state.waiters = state.waiters.filter((w) => {

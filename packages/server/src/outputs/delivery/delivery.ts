@@ -28,16 +28,13 @@ import { DiskQueue, type PreviousQueue, type Staged } from './disk-queue.js';
 
 /** What the core reports; each kind maps it to its `/metrics` names and labels. */
 export interface DeliveryCounters {
-  /** Records made durable in the queue. */
   queued(count: number): void;
   dropped(count: number, reason: 'buffer_full' | 'too_large'): void;
-  /** Records the destination accepted. */
   sent(records: readonly QueueRecord[]): void;
   /** A send that failed and will be retried, by reason (HTTP status, network, partial). */
   retried(reason: string): void;
   /** A record refused for good (set aside when the kind keeps dead letters). */
   refused(record: QueueRecord, reason: string): void;
-  /** What waits: records and bytes. */
   buffered(records: number, bytes: number): void;
 }
 
@@ -51,7 +48,6 @@ export interface DeliveryOptions {
   label: string;
   /** What a record is called in log lines: ['event', 'events']. */
   nouns: readonly [string, string];
-  /** The queue's directory. */
   dir: string;
   bufferMaxBytes: number;
   whenFull: 'drop' | 'block';

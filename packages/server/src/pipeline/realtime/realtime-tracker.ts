@@ -239,32 +239,35 @@ export class RealtimeTracker implements PipelineStage {
   }
 }
 
+type Keep = (v: ActiveView) => boolean;
+
+/** Adds each of a tick's views and outcomes that pass `keep` to the aggregates `to` names for its view. */
+function addTo(t: RealtimeTick, keep: Keep, to: (v: ActiveView) => RealtimeAggregate[]): void {
+  for (const { view, tick } of t.views) if (keep(view)) for (const agg of to(view)) agg.addView(tick);
+  for (const { view, outcome } of t.outcomes)
+    if (keep(view)) for (const agg of to(view)) agg.addOutcome(outcome);
+}
+
 /** Fills a tick's overall aggregate and breakdown rows from its views and outcomes. */
 function aggregateInto(t: RealtimeTick): void {
   const dimNames = Object.keys(REALTIME_DIMENSIONS);
-  const rowsOf = (view: ActiveView): RealtimeAggregate[] =>
-    dimNames.map((d) =>
-      entry(
-        entry(t.dims, d, () => new Map<string, RealtimeAggregate>()),
-        REALTIME_DIMENSIONS[d]!.read(view),
-        () => new RealtimeAggregate(),
-      ),
+  const rowOf = (view: ActiveView, d: string) =>
+    entry(
+      entry(t.dims, d, () => new Map<string, RealtimeAggregate>()),
+      REALTIME_DIMENSIONS[d]!.read(view),
+      () => new RealtimeAggregate(),
     );
-  for (const { view, tick } of t.views) {
-    t.overall.addView(tick);
-    for (const agg of rowsOf(view)) agg.addView(tick);
-  }
-  for (const { view, outcome } of t.outcomes) {
-    t.overall.addOutcome(outcome);
-    for (const agg of rowsOf(view)) agg.addOutcome(outcome);
-  }
+  addTo(
+    t,
+    () => true,
+    (view) => [t.overall, ...dimNames.map((d) => rowOf(view, d))],
+  );
 }
 
 /** Aggregates a tick's views and outcomes that pass a filter (for filtered queries). */
-export function aggregateFiltered(t: RealtimeTick, keep: (v: ActiveView) => boolean): RealtimeAggregate {
+export function aggregateFiltered(t: RealtimeTick, keep: Keep): RealtimeAggregate {
   const agg = new RealtimeAggregate();
-  for (const { view, tick } of t.views) if (keep(view)) agg.addView(tick);
-  for (const { view, outcome } of t.outcomes) if (keep(view)) agg.addOutcome(outcome);
+  addTo(t, keep, () => [agg]);
   return agg;
 }
 
@@ -272,21 +275,11 @@ export function aggregateFiltered(t: RealtimeTick, keep: (v: ActiveView) => bool
 export function breakdownFiltered(
   t: RealtimeTick,
   dimension: string,
-  keep: (v: ActiveView) => boolean,
+  keep: Keep,
 ): { overall: RealtimeAggregate; rows: Map<string, RealtimeAggregate> } {
   const read = REALTIME_DIMENSIONS[dimension]!.read;
   const overall = new RealtimeAggregate();
   const rows = new Map<string, RealtimeAggregate>();
-  const rowOf = (value: string) => entry(rows, value, () => new RealtimeAggregate());
-  for (const { view, tick } of t.views) {
-    if (!keep(view)) continue;
-    overall.addView(tick);
-    rowOf(read(view)).addView(tick);
-  }
-  for (const { view, outcome } of t.outcomes) {
-    if (!keep(view)) continue;
-    overall.addOutcome(outcome);
-    rowOf(read(view)).addOutcome(outcome);
-  }
+  addTo(t, keep, (view) => [overall, entry(rows, read(view), () => new RealtimeAggregate())]);
   return { overall, rows };
 }

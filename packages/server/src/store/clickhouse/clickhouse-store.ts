@@ -40,7 +40,6 @@ export interface ClickHouseStoreOptions {
   rollup?: RollupDefinition | undefined;
   /** How often dirty rollup hours are recomputed; 0 never (queries then read the views). */
   rollupRefreshIntervalMs?: number;
-  /** Hours recomputed per refresh at most. */
   rollupHoursPerRefresh?: number;
   /** An hour is recomputed only once it has not been marked for this long. */
   rollupSettleMs?: number;
@@ -77,7 +76,6 @@ export class ClickHouseStore implements Store {
   readonly dialect = CLICKHOUSE_DIALECT;
   /** Versions of checkpoint rows: strictly increasing within this process. */
   private readonly versions = new VersionClock();
-  /** The views rollup, when one is defined. */
   rollup: ViewsRollup | undefined;
   /** Rollup marks, view upserts and refreshes must not interleave. */
   private readonly serial = new Serial();
