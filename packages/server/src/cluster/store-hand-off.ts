@@ -7,7 +7,7 @@
  * Works the same whichever store the api role runs.
  */
 import type { JetStreamClient, NatsConnection } from 'nats';
-import { registrySubject, storeSubject } from '../bus/partitions.js';
+import { beaconStream, registrySubject, storeSubject } from '../bus/partitions.js';
 import { DUCKDB_DIALECT } from '../store/sql-dialect.js';
 import type {
   AccessTokenRecord,
@@ -32,8 +32,6 @@ export interface HandOffOptions {
   locate?: (position: number) => { partition: number; seq: number } | undefined;
   /** Pipeline workers: where the pipeline resumes (the bus's own numbering). */
   resumeFrom?: { logId: string; position: number };
-  /** The beacon stream's name, written as the rows' log id. */
-  logId: string;
   maxPayload: number;
 }
 
@@ -71,7 +69,8 @@ export class StoreHandOff implements Store {
     const located: PartitionedRow[] = rows.map((r) => {
       const at = locate(r.logPosition);
       if (!at) throw new Error(`no stream position for bus position ${r.logPosition}`);
-      return { ...r, partition: at.partition, logId: this.options.logId, logPosition: at.seq };
+      // The rows' log id is the beacon stream's name.
+      return { ...r, partition: at.partition, logId: beaconStream(this.options.prefix), logPosition: at.seq };
     });
     // In order: the store writer's per-partition checkpoint relies on it.
     for (const chunk of chunkRows(located)) await this.send({ kind: 'raw', rows: chunk });

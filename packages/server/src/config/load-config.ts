@@ -48,21 +48,15 @@ function setPath(target: Plain, path: string[], value: unknown): void {
 
 const upperSnake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
-interface Leaf {
-  path: string[];
-  schema: TSchema;
-}
+type Leaf = { path: string[]; schema: TSchema };
 
-function leaves(schema: TObject, prefix: string[] = []): Leaf[] {
-  const out: Leaf[] = [];
-  for (const [key, child] of Object.entries(schema.properties)) {
+const leaves = (schema: TObject, prefix: string[] = []): Leaf[] =>
+  Object.entries(schema.properties).flatMap(([key, child]: [string, TSchema]) => {
     const path = [...prefix, key];
-    if ((child as TSchema)['type'] === 'object' && 'properties' in child)
-      out.push(...leaves(child as TObject, path));
-    else out.push({ path, schema: child as TSchema });
-  }
-  return out;
-}
+    return child['type'] === 'object' && 'properties' in child
+      ? leaves(child as TObject, path)
+      : [{ path, schema: child }];
+  });
 
 /** Every key of the configuration (not its sections), in schema order. */
 export const CONFIG_LEAVES = leaves(ConfigSchema);

@@ -50,8 +50,7 @@ export class LiveCounts {
   }
 
   count(envId: string, aud: Audience, id: string, nowMs = Date.now()): Count {
-    if (nowMs - this.builtAtMs >= this.refreshMs) this.rebuild(nowMs);
-    const t = this.index.get(LiveCounts.key(envId, aud, id));
+    const t = this.tallies(nowMs).get(LiveCounts.key(envId, aud, id));
     return { views: t?.views ?? 0, viewers: t?.viewers.size ?? 0, updatedAtMs: this.builtAtMs };
   }
 

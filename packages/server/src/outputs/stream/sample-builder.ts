@@ -39,9 +39,8 @@ function metric(type: pb.Metric_Type, value: number): pb.Metric {
 function timestamp(ms: number): pb.Timestamp {
   const seconds = Math.floor(ms / 1000);
   const nanos = Math.round((ms - seconds * 1000) * 1e6);
-  return nanos
-    ? create(pb.TimestampSchema, { seconds: BigInt(seconds), nanos })
-    : create(pb.TimestampSchema, { seconds: BigInt(seconds) });
+  // proto2: a zero `nanos` is left unset, not sent as 0.
+  return create(pb.TimestampSchema, { seconds: BigInt(seconds), ...(nanos ? { nanos } : {}) });
 }
 
 /** A window's value of each stream metric, in the record's order; undefined: none in this window. */
