@@ -27,78 +27,66 @@ const envBody = (o: Opts) => (o.environment ? { environment_id: o.environment } 
 
 export function registerLiveCommands(program: Command, kit: CliKit): void {
   const { adminOptions, print, table } = kit;
-  const deleteCommand = (group: Command, what: string, path: string, description: string) =>
-    adminOptions(group.command('delete').description(description).argument('<id>')).action(
+  /** `list`, `create` and `delete` of one kind of record the admin API keeps under `path`. */
+  const commands = <T extends { id: string }>(
+    group: Command,
+    path: string,
+    what: string,
+    list: { description: string; head: string[]; row: (x: T) => string[] },
+    create: { description: string; created: (x: T) => string },
+    deleteDescription: string,
+  ) => {
+    adminOptions(group.command('list').description(list.description)).action(async (o: Opts) => {
+      const r = await adminRequest<Listed<T>>(o, 'GET', `${path}?limit=1000`);
+      print(!!o.json, r, () => table([list.head, ...r!.data.map(list.row)]));
+    });
+    adminOptions(
+      group
+        .command('create')
+        .description(create.description)
+        .option('-e, --environment <id>', 'environment (needed when the token covers several)'),
+    ).action(async (o: Opts) => {
+      const r = await adminRequest<{ data: T }>(o, 'POST', path, envBody(o));
+      print(!!o.json, r, () => create.created(r!.data));
+    });
+    adminOptions(group.command('delete').description(deleteDescription).argument('<id>')).action(
       async (id: string, o: Opts) => {
         await adminRequest(o, 'DELETE', `${path}/${encodeURIComponent(id)}`);
         print(!!o.json, { deleted: id }, () => `deleted ${what} ${id}`);
       },
     );
+  };
 
-  const streams = program.command('live-streams').description('Manage live streams of a running server');
-  adminOptions(
-    streams.command('list').description('List live streams and whether an encoder is publishing'),
-  ).action(async (o: Opts) => {
-    const r = await adminRequest<Listed<LiveStream>>(o, 'GET', '/video/v1/live-streams?limit=1000');
-    print(!!o.json, r, () =>
-      table([['ID', 'STATUS', 'ENVIRONMENT'], ...r!.data.map((s) => [s.id, s.status, s.environment_id])]),
-    );
-  });
-  adminOptions(
-    streams
-      .command('create')
-      .description('Create a live stream; prints its id and secret stream key')
-      .option('-e, --environment <id>', 'environment (needed when the token covers several)'),
-  ).action(async (o: Opts) => {
-    const r = await adminRequest<{ data: LiveStream }>(o, 'POST', '/video/v1/live-streams', envBody(o));
-    print(
-      !!o.json,
-      r,
-      () =>
-        `created live stream ${r!.data.id}\n  stream key: ${r!.data.stream_key}   (secret)\n  publish to: rtmp://<host>:1935/live/${r!.data.stream_key}   (port: live.rtmp.port)`,
-    );
-  });
-  deleteCommand(
-    streams,
-    'live stream',
+  commands<LiveStream>(
+    program.command('live-streams').description('Manage live streams of a running server'),
     '/video/v1/live-streams',
+    'live stream',
+    {
+      description: 'List live streams and whether an encoder is publishing',
+      head: ['ID', 'STATUS', 'ENVIRONMENT'],
+      row: (s) => [s.id, s.status, s.environment_id],
+    },
+    {
+      description: 'Create a live stream; prints its id and secret stream key',
+      created: (s) =>
+        `created live stream ${s.id}\n  stream key: ${s.stream_key}   (secret)\n  publish to: rtmp://<host>:1935/live/${s.stream_key}   (port: live.rtmp.port)`,
+    },
     'Delete a live stream (its key stops working)',
   );
-
-  const keys = program.command('signing-keys').description('Manage the signing keys of stats API tokens');
-  adminOptions(keys.command('list').description('List signing keys (never private keys)')).action(
-    async (o: Opts) => {
-      const r = await adminRequest<Listed<KeyOut>>(o, 'GET', '/system/v1/signing-keys?limit=1000');
-      print(!!o.json, r, () =>
-        table([
-          ['ID', 'ENVIRONMENT', 'CREATED'],
-          ...r!.data.map((k) => [
-            k.id,
-            k.environment_id,
-            new Date(Number(k.created_at) * 1000).toISOString(),
-          ]),
-        ]),
-      );
-    },
-  );
-  adminOptions(
-    keys
-      .command('create')
-      .description('Create a 2048-bit RSA signing key; its private key is printed once')
-      .option('-e, --environment <id>', 'environment (needed when the token covers several)'),
-  ).action(async (o: Opts) => {
-    const r = await adminRequest<{ data: KeyOut }>(o, 'POST', '/system/v1/signing-keys', envBody(o));
-    print(
-      !!o.json,
-      r,
-      () =>
-        `created signing key ${r!.data.id}\n  private key (base64 PEM, shown once):\n${r!.data.private_key}`,
-    );
-  });
-  deleteCommand(
-    keys,
-    'signing key',
+  commands<KeyOut>(
+    program.command('signing-keys').description('Manage the signing keys of stats API tokens'),
     '/system/v1/signing-keys',
+    'signing key',
+    {
+      description: 'List signing keys (never private keys)',
+      head: ['ID', 'ENVIRONMENT', 'CREATED'],
+      row: (k) => [k.id, k.environment_id, new Date(Number(k.created_at) * 1000).toISOString()],
+    },
+    {
+      description: 'Create a 2048-bit RSA signing key; its private key is printed once',
+      created: (k) =>
+        `created signing key ${k.id}\n  private key (base64 PEM, shown once):\n${k.private_key}`,
+    },
     'Delete a signing key (its tokens stop working)',
   );
 }

@@ -96,7 +96,7 @@ export class StoreHandOff implements Store {
   /** Asks the store writer for environments and tokens (waits until one answers). */
   async fetchRegistry(): Promise<RegistrySnapshot> {
     const m = await this.nc.request(registrySubject(this.options.prefix), '', { timeout: 5_000 });
-    this.registry = JSON.parse(new TextDecoder().decode(m.data)) as RegistrySnapshot;
+    this.registry = m.json<RegistrySnapshot>();
     return this.registry;
   }
 

@@ -67,7 +67,7 @@ export class WorkerFilterSets {
   }
 
   private onFilters(m: Msg): void {
-    const msg = JSON.parse(Buffer.from(m.data).toString('utf8')) as FiltersHead & Parted;
+    const msg = m.json<FiltersHead & Parted>();
     const parts = this.assembling.add(`${msg.api}|${msg.seq}`, msg);
     if (!parts) return;
     const list: ApiList = { seenMs: this.now(), sets: new Map() };
@@ -107,7 +107,7 @@ export class WorkerFilterSets {
   /** Answers from the tick of the asked window (or the newest): an environment without one answers zeros. */
   private onAsk(m: Msg): void {
     if (!m.reply) return;
-    const req = JSON.parse(Buffer.from(m.data).toString('utf8')) as AskRequest;
+    const req = m.json<AskRequest>();
     const filter = specFilter(req.spec);
     if (!filter) return;
     const ticks = this.ticks.get(req.spec.envId) ?? [];

@@ -330,12 +330,11 @@ export class IntakeConsumer {
     applied: Applied[],
     into: Pending,
   ): void {
-    // --- drop-in intakes (Mux protocol, CMCD): one view per record, its events as points.
+    // Drop-in intakes (Mux protocol, CMCD): one view per record, its events as points.
     if ('compat' in rec) {
       this.compatRowsFor(rec, logPosition, applied, into);
       return;
     }
-    // --- end drop-in intakes
     const { meta, beacon } = rec;
     const groups = new Map<string, ViewGroup & { key: string }>();
     // A beacon's items nearly always share one view: the last group is kept at hand, so its
