@@ -31,9 +31,8 @@ const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null 
 
 function deepMerge(base: Plain, over: Plain): Plain {
   const out: Plain = { ...base };
-  for (const [k, v] of Object.entries(over)) {
+  for (const [k, v] of Object.entries(over))
     out[k] = isPlain(v) && isPlain(out[k]) ? deepMerge(out[k] as Plain, v) : v;
-  }
   return out;
 }
 

@@ -29,8 +29,7 @@ export function checkGrant(
   const extraPerms = body.permissions.filter((p) => !caller.permissions.includes(p));
   if (extraPerms.length)
     throw new ApiError('QOE_ERR_FORBIDDEN', [`A token cannot grant ${extraPerms.join(', ')}: it lacks it`]);
-  if ((all && !caller.allEnvironments) || envIds.some((id) => !tokenCoversEnvironment(caller, id))) {
+  if ((all && !caller.allEnvironments) || envIds.some((id) => !tokenCoversEnvironment(caller, id)))
     throw new ApiError('QOE_ERR_FORBIDDEN', ['A token cannot grant environments it does not cover']);
-  }
   return { envIds, all };
 }

@@ -63,19 +63,16 @@ export function systemAccessTokensRoutes(app: FastifyInstance, registry: Registr
     data: out(visibleToken(request.token!, request.params.id)),
   }));
 
-  r.delete(
-    '/system/v1/access-tokens/:id',
-    { preHandler, schema: TOKEN_DELETE_SCHEMA },
-    async (request, reply) => {
-      const t = visibleToken(request.token!, request.params.id);
-      const systemTokens = registry.tokenRecords().filter((x) => x.permissions.includes('system'));
-      if (t.permissions.includes('system') && systemTokens.length === 1) {
-        throw new ApiError('QOE_ERR_CONFLICT', [
-          'This is the last token with the system permission; create another first',
-        ]);
-      }
-      await registry.deleteToken(t.id);
-      return reply.code(204).send();
-    },
-  );
+  const remove = { preHandler, schema: TOKEN_DELETE_SCHEMA };
+  r.delete('/system/v1/access-tokens/:id', remove, async (request, reply) => {
+    const t = visibleToken(request.token!, request.params.id);
+    const systemTokens = registry.tokenRecords().filter((x) => x.permissions.includes('system'));
+    if (t.permissions.includes('system') && systemTokens.length === 1) {
+      throw new ApiError('QOE_ERR_CONFLICT', [
+        'This is the last token with the system permission; create another first',
+      ]);
+    }
+    await registry.deleteToken(t.id);
+    return reply.code(204).send();
+  });
 }

@@ -142,9 +142,7 @@ export class EmbeddedLog implements Bus {
       const base = Number(n.slice(0, -SEGMENT_SUFFIX.length));
       this.segments.push({ base, path, sealedAtMs: (await stat(path)).mtimeMs });
     }
-    if (this.segments.length === 0) {
-      this.segments.push({ base: 0, path: join(this.dir, segmentName(0)) });
-    }
+    if (this.segments.length === 0) this.segments.push({ base: 0, path: join(this.dir, segmentName(0)) });
     const last = this.segments[this.segments.length - 1]!;
     delete last.sealedAtMs;
     const validBytes = existsSync(last.path) ? await this.scanValidPrefix(last.path) : 0;
@@ -348,9 +346,8 @@ export class EmbeddedLog implements Bus {
     this.tail.push(record);
     this.tailBytes += record.bytes;
     // Past its bound the memory tail gives up its oldest records; consumers read those from disk.
-    while (this.tailBytes > this.options.memoryTailBytes && this.tailHead < this.tail.length) {
+    while (this.tailBytes > this.options.memoryTailBytes && this.tailHead < this.tail.length)
       this.dropTailHead();
-    }
   }
 
   private dropTailHead(): void {

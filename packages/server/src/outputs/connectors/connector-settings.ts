@@ -31,9 +31,8 @@ export class ConnectorConfigError extends ConfigError {}
 export class SecretError extends ConfigError {}
 
 export function readSecret(ref: SecretRef, key: string, env: NodeJS.ProcessEnv = process.env): string {
-  if ((ref.env === undefined) === (ref.file === undefined)) {
+  if ((ref.env === undefined) === (ref.file === undefined))
     throw new SecretError(`${key}: give exactly one of "env" or "file"`);
-  }
   let value: string | undefined;
   if (ref.env !== undefined) {
     value = env[ref.env];

@@ -103,9 +103,8 @@ export async function openConnectors(
   validateConnectors(configs);
   const out: Connector[] = [];
   try {
-    for (const [i, c] of configs.entries()) {
+    for (const [i, c] of configs.entries())
       if (c.enabled) out.push(await openConnector(c, `connectors[${i}]`, deps));
-    }
   } catch (err) {
     for (const c of out) await c.delivery.close();
     throw err;

@@ -143,9 +143,8 @@ export function varint(n: number): Buffer {
 
 /** A sample as one element of `Samples.samples` (field 1, wire type 2), or as a JSON array element. */
 export function encodeSample(sample: pb.Sample, format: StreamFormat): Buffer {
-  if (format === 'json') {
+  if (format === 'json')
     return Buffer.from(toJsonString(pb.SampleSchema, sample, { useProtoFieldName: true }));
-  }
   const bytes = toBinary(pb.SampleSchema, sample);
   return Buffer.concat([Buffer.from([0x0a]), varint(bytes.length), bytes]);
 }

@@ -132,9 +132,8 @@ export class Enricher {
 
   static async open(options: EnricherOptions): Promise<Enricher> {
     const uaCacheSize = options.uaCacheSize ?? DEFAULT_UA_CACHE_SIZE;
-    if (!Number.isSafeInteger(uaCacheSize) || uaCacheSize < 0) {
+    if (!Number.isSafeInteger(uaCacheSize) || uaCacheSize < 0)
       throw new RangeError(`uaCacheSize must be a non-negative integer, got ${uaCacheSize}`);
-    }
     const [geo, asn] = await Promise.allSettled([
       openDatabase<CityResponse>('geo', options.geoDatabasePath),
       openDatabase<AsnResponse>('ASN', options.asnDatabasePath),
@@ -282,9 +281,8 @@ async function openDatabase<T extends CityResponse | AsnResponse>(
     throw new Error(`${prefix}: ${describeOpenError(err)}`, { cause: err });
   }
   const type: unknown = reader.metadata.databaseType;
-  if (typeof type !== 'string' || !(reader.metadata.nodeCount > 0)) {
+  if (typeof type !== 'string' || !(reader.metadata.nodeCount > 0))
     throw new Error(`${prefix}: not a valid MaxMind DB (.mmdb) file: its metadata is incomplete`);
-  }
   // Swapped paths would otherwise load fine and silently yield empty dimensions.
   const wrongKind = kind === 'geo' ? /ASN|ISP/i.test(type) : /City|Country/i.test(type);
   if (wrongKind) {

@@ -21,9 +21,8 @@ export class HttpConnection implements ChConnection {
   }): Promise<HttpConnection> {
     const u = options.url;
     const database = decodeURIComponent(u.pathname.replace(/^\/+/, '')) || 'openqoe';
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database))
       throw new Error(`ClickHouse database name ${JSON.stringify(database)} must be letters, digits and _`);
-    }
     const base = `${u.protocol === 'clickhouses:' ? 'https' : 'http'}://${u.hostname}:${u.port || (u.protocol === 'clickhouses:' ? '8443' : '8123')}`;
     const common = {
       url: base,
