@@ -70,14 +70,10 @@ const TIME_SUMS: ReadonlySet<string> = new Set(['watchMs', 'rebufferMs']);
 
 export function fromWire(w: WireAggregate, scale: number): RealtimeAggregate {
   const a = new RealtimeAggregate();
-  SUMS.forEach((k, i) => {
-    a[k] = (w.n[i] ?? 0) * (TIME_SUMS.has(k) ? scale : 1);
-  });
+  for (const [i, k] of SUMS.entries()) a[k] = (w.n[i] ?? 0) * (TIME_SUMS.has(k) ? scale : 1);
   // The bins do not carry the sum: it travels with the counters (set above).
   if (w.s.length) a.mergeSketch(sketchFromWire(w.s));
-  w.h.forEach((n, i) => {
-    a.histogram[i] = n;
-  });
+  for (const [i, n] of w.h.entries()) a.histogram[i] = n;
   return a;
 }
 

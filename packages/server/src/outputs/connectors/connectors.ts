@@ -78,12 +78,11 @@ export function validateConnectors(configs: readonly ConnectorConfig[]): void {
     const key = `connectors[${i}]`;
     if (names.has(c.name)) throw new ConnectorConfigError(`${key}.name: "${c.name}" is used twice`);
     names.add(c.name);
-    c.eventTypes.forEach((t, j) => {
+    for (const [j, t] of c.eventTypes.entries())
       if (!known.has(t))
         throw new ConnectorConfigError(
           `${key}.eventTypes[${j}]: unknown event type "${t}" (one of ${[...known].join(', ')})`,
         );
-    });
     const limits = CONNECTORS[c.type].limits;
     if (c.batchMaxEvents !== undefined && c.batchMaxEvents > limits.maxEvents)
       throw new ConnectorConfigError(

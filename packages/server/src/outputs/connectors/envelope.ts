@@ -291,9 +291,7 @@ function customOf(view: ActiveView): Record<string, string> {
   const out: Record<string, string> = {};
   const d = view.dims;
   if (!d) return out;
-  d.customData.forEach((v, i) => {
-    if (v) out[`custom_data_${i + 1}`] = v;
-  });
+  for (const [i, v] of d.customData.entries()) if (v) out[`custom_data_${i + 1}`] = v;
   if (d.experimentName) out['experiment_name'] = d.experimentName;
   if (d.subPropertyId) out['sub_property_id'] = d.subPropertyId;
   return out;

@@ -369,17 +369,14 @@ function entryOf(record: QueueRecord): Entry {
 
 /** A record from its bytes on the log (the body of a previous DiskQueue entry has the same layout). */
 export function decodeRecord(body: Buffer): QueueRecord {
-  let p = 0;
-  const kl = body.readUInt16BE(p);
-  p += 2;
-  const key = body.toString('utf8', p, p + kl);
-  p += kl;
-  const il = body.readUInt16BE(p);
-  p += 2;
-  const id = body.toString('utf8', p, p + il);
-  p += il;
-  const dueAtMs = body.readDoubleBE(p);
-  return { key, id, dueAtMs, payload: body.subarray(p + 8) };
+  const keyEnd = 2 + body.readUInt16BE(0);
+  const idEnd = keyEnd + 2 + body.readUInt16BE(keyEnd);
+  return {
+    key: body.toString('utf8', 2, keyEnd),
+    id: body.toString('utf8', keyEnd + 2, idEnd),
+    dueAtMs: body.readDoubleBE(idEnd),
+    payload: body.subarray(idEnd + 8),
+  };
 }
 
 interface Deferred {

@@ -93,9 +93,7 @@ export class RealtimeAggregate {
     for (const v of o.startupValues) this.startupValues.push(v);
     this.sorted = undefined;
     if (o.sketch) this.mergeSketch(o.sketch);
-    o.histogram.forEach((n, i) => {
-      this.histogram[i]! += n;
-    });
+    for (const [i, n] of o.histogram.entries()) this.histogram[i]! += n;
   }
 
   /** Start attempts: views loading now, plus those that left loading within the window. */
