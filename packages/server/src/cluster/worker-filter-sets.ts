@@ -7,8 +7,7 @@
  */
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { entry } from '../pipeline/realtime/map-entry.js';
-import { RealtimeAggregate } from '../pipeline/realtime/realtime-aggregate.js';
-import type { RealtimeTick } from '../pipeline/realtime/realtime-tracker.js';
+import { emptyTick, type RealtimeTick } from '../pipeline/realtime/realtime-tracker.js';
 import type { RealtimeFilter } from '../query/realtime/monitoring-filters.js';
 import {
   type AskReplyHead,
@@ -113,14 +112,7 @@ export class WorkerFilterSets {
     const ticks = this.ticks.get(req.spec.envId) ?? [];
     const bucket = (atMs: number) => Math.round(atMs / this.options.tickMs);
     const found = ticks.find((x) => bucket(x.t.atMs) === bucket(req.atMs)) ?? ticks[ticks.length - 1];
-    const t: RealtimeTick = found?.t ?? {
-      atMs: req.atMs,
-      envId: req.spec.envId,
-      views: [],
-      outcomes: [],
-      overall: new RealtimeAggregate(),
-      dims: new Map(),
-    };
+    const t = found?.t ?? emptyTick(req.spec.envId, req.atMs);
     const head: AskReplyHead = {
       worker: this.options.worker,
       atMs: t.atMs,

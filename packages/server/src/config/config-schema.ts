@@ -10,7 +10,6 @@ import { bool, int, num, oneOf, section, str } from './config-keys.js';
 import { ConnectorsConfigSchema } from './connectors-config.js';
 import { LiveConfigSchema } from './live-config.js';
 import { MonitoringConfigSchema } from './monitoring-config.js';
-import { RealtimeConfigSchema } from './realtime-config.js';
 
 const MiB = 1024 * 1024;
 
@@ -133,7 +132,25 @@ export const ConfigSchema = Type.Object(
     clickhouse: ClickHouseConfigSchema,
     live: LiveConfigSchema,
     monitoring: MonitoringConfigSchema,
-    realtime: RealtimeConfigSchema,
+    // The real-time numbers behind the monitoring API (docs/monitoring-api.md); timers short in tests.
+    realtime: section({
+      tickMs: int(
+        { minimum: 100, maximum: 60_000, default: 5000 },
+        'How often the real-time numbers are recomputed (ticks fall on epoch multiples)',
+      ),
+      historyMs: int(
+        { minimum: 60_000, maximum: 6 * 3_600_000, default: 30 * 60_000 },
+        'How much tick history the monitoring timeseries keep',
+      ),
+      attemptWindowMs: int(
+        { minimum: 1000, default: 60_000 },
+        'Trailing window over which start attempts, startup failures, exits before video start and playback failures are counted',
+      ),
+      historyRowsPerDimension: int(
+        { minimum: 1, maximum: 1000, default: 50 },
+        'Breakdown rows kept per dimension and tick for breakdown-timeseries (the most-watched values)',
+      ),
+    }),
     metrics: section({ requireToken: bool(false, 'Require an access token for /metrics') }),
     connectors: ConnectorsConfigSchema,
     // The demo page (`/demo/`): a local test video with the collector attached.

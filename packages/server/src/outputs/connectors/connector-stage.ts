@@ -72,10 +72,8 @@ export class ConnectorStage implements PipelineStage {
         if (item.kind === 'segment') {
           // Samples are not sent; they feed the trail (heartbeat time, rendition, player size).
           const f = item.facts;
-          trail.lastHeartbeatMs = Math.max(
-            trail.lastHeartbeatMs,
-            view.eventTime(item.deviceStartMs + item.durationMs),
-          );
+          const endMs = view.eventTime(item.deviceStartMs + item.durationMs);
+          trail.lastHeartbeatMs = Math.max(trail.lastHeartbeatMs, endMs);
           if (f.videoBitrateBps > 0) trail.lastBitrateBps = f.videoBitrateBps;
           if (f.playerWidth > 0) trail.playerWidth = f.playerWidth;
           if (f.playerHeight > 0) trail.playerHeight = f.playerHeight;

@@ -58,6 +58,16 @@ export interface RealtimeTick extends RealtimeTotals {
   outcomes: OutcomeEvent[];
 }
 
+/** A tick of an environment without views or outcomes. */
+export const emptyTick = (envId: string, atMs: number): RealtimeTick => ({
+  atMs,
+  envId,
+  views: [],
+  outcomes: [],
+  overall: new RealtimeAggregate(),
+  dims: new Map(),
+});
+
 /** The class a view is in now, by the view model's rules, and since when (event time). */
 function classify(view: ActiveView, nowMs: number): { cls: Cls; since: number } {
   const m = view.machine;
@@ -182,15 +192,7 @@ export class RealtimeTracker implements PipelineStage {
   /** Closes the window at `nowMs`: one RealtimeTick per environment. (Not the stage's `tick`: it runs on its own clock.) */
   closeWindow(nowMs: number): RealtimeTick[] {
     const byEnv = new Map<string, RealtimeTick>();
-    const envTick = (envId: string): RealtimeTick =>
-      entry(byEnv, envId, () => ({
-        atMs: nowMs,
-        envId,
-        views: [],
-        outcomes: [],
-        overall: new RealtimeAggregate(),
-        dims: new Map(),
-      }));
+    const envTick = (envId: string) => entry(byEnv, envId, () => emptyTick(envId, nowMs));
     // Views made final are gone from the registry: they were idle for long or ended minutes ago.
     for (const view of this.views.values()) {
       this.advance(view);
