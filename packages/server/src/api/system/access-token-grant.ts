@@ -12,7 +12,7 @@ export function checkGrant(
   registry: Registry,
   caller: AuthenticatedToken,
   body: CreateTokenBody,
-): { envIds: string[]; all: boolean } {
+): { environmentIds: string[]; allEnvironments: boolean } {
   const all = body.all_environments ?? false;
   const envIds = body.environment_ids ?? [];
   const invalid = (...problems: string[]) =>
@@ -31,5 +31,5 @@ export function checkGrant(
     throw new ApiError('QOE_ERR_FORBIDDEN', [`A token cannot grant ${extraPerms.join(', ')}: it lacks it`]);
   if ((all && !caller.allEnvironments) || envIds.some((id) => !tokenCoversEnvironment(caller, id)))
     throw new ApiError('QOE_ERR_FORBIDDEN', ['A token cannot grant environments it does not cover']);
-  return { envIds, all };
+  return { environmentIds: envIds, allEnvironments: all };
 }

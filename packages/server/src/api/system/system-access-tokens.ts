@@ -49,13 +49,9 @@ export function systemAccessTokensRoutes(app: FastifyInstance, registry: Registr
   });
 
   r.post('/system/v1/access-tokens', { preHandler, schema: TOKEN_CREATE_SCHEMA }, async (request, reply) => {
-    const { envIds, all } = checkGrant(registry, request.token!, request.body);
-    const { record, secret } = await registry.createToken({
-      name: request.body.name,
-      permissions: request.body.permissions,
-      environmentIds: envIds,
-      allEnvironments: all,
-    });
+    const { name, permissions } = request.body;
+    const grant = checkGrant(registry, request.token!, request.body);
+    const { record, secret } = await registry.createToken({ name, permissions, ...grant });
     return reply.code(201).send({ data: { ...out(record), secret } });
   });
 

@@ -256,13 +256,11 @@ export class MonitoringStage implements PipelineStage {
     const { intervalMs, allowedLatenessMs } = this.config;
     const now = Date.now();
     const next = (Math.floor((now - allowedLatenessMs) / intervalMs) + 1) * intervalMs + allowedLatenessMs;
-    this.emitTimer = setTimeout(
-      () => {
-        this.emitTimer = undefined;
-        this.tick(Date.now());
-      },
-      Math.max(1, next - now),
-    );
+    const wait = Math.max(1, next - now);
+    this.emitTimer = setTimeout(() => {
+      this.emitTimer = undefined;
+      this.tick(Date.now());
+    }, wait);
     this.emitTimer.unref();
   }
 
