@@ -3,15 +3,19 @@
  * environment variables and flags into it and validates once at start.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { ClickHouseConfigSchema } from './clickhouse-config.js';
 import { ClusterConfigSchema } from './cluster-config.js';
-import { CompatConfigSchema } from './compat-config.js';
 import { bool, int, num, oneOf, section, str } from './config-keys.js';
 import { ConnectorsConfigSchema } from './connectors-config.js';
-import { LiveConfigSchema } from './live-config.js';
 import { MonitoringConfigSchema } from './monitoring-config.js';
 
 const MiB = 1024 * 1024;
+
+/** A drop-in SDK's own key → an openqoe environment key. */
+const envKeyMap = (what: string) =>
+  Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ minLength: 1, maxLength: 64 }), {
+    default: {},
+    description: `${what} → openqoe environment key (config file only). A key that is itself an openqoe environment key needs no entry`,
+  });
 
 export const ConfigSchema = Type.Object(
   {
@@ -129,8 +133,74 @@ export const ConfigSchema = Type.Object(
       ),
       threads: int({ minimum: 0, default: 0 }, '0 keeps DuckDB’s default'),
     }),
-    clickhouse: ClickHouseConfigSchema,
-    live: LiveConfigSchema,
+    // Where the store lives when one machine is not enough (docs/clickhouse.md).
+    clickhouse: section({
+      url: str(
+        '',
+        'Store in ClickHouse instead of the embedded DuckDB: clickhouse://user:password@host:8123/database (clickhouses:// for TLS), or chdb:///path (chdb: alone for <dataDir>/clickhouse) for the embedded ClickHouse engine installed in tools/chdb. "" keeps DuckDB. Also `serve --store`',
+        { pattern: '^$|^(clickhouses?|chdb):' },
+      ),
+      minInsertIntervalMs: int(
+        { minimum: 0, default: 1000 },
+        'With ClickHouse, the pipeline commits (one ledger insert, one views insert) at most this often, so each insert carries many rows: ClickHouse wants about one insert per second per table',
+      ),
+      asyncInsert: bool(
+        false,
+        'Send inserts with async_insert=1 and wait_for_async_insert=1: the server merges inserts of many pipeline workers and answers once they are written',
+      ),
+      rollups: bool(
+        true,
+        'Keep a rollup of the views per hour and common dimensions, and answer metrics queries from it where they allow (docs/clickhouse.md, "Rollups"). Off: every query reads the views',
+      ),
+      rollupRefreshIntervalMs: int(
+        { minimum: 100, default: 30_000 },
+        'How often hours changed since their last refresh are recomputed into the rollup. Until then queries read those hours from the views, so answers never lag; only their cost does',
+      ),
+      rollupSettleMs: int(
+        { minimum: 0, default: 300_000 },
+        'An hour is recomputed only once no view of it has changed for this long: hours still being written to (the current one, views completing) are read from the views instead of being recomputed again and again',
+      ),
+      rollupHoursPerRefresh: int(
+        { minimum: 1, default: 24 },
+        'Hours recomputed per refresh at most (oldest change first)',
+      ),
+      requestTimeoutMs: int({ minimum: 1000, default: 60_000 }, 'HTTP request timeout towards ClickHouse'),
+    }),
+    // The live ingest (RTMP), its drift tracker and the stats API; defaults follow the reference.
+    live: section({
+      rtmp: section({
+        enabled: bool(true, 'Accept RTMP pushes from encoders'),
+        host: str('', 'Address the RTMP listener binds to ("" uses the HTTP host)'),
+        port: int(
+          { minimum: 0, maximum: 65535, default: 1935 },
+          'RTMP port (0 picks a free one; the log says which)',
+        ),
+      }),
+      drift: section({
+        rollingWindowMs: int(
+          { minimum: 1000, default: 30_000 },
+          'Window of the rolling average that stream_drift_deviation_from_rolling_avg compares with',
+        ),
+        warmUpMs: int(
+          { minimum: 0, default: 5000 },
+          'First part of a connection during which a late first packet or a start-up burst moves time zero instead of reading as drift',
+        ),
+        idleUnknownMs: int(
+          { minimum: 100, default: 120_000 },
+          'With no video from the encoder for this long, the health status is unknown',
+        ),
+        historyIntervalMs: int(
+          { minimum: 100, default: 10_000 },
+          'How often the health of each connected stream is written to live_stream_health',
+        ),
+      }),
+      counts: section({
+        refreshMs: int(
+          { minimum: 0, default: 1000 },
+          'Viewer counts are recomputed from the active views at most this often (0: every request)',
+        ),
+      }),
+    }),
     monitoring: MonitoringConfigSchema,
     // The real-time numbers behind the monitoring API (docs/monitoring-api.md); timers short in tests.
     realtime: section({
@@ -168,7 +238,38 @@ export const ConfigSchema = Type.Object(
         'Folder of the built dashboard; empty: packages/dashboard/dist next to the server (npm run build makes it)',
       ),
     }),
-    compat: CompatConfigSchema,
+    // The drop-in intakes: the Mux beacon protocol on its own TLS listener, CMCD on POST /v1/cmcd/{env_key}.
+    compat: section({
+      mux: section({
+        enabled: bool(
+          false,
+          'Serve the Mux Data beacon protocol (POST / and /android) on its own TLS listener (off by default: it opens a second port)',
+        ),
+        host: str('', 'Address of the TLS listener ("" for the server’s own `host`)'),
+        port: int(
+          { minimum: 0, maximum: 65535, default: 8443 },
+          'TLS port of the Mux-protocol intake (0 picks a free one; the log says which)',
+        ),
+        certPath: str(
+          '',
+          'PEM certificate (chain) of the listener; "" generates a self-signed pair into {dataDir}/compat-tls (development only)',
+        ),
+        keyPath: str('', 'PEM private key of the listener'),
+        envKeys: envKeyMap('Mux `env_key` sent by the SDK'),
+        maxEventsPerBeacon: int(
+          { minimum: 1, default: 1000 },
+          'Most events one POST may carry (mux-embed sends at most 300)',
+        ),
+      }),
+      cmcd: section({
+        enabled: bool(
+          true,
+          'Accept CMCD reports on POST /v1/cmcd/{env_key} (event mode body, CMCD= query, CMCD-* headers)',
+        ),
+        envKeys: envKeyMap('`{env_key}` in the CMCD target URL'),
+        maxReportsPerBody: int({ minimum: 1, default: 1000 }, 'Most reports (lines) one POST may carry'),
+      }),
+    }),
     cluster: ClusterConfigSchema,
   },
   { additionalProperties: false },
