@@ -37,6 +37,12 @@ export function cmcdOfLine(line: string): Record<string, unknown> | undefined {
   }
 }
 
+function batchSize(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be 1 to 1000');
+  return n;
+}
+
 export function registerImportCmcd(program: Command): void {
   program
     .command('import-cmcd')
@@ -46,16 +52,7 @@ export function registerImportCmcd(program: Command): void {
     .argument('<file>', 'log file: lines with a CMCD= query parameter, or CMCD dictionaries')
     .option('--url <url>', 'server URL (OPENQOE_URL)', process.env['OPENQOE_URL'] ?? 'http://127.0.0.1:8080')
     .requiredOption('--env-key <key>', 'environment key the data belongs to (as in /v1/cmcd/{env_key})')
-    .option(
-      '--batch <n>',
-      'reports per request',
-      (v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be 1 to 1000');
-        return n;
-      },
-      500,
-    )
+    .option('--batch <n>', 'reports per request', batchSize, 500)
     .option('-q, --quiet', 'no progress output')
     .action(async (file: string, o: ImportOptions) => {
       await importCmcd(file, o);

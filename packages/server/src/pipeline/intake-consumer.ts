@@ -160,11 +160,9 @@ export class IntakeConsumer {
 
   /** Stores every view held in memory as it stands (on shutdown). */
   flushActiveViews(): Promise<void> {
-    const snapshots: ViewSnapshot[] = [];
-    for (const view of this.views.values()) {
-      if (view.machine.isView)
-        snapshots.push({ view, metrics: view.machine.metrics(view.status === 'completed') });
-    }
+    const snapshots = [...this.views.values()]
+      .filter((view) => view.machine.isView)
+      .map((view) => ({ view, metrics: view.machine.metrics(view.status === 'completed') }));
     this.storeViews(snapshots);
     return this.viewWrites;
   }

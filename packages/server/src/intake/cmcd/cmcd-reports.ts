@@ -25,14 +25,8 @@ function plain(v: unknown): CompatValue | undefined {
 function plainReport(decoded: Record<string, unknown>): CmcdReport {
   const out: CmcdReport = {};
   for (const [k, v] of Object.entries(decoded)) {
-    if (Array.isArray(v)) {
-      const list: CompatValue[] = [];
-      for (const x of v.slice(0, MAX_LIST)) {
-        const p = plain(x);
-        if (p !== undefined) list.push(p);
-      }
-      out[k] = list;
-    } else {
+    if (Array.isArray(v)) out[k] = v.slice(0, MAX_LIST).flatMap((x) => plain(x) ?? []);
+    else {
       const p = plain(v);
       if (p !== undefined) out[k] = p;
     }

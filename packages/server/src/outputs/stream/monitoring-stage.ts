@@ -194,10 +194,7 @@ export class MonitoringStage implements PipelineStage {
       view.machine.spans = tracker;
       this.trackers.add(tracker);
     });
-    events.on('viewState', ({ view }) => {
-      const t = trackerOf(view);
-      if (t) this.observe(t);
-    });
+    events.on('viewState', ({ view }) => this.observe(trackerOf(view)));
     events.on('viewFinal', ({ view }) => {
       const t = trackerOf(view);
       if (t) t.final = true;
@@ -207,9 +204,9 @@ export class MonitoringStage implements PipelineStage {
   }
 
   /** Notices the first frame (it changes the view's state; its startup time is known then). */
-  private observe(t: WindowTracker): void {
-    const m = t.view.machine;
-    if (m.started && !t.startReported) {
+  private observe(t: WindowTracker | undefined): void {
+    const m = t?.view.machine;
+    if (t && m?.started && !t.startReported) {
       const startup = m.metrics(false).videoStartupTimeMs;
       if (startup !== null) t.startedAt(m.firstFrameAtMs, startup);
       else t.startReported = true;

@@ -332,16 +332,12 @@ function ipv6Groups(ip: string): number[] {
   return [...head, ...new Array<number>(fill).fill(0), ...tail];
 }
 
+/** Hex groups, or two groups for an embedded IPv4 part (`::ffff:1.2.3.4`). */
 function parseGroups(text: string): number[] {
   if (text === '') return [];
-  const groups: number[] = [];
-  for (const part of text.split(':')) {
-    if (part.includes('.')) {
-      const [a = 0, b = 0, c = 0, d = 0] = part.split('.').map(Number);
-      groups.push((a << 8) | b, (c << 8) | d);
-    } else {
-      groups.push(Number.parseInt(part, 16));
-    }
-  }
-  return groups;
+  return text.split(':').flatMap((part) => {
+    if (!part.includes('.')) return [Number.parseInt(part, 16)];
+    const [a = 0, b = 0, c = 0, d = 0] = part.split('.').map(Number);
+    return [(a << 8) | b, (c << 8) | d];
+  });
 }
