@@ -113,12 +113,8 @@ export class RtmpIngest {
       if (!stream || problem) {
         this.metrics.publishes.labels(stream ? 'already_publishing' : 'unknown_key').inc();
         this.log.info(`rtmp: refused a publish from ${peer}: ${problem}`);
-        rtmp.sendStatusMessage(
-          rtmp.parserPacket.header.stream_id,
-          'error',
-          'NetStream.Publish.BadName',
-          problem!,
-        );
+        const rtmpStream = rtmp.parserPacket.header.stream_id;
+        rtmp.sendStatusMessage(rtmpStream, 'error', 'NetStream.Publish.BadName', problem!);
         socket.end();
         setTimeout(() => socket.destroy(), 1000).unref();
         return;

@@ -64,14 +64,8 @@ export function required<K extends keyof ConnectorConfig>(
 }
 
 /** The secret `c[field]` names, which this connector type needs. */
-export function secret(
-  c: ConnectorConfig,
-  field: 'token' | 'apiKey',
-  key: string,
-  env: NodeJS.ProcessEnv,
-): string {
-  return readSecret(required(c, field, key), `${key}.${field}`, env);
-}
+export const secret = (c: ConnectorConfig, field: 'token' | 'apiKey', key: string, env: NodeJS.ProcessEnv) =>
+  readSecret(required(c, field, key), `${key}.${field}`, env);
 
 /** The envelope JSON texts of a batch. */
 export const texts = (batch: readonly QueueRecord[]): string[] =>

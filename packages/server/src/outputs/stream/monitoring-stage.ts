@@ -301,16 +301,11 @@ export class MonitoringStage implements PipelineStage {
           valueMs: t.lastPlayheadMs,
         });
       }
-      const records: pb.Record[] = [];
-      for (const totals of t.takeWindows(until)) {
-        const r = windowRecord(totals.start, interval, totals);
-        if (r) records.push(r);
-      }
+      const records = t.takeWindows(until).flatMap((w) => windowRecord(w.start, interval, w) ?? []);
       windows += records.length;
-      for (const r of t.takeInstants(until)) {
-        records.push(instantRecord(r));
-        instants++;
-      }
+      const instantRecords = t.takeInstants(until).map(instantRecord);
+      instants += instantRecords.length;
+      records.push(...instantRecords);
       if (records.length) due.push({ view: t.view, ebvs: t.ebvsReported, partition: t.partition, records });
       if (t.final && t.empty) this.trackers.delete(t);
     }
@@ -328,29 +323,22 @@ export class MonitoringStage implements PipelineStage {
   private buffer(due: Due[], dueAtMs: number): void {
     const byPartition = new Map<number, { sample: pb.Sample; records: number }[]>();
     for (const d of due) {
-      entry(byPartition, d.partition, () => []).push({
-        sample: sampleOf(d.view, d.records, d.ebvs),
-        records: d.records.length,
-      });
+      const sample = sampleOf(d.view, d.records, d.ebvs);
+      entry(byPartition, d.partition, () => []).push({ sample, records: d.records.length });
     }
+    // Encoded once per format, whichever sinks share it.
     const encoded = new Map<StreamFormat, QueueRecord[]>();
-    for (const sink of this.sinks) {
-      const format = sink.config.format;
-      let entries = encoded.get(format);
-      if (!entries) {
-        entries = [];
-        for (const [partition, samples] of byPartition) {
-          const parts = samples.map((s) => ({ bytes: encodeSample(s.sample, format), records: s.records }));
-          for (const p of packPayloads(String(partition), parts, format, this.config.maxPayloadBytes)) {
-            const id = createHash('sha256').update(p.body).digest('hex').slice(0, 32);
-            entries.push({ key: p.partitionKey, id, dueAtMs, payload: p.body });
-          }
-        }
-        encoded.set(format, entries);
-      }
-      // Dropped (`drop`) or held in memory (`block`) when the sink's buffer is full: the core counts and logs.
-      this.afterWritten(sink.delivery.offer(entries));
-    }
+    const payloads = (format: StreamFormat): QueueRecord[] =>
+      [...byPartition].flatMap(([partition, samples]) => {
+        const parts = samples.map((s) => ({ bytes: encodeSample(s.sample, format), records: s.records }));
+        return packPayloads(String(partition), parts, format, this.config.maxPayloadBytes).map((p) => {
+          const id = createHash('sha256').update(p.body).digest('hex').slice(0, 32);
+          return { key: p.partitionKey, id, dueAtMs, payload: p.body };
+        });
+      });
+    // Dropped (`drop`) or held in memory (`block`) when the sink's buffer is full: the core counts and logs.
+    for (const { config, delivery } of this.sinks)
+      this.afterWritten(delivery.offer(entry(encoded, config.format, () => payloads(config.format))));
   }
 
   /** Resolves once every payload emitted so far is durable in its sinks' queues (and the watermark written). */

@@ -57,11 +57,10 @@ const WINDOW_METRICS = (Object.keys(WINDOW_VALUES) as StreamMetric[]).filter((k)
 
 /** A window's record; undefined when no metric has a value (no metric → no record). */
 export function windowRecord(startMs: number, durationMs: number, t: WindowTotals): pb.Record | undefined {
-  const metrics: pb.Metric[] = [];
-  for (const k of WINDOW_METRICS) {
+  const metrics = WINDOW_METRICS.flatMap((k) => {
     const v = WINDOW_VALUES[k](t);
-    if (v !== undefined) metrics.push(metric(T[k], v));
-  }
+    return v === undefined ? [] : [metric(T[k], v)];
+  });
   if (metrics.length === 0) return undefined;
   return create(pb.RecordSchema, { start: timestamp(startMs), durationMs, metrics });
 }
