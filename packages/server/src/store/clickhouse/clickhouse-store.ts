@@ -211,20 +211,17 @@ export class ClickHouseStore implements Store {
     const rollup = this.rollup;
     await this.serial.run(async () => {
       const stored = await readStoredVersions(this.conn, latest.values());
-      const out: unknown[][] = [];
-      for (const [key, row] of latest) {
+      const out = [...latest].map(([key, row]) => {
         // The first data's hour leads the sorting key: a view keeps the earliest it ever had.
         const first = stored.get(key)?.firstReceivedMs;
-        out.push(
-          row.map((v, i) =>
-            i === FIRST_RECEIVED && first !== undefined && first < Number(v)
-              ? chTime(first)
-              : v !== null && this.viewColumns[i]!.type === 'TIMESTAMP'
-                ? chTime(Number(v))
-                : v,
-          ),
+        return row.map((v, i) =>
+          i === FIRST_RECEIVED && first !== undefined && first < Number(v)
+            ? chTime(first)
+            : v !== null && this.viewColumns[i]!.type === 'TIMESTAMP'
+              ? chTime(Number(v))
+              : v,
         );
-      }
+      });
       // Hours first: a crash after the marks leaves them dirty (read from the views), never stale.
       if (rollup) await rollup.markDirty([...latest.values()], stored);
       await this.conn.insert('views', this.viewColumnNames, out);
