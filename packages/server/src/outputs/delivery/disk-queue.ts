@@ -140,11 +140,8 @@ export class DiskQueue {
   private async load(): Promise<void> {
     const start = this.log.startPosition;
     const end = this.log.stats().endPosition;
-    try {
-      this.cursor = Number((await readFile(join(this.dir, 'cursor'), 'utf8')).trim());
-    } catch {
-      this.cursor = start;
-    }
+    // No cursor file reads as 0: before `start` unless the log starts at 0, and so `start` either way.
+    this.cursor = Number((await readFile(join(this.dir, 'cursor'), 'utf8').catch(() => '')).trim());
     if (!Number.isInteger(this.cursor) || this.cursor < start || this.cursor > end) this.cursor = start;
     await this.log.read(start, end, (batch) => {
       for (const r of batch) {
