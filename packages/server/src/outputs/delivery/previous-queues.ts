@@ -14,13 +14,12 @@ import { crc32 } from 'node:zlib';
 import type { QueueRecord } from './destination.js';
 import { decodeRecord, type PreviousQueue } from './disk-queue.js';
 
-async function filesOf(dir: string, re: RegExp): Promise<string[]> {
-  try {
-    return (await readdir(dir)).filter((f) => re.test(f)).sort();
-  } catch {
-    return [];
-  }
-}
+/** The directory's files whose names match, sorted; none when it does not exist. */
+const filesOf = (dir: string, re: RegExp): Promise<string[]> =>
+  readdir(dir).then(
+    (names) => names.filter((f) => re.test(f)).sort(),
+    () => [],
+  );
 
 const DISK_QUEUE_SEGMENT = /^\d{10}\.q$/;
 
