@@ -82,7 +82,7 @@ const MAY_IMPORT = {
   // Outputs read the pipeline's view snapshots; they serve no route and query nothing. Their delivery
   // queues are the embedded bus's segment log (outputs/delivery/disk-queue.ts): one on-disk log format.
   // Notification channels are kept in the store (outputs/notifications/, store/notification-channel-store.ts).
-  outputs: ['bus', 'config', 'pipeline', 'store', 'version.ts'],
+  outputs: ['bus', 'config', 'observability', 'pipeline', 'store', 'version.ts'],
   // The CLI's commands read the admin credentials the first start left (auth/bootstrap.ts) and
   // talk to a running server over HTTP: they build nothing of the server themselves. They load the
   // config only to look in the data dir `serve` would use for the server's URL (cli/server-url.ts).

@@ -88,7 +88,7 @@ export class StoreWriter {
         if (err) return;
         const snapshot: RegistrySnapshot = {
           environments: this.registry.environments(),
-          accessTokens: this.registry.accessTokens(),
+          accessTokens: this.registry.tokenRecords(),
         };
         msg.respond(JSON.stringify(snapshot));
       },
@@ -170,9 +170,7 @@ export class StoreWriter {
     const rejected: RejectedPayload[] = [];
     for (const m of messages) {
       if (m.kind === 'raw') {
-        for (const r of m.rows) {
-          entry(raw, r.partition, () => [] as PartitionedRow[]).push(r);
-        }
+        for (const r of m.rows) entry(raw, r.partition, () => [] as PartitionedRow[]).push(r);
       } else if (m.kind === 'views') views.push(...m.rows);
       else rejected.push(...m.rows);
     }

@@ -17,7 +17,6 @@ import { createLiveMetrics } from './live-metrics.js';
 import { LiveStreams } from './live-streams.js';
 import { statsRoutes } from './routes/stats-routes.js';
 import { systemSigningKeysRoutes } from './routes/system-signing-keys.js';
-import { videoLiveStreamCurrentRoute } from './routes/video-live-stream-current.js';
 import { videoLiveStreamsRoutes } from './routes/video-live-streams.js';
 import { type IngestLog, RTMP_APP, RtmpIngest } from './rtmp-ingest.js';
 import { SigningKeys } from './signing-keys.js';
@@ -74,8 +73,7 @@ export async function startLive(
     rtmp,
     routes: async (app) => {
       systemSigningKeysRoutes(app, registry, keys);
-      videoLiveStreamsRoutes(app, { registry, streams, health, store, ingest, rtmp });
-      videoLiveStreamCurrentRoute(app, { registry, streams, health, counts });
+      videoLiveStreamsRoutes(app, { registry, streams, health, store, ingest, rtmp, counts });
       statsRoutes(app, { keys, streams, health, counts, metrics: liveMetrics });
     },
     close: async () => {

@@ -40,11 +40,6 @@ export const RTMP_APP = 'live';
 /** A connection that has not published within this long is closed. */
 const PUBLISH_DEADLINE_MS = 15_000;
 
-export interface RtmpIngestOptions {
-  host: string;
-  port: number;
-}
-
 export interface IngestLog {
   info(m: string): void;
   warn(m: string): void;
@@ -68,7 +63,7 @@ export class RtmpIngest {
   }
 
   /** Resolves with the port once listening. */
-  listen(options: RtmpIngestOptions): Promise<number> {
+  listen(options: { host: string; port: number }): Promise<number> {
     const server = createServer((socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -118,12 +113,8 @@ export class RtmpIngest {
       if (!stream || problem) {
         this.metrics.publishes.labels(stream ? 'already_publishing' : 'unknown_key').inc();
         this.log.info(`rtmp: refused a publish from ${peer}: ${problem}`);
-        rtmp.sendStatusMessage(
-          rtmp.parserPacket.header.stream_id,
-          'error',
-          'NetStream.Publish.BadName',
-          problem!,
-        );
+        const rtmpStream = rtmp.parserPacket.header.stream_id;
+        rtmp.sendStatusMessage(rtmpStream, 'error', 'NetStream.Publish.BadName', problem!);
         socket.end();
         setTimeout(() => socket.destroy(), 1000).unref();
         return;

@@ -31,7 +31,6 @@ export interface IntakeConsumerOptions {
   dedupeRetentionMs: number;
   /** Least time between commits (see config `pipeline.commitIntervalMs`); 0 commits every batch at once. */
   commitIntervalMs?: number;
-  /** How often the view lifecycle timers run. */
   viewTickIntervalMs: number;
   log?: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
 }
@@ -161,11 +160,9 @@ export class IntakeConsumer {
 
   /** Stores every view held in memory as it stands (on shutdown). */
   flushActiveViews(): Promise<void> {
-    const snapshots: ViewSnapshot[] = [];
-    for (const view of this.views.values()) {
-      if (view.machine.isView)
-        snapshots.push({ view, metrics: view.machine.metrics(view.status === 'completed') });
-    }
+    const snapshots = [...this.views.values()]
+      .filter((view) => view.machine.isView)
+      .map((view) => ({ view, metrics: view.machine.metrics(view.status === 'completed') }));
     this.storeViews(snapshots);
     return this.viewWrites;
   }
@@ -331,12 +328,11 @@ export class IntakeConsumer {
     applied: Applied[],
     into: Pending,
   ): void {
-    // --- drop-in intakes (Mux protocol, CMCD): one view per record, its events as points.
+    // Drop-in intakes (Mux protocol, CMCD): one view per record, its events as points.
     if ('compat' in rec) {
       this.compatRowsFor(rec, logPosition, applied, into);
       return;
     }
-    // --- end drop-in intakes
     const { meta, beacon } = rec;
     const groups = new Map<string, ViewGroup & { key: string }>();
     // A beacon's items nearly always share one view: the last group is kept at hand, so its

@@ -12,12 +12,7 @@ import type { IntakeDeps, IntakeSource } from './intake-deps.js';
 
 type Counter = { inc(value?: number): void };
 
-/** What an error that is not a refusal (a bug: 500) is handed to. */
-export type InternalErrorHandler = (
-  err: FastifyError,
-  request: FastifyRequest,
-  reply: FastifyReply,
-) => unknown;
+type ErrorHandler = (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => unknown;
 
 export class IntakeOutcomes {
   private readonly beaconsAccepted: Counter;
@@ -72,9 +67,7 @@ export class IntakeOutcomes {
    * environment and no body kept. Errors that are not refusals go to
    * `onInternal`, by default to the enclosing error handler.
    */
-  errorHandler(
-    onInternal: InternalErrorHandler = (err, _request, reply) => reply.send(err),
-  ): (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => unknown {
+  errorHandler(onInternal: ErrorHandler = (err, _request, reply) => reply.send(err)): ErrorHandler {
     return (err, request, reply) => {
       const apiErr = toApiError(err);
       if (apiErr.code === 'QOE_ERR_INTERNAL') return onInternal(err, request, reply);
