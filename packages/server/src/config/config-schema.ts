@@ -238,6 +238,23 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    readiness: Type.Object(
+      {
+        minFreeDiskBytes: Type.Integer({
+          minimum: 0,
+          default: 256 * MiB,
+          description: "/readyz answers 503 while the data dir's filesystem has less free space than this",
+        }),
+        minFreeDiskPercent: Type.Number({
+          minimum: 0,
+          maximum: 100,
+          default: 2,
+          description:
+            "/readyz answers 503 while the data dir's filesystem has less than this share of its size free",
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     connectors: ConnectorsConfigSchema,
     notifications: NotificationsConfigSchema,
     demo: DemoConfigSchema,

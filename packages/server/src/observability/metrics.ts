@@ -97,6 +97,22 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    storeWriteFailures: new Counter({
+      name: 'openqoe_store_write_failures_total',
+      help: 'Pipeline writes the store refused, by what they carried (raw: ledger and position; views); each is retried',
+      labelNames: ['what'] as const,
+      registers: [registry],
+    }),
+    pipelineStalled: new Gauge({
+      name: 'openqoe_pipeline_stalled',
+      help: '1 while the pipeline waits for the store to take a write it refused (it reads nothing more from the bus)',
+      registers: [registry],
+    }),
+    ready: new Gauge({
+      name: 'openqoe_ready',
+      help: 'What /readyz last answered: 1 ready, 0 not (see its reasons)',
+      registers: [registry],
+    }),
     rollupQueries: new Counter({
       name: 'openqoe_query_metrics_requests_total',
       help: 'Metrics queries, by where whole hours were read: the ClickHouse rollup (source="rollup") or the views',
