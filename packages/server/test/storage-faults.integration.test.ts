@@ -223,7 +223,7 @@ describe('storage faults: the data dir on a full disk (DuckDB)', () => {
       expect(during.status).toBe(503);
       expect(during.messages.some((m) => m.startsWith('disk_near_full'))).toBe(true);
       expect(await healthzStatus(server)).toBe(200);
-      expect(await readMetric(server, 'openqoe_pipeline_stalled')).toBe(1);
+      expect(await readMetric(server, 'openqoe_pipeline_stalled{writer="pipeline"}')).toBe(1);
       expect(await readMetric(server, 'openqoe_ready')).toBe(0);
       // Still stalled a while later: it waits, it does not give up or drop.
       await new Promise((r) => setTimeout(r, 1500));

@@ -31,7 +31,7 @@ export function opsRoutes(
   /** Why this node should get no traffic now; empty when ready. */
   const notReady = async (): Promise<string[]> => {
     const reasons: string[] = [];
-    if ((await deps.metrics.pipelineStalled.get()).values[0]?.value)
+    if ((await deps.metrics.pipelineStalled.get()).values.some((v) => v.value > 0))
       reasons.push(
         'store_stalled: the store refuses writes; the pipeline keeps them, retries and reads nothing more from the log until it takes them',
       );

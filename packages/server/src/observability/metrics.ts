@@ -99,13 +99,14 @@ export function createMetrics() {
     }),
     storeWriteFailures: new Counter({
       name: 'openqoe_store_write_failures_total',
-      help: 'Pipeline writes the store refused, by what they carried (raw: ledger and position; views); each is retried',
+      help: 'Writes the store refused, by what they carried (raw: the pipeline\'s ledger and position; views; hand-off: a NATS store writer\'s batch); each is retried',
       labelNames: ['what'] as const,
       registers: [registry],
     }),
     pipelineStalled: new Gauge({
       name: 'openqoe_pipeline_stalled',
-      help: '1 while the pipeline waits for the store to take a write it refused (it reads nothing more from the bus)',
+      help: "1 while a writer waits for the store to take a write it refused: the pipeline (it reads nothing more from the bus), or the store writer of a NATS deployment's api node",
+      labelNames: ['writer'] as const,
       registers: [registry],
     }),
     ready: new Gauge({

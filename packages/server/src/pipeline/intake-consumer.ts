@@ -130,7 +130,7 @@ export class IntakeConsumer {
   }
 
   private showStall(): void {
-    this.metrics.pipelineStalled.set(this.stalled ? 1 : 0);
+    this.metrics.pipelineStalled.labels('pipeline').set(this.stalled ? 1 : 0);
   }
 
   private storeFailed(what: 'raw' | 'views', failures: number): void {
