@@ -107,6 +107,8 @@ async function readyz(server: ServerProcess): Promise<{ status: number; messages
   return { status: res.status, messages: body.error?.messages ?? [] };
 }
 
+const stalledReported = (r: { messages: string[] }) => r.messages.some((m) => m.startsWith('store_stalled'));
+
 async function healthzStatus(server: ServerProcess): Promise<number> {
   return (await fetch(`${server.url}/healthz`)).status;
 }
@@ -211,15 +213,8 @@ describe('storage faults: the data dir on a full disk (DuckDB)', () => {
       await traffic.more(40);
       // The views just acknowledged complete (1 s idle) while the disk is full: their writes fail.
       const filler = fillDisk(mountDir);
-      let during: { status: number; messages: string[] } = { status: 0, messages: [] };
-      await waitFor(
-        async () => {
-          during = await readyz(server!);
-          return during.messages.some((m) => m.startsWith('store_stalled'));
-        },
-        '/readyz to report the stalled pipeline',
-        60_000,
-      );
+      const during = await settled(() => readyz(server!), stalledReported, 60_000);
+      expect(stalledReported(during)).toBe(true);
       expect(during.status).toBe(503);
       expect(during.messages.some((m) => m.startsWith('disk_near_full'))).toBe(true);
       expect(await healthzStatus(server)).toBe(200);
@@ -227,7 +222,7 @@ describe('storage faults: the data dir on a full disk (DuckDB)', () => {
       expect(await readMetric(server, 'openqoe_ready')).toBe(0);
       // Still stalled a while later: it waits, it does not give up or drop.
       await new Promise((r) => setTimeout(r, 1500));
-      expect((await readyz(server)).messages.some((m) => m.startsWith('store_stalled'))).toBe(true);
+      expect(stalledReported(await readyz(server))).toBe(true);
       expect(await healthzStatus(server)).toBe(200);
 
       rmSync(filler);
@@ -320,26 +315,23 @@ describe.skipIf(http.skip !== undefined)(
       let viewFailures = 0;
       for (const fault of ['refuse', 'down'] as const) {
         front.mode.now = fault;
-        let during: { status: number; messages: string[] } = { status: 0, messages: [] };
-        await waitFor(
-          async () => {
-            during = await readyz(server!);
-            return during.messages.some((m) => m.startsWith('store_stalled'));
-          },
-          `/readyz to report the stalled pipeline (store ${fault})`,
-          60_000,
-        );
+        const during = await settled(() => readyz(server!), stalledReported, 60_000);
+        expect(
+          during.messages.some((m) => m.startsWith('store_stalled')),
+          `store ${fault}`,
+        ).toBe(true);
         expect(during.status).toBe(503);
         expect(await healthzStatus(server)).toBe(200);
         // The intake still acknowledges into the log meanwhile: those must not be lost either.
         await traffic.more(10);
         // Held until views completed before the fault were refused too, not just raw commits.
-        const before = viewFailures;
-        await waitFor(
-          async () => (viewFailures = await readMetric(server!, VIEW_FAILURES)) > before,
-          `view writes refused (store ${fault})`,
+        const failures = await settled(
+          () => readMetric(server!, VIEW_FAILURES),
+          (n) => n > viewFailures,
           60_000,
         );
+        expect(failures, `view writes refused (store ${fault})`).toBeGreaterThan(viewFailures);
+        viewFailures = failures;
         front.mode.now = 'up';
         await waitFor(
           async () => (await readyz(server!)).status === 200,

@@ -99,7 +99,7 @@ export function createMetrics() {
     }),
     storeWriteFailures: new Counter({
       name: 'openqoe_store_write_failures_total',
-      help: 'Writes the store refused, by what they carried (raw: the pipeline\'s ledger and position; views; hand-off: a NATS store writer\'s batch); each is retried',
+      help: 'Writes the store refused, by what they carried (raw: ledger and position; views; hand-off: a NATS store writer batch); each is retried',
       labelNames: ['what'] as const,
       registers: [registry],
     }),
