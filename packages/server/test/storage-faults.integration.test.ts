@@ -211,16 +211,18 @@ function fillDisk(dir: string): string {
 describe.each(['tmpfs', 'ext4'] as const)(
   'storage faults: the data dir on a full %s disk (DuckDB)',
   (kind) => {
-    const mountDir = tempDataDir('openqoe-diskfull-');
+    // Made in the test, so a run filtered to other tests leaves nothing behind.
+    let mountDir: string | undefined;
     let mounted: { unmount: () => void } | undefined;
     let server: ServerProcess | undefined;
     afterAll(async () => {
       await server?.kill('SIGKILL');
       mounted?.unmount();
-      removeDir(mountDir);
+      if (mountDir) removeDir(mountDir);
     });
 
     it('every 202 is queryable after the disk is freed, with no restart', async (ctx) => {
+      mountDir = tempDataDir('openqoe-diskfull-');
       const mount = mountSmallFs(mountDir, kind);
       if (typeof mount === 'string') {
         console.warn(`storage faults on a full ${kind} disk skipped: ${mount}`);
@@ -315,17 +317,18 @@ const http = storesUnderTest().find((s) => s.kind === 'http')!;
 describe.skipIf(http.skip !== undefined)(
   titleOf('storage faults: the store refusing inserts, then down', http),
   () => {
-    const dataDir = tempDataDir('openqoe-storedown-');
+    let dataDir: string | undefined;
     let server: ServerProcess | undefined;
     let front: Awaited<ReturnType<typeof faultyFront>> | undefined;
     afterAll(async () => {
       await server?.kill('SIGKILL');
       front?.server.closeAllConnections();
       front?.server.close();
-      removeDir(dataDir);
+      if (dataDir) removeDir(dataDir);
     });
 
     it('every 202 is queryable once ClickHouse takes inserts again, with no restart', async () => {
+      dataDir = tempDataDir('openqoe-storedown-');
       const target = new URL(http.url!);
       front = await faultyFront(target);
       const viaFront = new URL(target);
