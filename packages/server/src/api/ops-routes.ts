@@ -35,12 +35,16 @@ export function opsRoutes(
       reasons.push(
         'store_stalled: the store refuses writes; the pipeline keeps them, retries and reads nothing more from the log until it takes them',
       );
-    const fs = await statfs(deps.dataDir);
-    const free = fs.bavail * fs.bsize;
     const { minFreeDiskBytes, minFreeDiskPercent } = deps.readiness;
-    if (free < minFreeDiskBytes || free < (fs.blocks * fs.bsize * minFreeDiskPercent) / 100)
+    const fs = await statfs(deps.dataDir).catch((err: Error) => err);
+    const free = fs instanceof Error ? 0 : fs.bavail * fs.bsize;
+    const floor =
+      fs instanceof Error ? 0 : Math.max(minFreeDiskBytes, (fs.blocks * fs.bsize * minFreeDiskPercent) / 100);
+    if (fs instanceof Error)
+      reasons.push(`disk_near_full: cannot read the data dir's free space: ${fs.message}`);
+    else if (free < floor)
       reasons.push(
-        `disk_near_full: ${(free / MiB).toFixed(1)} MiB free on the data dir's filesystem (readiness.minFreeDiskBytes ${(minFreeDiskBytes / MiB).toFixed(1)} MiB, minFreeDiskPercent ${minFreeDiskPercent} %)`,
+        `disk_near_full: ${(free / MiB).toFixed(1)} MiB free on the data dir's filesystem, below ${(floor / MiB).toFixed(1)} MiB (readiness.minFreeDiskBytes, readiness.minFreeDiskPercent)`,
       );
     const backlog = deps.bus.stats().backlogBytes;
     if (deps.maxBacklogBytes !== undefined && backlog > deps.maxBacklogBytes)
