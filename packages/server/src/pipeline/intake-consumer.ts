@@ -105,9 +105,7 @@ export class IntakeConsumer {
       },
       failed: (err, n, failures) => {
         this.storeFailed('views', failures);
-        this.options.log?.error(
-          `could not store ${n} views (kept, retrying in ${retryDelayMs(failures)} ms): ${err.message}`,
-        );
+        this.options.log?.error(`could not store ${n} views (${this.retrying(failures)}): ${err.message}`);
       },
     });
   }
@@ -127,6 +125,10 @@ export class IntakeConsumer {
   private ackDurable(): void {
     if (this.committedUpTo >= 0 && !this.viewQueue.failing)
       this.bus.ack(PIPELINE_CONSUMER, this.committedUpTo);
+  }
+
+  private retrying(failures: number): string {
+    return this.stopping ? 'stopping: the log keeps them' : `kept, retrying in ${retryDelayMs(failures)} ms`;
   }
 
   private showStall(): void {
@@ -347,7 +349,7 @@ export class IntakeConsumer {
       this.commitFailures++;
       this.storeFailed('raw', this.commitFailures);
       this.options.log?.error(
-        `pipeline commit failed (kept, retrying in ${retryDelayMs(this.commitFailures)} ms): ${(err as Error).message}`,
+        `pipeline commit failed (${this.retrying(this.commitFailures)}): ${(err as Error).message}`,
       );
       if (!this.stopping) this.scheduleCommit();
       throw err;
