@@ -81,6 +81,11 @@ export const ERROR_CODES = {
     type: 'unavailable',
     message: 'The server is starting or stopping; retry later',
   },
+  QOE_ERR_NOT_READY: {
+    status: 503,
+    type: 'unavailable',
+    message: 'Not ready: the messages say why (the server is alive and recovers by itself)',
+  },
   QOE_ERR_REALTIME_INCOMPLETE: {
     status: 503,
     type: 'unavailable',

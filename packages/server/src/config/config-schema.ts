@@ -227,6 +227,16 @@ export const ConfigSchema = Type.Object(
       ),
     }),
     metrics: section({ requireToken: bool(false, 'Require an access token for /metrics') }),
+    readiness: section({
+      minFreeDiskBytes: int(
+        { minimum: 0, default: 256 * MiB },
+        "/readyz answers 503 while the data dir's filesystem has less free space than this",
+      ),
+      minFreeDiskPercent: num(
+        { minimum: 0, maximum: 100, default: 2 },
+        "/readyz answers 503 while the data dir's filesystem has less than this share of its size free",
+      ),
+    }),
     connectors: ConnectorsConfigSchema,
     notifications: NotificationsConfigSchema,
     // The demo page (`/demo/`): a local test video with the collector attached.

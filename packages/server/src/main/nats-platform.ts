@@ -103,6 +103,10 @@ export async function natsPlatform(
         onWritten: (kind, rows) => {
           if (kind === 'views' && !runs.pipeline) metrics.viewsStored.inc(rows);
         },
+        onFailures: (failures) => {
+          if (failures) metrics.storeWriteFailures.labels('hand-off').inc();
+          metrics.pipelineStalled.labels('store_writer').set(failures ? 1 : 0);
+        },
       });
       await w.start();
       closers.push(() => w.stop());

@@ -99,6 +99,17 @@ export function createMetrics() {
       'Duration of one raw-batch commit to the store',
       [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     ),
+    storeWriteFailures: counter(
+      'openqoe_store_write_failures_total',
+      'Writes the store refused, by what they carried (raw: ledger and position; views; hand-off: a NATS store writer batch); each is retried',
+      ['what'],
+    ),
+    pipelineStalled: gauge(
+      'openqoe_pipeline_stalled',
+      "1 while a writer waits for the store to take a write it refused: the pipeline (it reads nothing more from the bus), or the store writer of a NATS deployment's api node",
+      ['writer'],
+    ),
+    ready: gauge('openqoe_ready', 'What /readyz last answered: 1 ready, 0 not (see its reasons)'),
     rollupQueries: counter(
       'openqoe_query_metrics_requests_total',
       'Metrics queries, by where whole hours were read: the ClickHouse rollup (source="rollup") or the views',
