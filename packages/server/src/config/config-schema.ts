@@ -6,6 +6,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { ClickHouseConfigSchema } from './clickhouse-config.js';
 import { ClusterConfigSchema } from './cluster-config.js';
 import { CompatConfigSchema } from './compat-config.js';
+import { ConnectionsConfigSchema } from './connections-config.js';
 import { ConnectorsConfigSchema } from './connectors-config.js';
 import { DemoConfigSchema } from './demo-config.js';
 import { LiveConfigSchema } from './live-config.js';
@@ -29,6 +30,7 @@ export const ConfigSchema = Type.Object(
       default: false,
       description: 'Take the client address from X-Forwarded-For (only behind a proxy you run)',
     }),
+    connections: ConnectionsConfigSchema,
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info', description: 'Server log level (logs go to stdout as JSON lines)' },

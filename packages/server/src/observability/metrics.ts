@@ -113,6 +113,30 @@ export function createMetrics() {
       help: 'Hours changed since their last rollup refresh, read from the views until refreshed (ClickHouse store)',
       registers: [registry],
     }),
+    connectionsOpen: new Gauge({
+      name: 'openqoe_connections_open',
+      help: 'Open connections, by listener (http, mux, rtmp)',
+      labelNames: ['listener'] as const,
+      registers: [registry],
+    }),
+    connectionsRefused: new Counter({
+      name: 'openqoe_connections_refused_total',
+      help: 'Connections closed as they were accepted, by listener and cap (total, address, trusted_proxy)',
+      labelNames: ['listener', 'cap'] as const,
+      registers: [registry],
+    }),
+    connectionsTimedOut: new Counter({
+      name: 'openqoe_connections_timed_out_total',
+      help: 'Connections closed by a timeout, by listener and stage (handshake, request, idle)',
+      labelNames: ['listener', 'stage'] as const,
+      registers: [registry],
+    }),
+    connectionErrors: new Counter({
+      name: 'openqoe_connection_errors_total',
+      help: 'Connections that failed (reset, malformed HTTP, TLS errors), by listener and error code',
+      labelNames: ['listener', 'code'] as const,
+      registers: [registry],
+    }),
     errors: new Counter({
       name: 'openqoe_internal_errors_total',
       help: 'Internal errors, by component',
