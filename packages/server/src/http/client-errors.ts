@@ -60,6 +60,8 @@ export function connectionOptions(config: ConnectionsConfig, listener: ListenerN
     },
     node: {
       headersTimeout,
+      // Also here: Node checks headersTimeout against it when the server is created.
+      requestTimeout: config.requestTimeoutMs,
       // Node checks the header and request deadlines this often (30 s by default, which would stretch a 10 s deadline to 40 s).
       connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 4)),
     },
