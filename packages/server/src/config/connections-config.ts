@@ -29,7 +29,7 @@ export const ConnectionsConfigSchema = Type.Object(
       minimum: 100,
       default: 60_000,
       description:
-        'Any listener: a connection with no bytes in either direction for this long is closed (an RTMP encoder that went silent, a client that stopped reading)',
+        'Any listener: a connection with no bytes in either direction for this long is closed (an RTMP encoder that went silent, a client that stopped reading; also an answer that takes longer than this to start)',
     }),
     handshakeTimeoutMs: Type.Integer({
       minimum: 100,
