@@ -240,6 +240,22 @@ describe('slow clients', () => {
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toMatch(/DELETE/);
     expect(((await res.json()) as ErrorEnvelope).error.code).toBe('QOE_ERR_METHOD_NOT_ALLOWED');
+    // Many failed connections: each counted, but at most 10 log lines a minute per listener (one line each).
+    const failedBefore = await readMetric(
+      server,
+      'openqoe_connection_errors_total{listener="http",code="HPE_INVALID_METHOD"}',
+    );
+    // In batches under the per-address cap (20), so all 40 reach the parser.
+    for (let i = 0; i < 4; i++)
+      await Promise.all(Array.from({ length: 10 }, () => rawRequest(port, 'NOT HTTP AT ALL\r\n\r\n')));
+    expect(
+      await readMetric(server, 'openqoe_connection_errors_total{listener="http",code="HPE_INVALID_METHOD"}'),
+    ).toBe(failedBefore + 40);
+    const lines = server.output().match(/http connection from \S+ failed: [^\n]*/g) ?? [];
+    expect(lines.length).toBeLessThanOrEqual(10);
+    expect(lines[0]).toMatch(
+      /^http connection from 127\.0\.0\.1 failed: HPE_HEADER_OVERFLOW \(Header overflow\)/,
+    );
     // An unknown path is still 404.
     const unknown = await fetch(`${server.url}/no/such/path`, { method: 'PUT' });
     expect(unknown.status).toBe(404);
