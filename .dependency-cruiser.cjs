@@ -77,8 +77,9 @@ const MAY_IMPORT = {
   // The pipeline consumes the bus and writes views to the store; it never reaches up into the
   // routes, the query layer or the outputs that read its views.
   pipeline: ['bus', 'observability', 'store'],
-  // HTTP plumbing shared by every route folder: it needs only the auth registry.
-  http: ['auth'],
+  // HTTP plumbing shared by every route folder: the auth registry; the connection limits of every
+  // listener (http/connection-guard.ts) read their settings and count in the metrics registry.
+  http: ['auth', 'config', 'observability'],
   // Outputs read the pipeline's view snapshots; they serve no route and query nothing. Their delivery
   // queues are the embedded bus's segment log (outputs/delivery/disk-queue.ts): one on-disk log format.
   // Notification channels are kept in the store (outputs/notifications/, store/notification-channel-store.ts).

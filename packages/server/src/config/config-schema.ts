@@ -6,6 +6,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { AlertsConfigSchema } from './alerts-config.js';
 import { ClusterConfigSchema } from './cluster-config.js';
 import { bool, int, num, oneOf, section, str } from './config-keys.js';
+import { ConnectionsConfigSchema } from './connections-config.js';
 import { ConnectorsConfigSchema } from './connectors-config.js';
 import { MonitoringConfigSchema } from './monitoring-config.js';
 import { NotificationsConfigSchema } from './notifications-config.js';
@@ -30,6 +31,7 @@ export const ConfigSchema = Type.Object(
       'info',
       'Server log level (logs go to stdout as JSON lines)',
     ),
+    connections: ConnectionsConfigSchema,
     shutdownTimeoutMs: int(
       { minimum: 0, default: 10_000 },
       'On SIGTERM, how long to let the pipeline catch up before exiting (the rest stays in the log)',

@@ -77,6 +77,7 @@ function coerce(raw: string, schema: TSchema): unknown {
     if (/^(false|0|no|off)$/i.test(raw)) return false;
     return raw;
   }
+  if (type === 'array') return raw.split(',').flatMap((v) => (v.trim() ? [v.trim()] : []));
   return raw;
 }
 

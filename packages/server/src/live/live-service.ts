@@ -8,6 +8,7 @@ import type { RtmpIngestInfo } from '@openqoe/schema';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from '../auth/registry.js';
 import type { Config } from '../config/config-schema.js';
+import { ConnectionGuard } from '../http/connection-guard.js';
 import { listenProblem } from '../http/listen-problem.js';
 import type { Metrics } from '../observability/metrics.js';
 import { LiveStore, type SqlRunner } from '../store/live-store.js';
@@ -55,9 +56,11 @@ export async function startLive(
   };
   if (c.rtmp.enabled) {
     const host = c.rtmp.host || config.host;
-    const candidate = new RtmpIngest(streams, health, log, liveMetrics);
+    const guard = new ConnectionGuard(config.connections, 'rtmp', metrics, log);
+    const candidate = new RtmpIngest(streams, health, log, liveMetrics, guard);
     try {
-      const port = await candidate.listen({ host, port: c.rtmp.port });
+      const { handshakeTimeoutMs, idleTimeoutMs } = config.connections;
+      const port = await candidate.listen({ host, port: c.rtmp.port, handshakeTimeoutMs, idleTimeoutMs });
       ingest = candidate;
       rtmp.url = `rtmp://${host.includes(':') ? `[${host}]` : host}:${port}/${RTMP_APP}`;
       rtmp.off_reason = null;

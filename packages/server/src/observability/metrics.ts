@@ -110,6 +110,24 @@ export function createMetrics() {
       ['writer'],
     ),
     ready: gauge('openqoe_ready', 'What /readyz last answered: 1 ready, 0 not (see its reasons)'),
+    connectionsOpen: gauge('openqoe_connections_open', 'Open connections, by listener (http, mux, rtmp)', [
+      'listener',
+    ]),
+    connectionsRefused: counter(
+      'openqoe_connections_refused_total',
+      'Connections closed as they were accepted, by listener and cap (total, address, trusted_proxy)',
+      ['listener', 'cap'],
+    ),
+    connectionsTimedOut: counter(
+      'openqoe_connections_timed_out_total',
+      'Connections closed by a timeout, by listener and stage (handshake, request, idle)',
+      ['listener', 'stage'],
+    ),
+    connectionErrors: counter(
+      'openqoe_connection_errors_total',
+      'Connections that failed (reset, malformed HTTP, TLS errors), by listener and error code',
+      ['listener', 'code'],
+    ),
     rollupQueries: counter(
       'openqoe_query_metrics_requests_total',
       'Metrics queries, by where whole hours were read: the ClickHouse rollup (source="rollup") or the views',

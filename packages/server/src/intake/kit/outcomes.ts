@@ -86,7 +86,8 @@ export class IntakeOutcomes {
     const { metrics, rejected } = this.deps;
     metrics.beacons.labels(this.source, err.code).inc();
     if (sampleCount > 0) metrics.samplesRejected.labels(this.source, err.code).inc(sampleCount);
-    if (err.code !== 'QOE_ERR_RATE_LIMITED' && err.code !== 'QOE_ERR_BACKLOG_FULL') {
+    // Nothing to learn from a body the client never finished sending.
+    if (!['QOE_ERR_RATE_LIMITED', 'QOE_ERR_BACKLOG_FULL', 'QOE_ERR_REQUEST_ABORTED'].includes(err.code)) {
       rejected.record({
         envId,
         ip: request.ip,
