@@ -181,6 +181,12 @@ export const ConfigSchema = Type.Object(
           description:
             'How long data ahead of a missing sequence number waits for it before the gap is skipped',
         }),
+        clockSlackMs: Type.Integer({
+          minimum: 0,
+          default: 300_000,
+          description:
+            'How long before its first receipt a view may start: device times outside [first receipt − this, latest receipt] are moved to the bound and the view flagged clock_corrected (backfill exempt)',
+        }),
         minStallMs: Type.Integer({
           minimum: 0,
           default: 250,

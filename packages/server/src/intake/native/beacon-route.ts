@@ -87,6 +87,7 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
           clientAddress(backfill, request.headers['x-forwarded-for'], ip),
           request.headers['user-agent'],
         );
+        if (backfill) meta.backfill = true;
         const value: IntakeRecord = { meta, beacon };
         const partitionKey = beacon.samples[0]?.viewId ?? beacon.events[0]?.viewId ?? '';
         // The beacon's bytes as sent go to the log, not a re-serialisation.
