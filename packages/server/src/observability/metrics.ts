@@ -44,6 +44,11 @@ export function createMetrics() {
       help: 'Refused payloads written to the rejected_payloads table',
       registers: [registry],
     }),
+    rejectedUnrecorded: new Counter({
+      name: 'openqoe_rejected_unrecorded_total',
+      help: 'Refused payloads that could not be written to rejected_payloads (the store refused even the row alone)',
+      registers: [registry],
+    }),
     rejectedCapped: new Counter({
       name: 'openqoe_rejected_payloads_capped_total',
       help: 'Refused payloads not written because their environment reached its hourly cap (still counted)',
