@@ -72,6 +72,33 @@ export const ConfigSchema = Type.Object(
           },
           { additionalProperties: false, default: {} },
         ),
+        views: Type.Object(
+          {
+            maxInProgressPerEnv: Type.Integer({
+              minimum: 0,
+              default: 100_000,
+              description:
+                'Views in progress per environment (each costs the pipeline ~6 KB of memory); a beacon whose new views would pass it is refused 429 before its 202. 0 disables',
+            }),
+            newPerSecondPerEnv: Type.Number({
+              minimum: 0,
+              default: 1000,
+              description: 'New views per second per environment (token bucket); 0 disables',
+            }),
+            newBurstPerEnv: Type.Integer({
+              minimum: 1,
+              default: 10_000,
+              description: 'Bucket size of intake.views.newPerSecondPerEnv',
+            }),
+            maxInMemory: Type.Integer({
+              minimum: 0,
+              default: 0,
+              description:
+                'Views in memory overall, every environment together; 0: sized from the machine (a quarter of RAM or half the heap limit, whichever is less, at 8 KB a view)',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
         rejected: Type.Object(
           {
             maxStoredBodyBytes: Type.Integer({
@@ -241,6 +268,28 @@ export const ConfigSchema = Type.Object(
     metrics: Type.Object(
       {
         requireToken: Type.Boolean({ default: false, description: 'Require an access token for /metrics' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    auth: Type.Object(
+      {
+        maxFailuresPerAddress: Type.Integer({
+          minimum: 0,
+          default: 30,
+          description:
+            'Failed authentications (access tokens on the APIs, signed tokens on the stats API) a client address may make per window before it is answered 429; 0 disables',
+        }),
+        failureWindowMs: Type.Integer({
+          minimum: 1000,
+          default: 60_000,
+          description: 'The window of auth.maxFailuresPerAddress',
+        }),
+        statsTokenCacheSize: Type.Integer({
+          minimum: 0,
+          default: 10_000,
+          description:
+            'Verified stats-API tokens kept until their exp (or their signing key is deleted), so a token is verified once',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

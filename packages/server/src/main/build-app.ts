@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { attachOpenApiExamples } from '../api/openapi-examples.js';
 import type { Config } from '../config/config-schema.js';
 import { installErrorHandling } from '../http/api-error.js';
+import { AuthFailures } from '../http/auth-failures.js';
 import { installCsvAnswers } from '../http/csv-answers.js';
 import { tidyOpenApi } from '../http/openapi-tidy.js';
 import { LIVE_OPENAPI_EXAMPLES } from '../live/routes/live-openapi-examples.js';
@@ -36,6 +37,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   installErrorHandling(app, () => metrics.errors.labels('http').inc());
+  app.decorate(
+    'authFailures',
+    new AuthFailures(config.auth.maxFailuresPerAddress, config.auth.failureWindowMs),
+  );
   app.addSchema(ErrorEnvelopeSchema);
   attachOpenApiExamples(app, LIVE_OPENAPI_EXAMPLES);
   const csvMediaTypes = installCsvAnswers(app);
