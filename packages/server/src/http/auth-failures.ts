@@ -45,9 +45,9 @@ export class AuthFailures {
     );
   }
 
-  /** Counts a failure of `address`. */
-  failed(address: string, nowMs = Date.now()): void {
-    if (this.maxFailures <= 0) return;
+  /** Counts a failure of `address`; returns its window (undefined when the limit is off). */
+  failed(address: string, nowMs = Date.now()): Window | undefined {
+    if (this.maxFailures <= 0) return undefined;
     let w = this.windows.get(address);
     if (!w || nowMs - w.startMs >= this.windowMs) {
       if (w) this.windows.delete(address);
@@ -56,15 +56,24 @@ export class AuthFailures {
       this.windows.set(address, w);
     }
     w.failures++;
+    return w;
   }
 
-  /** Runs `authenticate` for the request unless its address is limited; a 401 it throws is a failure. */
+  /**
+   * Runs `authenticate` for the request unless its address is limited; a 401 it throws is a failure.
+   * The attempt is charged as a failure up front and refunded when it was none, so concurrent
+   * attempts of one address cannot all pass the check while their verifications are under way.
+   */
   async guard<T>(request: FastifyRequest, authenticate: () => T | Promise<T>): Promise<T> {
-    this.check(request.ip);
+    const address = request.ip;
+    this.check(address);
+    const window = this.failed(address);
     try {
-      return await authenticate();
+      const ok = await authenticate();
+      if (window) window.failures--;
+      return ok;
     } catch (err) {
-      if (err instanceof ApiError && err.code === 'QOE_ERR_UNAUTHORIZED') this.failed(request.ip);
+      if (window && !(err instanceof ApiError && err.code === 'QOE_ERR_UNAUTHORIZED')) window.failures--;
       throw err;
     }
   }
