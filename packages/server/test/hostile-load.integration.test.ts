@@ -13,7 +13,6 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, type ClientRequest, type IncomingMessage, request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type ErrorEnvelope, makeBeacon, makeEvent, makeSample } from '@openqoe/schema';
 import { SignJWT } from 'jose';
@@ -21,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minifyKey } from '../src/intake/mux/mux-keys.js';
 import { call, createLiveStream, createSigningKey } from './helpers/live.js';
 import {
+  muxListenerOf,
   postBeacon,
   readMetric,
   removeDir,
@@ -52,10 +52,7 @@ beforeAll(async () => {
       auth: { maxFailuresPerAddress: MAX_AUTH_FAILURES, failureWindowMs: 600_000 },
     },
   });
-  const m = /Mux-protocol intake: (https:\/\/\S+)/.exec(server.output());
-  if (!m) throw new Error(server.output());
-  muxUrl = new URL(m[1]!);
-  ca = readFileSync(join(server.dataDir, 'compat-tls', 'self-signed-cert.pem'), 'utf8');
+  ({ url: muxUrl, ca } = muxListenerOf(server));
 });
 
 afterAll(async () => {
