@@ -99,7 +99,8 @@ once the beacon is durable.
   by a day (a live stream runs for months) but by 9999999999999 ms, as live DASH
   players may report media time since 1970. A value past a bound (1e308) is
   refused with the field named. The Mux and CMCD intakes apply the same bounds
-  to every number their mappings read.
+  to every number their mappings read (a Mux content duration past a year is
+  taken as unknown instead: live players report placeholders there).
 - Limits: body ≤ 1 MiB as sent and ≤ 4 MiB decompressed (configurable), at most
   ${BEACON_LIMITS.maxSamples} samples and ${BEACON_LIMITS.maxEvents} events per beacon.
 

@@ -65,7 +65,11 @@ const REQUIRED: Record<string, Check> = {
   viewer_time: epoch,
 };
 
-/** Every number the mapping (pipeline/view-model/normalize-mux.ts) reads, bounded. */
+/**
+ * Every number the mapping (pipeline/view-model/normalize-mux.ts) reads, bounded; but for the
+ * content duration, which a live player may report as anything: past a year the mapping takes it
+ * as unknown rather than refusing the beacon.
+ */
 const OPTIONAL: Record<string, Check> = {
   player_playhead_time: upTo(L.maxPositionMs, 'a position in ms'),
   video_source_bitrate: upTo(L.maxBitrateBps),
@@ -73,8 +77,6 @@ const OPTIONAL: Record<string, Check> = {
   video_source_height: upTo(L.maxPixels),
   player_width: upTo(L.maxPixels),
   player_height: upTo(L.maxPixels),
-  video_source_duration: upTo(L.maxContentDurationMs, 'a duration in ms'),
-  video_duration: upTo(L.maxContentDurationMs, 'a duration in ms'),
   player_startup_time: upTo(L.maxIntervalMs, 'a duration in ms'),
   page_load_time: upTo(L.maxIntervalMs, 'a duration in ms'),
   request_bytes_loaded: upTo(Number.MAX_SAFE_INTEGER),

@@ -87,6 +87,8 @@ const num = (v: CompatValue | undefined): number => {
 /** From → to in ms, when both are known and at most a day apart (a longer span is a clock mistake: 0, unknown). */
 const span = (from: number, to: number): number =>
   from && to >= from && to - from <= BEACON_LIMITS.maxIntervalMs ? to - from : 0;
+/** A content duration past a year is a live player's placeholder or a unit mistake: unknown (0). */
+const contentDuration = (ms: number): number => (ms <= BEACON_LIMITS.maxContentDurationMs ? ms : 0);
 const str = (v: CompatValue | undefined): string => (v === undefined ? '' : String(v));
 
 /** From the source's MIME type, else (native HLS reports none) from its URL's extension. */
@@ -193,7 +195,7 @@ export function muxPoint(e: Record<string, CompatValue>): StatePoint {
     playerWidth: num(e['player_width']),
     playerHeight: num(e['player_height']),
     // The player's own duration of the source, else the one the site set in the metadata (both ms).
-    videoDurationMs: num(e['video_source_duration']) || num(e['video_duration']),
+    videoDurationMs: contentDuration(num(e['video_source_duration']) || num(e['video_duration'])),
     playerStartupTimeMs: num(e['player_startup_time']),
     pageLoadTimeMs: num(e['page_load_time']),
   };
