@@ -34,6 +34,12 @@ export const BEACON_LIMITS = {
   maxPixels: 100_000,
   /** A year: a longer content duration is a unit mistake (µs). */
   maxContentDurationMs: 31_536_000_000,
+  /**
+   * A playhead position: not bounded by a day (a 24/7 live stream runs for months), but by the
+   * epoch bound, because live DASH players report media time since availabilityStartTime, which
+   * may be 1970. A larger value (1e308) is a unit mistake and refused.
+   */
+  maxPositionMs: 9_999_999_999_999,
 } as const;
 
 export const PLAYER_STATES = [
@@ -89,6 +95,7 @@ const text = (description: string, maxLength: number = L.textMaxLength) =>
 const epochMs = (description: string) => Type.Number({ minimum: 0, maximum: L.maxEpochMs, description });
 const durationMs = (description: string) =>
   Type.Number({ minimum: 0, maximum: L.maxIntervalMs, description });
+const position = (description: string) => Type.Number({ minimum: 0, maximum: L.maxPositionMs, description });
 const count = (description: string) => Type.Integer({ minimum: 0, maximum: 1_000_000_000, description });
 const pixels = (description: string) => Type.Integer({ minimum: 0, maximum: L.maxPixels, description });
 const bitrate = (description: string) => Type.Number({ minimum: 0, maximum: L.maxBitrateBps, description });
@@ -136,8 +143,8 @@ export const SampleSchema = Type.Object(
     bufferedMs: durationMs('Time spent rebuffering in this interval'),
     seekedMs: durationMs('Time spent seeking in this interval'),
     startupMs: durationMs('Time spent starting up in this interval'),
-    videoTimeStartMs: Type.Number({ minimum: 0, description: 'Playhead at interval start' }),
-    videoTimeEndMs: Type.Number({ minimum: 0, description: 'Playhead at interval end' }),
+    videoTimeStartMs: position('Playhead at interval start'),
+    videoTimeEndMs: position('Playhead at interval end'),
     // Optional, unlike the rest: added after version 1, so beacons without it stay valid (docs/beacon-format.md).
     videoDurationMs: Type.Optional(
       Type.Number({
@@ -187,16 +194,10 @@ export const SampleSchema = Type.Object(
     requestCount: count('Media requests completed in this interval'),
     requestFailedCount: count('Media requests failed in this interval'),
     requestBytes: bytes('Bytes received by media requests in this interval'),
-    requestTtfbTotalMs: Type.Number({ minimum: 0, description: 'Sum of time to first byte of the requests' }),
-    requestTransferTotalMs: Type.Number({
-      minimum: 0,
-      description: 'Sum of transfer durations of the requests',
-    }),
+    requestTtfbTotalMs: durationMs('Sum of time to first byte of the requests'),
+    requestTransferTotalMs: durationMs('Sum of transfer durations of the requests'),
     droppedFrames: count('Frames dropped in this interval (getVideoPlaybackQuality)'),
-    liveLatencyMs: Type.Number({
-      minimum: 0,
-      description: 'Wall clock − program date time of the playhead; 0 if unknown',
-    }),
+    liveLatencyMs: durationMs('Wall clock − program date time of the playhead; 0 if unknown'),
     // WebRTC receive statistics (RTCPeerConnection.getStats) as of the interval's last poll; 0 for other sources.
     framesPerSecond: Type.Number({
       minimum: 0,
@@ -232,7 +233,7 @@ export const PlayerEventSchema = Type.Object(
   {
     ...envelopeFields,
     type: union(EVENT_TYPES),
-    playheadMs: Type.Number({ minimum: 0, description: 'Playhead when the event happened' }),
+    playheadMs: position('Playhead when the event happened'),
     errorCode: text(
       'Error code (player-specific or QOE_REBUFFER_TIMEOUT); "" if not an error',
       L.shortTextMaxLength,

@@ -268,7 +268,11 @@ async function benchOpenqoe(tmp) {
   const config = {
     logLevel: 'warn',
     shutdownTimeoutMs: 5000,
-    intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
+    intake: {
+      rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 },
+      // Throughput runs: the caps on new views (intake.views) off, as the rate limits are.
+      views: { maxInProgressPerEnv: 0, newPerSecondPerEnv: 0, maxInMemory: 100_000_000 },
+    },
   };
   await writeFile(configFile, JSON.stringify(config));
   // Started as the openqoe command starts it: with the node flags of its first line (as npm start does).

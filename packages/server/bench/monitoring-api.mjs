@@ -41,7 +41,11 @@ writeFileSync(
   join(work, 'config.json'),
   JSON.stringify({
     logLevel: 'warn',
-    intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
+    intake: {
+      rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 },
+      // Throughput runs: the caps on new views (intake.views) off, as the rate limits are.
+      views: { maxInProgressPerEnv: 0, newPerSecondPerEnv: 0, maxInMemory: 100_000_000 },
+    },
     live: { rtmp: { enabled: false } },
     realtime: { tickMs: TICK_MS },
   }),

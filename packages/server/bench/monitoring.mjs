@@ -189,7 +189,11 @@ async function throughServer(seconds) {
   }
   const config = {
     logLevel: 'warn',
-    intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
+    intake: {
+      rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 },
+      // Throughput runs: the caps on new views (intake.views) off, as the rate limits are.
+      views: { maxInProgressPerEnv: 0, newPerSecondPerEnv: 0, maxInMemory: 100_000_000 },
+    },
     monitoring: { intervalMs: 1000, allowedLatenessMs: 2000, sinks },
   };
   writeFileSync(join(work, 'config.json'), JSON.stringify(config));

@@ -380,7 +380,11 @@ async function runOn(store) {
       JSON.stringify({
         logLevel: 'warn',
         trustProxy: geoDatabase !== undefined,
-        intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
+        intake: {
+          rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 },
+          // Throughput runs: the caps on new views (intake.views) off, as the rate limits are.
+          views: { maxInProgressPerEnv: 0, newPerSecondPerEnv: 0, maxInMemory: 100_000_000 },
+        },
         views: { endedRetentionMs: 1000 },
         pipeline: { dedupeRetentionMs: 1000 },
         // Backfilled history is never rebuilt from the log: keeping an hour of it would need ~60 GB of disk.

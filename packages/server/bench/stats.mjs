@@ -108,7 +108,11 @@ writeFileSync(
   JSON.stringify({
     logLevel: 'warn',
     bus: { fsync: false },
-    intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
+    intake: {
+      rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 },
+      // Throughput runs: the caps on new views (intake.views) off, as the rate limits are.
+      views: { maxInProgressPerEnv: 0, newPerSecondPerEnv: 0, maxInMemory: 100_000_000 },
+    },
     views: { idleCompleteMs: 600_000 },
     live: { rtmp: { port: 0 } },
   }),

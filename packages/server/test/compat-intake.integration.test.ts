@@ -18,6 +18,7 @@ import { minifyKey } from '../src/intake/mux/mux-keys.js';
 import { track } from './helpers/processes.js';
 import {
   CLI,
+  muxListenerOf,
   readMetric,
   removeDir,
   type ServerProcess,
@@ -38,10 +39,7 @@ beforeAll(async () => {
       views: { idleCompleteMs: 2000, gapTimeoutMs: 1000, tickIntervalMs: 200 },
     },
   });
-  const m = /Mux-protocol intake: (https:\/\/\S+)/.exec(server.output());
-  if (!m) throw new Error(server.output());
-  muxUrl = new URL(m[1]!);
-  ca = readFileSync(join(server.dataDir, 'compat-tls', 'self-signed-cert.pem'), 'utf8');
+  ({ url: muxUrl, ca } = muxListenerOf(server));
 });
 
 afterAll(async () => {

@@ -600,3 +600,50 @@ describe('view model: dimensions', () => {
     expect([view.dims!.cdnHost, view.dims!.videoBitrateBps]).toEqual(['b.example', 4_000_000]);
   });
 });
+
+describe('view model: clocks', () => {
+  const SLACK = 300_000;
+  /** One beacon of a 10 s view whose device clock says `deviceT0`, received at SERVER_T0 with `offset`. */
+  function clockView(deviceT0: number, offset: number, backfill = false) {
+    const views = new ActiveViews({ ...DEFAULT_TIMERS, clockSlackMs: SLACK }, { minStallMs: 250 });
+    const script = new Script('view-clock');
+    script.t = deviceT0;
+    script.ev('playrequest', 'startup').seg('startup', 500).seg('playing', 9_500).ev('viewend', 'playing');
+    const { samples, events } = script.take();
+    const arrival = { envId: 'env', receivedAtMs: SERVER_T0, clockOffsetMs: offset, ip: '', userAgent: '' };
+    const [done] = views.apply(
+      backfill ? { ...arrival, backfill: true } : arrival,
+      'view-clock',
+      nativeItems(samples, events),
+    );
+    return done!;
+  }
+
+  it('an honest clock, even far off the server, is corrected by the offset (flagged only when far off)', () => {
+    const near = clockView(SERVER_T0 - 10_000, 0);
+    expect([near.metrics.playRequestedAtMs, near.view.clockCorrected]).toEqual([SERVER_T0 - 10_000, false]);
+    // A device clock an hour slow: sentAt is an hour slow too, so the offset puts the view where it was.
+    const slow = clockView(SERVER_T0 - 3_610_000, 3_600_000);
+    expect([slow.metrics.playRequestedAtMs, slow.view.clockCorrected]).toEqual([SERVER_T0 - 10_000, true]);
+    expect(slow.metrics.watchTimeMs).toBe(10_000);
+  });
+
+  it('timestamp 0 (sentAt right) is not a view in 1970: moved to the first receipt − the slack, flagged', () => {
+    const done = clockView(0, 0);
+    expect(done.metrics.playRequestedAtMs).toBe(SERVER_T0 - SLACK);
+    expect(done.view.clockCorrected).toBe(true);
+  });
+
+  it('sentAt 0 (offset = now) is not a view in 2083: nothing after the latest receipt', () => {
+    const done = clockView(SERVER_T0 - 10_000, SERVER_T0);
+    expect(done.metrics.playRequestedAtMs).toBeLessThanOrEqual(SERVER_T0);
+    expect(done.metrics.lastTimeMs).toBeLessThanOrEqual(SERVER_T0);
+    expect(done.view.clockCorrected).toBe(true);
+  });
+
+  it('backfill trusts the device clock: a view on its own past day, not flagged', () => {
+    const done = clockView(DEVICE_T0 - 30 * 86_400_000, 0, true);
+    expect(done.metrics.playRequestedAtMs).toBe(DEVICE_T0 - 30 * 86_400_000);
+    expect(done.view.clockCorrected).toBe(false);
+  });
+});

@@ -16,6 +16,8 @@ export interface IntakeMeta {
   envId: string;
   receivedAtMs: number;
   clockOffsetMs: number;
+  /** An admin's backfill: the device clock is trusted (offset 0, no clock bounds; intake/native/backfill.ts). */
+  backfill?: true;
   ip: string;
   userAgent: string;
 }

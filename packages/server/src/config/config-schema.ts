@@ -48,6 +48,24 @@ export const ConfigSchema = Type.Object(
         perIpPerSecond: num({ minimum: 0, default: 50 }, 'Beacons per second per client IP; 0 disables'),
         perIpBurst: num({ minimum: 1, default: 200 }, 'Bucket size per client IP'),
       }),
+      views: section({
+        maxInProgressPerEnv: int(
+          { minimum: 0, default: 100_000 },
+          'Views in progress per environment (each costs the pipeline ~6 KB of memory); a beacon whose new views would pass it is refused 429 before its 202. 0 disables',
+        ),
+        newPerSecondPerEnv: num(
+          { minimum: 0, default: 1000 },
+          'New views per second per environment (token bucket); 0 disables',
+        ),
+        newBurstPerEnv: int(
+          { minimum: 1, default: 10_000 },
+          'Bucket size of intake.views.newPerSecondPerEnv',
+        ),
+        maxInMemory: int(
+          { minimum: 0, default: 0 },
+          'Views in memory overall, every environment together; 0: sized from the machine (a quarter of RAM or half the heap limit, whichever is less, at 8 KB a view)',
+        ),
+      }),
       rejected: section({
         maxStoredBodyBytes: int(
           { minimum: 0, maximum: 65_536, default: 8192 },
@@ -117,6 +135,10 @@ export const ConfigSchema = Type.Object(
       gapTimeoutMs: int(
         { minimum: 0, default: 5000 },
         'How long data ahead of a missing sequence number waits for it before the gap is skipped',
+      ),
+      clockSlackMs: int(
+        { minimum: 0, default: 300_000 },
+        'How long before its first receipt a view may start: device times outside [first receipt − this, latest receipt] are moved to the bound and the view flagged clock_corrected (backfill exempt)',
       ),
       minStallMs: int({ minimum: 0, default: 250 }, 'Stalls shorter than this are not rebuffers'),
       tickIntervalMs: int({ minimum: 10, default: 1000 }, 'How often the view lifecycle timers run'),
@@ -229,6 +251,17 @@ export const ConfigSchema = Type.Object(
       ),
     }),
     metrics: section({ requireToken: bool(false, 'Require an access token for /metrics') }),
+    auth: section({
+      maxFailuresPerAddress: int(
+        { minimum: 0, default: 30 },
+        'Failed authentications (access tokens on the APIs, signed tokens on the stats API) a client address may make per window before it is answered 429; 0 disables',
+      ),
+      failureWindowMs: int({ minimum: 1000, default: 60_000 }, 'The window of auth.maxFailuresPerAddress'),
+      statsTokenCacheSize: int(
+        { minimum: 0, default: 10_000 },
+        'Verified stats-API tokens kept until their exp (or their signing key is deleted), so a token is verified once',
+      ),
+    }),
     readiness: section({
       minFreeDiskBytes: int(
         { minimum: 0, default: 256 * MiB },

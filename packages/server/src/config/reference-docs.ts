@@ -89,7 +89,17 @@ once the beacon is durable.
 - \`(viewId, sequenceNumber)\` is unique: numbers start at 0 per view and are
   shared by samples and events. A repeated pair is dropped as a duplicate, so
   a beacon may be retried safely.
-- Event time = \`viewerTime\` + (server receive time − \`sentAt\`).
+- Event time = \`viewerTime\` + (server receive time − \`sentAt\`), kept within
+  [the view's first receipt − \`views.clockSlackMs\`, its latest receipt]: a device
+  time outside is moved to the bound and the view flagged \`clock_corrected\`
+  (docs/metrics.md, "clocks"); backfill is exempt.
+- Bounds: every duration and latency field is at most a day (86400000 ms);
+  positions (\`videoTimeStartMs\`, \`videoTimeEndMs\`, \`playheadMs\`) are not bounded
+  by a day (a live stream runs for months) but by 9999999999999 ms, as live DASH
+  players may report media time since 1970. A value past a bound (1e308) is
+  refused with the field named. The Mux and CMCD intakes apply the same bounds
+  to every number their mappings read (a Mux content duration past a year is
+  taken as unknown instead: live players report placeholders there).
 - Limits: body ≤ 1 MiB as sent and ≤ 4 MiB decompressed (configurable), at most
   ${BEACON_LIMITS.maxSamples} samples and ${BEACON_LIMITS.maxEvents} events per beacon.
 

@@ -23,13 +23,17 @@ export function parseBasic(header: string | undefined): { id: string; secret: st
 
 export function requirePermission(registry: Registry, permission: Permission) {
   return async (request: FastifyRequest): Promise<void> => {
-    const creds = parseBasic(request.headers.authorization);
-    const token = creds && registry.authenticate(creds.id, creds.secret);
-    if (!token) {
-      throw new ApiError('QOE_ERR_UNAUTHORIZED', undefined, [], {
-        'www-authenticate': 'Basic realm="openqoe"',
-      });
-    }
+    // Failures are limited per client address (auth-failures.ts): a limited address gets 429 first.
+    const token = await request.server.authFailures.guard(request, () => {
+      const creds = parseBasic(request.headers.authorization);
+      const found = creds && registry.authenticate(creds.id, creds.secret);
+      if (!found) {
+        throw new ApiError('QOE_ERR_UNAUTHORIZED', undefined, [], {
+          'www-authenticate': 'Basic realm="openqoe"',
+        });
+      }
+      return found;
+    });
     if (!token.permissions.includes(permission)) {
       throw new ApiError('QOE_ERR_FORBIDDEN', [`This access token lacks the ${permission} permission`]);
     }

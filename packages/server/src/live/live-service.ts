@@ -21,6 +21,7 @@ import { systemSigningKeysRoutes } from './routes/system-signing-keys.js';
 import { videoLiveStreamsRoutes } from './routes/video-live-streams.js';
 import { type IngestLog, RTMP_APP, RtmpIngest } from './rtmp-ingest.js';
 import { SigningKeys } from './signing-keys.js';
+import { StatsTokenCache } from './stats-token.js';
 
 export interface LiveService {
   /** rtmp://host:port/live (append /{stream_key}), or why the RTMP ingest is off. */
@@ -77,7 +78,8 @@ export async function startLive(
     routes: async (app) => {
       systemSigningKeysRoutes(app, registry, keys);
       videoLiveStreamsRoutes(app, { registry, streams, health, store, ingest, rtmp, counts });
-      statsRoutes(app, { keys, streams, health, counts, metrics: liveMetrics });
+      const tokens = new StatsTokenCache(config.auth.statsTokenCacheSize);
+      statsRoutes(app, { keys, tokens, streams, health, counts, metrics: liveMetrics });
     },
     close: async () => {
       await ingest?.close();

@@ -7,6 +7,12 @@
  * Missing, malformed, unsigned, wrongly signed, expired and unknown-key
  * tokens are 401; a valid token whose audience does not fit the endpoint is
  * 403.
+ *
+ * A verified token is kept (StatsTokenCache) until its `exp`, so a viewer's
+ * page polling every few seconds costs one RS256 verification (~93 µs) per
+ * token, not per request; it is dropped once its signing key is deleted. A
+ * token that fails verification is not kept: failures are limited per client
+ * address instead (http/auth-failures.ts).
  */
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import { ApiError } from '../http/api-error.js';
@@ -32,12 +38,58 @@ function audienceOf(aud: string): Audience | undefined {
   return ALIASES[aud];
 }
 
+interface Verified {
+  sub: string;
+  auds: string[];
+  envId: string;
+  keyId: string;
+  expMs: number;
+}
+
+/** Verified tokens until their exp, at most `size` (the oldest go first). */
+export class StatsTokenCache {
+  private readonly tokens = new Map<string, Verified>();
+
+  constructor(private readonly size: number) {}
+
+  get(token: string, keys: SigningKeys, nowMs: number): Verified | undefined {
+    const v = this.tokens.get(token);
+    if (!v) return undefined;
+    // Expired, or its key deleted: verified afresh (and refused) like any unknown token.
+    if (nowMs >= v.expMs || !keys.get(v.keyId)) {
+      this.tokens.delete(token);
+      return undefined;
+    }
+    return v;
+  }
+
+  set(token: string, v: Verified): void {
+    if (this.size <= 0) return;
+    if (this.tokens.size >= this.size) this.tokens.delete(this.tokens.keys().next().value!);
+    this.tokens.set(token, v);
+  }
+}
+
 export async function verifyStatsToken(
   token: string | undefined,
   keys: SigningKeys,
   accepted: readonly Audience[],
+  cache?: StatsTokenCache,
+  nowMs = Date.now(),
 ): Promise<VerifiedToken> {
   if (!token) throw unauthorized('The token query parameter is required');
+  const v = cache?.get(token, keys, nowMs) ?? (await verifySignature(token, keys));
+  if (cache && v.expMs > nowMs) cache.set(token, v);
+  const aud = v.auds.map(audienceOf).find((a): a is Audience => a !== undefined && accepted.includes(a));
+  if (!aud) {
+    throw new ApiError('QOE_ERR_FORBIDDEN', [
+      `The token's audience ${JSON.stringify(v.auds.length === 1 ? v.auds[0] : v.auds)} does not fit this endpoint; it accepts ${accepted.join(', ')}`,
+    ]);
+  }
+  return { sub: v.sub, aud, envId: v.envId, keyId: v.keyId };
+}
+
+async function verifySignature(token: string, keys: SigningKeys): Promise<Verified> {
   let kid: unknown;
   try {
     const header = decodeProtectedHeader(token);
@@ -75,11 +127,5 @@ export async function verifyStatsToken(
   const auds = (Array.isArray(payload['aud']) ? payload['aud'] : [payload['aud']]).filter(
     (a): a is string => typeof a === 'string',
   );
-  const aud = auds.map(audienceOf).find((a): a is Audience => a !== undefined && accepted.includes(a));
-  if (!aud) {
-    throw new ApiError('QOE_ERR_FORBIDDEN', [
-      `The token's audience ${JSON.stringify(payload['aud'])} does not fit this endpoint; it accepts ${accepted.join(', ')}`,
-    ]);
-  }
-  return { sub, aud, envId: key.envId, keyId: kid };
+  return { sub, auds, envId: key.envId, keyId: kid, expMs: Number(payload['exp']) * 1000 };
 }

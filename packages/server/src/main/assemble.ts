@@ -85,7 +85,12 @@ export async function assemble(
       rtmp = (await features.add(liveFeature(config, app, owning, pipeline, deps))).rtmp;
     }
     // Last to start, first to close: nothing is accepted while the pipeline drains.
-    const intake = runs.ingest ? await features.add(intakeFeature(config, app, platform, deps)) : undefined;
+    // Where the pipeline runs here, the intake asks it whether a view id it does not know is in memory.
+    const inPipeline =
+      pipeline && ((envId: string, viewId: string) => pipeline.views.get(envId, viewId) !== undefined);
+    const intake = runs.ingest
+      ? await features.add(intakeFeature(config, app, platform, { ...deps, inPipeline }))
+      : undefined;
     // A port taken or disabled by config: only a taken one is news for /healthz.
     if (rtmp?.off_reason && config.live.rtmp.enabled) listenersOff.push(rtmp.off_reason);
     if (intake?.muxOff) listenersOff.push(intake.muxOff);

@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { attachOpenApiExamples } from '../api/openapi-examples.js';
 import type { Config } from '../config/config-schema.js';
 import { installErrorHandling } from '../http/api-error.js';
+import { AuthFailures } from '../http/auth-failures.js';
 import { connectionOptions } from '../http/client-errors.js';
 import { installCsvAnswers } from '../http/csv-answers.js';
 import { tidyOpenApi } from '../http/openapi-tidy.js';
@@ -43,6 +44,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   connections.guarded(app.server, app.log);
   installErrorHandling(app, () => metrics.errors.labels('http').inc());
   answerUnknownRoutes(app);
+  app.decorate(
+    'authFailures',
+    new AuthFailures(config.auth.maxFailuresPerAddress, config.auth.failureWindowMs),
+  );
   app.addSchema(ErrorEnvelopeSchema);
   attachOpenApiExamples(app, LIVE_OPENAPI_EXAMPLES);
   const csvMediaTypes = installCsvAnswers(app);

@@ -60,6 +60,10 @@ export function createMetrics() {
       'openqoe_rejected_payloads_capped_total',
       'Refused payloads not written because their environment reached its hourly cap (still counted)',
     ),
+    rejectedUnrecorded: counter(
+      'openqoe_rejected_unrecorded_total',
+      'Refused payloads that could not be written to rejected_payloads (the store refused even the row alone)',
+    ),
     busFsync: histogram(
       'openqoe_bus_fsync_seconds',
       'Duration of one group commit (write + fdatasync) of the embedded log',

@@ -74,7 +74,9 @@ const LAYOUT = [
   // Plays, content duration and completion, dropped frames per minute (docs/metrics.md).
   ...columns('BOOLEAN', ['play_requested'], 3),
   ...columns('DOUBLE', ['video_duration_ms', 'completion_percentage', 'dropped_frame_frequency'], 3),
-  // A column added later names its migration, the stores' next: ...columns('DOUBLE', ['startup_bucket_s'], 3).
+  // A device time moved into the view's bounds, or a clock far off the server's (docs/metrics.md "Clocks").
+  ...columns('BOOLEAN', ['clock_corrected'], 5),
+  // A column added later names its migration, the stores' next: ...columns('DOUBLE', ['startup_bucket_s'], 6).
 ];
 
 export type ViewColumnName = (typeof LAYOUT)[number]['name'];

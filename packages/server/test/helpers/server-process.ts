@@ -175,6 +175,16 @@ export async function queryDataDir(dataDir: string, sql: string): Promise<Record
   }
 }
 
+/** The Mux-protocol listener a started server printed, and its self-signed certificate to trust it by. */
+export function muxListenerOf(server: ServerProcess): { url: URL; ca: string } {
+  const m = /Mux-protocol intake: (https:\/\/\S+)/.exec(server.output());
+  if (!m) throw new Error(server.output());
+  return {
+    url: new URL(m[1]!),
+    ca: readFileSync(join(server.dataDir, 'compat-tls', 'self-signed-cert.pem'), 'utf8'),
+  };
+}
+
 export async function postBeacon(
   url: string,
   body: string | Buffer,

@@ -34,6 +34,22 @@ function plainReport(decoded: Record<string, unknown>): CmcdReport {
   return out;
 }
 
+const L = BEACON_LIMITS;
+/**
+ * Every number the mapping (pipeline/view-model/normalize-cmcd.ts) reads, with its bound (the native
+ * beacon's, docs/beacon-format.md "Bounds"): durations a day, the playhead the position bound,
+ * bitrates (kbps) the bitrate bound. A larger value (1e308) is refused by name, not stored.
+ */
+const BOUNDED: [string, number][] = [
+  ['pt', L.maxPositionMs],
+  ['ltc', L.maxIntervalMs],
+  ['ttfb', L.maxIntervalMs],
+  ['msd', L.maxIntervalMs],
+  ['bsd', L.maxIntervalMs],
+  ['br', L.maxBitrateBps / 1000],
+  ['pb', L.maxBitrateBps / 1000],
+];
+
 /** Problems of one report, as field errors under `path`. */
 function check(r: CmcdReport, path: string): ErrorField[] {
   const fields: ErrorField[] = [];
@@ -55,6 +71,12 @@ function check(r: CmcdReport, path: string): ErrorField[] {
   const ts = r['ts'];
   if (ts !== undefined && (typeof ts !== 'number' || ts < 0 || ts > BEACON_LIMITS.maxEpochMs))
     fields.push({ path: `${path}.ts`, problem: 'must be epoch milliseconds' });
+  for (const [key, max] of BOUNDED) {
+    const v = r[key];
+    const values = Array.isArray(v) ? v : v === undefined ? [] : [v];
+    if (values.some((x) => typeof x !== 'number' || !(x >= 0 && x <= max)))
+      fields.push({ path: `${path}.${key}`, problem: `must be a number from 0 to ${max}` });
+  }
   if (r['e'] !== undefined && typeof r['e'] !== 'string')
     fields.push({ path: `${path}.e`, problem: 'must be a token' });
   if (r['e'] !== undefined && ts === undefined)

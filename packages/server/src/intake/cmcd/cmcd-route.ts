@@ -19,6 +19,7 @@ import { IntakeOutcomes } from '../kit/outcomes.js';
 import { IntakePublisher } from '../kit/publish.js';
 import { IntakeRateLimits } from '../kit/rate-limiter.js';
 import { takeRawBodies } from '../kit/raw-body.js';
+import { viewRefs } from '../kit/view-admission.js';
 import { bySession, decodeCmcdReports } from './cmcd-reports.js';
 
 const ROUTE = '/v1/cmcd/:env_key';
@@ -97,7 +98,13 @@ export async function cmcdRoute(app: FastifyInstance, config: Config, deps: Inta
         const batches: CmcdBatch[] = [];
         for (const [viewId, list] of bySession(reports))
           batches.push({ format: 'cmcd', viewId, reports: list });
-        await publisher.publishViews(meta, batches, request.log);
+        const release = deps.admission.admit(env.id, viewRefs(batches), false, receivedAtMs);
+        try {
+          await publisher.publishViews(meta, batches, request.log);
+        } catch (err) {
+          release();
+          throw err;
+        }
         outcomes.accepted(reports.length);
         return reply.code(200).send({ reports: reports.length });
       } catch (err) {

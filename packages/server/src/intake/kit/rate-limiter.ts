@@ -26,8 +26,8 @@ export class RateLimiter {
     return this.perSecond > 0;
   }
 
-  /** 0 when allowed; otherwise the seconds to wait before a token is available. */
-  take(key: string, nowMs: number): number {
+  /** 0 when allowed (`count` tokens taken); otherwise the seconds to wait before they are available. */
+  take(key: string, nowMs: number, count = 1): number {
     if (!this.enabled) return 0;
     let b = this.buckets.get(key);
     if (!b) {
@@ -39,11 +39,12 @@ export class RateLimiter {
       b.updatedMs = nowMs;
     }
     if (nowMs - this.lastSweepMs > 60_000) this.sweep(nowMs, false);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+    if (b.tokens >= count) {
+      b.tokens -= count;
       return 0;
     }
-    return Math.ceil((1 - b.tokens) / this.perSecond);
+    // More than a full bucket never fits: wait for a full one.
+    return Math.max(1, Math.ceil((Math.min(count, this.burst) - b.tokens) / this.perSecond));
   }
 
   /** Drops buckets that have refilled (nothing to remember); under pressure, drops the oldest half too. */

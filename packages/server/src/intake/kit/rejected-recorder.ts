@@ -3,6 +3,13 @@
  * with their reason, so a site owner can see why beacons were refused.
  * Capped per environment per hour (a public environment key must not let
  * anyone fill the disk); what is over the cap is still counted.
+ *
+ * Every refusal is recorded whatever it carried: each value is made the
+ * column's type here (an address gone with its socket, a length header that
+ * is no number), since the store refuses a batch with one untyped value in it
+ * (DuckDB: "Cannot create values of type ANY"). A batch the store refuses is
+ * retried row by row, and a refusal that still cannot be written is counted
+ * (`openqoe_rejected_unrecorded_total`), never silently lost.
  */
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +30,16 @@ export interface RejectionInput {
 }
 
 const MAX_QUEUE = 10_000;
+
+/** A value as a string column takes it: never undefined, an object or an array. */
+const asText = (v: unknown): string =>
+  typeof v === 'string'
+    ? v
+    : v === undefined || v === null
+      ? ''
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : String(v);
 const BASE64_PREFIX = 'base64:';
 
 /**
@@ -66,34 +83,48 @@ export class RejectedRecorder {
   }
 
   record(input: RejectionInput, nowMs = Date.now()): void {
+    try {
+      this.enqueue(input, nowMs);
+    } catch (err) {
+      // Never turns a refusal into a 500: the refusal is answered, and counted as unrecorded.
+      this.metrics.rejectedUnrecorded.inc();
+      this.onError(err);
+    }
+  }
+
+  private enqueue(input: RejectionInput, nowMs: number): void {
     const hour = Math.floor(nowMs / 3_600_000);
     if (hour !== this.hour) {
       this.hour = hour;
       this.counts.clear();
     }
-    const bucket = input.envId ?? '(no environment)';
+    const envId = typeof input.envId === 'string' ? input.envId : null;
+    const bucket = envId ?? '(no environment)';
     const n = this.counts.get(bucket) ?? 0;
     if (n >= this.maxPerEnvironmentPerHour || this.queue.length >= MAX_QUEUE) {
       this.metrics.rejectedCapped.inc();
       return;
     }
     this.counts.set(bucket, n + 1);
-    const body = input.body ?? Buffer.alloc(0);
+    const body = Buffer.isBuffer(input.body) ? input.body : Buffer.alloc(0);
     const kept = storedBody(body, this.maxStoredBodyBytes);
+    const declared = Number(input.bodyBytes);
     this.queue.push({
       id: randomUUID(),
       receivedAtMs: nowMs,
-      envId: input.envId,
-      ip: input.ip,
-      userAgent: input.userAgent.slice(0, 512),
-      route: input.route,
-      code: input.code,
-      messages: input.messages,
-      fields: input.fields.slice(0, 50),
+      envId,
+      ip: asText(input.ip),
+      userAgent: asText(input.userAgent).slice(0, 512),
+      route: asText(input.route),
+      code: asText(input.code) as ErrorCode,
+      messages: (Array.isArray(input.messages) ? input.messages : []).map(asText),
+      fields: (Array.isArray(input.fields) ? input.fields : [])
+        .slice(0, 50)
+        .map((f) => ({ path: asText(f?.path), problem: asText(f?.problem) })),
       body: kept.text,
-      bodyBytes: input.bodyBytes,
+      bodyBytes: Number.isSafeInteger(declared) && declared >= 0 ? declared : body.length,
       // A body refused before it was read (over the size limit) is not kept at all: truncated too.
-      truncated: input.body === undefined ? input.bodyBytes > 0 : kept.bytes < body.length,
+      truncated: input.body === undefined ? declared > 0 : kept.bytes < body.length,
     });
   }
 
@@ -107,6 +138,15 @@ export class RejectedRecorder {
         this.metrics.rejectedRecorded.inc(batch.length);
       } catch (err) {
         this.onError(err);
+        // One row the store cannot take must not cost the others theirs.
+        for (const row of batch) {
+          try {
+            await this.store.insertRejected([row]);
+            this.metrics.rejectedRecorded.inc();
+          } catch {
+            this.metrics.rejectedUnrecorded.inc();
+          }
+        }
       }
     });
     return this.flushing;

@@ -37,14 +37,20 @@ const epoch: Check = (v) =>
   typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= BEACON_LIMITS.maxEpochMs
     ? undefined
     : 'must be epoch milliseconds (a number ≥ 0)';
-const nonNegative: Check = (v) =>
-  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a number ≥ 0';
-/** Mux sends some numbers as numeric strings; both are accepted where a number is meant. */
-const numeric: Check = (v) =>
-  (typeof v === 'number' && Number.isFinite(v)) ||
-  (typeof v === 'string' && v !== '' && Number.isFinite(Number(v)))
-    ? undefined
-    : 'must be a number';
+/**
+ * A number from 0 to `max` (Mux sends some numbers as numeric strings; both are accepted where a
+ * number is meant). The bounds are the native beacon's (docs/beacon-format.md "Bounds"): durations
+ * a day, positions and times the epoch bound, so 1e308 is refused by name, not stored.
+ */
+const upTo =
+  (max: number, what = 'a number'): Check =>
+  (v) => {
+    const n = typeof v === 'string' && v !== '' ? Number(v) : v;
+    return typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= max
+      ? undefined
+      : `must be ${what} from 0 to ${max}`;
+  };
+const L = BEACON_LIMITS;
 
 /** Keys the pipeline relies on, with what each must be. */
 const REQUIRED: Record<string, Check> = {
@@ -59,17 +65,24 @@ const REQUIRED: Record<string, Check> = {
   viewer_time: epoch,
 };
 
+/**
+ * Every number the mapping (pipeline/view-model/normalize-mux.ts) reads, bounded; but for the
+ * content duration, which a live player may report as anything: past a year the mapping takes it
+ * as unknown rather than refusing the beacon.
+ */
 const OPTIONAL: Record<string, Check> = {
-  player_playhead_time: nonNegative,
-  video_source_bitrate: numeric,
-  video_source_width: numeric,
-  video_source_height: numeric,
-  player_width: numeric,
-  player_height: numeric,
-  request_bytes_loaded: numeric,
-  request_start: numeric,
-  request_response_start: numeric,
-  request_response_end: numeric,
+  player_playhead_time: upTo(L.maxPositionMs, 'a position in ms'),
+  video_source_bitrate: upTo(L.maxBitrateBps),
+  video_source_width: upTo(L.maxPixels),
+  video_source_height: upTo(L.maxPixels),
+  player_width: upTo(L.maxPixels),
+  player_height: upTo(L.maxPixels),
+  player_startup_time: upTo(L.maxIntervalMs, 'a duration in ms'),
+  page_load_time: upTo(L.maxIntervalMs, 'a duration in ms'),
+  request_bytes_loaded: upTo(Number.MAX_SAFE_INTEGER),
+  request_start: upTo(L.maxEpochMs, 'epoch ms'),
+  request_response_start: upTo(L.maxEpochMs, 'epoch ms'),
+  request_response_end: upTo(L.maxEpochMs, 'epoch ms'),
 };
 
 /** Every check, the required keys first (so their problems are listed first). */

@@ -30,6 +30,7 @@ import { IntakeOutcomes } from '../kit/outcomes.js';
 import { IntakePublisher } from '../kit/publish.js';
 import { IntakeRateLimits } from '../kit/rate-limiter.js';
 import { takeRawBodies } from '../kit/raw-body.js';
+import { viewRefs } from '../kit/view-admission.js';
 import { decodeMuxBeacon } from './mux-events.js';
 import { loadTlsPair } from './tls-pair.js';
 
@@ -115,8 +116,21 @@ export function muxRoutes(app: FastifyInstance, config: Config, deps: IntakeDeps
         list.push({ format: 'mux', viewId, events: view.events });
         byEnv.set(env.id, list);
       }
+      // Every environment's views are admitted before anything is published: all or nothing.
+      const releases: (() => void)[] = [];
+      try {
+        for (const [id, batches] of byEnv) {
+          limits.forEnvironment(id, receivedAtMs);
+          const refs = batches.flatMap((b) =>
+            b.events.map((e) => ({ viewId: b.viewId, event: String(e['event']) })),
+          );
+          releases.push(deps.admission.admit(id, viewRefs(refs), false, receivedAtMs));
+        }
+      } catch (err) {
+        for (const release of releases) release();
+        throw err;
+      }
       for (const [id, batches] of byEnv) {
-        limits.forEnvironment(id, receivedAtMs);
         const meta = publisher.meta(
           id,
           receivedAtMs,

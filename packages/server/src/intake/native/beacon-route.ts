@@ -1,7 +1,7 @@
 /**
  * `POST /v1/beacon`: the native intake. Content type → backfill → IP rate
  * limit → decode → parse → environment key → environment rate limit →
- * validate → publish to the bus → 202 once durable.
+ * validate → admit its new views → publish to the bus → 202 once durable.
  *
  * What is its own is the beacon format (validated by the compiled schema
  * validator, samples counted for the metrics; its OpenAPI schema and
@@ -23,6 +23,7 @@ import { IntakeOutcomes } from '../kit/outcomes.js';
 import { IntakePublisher } from '../kit/publish.js';
 import { IntakeRateLimits } from '../kit/rate-limiter.js';
 import { takeRawBodies } from '../kit/raw-body.js';
+import { viewRefs } from '../kit/view-admission.js';
 import { authorizeBackfill, clientAddress, clockOffsetMs, requireBackfillEnvironment } from './backfill.js';
 import { BEACON_SCHEMA, type BeaconRequest, invalidBeacon } from './beacon-schema.js';
 
@@ -87,12 +88,21 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
           clientAddress(backfill, request.headers['x-forwarded-for'], ip),
           request.headers['user-agent'],
         );
+        if (backfill) meta.backfill = true;
         const value: IntakeRecord = { meta, beacon };
         const partitionKey = beacon.samples[0]?.viewId ?? beacon.events[0]?.viewId ?? '';
+        // Before the 202: a beacon whose new views would pass a cap is refused whole (view-admission.ts).
+        const release = deps.admission.admit(
+          env.id,
+          viewRefs([...beacon.samples, ...beacon.events.map((e) => ({ viewId: e.viewId, event: e.type }))]),
+          backfill !== undefined,
+          receivedAtMs,
+        );
         // The beacon's bytes as sent go to the log, not a re-serialisation.
         try {
           await publisher.publish(partitionKey, meta, decoded.bytes, value);
         } catch (err) {
+          release();
           throw publisher.failure(err, request.log);
         }
         outcomes.accepted(beacon.events.length, beacon.samples.length);

@@ -6,14 +6,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorRef } from '@openqoe/schema';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, onResponseHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onResponseHookHandler } from 'fastify';
 import { ApiError } from '../../http/api-error.js';
 import type { LiveCounts } from '../live-counts.js';
 import type { LiveHealth } from '../live-health.js';
 import type { LiveMetrics } from '../live-metrics.js';
 import type { LiveStreams } from '../live-streams.js';
 import type { SigningKeys } from '../signing-keys.js';
-import { AUDIENCES, verifyStatsToken } from '../stats-token.js';
+import { AUDIENCES, type Audience, type StatsTokenCache, verifyStatsToken } from '../stats-token.js';
 
 const TokenQuery = Type.Object(
   {
@@ -48,6 +48,8 @@ const CountsOut = Type.Object({
 
 export interface StatsDeps {
   keys: SigningKeys;
+  /** Verified tokens until their exp: a flood of one valid token costs one verification. */
+  tokens: StatsTokenCache;
   streams: LiveStreams;
   health: LiveHealth;
   /** The process's own counts, or counts merged across pipeline workers (cluster/live-counts-share.ts). */
@@ -57,6 +59,11 @@ export interface StatsDeps {
 
 export function statsRoutes(app: FastifyInstance, deps: StatsDeps): void {
   const tags = ['stats'];
+  // Failures are limited per client address (http/auth-failures.ts): a limited address gets 429 unverified.
+  const verify = (request: FastifyRequest, token: string | undefined, accepted: readonly Audience[]) =>
+    request.server.authFailures.guard(request, () =>
+      verifyStatsToken(token, deps.keys, accepted, deps.tokens),
+    );
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   // Counted per endpoint and outcome: a spike of 401s is someone's expired or forged tokens. A hook of
   // these two routes only, so no other request pays for it.
@@ -74,12 +81,12 @@ export function statsRoutes(app: FastifyInstance, deps: StatsDeps): void {
         tags,
         summary: 'Ingest health of a live stream (token audience live_stream_id)',
         querystring: TokenQuery,
-        response: { 200: HealthOut, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef },
+        response: { 200: HealthOut, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 429: ErrorRef },
       },
       onResponse: countOutcome,
     },
     async (request) => {
-      const t = await verifyStatsToken(request.query.token, deps.keys, ['live_stream_id']);
+      const t = await verify(request, request.query.token, ['live_stream_id']);
       const stream = deps.streams.get(t.sub);
       // The key's environment must be the stream's: another environment's stream does not exist for it.
       if (!stream || stream.envId !== t.envId)
@@ -108,12 +115,12 @@ export function statsRoutes(app: FastifyInstance, deps: StatsDeps): void {
         summary:
           'Views and distinct viewers watching an id now (token audience video_id, asset_id, playback_id or live_stream_id)',
         querystring: TokenQuery,
-        response: { 200: CountsOut, 401: ErrorRef, 403: ErrorRef },
+        response: { 200: CountsOut, 401: ErrorRef, 403: ErrorRef, 429: ErrorRef },
       },
       onResponse: countOutcome,
     },
     async (request) => {
-      const t = await verifyStatsToken(request.query.token, deps.keys, AUDIENCES);
+      const t = await verify(request, request.query.token, AUDIENCES);
       const c = deps.counts.count(t.envId, t.aud, t.sub);
       return {
         data: [{ views: c.views, viewers: c.viewers, updated_at: new Date(c.updatedAtMs).toISOString() }],

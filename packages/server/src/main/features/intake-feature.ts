@@ -10,6 +10,7 @@ import type { Config } from '../../config/config-schema.js';
 import { listenProblem } from '../../http/listen-problem.js';
 import { cmcdRoute } from '../../intake/cmcd/cmcd-route.js';
 import { RejectedRecorder } from '../../intake/kit/rejected-recorder.js';
+import { ViewAdmission } from '../../intake/kit/view-admission.js';
 import { type MuxIntake, startMuxIntake } from '../../intake/mux/mux-intake.js';
 import { beaconRoute } from '../../intake/native/beacon-route.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -27,7 +28,12 @@ export async function intakeFeature(
   config: Config,
   app: FastifyInstance,
   platform: Platform,
-  deps: { metrics: Metrics; log: Log },
+  deps: {
+    metrics: Metrics;
+    log: Log;
+    /** Embedded server: whether this node's pipeline holds a view in memory (view-admission.ts). */
+    inPipeline?: ((envId: string, viewId: string) => boolean) | undefined;
+  },
 ): Promise<RunningIntake> {
   const { metrics, log } = deps;
   const rejected = new RejectedRecorder(
@@ -40,7 +46,8 @@ export async function intakeFeature(
       log.error(`could not record rejected payloads: ${(err as Error).message}`);
     },
   );
-  const intakeDeps = { config, bus: platform.bus, registry: platform.registry, metrics, rejected };
+  const admission = new ViewAdmission(config.intake.views, config.views, metrics, deps.inPipeline);
+  const intakeDeps = { config, bus: platform.bus, registry: platform.registry, metrics, rejected, admission };
   // Each intake in its own context: it parses its own bodies.
   await app.register(async (scope) => beaconRoute(scope, intakeDeps));
   if (config.compat.cmcd.enabled) await app.register(async (scope) => cmcdRoute(scope, config, intakeDeps));

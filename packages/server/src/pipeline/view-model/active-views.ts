@@ -27,7 +27,7 @@ import type { Enrichment } from '../enrich/enricher.js';
 import type { Followed } from './followed.js';
 import { expandPoint, type PointState } from './normalize-points.js';
 import { Timeline } from './timeline.js';
-import type { DimensionSource, SourceItem } from './view-items.js';
+import type { DimensionSource, SourceItem, ViewItem } from './view-items.js';
 import { type MachineRules, ViewMachine, type ViewMetrics } from './view-machine.js';
 
 export interface ViewTimers {
@@ -37,6 +37,13 @@ export interface ViewTimers {
   endedRetentionMs: number;
   stuckRebufferMs: number;
   gapTimeoutMs: number;
+  /**
+   * How long before its first receipt a view may start, on the corrected clock. A device time
+   * outside [first receipt − this, latest receipt] is moved to that bound and the view flagged
+   * `clock_corrected` (docs/metrics.md "Clocks"). Backfill, which trusts the device clock, is exempt;
+   * Infinity applies no bounds.
+   */
+  clockSlackMs: number;
 }
 
 export const DEFAULT_TIMERS: ViewTimers = {
@@ -45,6 +52,9 @@ export const DEFAULT_TIMERS: ViewTimers = {
   endedRetentionMs: 5 * 60_000,
   stuckRebufferMs: 5 * 60_000,
   gapTimeoutMs: 5_000,
+  // The model alone applies no clock bounds (its tests script device times freely); the server's
+  // configuration (views.clockSlackMs, 5 min) turns them on.
+  clockSlackMs: Number.POSITIVE_INFINITY,
 };
 
 /** Dimensions of a view: from its latest sample, plus enrichment of its first beacon's client. */
@@ -220,6 +230,10 @@ export class ActiveView {
   realtime: Followed | undefined = undefined;
   /** What a point-in-time source needs to expand its next point (undefined for native views). */
   source: PointState | undefined;
+  /** Earliest event time the view may have (-Infinity for backfill, which trusts the device clock). */
+  readonly earliestMs: number;
+  /** A device time of the view was moved into its bounds, or its clock is far off the server's. */
+  clockCorrected: boolean;
 
   constructor(
     readonly envId: string,
@@ -232,13 +246,43 @@ export class ActiveView {
     readonly createdAtMs: number,
     public lastActivityMs: number,
     rules: MachineRules,
+    clockSlackMs = Number.POSITIVE_INFINITY,
   ) {
     this.machine = new ViewMachine(rules);
+    this.earliestMs = createdAtMs - clockSlackMs;
+    this.clockCorrected = Math.abs(clockOffsetMs) > clockSlackMs;
   }
 
-  /** Event time (server-corrected) of a device time of this view. */
+  /**
+   * Event time (server-corrected) of a device time of this view, within its bounds: not before its
+   * first receipt − the clock slack, not after its latest receipt (the server's now when it came).
+   */
   eventTime(deviceMs: number): number {
-    return deviceMs + this.clockOffsetMs;
+    if (this.earliestMs === Number.NEGATIVE_INFINITY) return deviceMs + this.clockOffsetMs;
+    return Math.max(this.earliestMs, Math.min(deviceMs + this.clockOffsetMs, this.lastActivityMs));
+  }
+
+  /**
+   * Moves an item whose device time is out of the view's bounds into them (a segment so that it
+   * ends by the latest receipt) and flags the view, so the timeline, metrics and outputs agree.
+   */
+  correctClock(item: ViewItem): void {
+    if (this.earliestMs === Number.NEGATIVE_INFINITY) return;
+    if (item.kind === 'segment') {
+      const at = item.deviceStartMs + this.clockOffsetMs;
+      const fixed = Math.max(this.earliestMs, Math.min(at, this.lastActivityMs - item.durationMs));
+      if (fixed !== at) {
+        item.deviceStartMs = fixed - this.clockOffsetMs;
+        this.clockCorrected = true;
+      }
+    } else {
+      const at = item.deviceTimeMs + this.clockOffsetMs;
+      const fixed = this.eventTime(item.deviceTimeMs);
+      if (fixed !== at) {
+        item.deviceTimeMs = fixed - this.clockOffsetMs;
+        this.clockCorrected = true;
+      }
+    }
   }
 }
 
@@ -306,6 +350,7 @@ export class ActiveViews {
         arrival.receivedAtMs,
         arrival.receivedAtMs,
         this.rules,
+        arrival.backfill ? Number.POSITIVE_INFINITY : this.timers.clockSlackMs,
       );
       // A new generation continues the old one's sequence numbers.
       if (past) view.nextSeq = Math.min(...items.map((i) => i.seq));
@@ -379,6 +424,7 @@ export class ActiveViews {
     }
     const m = view.machine;
     const before = m.currentState;
+    view.correctClock(item);
     view.timeline.add(item);
     if (item.kind === 'segment') {
       view.latest = item.facts;

@@ -4,7 +4,7 @@
  * state the player reports at `ts`; the event type (`e`) says what
  * happened. What that time counts as is the view machine's business.
  */
-import type { PlayerState } from '@openqoe/schema';
+import { BEACON_LIMITS, type PlayerState } from '@openqoe/schema';
 import type { CmcdReport, CompatValue } from '../../bus/intake-record.js';
 import type { DimensionSource, PointEvent, PointItem, PointValue, StatePoint } from './view-items.js';
 
@@ -155,7 +155,8 @@ export function cmcdPoint(r: CmcdReport, fallbackTimeMs: number): StatePoint {
   const stalled = Array.isArray(bsd)
     ? bsd.reduce<number>((s, d) => s + (typeof d === 'number' ? d : 0), 0)
     : num(bsd);
-  if (stalled > 0) point.stalledMs = stalled;
+  // Each duration is bounded at the intake; their sum (up to 64 of them) is bounded here.
+  if (stalled > 0) point.stalledMs = Math.min(stalled, BEACON_LIMITS.maxIntervalMs);
   return point;
 }
 

@@ -7,7 +7,7 @@
  * the view's in sequence order; keys openqoe has no field for are kept as
  * raw attributes.
  */
-import type { PlayerState } from '@openqoe/schema';
+import { BEACON_LIMITS, type PlayerState } from '@openqoe/schema';
 import type { CompatValue } from '../../bus/intake-record.js';
 import type { DimensionSource, PointEvent, PointItem, PointValue, StatePoint } from './view-items.js';
 
@@ -84,6 +84,11 @@ const num = (v: CompatValue | undefined): number => {
   const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : Number.NaN;
   return Number.isFinite(n) && n > 0 ? n : 0;
 };
+/** From → to in ms, when both are known and at most a day apart (a longer span is a clock mistake: 0, unknown). */
+const span = (from: number, to: number): number =>
+  from && to >= from && to - from <= BEACON_LIMITS.maxIntervalMs ? to - from : 0;
+/** A content duration past a year is a live player's placeholder or a unit mistake: unknown (0). */
+const contentDuration = (ms: number): number => (ms <= BEACON_LIMITS.maxContentDurationMs ? ms : 0);
 const str = (v: CompatValue | undefined): string => (v === undefined ? '' : String(v));
 
 /** From the source's MIME type, else (native HLS reports none) from its URL's extension. */
@@ -190,7 +195,7 @@ export function muxPoint(e: Record<string, CompatValue>): StatePoint {
     playerWidth: num(e['player_width']),
     playerHeight: num(e['player_height']),
     // The player's own duration of the source, else the one the site set in the metadata (both ms).
-    videoDurationMs: num(e['video_source_duration']) || num(e['video_duration']),
+    videoDurationMs: contentDuration(num(e['video_source_duration']) || num(e['video_duration'])),
     playerStartupTimeMs: num(e['player_startup_time']),
     pageLoadTimeMs: num(e['page_load_time']),
   };
@@ -203,8 +208,8 @@ export function muxPoint(e: Record<string, CompatValue>): StatePoint {
       count: name === 'requestcompleted' ? 1 : 0,
       failed: name === 'requestfailed' ? 1 : 0,
       bytes: num(e['request_bytes_loaded']),
-      ttfbTotalMs: start && first >= start ? first - start : 0,
-      transferTotalMs: first && end >= first ? end - first : 0,
+      ttfbTotalMs: span(start, first),
+      transferTotalMs: span(first, end),
     };
   }
   return point;

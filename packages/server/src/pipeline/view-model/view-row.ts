@@ -49,6 +49,7 @@ const VALUES: Record<Exclude<ViewColumnName, StoredMetric>, Get> = {
   last_received_at: (v) => v.lastActivityMs,
   clock_offset_ms: (v) => v.clockOffsetMs,
   late_items: (v) => v.lateItems,
+  clock_corrected: (v) => v.clockCorrected,
   viewer_id: dim('viewerId'),
   session_id: dim('sessionId'),
   player_instance_id: dim('playerInstanceId'),
