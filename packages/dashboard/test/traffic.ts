@@ -97,3 +97,41 @@ export async function sendViews(
   const res = await postBeacon(server.url, JSON.stringify(beacon));
   if (res.status !== 202) throw new Error(`beacon refused: ${res.status} ${JSON.stringify(res.json)}`);
 }
+
+/**
+ * Views in progress reporting like players' heartbeats: at each beat every
+ * view reports the time since its last report, as rebuffering if it is in
+ * `stalled`, else as playing.
+ */
+export class Heartbeat {
+  readonly stalled = new Set<string>();
+  /** Beats sent so far. */
+  beats = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly server: ServerProcess,
+    public views: ScriptedView[] = [],
+  ) {}
+
+  async beat(): Promise<void> {
+    const now = Date.now();
+    for (const v of this.views) {
+      const ms = now - v.t;
+      if (ms > 0) v.seg(this.stalled.has(v.viewId) ? 'rebuffering' : 'playing', ms);
+    }
+    await sendViews(this.server, this.views, now);
+    this.beats++;
+  }
+
+  /** Beats now, then every `everyMs` until stop(). */
+  async start(everyMs = 500): Promise<void> {
+    await this.beat();
+    this.timer = setInterval(() => void this.beat().catch(() => undefined), everyMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
