@@ -2,7 +2,9 @@
  * What Monitor and Metrics keep in the URL's query, read back into their
  * controls, and the links other pages (and notifications) build to open them
  * on one series. The parameters are documented in docs/dashboard.md
- * ("Links"); defaults are left out of the URL.
+ * ("Links"); defaults are left out of the URL. The APIs' spellings
+ * (`filters[]`, `timeframe[]`, `dimension`) are read too, so a link built
+ * from an API query works; writing the URL replaces them with the page's own.
  */
 import { withQuery } from './router.js';
 
@@ -34,20 +36,23 @@ export interface MetricsState {
 /** Metric ids are snake_case; a link may spell them with hyphens (`current-rebuffering-percentage`). */
 const metricId = (v: string | null) => (v ?? '').trim().replace(/-/g, '_');
 
-const filtersOf = (q: URLSearchParams) => q.getAll('filters').filter((f) => f.includes(':'));
+const all = (q: URLSearchParams, name: string) => [...q.getAll(name), ...q.getAll(`${name}[]`)];
+const filtersOf = (q: URLSearchParams) => all(q, 'filters').filter((f) => f.includes(':'));
+/** The API spellings a written URL drops. */
+const ALIASES = { 'filters[]': undefined, 'timeframe[]': undefined, dimension: undefined };
 
 export function readMonitorState(q: URLSearchParams): MonitorState {
   return {
     metric: metricId(q.get('metric')) || MONITOR_DEFAULT_METRIC,
     measurement: q.get('measurement') === 'p95' ? 'p95' : 'median',
     filters: filtersOf(q),
-    breakdown: q.get('breakdown') ?? '',
+    breakdown: q.get('breakdown') ?? q.get('dimension') ?? '',
     refresh: Number(q.get('refresh')) || 0,
   };
 }
 
 export function readMetricsState(q: URLSearchParams): MetricsState {
-  const tf = q.getAll('timeframe');
+  const tf = all(q, 'timeframe');
   const absolute = tf.length === 2 && tf.every((t) => /^\d+$/.test(t));
   return {
     timeframe: absolute
@@ -55,7 +60,7 @@ export function readMetricsState(q: URLSearchParams): MetricsState {
       : [tf.length === 1 && /^\d+:\w+$/.test(tf[0]!) ? tf[0]! : METRICS_DEFAULTS.timeframe],
     metric: metricId(q.get('metric')) || METRICS_DEFAULTS.metric,
     measurement: q.get('measurement') ?? '',
-    breakdown: q.get('breakdown') || METRICS_DEFAULTS.breakdown,
+    breakdown: q.get('breakdown') || q.get('dimension') || METRICS_DEFAULTS.breakdown,
     filters: filtersOf(q),
   };
 }
@@ -63,6 +68,7 @@ export function readMetricsState(q: URLSearchParams): MetricsState {
 /** The query of a Monitor state, defaults left out. */
 export function monitorQuery(s: Partial<MonitorState>): Record<string, string | string[] | undefined> {
   return {
+    ...ALIASES,
     metric: s.metric === MONITOR_DEFAULT_METRIC ? undefined : s.metric,
     measurement: s.measurement === 'p95' ? 'p95' : undefined,
     filters: s.filters,
@@ -75,6 +81,7 @@ export function monitorQuery(s: Partial<MonitorState>): Record<string, string | 
 export function metricsQuery(s: Partial<MetricsState>): Record<string, string | string[] | undefined> {
   const tf = s.timeframe;
   return {
+    ...ALIASES,
     timeframe: tf && !(tf.length === 1 && tf[0] === METRICS_DEFAULTS.timeframe) ? tf : undefined,
     metric: s.metric === METRICS_DEFAULTS.metric ? undefined : s.metric,
     measurement: s.measurement,

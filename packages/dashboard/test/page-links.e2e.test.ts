@@ -162,6 +162,26 @@ describe('Monitor and Metrics state in the URL', () => {
       (v) => v === 5,
       'all 5 viewers',
     );
+
+    // The APIs' spellings, escaped, as a link built from an API query has them: read, then rewritten.
+    await page.goto(`${server.url}/ui/monitor?dimension=cdn&filters%5B%5D=cdn%3A${CDN_B}`);
+    await pollPage(
+      () => shown('current_concurrent_viewers'),
+      (v) => v === 2,
+      'CDN B viewers from filters[]',
+    );
+    expect(await page.locator('.breakdowns > section').first().getAttribute('data-testid')).toBe(
+      'breakdown-cdn',
+    );
+    await page.locator('[data-testid=filters] .chip button').click();
+    await page.waitForURL(
+      (u) => !u.searchParams.has('filters[]') && u.searchParams.get('breakdown') === 'cdn',
+    );
+    await pollPage(
+      () => shown('current_concurrent_viewers'),
+      (v) => v === 5,
+      'all 5 viewers again',
+    );
   });
 
   it('Metrics: a link opens timeframe, metric, measurement, breakdown and filters; controls change the URL; reload and back keep it', async () => {
