@@ -26,7 +26,7 @@ import {
   stopServer,
   waitFor,
 } from './kit.js';
-import { Heartbeat, ScriptedView, sendViews } from './traffic.js';
+import { Heartbeat, ScriptedView, sendViews, startedViews } from './traffic.js';
 
 const CDN_A = 'cdn-a.example.net';
 const CDN_B = 'cdn-b.example.net';
@@ -57,12 +57,7 @@ describe('Monitor and Metrics state in the URL', () => {
         .ev('viewend', 'ended'),
     );
     await sendViews(server, ended);
-    const start = Date.now() - 500;
-    const live = [CDN_A, CDN_A, CDN_A, CDN_B, CDN_B].map((cdn, i) =>
-      new ScriptedView(`live-${i}-${start}`, start, { cdnHost: cdn, videoTitle: 'Live film' })
-        .ev('playrequest', 'startup')
-        .seg('startup', 500),
-    );
+    const live = startedViews('live', [CDN_A, CDN_A, CDN_A, CDN_B, CDN_B]);
     heartbeat = new Heartbeat(server, live);
     await heartbeat.start();
     const auth = { authorization: server.adminAuth() };
@@ -70,10 +65,7 @@ describe('Monitor and Metrics state in the URL', () => {
       const r = await fetch(`${server.url}/data/v1/video-views?limit=10`, { headers: auth });
       return ((await r.json()) as { total_row_count: number }).total_row_count === ended.length;
     }, 'the ended views stored');
-    // A stall counts as rebuffering only after the first frame: let every view play a while first.
-    const played = heartbeat.beats + 2;
-    await waitFor(async () => heartbeat!.beats >= played, 'two heartbeats of playing');
-    heartbeat.stalled.add(live[4]!.viewId);
+    await heartbeat.stallAfterPlaying(live[4]!.viewId);
     await signIn(page, server, '/ui/monitor');
   });
 
