@@ -7,8 +7,8 @@
  * is listed and shown read-only; a per-CDN rebuffering rule (> 20 %, at
  * once) created through the form, whose preview draws both CDNs and the
  * threshold, is stored as typed; the engine opens an incident for CDN B only,
- * which the rule's state, the navigation badge, the incident list (and its
- * status filter) and the incident page show — threshold, the stalled view
+ * which the rule's state, the navigation badge, the incident list (the
+ * rule's, and its status filter) and the incident page show — threshold, the stalled view
  * among the affected views (linked to its view page), a link to Monitor
  * filtered to CDN B; acknowledging it clears the badge; releasing the stall
  * resolves it. Editing the rule, a bad runbook URL refused naming the field
@@ -212,8 +212,9 @@ describe('Alerts pages in Chromium against the alert engine', () => {
       'the badge at 1',
     );
 
-    // The list, then its status filter in the URL.
-    await page.locator('nav.tabs a', { hasText: 'Incidents' }).click();
+    // The rule's "1 open" opens the list of its incidents; then the status filter, in the URL.
+    await ruleRow(RULE).locator('a.state').click();
+    await page.waitForURL((u) => u.searchParams.get('rule_id') === ruleId);
     const rows = page.locator('[data-testid=incidents-table] tbody tr');
     await pollPage(
       () => rows.count(),
@@ -223,7 +224,9 @@ describe('Alerts pages in Chromium against the alert engine', () => {
     expect(await rows.first().getAttribute('data-status')).toBe('open');
     expect(await rows.first().textContent()).toContain(`cdn = ${CDN_B}`);
     await page.getByTestId('incident-status').selectOption('resolved');
-    await page.waitForURL((u) => u.searchParams.get('status') === 'resolved');
+    await page.waitForURL(
+      (u) => u.searchParams.get('status') === 'resolved' && u.searchParams.get('rule_id') === ruleId,
+    );
     await pollPage(
       () => page.locator('text=No incidents match.').count(),
       (n) => n === 1,

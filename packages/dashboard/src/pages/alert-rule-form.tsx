@@ -164,7 +164,8 @@ export function RuleFormPage({ ruleId }: { ruleId?: string }) {
   const unit = unitOf(catalog, metric, windowed);
   const measurements = measurementsOf(catalog, kind, metric);
   const dimensions = (windowed ? catalog?.viewDimensions : catalog?.realtimeDimensions) ?? [];
-  const filters = splitFilters(f.filters);
+  // The preview takes only whole filters (a half-typed one would fail it); saving sends all, for the API to judge.
+  const filters = splitFilters(f.filters).filter((x) => /^!?[^:]+:./.test(x));
 
   const preview = useData(
     () =>

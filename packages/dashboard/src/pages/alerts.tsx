@@ -101,9 +101,16 @@ function RulesList() {
                 return (
                   <tr key={r.id} data-rule={r.name} data-state={state}>
                     <td>
-                      <span class={`state ${state}`}>
-                        {state === 'firing' ? `${r.open_incidents} open` : state === 'ok' ? 'OK' : 'disabled'}
-                      </span>
+                      {state === 'firing' ? (
+                        <a
+                          class="state firing"
+                          {...linkProps(`/alerts/incidents?rule_id=${encodeURIComponent(r.id)}`)}
+                        >
+                          {r.open_incidents} open
+                        </a>
+                      ) : (
+                        <span class={`state ${state}`}>{state === 'ok' ? 'OK' : 'disabled'}</span>
+                      )}
                     </td>
                     <td>
                       <a {...linkProps(`/alerts/rules/${encodeURIComponent(r.id)}`)}>{r.name}</a>

@@ -1,7 +1,7 @@
 /**
- * The incident list, newest first, filtered by status and severity (kept in
- * the URL: `?status=open&severity=critical&page=2`), 25 a page, refreshed
- * every 10 s. A row's start time opens the incident's page.
+ * The incident list, newest first, filtered by status, severity and rule
+ * (kept in the URL: `?status=open&severity=critical&rule_id=…&page=2`), 25 a
+ * page, refreshed every 10 s. A row's start time opens the incident's page.
  */
 import { unitOf, useCatalog } from '../alert-catalog.js';
 import { INCIDENT_STATUSES, type Incident, type List, SEVERITIES } from '../alert-types.js';
@@ -18,6 +18,7 @@ export function IncidentsPage() {
   const q = useRoute().query;
   const status = q.get('status') ?? '';
   const severity = q.get('severity') ?? '';
+  const ruleId = q.get('rule_id') ?? '';
   const page = Math.max(1, Number(q.get('page')) || 1);
   const { catalog } = useCatalog();
   const incidents = useData(
@@ -25,10 +26,11 @@ export function IncidentsPage() {
       getJson<List<Incident>>(INCIDENTS_API, {
         status: status || undefined,
         severity: severity || undefined,
+        rule_id: ruleId || undefined,
         limit: PAGE_SIZE,
         page,
       }),
-    [status, severity, page],
+    [status, severity, ruleId, page],
     10_000,
   );
   const pages = Math.max(1, Math.ceil((incidents.data?.total_row_count ?? 0) / PAGE_SIZE));
@@ -55,11 +57,23 @@ export function IncidentsPage() {
       <div class="toolbar">
         {choose('status', INCIDENT_STATUSES, status)}
         {choose('severity', SEVERITIES, severity)}
+        {ruleId && (
+          <span class="chip" data-testid="incident-rule">
+            rule <b>{incidents.data?.data[0]?.rule_name ?? ruleId}</b>
+            <button
+              type="button"
+              title="All rules"
+              onClick={() => setQuery({ rule_id: undefined, page: undefined })}
+            >
+              ×
+            </button>
+          </span>
+        )}
         <span class="muted small">{incidents.data ? `${incidents.data.total_row_count} incidents` : ''}</span>
       </div>
       <ErrorNote error={incidents.error} />
       {incidents.data?.data.length === 0 && (
-        <p class="muted">No incidents{status || severity ? ' match' : ''}.</p>
+        <p class="muted">No incidents{status || severity || ruleId ? ' match' : ''}.</p>
       )}
       {(incidents.data?.data.length ?? 0) > 0 && (
         <section class="card">
