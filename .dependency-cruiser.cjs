@@ -28,10 +28,11 @@
  *   3  query                               metric catalog, scopes, rollups (for api and cluster)
  *      intake                              beacon, Mux and CMCD routes (write to the bus)
  *      live                                RTMP ingest, live streams and their routes
- *   4  api                                 route plugins
+ *   4  alerts                              alert rules, evaluation, incidents, silences (over query and store)
+ *   5  api                                 route plugins
  *      cluster                             NATS hand-offs and shared real-time state
- *   5  main                                assembly: builds and starts everything
- *   6  cli.ts, index.ts                    entry points
+ *   6  main                                assembly: builds and starts everything
+ *   7  cli.ts, index.ts                    entry points
  *
  * Units in one layer do not import each other. MAY_IMPORT below lists, per
  * unit, exactly the units it imports today: it is as strict as the code
@@ -50,6 +51,7 @@ const LAYERS = [
   ['auth', 'pipeline'],
   ['http', 'outputs', 'cli'],
   ['query', 'intake', 'live'],
+  ['alerts'],
   ['api', 'cluster'],
   ['main'],
   ['cli.ts', 'index.ts'],
@@ -79,10 +81,12 @@ const MAY_IMPORT = {
   http: ['auth'],
   // Outputs read the pipeline's view snapshots; they serve no route and query nothing. Their delivery
   // queues are the embedded bus's segment log (outputs/delivery/disk-queue.ts): one on-disk log format.
-  outputs: ['bus', 'config', 'pipeline', 'version.ts'],
+  // Notification channels are kept in the store (outputs/notifications/, store/notification-channel-store.ts).
+  outputs: ['bus', 'config', 'pipeline', 'store', 'version.ts'],
   // The CLI's commands read the admin credentials the first start left (auth/bootstrap.ts) and
-  // talk to a running server over HTTP: they build nothing of the server themselves.
-  cli: ['auth'],
+  // talk to a running server over HTTP: they build nothing of the server themselves. They load the
+  // config only to look in the data dir `serve` would use for the server's URL (cli/server-url.ts).
+  cli: ['auth', 'config'],
   // The query layer sits between the routes and the store, reading the pipeline's real-time state.
   query: ['auth', 'http', 'pipeline', 'store'],
   // The intakes validate and publish to the bus; they do not reach into the pipeline (the CMCD
@@ -90,12 +94,17 @@ const MAY_IMPORT = {
   intake: ['auth', 'bus', 'config', 'http', 'observability', 'store'],
   // Live ingest keeps its streams in the store and counts viewers from the pipeline's views.
   live: ['auth', 'config', 'http', 'observability', 'pipeline', 'store'],
-  // Route plugins: over the query layer, the store and the pipeline's real-time state.
-  api: ['auth', 'bus', 'http', 'observability', 'pipeline', 'query', 'store'],
+  // Alerting evaluates real-time aggregates and windowed view metrics (the query layer's catalogs),
+  // keeps its rules and incidents in the store and hands transitions to the notifications output.
+  alerts: ['auth', 'config', 'http', 'outputs', 'pipeline', 'query', 'store'],
+  // Route plugins: over the query layer, the store, the pipeline's real-time state and alerting;
+  // the notification channels' routes manage the notifications output's channels (and test-send).
+  api: ['alerts', 'auth', 'bus', 'http', 'observability', 'outputs', 'pipeline', 'query', 'store'],
   // Cluster pieces share pipeline and live state across nodes; no route imports them.
   cluster: ['auth', 'bus', 'http', 'live', 'pipeline', 'query', 'store'],
   // Assembly: the only unit that sees (almost) everything, and nothing but the entry points imports it.
   main: [
+    'alerts',
     'api',
     'auth',
     'bus',

@@ -25,6 +25,8 @@ const DEBIAN_PACKAGES = [
   { pkg: 'protobuf-compiler', check: 'command -v protoc' },
   // The collector's browser tests: Debian Chromium driven by playwright-core (media made with ffmpeg, above).
   { pkg: 'chromium', check: 'test -x /usr/bin/chromium' },
+  // The notification tests deliver to a real Alertmanager and read back the alerts it holds.
+  { pkg: 'prometheus-alertmanager', check: 'command -v prometheus-alertmanager' },
 ];
 
 const ok = (check) => spawnSync('sh', ['-c', check], { stdio: 'ignore' }).status === 0;

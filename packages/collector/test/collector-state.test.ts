@@ -17,6 +17,7 @@ const make = (o: Partial<MonitorOptions> = {}) => {
     playerSize: () => [640, 360],
     droppedFrames: () => 0,
     liveLatencyMs: () => 0,
+    durationMs: () => 0,
   };
   return c;
 };

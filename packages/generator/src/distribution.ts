@@ -211,9 +211,9 @@ export const CDNS: Weighted<CdnProfile> = [
 
 /**
  * Countries of the viewers, sent as `X-Forwarded-For`. Each country gets a
- * /48 of the IPv6 documentation range 2001:db8::/32, so no real geo
- * database knows them: the country only appears with `trustProxy: true` and
- * a geo database built for these networks (the query benchmark builds one).
+ * public IPv4 /16 that geo databases place in it (COUNTRY_NETWORKS), so the
+ * server's bundled country database finds it; the country appears when the
+ * server takes the address from the header (`trustProxy: true`, or backfill).
  */
 export const COUNTRIES: Weighted<string> = [
   ['US', 30],
@@ -229,8 +229,32 @@ export const COUNTRIES: Weighted<string> = [
   ['SE', 3],
 ];
 
-/** The /48 of a country in COUNTRIES, by its position in that list. */
-export const countryNetwork = (position: number): string => `2001:db8:${(position + 1).toString(16)}::/48`;
+/**
+ * The first two octets of each country's /16, in the order of COUNTRIES: large
+ * access-ISP blocks (Comcast, BT, BSNL, Deutsche Telekom, Claro, Orange,
+ * SoftBank, Bell, Telstra, Telefónica, Telia), every /24 of which the
+ * server's bundled database maps to that country (a server test checks it).
+ */
+const COUNTRY_NETWORKS = [
+  '73.0',
+  '86.128',
+  '117.192',
+  '91.0',
+  '189.0',
+  '90.0',
+  '126.0',
+  '70.24',
+  '1.120',
+  '88.0',
+  '78.64',
+] as const;
+
+/** The /16 of a country in COUNTRIES, by its position in that list. */
+export const countryNetwork = (position: number): string => `${COUNTRY_NETWORKS[position]}.0.0/16`;
+
+/** An address of that /16 (`a` and `b` from 0 to 255) that is neither its network nor a broadcast address. */
+export const countryAddress = (position: number, a: number, b: number): string =>
+  `${COUNTRY_NETWORKS[position]}.${a}.${1 + (b % 254)}`;
 
 export const STREAM_TYPE_MIX: Weighted<'vod' | 'live'> = [
   ['vod', 85],

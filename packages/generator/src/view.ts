@@ -31,6 +31,7 @@ import {
   type CdnProfile,
   COUNTRIES,
   catalogueEntry,
+  countryAddress,
   DEVICES,
   EVENTS,
   EXPERIMENTS,
@@ -268,7 +269,7 @@ function drawView(req: { seed: number; index: number; envKey: string }): DrawnVi
   const aggressive = experiment === 'abr-aggressive';
   const viewer = `viewer-${draw.int(VIEWERS)}`;
   const viewId = [draw.hex(8), draw.hex(4), `4${draw.hex(3)}`, `a${draw.hex(3)}`, draw.hex(12)].join('-');
-  const forwardedFor = `2001:db8:${(countryPos + 1).toString(16)}:${draw.hex(4)}::${draw.hex(4)}`;
+  const forwardedFor = countryAddress(countryPos, draw.int(256), draw.int(256));
   const format =
     player === 'dash.js' ? 'dash' : player === 'shaka' ? (draw.chance(0.5) ? 'dash' : 'hls') : 'hls';
 
@@ -342,6 +343,13 @@ function drawView(req: { seed: number; index: number; envKey: string }): DrawnVi
     });
   }
 
+  // A VOD title's content length (a function of its rank, so every view of it agrees), never
+  // shorter than what this viewer played: the views' completion spreads as watch times do.
+  if (streamType === 'vod') {
+    const durationMs = Math.max(contentLengthMs(rank), Math.ceil(tl.playheadMs / 1000) * 1000);
+    for (const s of tl.samples) s.videoDurationMs = durationMs;
+  }
+
   return {
     tl,
     draw,
@@ -352,6 +360,11 @@ function drawView(req: { seed: number; index: number; envKey: string }): DrawnVi
     kind,
     durationMs: tl.t,
   };
+}
+
+/** 5 to 60 minutes, spread over the catalogue's ranks. */
+function contentLengthMs(rank: number): number {
+  return (5 + ((rank * 37) % 56)) * 60_000;
 }
 
 interface PlayPlan {

@@ -50,6 +50,23 @@ describe('synthetic views', () => {
     }
   });
 
+  it('gives VOD views their content duration (never less than what was played), live views none', () => {
+    let vod = 0;
+    for (let i = 0; i < 300; i++) {
+      const { samples } = view(5, i).beacon;
+      const durations = new Set(samples.map((s) => s.videoDurationMs));
+      expect(durations.size).toBe(1);
+      const [duration] = [...durations];
+      if (samples[0]!.streamType === 'live') expect(duration).toBeUndefined();
+      else {
+        vod++;
+        expect(duration).toBeGreaterThanOrEqual(5 * 60_000);
+        expect(duration).toBeGreaterThanOrEqual(Math.max(...samples.map((s) => s.videoTimeEndMs)));
+      }
+    }
+    expect(vod).toBeGreaterThan(0);
+  });
+
   it('ends live views at the window end (now)', () => {
     const v = syntheticView({ seed: 3, index: 0, envKey: 'key', fromMs: NOW, toMs: NOW });
     expect(v.endMs).toBe(NOW);

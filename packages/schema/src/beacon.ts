@@ -8,7 +8,11 @@
  */
 import { type Static, type TLiteral, type TUnion, Type } from '@sinclair/typebox';
 
-/** Bumped only on an incompatible change; the intake refuses other versions. */
+/**
+ * Bumped only on an incompatible change; the intake refuses other versions. A
+ * new optional field (videoDurationMs) is compatible: beacons of older
+ * collectors, which lack it, stay valid version 1 beacons.
+ */
 export const SCHEMA_VERSION = 1;
 
 /** Bounds that keep one beacon cheap to validate and store. */
@@ -28,6 +32,8 @@ export const BEACON_LIMITS = {
   maxIntervalMs: 86_400_000,
   maxBitrateBps: 1_000_000_000_000,
   maxPixels: 100_000,
+  /** A year: a longer content duration is a unit mistake (µs). */
+  maxContentDurationMs: 31_536_000_000,
 } as const;
 
 export const PLAYER_STATES = [
@@ -132,6 +138,15 @@ export const SampleSchema = Type.Object(
     startupMs: durationMs('Time spent starting up in this interval'),
     videoTimeStartMs: Type.Number({ minimum: 0, description: 'Playhead at interval start' }),
     videoTimeEndMs: Type.Number({ minimum: 0, description: 'Playhead at interval end' }),
+    // Optional, unlike the rest: added after version 1, so beacons without it stay valid (docs/beacon-format.md).
+    videoDurationMs: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: L.maxContentDurationMs,
+        description:
+          'Content duration (VOD), ms; omitted or 0 when unknown or live. Gives completion (docs/metrics.md)',
+      }),
+    ),
 
     videoBitrateBps: bitrate('Indicated bitrate of the video rendition playing'),
     videoWidth: pixels('Rendition width'),

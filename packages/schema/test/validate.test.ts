@@ -32,6 +32,26 @@ describe('beacon validation', () => {
     });
   });
 
+  it('takes videoDurationMs as optional, and names it when it is bad', () => {
+    // Beacons without it (every collector before it existed) stay valid version 1 beacons.
+    expect(validateBeacon(makeBeacon({ samples: [makeSample()] })).ok).toBe(true);
+    expect(validateBeacon(makeBeacon({ samples: [makeSample({ videoDurationMs: 30_000 })] })).ok).toBe(true);
+    const p = problems(
+      makeBeacon({
+        samples: [
+          makeSample({ videoDurationMs: -1 }),
+          makeSample({ videoDurationMs: '30' as unknown as number }),
+          makeSample({ videoDurationMs: BEACON_LIMITS.maxContentDurationMs + 1 }),
+        ],
+      }),
+    );
+    expect(p.map((x) => x.path)).toEqual([
+      'samples[0].videoDurationMs',
+      'samples[1].videoDurationMs',
+      'samples[2].videoDurationMs',
+    ]);
+  });
+
   it('names a missing field, an unknown field and a bad enum value', () => {
     const { viewId: _omit, ...noViewId } = makeSample();
     const p = problems(

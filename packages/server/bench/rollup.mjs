@@ -134,7 +134,7 @@ function fillSql(env, n, nowMs) {
       stream_type, stream_format, error_code, video_title,
       video_startup_time_ms, watch_time_ms, playing_time_ms, rebuffer_count, rebuffer_duration_ms,
       rebuffer_percentage, exited_before_video_start, video_startup_failure, playback_failure,
-      weighted_average_bitrate_bps, viewer_experience_score)
+      weighted_average_bitrate_bps, viewer_experience_score, viewer_id, play_requested, completion_percentage)
     SELECT '${env}', toString(number), 'final', view_end - toIntervalMillisecond(toInt64(watch)) AS start, view_end, now64(3), start,
       ${pick(['US', 'DE', 'GB', 'FR', 'BR', 'IN', 'JP', 'SE', 'CA', 'AU', 'ES', 'IT'], 1)},
       ${pick(['a.cdn-a.example', 'b.cdn-a.example', 'a.cdn-b.example', 'a.cdn-c.example'], 2)} AS host,
@@ -142,7 +142,7 @@ function fillSql(env, n, nowMs) {
       profile.2, profile.3, profile.1,
       ${pick(['web', 'app'], 6)},
       ${pick(['hls.js', 'dash.js', 'shaka', 'video.js', 'html5'], 7)},
-      ${pick(['vod', 'vod', 'vod', 'live'], 8)}, 'hls',
+      ${pick(['vod', 'vod', 'vod', 'live'], 8)} AS st, 'hls',
       if(${u(9)} < 0.02, ${pick(['2', '3', '4'], 10)}, ''),
       concat('title ', toString(cityHash64(number, 11) % 500)),
       500 + 4000 * pow(${u(12)}, 3) AS startup,
@@ -150,7 +150,9 @@ function fillSql(env, n, nowMs) {
       if(${u(14)} < 0.2, 1 + cityHash64(number, 15) % 3, 0) AS rc,
       rc * 1500 * ${u(16)} AS reb, 100.0 * reb / watch,
       ${u(17)} < 0.01, ${u(18)} < 0.005, ${u(19)} < 0.01,
-      1000000 + 4000000 * ${u(20)}, 50 + 50 * ${u(21)}
+      1000000 + 4000000 * ${u(20)}, 50 + 50 * ${u(21)},
+      concat('viewer ', toString(cityHash64(number, 23) % ${Math.max(1, Math.floor(n / 3))})), ${u(24)} < 0.97,
+      if(st = 'vod', 100 * ${u(25)}, NULL)
     FROM (SELECT number, ${PROFILES}[1 + cityHash64(number, 3) % ${DEVICE_PROFILES.length}] AS profile,
             fromUnixTimestamp64Milli(toInt64(${startMs} + ${HOURS * HOUR_MS - 1} * ${u(22)}), 'UTC') AS view_end
           FROM numbers(${n}))`;
@@ -203,12 +205,13 @@ async function runSize(n) {
   }
   const buildS = (performance.now() - t) / 1000;
   const [rows] = await store.select(
-    `SELECT (SELECT count() FROM ${store.rollup.definition.name}) AS rollup_rows, (SELECT count() FROM views) AS views`,
+    `SELECT (SELECT count() FROM ${store.rollup.definition.name}) AS rollup_rows, (SELECT count() FROM views) AS views,
+       (SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = currentDatabase() AND table = '${store.rollup.definition.name}') AS rollup_bytes`,
     [],
   );
   await store.close();
   console.log(
-    `\n${n} views over ${HOURS} h (${Math.round(n / HOURS)} per hour): filled in ${fillS.toFixed(1)} s; rollup of ${hours} hours built in ${buildS.toFixed(1)} s, ${rows.rollup_rows} rollup rows for ${rows.views} views`,
+    `\n${n} views over ${HOURS} h (${Math.round(n / HOURS)} per hour): filled in ${fillS.toFixed(1)} s; rollup of ${hours} hours built in ${buildS.toFixed(1)} s, ${rows.rollup_rows} rollup rows (${(Number(rows.rollup_bytes) / 2 ** 20).toFixed(1)} MiB) for ${rows.views} views`,
   );
 
   // Whole hours (the rollup alone) unless --edges: then to the second, so the partial hours at both
@@ -226,6 +229,16 @@ async function runSize(n) {
       `/data/v1/metrics/video_startup_time/overall?${tf}&measurement=95th&filters[]=country:DE`,
     ],
     ['overall: rebuffer %', `/data/v1/metrics/rebuffer_percentage/overall?${tf}`],
+    ['overall: startup 99th', `/data/v1/metrics/video_startup_time/overall?${tf}&measurement=99th`],
+    ['overall: unique viewers', `/data/v1/metrics/unique_viewers/overall?${tf}`],
+    [
+      'timeseries: watch time per viewer by hour',
+      `/data/v1/metrics/watch_time_per_viewer/timeseries?${tf}&granularity=hour`,
+    ],
+    [
+      'breakdown: completion 90th by country',
+      `/data/v1/metrics/completion_percentage/breakdown?${tf}&group_by=country&measurement=90th`,
+    ],
     [
       'timeseries: startup median by hour',
       `/data/v1/metrics/video_startup_time/timeseries?${tf}&granularity=hour`,

@@ -14,6 +14,7 @@ import { type AdminOptions, adminRequest, CliError } from './cli/admin-client.js
 import { registerGenerate } from './cli/generate.js';
 import { registerImportCmcd } from './cli/import-cmcd.js';
 import { registerLiveCommands } from './cli/live-commands.js';
+import { removeServerFile, URL_ORDER_HELP, writeServerFile } from './cli/server-url.js';
 import { ROLES } from './config/cluster-config.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { assemble } from './main/assemble.js';
@@ -86,6 +87,11 @@ program
       if (config.cluster.role !== 'all' && !config.cluster.bus)
         throw new CliError(`--role ${config.cluster.role} needs a NATS bus: add --bus nats://host:port`, 2);
       const server = await assemble(config);
+      writeServerFile(config.dataDir, {
+        url: server.url,
+        rtmp_url: server.live.rtmpUrl ?? null,
+        mux_url: server.muxIntake?.url ?? null,
+      });
       const base = server.url.replace('127.0.0.1', 'localhost');
       const lines = [
         `openqoe ${VERSION} listening on ${base}`,
@@ -104,6 +110,7 @@ program
         lines.push(`  RTMP ingest: ${server.live.rtmpUrl.replace('127.0.0.1', 'localhost')}/{stream_key}`);
       if (server.muxIntake)
         lines.push(`  Mux-protocol intake: ${server.muxIntake.url}   (beaconCollectionDomain)`);
+      for (const off of [server.off.rtmp, server.off.mux]) if (off) lines.push(`  ${off}`);
       if (server.bootstrap) {
         lines.push(
           '',
@@ -124,7 +131,10 @@ program
         stopping = true;
         process.stderr.write(`${signal}: stopping (again to force)\n`);
         server.close().then(
-          () => process.exit(0),
+          () => {
+            removeServerFile(config.dataDir);
+            process.exit(0);
+          },
           (err: unknown) => {
             process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
             process.exit(1);
@@ -138,13 +148,17 @@ program
 
 const adminOptions = (cmd: Command) =>
   cmd
-    .addOption(new Option('--url <url>', 'server URL [http://127.0.0.1:8080] (OPENQOE_URL)'))
+    .addOption(new Option('--url <url>', 'server URL [see below]'))
     .addOption(new Option('--token-id <id>', 'access token id (OPENQOE_TOKEN_ID)'))
     .addOption(new Option('--token-secret <secret>', 'access token secret (OPENQOE_TOKEN_SECRET)'))
     .addOption(
-      new Option('-d, --data-dir <dir>', 'read credentials from this data dir’s bootstrap.json [./data]'),
+      new Option(
+        '-d, --data-dir <dir>',
+        'the server’s data dir: its server.json gives the URL, its bootstrap.json the token [./data]',
+      ),
     )
-    .option('--json', 'print the raw JSON answer');
+    .option('--json', 'print the raw JSON answer')
+    .addHelpText('after', `\n${URL_ORDER_HELP}`);
 
 type Listed<T> = { data: T[]; total_row_count: number };
 interface EnvOut {
@@ -232,24 +246,28 @@ adminOptions(
   tokens
     .command('create')
     .description('Create an access token; its secret is printed once')
-    .requiredOption('-n, --name <name>', 'a name for it')
     .requiredOption('--permissions <list>', `comma-separated: ${PERMISSIONS.join(', ')}`, permissionList)
-    .option('--environments <ids>', 'comma-separated environment ids it covers')
-    .option('--all-environments', 'cover every environment, present and future'),
+    .option('-n, --name <name>', 'a name for it [its permissions, e.g. data:read,video]')
+    .option('--environments <ids>', 'comma-separated environment ids it covers [all, present and future]')
+    .option('--all-environments', 'cover every environment, present and future (the default)')
+    .addHelpText(
+      'after',
+      '\nExample, a token for the dashboard:\n  openqoe tokens create --permissions data:read,video',
+    ),
 ).action(
   async (
     o: AdminOptions & {
       json?: boolean;
-      name: string;
+      name?: string;
       permissions: Permission[];
       environments?: string;
       allEnvironments?: boolean;
     },
   ) => {
-    if (!o.environments && !o.allEnvironments)
-      throw new CliError('give --environments <ids> or --all-environments', 2);
+    if (o.environments && o.allEnvironments)
+      throw new CliError('give --environments <ids> or --all-environments, not both', 2);
     const r = await adminRequest<{ data: TokenOut }>(o, 'POST', '/system/v1/access-tokens', {
-      name: o.name,
+      name: o.name ?? o.permissions.join(','),
       permissions: o.permissions,
       environment_ids: o.environments
         ? o.environments
@@ -257,13 +275,13 @@ adminOptions(
             .map((s) => s.trim())
             .filter(Boolean)
         : [],
-      all_environments: !!o.allEnvironments,
+      all_environments: !o.environments,
     });
     print(
       !!o.json,
       r,
       () =>
-        `created access token "${r!.data.name}"\n  id:     ${r!.data.id}\n  secret: ${r!.data.secret}   (shown once)`,
+        `created access token "${r!.data.name}"\n  id:     ${r!.data.id}\n  secret: ${r!.data.secret}   (shown once)\n  covers: ${r!.data.all_environments ? 'every environment (--environments to narrow)' : r!.data.environment_ids.join(', ')}`,
     );
   },
 );

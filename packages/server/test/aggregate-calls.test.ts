@@ -26,6 +26,19 @@ describe('aggregate calls', () => {
       'quantileExactInclusiveState(0.95)(video_startup_time_ms)',
       'quantileExactInclusiveMerge(0.95)(s)',
     ]);
+    // All percentiles of a column are one call (one state), indexed after the merge.
+    const levels = CLICKHOUSE_DIALECT.aggregates('quantile_cont(video_startup_time_ms, 0.9)');
+    expect(levels).toBe('quantilesExactInclusive(0.5, 0.75, 0.9, 0.95, 0.99)(video_startup_time_ms)[3]');
+    expect(rewriteToMerges(levels, () => 's')).toBe(
+      'quantilesExactInclusiveMerge(0.5, 0.75, 0.9, 0.95, 0.99)(s)[3]',
+    );
+    const [u] = findAggregateCalls(
+      CLICKHOUSE_DIALECT.aggregates("count(DISTINCT coalesce(nullif(a, ''), b))"),
+    );
+    expect([stateSql(u!), mergeSql(u!, 's')]).toEqual([
+      "uniqExactState(coalesce(nullif(a, ''), b))",
+      'uniqExactMerge(s)',
+    ]);
     const [c] = findAggregateCalls('count(*) FILTER (WHERE playback_failure)');
     expect(stateSql(c!)).toBe('countIfState(playback_failure)');
     // Not aggregates: names that only end in one, and nested CASE parentheses.
@@ -50,6 +63,11 @@ describe('aggregate calls', () => {
       for (const sql of [...Object.values(m.sql), m.viewsSql])
         for (const c of findAggregateCalls(CLICKHOUSE_DIALECT.aggregates(sql))) expect(keys).toContain(c.key);
     expect(keys).toContain('count(*)');
+    // One quantile state per column, whatever the number of percentiles offered.
+    const quantiles = def.states.filter((s) => s.key.startsWith('quantile')).map((s) => s.key);
+    expect(quantiles).toContain('quantilesExactInclusive(0.5, 0.75, 0.9, 0.95, 0.99)(video_startup_time_ms)');
+    const columns = quantiles.map((k) => k.slice(k.lastIndexOf('(')));
+    expect(new Set(columns).size).toBe(columns.length);
     expect(def.name).toMatch(/^views_rollup_[0-9a-f]{12}$/);
     expect(viewsRollupDefinition(CLICKHOUSE_DIALECT).name).toBe(def.name);
   });

@@ -4,7 +4,7 @@
  * the exit codes and messages of its errors.
  */
 import { execFile } from 'node:child_process';
-import { statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { makeBeacon, makeSample } from '@openqoe/schema';
@@ -17,6 +17,7 @@ import {
   removeDir,
   type ServerProcess,
   startServer,
+  TEST_CONFIG,
   tempDataDir,
 } from './helpers/server-process.js';
 
@@ -204,9 +205,26 @@ describe('openqoe CLI', () => {
       ]);
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toMatch(/permissions must be a comma-separated list/);
-      const noScope = await run(['tokens', 'create', '--name', 'x', '--permissions', 'system', ...admin]);
-      expect(noScope.code).toBe(2);
-      expect(noScope.stderr).toMatch(/--environments <ids> or --all-environments/);
+      const both = await run([
+        'tokens',
+        'create',
+        '--permissions',
+        'system',
+        '--environments',
+        'x',
+        '--all-environments',
+        ...admin,
+      ]);
+      expect(both.code).toBe(2);
+      expect(both.stderr).toMatch(/--environments <ids> or --all-environments, not both/);
+    });
+
+    it('tokens create with only --permissions (as the README and the sign-in page say) covers every environment', async () => {
+      const r = await run(['tokens', 'create', '--permissions', 'data:read,video', '--json', ...admin]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const t = (JSON.parse(r.stdout) as { data: { name: string; all_environments: boolean } }).data;
+      expect(t).toMatchObject({ name: 'data:read,video', all_environments: true });
     });
 
     it('prints the server’s field errors and exits 1', async () => {
@@ -235,6 +253,120 @@ describe('openqoe CLI', () => {
       expect(
         (await run(['environments', 'list', '--data-dir', server.dataDir, '--url', server.url])).code,
       ).toBe(0);
+    });
+  });
+
+  describe('finding the server', () => {
+    it('reaches a server on a non-default port with no flags, through the server.json it wrote; removed on stop', async () => {
+      const cwd = tempDir();
+      mkdirSync(join(cwd, 'data'));
+      const server = await startServer({ dataDir: join(cwd, 'data') });
+      try {
+        const file = JSON.parse(readFileSync(join(cwd, 'data', 'server.json'), 'utf8')) as { url: string };
+        expect(file.url).toBe(server.url);
+        expect(new URL(server.url).port).not.toBe('8080');
+        const closed = `http://127.0.0.1:${await closedPort()}`;
+        // No flags: ./data/server.json of the working directory, ahead of OPENQOE_URL.
+        const r = await run(['environments', 'list'], { OPENQOE_URL: closed }, cwd);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain(server.bootstrap().environment.key);
+        // --url comes first.
+        const flag = await run(['environments', 'list', '--url', closed], {}, cwd);
+        expect(flag.code).toBe(1);
+        expect(flag.stderr).toContain(`cannot reach the server at ${closed}`);
+        expect(flag.stderr).toContain('URL from --url');
+      } finally {
+        expect(await server.kill()).toBe(0);
+      }
+      expect(existsSync(join(cwd, 'data', 'server.json'))).toBe(false);
+      // Without the file: OPENQOE_URL.
+      const port = await closedPort();
+      const r = await run(['environments', 'list'], { OPENQOE_URL: `http://127.0.0.1:${port}` }, cwd);
+      expect(r.stderr).toContain(`cannot reach the server at http://127.0.0.1:${port}`);
+      expect(r.stderr).toContain('URL from OPENQOE_URL');
+    });
+
+    it('admin commands’ --help states the order', async () => {
+      for (const cmd of [['tokens', 'list'], ['live-streams', 'create'], ['import-cmcd']]) {
+        const r = await run([...cmd, '--help']);
+        expect(r.stdout).toContain('--url, the server.json a running server wrote into its data dir');
+      }
+      const generate = await run(['generate', '--help']);
+      expect(generate.stdout.replace(/\s+/g, ' ')).toContain(
+        'server URL [the data dir’s server.json, else OPENQOE_URL, else http://127.0.0.1:8080]',
+      );
+    });
+  });
+
+  describe('ports', () => {
+    /** A port some other process (this test) listens on. */
+    async function takenPort(): Promise<{ port: number; release(): Promise<void> }> {
+      const srv = createServer();
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      return {
+        port: (srv.address() as { port: number }).port,
+        release: () => new Promise<void>((r) => srv.close(() => r())),
+      };
+    }
+
+    it('a taken HTTP port stops the start with one line naming it and what to change', async () => {
+      const taken = await takenPort();
+      try {
+        const r = await run(['serve', '--port', String(taken.port), '--data-dir', join(tempDir(), 'data')], {
+          OPENQOE_LOG_LEVEL: 'error',
+        });
+        expect(r.code).toBe(1);
+        expect(r.stderr.trim()).toBe(
+          `openqoe: HTTP port ${taken.port} on 127.0.0.1 is taken by another process: choose another with --port (OPENQOE_PORT, or port in the config file)`,
+        );
+      } finally {
+        await taken.release();
+      }
+    });
+
+    it('a taken RTMP or Mux port leaves the server running; /healthz, the live streams API and live-streams create say why', async () => {
+      const taken = await takenPort();
+      const server = await startServer({
+        config: {
+          ...TEST_CONFIG,
+          live: { rtmp: { port: taken.port } },
+          compat: { mux: { enabled: true, port: taken.port } },
+        },
+      });
+      try {
+        const rtmpOff = `RTMP ingest is off: port ${taken.port} on 127.0.0.1 is taken by another process; choose another port with live.rtmp.port (OPENQOE_LIVE__RTMP__PORT)`;
+        const muxOff = `Mux-protocol intake is off: port ${taken.port} on 127.0.0.1 is taken by another process; choose another port with compat.mux.port (OPENQOE_COMPAT__MUX__PORT)`;
+        const health = (await (await fetch(`${server.url}/healthz`)).json()) as { listeners_off: string[] };
+        expect(health.listeners_off).toEqual([rtmpOff, muxOff]);
+        const list = (await (
+          await fetch(`${server.url}/video/v1/live-streams`, {
+            headers: { authorization: server.adminAuth() },
+          })
+        ).json()) as { rtmp: unknown };
+        expect(list.rtmp).toEqual({ url: null, off_reason: rtmpOff });
+        const r = await run(['live-streams', 'create', '--data-dir', server.dataDir]);
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain(`cannot publish yet: ${rtmpOff}`);
+        expect(r.stdout).not.toContain('1935');
+      } finally {
+        await server.kill();
+        removeDir(server.dataDir);
+        await taken.release();
+      }
+    });
+
+    it('live-streams create prints the RTMP URL the server listens on', async () => {
+      const server = await startServer();
+      try {
+        const r = await run(['live-streams', 'create', '--data-dir', server.dataDir]);
+        expect(r.code).toBe(0);
+        const port = JSON.parse(readFileSync(join(server.dataDir, 'server.json'), 'utf8')).rtmp_url as string;
+        expect(r.stdout).toMatch(new RegExp(`publish to: ${port}/\\w+`));
+      } finally {
+        await server.kill();
+        removeDir(server.dataDir);
+      }
     });
   });
 

@@ -163,6 +163,7 @@ describe('Mux-protocol intake', () => {
       video_source_url: 'https://cdn.example/x/master.m3u8',
       viewer_os_family: 'Linux',
       some_future_key: 'kept raw',
+      video_source_duration: 12_800,
     };
     const events = [
       muxEvent({ ...always(1, 'viewstart', 0), ...snapshot }),
@@ -205,6 +206,9 @@ describe('Mux-protocol intake', () => {
       player_name: 'hand player',
       custom_data_1: 'two',
       stream_format: 'hls',
+      // The furthest playhead reached playing (6400 at viewend) over video_source_duration.
+      video_duration_ms: 12_800,
+      completion_percentage: 50,
     });
   });
 });

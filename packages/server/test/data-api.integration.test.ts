@@ -19,18 +19,16 @@
  */
 import { makeBeacon, makeEvent, makeSample, type PlayerEvent, type Sample } from '@openqoe/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestDatabases } from './helpers/mmdb.js';
 import {
   postBeacon,
   readMetric,
   removeDir,
   type ServerProcess,
-  startServer,
   tempDataDir,
   waitFor,
   waitForRollup,
 } from './helpers/server-process.js';
-import { runnableStores } from './helpers/stores.js';
+import { runnableStores, startQueryServer } from './helpers/stores.js';
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
@@ -118,20 +116,7 @@ describe.each(runnableStores('data API'))('data API on $name', (store) => {
   const value = async (path: string) => (await get(path)).body['data'].value as number;
 
   beforeAll(async () => {
-    const db = buildTestDatabases(dataDir);
-    server = await startServer({
-      dataDir,
-      config: {
-        logLevel: 'warn',
-        trustProxy: true,
-        intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
-        views: { idleCompleteMs: 500, tickIntervalMs: 50 },
-        enrich: { geoDatabase: db.geo, asnDatabase: db.asn },
-        // On ClickHouse, whole hours are answered from the rollup once refreshed (docs/clickhouse.md).
-        clickhouse: { rollupRefreshIntervalMs: 200, rollupSettleMs: 0 },
-      },
-      args: store.args,
-    });
+    server = await startQueryServer(dataDir, store);
     auth = server.adminAuth();
     envA = server.bootstrap().environment.id;
     const key = server.bootstrap().environment.key;

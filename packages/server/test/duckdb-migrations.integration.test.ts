@@ -17,7 +17,7 @@ import { DuckDBMigrationTarget } from '../src/store/duckdb/migration-ledger.js';
 import { addViewColumnsMigration, DUCKDB_MIGRATIONS } from '../src/store/duckdb/migrations.js';
 import { runMigrations, StoreAheadError } from '../src/store/migrations/runner.js';
 import { checkViewColumns } from '../src/store/migrations/view-columns.js';
-import type { Column } from '../src/store/view-row.js';
+import { type Column, VIEW_COLUMNS } from '../src/store/view-row.js';
 import { queryDataDir, removeDir, startServer, tempDataDir } from './helpers/server-process.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures/pre-migrations');
@@ -31,6 +31,20 @@ const expected = JSON.parse(readFileSync(join(FIXTURE, 'expected.json'), 'utf8')
 };
 
 const dir = tempDataDir('openqoe-migrations-');
+/** Views columns added by migrations after the first: NULL in the rows the old code wrote. */
+const LATER = VIEW_COLUMNS.filter((c) => (c.migration ?? 1) > 1).map((c) => c.name as string);
+/** The rows of `table` without the later views columns, after checking those are NULL. */
+function withoutLater(table: string, rows: unknown[] | undefined): unknown[] | undefined {
+  if (!table.startsWith('views')) return rows;
+  return rows?.map((r) => {
+    const row = { ...(r as Record<string, unknown>) };
+    for (const c of LATER) {
+      expect(row[c], `${table}.${c}`).toBeNull();
+      delete row[c];
+    }
+    return row;
+  });
+}
 afterAll(() => removeDir(dir));
 
 const openAt = (path: string) =>
@@ -44,6 +58,15 @@ function oldDataDir(name: string): string {
   copyFileSync(join(FIXTURE, 'bootstrap.json'), join(d, 'bootstrap.json'));
   return d;
 }
+
+/** Tables migrations after the first add (not in a data dir of the code before migrations). */
+const LATER_TABLES = [
+  'notification_channels',
+  'alert_incidents',
+  'alert_rules',
+  'alert_silences',
+  'alert_transitions',
+];
 
 async function tableNames(dataDir: string): Promise<string[]> {
   const rows = await queryDataDir(
@@ -126,14 +149,20 @@ describe('DuckDB migrations', () => {
 
     // Every table and row as the old code left it (the new server wrote no data: no beacon came).
     const after = await contents(dataDir, data);
-    for (const t of data.filter((x) => x !== 'consumer_checkpoints')) expect(after[t], t).toEqual(before[t]);
+    for (const t of data.filter((x) => x !== 'consumer_checkpoints'))
+      expect(withoutLater(t, after[t]), t).toEqual(before[t]);
     // The server started a new log (the fixture has none), so only the checkpoint moved.
     expect(after['consumer_checkpoints']).toHaveLength(1);
-    expect(await tableNames(dataDir)).toEqual(tables);
+    // The old tables as they were, and the tables later migrations add.
+    expect(await tableNames(dataDir)).toEqual([...tables, ...LATER_TABLES].sort());
+    for (const t of LATER_TABLES) expect(await queryDataDir(dataDir, `SELECT * FROM ${t}`), t).toEqual([]);
     const newLayout = await layout(dataDir);
-    expect(newLayout.filter((c) => c['table_name'] !== 'schema_migrations')).toEqual(
-      oldLayout.filter((c) => c['table_name'] !== 'schema_migrations'),
-    );
+    // The old tables as they were, with the later views columns appended; and the tables later migrations add.
+    const isLater = (c: Record<string, unknown>) =>
+      String(c['table_name']).startsWith('views') && LATER.includes(String(c['column_name']));
+    const ownLayout = (c: Record<string, unknown>) =>
+      c['table_name'] !== 'schema_migrations' && !LATER_TABLES.includes(String(c['table_name']));
+    expect(newLayout.filter((c) => ownLayout(c) && !isLater(c))).toEqual(oldLayout.filter(ownLayout));
     const recorded = await ledger(dataDir);
     expect(recorded.map(({ id, name }) => ({ id, name }))).toEqual(
       DUCKDB_MIGRATIONS.map(({ id, name }) => ({ id, name })),

@@ -372,7 +372,7 @@ describe('system API', () => {
       );
       // One line naming the element and the choices, not one per choice.
       expect(bogus.fields).toEqual([
-        { path: 'permissions[0]', problem: 'must be one of "data:read", "system", "video"' },
+        { path: 'permissions[0]', problem: 'must be one of "data:read", "system", "video", "alerts"' },
       ]);
 
       const none = refusal(

@@ -49,6 +49,7 @@ export function trackMedia(core: Collector, v: HTMLMediaElement, o: MediaTrackOp
     },
     droppedFrames: () => video.getVideoPlaybackQuality?.().droppedVideoFrames ?? 0,
     liveLatencyMs: () => 0,
+    durationMs: () => (Number.isFinite(v.duration) ? v.duration * 1000 : 0),
   };
   // Wall clock and playhead at the last `timeupdate` (or `playing`/`seeked`): two numbers, O(1).
   // A minimum over many events drifts with the media clock, so the latest one is the reference.

@@ -40,6 +40,7 @@ const NO_PROBE: PlayerProbe = {
   playerSize: () => [0, 0],
   droppedFrames: () => 0,
   liveLatencyMs: () => 0,
+  durationMs: () => 0,
 };
 
 export class Collector {
@@ -384,6 +385,9 @@ export class Collector {
       return;
     }
     const dropped = this.safeProbe(() => this.probe.droppedFrames());
+    const streamType = this.data.streamType ?? this.ctx.streamType ?? '';
+    // VOD only: a live stream's duration is the window so far (or a large placeholder), not the content's.
+    const duration = streamType === 'live' ? 0 : this.safeProbe(() => this.probe.durationMs());
     const [pw, ph] = this.probe === NO_PROBE ? [0, 0] : this.probe.playerSize();
     const s = this.state;
     const bucket = (st: PlayerState) => (s === st ? d : 0);
@@ -421,7 +425,7 @@ export class Collector {
       assetId: clip(data.assetId, 128),
       playbackId: clip(data.playbackId, 128),
       liveStreamId: clip(data.liveStreamId, 128),
-      streamType: data.streamType ?? ctx.streamType ?? '',
+      streamType,
       streamFormat: ctx.streamFormat ?? '',
       cdnHost: clip(ctx.cdnHost),
       cdnProvider: clip(data.cdnProvider),
@@ -455,6 +459,7 @@ export class Collector {
         this.safeProbe(() => this.probe.liveLatencyMs()),
       ),
       ...this.rtc,
+      ...(duration > 0 && { videoDurationMs: Math.min(Math.round(duration), 31_536_000_000) }),
     };
     this.req = { count: 0, failed: 0, bytes: 0, ttfb: 0, transfer: 0 };
     this.droppedAtSince = dropped;

@@ -125,6 +125,8 @@ export interface PlayerProbe {
   droppedFrames(): number;
   /** Wall clock − program date time of the playhead, 0 if unknown. */
   liveLatencyMs(): number;
+  /** The content's duration, 0 if unknown or not finite (live). */
+  durationMs(): number;
 }
 
 /** A WebRTC source's receive statistics as of its last `getStats()` poll; 0 when unknown. */

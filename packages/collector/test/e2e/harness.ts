@@ -269,3 +269,69 @@ export function expectSwitchedDown(view: ViewRow): void {
   expect(switches.length).toBeGreaterThanOrEqual(1);
   for (const q of switches) expect(known).toContain(`${q.video_width}x${q.video_height}`);
 }
+
+/**
+ * `setup` (a player page's script) with, just before it asks to play, a pause at the first frame
+ * presented at or past `atS` of media time (the frame callback is precise to a frame; `timeupdate`
+ * can be 250 ms late), keeping the playhead and duration it paused at as `window.stopped`; played
+ * at `rate`.
+ */
+const withStopAt = (setup: string, atS: number, rate = 1) =>
+  setup.replace(
+    'markPlay();',
+    `video.defaultPlaybackRate = ${rate};
+  video.playbackRate = ${rate};
+  const stopAt = (_now, meta) => {
+    if (meta.mediaTime < ${atS}) return video.requestVideoFrameCallback(stopAt);
+    video.pause();
+    window.stopped = { playheadS: video.currentTime, durationS: video.duration };
+  };
+  video.requestVideoFrameCallback(stopAt);
+  markPlay();`,
+  );
+
+/**
+ * Plays a page (its `setup` asks to play with `markPlay();`) at `rate` until the first frame at or
+ * past `atS`, pauses there, leaves and returns the stored view with the page's own playhead and
+ * duration at the pause.
+ */
+export async function completionRun(
+  e: E2e,
+  o: { name: string; scripts: string[]; setup: string; atS: number; rate?: number },
+): Promise<{ view: ViewRow; playheadS: number; durationS: number }> {
+  const page = await e.open(o.name, o.scripts, withStopAt(o.setup, o.atS, o.rate));
+  const viewId = await e.viewId(page);
+  const stopped = () =>
+    page.evaluate(
+      () => (window as unknown as { stopped?: { playheadS: number; durationS: number } }).stopped ?? null,
+    );
+  await waitFor(async () => (await stopped()) !== null, 'the page to pause at its mark', 60_000);
+  const at = (await stopped())!;
+  const view = await e.leave(page, viewId);
+  return { view, ...at };
+}
+
+/**
+ * A VOD view that succeeded, its completion as stored within 2 points of `nominal` and within 1 of
+ * the page's own playhead ÷ duration, its duration that of the element.
+ */
+export function expectCompletion(
+  r: { view: ViewRow; playheadS: number; durationS: number },
+  nominal: number,
+) {
+  const stored = r.view['completion_percentage'] as number;
+  const truth = (100 * r.playheadS) / r.durationS;
+  const report = process.env['OPENQOE_E2E_REPORT'];
+  if (report)
+    appendFileSync(
+      report,
+      `${JSON.stringify({ player: r.view['player_software'], completion: stored, pageCompletion: truth })}\n`,
+    );
+  expect(Math.abs(stored - nominal), `completion ${stored} % against ${nominal} %`).toBeLessThanOrEqual(2);
+  expect(
+    Math.abs(stored - truth),
+    `completion ${stored} % against the page's ${truth} %`,
+  ).toBeLessThanOrEqual(1);
+  expect(Math.abs((r.view['video_duration_ms'] as number) - r.durationS * 1000)).toBeLessThanOrEqual(1);
+  expect(r.view).toMatchObject({ outcome: 'success', stream_type: 'vod' });
+}

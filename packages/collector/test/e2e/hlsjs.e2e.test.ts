@@ -3,7 +3,16 @@
  * results read back through the query API.
  */
 import { describe, expect, it } from 'vitest';
-import { e2eSuite, ebvsRun, expectEbvs, expectStallMeasured, seekRun, stallRun } from './harness.js';
+import {
+  completionRun,
+  e2eSuite,
+  ebvsRun,
+  expectCompletion,
+  expectEbvs,
+  expectStallMeasured,
+  seekRun,
+  stallRun,
+} from './harness.js';
 import { CDN_HEADER_VALUE, CLIP_SECONDS, RENDITIONS, SEGMENT_SECONDS, waitFor } from './kit/index.js';
 
 const e = e2eSuite();
@@ -26,6 +35,16 @@ hls.attachMedia(video);
 `;
 
 describe('hls.js adapter in Chromium', () => {
+  it('completion: the 12 s clip watched to 6 s reads 50 % within 2 points', async () => {
+    const r = await completionRun(e, {
+      name: 'hls-completion',
+      scripts: SCRIPTS,
+      setup: setup('/media/hls-ts/master.m3u8', 'hls-completion'),
+      atS: 6,
+    });
+    expectCompletion(r, 50);
+  });
+
   it('normal play with a scripted stall: rebuffer within max(100 ms, 5 %) of the frame gap, count exact; unload sends the last interval', async () => {
     const r = await stallRun(e, {
       name: 'hls-stall',

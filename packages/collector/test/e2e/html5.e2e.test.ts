@@ -3,8 +3,17 @@
  * Chromium, results read back through the query API.
  */
 import { describe, expect, it } from 'vitest';
-import { e2eSuite, ebvsRun, expectEbvs, expectStallMeasured, seekRun, stallRun } from './harness.js';
-import { waitFor, waitForView } from './kit/index.js';
+import {
+  completionRun,
+  e2eSuite,
+  ebvsRun,
+  expectCompletion,
+  expectEbvs,
+  expectStallMeasured,
+  seekRun,
+  stallRun,
+} from './harness.js';
+import { LONG_CLIP_SECONDS, waitFor, waitForView } from './kit/index.js';
 
 const e = e2eSuite();
 const SCRIPTS = ['/collector/openqoe.iife.js'];
@@ -51,6 +60,19 @@ describe('HTML5 adapter in Chromium', () => {
     // 640×360 shown in a 640×360 element: no up- or downscale.
     expect(view.upscale_percentage).toBe(0);
     expect(view.downscale_percentage).toBe(0);
+  });
+
+  it("completion: a 30 s clip watched to 15 s reads 50 % within 2 points, and the page's playhead ÷ duration within 1", async () => {
+    expect(LONG_CLIP_SECONDS).toBe(30);
+    // Played at 2× so the test takes 7.5 s of wall time for 15 s of media.
+    const r = await completionRun(e, {
+      name: 'html5-completion',
+      scripts: SCRIPTS,
+      setup: setup('/media/long.mp4', 'html5-completion'),
+      atS: 15,
+      rate: 2,
+    });
+    expectCompletion(r, 50);
   });
 
   it('WebM (VP9/Opus) plays to the end', async () => {

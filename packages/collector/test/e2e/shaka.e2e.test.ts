@@ -1,8 +1,10 @@
 /** Shaka Player in real Chromium against ffmpeg DASH, read back through the query API. */
 import { describe, expect, it } from 'vitest';
 import {
+  completionRun,
   e2eSuite,
   ebvsRun,
+  expectCompletion,
   expectEbvs,
   expectStallMeasured,
   expectSwitchedDown,
@@ -32,6 +34,16 @@ player.attach(video).then(() => {
 `;
 
 describe('Shaka adapter in Chromium', () => {
+  it('completion: the 12 s clip watched to 6 s reads 50 % within 2 points', async () => {
+    const r = await completionRun(e, {
+      name: 'shaka-completion',
+      scripts: SCRIPTS,
+      setup: setup('shaka-completion'),
+      atS: 6,
+    });
+    expectCompletion(r, 50);
+  });
+
   it('normal play with a scripted stall: rebuffer within max(100 ms, 5 %) of the frame gap, count exact', async () => {
     const r = await stallRun(e, {
       name: 'shaka-stall',

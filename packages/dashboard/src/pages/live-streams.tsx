@@ -3,7 +3,12 @@
  * (green excellent, yellow good, red poor, grey unknown), its drift and who
  * is watching, refreshed every few seconds.
  */
-import type { LiveStreamCurrent, LiveStreamCurrentResponse, LiveStreamListResponse } from '@openqoe/schema';
+import type {
+  LiveStreamCurrent,
+  LiveStreamCurrentResponse,
+  LiveStreamListResponse,
+  RtmpIngestInfo,
+} from '@openqoe/schema';
 import { ApiCallError, getJson } from '../api.js';
 import { ErrorNote } from '../components/empty-state.js';
 import { linkProps } from '../router.js';
@@ -22,14 +27,31 @@ export function HealthBadge({ status }: { status: LiveStreamCurrent['status'] | 
   );
 }
 
+/** Where encoders push, as the server says: the RTMP listener is optional and may be off. */
+function PushTarget({ rtmp }: { rtmp: RtmpIngestInfo }) {
+  return rtmp.url ? (
+    <>
+      push to{' '}
+      <code data-testid="rtmp-url">
+        {/* A server listening on every address: the encoder reaches it by the name this page was loaded from. */}
+        {rtmp.url.replace(/\/\/(0\.0\.0\.0|\[::\]):/, `//${location.hostname}:`)}/STREAM_KEY
+      </code>{' '}
+      from OBS or ffmpeg
+    </>
+  ) : (
+    <span class="error" data-testid="rtmp-off">
+      {rtmp.off_reason}
+    </span>
+  );
+}
+
 export function LiveStreamsPage() {
   const list = useData(
     async () => {
       const env = environmentId();
-      const all = (await getJson<LiveStreamListResponse>('/video/v1/live-streams', { limit: 1000 }, false))
-        .data;
+      const answer = await getJson<LiveStreamListResponse>('/video/v1/live-streams', { limit: 1000 }, false);
       // The live streams API lists every environment of the token; the switcher's choice narrows it.
-      const streams = env ? all.filter((s) => s.environment_id === env) : all;
+      const streams = env ? answer.data.filter((s) => s.environment_id === env) : answer.data;
       const current = await Promise.all(
         streams.map((s) =>
           getJson<LiveStreamCurrentResponse>(`/video/v1/live-streams/${s.id}/current`, {}, false).then(
@@ -37,7 +59,7 @@ export function LiveStreamsPage() {
           ),
         ),
       );
-      return streams.map((s, i) => ({ stream: s, current: current[i]! }));
+      return { rtmp: answer.rtmp, rows: streams.map((s, i) => ({ stream: s, current: current[i]! })) };
     },
     [],
     LIVE_REFRESH_MS,
@@ -53,18 +75,24 @@ export function LiveStreamsPage() {
       ) : (
         <ErrorNote error={list.error} />
       )}
-      {list.data && list.data.length === 0 && (
+      {list.data && list.data.rows.length > 0 && !list.data.rtmp.url && (
+        <p>
+          <PushTarget rtmp={list.data.rtmp} />
+        </p>
+      )}
+      {list.data && list.data.rows.length === 0 && (
         <div class="empty" data-testid="empty-state">
           <h3>No live streams yet</h3>
           <p>
-            Create one with <code>curl -u ID:SECRET -X POST http://HOST/video/v1/live-streams</code> and push
-            to <code>rtmp://HOST:1935/live/STREAM_KEY</code> from OBS or ffmpeg; its health shows here.
-            Viewers counted here are views whose player sends the stream’s id as <code>liveStreamId</code>{' '}
-            (try the <a href="/demo/">demo page</a> to see the collector at work).
+            Create one with <code>openqoe live-streams create</code> (or{' '}
+            <code>curl -u ID:SECRET -X POST {location.origin}/video/v1/live-streams</code>) and{' '}
+            <PushTarget rtmp={list.data.rtmp} />; its health shows here. Viewers counted here are views whose
+            player sends the stream’s id as <code>liveStreamId</code> (try the <a href="/demo/">demo page</a>{' '}
+            to see the collector at work).
           </p>
         </div>
       )}
-      {list.data && list.data.length > 0 && (
+      {list.data && list.data.rows.length > 0 && (
         <section class="card">
           <table data-testid="live-streams">
             <thead>
@@ -79,7 +107,7 @@ export function LiveStreamsPage() {
               </tr>
             </thead>
             <tbody>
-              {list.data.map(({ stream, current }) => (
+              {list.data.rows.map(({ stream, current }) => (
                 <tr key={stream.id} data-stream-id={stream.id}>
                   <td>
                     <a {...linkProps(`/live-streams/${stream.id}`)}>{stream.id}</a>

@@ -77,8 +77,10 @@ export function SignInPage({ next }: { next: string }) {
         </button>
         <p class="muted small">
           The first start of the server printed an admin token and keeps it in{' '}
-          <code>data/bootstrap.json</code> (<code>access_token.id</code> and <code>.secret</code>). Create a
-          read-only one with <code>openqoe tokens create --name dashboard --permissions data:read</code>.
+          <code>data/bootstrap.json</code> (<code>access_token.id</code> and <code>.secret</code>). Create one
+          for the dashboard (<code>video</code> is for the Live streams page) with{' '}
+          <code data-testid="create-token-command">openqoe tokens create --permissions data:read,video</code>{' '}
+          (in a clone: <code>node packages/server/dist/cli.js</code> for <code>openqoe</code>).
         </p>
       </form>
     </div>

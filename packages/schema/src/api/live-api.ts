@@ -16,11 +16,29 @@ export const LiveStream = Type.Object({
 });
 export type LiveStream = Static<typeof LiveStream>;
 
-/** `GET /video/v1/live-streams/{id}`, and `POST` (201) */
+/** Where encoders push, or why they cannot: the RTMP listener is optional and may be off. */
+export const RtmpIngestInfo = Type.Object({
+  url: Type.Union([Type.String(), Type.Null()], {
+    description: 'rtmp://host:port/live: append /{stream_key}; null when the RTMP ingest is off',
+  }),
+  off_reason: Type.Union([Type.String(), Type.Null()], {
+    description: 'Why the RTMP ingest is off (disabled, or its port was taken) and what to change',
+  }),
+});
+export type RtmpIngestInfo = Static<typeof RtmpIngestInfo>;
+
+/** `GET /video/v1/live-streams/{id}` */
 export const LiveStreamResponse = DataOf(LiveStream);
 export type LiveStreamResponse = Static<typeof LiveStreamResponse>;
+/** `POST /video/v1/live-streams` (201) */
+export const LiveStreamCreatedResponse = Type.Object({ data: LiveStream, rtmp: RtmpIngestInfo });
+export type LiveStreamCreatedResponse = Static<typeof LiveStreamCreatedResponse>;
 /** `GET /video/v1/live-streams` */
-export const LiveStreamListResponse = ListOf(LiveStream);
+export const LiveStreamListResponse = Type.Object({
+  data: Type.Array(LiveStream),
+  total_row_count: Type.Integer(),
+  rtmp: RtmpIngestInfo,
+});
 export type LiveStreamListResponse = Static<typeof LiveStreamListResponse>;
 
 export const LiveStreamHealthRow = Type.Object({

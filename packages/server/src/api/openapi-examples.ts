@@ -6,6 +6,8 @@
 import { makeSample } from '@openqoe/schema';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { MONITORING_OPENAPI_EXAMPLES } from './monitoring/monitoring-openapi-examples.js';
+import { ALERTS_OPENAPI_EXAMPLES } from './system/alerts-openapi-examples.js';
+import { NOTIFICATION_CHANNEL_EXAMPLES } from './system/notification-channel-examples.js';
 
 const envOut = {
   id: 'k3q7x2m9p4ab',
@@ -45,12 +47,12 @@ export const OPENAPI_EXAMPLES: Record<string, RouteExamples> = {
           {
             id: 'video_startup_time',
             unit: 'ms',
-            measurements: ['median', '95th', 'avg', 'min', 'max', 'sum'],
+            measurements: ['avg', 'median', '75th', '90th', '95th', '99th', 'min', 'max', 'sum'],
             default_measurement: 'median',
             higher_is_worse: true,
           },
         ],
-        total_row_count: 23,
+        total_row_count: 31,
       },
     },
   },
@@ -225,6 +227,8 @@ export const OPENAPI_EXAMPLES: Record<string, RouteExamples> = {
     },
   },
   ...MONITORING_OPENAPI_EXAMPLES,
+  ...NOTIFICATION_CHANNEL_EXAMPLES,
+  ...ALERTS_OPENAPI_EXAMPLES,
   // CMCD intake (drop-in): the reports are text, so only the answer has a JSON example.
   'POST /v1/cmcd/:env_key': { response: { 200: { reports: 3 } } },
   'GET /v1/cmcd/:env_key': { response: { 200: { reports: 1 } } },

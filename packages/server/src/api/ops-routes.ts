@@ -8,7 +8,14 @@ import type { Metrics } from '../observability/metrics.js';
 
 export function opsRoutes(
   app: FastifyInstance,
-  deps: { bus: Bus; metrics: Metrics; registry: Registry; requireToken: boolean; startedAtMs: number },
+  deps: {
+    bus: Bus;
+    metrics: Metrics;
+    registry: Registry;
+    requireToken: boolean;
+    startedAtMs: number;
+    listenersOff: readonly string[];
+  },
 ): void {
   app.get(
     '/healthz',
@@ -25,6 +32,9 @@ export function opsRoutes(
               backlog_bytes: Type.Integer(),
               segments: Type.Integer(),
             }),
+            listeners_off: Type.Array(Type.String(), {
+              description: 'Optional listeners (RTMP, the Mux-protocol intake) that could not start, and why',
+            }),
           }),
         },
       },
@@ -35,6 +45,7 @@ export function opsRoutes(
         status: 'ok' as const,
         uptime_s: Math.floor((Date.now() - deps.startedAtMs) / 1000),
         bus: { end_position: s.endPosition, backlog_bytes: s.backlogBytes, segments: s.segments },
+        listeners_off: deps.listenersOff,
       };
     },
   );

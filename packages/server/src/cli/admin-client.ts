@@ -2,12 +2,13 @@
  * The CLI's admin commands talk to the running server over HTTP (the
  * embedded database allows one process). Credentials come from flags, the
  * OPENQOE_TOKEN_ID/OPENQOE_TOKEN_SECRET variables, or the data dir's
- * bootstrap.json, in that order.
+ * bootstrap.json, in that order; the server's URL as server-url.ts says.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorEnvelope } from '@openqoe/schema';
 import { BOOTSTRAP_FILE, type BootstrapFile } from '../auth/bootstrap.js';
+import { DEFAULT_URL, dataDirOf, serverUrl } from './server-url.js';
 
 export class CliError extends Error {
   constructor(
@@ -26,19 +27,23 @@ export interface AdminOptions {
   dataDir?: string;
 }
 
-export function resolveCredentials(o: AdminOptions): { url: string; id: string; secret: string } {
-  const url = (o.url ?? process.env['OPENQOE_URL'] ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+export function resolveCredentials(o: AdminOptions): {
+  url: string;
+  from: string;
+  id: string;
+  secret: string;
+} {
+  const { url, from } = serverUrl(o);
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     throw new CliError(
-      `--url must be an http(s) URL such as http://127.0.0.1:8080, got ${JSON.stringify(url)}`,
+      `the server URL must be http(s), such as ${DEFAULT_URL}; ${from} gave ${JSON.stringify(url)}`,
       2,
     );
   }
   let id = o.tokenId ?? process.env['OPENQOE_TOKEN_ID'];
   let secret = o.tokenSecret ?? process.env['OPENQOE_TOKEN_SECRET'];
   if (!id || !secret) {
-    const dataDir = o.dataDir ?? process.env['OPENQOE_DATA_DIR'] ?? './data';
-    const file = join(dataDir, BOOTSTRAP_FILE);
+    const file = join(dataDirOf(o.dataDir), BOOTSTRAP_FILE);
     try {
       const b = JSON.parse(readFileSync(file, 'utf8')) as BootstrapFile;
       id ??= b.access_token.id;
@@ -50,7 +55,7 @@ export function resolveCredentials(o: AdminOptions): { url: string; id: string; 
       );
     }
   }
-  return { url, id: id!, secret: secret! };
+  return { url, from, id: id!, secret: secret! };
 }
 
 export async function adminRequest<T>(
@@ -59,7 +64,7 @@ export async function adminRequest<T>(
   path: string,
   body?: unknown,
 ): Promise<T | undefined> {
-  const { url, id, secret } = resolveCredentials(o);
+  const { url, from, id, secret } = resolveCredentials(o);
   let res: Response;
   try {
     res = await fetch(`${url}${path}`, {
@@ -73,7 +78,7 @@ export async function adminRequest<T>(
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
     throw new CliError(
-      `cannot reach the server at ${url} (${cause}); is \`openqoe serve\` running? (--url to change)`,
+      `cannot reach the server at ${url} (${cause}; URL from ${from}); is \`openqoe serve\` running? (--url to change)`,
     );
   }
   if (res.status === 204) return undefined;

@@ -29,6 +29,7 @@ import type { Command, CommanderError } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { BOOTSTRAP_FILE, type BootstrapFile } from '../auth/bootstrap.js';
 import { type AdminOptions, CliError, resolveCredentials } from './admin-client.js';
+import { serverUrl, URL_OPTION_HELP } from './server-url.js';
 
 const gzip = promisify(gzipCallback);
 
@@ -87,7 +88,7 @@ export function registerGenerate(program: Command): void {
     .description(
       'Send synthetic views to a running server through its intake: one beacon each, or played live (--live)',
     )
-    .addOption(new Option('--url <url>', 'server URL [http://127.0.0.1:8080] (OPENQOE_URL)'))
+    .addOption(new Option('--url <url>', URL_OPTION_HELP))
     .addOption(new Option('--env-key <key>', 'environment key [the data dir’s bootstrap.json]'))
     .addOption(
       new Option('-d, --data-dir <dir>', 'data dir whose bootstrap.json gives the key and token [./data]'),
@@ -152,7 +153,7 @@ interface Tally {
 }
 
 async function generate(o: GenerateOptions): Promise<void> {
-  const url = (o.url ?? process.env['OPENQOE_URL'] ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+  const { url } = serverUrl(o);
   const envKey = o.envKey ?? bootstrapEnvKey(o.dataDir);
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     throw new CliError(

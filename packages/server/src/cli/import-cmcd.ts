@@ -14,9 +14,11 @@ import type { ErrorEnvelope } from '@openqoe/schema';
 import { CMCD_EVENT_MODE, type Cmcd, decodeCmcd, encodeCmcd, fromCmcdQuery } from '@svta/cml-cmcd';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliError } from './admin-client.js';
+import { serverUrl, URL_ORDER_HELP } from './server-url.js';
 
 interface ImportOptions {
-  url: string;
+  url?: string;
+  dataDir?: string;
   envKey: string;
   batch: number;
   quiet?: boolean;
@@ -44,7 +46,9 @@ export function registerImportCmcd(program: Command): void {
       'Import CMCD data from a CDN log or a file of CMCD reports (one per line; .gz read as gzip) into a running server',
     )
     .argument('<file>', 'log file: lines with a CMCD= query parameter, or CMCD dictionaries')
-    .option('--url <url>', 'server URL (OPENQOE_URL)', process.env['OPENQOE_URL'] ?? 'http://127.0.0.1:8080')
+    .option('--url <url>', 'server URL [see below]')
+    .option('-d, --data-dir <dir>', 'data dir of the server (its server.json gives the URL) [./data]')
+    .addHelpText('after', `\n${URL_ORDER_HELP}`)
     .requiredOption('--env-key <key>', 'environment key the data belongs to (as in /v1/cmcd/{env_key})')
     .option(
       '--batch <n>',
@@ -69,7 +73,7 @@ export async function importCmcd(file: string, o: ImportOptions): Promise<void> 
       throw new CliError(`cannot read ${file}: ${err.message}`, 2);
     },
   );
-  const target = `${o.url.replace(/\/$/, '')}/v1/cmcd/${encodeURIComponent(o.envKey)}`;
+  const target = `${serverUrl(o).url}/v1/cmcd/${encodeURIComponent(o.envKey)}`;
   const raw = createReadStream(file);
   let readBytes = 0;
   raw.on('data', (c) => {
@@ -102,7 +106,7 @@ export async function importCmcd(file: string, o: ImportOptions): Promise<void> 
     try {
       res = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/cmcd' }, body });
     } catch (err) {
-      throw new CliError(`cannot reach ${o.url}: ${(err as Error).message}`);
+      throw new CliError(`cannot reach ${target}: ${(err as Error).message}`);
     }
     if (!res.ok) {
       const env = (await res.json().catch(() => undefined)) as ErrorEnvelope | undefined;

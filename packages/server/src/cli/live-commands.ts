@@ -3,6 +3,7 @@
  * running server's live streams and stats API signing keys over HTTP, like
  * the `environments` and `tokens` commands.
  */
+import type { RtmpIngestInfo } from '@openqoe/schema';
 import type { Command } from 'commander';
 import { type AdminOptions, adminRequest } from './admin-client.js';
 
@@ -48,12 +49,20 @@ export function registerLiveCommands(program: Command, kit: CliKit): void {
       .description('Create a live stream; prints its id and secret stream key')
       .option('-e, --environment <id>', 'environment (needed when the token covers several)'),
   ).action(async (o: Opts) => {
-    const r = await adminRequest<{ data: StreamOut }>(o, 'POST', '/video/v1/live-streams', envBody(o));
+    const r = await adminRequest<{ data: StreamOut; rtmp: RtmpIngestInfo }>(
+      o,
+      'POST',
+      '/video/v1/live-streams',
+      envBody(o),
+    );
+    // The server says where it listens for RTMP, or why it does not.
+    const push = r!.rtmp.url
+      ? `publish to: ${r!.rtmp.url}/${r!.data.stream_key}`
+      : `cannot publish yet: ${r!.rtmp.off_reason}`;
     print(
       !!o.json,
       r,
-      () =>
-        `created live stream ${r!.data.id}\n  stream key: ${r!.data.stream_key}   (secret)\n  publish to: rtmp://<host>:1935/live/${r!.data.stream_key}   (port: live.rtmp.port)`,
+      () => `created live stream ${r!.data.id}\n  stream key: ${r!.data.stream_key}   (secret)\n  ${push}`,
     );
   });
   adminOptions(

@@ -3,6 +3,7 @@
  * environment variables and flags into it and validates once at start.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { AlertsConfigSchema } from './alerts-config.js';
 import { ClickHouseConfigSchema } from './clickhouse-config.js';
 import { ClusterConfigSchema } from './cluster-config.js';
 import { CompatConfigSchema } from './compat-config.js';
@@ -10,6 +11,7 @@ import { ConnectorsConfigSchema } from './connectors-config.js';
 import { DemoConfigSchema } from './demo-config.js';
 import { LiveConfigSchema } from './live-config.js';
 import { MonitoringConfigSchema } from './monitoring-config.js';
+import { NotificationsConfigSchema } from './notifications-config.js';
 import { RealtimeConfigSchema } from './realtime-config.js';
 import { UiConfigSchema } from './ui-config.js';
 
@@ -196,8 +198,9 @@ export const ConfigSchema = Type.Object(
     enrich: Type.Object(
       {
         geoDatabase: Type.String({
-          default: '',
-          description: 'Path of a MaxMind-format City database (country, region, city); "" for none',
+          default: 'bundled',
+          description:
+            'Path of a MaxMind-format City or Country database (country, region, city); "bundled": the country database shipped with openqoe (below); "" for none',
         }),
         asnDatabase: Type.String({
           default: '',
@@ -237,8 +240,10 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     connectors: ConnectorsConfigSchema,
+    notifications: NotificationsConfigSchema,
     demo: DemoConfigSchema,
     ui: UiConfigSchema,
+    alerts: AlertsConfigSchema,
     compat: CompatConfigSchema,
     cluster: ClusterConfigSchema,
   },

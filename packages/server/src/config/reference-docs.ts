@@ -54,9 +54,10 @@ function bounds(s: TSchema): string {
 }
 
 function fieldTable(schema: TObject): string {
+  const required = new Set(schema.required ?? []);
   const rows = Object.entries(schema.properties).map(
     ([k, s]) =>
-      `| \`${k}\` | ${schemaType(s as TSchema)} | ${bounds(s as TSchema)} | ${(s as TSchema)['description'] ?? ''} |`,
+      `| \`${k}\` | ${schemaType(s as TSchema)}${required.has(k) ? '' : ', optional'} | ${bounds(s as TSchema)} | ${(s as TSchema)['description'] ?? ''} |`,
   );
   return `| field | type | bounds | meaning |\n|---|---|---|---|\n${rows.join('\n')}`;
 }
@@ -79,7 +80,13 @@ once the beacon is durable.
 
 - Every sample has **every field**, every time; a field that does not apply is
   \`0\` or \`""\`. A missing, unknown or mistyped field refuses the whole beacon
-  with a 400 naming each bad field (see [errors.md](errors.md)).
+  with a 400 naming each bad field (see [errors.md](errors.md)). The
+  exceptions are the fields marked optional, added to version 1 later.
+- Versioning: \`schemaVersion\` changes only with an incompatible change, and
+  the intake refuses other versions. A new field is added as **optional**, so
+  beacons of older collectors stay valid; a collector that sends it needs a
+  server that knows it (an older server refuses the unknown field), so
+  upgrade the server first. \`videoDurationMs\` came this way.
 - \`(viewId, sequenceNumber)\` is unique: numbers start at 0 per view and are
   shared by samples and events. A repeated pair is dropped as a duplicate, so
   a beacon may be retried safely.
@@ -155,6 +162,31 @@ intake:
 | key | environment variable | type | default | meaning |
 |---|---|---|---|---|
 ${configRows(ConfigSchema).join('\n')}
+
+## Country, region, city and ASN
+
+The client address of a view (the connection's; \`X-Forwarded-For\`'s first
+entry with \`trustProxy: true\`, or in a backfill with a \`system\` token) is
+looked up in two MaxMind-format (\`.mmdb\`) databases.
+
+- **Out of the box** (\`enrich.geoDatabase: bundled\`, the default): countries
+  from \`@ip-location-db/geo-whois-asn-country-mmdb\`, a dependency of the
+  server pinned to an exact version (CC0-1.0; built from the regional
+  registries' delegation files and whois data, which the package's
+  \`NRO_LICENSE\` asks to credit to nro.net). It gives the country only: region,
+  city and ASN stay empty. No freely licensed ASN database is published as an
+  npm package (ip-location-db's ASN data is CSV under CC-BY-4.0 and
+  RouteViews' terms), so ASN needs a database of your own.
+- **To update it**, raise the pinned version in
+  \`packages/server/package.json\` (the package is republished with fresh data
+  regularly; \`npm view @ip-location-db/geo-whois-asn-country-mmdb version\`)
+  and run \`npm install\`; the server reads the file at start.
+- **MaxMind instead** (regions, cities, ASN): download GeoLite2 or GeoIP2
+  City (or Country) and ASN \`.mmdb\` files with your MaxMind account (for
+  example with \`geoipupdate\`), set \`enrich.geoDatabase\` and
+  \`enrich.asnDatabase\` to their paths and restart. Any database in
+  MaxMind's City or Country layout works the same way.
+- **None**: \`enrich.geoDatabase: ""\`.
 `;
 }
 

@@ -4,9 +4,11 @@
  * listener, and their routes (live streams API, signing keys API, stats API)
  * as one Fastify plugin that the server registers.
  */
+import type { RtmpIngestInfo } from '@openqoe/schema';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from '../auth/registry.js';
 import type { Config } from '../config/config-schema.js';
+import { listenProblem } from '../http/listen-problem.js';
 import type { Metrics } from '../observability/metrics.js';
 import { LiveStore, type SqlRunner } from '../store/live-store.js';
 import type { LiveCounts } from './live-counts.js';
@@ -21,8 +23,8 @@ import { type IngestLog, RTMP_APP, RtmpIngest } from './rtmp-ingest.js';
 import { SigningKeys } from './signing-keys.js';
 
 export interface LiveService {
-  /** rtmp://host:port/live (append /{stream_key}); undefined when RTMP is off or could not listen. */
-  rtmpUrl: string | undefined;
+  /** rtmp://host:port/live (append /{stream_key}), or why the RTMP ingest is off. */
+  rtmp: RtmpIngestInfo;
   /** The live routes, to register on the app. */
   routes: FastifyPluginAsync;
   close(): Promise<void>;
@@ -47,28 +49,32 @@ export async function startLive(
   );
 
   let ingest: RtmpIngest | undefined;
-  let rtmpUrl: string | undefined;
+  const rtmp: RtmpIngestInfo = {
+    url: null,
+    off_reason:
+      'RTMP ingest is off (live.rtmp.enabled is false): set live.rtmp.enabled to true to accept pushes',
+  };
   if (c.rtmp.enabled) {
     const host = c.rtmp.host || config.host;
     const candidate = new RtmpIngest(streams, health, log, liveMetrics);
     try {
       const port = await candidate.listen({ host, port: c.rtmp.port });
       ingest = candidate;
-      rtmpUrl = `rtmp://${host.includes(':') ? `[${host}]` : host}:${port}/${RTMP_APP}`;
+      rtmp.url = `rtmp://${host.includes(':') ? `[${host}]` : host}:${port}/${RTMP_APP}`;
+      rtmp.off_reason = null;
     } catch (err) {
-      // Analytics keep working without the ingest; the log says why pushes will fail.
-      log.error(
-        `RTMP ingest not started: cannot listen on ${host}:${c.rtmp.port} (${(err as Error).message}); set live.rtmp.port`,
-      );
+      // Analytics keep working without the ingest; the log, the API and the Live page say why pushes fail.
+      rtmp.off_reason = `RTMP ingest is off: ${listenProblem(err, host, c.rtmp.port)}; choose another port with live.rtmp.port (OPENQOE_LIVE__RTMP__PORT)`;
+      log.error(rtmp.off_reason);
     }
   }
   health.start();
 
   return {
-    rtmpUrl,
+    rtmp,
     routes: async (app) => {
       systemSigningKeysRoutes(app, registry, keys);
-      videoLiveStreamsRoutes(app, { registry, streams, health, store, ingest });
+      videoLiveStreamsRoutes(app, { registry, streams, health, store, ingest, rtmp });
       videoLiveStreamCurrentRoute(app, { registry, streams, health, counts });
       statsRoutes(app, { keys, streams, health, counts, metrics: liveMetrics });
     },

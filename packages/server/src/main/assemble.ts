@@ -14,6 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BootstrapFile } from '../auth/bootstrap.js';
 import type { Config } from '../config/config-schema.js';
 import { configWarnings } from '../config/load-config.js';
+import { listenProblem } from '../http/listen-problem.js';
 import type { MuxIntake } from '../intake/mux/mux-intake.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { IntakeConsumer } from '../pipeline/intake-consumer.js';
@@ -21,6 +22,7 @@ import type { ActiveViews } from '../pipeline/view-model/active-views.js';
 import { buildApp } from './build-app.js';
 import { embeddedPlatform } from './embedded-platform.js';
 import { Features, type Log } from './feature.js';
+import { alertsFeature } from './features/alerts-feature.js';
 import { apiFeature } from './features/api-feature.js';
 import { intakeFeature } from './features/intake-feature.js';
 import { liveFeature } from './features/live-feature.js';
@@ -44,6 +46,8 @@ export interface RunningServer {
   live: { rtmpUrl: string | undefined };
   /** The Mux-protocol intake's TLS listener, when enabled on this node. */
   muxIntake: MuxIntake | undefined;
+  /** Optional listeners (RTMP, Mux) that are off on this node, and why. */
+  off: { rtmp: string | undefined; mux: string | undefined };
   close(): Promise<void>;
 }
 
@@ -73,19 +77,29 @@ export async function assemble(
     const platform = await features.add(
       config.cluster.bus ? natsPlatform(config, deps) : embeddedPlatform(config, deps),
     );
-    await features.add(pagesFeature(config, app, platform, runs, metrics));
+    const listenersOff: string[] = [];
+    await features.add(pagesFeature(config, app, platform, runs, metrics, listenersOff));
     // Built now, started below once everything that listens to it has subscribed.
     const pipeline = runs.pipeline ? await features.add(pipelineFeature(config, platform, deps)) : undefined;
-    let rtmpUrl: string | undefined;
+    let rtmp: { url: string | null; off_reason: string | null } | undefined;
     if (runs.api) {
       const owning = ownsStore(platform);
-      await features.add(apiFeature(config, app, owning, pipeline, metrics));
-      rtmpUrl = (await features.add(liveFeature(config, app, owning, pipeline, deps))).rtmpUrl;
+      const api = await features.add(apiFeature(config, app, owning, pipeline, metrics, deps));
+      // Evaluated here only: on a cluster's api role, from every worker's merged numbers.
+      await features.add(alertsFeature(config, app, owning, api.realtime, api.notifier, log));
+      rtmp = (await features.add(liveFeature(config, app, owning, pipeline, deps))).rtmp;
     }
     // Last to start, first to close: nothing is accepted while the pipeline drains.
     const intake = runs.ingest ? await features.add(intakeFeature(config, app, platform, deps)) : undefined;
+    // A port taken or disabled by config: only a taken one is news for /healthz.
+    if (rtmp?.off_reason && config.live.rtmp.enabled) listenersOff.push(rtmp.off_reason);
+    if (intake?.muxOff) listenersOff.push(intake.muxOff);
     await pipeline?.start();
-    const url = await app.listen({ host: config.host, port: config.port });
+    const url = await app.listen({ host: config.host, port: config.port }).catch((err: unknown) => {
+      throw new Error(
+        `HTTP ${listenProblem(err, config.host, config.port)}: choose another with --port (OPENQOE_PORT, or port in the config file)`,
+      );
+    });
     let closing: Promise<void> | undefined;
     return {
       app,
@@ -95,8 +109,12 @@ export async function assemble(
       store: platform.owned,
       consumer: pipeline?.consumer,
       views: pipeline?.views,
-      live: { rtmpUrl },
+      live: { rtmpUrl: rtmp?.url ?? undefined },
       muxIntake: intake?.muxIntake,
+      off: {
+        rtmp: config.live.rtmp.enabled ? (rtmp?.off_reason ?? undefined) : undefined,
+        mux: intake?.muxOff,
+      },
       close: () => {
         closing ??= closeAll();
         return closing;

@@ -13,6 +13,7 @@ import { attachOpenApiExamples } from '../api/openapi-examples.js';
 import type { Config } from '../config/config-schema.js';
 import { installErrorHandling } from '../http/api-error.js';
 import { installCsvAnswers } from '../http/csv-answers.js';
+import { tidyOpenApi } from '../http/openapi-tidy.js';
 import { LIVE_OPENAPI_EXAMPLES } from '../live/routes/live-openapi-examples.js';
 import type { Metrics } from '../observability/metrics.js';
 import { VERSION } from '../version.js';
@@ -61,7 +62,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     // Shared schemas keep their own names ($id) in the document instead of def-N.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
-    transformObject: (doc) => ('openapiObject' in doc ? csvMediaTypes(doc.openapiObject) : doc.swaggerObject),
+    // Enums as one `enum`, defaulted query parameters optional: what "Try it out" offers (openapi-tidy.ts);
+    // text/csv beside JSON on the routes that answer it (csv-answers.ts).
+    transformObject: (d) =>
+      csvMediaTypes(tidyOpenApi('openapiObject' in d ? d.openapiObject : d.swaggerObject)),
     openapi: {
       openapi: '3.0.3',
       info: {

@@ -4,15 +4,16 @@
  * of such states. A rollup stores the states per (environment, hour,
  * dimensions); a query merges them, which gives the same number as the
  * aggregate over the views themselves: sums and counts add, an average
- * keeps its sum and count, and the exact quantiles keep their values.
+ * keeps its sum and count, the exact quantiles keep their values and an
+ * exact distinct count its set.
  */
 
 export interface AggregateCall {
   /** The call as written, whitespace collapsed: the key that names its state column. */
   key: string;
-  /** Function name without parameters: count, sum, avg, min, max, quantileExactInclusive. */
+  /** Function name without parameters: count, sum, avg, min, max, quantile(s)ExactInclusive, uniqExact. */
   fn: string;
-  /** Parametric functions' parameters with their parentheses, e.g. "(0.5)"; else "". */
+  /** Parametric functions' parameters with their parentheses, e.g. "(0.5, 0.95)"; else "". */
   params: string;
   /** Argument list as written ("" for count(*)). */
   args: string;
@@ -22,7 +23,8 @@ export interface AggregateCall {
   end: number;
 }
 
-const CALL = /(count|sum|avg|min|max|quantileExactInclusive)(\([\d.]+\))?\(/y;
+const CALL =
+  /(count|sum|avg|min|max|quantileExactInclusive|quantilesExactInclusive|uniqExact)(\([\d., ]+\))?\(/y;
 const FILTER = /\s*FILTER\s*\(\s*WHERE\s+/iy;
 
 /** Index just past the parenthesis that closes the one before `from`, skipping quoted text. */

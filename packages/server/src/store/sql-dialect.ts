@@ -16,11 +16,14 @@ export interface SqlDialect {
   /** Integer division. */
   intDiv(a: string, b: string): string;
   /**
-   * The metric catalog's aggregates (api/data/metric-catalog.ts, written in DuckDB's spelling:
-   * `median(col)`, `quantile_cont(col, q)`) in this dialect, with the same results.
+   * The metric catalog's aggregates (query/metric-catalog.ts, written in DuckDB's spelling:
+   * `median(col)`, `quantile_cont(col, q)`, `count(DISTINCT x)`) in this dialect, with the same results.
    */
   aggregates(duckdbSql: string): string;
 }
+
+/** The levels the query API offers percentiles at (median, 75th, 90th, 95th, 99th). */
+export const QUANTILE_LEVELS = [0.5, 0.75, 0.9, 0.95, 0.99] as const;
 
 export const DUCKDB_DIALECT: SqlDialect = {
   name: 'duckdb',

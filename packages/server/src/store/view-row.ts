@@ -71,7 +71,10 @@ const LAYOUT = [
   ...columns('DOUBLE', ['webrtc_fps', 'webrtc_jitter_ms']),
   ...columns('BIGINT', ['webrtc_packets_lost']),
   ...columns('DOUBLE', ['webrtc_packet_loss_ratio', 'webrtc_rtt_ms']),
-  // A column added later names its migration, the stores' next: ...columns('DOUBLE', ['startup_bucket_s'], 2).
+  // Plays, content duration and completion, dropped frames per minute (docs/metrics.md).
+  ...columns('BOOLEAN', ['play_requested'], 3),
+  ...columns('DOUBLE', ['video_duration_ms', 'completion_percentage', 'dropped_frame_frequency'], 3),
+  // A column added later names its migration, the stores' next: ...columns('DOUBLE', ['startup_bucket_s'], 3).
 ];
 
 export type ViewColumnName = (typeof LAYOUT)[number]['name'];

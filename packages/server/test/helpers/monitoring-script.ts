@@ -157,10 +157,15 @@ export function sortRecords(records: ExpectedRecord[]): ExpectedRecord[] {
   return [...records].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-/** Posts views' samples and events in one backfill beacon (the device clock is trusted: exact event times). */
-export async function postBackfill(
+/**
+ * Posts views' samples and events in one beacon to `url` (the server's, or a cluster's ingest
+ * node); with `backfill` the device clock is trusted (exact event times). Throws unless accepted.
+ */
+export async function postViews(
   server: ServerProcess,
   views: readonly { samples: Sample[]; events: PlayerEvent[] }[],
+  backfill = true,
+  url = server.url,
 ): Promise<void> {
   const beacon = makeBeacon({
     envKey: server.bootstrap().environment.key,
@@ -169,15 +174,21 @@ export async function postBackfill(
     events: views.flatMap((v) => v.events),
   });
   const res = await postBeacon(
-    server.url,
+    url,
     JSON.stringify(beacon),
     { 'content-type': 'text/plain', authorization: server.adminAuth() },
-    '?backfill=true',
+    backfill ? '?backfill=true' : '',
   );
   if (res.status !== 202)
     throw new Error(`the views were refused: ${res.status} ${JSON.stringify(res.json)}`);
 }
 
+/** Posts views in one backfill beacon (the device clock is trusted: exact event times). */
+export const postBackfill = (
+  server: ServerProcess,
+  views: readonly { samples: Sample[]; events: PlayerEvent[] }[],
+): Promise<void> => postViews(server, views);
+
 /** Posts every scripted view in one backfill beacon. */
 export const postScriptedViews = (server: ServerProcess, t0: number, prefix = ''): Promise<void> =>
-  postBackfill(server, scriptedViews(t0, prefix));
+  postViews(server, scriptedViews(t0, prefix));

@@ -205,7 +205,7 @@ export async function readMetric(server: ServerProcess, series: string): Promise
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
-/** On ClickHouse: waits until at least `hours` hours were refreshed into the rollup and none is dirty. */
+/** Waits until at least `hours` hours were refreshed into the ClickHouse rollup and none is dirty. */
 export async function waitForRollup(server: ServerProcess, hours: number): Promise<void> {
   await waitFor(
     async () =>

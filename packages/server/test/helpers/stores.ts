@@ -15,8 +15,9 @@ import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js'
 import { HttpConnection } from '../../src/store/clickhouse/http-connection.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
+import { buildTestDatabases } from './mmdb.js';
 import { patience } from './patience.js';
-import { queryDataDir } from './server-process.js';
+import { queryDataDir, type ServerProcess, startServer } from './server-process.js';
 
 export interface StoreUnderTest {
   name: string;
@@ -123,4 +124,25 @@ export function runnableStores(prefix: string): StoreUnderTest[] {
       it('runs the suite', () => {});
     });
   return all.filter((s) => s.skip === undefined);
+}
+
+/**
+ * A server on `store` for the query API suites: the test geo databases (client addresses from
+ * `x-forwarded-for`), no rate limits, views complete after 500 ms idle, and on ClickHouse whole
+ * hours answered from the rollup once refreshed (docs/clickhouse.md).
+ */
+export function startQueryServer(dataDir: string, store: StoreUnderTest): Promise<ServerProcess> {
+  const db = buildTestDatabases(dataDir);
+  return startServer({
+    dataDir,
+    config: {
+      logLevel: 'warn',
+      trustProxy: true,
+      intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
+      views: { idleCompleteMs: 500, tickIntervalMs: 50 },
+      enrich: { geoDatabase: db.geo, asnDatabase: db.asn },
+      clickhouse: { rollupRefreshIntervalMs: 200, rollupSettleMs: 0 },
+    },
+    args: store.args,
+  });
 }

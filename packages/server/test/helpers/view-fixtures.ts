@@ -35,6 +35,8 @@ export const zeroFacts: SegmentFacts = {
   requestTransferTotalMs: 0,
   playerStartupTimeMs: 0,
   pageLoadTimeMs: 0,
+  videoTimeEndMs: 0,
+  streamType: '',
   framesPerSecond: 0,
   jitterMs: 0,
   packetsLost: 0,

@@ -6,7 +6,9 @@
  *   named `v{0,1,2}/seg_00000.{ts,m4s}` (numbered from 0);
  * - `dash/manifest.mpd`: the same 3 video renditions + audio, 2 s segments
  *   named `seg-{rep}-00001.m4s` (numbered from 1);
- * - `progressive.mp4` (H.264/AAC, faststart) and `progressive.webm` (VP9/Opus).
+ * - `progressive.mp4` (H.264/AAC, faststart) and `progressive.webm` (VP9/Opus);
+ * - `long.mp4`: the pattern alone for LONG_CLIP_SECONDS (30 s), small, for
+ *   completion (a known duration watched to a known point).
  *
  * The cache key is a hash of the recipe, so changing a command rebuilds.
  */
@@ -18,6 +20,7 @@ import { join, resolve } from 'node:path';
 export const CLIP_SECONDS = 12;
 export const SEGMENT_SECONDS = 2;
 export const FPS = 25;
+export const LONG_CLIP_SECONDS = 30;
 export const RENDITIONS = [
   { width: 416, height: 234, bitrateBps: 300_000 },
   { width: 640, height: 360, bitrateBps: 800_000 },
@@ -134,6 +137,16 @@ function recipe(): string[][] {
     'dash/manifest.mpd',
   ]);
   steps.push(['-i', 'r1.mp4', '-c', 'copy', '-movflags', '+faststart', 'progressive.mp4']);
+  steps.push([
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=320x180:rate=${FPS}:duration=${LONG_CLIP_SECONDS}`,
+    ...x264,
+    '-movflags',
+    '+faststart',
+    'long.mp4',
+  ]);
   steps.push([
     ...source(640, 360),
     '-c:v',

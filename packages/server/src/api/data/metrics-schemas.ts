@@ -13,7 +13,7 @@ import {
 } from '@openqoe/schema';
 import { type Static, Type } from '@sinclair/typebox';
 import { BASIC_AUTH, errorAnswers } from '../../http/route-schema.js';
-import { METRICS, type Measurement } from '../../query/metric-catalog.js';
+import { MEASUREMENTS, METRICS } from '../../query/metric-catalog.js';
 
 export const GRANULARITIES = {
   minute: 60_000,
@@ -56,12 +56,10 @@ const MetricParams = Type.Object({
 });
 const MeasurementSchema = Type.Optional(
   Type.Union(
-    (['median', '95th', 'avg', 'sum', 'count', 'min', 'max'] as const satisfies readonly Measurement[]).map(
-      (m) => Type.Literal(m),
-    ),
+    MEASUREMENTS.map((m) => Type.Literal(m)),
     {
       description:
-        'Default depends on the metric: median for times, avg for rates and scores, sum for watch time',
+        'avg, median, 75th, 90th, 95th or 99th percentile (exact, interpolated), sum, count, min or max; each metric lists the ones it offers (GET /data/v1/metrics). Default depends on the metric: median for times, avg for rates and scores, sum for watch time',
     },
   ),
 );

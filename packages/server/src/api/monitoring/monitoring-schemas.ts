@@ -43,7 +43,10 @@ const CommonQuery = {
   ),
 };
 const DimensionQuery = {
-  dimension: Type.String({ description: 'A real-time dimension (GET /data/v1/monitoring/dimensions)' }),
+  dimension: Type.String({
+    description: 'A real-time dimension (GET /data/v1/monitoring/dimensions)',
+    examples: ['cdn'],
+  }),
 };
 
 const TimeseriesQuery = Type.Object(CommonQuery, { additionalProperties: false });

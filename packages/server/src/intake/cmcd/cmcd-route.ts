@@ -47,6 +47,15 @@ export async function cmcdRoute(app: FastifyInstance, config: Config, deps: Inta
         'Request-mode data rides on the CMCD= query parameter or the CMCD-* headers. Every report needs sid ' +
         'and sn; event reports need ts. A session (sid) is a view. Answered 200 once durable; never 410.',
       params: Type.Object({ env_key: Type.String({ maxLength: 128 }) }),
+      // Documented for the reference's "Try it out"; the handler reads the raw query itself.
+      querystring: Type.Object({
+        CMCD: Type.Optional(
+          Type.String({
+            description: 'Request-mode CMCD data: one dictionary',
+            examples: ['sid="6e2fb550-c457-11e9-bb97-0800200c9a66",sn=0,br=3200,ot=v,su'],
+          }),
+        ),
+      }),
       response: {
         200: Type.Object({ reports: Type.Integer() }),
         400: { $ref: 'ErrorEnvelope#' },

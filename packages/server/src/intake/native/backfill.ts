@@ -8,8 +8,11 @@
  * needs an access token with the `system` permission covering the beacon's
  * environment. Such a sender is exempt from the per-IP and per-environment
  * rate limits (they protect against public keys in pages), not from the size
- * and validation rules.
+ * and validation rules. It may also state the viewer's address in
+ * X-Forwarded-For (first entry) whatever `trustProxy` says: loaded history
+ * keeps its countries, as the data it comes from had them.
  */
+import { isIP } from 'node:net';
 
 import { type AuthenticatedToken, type Registry, tokenCoversEnvironment } from '../../auth/registry.js';
 import { ApiError } from '../../http/api-error.js';
@@ -56,6 +59,17 @@ export function requireBackfillEnvironment(backfill: Backfill | undefined, envId
   if (backfill && !tokenCoversEnvironment(backfill.token, envId)) {
     throw new ApiError('QOE_ERR_FORBIDDEN', ['The access token does not cover this environment']);
   }
+}
+
+/** The client address of the record: a backfill's X-Forwarded-For when it gives one, else the connection's. */
+export function clientAddress(
+  backfill: Backfill | undefined,
+  forwardedFor: string | string[] | undefined,
+  connectionIp: string,
+): string {
+  if (!backfill || forwardedFor === undefined) return connectionIp;
+  const first = (Array.isArray(forwardedFor) ? forwardedFor[0] : forwardedFor)?.split(',')[0]?.trim() ?? '';
+  return isIP(first) ? first : connectionIp;
 }
 
 /** Server receive time − the beacon's transmission time, or 0 when backfill trusts the device clock. */

@@ -23,7 +23,7 @@ import { IntakeOutcomes } from '../kit/outcomes.js';
 import { IntakePublisher } from '../kit/publish.js';
 import { IntakeRateLimits } from '../kit/rate-limiter.js';
 import { takeRawBodies } from '../kit/raw-body.js';
-import { authorizeBackfill, clockOffsetMs, requireBackfillEnvironment } from './backfill.js';
+import { authorizeBackfill, clientAddress, clockOffsetMs, requireBackfillEnvironment } from './backfill.js';
 import { BEACON_SCHEMA, type BeaconRequest, invalidBeacon } from './beacon-schema.js';
 
 const ROUTE = '/v1/beacon';
@@ -84,7 +84,7 @@ export async function beaconRoute(app: FastifyInstance, deps: BeaconRouteDeps): 
           env.id,
           receivedAtMs,
           clockOffsetMs(backfill, receivedAtMs, beacon.sentAt),
-          ip,
+          clientAddress(backfill, request.headers['x-forwarded-for'], ip),
           request.headers['user-agent'],
         );
         const value: IntakeRecord = { meta, beacon };

@@ -6,6 +6,7 @@
  */
 import {
   ListOf,
+  LiveStreamCreatedResponse,
   LiveStreamCurrentResponse,
   LiveStreamHealthResponse,
   LiveStreamListResponse,
@@ -31,7 +32,7 @@ export const STREAM_CREATE_SCHEMA = {
   ...video,
   summary: 'Create a live stream with a new secret stream key',
   body: CreateBody,
-  response: { 201: LiveStreamResponse, ...errorAnswers(400, 401, 403) },
+  response: { 201: LiveStreamCreatedResponse, ...errorAnswers(400, 401, 403) },
 };
 
 export const STREAM_LIST_SCHEMA = {

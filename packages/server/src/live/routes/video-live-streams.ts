@@ -5,7 +5,7 @@
  * cover its environment, as the reference does. Schemas: live-route-schemas.ts.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { LiveStream } from '@openqoe/schema';
+import type { LiveStream, RtmpIngestInfo } from '@openqoe/schema';
 import type { FastifyInstance } from 'fastify';
 import { type AuthenticatedToken, type Registry, tokenCoversEnvironment } from '../../auth/registry.js';
 import { ApiError } from '../../http/api-error.js';
@@ -30,6 +30,8 @@ export interface LiveStreamDeps {
   health: LiveHealth;
   store: LiveStore;
   ingest: RtmpIngest | undefined;
+  /** Where encoders push, or why they cannot: said with every list and create. */
+  rtmp: RtmpIngestInfo;
 }
 
 const round = (v: number | null) => (v === null ? null : Math.round(v));
@@ -55,13 +57,13 @@ export function videoLiveStreamsRoutes(app: FastifyInstance, deps: LiveStreamDep
   const create = { preHandler, preValidation: bodyDefaultsToObject, schema: STREAM_CREATE_SCHEMA };
   r.post('/video/v1/live-streams', create, async (request, reply) => {
     const envId = targetEnvironment(registry, request.token!, request.body.environment_id);
-    return reply.code(201).send({ data: out(await streams.create(envId)) });
+    return reply.code(201).send({ data: out(await streams.create(envId)), rtmp: deps.rtmp });
   });
 
   r.get('/video/v1/live-streams', { preHandler, schema: STREAM_LIST_SCHEMA }, async (request) => {
     const list = streams.list().filter((s) => tokenCoversEnvironment(request.token!, s.envId));
     const { data, total_row_count } = pageOf(list, request.query.limit, request.query.page);
-    return { data: data.map(out), total_row_count };
+    return { data: data.map(out), total_row_count, rtmp: deps.rtmp };
   });
 
   r.get('/video/v1/live-streams/:id', { preHandler, schema: STREAM_GET_SCHEMA }, async (request) => ({

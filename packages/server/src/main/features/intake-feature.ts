@@ -7,6 +7,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/config-schema.js';
+import { listenProblem } from '../../http/listen-problem.js';
 import { cmcdRoute } from '../../intake/cmcd/cmcd-route.js';
 import { RejectedRecorder } from '../../intake/kit/rejected-recorder.js';
 import { type MuxIntake, startMuxIntake } from '../../intake/mux/mux-intake.js';
@@ -18,6 +19,8 @@ import type { Platform } from '../platform.js';
 export interface RunningIntake extends Feature {
   /** The Mux-protocol intake's TLS listener, when enabled. */
   muxIntake: MuxIntake | undefined;
+  /** Why the enabled Mux-protocol listener could not start. */
+  muxOff: string | undefined;
 }
 
 export async function intakeFeature(
@@ -42,16 +45,25 @@ export async function intakeFeature(
   await app.register(async (scope) => beaconRoute(scope, intakeDeps));
   if (config.compat.cmcd.enabled) await app.register(async (scope) => cmcdRoute(scope, config, intakeDeps));
   let muxIntake: MuxIntake | undefined;
+  let muxOff: string | undefined;
   try {
     // The drop-in Mux-protocol intake: its own TLS listener (docs/compatibility.md).
     if (config.compat.mux.enabled) muxIntake = await startMuxIntake(config, intakeDeps, log);
   } catch (err) {
-    await rejected.close();
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') {
+      await rejected.close();
+      throw err;
+    }
+    // An optional listener: the rest of the server runs; the log and /healthz say why it is off.
+    const host = config.compat.mux.host || config.host;
+    muxOff = `Mux-protocol intake is off: ${listenProblem(err, host, config.compat.mux.port)}; choose another port with compat.mux.port (OPENQOE_COMPAT__MUX__PORT)`;
+    log.error(muxOff);
   }
   return {
     name: 'intake',
     muxIntake,
+    muxOff,
     close: async () => {
       await muxIntake?.close();
       await rejected.close();

@@ -3,6 +3,7 @@
  * and the stats API (live/live-service.ts), with viewer counts from the
  * platform. Routes are added before the app listens.
  */
+import type { RtmpIngestInfo } from '@openqoe/schema';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/config-schema.js';
 import { type LiveService, startLive } from '../../live/live-service.js';
@@ -12,7 +13,7 @@ import type { OpenedStore } from '../open-store.js';
 import type { Platform, RunningPipeline } from '../platform.js';
 
 export interface RunningLive extends Feature {
-  rtmpUrl: string | undefined;
+  rtmp: RtmpIngestInfo;
 }
 
 export async function liveFeature(
@@ -33,7 +34,7 @@ export async function liveFeature(
   await app.register(live.routes);
   return {
     name: 'live',
-    rtmpUrl: live.rtmpUrl,
+    rtmp: live.rtmp,
     close: async () => {
       await live.close();
       await counts.close?.();

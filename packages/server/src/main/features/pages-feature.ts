@@ -19,6 +19,8 @@ export async function pagesFeature(
   platform: Platform,
   runs: Roles,
   metrics: Metrics,
+  /** Optional listeners that could not start, filled in as they start: /healthz lists them. */
+  listenersOff: readonly string[],
 ): Promise<Feature> {
   await app.register(async (scope) => {
     opsRoutes(scope, {
@@ -27,6 +29,7 @@ export async function pagesFeature(
       registry: platform.registry,
       requireToken: config.metrics.requireToken,
       startedAtMs: Date.now(),
+      listenersOff,
     });
     // Demo page (/demo/): a test video with the browser collector attached.
     if (config.demo.enabled && runs.ingest && runs.api)

@@ -10,7 +10,8 @@
  *   answers 429 once that is full;
  * - batching: up to the destination's limits, closed on count, bytes or age
  *   (`maxDelayMs` after the oldest waiting record), one batch in flight, so
- *   records arrive in queue order;
+ *   records arrive in queue order; a destination may hold the next batch
+ *   (`holdMs`, a rate limit), which then takes what came meanwhile;
  * - retries until the destination recovers (the buffer, not a retry count,
  *   bounds what waits): exponential backoff with jitter, or the destination's
  *   Retry-After; only a partly failed batch's failed records are resent;
@@ -203,6 +204,12 @@ export class Delivery {
       const age = Date.now() - (this.oldestMs ?? 0);
       if (staged.records < limits.maxEvents && staged.bytes < limits.maxBytes && age < maxDelayMs) {
         await this.wait(maxDelayMs - age, true);
+        continue;
+      }
+      const holdMs = this.destination.holdMs?.() ?? 0;
+      if (holdMs > 0) {
+        // Held records are not sent as they come: what arrives meanwhile joins the batch.
+        await this.wait(holdMs, false);
         continue;
       }
       const readAtMs = Date.now();

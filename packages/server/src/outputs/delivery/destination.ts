@@ -42,6 +42,11 @@ export type SendOutcome =
 export interface Destination {
   /** Sends one batch, in queue order. Never throws for destination or network trouble: it classifies it. */
   send(batch: readonly QueueRecord[], signal: AbortSignal): Promise<SendOutcome>;
+  /**
+   * How long to hold what is staged before the next send (a notification channel's rate limit):
+   * the core waits, then takes everything staged by then into one batch. 0 or absent: send now.
+   */
+  holdMs?(): number;
   close?(): Promise<void>;
 }
 

@@ -46,6 +46,8 @@ export async function postHttp(
   timeoutMs: number,
   signal: AbortSignal,
   refuses: (status: number) => boolean = refusesByDefault,
+  /** Hears every answer's status and body (a notification channel's test send reports them). */
+  heard?: (status: number, text: string) => void,
 ): Promise<SendOutcome> {
   let res: Response;
   try {
@@ -67,6 +69,7 @@ export async function postHttp(
   // The body is read (and bounded) so the connection can be reused.
   const text = await res.text().catch(() => '');
   const status = res.status;
+  heard?.(status, text);
   if (status >= 200 && status < 300) return { ok: true };
   const start = text.slice(0, MESSAGE_CHARS);
   const message = `HTTP ${status}${start ? `: ${start}` : ''}`;

@@ -7,7 +7,10 @@
  *
  * Geo and ASN come from two MaxMind-format (.mmdb) files, read whole into
  * memory by the `maxmind` package; either path may be empty to run without
- * it. The lookup uses the full address; `truncateIp` only changes what is
+ * it. The geo path `bundled` is the country database the server depends on
+ * (@ip-location-db/geo-whois-asn-country-mmdb, CC0: RIR and whois data),
+ * which gives countries out of the box; its records carry `country_code`
+ * where MaxMind's carry `country.iso_code`. The lookup uses the full address; `truncateIp` only changes what is
  * stored (IPv4 → last octet zeroed, IPv6 → /48, IPv4-mapped IPv6 is stored as
  * its truncated IPv4 address), so geo precision is the database's, not the
  * truncation's.
@@ -34,6 +37,7 @@
  *     convention; anything else (ExoPlayer, stagefright…) → 'unknown'.
  *  6. Otherwise 'unknown'.
  */
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { type AsnResponse, type CityResponse, open as openMaxmind, type Reader } from 'maxmind';
 import UAParser from 'ua-parser-js';
@@ -68,8 +72,15 @@ export interface Enrichment {
   ip: string;
 }
 
+/** The `geoDatabasePath` that names the bundled country database. */
+export const BUNDLED_GEO = 'bundled';
+const BUNDLED_GEO_FILE = '@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb';
+
+/** A geo record: MaxMind's City or Country layout, or ip-location-db's flat one. */
+type GeoRecord = CityResponse & { country_code?: string };
+
 export interface EnricherOptions {
-  /** City- or Country-style .mmdb; '' for no geo. */
+  /** City- or Country-style .mmdb; BUNDLED_GEO for the bundled country database; '' for no geo. */
   geoDatabasePath: string;
   /** ASN-style .mmdb; '' for no ASN. */
   asnDatabasePath: string;
@@ -169,7 +180,7 @@ export class Enricher {
   private closed = false;
 
   private constructor(
-    private geoDb: Reader<CityResponse> | undefined,
+    private geoDb: Reader<GeoRecord> | undefined,
     private asnDb: Reader<AsnResponse> | undefined,
     private readonly truncateIp: boolean,
     private readonly uaCacheSize: number,
@@ -181,7 +192,12 @@ export class Enricher {
       throw new RangeError(`uaCacheSize must be a non-negative integer, got ${uaCacheSize}`);
     }
     const [geo, asn] = await Promise.allSettled([
-      openDatabase<CityResponse>('geo', options.geoDatabasePath),
+      openDatabase<GeoRecord>(
+        'geo',
+        options.geoDatabasePath === BUNDLED_GEO
+          ? createRequire(import.meta.url).resolve(BUNDLED_GEO_FILE)
+          : options.geoDatabasePath,
+      ),
       openDatabase<AsnResponse>('ASN', options.asnDatabasePath),
     ]);
     // Both settle before either error is reported, geo's first: the message must not depend on timing.
@@ -268,7 +284,8 @@ export class Enricher {
     if (record === null) return NO_GEO;
     // Networks without a located country (e.g. EU-wide blocks) still carry
     // the registered one, which beats reporting nothing.
-    const country = record.country?.iso_code ?? record.registered_country?.iso_code ?? '';
+    const country =
+      record.country?.iso_code ?? record.registered_country?.iso_code ?? record.country_code ?? '';
     const subdivision = record.subdivisions?.[0];
     return {
       country,
@@ -305,7 +322,7 @@ function deviceCategory(
 }
 
 /** A malformed address or a corrupt record must cost the view its geo, not the view. */
-function safeGet<T extends CityResponse | AsnResponse>(reader: Reader<T> | undefined, ip: string): T | null {
+function safeGet<T extends GeoRecord | AsnResponse>(reader: Reader<T> | undefined, ip: string): T | null {
   if (reader === undefined) return null;
   try {
     return reader.get(ip) ?? null;
@@ -314,7 +331,7 @@ function safeGet<T extends CityResponse | AsnResponse>(reader: Reader<T> | undef
   }
 }
 
-async function openDatabase<T extends CityResponse | AsnResponse>(
+async function openDatabase<T extends GeoRecord | AsnResponse>(
   kind: 'geo' | 'ASN',
   path: string,
 ): Promise<Reader<T> | undefined> {

@@ -27,6 +27,8 @@ export class MachineTotals {
   playRequestedAtMs = 0;
   /** The play request was an explicit event, so a start with no startup segment still measured 0 ms. */
   playRequestedByEvent = false;
+  /** A play request was seen as such (a play request event or a startup segment): the view is a play. */
+  playRequestSeen = false;
   started = false;
   firstFrameAtMs = 0;
   endedExplicitly = false;
@@ -66,6 +68,10 @@ export class MachineTotals {
   requestTransferTotalMs = 0;
   playerStartupTimeMs = 0;
   pageLoadTimeMs = 0;
+  /** The content's duration as last reported (0: unknown), the furthest playhead reached playing, live. */
+  contentDurationMs = 0;
+  furthestPlayheadMs = 0;
+  live = false;
   /** Only WebRTC views have one, so other views stay small. */
   rtc: WebRtcSums | undefined;
 }

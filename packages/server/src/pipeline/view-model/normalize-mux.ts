@@ -59,6 +59,8 @@ const FACT_KEYS = new Set([
   'video_source_bitrate',
   'video_source_width',
   'video_source_height',
+  'video_source_duration',
+  'video_duration',
   'player_width',
   'player_height',
   'player_error_code',
@@ -187,6 +189,8 @@ export function muxPoint(e: Record<string, CompatValue>): StatePoint {
     videoHeight: num(e['video_source_height']),
     playerWidth: num(e['player_width']),
     playerHeight: num(e['player_height']),
+    // The player's own duration of the source, else the one the site set in the metadata (both ms).
+    videoDurationMs: num(e['video_source_duration']) || num(e['video_duration']),
     playerStartupTimeMs: num(e['player_startup_time']),
     pageLoadTimeMs: num(e['page_load_time']),
   };

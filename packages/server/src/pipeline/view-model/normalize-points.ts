@@ -28,6 +28,8 @@ export interface PointState {
   videoHeight: number;
   playerWidth: number;
   playerHeight: number;
+  /** The content's duration as last reported (0: unknown). */
+  videoDurationMs: number;
   started: boolean;
   /** A play request was seen (startup state, a play event or a start delay). */
   playRequested: boolean;
@@ -117,6 +119,7 @@ function segmentOf(
     startupMs: bucket('startup'),
     videoTimeStartMs: st.playheadMs,
     videoTimeEndMs: p.playheadMs,
+    videoDurationMs: st.videoDurationMs,
     videoBitrateBps: st.videoBitrateBps,
     videoWidth: st.videoWidth,
     videoHeight: st.videoHeight,
@@ -215,6 +218,7 @@ export function expandPoint(
     videoHeight: 0,
     playerWidth: 0,
     playerHeight: 0,
+    videoDurationMs: 0,
     started: false,
     playRequested: false,
     sawRebuffering: false,
@@ -223,6 +227,7 @@ export function expandPoint(
   if (p.raw) mergeRaw(st.raw, p.raw);
   if (p.playerWidth) st.playerWidth = p.playerWidth;
   if (p.playerHeight) st.playerHeight = p.playerHeight;
+  if (p.videoDurationMs) st.videoDurationMs = p.videoDurationMs;
   if (p.state === 'rebuffering') st.sawRebuffering = true;
 
   // Close the span held since the previous point (a device clock that steps back gives an empty span).

@@ -110,6 +110,8 @@ export interface StatePoint {
   videoHeight?: number;
   playerWidth?: number;
   playerHeight?: number;
+  /** The content's duration (VOD), ms; 0 or undefined keeps the earlier value. */
+  videoDurationMs?: number;
   requests?: PointRequests;
   droppedFrames?: number;
   liveLatencyMs?: number;

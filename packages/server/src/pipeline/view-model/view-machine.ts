@@ -67,6 +67,10 @@ export interface SegmentFacts {
   requestTransferTotalMs: number;
   playerStartupTimeMs: number;
   pageLoadTimeMs: number;
+  /** Playhead at the segment's end, the content's duration when known (VOD), and live or VOD. */
+  videoTimeEndMs: number;
+  videoDurationMs?: number | undefined;
+  streamType: string;
   /** WebRTC receive statistics as of the segment's end; 0 when unknown or not WebRTC. */
   framesPerSecond: number;
   jitterMs: number;
@@ -173,6 +177,9 @@ export class ViewMachine extends MachineTotals {
     if (this.playerStartupTimeMs === 0 && f.playerStartupTimeMs > 0)
       this.playerStartupTimeMs = f.playerStartupTimeMs;
     if (this.pageLoadTimeMs === 0 && f.pageLoadTimeMs > 0) this.pageLoadTimeMs = f.pageLoadTimeMs;
+    if (f.videoDurationMs) this.contentDurationMs = f.videoDurationMs;
+    if (f.streamType === 'live') this.live = true;
+    if (state === 'startup') this.playRequestSeen = true;
     if (f.framesPerSecond > 0 || f.jitterMs > 0 || f.roundTripTimeMs > 0 || f.packetsLost > 0)
       this.accountWebRtc(d, f);
     if (WATCHED.has(state)) {
@@ -211,6 +218,7 @@ export class ViewMachine extends MachineTotals {
         if (state === 'ad') this.adMs += d;
         else {
           this.playingMs += d;
+          if (f.videoTimeEndMs > this.furthestPlayheadMs) this.furthestPlayheadMs = f.videoTimeEndMs;
           this.accountRendition(d, f);
         }
         break;
@@ -286,6 +294,7 @@ export class ViewMachine extends MachineTotals {
       case 'playrequest':
       case 'play':
       case 'adstart':
+        this.playRequestSeen = true;
         this.markPlayRequest(timeMs, true);
         break;
       case 'firstframe':

@@ -44,16 +44,17 @@ export type QueryAggregate<Id extends string = string> = {
   /** Its metric id there (packages/schema VIEW_METRIC_IDS). */
   id: Id;
   /** The default measurement, when not the kind's own (median for times, avg for the rest). */
-  default?: 'avg' | 'sum';
+  default?: 'avg' | 'sum' | 'count';
   /** Negative impact is signed by this: worse when higher, except scores and these. */
   better?: 'higher';
 } & (
-  | { as: 'time'; by?: ViewColumnName } // median, 95th, avg (weighted by `by`), min, max, sum
+  | { as: 'time'; by?: ViewColumnName } // avg (weighted by `by`), median, 75th, 90th, 95th, 99th, min, max, sum
   | { as: 'count' } // avg, sum, max per view
   | { as: 'share' } // percent of views where the flag holds, and their count
   | { as: 'score' } // avg, median, min, max
+  | { as: 'mean' } // avg, percentiles, min, max of the views' values
   | { as: 'weighted'; by: ViewColumnName } // Σ(value × by) ÷ Σ by, median, max
-  | { as: 'ratio'; of: ViewColumnName; per: ViewColumnName } // Σ of ÷ Σ per (percent or per minute), median
+  | { as: 'ratio'; of: ViewColumnName; per: ViewColumnName } // Σ of ÷ Σ per (percent or per minute), percentiles of the views' values
 );
 
 /** A field of the connector envelope's `event.metrics` (docs/connectors.md). */
@@ -111,6 +112,11 @@ const aggregateStartup = ({ m, videoStartupTimeMs: video }: ViewState) =>
     ? m.pageLoadTimeMs + m.playerStartupTimeMs + video
     : null;
 const rtc = <T>(s: ViewState, of: (r: WebRtcSums) => T) => (s.m.rtc ? of(s.m.rtc) : null);
+/** VOD only: the furthest playhead reached playing over the content's duration, capped at 100 %. */
+const completion = ({ m }: ViewState) =>
+  m.live || m.contentDurationMs <= 0
+    ? null
+    : Math.min(100, (100 * m.furthestPlayheadMs) / m.contentDurationMs);
 
 export const VIEW_METRICS = {
   // Time.
@@ -157,6 +163,14 @@ export const VIEW_METRICS = {
     description: 'Rebuffers per minute of watch time',
     query: { id: 'rebuffer_frequency', as: 'ratio', of: 'rebuffer_count', per: 'watch_time_ms' },
   }),
+  completion_percentage: metric('percent', completion, {
+    description:
+      'VOD: 100 × furthest playhead reached while playing ÷ content duration, at most 100; none for live or without a duration',
+    query: { id: 'completion_percentage', as: 'mean', better: 'higher' },
+  }),
+  video_duration_ms: metric('ms', (s) => known(s.m.contentDurationMs), {
+    description: 'Content duration as the player last reported it (VOD)',
+  }),
   seek_count: metric('count', (s) => s.seekCount, {
     description: 'Seeks after the first frame',
     envelope: { field: 'seek_count' },
@@ -185,6 +199,11 @@ export const VIEW_METRICS = {
     description: 'Page load + player startup + video startup time, when all three are known',
     query: { id: 'aggregate_startup_time', as: 'time' },
   }),
+  play_requested: metric('flag', (s) => s.m.playRequestSeen, {
+    description:
+      'Plays: views where a play request was seen (a play request event or startup), not only inferred from playback',
+    query: { id: 'plays', as: 'share', default: 'count', better: 'higher' },
+  }),
   exited_before_video_start: metric('flag', (s) => s.outcome === 'ebvs', {
     description: 'Play requested, then left before the first frame without a fatal error',
     query: { id: 'exits_before_video_start', as: 'share' },
@@ -198,14 +217,17 @@ export const VIEW_METRICS = {
     description: 'Failed media requests',
   }),
   request_ttfb_ms: metric('ms', (s) => per(s.m.requestTtfbTotalMs, s.m.requestCount), {
-    description: 'Mean time to the first byte of the requests',
+    description:
+      'Time to the first byte of media requests (mean over the view; avg weighs views by requests)',
+    query: { id: 'request_latency', as: 'time', by: 'request_count' },
   }),
   request_throughput_bps: metric('bps', throughput, {
     description: '8 × bytes ÷ transfer time of the requests',
     envelope: { field: 'bandwidth_kbps', round: 1000 },
   }),
   live_latency_ms: metric('ms', (s) => per(s.m.liveLatencySum, s.m.liveLatencyCount), {
-    description: 'Mean of the live latencies reported',
+    description: 'Live latency: wall clock − program date time of the playhead, mean of the values reported',
+    query: { id: 'live_stream_latency', as: 'time' },
   }),
   // Renditions and frames.
   weighted_average_bitrate_bps: metric('bps', (s) => per(s.m.bitrateWeighted, s.m.bitrateMs), {
@@ -235,6 +257,10 @@ export const VIEW_METRICS = {
   dropped_frames: metric('count', (s) => s.m.droppedFrames, {
     description: 'Frames dropped over the view',
     envelope: { field: 'dropped_frames', afterEvent: true },
+  }),
+  dropped_frame_frequency: metric('per_minute', (s) => per(s.m.droppedFrames, s.playingMs / 60_000), {
+    description: 'Frames dropped per minute of playing time',
+    query: { id: 'dropped_frame_frequency', as: 'ratio', of: 'dropped_frames', per: 'playing_time_ms' },
   }),
   // Outcome and errors.
   outcome: metric('text', (s) => s.outcome, {
@@ -311,6 +337,9 @@ const TIMES = ['playRequestedAtMs', 'firstFrameAtMs', 'lastTimeMs', 'scores'] sa
 /** A view's metrics as they stand: each entry under its camelCase name, and the view's times and scores. */
 export type ViewMetrics = { [K in keyof Catalog as Camel<K>]: ReturnType<Catalog[K]['of']> } & ViewTimes;
 
+/** Query metrics counted over the views themselves, with no column of their own (query/metric-catalog.ts). */
+export type ViewSetMetricId = 'views' | 'unique_viewers' | 'views_per_viewer' | 'watch_time_per_viewer';
+
 /** The metrics that are views columns. */
 export type StoredMetric = {
   [K in keyof Catalog]: Catalog[K] extends { stored: false } ? never : K;
@@ -330,7 +359,7 @@ type None<Wrong extends never> = Wrong;
  */
 export type CatalogChecks = [
   None<Exclude<StoredMetric, ViewColumnName>>,
-  None<Exclude<ViewMetricId, QueryId | 'views'>>,
+  None<Exclude<ViewMetricId, QueryId | ViewSetMetricId>>,
   None<Mistyped>,
 ];
 

@@ -14,6 +14,7 @@
  */
 import type { Migration, MigrationSql } from '../migrations/runner.js';
 import { INITIAL_VIEW_COLUMNS, withViewColumnMigrations } from '../migrations/view-columns.js';
+import { NOTIFICATION_CHANNELS_CLICKHOUSE_DDL } from '../notification-channel-store.js';
 import { type Column, VIEW_COLUMNS } from '../view-row.js';
 import { chViewColumn, initialSchemaDdl } from './clickhouse-ddl.js';
 
@@ -44,10 +45,36 @@ async function initialSchema(sql: MigrationSql): Promise<void> {
     if (!have.has(c.name)) await sql.run(`ALTER TABLE views ADD COLUMN IF NOT EXISTS ${chViewColumn(c)}`);
 }
 
+/**
+ * Alerting (alerts/alert-repository.ts), as the management tables: ReplacingMergeTree rows keyed by
+ * id, the highest `version` read with FINAL, so replacing a row is inserting it again.
+ */
+const replacing = (table: string, columns: string) =>
+  `CREATE TABLE IF NOT EXISTS ${table} (${columns}, version Int64) ENGINE = ReplacingMergeTree(version) ORDER BY id`;
+const ALERTS_DDL = [
+  replacing('alert_rules', 'id String, env_id String, body String'),
+  replacing('alert_silences', 'id String, env_id String, body String'),
+  replacing(
+    'alert_incidents',
+    'id String, env_id String, rule_id String, status LowCardinality(String), severity LowCardinality(String), ' +
+      'started_at Int64, resolved_at Nullable(Int64), body String',
+  ),
+  replacing(
+    'alert_transitions',
+    'id String, incident_id String, env_id String, rule_id String, transition LowCardinality(String), ' +
+      'at_ms Int64, delivery LowCardinality(String), notice String',
+  ),
+];
+
 /** The migrations for the views layout `columns`: the list below and the views-column ones they name. */
 export const clickhouseMigrations = (columns: readonly Column[] = VIEW_COLUMNS): readonly Migration[] =>
   withViewColumnMigrations(
-    [{ id: 1, name: 'initial schema', up: initialSchema, viewColumns: INITIAL_VIEW_COLUMNS }],
+    [
+      { id: 1, name: 'initial schema', up: initialSchema, viewColumns: INITIAL_VIEW_COLUMNS },
+      { id: 2, name: 'notification channels', up: NOTIFICATION_CHANNELS_CLICKHOUSE_DDL },
+      // 3: views columns (store/view-row.ts)
+      { id: 4, name: 'alert rules, silences, incidents and their transitions', up: ALERTS_DDL },
+    ],
     columns,
     addViewColumnsMigration,
   );

@@ -1,0 +1,214 @@
+/**
+ * Alerting's API shapes (docs/alerting.md): what a rule is made of (the body
+ * of `POST /system/v1/alert-rules`, also the shape of `alerts.rules` in the
+ * config file), rules, silences and incidents as answered. The server
+ * serialises with these and the dashboard reads their types.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { DataOf, ListOf } from './envelope.js';
+
+export const ALERT_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+export const AlertSeverity = Type.Union(ALERT_SEVERITIES.map((s) => Type.Literal(s)));
+export type AlertSeverity = Static<typeof AlertSeverity>;
+
+const Seconds = (description: string, minimum = 0) => Type.Integer({ minimum, description });
+
+export const AlertCondition = Type.Object(
+  {
+    type: Type.Literal('threshold'),
+    operator: Type.Union([Type.Literal('>'), Type.Literal('<')], {
+      description: '`>`: the series is bad above `value`; `<`: below it (an audience that falls to zero)',
+    }),
+    value: Type.Number({ description: 'The threshold, in the metric’s unit' }),
+    for_seconds: Seconds('How long the condition must hold before an incident opens (0: at once)'),
+    resolve_value: Type.Optional(
+      Type.Number({
+        description: 'Hysteresis: the incident resolves once the value is back past this (default `value`)',
+      }),
+    ),
+    resolve_for_seconds: Type.Optional(
+      Seconds(
+        'How long the resolve condition must hold before the incident resolves (default 120): a flapping series keeps one incident',
+      ),
+    ),
+    min_audience: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'Smallest audience a series needs to open an incident: viewers (real-time) or views (windowed); default 1',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AlertCondition = Static<typeof AlertCondition>;
+
+/** What a client sends to create or replace a rule (and what a config rule holds besides `id`). */
+export const AlertRuleInput = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    metric: Type.String({
+      description:
+        'A real-time metric of the monitoring API, or (with `window_seconds`) a view metric of the query API',
+    }),
+    measurement: Type.Optional(
+      Type.String({ description: 'median | p95 for real-time startup time; a view metric’s measurement' }),
+    ),
+    window_seconds: Type.Optional(
+      Type.Integer({
+        minimum: 60,
+        maximum: 86_400,
+        description: 'Makes the rule watch a view metric over the views that ended in this trailing window',
+      }),
+    ),
+    evaluate_every_seconds: Type.Optional(
+      Type.Integer({ minimum: 10, maximum: 3600, description: 'Windowed rules: how often (default 60)' }),
+    ),
+    breakdown: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], {
+        description: 'A dimension: each of its values is a series of its own; none: the whole environment',
+      }),
+    ),
+    filters: Type.Optional(
+      Type.Array(Type.String({ maxLength: 300 }), {
+        maxItems: 20,
+        description: '"dimension:value" or "!dimension:value"',
+      }),
+    ),
+    condition: AlertCondition,
+    severity: Type.Optional(AlertSeverity),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    runbook_url: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+    channel_ids: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20 })),
+    enabled: Type.Optional(
+      Type.Boolean({ description: 'A disabled rule is kept but not evaluated (default true)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AlertRuleInput = Static<typeof AlertRuleInput>;
+
+export const AlertRule = Type.Object({
+  id: Type.String(),
+  environment_id: Type.String(),
+  source: Type.Union([Type.Literal('api'), Type.Literal('config')], {
+    description: '`config`: declared in the config file, read-only through the API',
+  }),
+  name: Type.String(),
+  metric: Type.String(),
+  kind: Type.Union([Type.Literal('realtime'), Type.Literal('window')]),
+  measurement: Type.Union([Type.String(), Type.Null()]),
+  window_seconds: Type.Union([Type.Integer(), Type.Null()]),
+  evaluate_every_seconds: Type.Union([Type.Integer(), Type.Null()]),
+  breakdown: Type.Union([Type.String(), Type.Null()]),
+  filters: Type.Array(Type.String()),
+  condition: Type.Required(AlertCondition),
+  severity: AlertSeverity,
+  description: Type.String(),
+  runbook_url: Type.Union([Type.String(), Type.Null()]),
+  channel_ids: Type.Array(Type.String()),
+  enabled: Type.Boolean(),
+  open_incidents: Type.Integer({ description: 'Incidents of this rule open (or acknowledged) now' }),
+  created_at: Type.String({ description: 'ISO 8601' }),
+  updated_at: Type.String({ description: 'ISO 8601' }),
+});
+export type AlertRule = Static<typeof AlertRule>;
+export const AlertRuleResponse = DataOf(AlertRule);
+export type AlertRuleResponse = Static<typeof AlertRuleResponse>;
+export const AlertRuleListResponse = ListOf(AlertRule);
+export type AlertRuleListResponse = Static<typeof AlertRuleListResponse>;
+
+export const SilenceInput = Type.Object(
+  {
+    rule_id: Type.Optional(
+      Type.Union([Type.String({ maxLength: 64 }), Type.Null()], { description: 'None: every rule' }),
+    ),
+    breakdown: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+    breakdown_value: Type.Optional(
+      Type.Union([Type.String({ maxLength: 300 }), Type.Null()], {
+        description: 'With `breakdown`: one series',
+      }),
+    ),
+    starts_at: Type.Optional(Type.String({ description: 'ISO 8601; default now' })),
+    ends_at: Type.String({ description: 'ISO 8601' }),
+    comment: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+export type SilenceInput = Static<typeof SilenceInput>;
+
+export const Silence = Type.Object({
+  id: Type.String(),
+  environment_id: Type.String(),
+  rule_id: Type.Union([Type.String(), Type.Null()]),
+  breakdown: Type.Union([Type.String(), Type.Null()]),
+  breakdown_value: Type.Union([Type.String(), Type.Null()]),
+  starts_at: Type.String(),
+  ends_at: Type.String(),
+  comment: Type.String(),
+  active: Type.Boolean({ description: 'Whether it mutes now' }),
+  created_at: Type.String(),
+});
+export type Silence = Static<typeof Silence>;
+export const SilenceResponse = DataOf(Silence);
+export type SilenceResponse = Static<typeof SilenceResponse>;
+export const SilenceListResponse = ListOf(Silence);
+export type SilenceListResponse = Static<typeof SilenceListResponse>;
+
+export const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
+export const IncidentStatus = Type.Union(INCIDENT_STATUSES.map((s) => Type.Literal(s)));
+
+export const IncidentTransitionInfo = Type.Object({
+  transition: Type.Union(['trigger', 'acknowledge', 'resolve'].map((t) => Type.Literal(t))),
+  at: Type.String({ description: 'ISO 8601' }),
+  value: Type.Union([Type.Number(), Type.Null()]),
+  dedup_key: Type.String(),
+  delivery: Type.Union(
+    ['pending', 'queued', 'muted', 'no_channels'].map((d) => Type.Literal(d)),
+    {
+      description:
+        '`queued`: handed to the notification channels; `muted`: a silence held it; `pending`: not yet handed over (sent again after a restart)',
+    },
+  ),
+});
+
+export const Incident = Type.Object({
+  id: Type.String(),
+  environment_id: Type.String(),
+  status: IncidentStatus,
+  rule_id: Type.String(),
+  rule_name: Type.String(),
+  metric: Type.String(),
+  breakdown: Type.Union([Type.String(), Type.Null()]),
+  breakdown_value: Type.Union([Type.String(), Type.Null()]),
+  filters: Type.Array(Type.String()),
+  severity: AlertSeverity,
+  operator: Type.Union([Type.Literal('>'), Type.Literal('<')]),
+  threshold: Type.Number(),
+  resolve_value: Type.Number(),
+  open_value: Type.Number({ description: 'The value that opened it' }),
+  worst_value: Type.Number({ description: 'The worst value while open' }),
+  last_value: Type.Union([Type.Number(), Type.Null()]),
+  audience: Type.Integer({
+    description: 'The largest audience of the series while open: viewers (real-time) or views (windowed)',
+  }),
+  example_view_ids: Type.Array(Type.String()),
+  muted: Type.Boolean({ description: 'A silence held its trigger: none of its transitions is sent' }),
+  started_at: Type.String({ description: 'ISO 8601' }),
+  acknowledged_at: Type.Union([Type.String(), Type.Null()]),
+  resolved_at: Type.Union([Type.String(), Type.Null()]),
+  transitions: Type.Optional(
+    Type.Array(IncidentTransitionInfo, {
+      description: 'Every transition, in order (one incident’s answer only)',
+    }),
+  ),
+});
+export type Incident = Static<typeof Incident>;
+export const IncidentResponse = DataOf(Incident);
+export type IncidentResponse = Static<typeof IncidentResponse>;
+export const IncidentListResponse = Type.Object({
+  data: Type.Array(Incident),
+  total_row_count: Type.Integer(),
+  timeframe: Type.Union([Type.Array(Type.Integer()), Type.Null()]),
+});
+export type IncidentListResponse = Static<typeof IncidentListResponse>;

@@ -1,0 +1,64 @@
+/**
+ * Alerting on an api node (the embedded server, or the api role of a
+ * cluster, so rules are evaluated once, from the merged numbers): the engine
+ * over the real-time ticks the APIs receive and the owned store, and the
+ * routes of rules, silences and incidents. The notifier is the
+ * notifications output (outputs/notifications/), given by assemble().
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { AlertEngine } from '../../alerts/alert-engine.js';
+import { AlertRepository } from '../../alerts/alert-repository.js';
+import { configRules } from '../../alerts/config-rules.js';
+import { incidentsRoutes } from '../../api/data/incidents-routes.js';
+import { alertRulesRoutes } from '../../api/system/alert-rules.js';
+import { silencesRoutes } from '../../api/system/silences.js';
+import type { Config } from '../../config/config-schema.js';
+import type { Notifier } from '../../outputs/notifications/incident-notice.js';
+import type { Feature, Log } from '../feature.js';
+import type { OpenedStore } from '../open-store.js';
+import type { Platform } from '../platform.js';
+import type { RealtimeTicks } from './api-feature.js';
+
+export async function alertsFeature(
+  config: Config,
+  app: FastifyInstance,
+  platform: Platform & { owned: OpenedStore },
+  realtime: RealtimeTicks,
+  notifier: Notifier,
+  log: Log,
+): Promise<Feature> {
+  const { registry, owned } = platform;
+  const repository = new AlertRepository(owned);
+  const baseUrl = () => {
+    if (config.alerts.publicUrl) return config.alerts.publicUrl;
+    const a = app.server.address() as AddressInfo | null;
+    return a ? `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : '';
+  };
+  const engine = new AlertEngine({
+    repository,
+    store: owned,
+    registry,
+    notifier,
+    filtered: realtime.filtered,
+    configRules: await configRules(
+      config.alerts.rules,
+      registry,
+      (e, c) => notifier.hasChannel(e, c),
+      Date.now(),
+    ),
+    baseUrl,
+    log,
+  });
+  await engine.start();
+  realtime.onTick((t) => {
+    engine.onTick(t).catch((err) => log.error(`alerts: evaluating a tick failed: ${(err as Error).message}`));
+  });
+  await app.register(async (scope) => {
+    const deps = { registry, engine, notifier, repository };
+    alertRulesRoutes(scope, deps);
+    silencesRoutes(scope, deps);
+    incidentsRoutes(scope, deps);
+  });
+  return { name: 'alerts', close: () => engine.close() };
+}
