@@ -5,12 +5,12 @@
  * words for a rule's condition and series.
  */
 import type {
+  AlertCondition,
   DimensionListResponse,
   MetricListResponse,
   MonitoringDimensionsResponse,
   MonitoringMetricsResponse,
 } from '@openqoe/schema';
-import type { AlertCondition } from './alert-types.js';
 import { getJson } from './api.js';
 import { formatValue, humanize } from './format.js';
 import { useData } from './use-data.js';

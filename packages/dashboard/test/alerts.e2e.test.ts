@@ -5,8 +5,10 @@
  *
  * Checked, each against the API or the traffic: a rule from the config file
  * is listed and shown read-only; a per-CDN rebuffering rule (> 20 %, at
- * once) created through the form, whose preview draws both CDNs and the
- * threshold, is stored as typed; the engine opens an incident for CDN B only,
+ * once, notifying a webhook channel the test listens on) created through the
+ * form, whose preview draws both CDNs and the threshold, is stored as typed;
+ * the engine opens an incident for CDN B only; the webhook's two links open
+ * the incident page and Monitor filtered to CDN B;
  * which the rule's state, the navigation badge, the incident list (the
  * rule's, and its status filter) and the incident page show — threshold, the stalled view
  * among the affected views (linked to its view page), a link to Monitor
@@ -19,6 +21,9 @@
  * engine opens an incident for CDN B at 2 s, and its page links its view and
  * Metrics over the incident's time filtered to CDN B.
  */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -42,6 +47,7 @@ const RULE = 'CDN rebuffering';
 
 interface Rule {
   id: string;
+  channel_ids: string[];
   name: string;
   metric: string;
   breakdown: string | null;
@@ -69,6 +75,12 @@ describe('Alerts pages in Chromium against the alert engine', () => {
   let ruleId = '';
   let incident: Incident;
   let endedB = '';
+  let receiver: Server;
+  let channelId = '';
+  /** Webhook bodies received, in order. */
+  const received: {
+    batches: { notices: { transition: string; links: { incident: string; series: string } }[] }[];
+  }[] = [];
 
   const api = async <T>(path: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const res = await fetch(`${server.url}${path}`, {
@@ -102,6 +114,23 @@ describe('Alerts pages in Chromium against the alert engine', () => {
       launchChromium(),
     ]);
     ({ page, errors } = await openPage(browser));
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        received.push(JSON.parse(body));
+        res.end();
+      });
+    });
+    receiver.listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    const channel = await api<{ data: { id: string } }>('/system/v1/notification-channels', {
+      name: 'Test webhook',
+      type: 'webhook',
+      settings: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` },
+    });
+    expect(channel.status).toBe(201);
+    channelId = channel.body.data.id;
     const t0 = Date.now() - 120_000;
     const ended = [
       [CDN_A, 1000],
@@ -131,6 +160,7 @@ describe('Alerts pages in Chromium against the alert engine', () => {
     heartbeat?.stop();
     await browser?.close();
     await stopServer(server);
+    receiver?.close();
   });
 
   it('lists the config file’s rule and shows it read-only', async () => {
@@ -165,6 +195,7 @@ describe('Alerts pages in Chromium against the alert engine', () => {
     await field('minAudience').fill('1');
     await field('severity').selectOption('critical');
     await field('runbookUrl').fill('https://runbooks.example/cdn');
+    await page.locator(`[data-testid=channels] input[value="${channelId}"]`).check();
     await field('description').fill('Viewers of one CDN stall');
     const preview = page.getByTestId('rule-preview');
     await pollPage(
@@ -188,6 +219,7 @@ describe('Alerts pages in Chromium against the alert engine', () => {
       severity: 'critical',
       runbook_url: 'https://runbooks.example/cdn',
       description: 'Viewers of one CDN stall',
+      channel_ids: [channelId],
       condition: { operator: '>', value: 20, for_seconds: 0, min_audience: 1 },
     });
   });
@@ -198,6 +230,33 @@ describe('Alerts pages in Chromium against the alert engine', () => {
     expect(all.map((i) => i.breakdown_value)).toEqual([CDN_B]);
     incident = all[0]!;
     expect(incident.rule_id).toBe(ruleId);
+
+    // The webhook's links (the server's own base URL) open the incident and Monitor on CDN B.
+    await waitFor(async () => received.length > 0, 'the trigger at the webhook');
+    const notice = received[0]!.batches[0]!.notices[0]!;
+    expect(notice.transition).toBe('trigger');
+    const here = (link: string) => `${server.url}${new URL(link).pathname}${new URL(link).search}`;
+    expect(new URL(notice.links.incident).pathname).toBe(`/ui/alerts/incidents/${incident.id}`);
+    await page.goto(here(notice.links.incident));
+    await pollPage(
+      () => page.getByTestId('incident-status').textContent(),
+      (t) => t === 'open',
+      'the linked incident',
+    );
+    await page.goto(here(notice.links.series));
+    await page.locator('[data-testid=filters] .chip').waitFor();
+    expect(await page.locator('[data-testid=filters] .chip').getAttribute('data-filter')).toBe(
+      `cdn:${CDN_B}`,
+    );
+    expect(await page.getByTestId('headline-current_rebuffering_percentage').getAttribute('class')).toContain(
+      'selected',
+    );
+    await pollPage(
+      () => shownHeadline(page, 'current_concurrent_viewers'),
+      (v) => v === 2,
+      "the link's 2 viewers",
+    );
+    await page.goto(`${server.url}/ui/alerts`);
 
     await page.reload();
     await pollPage(

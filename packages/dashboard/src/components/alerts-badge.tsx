@@ -2,14 +2,14 @@
  * The number of open (not yet acknowledged) incidents next to "Alerts" in
  * the navigation, polled every 10 s; nothing while none are open.
  */
-import type { Incident, List } from '../alert-types.js';
+import type { IncidentListResponse } from '../alert-types.js';
 import { getJson } from '../api.js';
 import { useData } from '../use-data.js';
 
 export function AlertsBadge() {
   const open = useData(
     () =>
-      getJson<List<Incident>>('/data/v1/incidents', { status: 'open', limit: 1 }).then(
+      getJson<IncidentListResponse>('/data/v1/incidents', { status: 'open', limit: 1 }).then(
         (r) => r.total_row_count,
       ),
     [],

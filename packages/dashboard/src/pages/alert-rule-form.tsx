@@ -12,10 +12,9 @@ import { loadLines } from '../alert-series.js';
 import {
   type AlertRule,
   type AlertRuleInput,
+  type AlertRuleResponse,
   type AlertSeverity,
-  type List,
-  type NotificationChannel,
-  type One,
+  type NotificationChannelListResponse,
   SEVERITIES,
 } from '../alert-types.js';
 import { getJson, sendJson } from '../api.js';
@@ -23,6 +22,7 @@ import { ErrorNote } from '../components/empty-state.js';
 import { ThresholdChart } from '../components/threshold-chart.js';
 import { humanize, unitSymbol } from '../format.js';
 import { navigate } from '../router.js';
+import { environmentId } from '../session.js';
 import { useData } from '../use-data.js';
 
 const RULES_API = '/system/v1/alert-rules';
@@ -143,13 +143,21 @@ export function RuleFormPage({ ruleId }: { ruleId?: string }) {
   const { catalog, error: catalogError } = useCatalog();
   const existing = useData(
     async () =>
-      ruleId ? (await getJson<One<AlertRule>>(`${RULES_API}/${encodeURIComponent(ruleId)}`)).data : undefined,
+      ruleId
+        ? (await getJson<AlertRuleResponse>(`${RULES_API}/${encodeURIComponent(ruleId)}`)).data
+        : undefined,
     [ruleId],
   );
-  const channels = useData(
-    () => getJson<List<NotificationChannel>>('/system/v1/notification-channels', { limit: 1000 }),
-    [],
-  );
+  // The channels list takes no environment_id (it answers the token's environments): keep the chosen one's.
+  const channels = useData(async () => {
+    const env = environmentId();
+    const all = await getJson<NotificationChannelListResponse>(
+      '/system/v1/notification-channels',
+      { limit: 1000 },
+      false,
+    );
+    return all.data.filter((c) => !env || c.environment_id === env);
+  }, []);
   const [f, setF] = useState<Fields>(EMPTY);
   const [saveError, setSaveError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
@@ -354,10 +362,10 @@ export function RuleFormPage({ ruleId }: { ruleId?: string }) {
                   {' '}
                   (notification channels could not be listed: {String(channels.error)})
                 </span>
-              ) : (channels.data?.data ?? []).length === 0 ? (
+              ) : (channels.data ?? []).length === 0 ? (
                 <span class="muted small"> no notification channels yet: incidents are recorded only</span>
               ) : (
-                (channels.data?.data ?? []).map((c) => (
+                (channels.data ?? []).map((c) => (
                   <label class="inline" key={c.id}>
                     <input
                       type="checkbox"

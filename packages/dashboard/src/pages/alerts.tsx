@@ -4,7 +4,7 @@
  */
 
 import { conditionText, metricName, seriesText, unitOf, useCatalog } from '../alert-catalog.js';
-import { type AlertRule, type List, SEVERITIES } from '../alert-types.js';
+import { type AlertRuleListResponse, SEVERITIES } from '../alert-types.js';
 import { getJson } from '../api.js';
 import { ErrorNote } from '../components/empty-state.js';
 import { linkProps } from '../router.js';
@@ -61,7 +61,7 @@ export function AlertsPage({ parts }: { parts: string[] }) {
 /** Every rule with its state: open incidents, firing or quiet, or disabled. */
 function RulesList() {
   const { catalog } = useCatalog();
-  const rules = useData(() => getJson<List<AlertRule>>(RULES_API, { limit: 1000 }), [], 10_000);
+  const rules = useData(() => getJson<AlertRuleListResponse>(RULES_API, { limit: 1000 }), [], 10_000);
   const list = [...(rules.data?.data ?? [])].sort(
     (a, b) =>
       b.open_incidents - a.open_incidents ||

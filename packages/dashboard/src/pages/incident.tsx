@@ -9,7 +9,7 @@
 import { useState } from 'preact/hooks';
 import { unitOf, useCatalog } from '../alert-catalog.js';
 import { loadLines } from '../alert-series.js';
-import type { AlertRule, Incident, One } from '../alert-types.js';
+import type { AlertRuleResponse, IncidentResponse } from '../alert-types.js';
 import { getJson, sendJson } from '../api.js';
 import { ErrorNote } from '../components/empty-state.js';
 import { ThresholdChart } from '../components/threshold-chart.js';
@@ -23,14 +23,14 @@ export function IncidentPage({ incidentId }: { incidentId: string }) {
   const [version, setVersion] = useState(0);
   const [ackError, setAckError] = useState<unknown>(undefined);
   const path = `${INCIDENTS_API}/${encodeURIComponent(incidentId)}`;
-  const loaded = useData(() => getJson<One<Incident>>(path).then((r) => r.data), [path, version], 10_000);
+  const loaded = useData(() => getJson<IncidentResponse>(path).then((r) => r.data), [path, version], 10_000);
   const inc = loaded.data;
   const { catalog } = useCatalog();
   // The rule tells real-time from windowed; a token without `alerts` cannot read it, so the catalogs guess then.
   const rule = useData(
     async () =>
       inc
-        ? getJson<One<AlertRule>>(`/system/v1/alert-rules/${encodeURIComponent(inc.rule_id)}`).then(
+        ? getJson<AlertRuleResponse>(`/system/v1/alert-rules/${encodeURIComponent(inc.rule_id)}`).then(
             (r) => r.data,
             () => null,
           )

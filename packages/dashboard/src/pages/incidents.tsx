@@ -4,7 +4,7 @@
  * page, refreshed every 10 s. A row's start time opens the incident's page.
  */
 import { unitOf, useCatalog } from '../alert-catalog.js';
-import { INCIDENT_STATUSES, type Incident, type List, SEVERITIES } from '../alert-types.js';
+import { INCIDENT_STATUSES, type IncidentListResponse, SEVERITIES } from '../alert-types.js';
 import { getJson } from '../api.js';
 import { ErrorNote } from '../components/empty-state.js';
 import { formatTime, formatValue } from '../format.js';
@@ -23,7 +23,7 @@ export function IncidentsPage() {
   const { catalog } = useCatalog();
   const incidents = useData(
     () =>
-      getJson<List<Incident>>(INCIDENTS_API, {
+      getJson<IncidentListResponse>(INCIDENTS_API, {
         status: status || undefined,
         severity: severity || undefined,
         rule_id: ruleId || undefined,

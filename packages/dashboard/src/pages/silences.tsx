@@ -5,7 +5,7 @@
  * deleting it; the form creates one starting now.
  */
 import { useState } from 'preact/hooks';
-import type { AlertRule, List, Silence, SilenceInput } from '../alert-types.js';
+import type { AlertRuleListResponse, SilenceInput, SilenceListResponse } from '../alert-types.js';
 import { getJson, sendJson } from '../api.js';
 import { ErrorNote } from '../components/empty-state.js';
 import { formatTime } from '../format.js';
@@ -17,8 +17,12 @@ const DURATIONS_MIN = [30, 60, 120, 240, 480, 1440];
 export function SilencesPage() {
   const [version, setVersion] = useState(0);
   const [error, setError] = useState<unknown>(undefined);
-  const silences = useData(() => getJson<List<Silence>>(SILENCES_API, { limit: 1000 }), [version], 30_000);
-  const rules = useData(() => getJson<List<AlertRule>>('/system/v1/alert-rules', { limit: 1000 }), []);
+  const silences = useData(
+    () => getJson<SilenceListResponse>(SILENCES_API, { limit: 1000 }),
+    [version],
+    30_000,
+  );
+  const rules = useData(() => getJson<AlertRuleListResponse>('/system/v1/alert-rules', { limit: 1000 }), []);
   const ruleName = new Map((rules.data?.data ?? []).map((r) => [r.id, r.name]));
   const [form, setForm] = useState({ ruleId: '', value: '', minutes: '60', comment: '' });
   const chosenRule = rules.data?.data.find((r) => r.id === form.ruleId);
