@@ -77,12 +77,13 @@ const MAY_IMPORT = {
   // The pipeline consumes the bus and writes views to the store; it never reaches up into the
   // routes, the query layer or the outputs that read its views.
   pipeline: ['bus', 'observability', 'store'],
-  // HTTP plumbing shared by every route folder: it needs only the auth registry.
-  http: ['auth'],
+  // HTTP plumbing shared by every route folder: the auth registry; the connection limits of every
+  // listener (http/connection-guard.ts) read their settings and count in the metrics registry.
+  http: ['auth', 'config', 'observability'],
   // Outputs read the pipeline's view snapshots; they serve no route and query nothing. Their delivery
   // queues are the embedded bus's segment log (outputs/delivery/disk-queue.ts): one on-disk log format.
   // Notification channels are kept in the store (outputs/notifications/, store/notification-channel-store.ts).
-  outputs: ['bus', 'config', 'pipeline', 'store', 'version.ts'],
+  outputs: ['bus', 'config', 'observability', 'pipeline', 'store', 'version.ts'],
   // The CLI's commands read the admin credentials the first start left (auth/bootstrap.ts) and
   // talk to a running server over HTTP: they build nothing of the server themselves. They load the
   // config only to look in the data dir `serve` would use for the server's URL (cli/server-url.ts).

@@ -31,6 +31,16 @@ export const ERROR_CODES = {
     type: 'invalid_parameters',
     message: 'The request parameters are invalid; see fields',
   },
+  QOE_ERR_MALFORMED_REQUEST: {
+    status: 400,
+    type: 'invalid_parameters',
+    message: 'The request is not valid HTTP/1.1',
+  },
+  QOE_ERR_REQUEST_ABORTED: {
+    status: 400,
+    type: 'invalid_parameters',
+    message: 'The client closed the connection before the request was complete',
+  },
   QOE_ERR_MISSING_ENV_KEY: {
     status: 401,
     type: 'unauthorized',
@@ -49,6 +59,11 @@ export const ERROR_CODES = {
   },
   QOE_ERR_NOT_FOUND: { status: 404, type: 'not_found', message: 'Not found' },
   QOE_ERR_METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_parameters', message: 'Method not allowed' },
+  QOE_ERR_REQUEST_TIMEOUT: {
+    status: 408,
+    type: 'timeout',
+    message: 'The request did not arrive in time (connections.headersTimeoutMs, requestTimeoutMs)',
+  },
   QOE_ERR_CONFLICT: {
     status: 409,
     type: 'conflict',
@@ -69,6 +84,11 @@ export const ERROR_CODES = {
     type: 'unsupported_media_type',
     message: 'Send text/plain or application/json (optionally gzip-encoded)',
   },
+  QOE_ERR_HEADERS_TOO_LARGE: {
+    status: 431,
+    type: 'invalid_parameters',
+    message: 'The request headers are larger than the server accepts (16 KiB in all)',
+  },
   QOE_ERR_RATE_LIMITED: { status: 429, type: 'rate_limited', message: 'Too many requests; retry later' },
   QOE_ERR_BACKLOG_FULL: {
     status: 429,
@@ -80,6 +100,11 @@ export const ERROR_CODES = {
     status: 503,
     type: 'unavailable',
     message: 'The server is starting or stopping; retry later',
+  },
+  QOE_ERR_NOT_READY: {
+    status: 503,
+    type: 'unavailable',
+    message: 'Not ready: the messages say why (the server is alive and recovers by itself)',
   },
   QOE_ERR_REALTIME_INCOMPLETE: {
     status: 503,

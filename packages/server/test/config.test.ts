@@ -53,6 +53,16 @@ describe('config loader', () => {
     );
   });
 
+  it('takes a list from a comma-separated environment variable, and names a bad entry', () => {
+    const c = loadConfig({
+      env: { OPENQOE_CONNECTIONS__TRUSTED_PROXIES: '10.0.0.1, 10.1.0.0/16,,fd00::/8' },
+    });
+    expect(c.connections.trustedProxies).toEqual(['10.0.0.1', '10.1.0.0/16', 'fd00::/8']);
+    expect(() => loadConfig({ env: { OPENQOE_CONNECTIONS__TRUSTED_PROXIES: 'lb.example.com' } })).toThrow(
+      /connections\.trustedProxies\[?\.?0\]?/,
+    );
+  });
+
   it('derives environment variable names from config paths', () => {
     expect(envVarName(['dataDir'])).toBe('OPENQOE_DATA_DIR');
     expect(envVarName(['intake', 'rateLimit', 'perIpPerSecond'])).toBe(

@@ -42,6 +42,7 @@ interface Operation {
   requestBody?: {
     content: Record<string, { example?: unknown; examples?: unknown; schema?: { examples?: unknown[] } }>;
   };
+  responses?: Record<string, { content?: Record<string, { example?: unknown }> }>;
 }
 type Doc = { paths: Record<string, Record<string, Operation>> };
 
@@ -89,10 +90,25 @@ describe('the OpenAPI document in use', () => {
   let viewId: string;
   let envId: string;
   let envKey: string;
+  let incidentId = '';
 
   beforeAll(async () => {
     server = await startServer({
-      config: { ...TEST_CONFIG, views: { idleCompleteMs: 300, tickIntervalMs: 50 } },
+      config: {
+        ...TEST_CONFIG,
+        views: { idleCompleteMs: 300, tickIntervalMs: 50 },
+        // An incident for the incidents' examples to read and acknowledge: nobody watches now.
+        alerts: {
+          rules: [
+            {
+              id: 'nobody-watching',
+              name: 'Nobody watching',
+              metric: 'current_concurrent_viewers',
+              condition: { type: 'threshold', operator: '<', value: 1, for_seconds: 0, min_audience: 0 },
+            },
+          ],
+        },
+      },
     });
     ({ id: envId, key: envKey } = server.bootstrap().environment);
     await generate(server);
@@ -108,6 +124,17 @@ describe('the OpenAPI document in use', () => {
     ).json()) as { data: { view_id: string }[] };
     viewId = views.data[0]!.view_id;
     doc = (await (await fetch(`${server.url}/docs/json`)).json()) as Doc;
+    await waitFor(
+      async () => {
+        const res = await fetch(`${server.url}/data/v1/incidents`, {
+          headers: { authorization: server.adminAuth() },
+        });
+        incidentId = ((await res.json()) as { data: { id: string }[] }).data[0]?.id ?? '';
+        return incidentId !== '';
+      },
+      'the seeded incident',
+      patience(60_000),
+    );
   }, patience(180_000));
 
   afterAll(async () => {
@@ -120,7 +147,18 @@ describe('the OpenAPI document in use', () => {
     const measurement = doc.paths['/data/v1/metrics/{metric_id}/breakdown']!['get']!.parameters!.find(
       (p) => p.name === 'measurement',
     );
-    expect(measurement?.schema?.enum).toEqual(['median', '95th', 'avg', 'sum', 'count', 'min', 'max']);
+    expect(measurement?.schema?.enum).toEqual([
+      'avg',
+      'median',
+      '75th',
+      '90th',
+      '95th',
+      '99th',
+      'sum',
+      'count',
+      'min',
+      'max',
+    ]);
     const metricIds = doc.paths['/data/v1/metrics/{metric_id}/overall']!['get']!.parameters!.find(
       (p) => p.name === 'metric_id',
     );
@@ -133,7 +171,7 @@ describe('the OpenAPI document in use', () => {
 
   it('answers every example request 2xx', async () => {
     // Created by the POST examples, used by the GET ones, deleted by the DELETE ones (last).
-    const created: Record<string, string> = {};
+    const created: Record<string, string> = { '/data/v1/incidents': incidentId };
     let statsToken = '';
     const failures: string[] = [];
     const answers: Record<string, string> = {};
@@ -142,8 +180,18 @@ describe('the OpenAPI document in use', () => {
     );
     // Creating an environment makes the admin token cover two, after which calls that name none are
     // refused (400, by design): the environments' own examples go last, as on a fresh server.
+    // Channels before the rules that notify them, rules before their silences.
+    const dependants = ['/system/v1/notification-channels', '/system/v1/alert-rules', '/system/v1/silences'];
     const rank = (path: string, m: string) =>
-      (path.startsWith('/system/v1/environments') ? 3 : 0) + (m === 'POST' ? 0 : m === 'DELETE' ? 2 : 1);
+      (path.startsWith('/system/v1/environments') ? 3 : 0) +
+      (m === 'POST' ? 0 : m === 'DELETE' ? 2 : 1) +
+      Math.max(
+        0,
+        dependants.findIndex((d) => path.startsWith(d)),
+      ) /
+        10;
+    // An id in one example standing for what another example's POST made: the made one's id.
+    const madeIds = new Map<string, string>();
     operations.sort((a, b) => rank(a.path, a.method) - rank(b.path, b.method));
 
     for (const { path, method, op } of operations) {
@@ -178,7 +226,12 @@ describe('the OpenAPI document in use', () => {
       const body =
         bodyExample === undefined
           ? undefined
-          : JSON.stringify(bodyExample).replaceAll(EXAMPLE_ENV_ID, envId).replaceAll(EXAMPLE_ENV_KEY, envKey);
+          : [...madeIds].reduce(
+              (text, [example, made]) => text.replaceAll(example, made),
+              JSON.stringify(bodyExample)
+                .replaceAll(EXAMPLE_ENV_ID, envId)
+                .replaceAll(EXAMPLE_ENV_KEY, envKey),
+            );
       const target = `${url}${query.size ? `?${query}` : ''}`;
       const res = await fetch(`${server.url}${target}`, {
         method,
@@ -197,6 +250,10 @@ describe('the OpenAPI document in use', () => {
       if (method === 'POST' && res.status === 201) {
         const id = (JSON.parse(text) as { data: { id: string } }).data.id;
         created[collection] = id;
+        const example = op.responses?.['201']?.content?.['application/json']?.example as
+          | { data?: { id?: string } }
+          | undefined;
+        if (example?.data?.id) madeIds.set(example.data.id, id);
         if (collection === '/system/v1/signing-keys') {
           const key = (JSON.parse(text) as { data: { private_key: string } }).data.private_key;
           created['key-pem'] = Buffer.from(key, 'base64').toString();

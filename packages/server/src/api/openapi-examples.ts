@@ -249,9 +249,8 @@ export function attachOpenApiExamples(app: FastifyInstance, extra: Record<string
         route.schema = { ...route.schema, body: withExample(route.schema.body, ex.body) };
       if (ex.response) {
         const response = { ...(route.schema.response as Record<number, unknown>) };
-        for (const [status, example] of Object.entries(ex.response)) {
+        for (const [status, example] of Object.entries(ex.response))
           response[Number(status)] = withExample(response[Number(status)], example);
-        }
         route.schema = { ...route.schema, response };
       }
     }

@@ -37,8 +37,7 @@ export class Registry {
 
   static async load(store: MetaStore): Promise<Registry> {
     const r = new Registry(store);
-    for (const env of await store.listEnvironments()) r.addEnv(env);
-    for (const t of await store.listAccessTokens()) r.tokens.set(t.id, t);
+    await r.reload();
     return r;
   }
 
@@ -51,10 +50,6 @@ export class Registry {
     for (const env of envs) this.addEnv(env);
     this.tokens.clear();
     for (const t of tokens) this.tokens.set(t.id, t);
-  }
-
-  accessTokens(): AccessTokenRecord[] {
-    return [...this.tokens.values()];
   }
 
   private addEnv(env: Environment): void {
@@ -102,12 +97,9 @@ export class Registry {
     return this.tokens.get(id);
   }
 
-  async createToken(input: {
-    name: string;
-    permissions: Permission[];
-    environmentIds: string[];
-    allEnvironments: boolean;
-  }): Promise<{ record: AccessTokenRecord; secret: string }> {
+  async createToken(
+    input: Omit<AccessTokenRecord, 'id' | 'secretHash' | 'createdAtMs'>,
+  ): Promise<{ record: AccessTokenRecord; secret: string }> {
     const secret = randomBytes(32).toString('base64url');
     const record: AccessTokenRecord = {
       id: randomUUID(),
@@ -136,13 +128,8 @@ export class Registry {
     const given = Buffer.from(hashSecret(secret), 'hex');
     const expected = Buffer.from(t?.secretHash ?? '0'.repeat(64), 'hex');
     if (!timingSafeEqual(given, expected) || !t) return undefined;
-    return {
-      id: t.id,
-      name: t.name,
-      permissions: t.permissions,
-      allEnvironments: t.allEnvironments,
-      environmentIds: t.environmentIds,
-    };
+    const { secretHash: _hash, createdAtMs: _created, ...token } = t;
+    return token;
   }
 }
 

@@ -39,6 +39,12 @@ export function cmcdOfLine(line: string): Record<string, unknown> | undefined {
   }
 }
 
+function batchSize(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be 1 to 1000');
+  return n;
+}
+
 export function registerImportCmcd(program: Command): void {
   program
     .command('import-cmcd')
@@ -50,16 +56,7 @@ export function registerImportCmcd(program: Command): void {
     .option('-d, --data-dir <dir>', 'data dir of the server (its server.json gives the URL) [./data]')
     .addHelpText('after', `\n${URL_ORDER_HELP}`)
     .requiredOption('--env-key <key>', 'environment key the data belongs to (as in /v1/cmcd/{env_key})')
-    .option(
-      '--batch <n>',
-      'reports per request',
-      (v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be 1 to 1000');
-        return n;
-      },
-      500,
-    )
+    .option('--batch <n>', 'reports per request', batchSize, 500)
     .option('-q, --quiet', 'no progress output')
     .action(async (file: string, o: ImportOptions) => {
       await importCmcd(file, o);

@@ -32,8 +32,7 @@ export const ROWS_PER_MESSAGE = 1000;
 export function chunkRows(rows: readonly PartitionedRow[], max = ROWS_PER_MESSAGE): PartitionedRow[][] {
   const out: PartitionedRow[][] = [];
   let cur: PartitionedRow[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
+  for (const r of rows) {
     const prev = cur[cur.length - 1];
     const sameBeacon = prev && prev.partition === r.partition && prev.logPosition === r.logPosition;
     if (cur.length >= max && !sameBeacon) {

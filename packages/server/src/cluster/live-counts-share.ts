@@ -13,6 +13,8 @@ import type { Audience } from '../live/stats-token.js';
 interface WireCounts {
   worker: string;
   atMs: number;
+  part: number;
+  parts: number;
   /** [key, views, viewer ids] */
   tallies: [string, number, string[]][];
 }
@@ -32,7 +34,7 @@ export function publishCounts(
   );
   // An empty message still says "this worker has nothing now".
   for (let i = 0; i === 0 || i < all.length; i += TALLIES_PER_MESSAGE) {
-    const msg: WireCounts & { part: number; parts: number } = {
+    const msg: WireCounts = {
       worker,
       atMs: nowMs,
       part: i / TALLIES_PER_MESSAGE,
@@ -68,10 +70,7 @@ export class MergedLiveCounts {
     this.sub = this.nc.subscribe(this.subject, {
       callback: (err, m) => {
         if (err) return;
-        const w = JSON.parse(Buffer.from(m.data).toString('utf8')) as WireCounts & {
-          part: number;
-          parts: number;
-        };
+        const w = m.json<WireCounts>();
         let s = this.assembling.get(w.worker);
         if (!s || s.atMs !== w.atMs)
           s = { atMs: w.atMs, receivedAtMs: this.now(), parts: w.parts, got: 0, tallies: new Map() };

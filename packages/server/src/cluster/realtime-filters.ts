@@ -165,7 +165,7 @@ export class ClusterFilteredRealtime implements FilteredRealtime<MergedTick> {
       const sub = this.nc.subscribe(inbox, {
         callback: (err, m) => {
           if (err) return;
-          const msg = JSON.parse(Buffer.from(m.data).toString('utf8')) as AskReplyHead & Parted;
+          const msg = m.json<AskReplyHead & Parted>();
           const whole = parts.add(msg.worker, msg);
           if (!whole || answered.has(msg.worker)) return;
           answered.add(msg.worker);

@@ -7,21 +7,7 @@
  */
 import type { DDSketch } from '@datadog/sketches-js';
 import { entry } from '../pipeline/realtime/map-entry.js';
-import { RealtimeAggregate } from '../pipeline/realtime/realtime-aggregate.js';
-
-const COUNTERS = [
-  'concurrent',
-  'startingUp',
-  'watchMs',
-  'rebufferMs',
-  'bitrateSum',
-  'bitrateN',
-  'started',
-  'startupFailed',
-  'ebvs',
-  'playbackFailed',
-  'startupSum',
-] as const;
+import { RealtimeAggregate, SUMS } from '../pipeline/realtime/realtime-aggregate.js';
 
 export interface WireAggregate {
   n: number[];
@@ -73,7 +59,7 @@ export type WireItem =
 
 export function toWire(a: RealtimeAggregate): WireAggregate {
   return {
-    n: COUNTERS.map((k) => a[k]),
+    n: SUMS.map((k) => a[k]),
     s: a.startupCount > 0 ? sketchToWire(a.startupSketch()) : [],
     h: [...a.histogram],
   };
@@ -84,14 +70,10 @@ const TIME_SUMS: ReadonlySet<string> = new Set(['watchMs', 'rebufferMs']);
 
 export function fromWire(w: WireAggregate, scale: number): RealtimeAggregate {
   const a = new RealtimeAggregate();
-  COUNTERS.forEach((k, i) => {
-    a[k] = (w.n[i] ?? 0) * (TIME_SUMS.has(k) ? scale : 1);
-  });
+  for (const [i, k] of SUMS.entries()) a[k] = (w.n[i] ?? 0) * (TIME_SUMS.has(k) ? scale : 1);
   // The bins do not carry the sum: it travels with the counters (set above).
   if (w.s.length) a.mergeSketch(sketchFromWire(w.s));
-  w.h.forEach((n, i) => {
-    a.histogram[i] = n;
-  });
+  for (const [i, n] of w.h.entries()) a.histogram[i] = n;
   return a;
 }
 

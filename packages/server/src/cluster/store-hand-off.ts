@@ -7,7 +7,7 @@
  * Works the same whichever store the api role runs.
  */
 import type { JetStreamClient, NatsConnection } from 'nats';
-import { registrySubject, storeSubject } from '../bus/partitions.js';
+import { beaconStream, registrySubject, storeSubject } from '../bus/partitions.js';
 import { DUCKDB_DIALECT } from '../store/sql-dialect.js';
 import type {
   AccessTokenRecord,
@@ -32,10 +32,11 @@ export interface HandOffOptions {
   locate?: (position: number) => { partition: number; seq: number } | undefined;
   /** Pipeline workers: where the pipeline resumes (the bus's own numbering). */
   resumeFrom?: { logId: string; position: number };
-  /** The beacon stream's name, written as the rows' log id. */
-  logId: string;
-  /** The server's largest message. */
   maxPayload: number;
+}
+
+async function managedByTheApiRole(): Promise<never> {
+  throw new Error('environments and tokens are managed through the api role');
 }
 
 export class StoreHandOff implements Store {
@@ -68,7 +69,8 @@ export class StoreHandOff implements Store {
     const located: PartitionedRow[] = rows.map((r) => {
       const at = locate(r.logPosition);
       if (!at) throw new Error(`no stream position for bus position ${r.logPosition}`);
-      return { ...r, partition: at.partition, logId: this.options.logId, logPosition: at.seq };
+      // The rows' log id is the beacon stream's name.
+      return { ...r, partition: at.partition, logId: beaconStream(this.options.prefix), logPosition: at.seq };
     });
     // In order: the store writer's per-partition checkpoint relies on it.
     for (const chunk of chunkRows(located)) await this.send({ kind: 'raw', rows: chunk });
@@ -94,7 +96,7 @@ export class StoreHandOff implements Store {
   /** Asks the store writer for environments and tokens (waits until one answers). */
   async fetchRegistry(): Promise<RegistrySnapshot> {
     const m = await this.nc.request(registrySubject(this.options.prefix), '', { timeout: 5_000 });
-    this.registry = JSON.parse(new TextDecoder().decode(m.data)) as RegistrySnapshot;
+    this.registry = m.json<RegistrySnapshot>();
     return this.registry;
   }
 
@@ -106,22 +108,10 @@ export class StoreHandOff implements Store {
     return (this.registry ?? (await this.fetchRegistry())).accessTokens;
   }
 
-  private notHere(): never {
-    throw new Error('environments and tokens are managed through the api role');
-  }
-
-  async insertEnvironment(): Promise<void> {
-    this.notHere();
-  }
-  async deleteEnvironment(): Promise<boolean> {
-    this.notHere();
-  }
-  async insertAccessToken(): Promise<void> {
-    this.notHere();
-  }
-  async deleteAccessToken(): Promise<boolean> {
-    this.notHere();
-  }
+  readonly insertEnvironment = managedByTheApiRole;
+  readonly deleteEnvironment = managedByTheApiRole;
+  readonly insertAccessToken = managedByTheApiRole;
+  readonly deleteAccessToken = managedByTheApiRole;
 
   async select(): Promise<Record<string, ReadValue>[]> {
     throw new Error('queries are answered by the api role');

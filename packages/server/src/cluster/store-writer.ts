@@ -25,6 +25,7 @@ import type { Registry } from '../auth/registry.js';
 import { registrySubject, storeStream } from '../bus/partitions.js';
 import { Wakeup } from '../bus/wakeup.js';
 import { entry } from '../pipeline/realtime/map-entry.js';
+import { retryDelayMs } from '../pipeline/view-write-queue.js';
 import type { RejectedPayload, Store } from '../store/store.js';
 import type { ViewRow } from '../store/view-row.js';
 import type { HandOffMessage, PartitionedRow, RegistrySnapshot } from './hand-off-messages.js';
@@ -37,6 +38,8 @@ export interface StoreWriterOptions {
   prefix: string;
   log: { warn(m: string): void; error(m: string): void };
   onWritten?: (kind: HandOffMessage['kind'], rows: number) => void;
+  /** The store refused a write (`failures` in a row; it is retried), or took one again (0). */
+  onFailures?: (failures: number) => void;
   /** Least time between two writes: what arrives meanwhile goes in the next one. */
   minWriteIntervalMs?: number;
 }
@@ -88,7 +91,7 @@ export class StoreWriter {
         if (err) return;
         const snapshot: RegistrySnapshot = {
           environments: this.registry.environments(),
-          accessTokens: this.registry.accessTokens(),
+          accessTokens: this.registry.tokenRecords(),
         };
         msg.respond(JSON.stringify(snapshot));
       },
@@ -139,16 +142,20 @@ export class StoreWriter {
       this.lastWriteMs = performance.now();
       const batch = this.queue.splice(0, MAX_QUEUED);
       this.handling = true;
-      for (;;) {
+      for (let failures = 0; ; ) {
         try {
           await this.write(batch.map((m) => m.json<HandOffMessage>()));
           // Ack policy "all": the last one acknowledges the batch.
           batch[batch.length - 1]!.ack();
+          if (failures) this.options.onFailures?.(0);
           break;
         } catch (err) {
           // The store refused (full disk, …): the batch stays, unacknowledged, and is tried again.
-          this.options.log.error(`store writer: ${(err as Error).message}; retrying`);
-          await new Promise((r) => setTimeout(r, 1000));
+          this.options.onFailures?.(++failures);
+          this.options.log.error(
+            `store writer: ${(err as Error).message}; retrying in ${retryDelayMs(failures)} ms`,
+          );
+          await new Promise((r) => setTimeout(r, retryDelayMs(failures)));
         }
       }
       this.handling = false;
@@ -170,9 +177,7 @@ export class StoreWriter {
     const rejected: RejectedPayload[] = [];
     for (const m of messages) {
       if (m.kind === 'raw') {
-        for (const r of m.rows) {
-          entry(raw, r.partition, () => [] as PartitionedRow[]).push(r);
-        }
+        for (const r of m.rows) entry(raw, r.partition, () => [] as PartitionedRow[]).push(r);
       } else if (m.kind === 'views') views.push(...m.rows);
       else rejected.push(...m.rows);
     }

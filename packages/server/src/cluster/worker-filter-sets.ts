@@ -7,8 +7,7 @@
  */
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { entry } from '../pipeline/realtime/map-entry.js';
-import { RealtimeAggregate } from '../pipeline/realtime/realtime-aggregate.js';
-import type { RealtimeTick } from '../pipeline/realtime/realtime-tracker.js';
+import { emptyTick, type RealtimeTick } from '../pipeline/realtime/realtime-tracker.js';
 import type { RealtimeFilter } from '../query/realtime/monitoring-filters.js';
 import {
   type AskReplyHead,
@@ -67,7 +66,7 @@ export class WorkerFilterSets {
   }
 
   private onFilters(m: Msg): void {
-    const msg = JSON.parse(Buffer.from(m.data).toString('utf8')) as FiltersHead & Parted;
+    const msg = m.json<FiltersHead & Parted>();
     const parts = this.assembling.add(`${msg.api}|${msg.seq}`, msg);
     if (!parts) return;
     const list: ApiList = { seenMs: this.now(), sets: new Map() };
@@ -107,20 +106,13 @@ export class WorkerFilterSets {
   /** Answers from the tick of the asked window (or the newest): an environment without one answers zeros. */
   private onAsk(m: Msg): void {
     if (!m.reply) return;
-    const req = JSON.parse(Buffer.from(m.data).toString('utf8')) as AskRequest;
+    const req = m.json<AskRequest>();
     const filter = specFilter(req.spec);
     if (!filter) return;
     const ticks = this.ticks.get(req.spec.envId) ?? [];
     const bucket = (atMs: number) => Math.round(atMs / this.options.tickMs);
     const found = ticks.find((x) => bucket(x.t.atMs) === bucket(req.atMs)) ?? ticks[ticks.length - 1];
-    const t: RealtimeTick = found?.t ?? {
-      atMs: req.atMs,
-      envId: req.spec.envId,
-      views: [],
-      outcomes: [],
-      overall: new RealtimeAggregate(),
-      dims: new Map(),
-    };
+    const t = found?.t ?? emptyTick(req.spec.envId, req.atMs);
     const head: AskReplyHead = {
       worker: this.options.worker,
       atMs: t.atMs,

@@ -6,6 +6,7 @@
  * kind of message (`connectors[0].url: is required for type "webhook"`).
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { int, num, oneOf, str, text } from './config-keys.js';
 import { deliveryKeys } from './delivery-config.js';
 
 export const CONNECTOR_TYPES = [
@@ -21,10 +22,8 @@ export type ConnectorType = (typeof CONNECTOR_TYPES)[number];
 /** Secrets never sit in the config file: it names where to read them. */
 export const SecretRefSchema = Type.Object(
   {
-    env: Type.Optional(Type.String({ minLength: 1, description: 'Environment variable holding the secret' })),
-    file: Type.Optional(
-      Type.String({ minLength: 1, description: 'File holding the secret (surrounding whitespace ignored)' }),
-    ),
+    env: Type.Optional(text('Environment variable holding the secret', { minLength: 1 })),
+    file: Type.Optional(text('File holding the secret (surrounding whitespace ignored)', { minLength: 1 })),
   },
   { additionalProperties: false, description: 'Where to read a secret: {"env": NAME} or {"file": PATH}' },
 );
@@ -34,9 +33,8 @@ const MiB = 1024 * 1024;
 
 export const ConnectorConfigSchema = Type.Object(
   {
-    name: Type.String({
+    name: text('Unique name: buffer directory, metric label and log prefix', {
       pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
-      description: 'Unique name: buffer directory, metric label and log prefix',
     }),
     type: Type.Union(
       CONNECTOR_TYPES.map((t) => Type.Literal(t)),
@@ -51,29 +49,17 @@ export const ConnectorConfigSchema = Type.Object(
       default: [],
       description: 'Environment ids to send; empty for all',
     }),
-    sampleRate: Type.Number({
-      minimum: 0,
-      maximum: 1,
-      default: 1,
-      description: 'Share of views sent (decided per view, so a sampled view is complete)',
-    }),
+    sampleRate: num(
+      { minimum: 0, maximum: 1, default: 1 },
+      'Share of views sent (decided per view, so a sampled view is complete)',
+    ),
     batchMaxEvents: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        description: "Events per request (default and ceiling: the destination's)",
-      }),
+      int({ minimum: 1 }, "Events per request (default and ceiling: the destination's)"),
     ),
     batchMaxBytes: Type.Optional(
-      Type.Integer({
-        minimum: 1024,
-        description: "Uncompressed bytes per request (default and ceiling: the destination's)",
-      }),
+      int({ minimum: 1024 }, "Uncompressed bytes per request (default and ceiling: the destination's)"),
     ),
-    batchMaxDelayMs: Type.Integer({
-      minimum: 0,
-      default: 1000,
-      description: 'Longest an event waits for its batch to fill',
-    }),
+    batchMaxDelayMs: int({ minimum: 0, default: 1000 }, 'Longest an event waits for its batch to fill'),
     compression: Type.Optional(
       Type.Union([Type.Literal('gzip'), Type.Literal('none')], {
         description: 'Request body encoding (default gzip where the destination accepts it)',
@@ -83,56 +69,44 @@ export const ConnectorConfigSchema = Type.Object(
     ...deliveryKeys({ bufferMaxBytes: 256 * MiB, bufferMinBytes: 64 * 1024, retryMaxBackoffMs: 60_000 }),
 
     url: Type.Optional(
-      Type.String({
-        minLength: 1,
-        description:
-          'splunk_hec: base URL (https://splunk:8088); webhook: target; others: overrides the vendor endpoint',
-      }),
+      text(
+        'splunk_hec: base URL (https://splunk:8088); webhook: target; others: overrides the vendor endpoint',
+        { minLength: 1 },
+      ),
     ),
     token: Type.Optional(SecretRefSchema),
     apiKey: Type.Optional(SecretRefSchema),
     signingSecret: Type.Optional(SecretRefSchema),
-    signatureHeader: Type.String({
-      default: 'X-Openqoe-Signature',
-      description: 'webhook: header carrying "sha256=<hex HMAC of the body as sent>"',
-    }),
+    signatureHeader: str(
+      'X-Openqoe-Signature',
+      'webhook: header carrying "sha256=<hex HMAC of the body as sent>"',
+    ),
     headers: Type.Record(Type.String(), Type.String(), {
       default: {},
       description: 'webhook: extra request headers',
     }),
-    index: Type.Optional(Type.String({ minLength: 1, description: 'splunk_hec: target index' })),
-    source: Type.String({ default: 'openqoe', description: 'splunk_hec source / datadog ddsource' }),
-    sourcetype: Type.String({ default: 'openqoe:player_event', description: 'splunk_hec sourcetype' }),
-    host: Type.Optional(
-      Type.String({ description: 'splunk_hec host / datadog hostname (default: this host)' }),
-    ),
-    site: Type.String({
-      default: 'datadoghq.com',
-      description: 'datadog: site (datadoghq.eu, us5.datadoghq.com…)',
-    }),
-    service: Type.String({ default: 'openqoe', description: 'datadog: service' }),
+    index: Type.Optional(text('splunk_hec: target index', { minLength: 1 })),
+    source: str('openqoe', 'splunk_hec source / datadog ddsource'),
+    sourcetype: str('openqoe:player_event', 'splunk_hec sourcetype'),
+    host: Type.Optional(text('splunk_hec host / datadog hostname (default: this host)')),
+    site: str('datadoghq.com', 'datadog: site (datadoghq.eu, us5.datadoghq.com…)'),
+    service: str('openqoe', 'datadog: service'),
     tags: Type.Array(Type.String(), { default: [], description: 'datadog: extra tags (key:value)' }),
-    metricsIntervalMs: Type.Integer({
-      minimum: 100,
-      default: 60_000,
-      description: 'datadog_metrics: aggregation interval of the QoE series',
-    }),
-    accountId: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'new_relic: account id' })),
-    region: Type.Optional(
-      Type.String({ minLength: 1, description: 'new_relic: "us" or "eu"; firehose: AWS region' }),
+    metricsIntervalMs: int(
+      { minimum: 100, default: 60_000 },
+      'datadog_metrics: aggregation interval of the QoE series',
     ),
-    keyHeader: Type.Union([Type.Literal('Api-Key'), Type.Literal('X-Insert-Key')], {
-      default: 'Api-Key',
-      description: 'new_relic: license key (Api-Key) or insert key (X-Insert-Key)',
-    }),
-    eventType: Type.String({
+    accountId: Type.Optional(text('new_relic: account id', { pattern: '^[0-9]+$' })),
+    region: Type.Optional(text('new_relic: "us" or "eu"; firehose: AWS region', { minLength: 1 })),
+    keyHeader: oneOf(
+      ['Api-Key', 'X-Insert-Key'],
+      'Api-Key',
+      'new_relic: license key (Api-Key) or insert key (X-Insert-Key)',
+    ),
+    eventType: str('OpenQoePlayerEvent', 'new_relic: eventType of the events', {
       pattern: '^[A-Za-z0-9_:]{1,255}$',
-      default: 'OpenQoePlayerEvent',
-      description: 'new_relic: eventType of the events',
     }),
-    deliveryStreamName: Type.Optional(
-      Type.String({ minLength: 1, description: 'firehose: delivery stream' }),
-    ),
+    deliveryStreamName: Type.Optional(text('firehose: delivery stream', { minLength: 1 })),
     accessKeyId: Type.Optional(SecretRefSchema),
     secretAccessKey: Type.Optional(SecretRefSchema),
   },

@@ -5,7 +5,7 @@
  * own documented defaults. Old names of these keys still work: the loader
  * renames them (`DELIVERY_KEY_RENAMES`) and warns at start-up.
  */
-import { Type } from '@sinclair/typebox';
+import { int, oneOf } from './config-keys.js';
 
 /** The shared keys, with a section's own defaults (and the smallest buffer it takes). */
 export function deliveryKeys(d: {
@@ -14,26 +14,20 @@ export function deliveryKeys(d: {
   retryMaxBackoffMs: number;
 }) {
   return {
-    bufferMaxBytes: Type.Integer({
-      minimum: d.bufferMinBytes,
-      default: d.bufferMaxBytes,
-      description: 'Bound of the on-disk buffer of what the destination has not accepted yet',
-    }),
-    whenFull: Type.Union([Type.Literal('block'), Type.Literal('drop')], {
-      default: 'block',
-      description:
-        'Buffer full: block (the pipeline waits, so the intake answers 429 once the log backlog is full; nothing acknowledged is lost) or drop (counted, logged)',
-    }),
-    retryInitialBackoffMs: Type.Integer({
-      minimum: 1,
-      default: 500,
-      description: 'First retry backoff; it doubles per attempt (with jitter) up to retryMaxBackoffMs',
-    }),
-    retryMaxBackoffMs: Type.Integer({
-      minimum: 1,
-      default: d.retryMaxBackoffMs,
-      description: 'Longest retry backoff',
-    }),
+    bufferMaxBytes: int(
+      { minimum: d.bufferMinBytes, default: d.bufferMaxBytes },
+      'Bound of the on-disk buffer of what the destination has not accepted yet',
+    ),
+    whenFull: oneOf(
+      ['block', 'drop'],
+      'block',
+      'Buffer full: block (the pipeline waits, so the intake answers 429 once the log backlog is full; nothing acknowledged is lost) or drop (counted, logged)',
+    ),
+    retryInitialBackoffMs: int(
+      { minimum: 1, default: 500 },
+      'First retry backoff; it doubles per attempt (with jitter) up to retryMaxBackoffMs',
+    ),
+    retryMaxBackoffMs: int({ minimum: 1, default: d.retryMaxBackoffMs }, 'Longest retry backoff'),
   };
 }
 

@@ -31,9 +31,8 @@ const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null 
 
 function deepMerge(base: Plain, over: Plain): Plain {
   const out: Plain = { ...base };
-  for (const [k, v] of Object.entries(over)) {
+  for (const [k, v] of Object.entries(over))
     out[k] = isPlain(v) && isPlain(out[k]) ? deepMerge(out[k] as Plain, v) : v;
-  }
   return out;
 }
 
@@ -48,23 +47,18 @@ function setPath(target: Plain, path: string[], value: unknown): void {
 
 const upperSnake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
-interface Leaf {
-  path: string[];
-  schema: TSchema;
-}
+type Leaf = { path: string[]; schema: TSchema };
 
-function leaves(schema: TObject, prefix: string[] = []): Leaf[] {
-  const out: Leaf[] = [];
-  for (const [key, child] of Object.entries(schema.properties)) {
+const leaves = (schema: TObject, prefix: string[] = []): Leaf[] =>
+  Object.entries(schema.properties).flatMap(([key, child]: [string, TSchema]) => {
     const path = [...prefix, key];
-    if ((child as TSchema)['type'] === 'object' && 'properties' in child)
-      out.push(...leaves(child as TObject, path));
-    else out.push({ path, schema: child as TSchema });
-  }
-  return out;
-}
+    return child['type'] === 'object' && 'properties' in child
+      ? leaves(child as TObject, path)
+      : [{ path, schema: child }];
+  });
 
-const LEAVES = leaves(ConfigSchema);
+/** Every key of the configuration (not its sections), in schema order. */
+export const CONFIG_LEAVES = leaves(ConfigSchema);
 
 /** OPENQOE_DATA_DIR, OPENQOE_INTAKE__RATE_LIMIT__PER_IP_PER_SECOND, … */
 export function envVarName(path: string[]): string {
@@ -83,12 +77,13 @@ function coerce(raw: string, schema: TSchema): unknown {
     if (/^(false|0|no|off)$/i.test(raw)) return false;
     return raw;
   }
+  if (type === 'array') return raw.split(',').flatMap((v) => (v.trim() ? [v.trim()] : []));
   return raw;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
   const out: Plain = {};
-  for (const leaf of LEAVES) {
+  for (const leaf of CONFIG_LEAVES) {
     const raw = env[envVarName(leaf.path)];
     if (raw !== undefined) setPath(out, leaf.path, coerce(raw, leaf.schema));
   }
@@ -171,7 +166,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       : 'OPENQOE_* environment variables or flags';
     // Name the variable too, since a bad environment value shows up under its config key.
     const fields = result.fields.map((f) => {
-      const leaf = LEAVES.find((l) => l.path.join('.') === f.path);
+      const leaf = CONFIG_LEAVES.find((l) => l.path.join('.') === f.path);
       const fromEnv = leaf && env[envVarName(leaf.path)] !== undefined;
       return fromEnv ? { ...f, problem: `${f.problem} (from ${envVarName(leaf.path)})` } : f;
     });

@@ -78,6 +78,8 @@ export function toApiError(err: unknown): ApiError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError('QOE_ERR_INVALID_PARAMETERS', ['Content-Length does not match the body']);
   }
+  // A body cut off by the client or by connections.requestTimeoutMs: nobody is left to answer, and nothing is wrong here.
+  if (e.code === 'ECONNRESET' || e.message === 'aborted') return new ApiError('QOE_ERR_REQUEST_ABORTED');
   if (e instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return new ApiError('QOE_ERR_INVALID_JSON', [`The body is not valid JSON: ${e.message}`]);
   }
@@ -118,10 +120,4 @@ export function installErrorHandling(app: FastifyInstance, onInternal: (err: unk
     }
     return sendError(reply, apiErr);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(
-      reply,
-      new ApiError('QOE_ERR_NOT_FOUND', [`No route ${request.method} ${request.url.split('?')[0]}`]),
-    ),
-  );
 }

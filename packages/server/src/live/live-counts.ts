@@ -10,6 +10,7 @@
  * burst of requests costs one pass over the active views, not one each.
  */
 import type { PlayerState } from '@openqoe/schema';
+import { entry } from '../pipeline/realtime/map-entry.js';
 import type { ActiveViews, ViewDimensions } from '../pipeline/view-model/active-views.js';
 import type { Audience } from './stats-token.js';
 
@@ -49,8 +50,7 @@ export class LiveCounts {
   }
 
   count(envId: string, aud: Audience, id: string, nowMs = Date.now()): Count {
-    if (nowMs - this.builtAtMs >= this.refreshMs) this.rebuild(nowMs);
-    const t = this.index.get(LiveCounts.key(envId, aud, id));
+    const t = this.tallies(nowMs).get(LiveCounts.key(envId, aud, id));
     return { views: t?.views ?? 0, viewers: t?.viewers.size ?? 0, updatedAtMs: this.builtAtMs };
   }
 
@@ -71,11 +71,7 @@ export class LiveCounts {
         const id = dims[field];
         if (typeof id !== 'string' || id === '') continue;
         const key = LiveCounts.key(view.envId, aud, id);
-        let t = index.get(key);
-        if (!t) {
-          t = { views: 0, viewers: new Set() };
-          index.set(key, t);
-        }
+        const t = entry(index, key, () => ({ views: 0, viewers: new Set<string>() }));
         t.views++;
         t.viewers.add(viewer);
       }

@@ -10,15 +10,9 @@
  * does not flash `unknown`, and a stalled encoder is noticed.
  */
 
+import type { Config } from '../config/config-schema.js';
 import type { HealthRow, LiveStore } from '../store/live-store.js';
 import { DriftTracker, type HealthStatus } from './drift-tracker.js';
-
-export interface LiveHealthOptions {
-  rollingWindowMs: number;
-  warmUpMs: number;
-  idleUnknownMs: number;
-  historyIntervalMs: number;
-}
 
 export interface StreamHealth {
   /** Epoch ms of the measurement (the latest video packet), or of the answer when unknown. */
@@ -49,7 +43,7 @@ export class LiveHealth {
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly options: LiveHealthOptions,
+    private readonly options: Config['live']['drift'],
     private readonly store: LiveStore,
     private readonly onError: (err: unknown) => void,
   ) {}
@@ -102,24 +96,18 @@ export class LiveHealth {
   health(streamId: string, nowMs = monotonicNow()): StreamHealth {
     const s = this.streams.get(streamId);
     const snap = s?.tracker?.snapshot();
-    if (!s || !snap || nowMs - snap.lastPacketMs > this.options.idleUnknownMs) {
+    const connected = s?.connected ?? false;
+    if (!snap || nowMs - snap.lastPacketMs > this.options.idleUnknownMs)
       return {
         updatedAtMs: nowMs,
         driftMs: 0,
         sessionAvgMs: 0,
         deviationMs: 0,
         status: 'unknown',
-        connected: s?.connected ?? false,
+        connected,
       };
-    }
-    return {
-      updatedAtMs: snap.lastPacketMs,
-      driftMs: snap.driftMs,
-      sessionAvgMs: snap.sessionAvgMs,
-      deviationMs: snap.deviationMs,
-      status: snap.status,
-      connected: s.connected,
-    };
+    const { driftMs, sessionAvgMs, deviationMs, status } = snap;
+    return { updatedAtMs: snap.lastPacketMs, driftMs, sessionAvgMs, deviationMs, status, connected };
   }
 
   /** One row per stream that is connected, or whose status changed since the last row. */

@@ -8,6 +8,7 @@ import type { RtmpIngestInfo } from '@openqoe/schema';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from '../auth/registry.js';
 import type { Config } from '../config/config-schema.js';
+import { ConnectionGuard } from '../http/connection-guard.js';
 import { listenProblem } from '../http/listen-problem.js';
 import type { Metrics } from '../observability/metrics.js';
 import { LiveStore, type SqlRunner } from '../store/live-store.js';
@@ -17,7 +18,6 @@ import { createLiveMetrics } from './live-metrics.js';
 import { LiveStreams } from './live-streams.js';
 import { statsRoutes } from './routes/stats-routes.js';
 import { systemSigningKeysRoutes } from './routes/system-signing-keys.js';
-import { videoLiveStreamCurrentRoute } from './routes/video-live-stream-current.js';
 import { videoLiveStreamsRoutes } from './routes/video-live-streams.js';
 import { type IngestLog, RTMP_APP, RtmpIngest } from './rtmp-ingest.js';
 import { SigningKeys } from './signing-keys.js';
@@ -56,9 +56,11 @@ export async function startLive(
   };
   if (c.rtmp.enabled) {
     const host = c.rtmp.host || config.host;
-    const candidate = new RtmpIngest(streams, health, log, liveMetrics);
+    const guard = new ConnectionGuard(config.connections, 'rtmp', metrics, log);
+    const candidate = new RtmpIngest(streams, health, log, liveMetrics, guard);
     try {
-      const port = await candidate.listen({ host, port: c.rtmp.port });
+      const { handshakeTimeoutMs, idleTimeoutMs } = config.connections;
+      const port = await candidate.listen({ host, port: c.rtmp.port, handshakeTimeoutMs, idleTimeoutMs });
       ingest = candidate;
       rtmp.url = `rtmp://${host.includes(':') ? `[${host}]` : host}:${port}/${RTMP_APP}`;
       rtmp.off_reason = null;
@@ -74,8 +76,7 @@ export async function startLive(
     rtmp,
     routes: async (app) => {
       systemSigningKeysRoutes(app, registry, keys);
-      videoLiveStreamsRoutes(app, { registry, streams, health, store, ingest, rtmp });
-      videoLiveStreamCurrentRoute(app, { registry, streams, health, counts });
+      videoLiveStreamsRoutes(app, { registry, streams, health, store, ingest, rtmp, counts });
       statsRoutes(app, { keys, streams, health, counts, metrics: liveMetrics });
     },
     close: async () => {

@@ -8,6 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { ConnectionGuard } from '../http/connection-guard.js';
 import type { LiveHealth } from './live-health.js';
 import { monotonicNow } from './live-health.js';
 import type { LiveMetrics } from './live-metrics.js';
@@ -37,12 +38,14 @@ const nmsLogger = require('node-media-server/src/core/logger.js') as {
 const FLV_TAG_VIDEO = 9;
 /** The RTMP application encoders publish to. */
 export const RTMP_APP = 'live';
-/** A connection that has not published within this long is closed. */
-const PUBLISH_DEADLINE_MS = 15_000;
 
 export interface RtmpIngestOptions {
   host: string;
   port: number;
+  /** A connection that has not started publishing within this long is closed. */
+  handshakeTimeoutMs: number;
+  /** A connection with no bytes either way for this long is closed. */
+  idleTimeoutMs: number;
 }
 
 export interface IngestLog {
@@ -62,6 +65,7 @@ export class RtmpIngest {
     private readonly health: LiveHealth,
     private readonly log: IngestLog,
     private readonly metrics: LiveMetrics,
+    private readonly guard: ConnectionGuard,
   ) {
     // The library logs to stdout with console.log; route it to the server's log instead.
     nmsLogger.log = (m: string) => log.debug(`rtmp: ${m}`);
@@ -69,7 +73,11 @@ export class RtmpIngest {
 
   /** Resolves with the port once listening. */
   listen(options: RtmpIngestOptions): Promise<number> {
-    const server = createServer((socket) => this.accept(socket));
+    // The guard admits a connection (caps) before this sees it; a refused one is already closed.
+    const server = createServer((socket) => {
+      if (!socket.destroyed) this.accept(socket, options);
+    });
+    this.guard.attach(server);
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -94,16 +102,22 @@ export class RtmpIngest {
     if (server) await new Promise<void>((r) => server.close(() => r()));
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: Socket, options: RtmpIngestOptions): void {
     this.sockets.add(socket);
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     const rtmp = new Rtmp();
     let streamId: string | undefined;
     let session = 0;
     const deadline = setTimeout(() => {
-      if (!streamId) socket.destroy();
-    }, PUBLISH_DEADLINE_MS);
+      if (streamId) return;
+      this.guard.timedOut('handshake');
+      socket.destroy();
+    }, options.handshakeTimeoutMs);
     deadline.unref();
+    socket.setTimeout(options.idleTimeoutMs, () => {
+      this.guard.timedOut('idle');
+      socket.destroy();
+    });
 
     // Checked before the library answers NetStream.Publish.Start, so a refused encoder is told why.
     const publish = rtmp.onPublish.bind(rtmp);
@@ -118,12 +132,8 @@ export class RtmpIngest {
       if (!stream || problem) {
         this.metrics.publishes.labels(stream ? 'already_publishing' : 'unknown_key').inc();
         this.log.info(`rtmp: refused a publish from ${peer}: ${problem}`);
-        rtmp.sendStatusMessage(
-          rtmp.parserPacket.header.stream_id,
-          'error',
-          'NetStream.Publish.BadName',
-          problem!,
-        );
+        const rtmpStream = rtmp.parserPacket.header.stream_id;
+        rtmp.sendStatusMessage(rtmpStream, 'error', 'NetStream.Publish.BadName', problem!);
         socket.end();
         setTimeout(() => socket.destroy(), 1000).unref();
         return;
@@ -164,7 +174,7 @@ export class RtmpIngest {
         socket.destroy();
       }
     });
-    socket.on('error', (err) => this.log.debug(`rtmp: ${peer}: ${err.message}`));
+    socket.on('error', (err) => this.guard.failed(err, socket));
     socket.on('close', () => {
       clearTimeout(deadline);
       this.sockets.delete(socket);

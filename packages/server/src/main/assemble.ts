@@ -59,12 +59,7 @@ export async function assemble(
   await mkdir(dataDir, { recursive: true });
   const metrics = createMetrics();
   const app = await buildApp({ config, metrics, logger: options.logger ?? { level: config.logLevel } });
-  const log: Log = {
-    info: (m) => app.log.info(m),
-    warn: (m) => app.log.warn(m),
-    error: (m) => app.log.error(m),
-    debug: (m) => app.log.debug(m),
-  };
+  const log: Log = app.log;
   for (const warning of configWarnings(config)) log.warn(`config: ${warning}`);
   const runs = rolesOf(config);
   const deps = { dataDir, metrics, log };

@@ -1,5 +1,5 @@
 /**
- * The one place the HTTP application is built: error envelope, CSV answers,
+ * The one place the HTTP application is built: connection limits, error envelope, CSV answers,
  * request counters, CORS and the OpenAPI document. It registers no feature's routes:
  * each feature (intake, APIs, live, pages) registers its own as a plugin
  * when assemble() starts it.
@@ -12,8 +12,10 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { attachOpenApiExamples } from '../api/openapi-examples.js';
 import type { Config } from '../config/config-schema.js';
 import { installErrorHandling } from '../http/api-error.js';
+import { connectionOptions } from '../http/client-errors.js';
 import { installCsvAnswers } from '../http/csv-answers.js';
 import { tidyOpenApi } from '../http/openapi-tidy.js';
+import { answerUnknownRoutes } from '../http/unknown-routes.js';
 import { LIVE_OPENAPI_EXAMPLES } from '../live/routes/live-openapi-examples.js';
 import type { Metrics } from '../observability/metrics.js';
 import { VERSION } from '../version.js';
@@ -26,7 +28,10 @@ export interface AppDeps {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, metrics } = deps;
+  const connections = connectionOptions(config.connections, 'http', metrics);
   const app = Fastify({
+    ...connections.fastify,
+    http: connections.node,
     logger: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.intake.maxBodyBytes,
@@ -35,7 +40,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
     },
   });
+  connections.guarded(app.server, app.log);
   installErrorHandling(app, () => metrics.errors.labels('http').inc());
+  answerUnknownRoutes(app);
   app.addSchema(ErrorEnvelopeSchema);
   attachOpenApiExamples(app, LIVE_OPENAPI_EXAMPLES);
   const csvMediaTypes = installCsvAnswers(app);

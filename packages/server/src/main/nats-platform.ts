@@ -15,7 +15,7 @@ import {
   NatsIngestBus,
   NatsWorkerBus,
 } from '../bus/nats/nats-bus.js';
-import { beaconStream, countsSubject, parsePartitionList, realtimeSubject } from '../bus/partitions.js';
+import { countsSubject, parsePartitionList, realtimeSubject } from '../bus/partitions.js';
 import { MergedLiveCounts, publishCounts } from '../cluster/live-counts-share.js';
 import { ClusterFilteredRealtime } from '../cluster/realtime-filters.js';
 import { encodeTick, RealtimeMerger } from '../cluster/realtime-share.js';
@@ -85,7 +85,6 @@ export async function natsPlatform(
     let writer: StoreWriter | undefined;
     const handOff = new StoreHandOff(nc, js, {
       prefix: c.streamPrefix,
-      logId: beaconStream(c.streamPrefix),
       maxPayload,
     });
     if (runs.api) {
@@ -104,6 +103,10 @@ export async function natsPlatform(
         onWritten: (kind, rows) => {
           if (kind === 'views' && !runs.pipeline) metrics.viewsStored.inc(rows);
         },
+        onFailures: (failures) => {
+          if (failures) metrics.storeWriteFailures.labels('hand-off').inc();
+          metrics.pipelineStalled.labels('store_writer').set(failures ? 1 : 0);
+        },
       });
       await w.start();
       closers.push(() => w.stop());
@@ -111,12 +114,8 @@ export async function natsPlatform(
     } else {
       store = handOff;
       registry = await waitForRegistry(handOff, log);
-      const timer = setInterval(() => {
-        handOff
-          .fetchRegistry()
-          .then(() => registry.reload())
-          .catch(() => {});
-      }, REGISTRY_REFRESH_MS);
+      const refresh = () => handOff.fetchRegistry().then(() => registry.reload());
+      const timer = setInterval(() => refresh().catch(() => {}), REGISTRY_REFRESH_MS);
       timer.unref();
       closers.push(() => clearInterval(timer));
     }
@@ -157,7 +156,6 @@ export async function natsPlatform(
         const wb = workerBus;
         const writeTo = new StoreHandOff(nc, js, {
           prefix,
-          logId: beaconStream(prefix),
           maxPayload,
           locate: (p) => wb.locate(p),
           resumeFrom: { logId: wb.id, position: LIVE_START },

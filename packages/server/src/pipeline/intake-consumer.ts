@@ -15,7 +15,6 @@ import {
 } from '../bus/intake-record.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RawBeaconRow, RawStore } from '../store/store.js';
-import type { ViewRow } from '../store/view-row.js';
 import { Dedupe } from './dedupe.js';
 import type { AppliedBeacon, BatchDelivery, PipelineStage } from './pipeline-events.js';
 import { PipelineEvents } from './pipeline-events.js';
@@ -24,6 +23,7 @@ import { compatItems, expandedItems } from './view-model/normalize-compat.js';
 import { nativeItems } from './view-model/normalize-native.js';
 import type { SourceItem } from './view-model/view-items.js';
 import { viewRow } from './view-model/view-row.js';
+import { retryDelayMs, ViewWriteQueue } from './view-write-queue.js';
 
 export const PIPELINE_CONSUMER = 'pipeline';
 
@@ -31,7 +31,6 @@ export interface IntakeConsumerOptions {
   dedupeRetentionMs: number;
   /** Least time between commits (see config `pipeline.commitIntervalMs`); 0 commits every batch at once. */
   commitIntervalMs?: number;
-  /** How often the view lifecycle timers run. */
   viewTickIntervalMs: number;
   log?: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
 }
@@ -67,9 +66,12 @@ export class IntakeConsumer {
   private handle: ConsumerHandle | undefined;
   private evictTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
-  private viewWrites: Promise<void> = Promise.resolve();
-  private queuedViews: ViewRow[] = [];
-  private viewFlushQueued = false;
+  /** Completed views on their way to the store, retried until it takes them. */
+  private readonly viewQueue: ViewWriteQueue;
+  /** Raw commits the store refused in a row; the commit is retried with backoff meanwhile. */
+  private commitFailures = 0;
+  /** The position of the last raw commit: acknowledged to the bus once no view write is failing. */
+  private committedUpTo = -1;
   private readonly stages: PipelineStage[] = [];
   /** Applied to the view model, not yet committed. */
   private pending: Pending = emptyPending();
@@ -80,7 +82,6 @@ export class IntakeConsumer {
   private commitTimer: NodeJS.Timeout | undefined;
   private commitChain: Promise<void> = Promise.resolve();
   private lastCommitStartMs = 0;
-  private lastViewFlushMs = 0;
   /** Set on stop: the last writes go at once. */
   private stopping = false;
   /** Drop-in views whose first data was not their start (logged for the first few). */
@@ -94,6 +95,51 @@ export class IntakeConsumer {
     private readonly options: IntakeConsumerOptions,
   ) {
     this.events = new PipelineEvents(views);
+    this.viewQueue = new ViewWriteQueue((rows) => this.store.upsertViews(rows), {
+      intervalMs: options.commitIntervalMs ?? 0,
+      written: (n) => {
+        this.metrics.viewsStored.inc(n);
+        this.showStall();
+        this.ackDurable();
+      },
+      failed: (err, n, failures) => {
+        this.storeFailed('views', failures);
+        this.options.log?.error(`could not store ${n} views (${this.retrying(failures)}): ${err.message}`);
+      },
+    });
+  }
+
+  /**
+   * The store refuses writes: the pipeline reads nothing more from the bus until it takes them again,
+   * so the checkpoint never passes what the store does not hold, and the log keeps the rest.
+   */
+  get stalled(): boolean {
+    return this.commitFailures > 0 || this.viewQueue.failing;
+  }
+
+  /**
+   * Lets the bus drop what the store holds. Held back while view writes fail: views not yet stored
+   * are rebuilt from the log after a crash, so it keeps their beacons.
+   */
+  private ackDurable(): void {
+    if (this.committedUpTo >= 0 && !this.viewQueue.failing)
+      this.bus.ack(PIPELINE_CONSUMER, this.committedUpTo);
+  }
+
+  private retrying(failures: number): string {
+    return this.stopping ? 'stopping: the log keeps them' : `kept, retrying in ${retryDelayMs(failures)} ms`;
+  }
+
+  private showStall(): void {
+    this.metrics.pipelineStalled.labels('pipeline').set(this.stalled ? 1 : 0);
+  }
+
+  private storeFailed(what: 'raw' | 'views', failures: number): void {
+    this.metrics.errors.labels('store').inc();
+    this.metrics.storeWriteFailures.labels(what).inc();
+    this.showStall();
+    if (failures === 1)
+      this.options.log?.warn('the pipeline stops reading the log until the store takes writes');
   }
 
   async start(): Promise<void> {
@@ -156,48 +202,26 @@ export class IntakeConsumer {
     this.storeViews(this.views.tick(nowMs));
     if (this.events.has('tick')) this.events.emit('tick', { nowMs, replay: false });
     this.metrics.activeViews.set(this.views.size);
-    return this.viewWrites;
+    return this.viewQueue.settled();
   }
 
   /** Stores every view held in memory as it stands (on shutdown). */
   flushActiveViews(): Promise<void> {
-    const snapshots: ViewSnapshot[] = [];
-    for (const view of this.views.values()) {
-      if (view.machine.isView)
-        snapshots.push({ view, metrics: view.machine.metrics(view.status === 'completed') });
-    }
+    const snapshots = [...this.views.values()]
+      .filter((view) => view.machine.isView)
+      .map((view) => ({ view, metrics: view.machine.metrics(view.status === 'completed') }));
     this.storeViews(snapshots);
-    return this.viewWrites;
+    return this.viewQueue.settled().then(() => {
+      // Stopping: no more retries. The log still holds their beacons; the next start rebuilds them.
+      if (this.viewQueue.size)
+        this.options.log?.warn(`${this.viewQueue.size} views could not be stored before stopping`);
+    });
   }
 
-  /**
-   * Queues views for the store. Rows queued while a write runs go together in
-   * the next one, so under load one upsert carries many views.
-   */
+  /** Queues views for the store (view-write-queue.ts): under load one upsert carries many views. */
   private storeViews(snapshots: ViewSnapshot[]): void {
-    if (snapshots.length === 0) return;
     const now = Date.now();
-    for (const s of snapshots) this.queuedViews.push(viewRow(s.view, s.metrics, now));
-    if (this.viewFlushQueued) return;
-    this.viewFlushQueued = true;
-    this.viewWrites = this.viewWrites.then(async () => {
-      // Paced like the pipeline's commits: one upsert per interval carries every view completed in it.
-      const wait = (this.options.commitIntervalMs ?? 0) - (performance.now() - this.lastViewFlushMs);
-      if (wait > 1 && !this.stopping) await new Promise((r) => setTimeout(r, wait));
-      this.lastViewFlushMs = performance.now();
-      this.viewFlushQueued = false;
-      const rows = this.queuedViews;
-      this.queuedViews = [];
-      try {
-        await this.store.upsertViews(rows);
-        this.metrics.viewsStored.inc(rows.length);
-      } catch (err) {
-        // Views are derived: a failed write is logged, and the view is written again when it next
-        // completes or after a restart, which rebuilds it from the raw rows.
-        this.metrics.errors.labels('store').inc();
-        this.options.log?.error(`could not store ${rows.length} views: ${(err as Error).message}`);
-      }
-    });
+    this.viewQueue.add(snapshots.map((s) => viewRow(s.view, s.metrics, now)));
   }
 
   /** Adds a stage: it subscribes to the pipeline's events now, and is closed when the pipeline stops. */
@@ -234,6 +258,7 @@ export class IntakeConsumer {
    * Records offered again after a failure are never applied twice.
    */
   async process(records: BusRecord[]): Promise<void> {
+    await this.untilWritable();
     await this.payStages();
     const fresh = records.filter((r) => r.position >= this.appliedUpTo);
     if (fresh.length > 0) {
@@ -251,9 +276,16 @@ export class IntakeConsumer {
       this.appliedUpTo = p.position;
       await this.payStages();
     }
+    // A refused commit is retried on its own (scheduleCommit); meanwhile the next batch waits in untilWritable.
     if (performance.now() - this.lastCommitStartMs >= (this.options.commitIntervalMs ?? 0))
-      await this.commitPending();
+      await this.commitPending().catch(() => {});
     else this.scheduleCommit();
+  }
+
+  /** Waits while the store refuses writes (`stalled`), so nothing more is read from the bus. */
+  private async untilWritable(): Promise<void> {
+    // Polled: the retries run on their own timers, and a stop ends the wait.
+    while (this.stalled && !this.stopping) await new Promise((r) => setTimeout(r, 50));
   }
 
   /** Hands the last applied batch to the batchApplied listeners that have not accepted it yet. */
@@ -274,15 +306,12 @@ export class IntakeConsumer {
   private scheduleCommit(): void {
     if (this.commitTimer) return;
     const wait = Math.max(
-      0,
+      this.commitFailures ? retryDelayMs(this.commitFailures) : 0,
       (this.options.commitIntervalMs ?? 0) - (performance.now() - this.lastCommitStartMs),
     );
     this.commitTimer = setTimeout(() => {
       this.commitTimer = undefined;
-      this.commitPending().catch((err: Error) => {
-        this.options.log?.error(`pipeline commit failed, retrying: ${err.message}`);
-        this.scheduleCommit();
-      });
+      this.commitPending().catch(() => {}); // commitNow logs and schedules the retry
     }, wait);
   }
 
@@ -314,11 +343,21 @@ export class IntakeConsumer {
         events: p.events + later.events,
         duplicates: p.duplicates + later.duplicates,
       };
-      this.metrics.errors.labels('store').inc();
+      this.commitFailures++;
+      this.storeFailed('raw', this.commitFailures);
+      this.options.log?.error(
+        `pipeline commit failed (${this.retrying(this.commitFailures)}): ${(err as Error).message}`,
+      );
+      if (!this.stopping) this.scheduleCommit();
       throw err;
     }
+    if (this.commitFailures) {
+      this.commitFailures = 0;
+      this.showStall();
+    }
     this.metrics.storeWrite.observe((performance.now() - started) / 1000);
-    this.bus.ack(PIPELINE_CONSUMER, p.position);
+    this.committedUpTo = p.position;
+    this.ackDurable();
     this.metrics.pipelineSamples.inc(p.samples);
     this.metrics.pipelineEvents.inc(p.events);
     if (p.duplicates) this.metrics.pipelineDuplicates.inc(p.duplicates);
@@ -331,12 +370,11 @@ export class IntakeConsumer {
     applied: Applied[],
     into: Pending,
   ): void {
-    // --- drop-in intakes (Mux protocol, CMCD): one view per record, its events as points.
+    // Drop-in intakes (Mux protocol, CMCD): one view per record, its events as points.
     if ('compat' in rec) {
       this.compatRowsFor(rec, logPosition, applied, into);
       return;
     }
-    // --- end drop-in intakes
     const { meta, beacon } = rec;
     const groups = new Map<string, ViewGroup & { key: string }>();
     // A beacon's items nearly always share one view: the last group is kept at hand, so its
@@ -440,7 +478,8 @@ export class IntakeConsumer {
     await this.commitPending().catch((err: Error) =>
       this.options.log?.warn(`could not commit the last batch on stop (the log keeps it): ${err.message}`),
     );
-    await this.viewWrites;
+    this.viewQueue.stop();
+    await this.viewQueue.settled();
     for (const stage of this.stages) await stage.close?.();
   }
 }

@@ -13,7 +13,6 @@ export interface SqlDialect {
   msToTimestamp(param: string): string;
   /** A timestamp column as integer epoch milliseconds. */
   timestampToMs(column: string): string;
-  /** Integer division. */
   intDiv(a: string, b: string): string;
   /**
    * The metric catalog's aggregates (query/metric-catalog.ts, written in DuckDB's spelling:

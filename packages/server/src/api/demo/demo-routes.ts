@@ -31,36 +31,15 @@ function demoVideo(dataDir: string): Promise<string> {
     if (existsSync(file)) return done(file);
     mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `demo.${process.pid}.mp4`);
+    // Grouped as one would type them: inputs, video, audio (no argument holds a space).
     const args = [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=640x360:rate=25:duration=20',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=48000:duration=20',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-pix_fmt',
-      'yuv420p',
-      '-b:v',
-      '800k',
-      '-c:a',
-      'aac',
-      '-b:a',
-      '64k',
-      '-movflags',
-      '+faststart',
-      tmp,
-    ];
-    execFile('ffmpeg', args, (err) => {
+      '-hide_banner -loglevel error -y',
+      '-f lavfi -i testsrc2=size=640x360:rate=25:duration=20',
+      '-f lavfi -i sine=frequency=440:sample_rate=48000:duration=20',
+      '-c:v libx264 -preset veryfast -pix_fmt yuv420p -b:v 800k',
+      '-c:a aac -b:a 64k -movflags +faststart',
+    ].flatMap((group) => group.split(' '));
+    execFile('ffmpeg', [...args, tmp], (err) => {
       if (err) {
         making = undefined;
         fail(

@@ -12,35 +12,24 @@ export function checkGrant(
   registry: Registry,
   caller: AuthenticatedToken,
   body: CreateTokenBody,
-): { envIds: string[]; all: boolean } {
+): { environmentIds: string[]; allEnvironments: boolean } {
   const all = body.all_environments ?? false;
   const envIds = body.environment_ids ?? [];
-  if (!all && envIds.length === 0) {
-    throw new ApiError('QOE_ERR_VALIDATION', undefined, [
-      {
-        path: 'environment_ids',
-        problem: 'must list at least one environment unless all_environments is true',
-      },
-    ]);
-  }
-  if (all && envIds.length > 0) {
-    throw new ApiError('QOE_ERR_VALIDATION', undefined, [
-      { path: 'environment_ids', problem: 'must be empty when all_environments is true' },
-    ]);
-  }
-  const missing = envIds.filter((id) => !registry.environment(id));
-  if (missing.length) {
-    throw new ApiError(
+  const invalid = (...problems: string[]) =>
+    new ApiError(
       'QOE_ERR_VALIDATION',
       undefined,
-      missing.map((id) => ({ path: 'environment_ids', problem: `no environment ${id}` })),
+      problems.map((problem) => ({ path: 'environment_ids', problem })),
     );
-  }
+  if (!all && envIds.length === 0)
+    throw invalid('must list at least one environment unless all_environments is true');
+  if (all && envIds.length > 0) throw invalid('must be empty when all_environments is true');
+  const missing = envIds.filter((id) => !registry.environment(id));
+  if (missing.length) throw invalid(...missing.map((id) => `no environment ${id}`));
   const extraPerms = body.permissions.filter((p) => !caller.permissions.includes(p));
   if (extraPerms.length)
     throw new ApiError('QOE_ERR_FORBIDDEN', [`A token cannot grant ${extraPerms.join(', ')}: it lacks it`]);
-  if ((all && !caller.allEnvironments) || envIds.some((id) => !tokenCoversEnvironment(caller, id))) {
+  if ((all && !caller.allEnvironments) || envIds.some((id) => !tokenCoversEnvironment(caller, id)))
     throw new ApiError('QOE_ERR_FORBIDDEN', ['A token cannot grant environments it does not cover']);
-  }
-  return { envIds, all };
+  return { environmentIds: envIds, allEnvironments: all };
 }

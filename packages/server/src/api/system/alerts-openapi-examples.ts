@@ -16,7 +16,8 @@ const ruleIn = {
   severity: 'error',
   description: 'Viewers on one CDN host stall',
   runbook_url: 'https://runbooks.example/cdn-stalls',
-  channel_ids: ['a1b2c3d4'],
+  // The notification channel example's id (notification-channel-examples.ts).
+  channel_ids: ['6b0e9c1a-2f4d-4b7e-8a3c-5d9f1e2a7b40'],
 };
 const rule = {
   id: '5b1d7c9e-2f4a-4e8b-9c1d-3a5f7e9b2c4d',

@@ -49,13 +49,9 @@ export function systemAccessTokensRoutes(app: FastifyInstance, registry: Registr
   });
 
   r.post('/system/v1/access-tokens', { preHandler, schema: TOKEN_CREATE_SCHEMA }, async (request, reply) => {
-    const { envIds, all } = checkGrant(registry, request.token!, request.body);
-    const { record, secret } = await registry.createToken({
-      name: request.body.name,
-      permissions: request.body.permissions,
-      environmentIds: envIds,
-      allEnvironments: all,
-    });
+    const { name, permissions } = request.body;
+    const grant = checkGrant(registry, request.token!, request.body);
+    const { record, secret } = await registry.createToken({ name, permissions, ...grant });
     return reply.code(201).send({ data: { ...out(record), secret } });
   });
 
@@ -63,19 +59,16 @@ export function systemAccessTokensRoutes(app: FastifyInstance, registry: Registr
     data: out(visibleToken(request.token!, request.params.id)),
   }));
 
-  r.delete(
-    '/system/v1/access-tokens/:id',
-    { preHandler, schema: TOKEN_DELETE_SCHEMA },
-    async (request, reply) => {
-      const t = visibleToken(request.token!, request.params.id);
-      const systemTokens = registry.tokenRecords().filter((x) => x.permissions.includes('system'));
-      if (t.permissions.includes('system') && systemTokens.length === 1) {
-        throw new ApiError('QOE_ERR_CONFLICT', [
-          'This is the last token with the system permission; create another first',
-        ]);
-      }
-      await registry.deleteToken(t.id);
-      return reply.code(204).send();
-    },
-  );
+  const remove = { preHandler, schema: TOKEN_DELETE_SCHEMA };
+  r.delete('/system/v1/access-tokens/:id', remove, async (request, reply) => {
+    const t = visibleToken(request.token!, request.params.id);
+    const systemTokens = registry.tokenRecords().filter((x) => x.permissions.includes('system'));
+    if (t.permissions.includes('system') && systemTokens.length === 1) {
+      throw new ApiError('QOE_ERR_CONFLICT', [
+        'This is the last token with the system permission; create another first',
+      ]);
+    }
+    await registry.deleteToken(t.id);
+    return reply.code(204).send();
+  });
 }

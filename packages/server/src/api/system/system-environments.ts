@@ -26,9 +26,8 @@ export function systemEnvironmentsRoutes(app: FastifyInstance, registry: Registr
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const visible = (token: AuthenticatedToken, id: string): Environment => {
     const env = registry.environment(id);
-    if (!env || !tokenCoversEnvironment(token, env.id)) {
+    if (!env || !tokenCoversEnvironment(token, env.id))
       throw new ApiError('QOE_ERR_NOT_FOUND', [`No environment ${id}`]);
-    }
     return env;
   };
 
@@ -38,29 +37,22 @@ export function systemEnvironmentsRoutes(app: FastifyInstance, registry: Registr
     return { data: data.map(out), total_row_count };
   });
 
-  r.post(
-    '/system/v1/environments',
-    { preHandler, schema: ENVIRONMENT_CREATE_SCHEMA },
-    async (request, reply) => {
-      if (!request.token!.allEnvironments) {
-        throw new ApiError('QOE_ERR_FORBIDDEN', ['Only a token that covers all environments can create one']);
-      }
-      const env = await registry.createEnvironment(request.body.name);
-      return reply.code(201).send({ data: out(env) });
-    },
-  );
+  const create = { preHandler, schema: ENVIRONMENT_CREATE_SCHEMA };
+  r.post('/system/v1/environments', create, async (request, reply) => {
+    if (!request.token!.allEnvironments)
+      throw new ApiError('QOE_ERR_FORBIDDEN', ['Only a token that covers all environments can create one']);
+    const env = await registry.createEnvironment(request.body.name);
+    return reply.code(201).send({ data: out(env) });
+  });
 
   r.get('/system/v1/environments/:id', { preHandler, schema: ENVIRONMENT_GET_SCHEMA }, async (request) => ({
     data: out(visible(request.token!, request.params.id)),
   }));
 
-  r.delete(
-    '/system/v1/environments/:id',
-    { preHandler, schema: ENVIRONMENT_DELETE_SCHEMA },
-    async (request, reply) => {
-      const env = visible(request.token!, request.params.id);
-      await registry.deleteEnvironment(env.id);
-      return reply.code(204).send();
-    },
-  );
+  const remove = { preHandler, schema: ENVIRONMENT_DELETE_SCHEMA };
+  r.delete('/system/v1/environments/:id', remove, async (request, reply) => {
+    const env = visible(request.token!, request.params.id);
+    await registry.deleteEnvironment(env.id);
+    return reply.code(204).send();
+  });
 }

@@ -25,19 +25,16 @@ const NOT_BUILT = (
 
 export async function uiRoutes(app: FastifyInstance, options: { distDir: string }): Promise<void> {
   const dir = resolve(options.distDir || DEFAULT_UI_DIR);
-  const built = existsSync(join(dir, 'index.html'));
+  const hide = { schema: { hide: true } };
 
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/ui/'));
-  app.get('/ui', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/ui/'));
+  app.get('/', hide, async (_req, reply) => reply.redirect('/ui/'));
+  app.get('/ui', hide, async (_req, reply) => reply.redirect('/ui/'));
 
-  if (!built) {
+  if (!existsSync(join(dir, 'index.html'))) {
     app.log.warn(`dashboard not built (${dir}): /ui/ answers how to build it`);
-    app.get('/ui/*', { schema: { hide: true } }, async (_req, reply) =>
-      reply
-        .code(503)
-        .type('text/html; charset=utf-8')
-        .header('cache-control', 'no-store')
-        .send(NOT_BUILT(dir)),
+    const page = NOT_BUILT(dir);
+    app.get('/ui/*', hide, async (_req, reply) =>
+      reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page),
     );
     return;
   }
@@ -61,9 +58,9 @@ export async function uiRoutes(app: FastifyInstance, options: { distDir: string 
         );
       },
     });
-    scope.get('/ui/', { schema: { hide: true } }, async (_req, reply) => sendIndex(reply));
+    scope.get('/ui/', hide, async (_req, reply) => sendIndex(reply));
     // Deep links of the single-page app; a missing asset is a real 404, not the app.
-    scope.get<{ Params: { '*': string } }>('/ui/*', { schema: { hide: true } }, async (req, reply) => {
+    scope.get<{ Params: { '*': string } }>('/ui/*', hide, async (req, reply) => {
       const rel = req.params['*'];
       if (!rel.startsWith('assets/')) return sendIndex(reply);
       // An asset of a build made after the server started (the file list above is from the start).

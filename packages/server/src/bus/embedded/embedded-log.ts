@@ -142,9 +142,7 @@ export class EmbeddedLog implements Bus {
       const base = Number(n.slice(0, -SEGMENT_SUFFIX.length));
       this.segments.push({ base, path, sealedAtMs: (await stat(path)).mtimeMs });
     }
-    if (this.segments.length === 0) {
-      this.segments.push({ base: 0, path: join(this.dir, segmentName(0)) });
-    }
+    if (this.segments.length === 0) this.segments.push({ base: 0, path: join(this.dir, segmentName(0)) });
     const last = this.segments[this.segments.length - 1]!;
     delete last.sealedAtMs;
     const validBytes = existsSync(last.path) ? await this.scanValidPrefix(last.path) : 0;
@@ -348,9 +346,8 @@ export class EmbeddedLog implements Bus {
     this.tail.push(record);
     this.tailBytes += record.bytes;
     // Past its bound the memory tail gives up its oldest records; consumers read those from disk.
-    while (this.tailBytes > this.options.memoryTailBytes && this.tailHead < this.tail.length) {
+    while (this.tailBytes > this.options.memoryTailBytes && this.tailHead < this.tail.length)
       this.dropTailHead();
-    }
   }
 
   private dropTailHead(): void {
@@ -365,24 +362,19 @@ export class EmbeddedLog implements Bus {
   }
 
   private trimTail(): void {
-    const min = this.minConsumerPosition();
+    const min = this.slowest('position');
     while (this.tailHead < this.tail.length && this.tail[this.tailHead]!.next <= min) this.dropTailHead();
   }
 
-  private minConsumerPosition(): number {
+  /** The slowest consumer's position or acknowledged position (the end when none runs). */
+  private slowest(field: 'position' | 'acked'): number {
     let min = this.end;
-    for (const c of this.consumers.values()) min = Math.min(min, c.position);
-    return min;
-  }
-
-  private minAcked(): number {
-    let min = this.end;
-    for (const c of this.consumers.values()) min = Math.min(min, c.acked);
+    for (const c of this.consumers.values()) min = Math.min(min, c[field]);
     return min;
   }
 
   backlogBytes(): number {
-    return this.consumers.size === 0 ? 0 : this.end - this.minAcked();
+    return this.consumers.size === 0 ? 0 : this.end - this.slowest('acked');
   }
 
   private wakeConsumers(): void {
@@ -440,28 +432,23 @@ export class EmbeddedLog implements Bus {
         });
         continue;
       }
-      let batch: BusRecord[];
+      let step = 'read';
       try {
-        batch = this.takeFromTail(state.position) ?? (await this.readFromDisk(state.position));
-      } catch (err) {
-        this.options.onError?.(err as Error, `consumer ${state.name}: read`);
-        await sleep(Math.min(5000, 100 * 2 ** failures++));
-        continue;
-      }
-      if (batch.length === 0) {
-        await sleep(10);
-        continue;
-      }
-      try {
+        const batch = this.takeFromTail(state.position) ?? (await this.readFromDisk(state.position));
+        if (batch.length === 0) {
+          await sleep(10);
+          continue;
+        }
+        step = 'handler';
         await handler(batch);
         failures = 0;
+        state.position = batch[batch.length - 1]!.next;
       } catch (err) {
         // Never skip a record: the same batch is offered again after a pause.
-        this.options.onError?.(err as Error, `consumer ${state.name}: handler`);
+        this.options.onError?.(err as Error, `consumer ${state.name}: ${step}`);
         await sleep(Math.min(5000, 100 * 2 ** failures++));
         continue;
       }
-      state.position = batch[batch.length - 1]!.next;
       this.trimTail();
       if (state.waiters.length) {
         state.waiters = state.waiters.filter((w) => {
@@ -580,7 +567,7 @@ export class EmbeddedLog implements Bus {
     try {
       do {
         this.deleteAgain = false;
-        const acked = this.minAcked();
+        const acked = this.slowest('acked');
         const keepAfter = Date.now() - this.options.retainMs;
         while (
           this.segments.length > 1 &&

@@ -25,14 +25,8 @@ function plain(v: unknown): CompatValue | undefined {
 function plainReport(decoded: Record<string, unknown>): CmcdReport {
   const out: CmcdReport = {};
   for (const [k, v] of Object.entries(decoded)) {
-    if (Array.isArray(v)) {
-      const list: CompatValue[] = [];
-      for (const x of v.slice(0, MAX_LIST)) {
-        const p = plain(x);
-        if (p !== undefined) list.push(p);
-      }
-      out[k] = list;
-    } else {
+    if (Array.isArray(v)) out[k] = v.slice(0, MAX_LIST).flatMap((x) => plain(x) ?? []);
+    else {
       const p = plain(v);
       if (p !== undefined) out[k] = p;
     }
@@ -79,50 +73,44 @@ export interface CmcdInput {
 export function decodeCmcdReports(input: CmcdInput, maxReports: number): CmcdReport[] {
   const reports: CmcdReport[] = [];
   const fields: ErrorField[] = [];
+  /** Keeps a decoded report, or its problems under `path`. */
+  const take = (decoded: unknown, path: string) => {
+    const r = plainReport(decoded as Record<string, unknown>);
+    const problems = check(r, path);
+    if (problems.length) fields.push(...problems);
+    else reports.push(r);
+  };
   const lines = input.body.split(/\r?\n/);
   let n = 0;
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     n++;
     if (n > maxReports) return;
-    let decoded: Record<string, unknown>;
+    let decoded: unknown;
     try {
-      decoded = decodeCmcd(line.trim()) as Record<string, unknown>;
+      decoded = decodeCmcd(line.trim());
     } catch (err) {
       fields.push({ path: `line ${i + 1}`, problem: `is not a CMCD dictionary: ${(err as Error).message}` });
       return;
     }
-    const r = plainReport(decoded);
-    const problems = check(r, `line ${i + 1}`);
-    if (problems.length) fields.push(...problems);
-    else reports.push(r);
+    take(decoded, `line ${i + 1}`);
   });
   if (n > maxReports)
     throw new ApiError('QOE_ERR_VALIDATION', undefined, [
       { path: 'body', problem: `must hold at most ${maxReports} reports (has ${n})` },
     ]);
-  if (/(^|&)CMCD=/.test(input.query)) {
-    const r = plainReport(fromCmcdQuery(input.query) as Record<string, unknown>);
-    const problems = check(r, 'query.CMCD');
-    if (problems.length) fields.push(...problems);
-    else reports.push(r);
-  }
+  if (/(^|&)CMCD=/.test(input.query)) take(fromCmcdQuery(input.query), 'query.CMCD');
   const cmcdHeaders: Record<string, string> = {};
   for (const [k, v] of Object.entries(input.headers))
     if (k.toLowerCase().startsWith('cmcd-') && typeof v === 'string') cmcdHeaders[k] = v;
   if (Object.keys(cmcdHeaders).length > 0) {
-    let decoded: Record<string, unknown> | undefined;
+    let decoded: unknown;
     try {
-      decoded = fromCmcdHeaders(cmcdHeaders) as Record<string, unknown>;
+      decoded = fromCmcdHeaders(cmcdHeaders);
     } catch (err) {
       fields.push({ path: 'headers', problem: `CMCD-* headers do not decode: ${(err as Error).message}` });
     }
-    if (decoded) {
-      const r = plainReport(decoded);
-      const problems = check(r, 'headers');
-      if (problems.length) fields.push(...problems);
-      else reports.push(r);
-    }
+    if (decoded) take(decoded, 'headers');
   }
   if (fields.length) throw new ApiError('QOE_ERR_VALIDATION', undefined, fields.slice(0, 50));
   if (reports.length === 0)

@@ -10,6 +10,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { CmcdBatch } from '../../bus/intake-record.js';
 import type { Config } from '../../config/config-schema.js';
+import { errorAnswers } from '../../http/route-schema.js';
 import { requireContentType } from '../kit/content-type.js';
 import { type DecodedBody, decodeBody } from '../kit/decode-body.js';
 import { environmentOfSdkKey } from '../kit/environment-key.js';
@@ -56,14 +57,7 @@ export async function cmcdRoute(app: FastifyInstance, config: Config, deps: Inta
           }),
         ),
       }),
-      response: {
-        200: Type.Object({ reports: Type.Integer() }),
-        400: { $ref: 'ErrorEnvelope#' },
-        401: { $ref: 'ErrorEnvelope#' },
-        413: { $ref: 'ErrorEnvelope#' },
-        415: { $ref: 'ErrorEnvelope#' },
-        429: { $ref: 'ErrorEnvelope#' },
-      },
+      response: { 200: Type.Object({ reports: Type.Integer() }), ...errorAnswers(400, 401, 413, 415, 429) },
     },
     // Size errors happen before the handler; they are refused and recorded here.
     errorHandler: outcomes.errorHandler(),

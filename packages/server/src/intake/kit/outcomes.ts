@@ -12,12 +12,7 @@ import type { IntakeDeps, IntakeSource } from './intake-deps.js';
 
 type Counter = { inc(value?: number): void };
 
-/** What an error that is not a refusal (a bug: 500) is handed to. */
-export type InternalErrorHandler = (
-  err: FastifyError,
-  request: FastifyRequest,
-  reply: FastifyReply,
-) => unknown;
+type ErrorHandler = (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => unknown;
 
 export class IntakeOutcomes {
   private readonly beaconsAccepted: Counter;
@@ -72,9 +67,7 @@ export class IntakeOutcomes {
    * environment and no body kept. Errors that are not refusals go to
    * `onInternal`, by default to the enclosing error handler.
    */
-  errorHandler(
-    onInternal: InternalErrorHandler = (err, _request, reply) => reply.send(err),
-  ): (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => unknown {
+  errorHandler(onInternal: ErrorHandler = (err, _request, reply) => reply.send(err)): ErrorHandler {
     return (err, request, reply) => {
       const apiErr = toApiError(err);
       if (apiErr.code === 'QOE_ERR_INTERNAL') return onInternal(err, request, reply);
@@ -93,7 +86,8 @@ export class IntakeOutcomes {
     const { metrics, rejected } = this.deps;
     metrics.beacons.labels(this.source, err.code).inc();
     if (sampleCount > 0) metrics.samplesRejected.labels(this.source, err.code).inc(sampleCount);
-    if (err.code !== 'QOE_ERR_RATE_LIMITED' && err.code !== 'QOE_ERR_BACKLOG_FULL') {
+    // Nothing to learn from a body the client never finished sending.
+    if (!['QOE_ERR_RATE_LIMITED', 'QOE_ERR_BACKLOG_FULL', 'QOE_ERR_REQUEST_ABORTED'].includes(err.code)) {
       rejected.record({
         envId,
         ip: request.ip,

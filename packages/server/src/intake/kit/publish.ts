@@ -51,15 +51,9 @@ export class IntakePublisher {
   /** Publishes one record per view (partitioned by view id); resolves once every one is durable. */
   async publishViews(meta: IntakeMeta, batches: CompatBatch[], log: FastifyBaseLogger): Promise<void> {
     try {
+      const record = (compat: CompatBatch): CompatRecord => ({ meta, compat });
       await Promise.all(
-        batches.map((compat) => {
-          const value: CompatRecord = { meta, compat };
-          return this.bus.publish(
-            compat.viewId,
-            encodeIntakeRecord(meta, Buffer.from(JSON.stringify(compat))),
-            value,
-          );
-        }),
+        batches.map((c) => this.publish(c.viewId, meta, Buffer.from(JSON.stringify(c)), record(c))),
       );
     } catch (err) {
       throw this.failure(err, log);

@@ -83,19 +83,16 @@ export class IntakeRateLimits {
 
   /** Throws 429 when `ip` is over its rate. */
   fromIp(ip: string, nowMs: number): void {
-    const wait = this.perIp.take(ip, nowMs);
-    if (wait > 0)
-      throw new ApiError('QOE_ERR_RATE_LIMITED', [`Too many ${this.what} from ${ip}`], [], {
-        'retry-after': String(wait),
-      });
+    refuseOver(this.perIp.take(ip, nowMs), `Too many ${this.what} from ${ip}`);
   }
 
   /** Throws 429 when the environment is over its rate. */
   forEnvironment(envId: string, nowMs: number): void {
-    const wait = this.perEnvironment.take(envId, nowMs);
-    if (wait > 0)
-      throw new ApiError('QOE_ERR_RATE_LIMITED', [`Too many ${this.what} for this environment`], [], {
-        'retry-after': String(wait),
-      });
+    refuseOver(this.perEnvironment.take(envId, nowMs), `Too many ${this.what} for this environment`);
   }
+}
+
+function refuseOver(waitSeconds: number, message: string): void {
+  if (waitSeconds > 0)
+    throw new ApiError('QOE_ERR_RATE_LIMITED', [message], [], { 'retry-after': String(waitSeconds) });
 }

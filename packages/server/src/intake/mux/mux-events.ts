@@ -72,6 +72,12 @@ const OPTIONAL: Record<string, Check> = {
   request_response_end: numeric,
 };
 
+/** Every check, the required keys first (so their problems are listed first). */
+const CHECKS = [
+  ...Object.entries(REQUIRED).map(([key, check]) => [key, check, true] as const),
+  ...Object.entries(OPTIONAL).map(([key, check]) => [key, check, false] as const),
+];
+
 function scalar(v: unknown): CompatValue | undefined {
   if (typeof v === 'string') return v.length > MUX_VALUE_MAX_LENGTH ? v.slice(0, MUX_VALUE_MAX_LENGTH) : v;
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
@@ -83,16 +89,14 @@ function scalar(v: unknown): CompatValue | undefined {
 }
 
 export function decodeMuxBeacon(parsed: unknown, maxEvents: number): DecodedMuxBeacon {
+  const invalid = (path: string, problem: string) =>
+    new ApiError('QOE_ERR_VALIDATION', undefined, [{ path, problem }]);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new ApiError('QOE_ERR_VALIDATION', undefined, [{ path: '', problem: 'must be a JSON object' }]);
+    throw invalid('', 'must be a JSON object');
   const body = parsed as { events?: unknown; metadata?: unknown };
-  if (!Array.isArray(body.events))
-    throw new ApiError('QOE_ERR_VALIDATION', undefined, [{ path: 'events', problem: 'must be an array' }]);
-  if (body.events.length > maxEvents) {
-    throw new ApiError('QOE_ERR_VALIDATION', undefined, [
-      { path: 'events', problem: `must hold at most ${maxEvents} events (has ${body.events.length})` },
-    ]);
-  }
+  if (!Array.isArray(body.events)) throw invalid('events', 'must be an array');
+  if (body.events.length > maxEvents)
+    throw invalid('events', `must hold at most ${maxEvents} events (has ${body.events.length})`);
   let sentAtMs: number | undefined;
   if (typeof body.metadata === 'object' && body.metadata !== null) {
     const ts = (body.metadata as { transmission_timestamp?: unknown }).transmission_timestamp;
@@ -123,22 +127,12 @@ export function decodeMuxBeacon(parsed: unknown, maxEvents: number): DecodedMuxB
     const bad = (key: string, problem: string) =>
       fields.push({ path: `events[${i}].${wireKeys[key] ?? key}`, problem: `${key} ${problem}` });
     let ok = true;
-    for (const [key, check] of Object.entries(REQUIRED)) {
+    for (const [key, check, required] of CHECKS) {
       const v = event[key];
-      const problem = v === undefined ? 'is required' : check(v);
-      if (problem) {
-        bad(key, problem);
-        ok = false;
-      }
-    }
-    for (const [key, check] of Object.entries(OPTIONAL)) {
-      const v = event[key];
-      if (v === undefined) continue;
-      const problem = check(v);
-      if (problem) {
-        bad(key, problem);
-        ok = false;
-      }
+      const problem = v === undefined ? (required ? 'is required' : undefined) : check(v);
+      if (!problem) continue;
+      bad(key, problem);
+      ok = false;
     }
     if (!ok) return;
     const viewId = event['view_id'] as string;

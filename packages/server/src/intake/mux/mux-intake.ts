@@ -20,6 +20,8 @@ import Fastify, {
 import type { MuxBatch } from '../../bus/intake-record.js';
 import type { Config } from '../../config/config-schema.js';
 import { drainRefusedBodies, sendError, toApiError } from '../../http/api-error.js';
+import { connectionOptions } from '../../http/client-errors.js';
+import { answerUnknownRoutes } from '../../http/unknown-routes.js';
 import { BEACON_CONTENT_TYPES, requireContentType } from '../kit/content-type.js';
 import { type DecodedBody, decodeBody, parseJson } from '../kit/decode-body.js';
 import { environmentOfSdkKey } from '../kit/environment-key.js';
@@ -47,13 +49,22 @@ export async function startMuxIntake(
     log.warn(
       `mux-protocol intake: using a self-signed certificate (${tls.certPath}); set compat.mux.certPath and keyPath for production`,
     );
+  const connections = connectionOptions(config.connections, 'mux', deps.metrics);
   const app = Fastify({
-    https: { cert: tls.cert, key: tls.key },
+    ...connections.fastify,
+    https: {
+      cert: tls.cert,
+      key: tls.key,
+      handshakeTimeout: config.connections.handshakeTimeoutMs,
+      ...connections.node,
+    },
     logger: false,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.intake.maxBodyBytes,
     trustProxy: config.trustProxy,
   });
+  connections.guarded(app.server, log);
+  answerUnknownRoutes(app);
   await app.register(cors, { origin: '*', methods: ['GET', 'POST'], maxAge: 86_400 });
   muxRoutes(app, config, deps);
   const host = mux.host || config.host;

@@ -7,210 +7,52 @@
  * added (`channels`, `cmcd`, `data`, `low`, `sid`).
  */
 
-const FIRST_WORDS: Record<string, string> = {
-  a: 'env',
-  b: 'beacon',
-  c: 'custom',
-  d: 'ad',
-  e: 'event',
-  f: 'experiment',
-  i: 'internal',
-  m: 'mux',
-  n: 'response',
-  p: 'player',
-  q: 'request',
-  r: 'retry',
-  s: 'session',
-  t: 'timestamp',
-  u: 'viewer',
-  v: 'video',
-  w: 'page',
-  x: 'view',
-  y: 'sub',
-};
+/** A table of `code word` pairs, in the published order (which decides a word's code when it has two). */
+function dictionary(table: string): Record<string, string> {
+  const cells = table.trim().split(/\s+/);
+  const out: Record<string, string> = {};
+  for (let i = 0; i < cells.length; i += 2) out[cells[i]!] = cells[i + 1]!;
+  return out;
+}
 
-const LATER_WORDS: Record<string, string> = {
-  ad: 'ad',
-  af: 'affiliate',
-  ag: 'aggregate',
-  ap: 'api',
-  al: 'application',
-  ao: 'audio',
-  ar: 'architecture',
-  as: 'asset',
-  au: 'autoplay',
-  av: 'average',
-  bi: 'bitrate',
-  bn: 'brand',
-  br: 'break',
-  bw: 'browser',
-  by: 'bytes',
-  bz: 'business',
-  ca: 'cached',
-  cb: 'cancel',
-  cc: 'codec',
-  cd: 'code',
-  cg: 'category',
-  ch: 'changed',
-  ci: 'client',
-  cj: 'channels',
-  ck: 'clicked',
-  cl: 'canceled',
-  cm: 'cmcd',
-  cn: 'config',
-  co: 'count',
-  ce: 'counter',
-  cp: 'complete',
-  cq: 'creator',
-  cr: 'creative',
-  cs: 'captions',
-  ct: 'content',
-  cu: 'current',
-  cv: 'cumulative',
-  cx: 'connection',
-  cz: 'context',
-  da: 'data',
-  dg: 'downscaling',
-  dm: 'domain',
-  dn: 'cdn',
-  do: 'downscale',
-  dr: 'drm',
-  dp: 'dropped',
-  du: 'duration',
-  dv: 'device',
-  dy: 'dynamic',
-  eb: 'enabled',
-  ec: 'encoding',
-  ed: 'edge',
-  en: 'end',
-  eg: 'engine',
-  em: 'embed',
-  er: 'error',
-  ep: 'experiments',
-  es: 'errorcode',
-  et: 'errortext',
-  ee: 'event',
-  ev: 'events',
-  ex: 'expires',
-  ez: 'exception',
-  fa: 'failed',
-  fi: 'first',
-  fm: 'family',
-  ft: 'format',
-  fp: 'fps',
-  fq: 'frequency',
-  fr: 'frame',
-  fs: 'fullscreen',
-  ha: 'has',
-  hb: 'holdback',
-  he: 'headers',
-  ho: 'host',
-  hn: 'hostname',
-  ht: 'height',
-  id: 'id',
-  ii: 'init',
-  in: 'instance',
-  ip: 'ip',
-  is: 'is',
-  ke: 'key',
-  la: 'language',
-  lb: 'labeled',
-  le: 'level',
-  li: 'live',
-  ld: 'loaded',
-  lo: 'load',
-  lw: 'low',
-  ls: 'lists',
-  lt: 'latency',
-  ma: 'max',
-  md: 'media',
-  me: 'message',
-  mf: 'manifest',
-  mi: 'mime',
-  ml: 'midroll',
-  mm: 'min',
-  mn: 'manufacturer',
-  mo: 'model',
-  mp: 'mode',
-  ms: 'ms',
-  mx: 'mux',
-  ne: 'newest',
-  nm: 'name',
-  no: 'number',
-  on: 'on',
-  or: 'origin',
-  os: 'os',
-  pa: 'paused',
-  pb: 'playback',
-  pd: 'producer',
-  pe: 'percentage',
-  pf: 'played',
-  pg: 'program',
-  ph: 'playhead',
-  pi: 'plugin',
-  pl: 'preroll',
-  pn: 'playing',
-  po: 'poster',
-  pp: 'pip',
-  pr: 'preload',
-  ps: 'position',
-  pt: 'part',
-  pv: 'previous',
-  py: 'property',
-  px: 'pop',
-  pz: 'plan',
-  ra: 'rate',
-  rd: 'requested',
-  re: 'rebuffer',
-  rf: 'rendition',
-  rg: 'range',
-  rm: 'remote',
-  ro: 'ratio',
-  rp: 'response',
-  rq: 'request',
-  rs: 'requests',
-  sa: 'sample',
-  sd: 'skipped',
-  se: 'session',
-  sh: 'shift',
-  si: 'sid',
-  sk: 'seek',
-  sm: 'stream',
-  so: 'source',
-  sq: 'sequence',
-  sr: 'series',
-  ss: 'status',
-  st: 'start',
-  su: 'startup',
-  sv: 'server',
-  sw: 'software',
-  sy: 'severity',
-  ta: 'tag',
-  tc: 'tech',
-  te: 'text',
-  tg: 'target',
-  th: 'throughput',
-  ti: 'time',
-  tl: 'total',
-  to: 'to',
-  tr: 'track',
-  tt: 'title',
-  ty: 'type',
-  ug: 'upscaling',
-  un: 'universal',
-  up: 'upscale',
-  ur: 'url',
-  us: 'user',
-  va: 'variant',
-  vd: 'viewed',
-  vi: 'video',
-  ve: 'version',
-  vw: 'view',
-  vr: 'viewer',
-  wd: 'width',
-  wa: 'watch',
-  wt: 'waiting',
-};
+const FIRST_WORDS = dictionary(`
+  a env         b beacon      c custom      d ad          e event       f experiment  i internal
+  m mux         n response    p player      q request     r retry       s session     t timestamp
+  u viewer      v video       w page        x view        y sub
+`);
+
+const LATER_WORDS = dictionary(`
+  ad ad           af affiliate    ag aggregate    ap api          al application  ao audio
+  ar architecture as asset        au autoplay     av average      bi bitrate      bn brand
+  br break        bw browser      by bytes        bz business     ca cached       cb cancel
+  cc codec        cd code         cg category     ch changed      ci client       cj channels
+  ck clicked      cl canceled     cm cmcd         cn config       co count        ce counter
+  cp complete     cq creator      cr creative     cs captions     ct content      cu current
+  cv cumulative   cx connection   cz context      da data         dg downscaling  dm domain
+  dn cdn          do downscale    dr drm          dp dropped      du duration     dv device
+  dy dynamic      eb enabled      ec encoding     ed edge         en end          eg engine
+  em embed        er error        ep experiments  es errorcode    et errortext    ee event
+  ev events       ex expires      ez exception    fa failed       fi first        fm family
+  ft format       fp fps          fq frequency    fr frame        fs fullscreen   ha has
+  hb holdback     he headers      ho host         hn hostname     ht height       id id
+  ii init         in instance     ip ip           is is           ke key          la language
+  lb labeled      le level        li live         ld loaded       lo load         lw low
+  ls lists        lt latency      ma max          md media        me message      mf manifest
+  mi mime         ml midroll      mm min          mn manufacturer mo model        mp mode
+  ms ms           mx mux          ne newest       nm name         no number       on on
+  or origin       os os           pa paused       pb playback     pd producer     pe percentage
+  pf played       pg program      ph playhead     pi plugin       pl preroll      pn playing
+  po poster       pp pip          pr preload      ps position     pt part         pv previous
+  py property     px pop          pz plan         ra rate         rd requested    re rebuffer
+  rf rendition    rg range        rm remote       ro ratio        rp response     rq request
+  rs requests     sa sample       sd skipped      se session      sh shift        si sid
+  sk seek         sm stream       so source       sq sequence     sr series       ss status
+  st start        su startup      sv server       sw software     sy severity     ta tag
+  tc tech         te text         tg target       th throughput   ti time         tl total
+  to to           tr track        tt title        ty type         ug upscaling    un universal
+  up upscale      ur url          us user         va variant      vd viewed       vi video
+  ve version      vw view         vr viewer       wd width        wa watch        wt waiting
+`);
 
 const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
 

@@ -17,18 +17,18 @@ export interface TlsPair {
 }
 
 export async function loadTlsPair(certPath: string, keyPath: string, dataDir: string): Promise<TlsPair> {
+  const read = async (certFile: string, keyFile: string): Promise<TlsPair> => {
+    const [cert, key] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
+    return { cert, key, certPath: certFile, generated: false };
+  };
   if (certPath || keyPath) {
     if (!certPath || !keyPath) throw new Error('compat.mux: set both certPath and keyPath, or neither');
-    const [cert, key] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);
-    return { cert, key, certPath, generated: false };
+    return read(certPath, keyPath);
   }
   const dir = join(dataDir, 'compat-tls');
   const certFile = join(dir, 'self-signed-cert.pem');
   const keyFile = join(dir, 'self-signed-key.pem');
-  if (existsSync(certFile) && existsSync(keyFile)) {
-    const [cert, key] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
-    return { cert, key, certPath: certFile, generated: false };
-  }
+  if (existsSync(certFile) && existsSync(keyFile)) return read(certFile, keyFile);
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
     algorithm: 'sha256',

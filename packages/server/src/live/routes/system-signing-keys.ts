@@ -52,13 +52,10 @@ export function systemSigningKeysRoutes(app: FastifyInstance, registry: Registry
     data: out(visibleKey(request.token!, request.params.id)),
   }));
 
-  r.delete(
-    '/system/v1/signing-keys/:id',
-    { preHandler, schema: KEY_DELETE_SCHEMA },
-    async (request, reply) => {
-      const k = visibleKey(request.token!, request.params.id);
-      await keys.delete(k.id);
-      return reply.code(204).send();
-    },
-  );
+  const remove = { preHandler, schema: KEY_DELETE_SCHEMA };
+  r.delete('/system/v1/signing-keys/:id', remove, async (request, reply) => {
+    const k = visibleKey(request.token!, request.params.id);
+    await keys.delete(k.id);
+    return reply.code(204).send();
+  });
 }

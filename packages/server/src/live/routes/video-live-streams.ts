@@ -1,8 +1,10 @@
 /**
  * `/video/v1/live-streams`: create, list, get, delete live streams (access
- * token with `video`), and each stream's ingest health history. A stream's
- * key is secret (whoever has it can publish) and is shown to tokens that
- * cover its environment, as the reference does. Schemas: live-route-schemas.ts.
+ * token with `video`), each stream's ingest health history, and its health
+ * and viewer counts now (`/current`: what the dashboard's live streams page
+ * shows in one call, the stats API's numbers without a signed token). A
+ * stream's key is secret (whoever has it can publish) and is shown to tokens
+ * that cover its environment, as the reference does. Schemas: live-route-schemas.ts.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { LiveStream, RtmpIngestInfo } from '@openqoe/schema';
@@ -13,11 +15,13 @@ import { requirePermission } from '../../http/auth-hook.js';
 import { pageOf } from '../../http/paging.js';
 import { bodyDefaultsToObject, targetEnvironment } from '../../http/target-environment.js';
 import type { LiveStore, LiveStreamRecord } from '../../store/live-store.js';
+import type { LiveCounts } from '../live-counts.js';
 import type { LiveHealth } from '../live-health.js';
 import type { LiveStreams } from '../live-streams.js';
 import type { RtmpIngest } from '../rtmp-ingest.js';
 import {
   STREAM_CREATE_SCHEMA,
+  STREAM_CURRENT_SCHEMA,
   STREAM_DELETE_SCHEMA,
   STREAM_GET_SCHEMA,
   STREAM_HEALTH_SCHEMA,
@@ -32,6 +36,7 @@ export interface LiveStreamDeps {
   ingest: RtmpIngest | undefined;
   /** Where encoders push, or why they cannot: said with every list and create. */
   rtmp: RtmpIngestInfo;
+  counts: Pick<LiveCounts, 'count'>;
 }
 
 const round = (v: number | null) => (v === null ? null : Math.round(v));
@@ -70,36 +75,51 @@ export function videoLiveStreamsRoutes(app: FastifyInstance, deps: LiveStreamDep
     data: out(visible(request.token!, request.params.id)),
   }));
 
-  r.delete(
-    '/video/v1/live-streams/:id',
-    { preHandler, schema: STREAM_DELETE_SCHEMA },
-    async (request, reply) => {
-      const s = visible(request.token!, request.params.id);
-      await streams.delete(s.id);
-      deps.ingest?.disconnect(s.id);
-      health.forget(s.id);
-      return reply.code(204).send();
-    },
-  );
+  const remove = { preHandler, schema: STREAM_DELETE_SCHEMA };
+  r.delete('/video/v1/live-streams/:id', remove, async (request, reply) => {
+    const s = visible(request.token!, request.params.id);
+    await streams.delete(s.id);
+    deps.ingest?.disconnect(s.id);
+    health.forget(s.id);
+    return reply.code(204).send();
+  });
 
-  r.get(
-    '/video/v1/live-streams/:id/health',
-    { preHandler, schema: STREAM_HEALTH_SCHEMA },
-    async (request) => {
-      const s = visible(request.token!, request.params.id);
-      const sinceMs = request.query.since !== undefined ? request.query.since * 1000 : Date.now() - 3_600_000;
-      const rows = await deps.store.health(s.envId, s.id, sinceMs, request.query.limit);
-      return {
-        data: rows.map((h) => ({
-          at: new Date(h.atMs).toISOString(),
-          status: h.status,
-          connected: h.connected,
-          stream_drift_ms: round(h.driftMs),
-          stream_drift_session_avg: round(h.sessionAvgMs),
-          stream_drift_deviation_from_rolling_avg: round(h.deviationMs),
-        })),
-        total_row_count: rows.length,
-      };
-    },
-  );
+  const history = { preHandler, schema: STREAM_HEALTH_SCHEMA };
+  r.get('/video/v1/live-streams/:id/health', history, async (request) => {
+    const s = visible(request.token!, request.params.id);
+    const sinceMs = request.query.since !== undefined ? request.query.since * 1000 : Date.now() - 3_600_000;
+    const rows = await deps.store.health(s.envId, s.id, sinceMs, request.query.limit);
+    return {
+      data: rows.map((h) => ({
+        at: new Date(h.atMs).toISOString(),
+        status: h.status,
+        connected: h.connected,
+        stream_drift_ms: round(h.driftMs),
+        stream_drift_session_avg: round(h.sessionAvgMs),
+        stream_drift_deviation_from_rolling_avg: round(h.deviationMs),
+      })),
+      total_row_count: rows.length,
+    };
+  });
+
+  const current = { preHandler, schema: STREAM_CURRENT_SCHEMA };
+  r.get('/video/v1/live-streams/:id/current', current, async (request) => {
+    const s = visible(request.token!, request.params.id);
+    const h = health.health(s.id);
+    const c = deps.counts.count(s.envId, 'live_stream_id', s.id);
+    return {
+      data: {
+        id: s.id,
+        environment_id: s.envId,
+        status: h.status,
+        connected: h.connected,
+        updated_at: new Date(h.updatedAtMs).toISOString(),
+        stream_drift_ms: Math.round(h.driftMs),
+        stream_drift_session_avg: Math.round(h.sessionAvgMs),
+        stream_drift_deviation_from_rolling_avg: Math.round(h.deviationMs),
+        views: c.views,
+        viewers: c.viewers,
+      },
+    };
+  });
 }

@@ -30,6 +30,9 @@ export async function pagesFeature(
       requireToken: config.metrics.requireToken,
       startedAtMs: Date.now(),
       listenersOff,
+      dataDir: config.dataDir,
+      readiness: config.readiness,
+      ...(config.cluster.bus ? {} : { maxBacklogBytes: config.bus.maxBacklogBytes }),
     });
     // Demo page (/demo/): a test video with the browser collector attached.
     if (config.demo.enabled && runs.ingest && runs.api)

@@ -3,53 +3,40 @@
  * server's Prometheus registry (`/metrics`), and what the delivery core
  * reports for one connector, under them.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { metricKit } from '../../observability/metrics.js';
 import type { DeliveryCounters } from '../delivery/delivery.js';
 
 export function createConnectorMetrics(registry: Registry) {
+  const { counter, gauge } = metricKit(registry);
   return {
-    sent: new Counter({
-      name: 'openqoe_connector_events_sent_total',
-      help: 'Events the destination accepted',
-      labelNames: ['connector'] as const,
-      registers: [registry],
-    }),
-    failed: new Counter({
-      name: 'openqoe_connector_events_failed_total',
-      help: 'Events the destination refused for good (e.g. HTTP 400 for a single event); logged',
-      labelNames: ['connector'] as const,
-      registers: [registry],
-    }),
-    retried: new Counter({
-      name: 'openqoe_connector_retries_total',
-      help: 'Requests retried, by reason (HTTP status, network, partial)',
-      labelNames: ['connector', 'reason'] as const,
-      registers: [registry],
-    }),
-    dropped: new Counter({
-      name: 'openqoe_connector_events_dropped_total',
-      help: 'Events not buffered, by reason (buffer_full, too_large); logged',
-      labelNames: ['connector', 'reason'] as const,
-      registers: [registry],
-    }),
-    skipped: new Counter({
-      name: 'openqoe_connector_events_skipped_total',
-      help: 'Events left out on purpose, by reason (event_type, environment, sampling)',
-      labelNames: ['connector', 'reason'] as const,
-      registers: [registry],
-    }),
-    buffered: new Gauge({
-      name: 'openqoe_connector_buffered_events',
-      help: 'Events on disk waiting for the destination',
-      labelNames: ['connector'] as const,
-      registers: [registry],
-    }),
-    bufferedBytes: new Gauge({
-      name: 'openqoe_connector_buffered_bytes',
-      help: 'Bytes on disk waiting for the destination',
-      labelNames: ['connector'] as const,
-      registers: [registry],
-    }),
+    sent: counter('openqoe_connector_events_sent_total', 'Events the destination accepted', ['connector']),
+    failed: counter(
+      'openqoe_connector_events_failed_total',
+      'Events the destination refused for good (e.g. HTTP 400 for a single event); logged',
+      ['connector'],
+    ),
+    retried: counter(
+      'openqoe_connector_retries_total',
+      'Requests retried, by reason (HTTP status, network, partial)',
+      ['connector', 'reason'],
+    ),
+    dropped: counter(
+      'openqoe_connector_events_dropped_total',
+      'Events not buffered, by reason (buffer_full, too_large); logged',
+      ['connector', 'reason'],
+    ),
+    skipped: counter(
+      'openqoe_connector_events_skipped_total',
+      'Events left out on purpose, by reason (event_type, environment, sampling)',
+      ['connector', 'reason'],
+    ),
+    buffered: gauge('openqoe_connector_buffered_events', 'Events on disk waiting for the destination', [
+      'connector',
+    ]),
+    bufferedBytes: gauge('openqoe_connector_buffered_bytes', 'Bytes on disk waiting for the destination', [
+      'connector',
+    ]),
   };
 }
 

@@ -31,9 +31,8 @@ export class ConnectorConfigError extends ConfigError {}
 export class SecretError extends ConfigError {}
 
 export function readSecret(ref: SecretRef, key: string, env: NodeJS.ProcessEnv = process.env): string {
-  if ((ref.env === undefined) === (ref.file === undefined)) {
+  if ((ref.env === undefined) === (ref.file === undefined))
     throw new SecretError(`${key}: give exactly one of "env" or "file"`);
-  }
   let value: string | undefined;
   if (ref.env !== undefined) {
     value = env[ref.env];
@@ -65,14 +64,8 @@ export function required<K extends keyof ConnectorConfig>(
 }
 
 /** The secret `c[field]` names, which this connector type needs. */
-export function secret(
-  c: ConnectorConfig,
-  field: 'token' | 'apiKey',
-  key: string,
-  env: NodeJS.ProcessEnv,
-): string {
-  return readSecret(required(c, field, key), `${key}.${field}`, env);
-}
+export const secret = (c: ConnectorConfig, field: 'token' | 'apiKey', key: string, env: NodeJS.ProcessEnv) =>
+  readSecret(required(c, field, key), `${key}.${field}`, env);
 
 /** The envelope JSON texts of a batch. */
 export const texts = (batch: readonly QueueRecord[]): string[] =>

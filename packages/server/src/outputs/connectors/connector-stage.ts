@@ -9,6 +9,7 @@
  */
 import type { PlayerEvent } from '@openqoe/schema';
 import type { AppliedBeacon, PipelineEvents, PipelineStage } from '../../pipeline/pipeline-events.js';
+import { entry } from '../../pipeline/realtime/map-entry.js';
 import type { ActiveViews } from '../../pipeline/view-model/active-views.js';
 import type { ViewMetrics } from '../../pipeline/view-model/view-machine.js';
 import type { QueueRecord } from '../delivery/destination.js';
@@ -64,21 +65,15 @@ export class ConnectorStage implements PipelineStage {
       const view = a.view;
       if (!view) continue;
       const viewKey = `${view.envId}\u0000${view.viewId}`;
-      let trail = this.trails.get(viewKey);
-      if (!trail) {
-        trail = newTrail();
-        this.trails.set(viewKey, trail);
-      }
+      const trail = entry(this.trails, viewKey, newTrail);
       const items = [...a.items].sort((x, y) => x.seq - y.seq);
       let metrics: ViewMetrics | undefined;
       for (const item of items) {
         if (item.kind === 'segment') {
           // Samples are not sent; they feed the trail (heartbeat time, rendition, player size).
           const f = item.facts;
-          trail.lastHeartbeatMs = Math.max(
-            trail.lastHeartbeatMs,
-            view.eventTime(item.deviceStartMs + item.durationMs),
-          );
+          const endMs = view.eventTime(item.deviceStartMs + item.durationMs);
+          trail.lastHeartbeatMs = Math.max(trail.lastHeartbeatMs, endMs);
           if (f.videoBitrateBps > 0) trail.lastBitrateBps = f.videoBitrateBps;
           if (f.playerWidth > 0) trail.playerWidth = f.playerWidth;
           if (f.playerHeight > 0) trail.playerHeight = f.playerHeight;

@@ -78,12 +78,11 @@ export function validateConnectors(configs: readonly ConnectorConfig[]): void {
     const key = `connectors[${i}]`;
     if (names.has(c.name)) throw new ConnectorConfigError(`${key}.name: "${c.name}" is used twice`);
     names.add(c.name);
-    c.eventTypes.forEach((t, j) => {
+    for (const [j, t] of c.eventTypes.entries())
       if (!known.has(t))
         throw new ConnectorConfigError(
           `${key}.eventTypes[${j}]: unknown event type "${t}" (one of ${[...known].join(', ')})`,
         );
-    });
     const limits = CONNECTORS[c.type].limits;
     if (c.batchMaxEvents !== undefined && c.batchMaxEvents > limits.maxEvents)
       throw new ConnectorConfigError(
@@ -103,9 +102,8 @@ export async function openConnectors(
   validateConnectors(configs);
   const out: Connector[] = [];
   try {
-    for (const [i, c] of configs.entries()) {
+    for (const [i, c] of configs.entries())
       if (c.enabled) out.push(await openConnector(c, `connectors[${i}]`, deps));
-    }
   } catch (err) {
     for (const c of out) await c.delivery.close();
     throw err;

@@ -182,25 +182,20 @@ export function buildEnvelope({
   sinceFields['time_since_request_ms'] = m.playRequested ? Math.max(0, at - m.playRequestedAtMs) : null;
   sinceFields['time_since_started_ms'] = m.started ? Math.max(0, at - m.firstFrameAtMs) : null;
 
-  const width =
-    event.type === 'qualitychange' && event.videoWidth > 0 ? event.videoWidth : (d?.videoWidth ?? 0);
-  const height =
-    event.type === 'qualitychange' && event.videoHeight > 0 ? event.videoHeight : (d?.videoHeight ?? 0);
-  const bitrate =
-    event.type === 'qualitychange' && event.videoBitrateBps > 0
-      ? event.videoBitrateBps
-      : (d?.videoBitrateBps ?? 0);
+  // A rendition change carries the new rendition; any other event reads the view's current one.
+  const change = event.type === 'qualitychange';
+  const eventBitrate = event.videoBitrateBps;
+  const width = change && event.videoWidth > 0 ? event.videoWidth : (d?.videoWidth ?? 0);
+  const height = change && event.videoHeight > 0 ? event.videoHeight : (d?.videoHeight ?? 0);
+  const bitrate = change && eventBitrate > 0 ? eventBitrate : (d?.videoBitrateBps ?? 0);
 
   const attributes: Record<string, string | number | boolean> = {};
-  if (event.type === 'qualitychange') {
-    if (
-      trail.lastBitrateBps > 0 &&
-      event.videoBitrateBps > 0 &&
-      event.videoBitrateBps !== trail.lastBitrateBps
-    )
-      attributes['abs_shift'] = event.videoBitrateBps > trail.lastBitrateBps ? 'up' : 'down';
-    attributes['rendition_video_bitrate_kbps'] = round(event.videoBitrateBps / 1000);
-    if (event.videoBitrateBps > 0) trail.lastBitrateBps = event.videoBitrateBps;
+  if (change) {
+    const last = trail.lastBitrateBps;
+    if (last > 0 && eventBitrate > 0 && eventBitrate !== last)
+      attributes['abs_shift'] = eventBitrate > last ? 'up' : 'down';
+    attributes['rendition_video_bitrate_kbps'] = round(eventBitrate / 1000);
+    if (eventBitrate > 0) trail.lastBitrateBps = eventBitrate;
   }
   if (event.type === 'error' || event.errorCode) {
     attributes['error_code'] = event.errorCode;
@@ -296,9 +291,7 @@ function customOf(view: ActiveView): Record<string, string> {
   const out: Record<string, string> = {};
   const d = view.dims;
   if (!d) return out;
-  d.customData.forEach((v, i) => {
-    if (v) out[`custom_data_${i + 1}`] = v;
-  });
+  for (const [i, v] of d.customData.entries()) if (v) out[`custom_data_${i + 1}`] = v;
   if (d.experimentName) out['experiment_name'] = d.experimentName;
   if (d.subPropertyId) out['sub_property_id'] = d.subPropertyId;
   return out;

@@ -14,8 +14,7 @@ interface SavedTrail extends Omit<ViewTrail, 'lastAtMs'> {
 }
 
 export function saveTrails(file: string, trails: ReadonlyMap<string, ViewTrail>): void {
-  const out: SavedTrail[] = [];
-  for (const [key, t] of trails) out.push({ ...t, key, lastAtMs: [...t.lastAtMs] });
+  const out: SavedTrail[] = [...trails].map(([key, t]) => ({ ...t, key, lastAtMs: [...t.lastAtMs] }));
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(out));
 }

@@ -29,16 +29,13 @@ import { DiskQueue, type PreviousQueue, type Staged } from './disk-queue.js';
 
 /** What the core reports; each kind maps it to its `/metrics` names and labels. */
 export interface DeliveryCounters {
-  /** Records made durable in the queue. */
   queued(count: number): void;
   dropped(count: number, reason: 'buffer_full' | 'too_large'): void;
-  /** Records the destination accepted. */
   sent(records: readonly QueueRecord[]): void;
   /** A send that failed and will be retried, by reason (HTTP status, network, partial). */
   retried(reason: string): void;
   /** A record refused for good (set aside when the kind keeps dead letters). */
   refused(record: QueueRecord, reason: string): void;
-  /** What waits: records and bytes. */
   buffered(records: number, bytes: number): void;
 }
 
@@ -52,7 +49,6 @@ export interface DeliveryOptions {
   label: string;
   /** What a record is called in log lines: ['event', 'events']. */
   nouns: readonly [string, string];
-  /** The queue's directory. */
   dir: string;
   bufferMaxBytes: number;
   whenFull: 'drop' | 'block';
@@ -80,6 +76,13 @@ const MAX_RETRY_AFTER_MS = 10 * 60_000;
 const FULL_WARNING_MS = 10_000;
 /** Retry warnings: on the first failure of an outage, then at most once per this interval. */
 const RETRY_WARNING_MS = 60_000;
+
+const thrown = (err: unknown): SendOutcome => ({
+  ok: false,
+  kind: 'retry',
+  reason: 'error',
+  message: String(err),
+});
 
 /** A record of the batch in flight and its index in that batch. */
 interface Item {
@@ -215,14 +218,9 @@ export class Delivery {
       const readAtMs = Date.now();
       const batch = this.queue.peek(limits.maxEvents, limits.maxBytes);
       this.batchAcked = 0;
+      const items = batch.map((staged, i) => ({ staged, i }));
       // Stopping: what was not accepted stays queued for the next start.
-      if (
-        !(await this.send(
-          batch.map((staged, i) => ({ staged, i })),
-          true,
-        ))
-      )
-        return;
+      if (!(await this.send(items, true))) return;
       await this.ackTo(batch.length);
       this.oldestMs = this.queue.records > 0 ? readAtMs : undefined;
     }
@@ -253,20 +251,9 @@ export class Delivery {
     let todo = items;
     let attempt = 0;
     while (this.running) {
+      const records = todo.map((t) => t.staged.record);
       // A destination classifies its failures; anything it throws is retried, never lost.
-      const outcome = await this.destination
-        .send(
-          todo.map((t) => t.staged.record),
-          this.stopper.signal,
-        )
-        .catch(
-          (err: unknown): SendOutcome => ({
-            ok: false,
-            kind: 'retry',
-            reason: 'error',
-            message: String(err),
-          }),
-        );
+      const outcome = await this.destination.send(records, this.stopper.signal).catch(thrown);
       if (!this.running) return false;
       if (outcome.ok) {
         this.sent(todo);

@@ -72,7 +72,6 @@ const closedError = () => new Error('the delivery queue is closed');
 
 export class DiskQueue {
   private cursor = 0;
-  /** Durable records between the cursor and the end of the log. */
   /** Between the cursor and the end of the log, and being written: counted when admitted, not when durable. */
   private waitingRecords = 0;
   private waitingBytes = 0;
@@ -141,11 +140,8 @@ export class DiskQueue {
   private async load(): Promise<void> {
     const start = this.log.startPosition;
     const end = this.log.stats().endPosition;
-    try {
-      this.cursor = Number((await readFile(join(this.dir, 'cursor'), 'utf8')).trim());
-    } catch {
-      this.cursor = start;
-    }
+    // No cursor file reads as 0: before `start` unless the log starts at 0, and so `start` either way.
+    this.cursor = Number((await readFile(join(this.dir, 'cursor'), 'utf8').catch(() => '')).trim());
     if (!Number.isInteger(this.cursor) || this.cursor < start || this.cursor > end) this.cursor = start;
     await this.log.read(start, end, (batch) => {
       for (const r of batch) {
@@ -262,10 +258,7 @@ export class DiskQueue {
     // The last held records are on their way: their offers settle with this write.
     const waiting = this.heldWritten;
     this.heldWritten = undefined;
-    written.then(
-      () => waiting?.resolve(),
-      (err: unknown) => waiting?.reject(err as Error),
-    );
+    if (waiting) written.then(waiting.resolve, waiting.reject);
     for (const w of this.roomWaiters.splice(0)) w();
   }
 
@@ -373,17 +366,14 @@ function entryOf(record: QueueRecord): Entry {
 
 /** A record from its bytes on the log (the body of a previous DiskQueue entry has the same layout). */
 export function decodeRecord(body: Buffer): QueueRecord {
-  let p = 0;
-  const kl = body.readUInt16BE(p);
-  p += 2;
-  const key = body.toString('utf8', p, p + kl);
-  p += kl;
-  const il = body.readUInt16BE(p);
-  p += 2;
-  const id = body.toString('utf8', p, p + il);
-  p += il;
-  const dueAtMs = body.readDoubleBE(p);
-  return { key, id, dueAtMs, payload: body.subarray(p + 8) };
+  const keyEnd = 2 + body.readUInt16BE(0);
+  const idEnd = keyEnd + 2 + body.readUInt16BE(keyEnd);
+  return {
+    key: body.toString('utf8', 2, keyEnd),
+    id: body.toString('utf8', keyEnd + 2, idEnd),
+    dueAtMs: body.readDoubleBE(idEnd),
+    payload: body.subarray(idEnd + 8),
+  };
 }
 
 interface Deferred {

@@ -14,13 +14,12 @@ import { crc32 } from 'node:zlib';
 import type { QueueRecord } from './destination.js';
 import { decodeRecord, type PreviousQueue } from './disk-queue.js';
 
-async function filesOf(dir: string, re: RegExp): Promise<string[]> {
-  try {
-    return (await readdir(dir)).filter((f) => re.test(f)).sort();
-  } catch {
-    return [];
-  }
-}
+/** The directory's files whose names match, sorted; none when it does not exist. */
+const filesOf = (dir: string, re: RegExp): Promise<string[]> =>
+  readdir(dir).then(
+    (names) => names.filter((f) => re.test(f)).sort(),
+    () => [],
+  );
 
 const DISK_QUEUE_SEGMENT = /^\d{10}\.q$/;
 
@@ -69,14 +68,9 @@ export function previousDiskBuffer(dir: string): PreviousQueue {
     async read() {
       const names = await filesOf(dir, DISK_BUFFER_SEGMENT);
       if (names.length === 0) return [];
-      let cursor = 0;
-      try {
-        cursor = Number((await readFile(join(dir, 'cursor'), 'utf8')).trim()) || 0;
-      } catch {
-        cursor = 0;
-      }
-      const first = Number(names[0]!.slice(0, 20));
-      if (cursor < first) cursor = first;
+      // No (readable) cursor: nothing was acknowledged.
+      const saved = Number((await readFile(join(dir, 'cursor'), 'utf8').catch(() => '')).trim()) || 0;
+      const cursor = Math.max(saved, Number(names[0]!.slice(0, 20)));
       const out: QueueRecord[] = [];
       for (const name of names) {
         const start = Number(name.slice(0, 20));

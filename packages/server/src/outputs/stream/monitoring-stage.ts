@@ -21,6 +21,7 @@ import type { monitoring as pb } from '@openqoe/schema';
 import type { Registry } from 'prom-client';
 import type { MonitoringConfig, SinkConfig } from '../../config/monitoring-config.js';
 import type { AppliedBeacon, PipelineEvents, PipelineStage } from '../../pipeline/pipeline-events.js';
+import { entry } from '../../pipeline/realtime/map-entry.js';
 import type { ActiveView } from '../../pipeline/view-model/active-views.js';
 import { DeadLetterDir } from '../delivery/dead-letter.js';
 import { Delivery } from '../delivery/delivery.js';
@@ -149,10 +150,8 @@ export class MonitoringStage implements PipelineStage {
 
   private readWatermark(): number {
     try {
-      const w = JSON.parse(readFileSync(join(this.stateDir, 'watermark.json'), 'utf8')) as {
-        emittedBefore: number;
-      };
-      return w.emittedBefore;
+      const file = readFileSync(join(this.stateDir, 'watermark.json'), 'utf8');
+      return (JSON.parse(file) as { emittedBefore: number }).emittedBefore;
     } catch {
       return 0;
     }
@@ -195,10 +194,7 @@ export class MonitoringStage implements PipelineStage {
       view.machine.spans = tracker;
       this.trackers.add(tracker);
     });
-    events.on('viewState', ({ view }) => {
-      const t = trackerOf(view);
-      if (t) this.observe(t);
-    });
+    events.on('viewState', ({ view }) => this.observe(trackerOf(view)));
     events.on('viewFinal', ({ view }) => {
       const t = trackerOf(view);
       if (t) t.final = true;
@@ -208,9 +204,9 @@ export class MonitoringStage implements PipelineStage {
   }
 
   /** Notices the first frame (it changes the view's state; its startup time is known then). */
-  private observe(t: WindowTracker): void {
-    const m = t.view.machine;
-    if (m.started && !t.startReported) {
+  private observe(t: WindowTracker | undefined): void {
+    const m = t?.view.machine;
+    if (t && m?.started && !t.startReported) {
       const startup = m.metrics(false).videoStartupTimeMs;
       if (startup !== null) t.startedAt(m.firstFrameAtMs, startup);
       else t.startReported = true;
@@ -257,13 +253,11 @@ export class MonitoringStage implements PipelineStage {
     const { intervalMs, allowedLatenessMs } = this.config;
     const now = Date.now();
     const next = (Math.floor((now - allowedLatenessMs) / intervalMs) + 1) * intervalMs + allowedLatenessMs;
-    this.emitTimer = setTimeout(
-      () => {
-        this.emitTimer = undefined;
-        this.tick(Date.now());
-      },
-      Math.max(1, next - now),
-    );
+    const wait = Math.max(1, next - now);
+    this.emitTimer = setTimeout(() => {
+      this.emitTimer = undefined;
+      this.tick(Date.now());
+    }, wait);
     this.emitTimer.unref();
   }
 
@@ -307,16 +301,11 @@ export class MonitoringStage implements PipelineStage {
           valueMs: t.lastPlayheadMs,
         });
       }
-      const records: pb.Record[] = [];
-      for (const totals of t.takeWindows(until)) {
-        const r = windowRecord(totals.start, interval, totals);
-        if (r) records.push(r);
-      }
+      const records = t.takeWindows(until).flatMap((w) => windowRecord(w.start, interval, w) ?? []);
       windows += records.length;
-      for (const r of t.takeInstants(until)) {
-        records.push(instantRecord(r));
-        instants++;
-      }
+      const instantRecords = t.takeInstants(until).map(instantRecord);
+      instants += instantRecords.length;
+      records.push(...instantRecords);
       if (records.length) due.push({ view: t.view, ebvs: t.ebvsReported, partition: t.partition, records });
       if (t.final && t.empty) this.trackers.delete(t);
     }
@@ -334,31 +323,22 @@ export class MonitoringStage implements PipelineStage {
   private buffer(due: Due[], dueAtMs: number): void {
     const byPartition = new Map<number, { sample: pb.Sample; records: number }[]>();
     for (const d of due) {
-      let list = byPartition.get(d.partition);
-      if (!list) {
-        list = [];
-        byPartition.set(d.partition, list);
-      }
-      list.push({ sample: sampleOf(d.view, d.records, d.ebvs), records: d.records.length });
+      const sample = sampleOf(d.view, d.records, d.ebvs);
+      entry(byPartition, d.partition, () => []).push({ sample, records: d.records.length });
     }
+    // Encoded once per format, whichever sinks share it.
     const encoded = new Map<StreamFormat, QueueRecord[]>();
-    for (const sink of this.sinks) {
-      const format = sink.config.format;
-      let entries = encoded.get(format);
-      if (!entries) {
-        entries = [];
-        for (const [partition, samples] of byPartition) {
-          const parts = samples.map((s) => ({ bytes: encodeSample(s.sample, format), records: s.records }));
-          for (const p of packPayloads(String(partition), parts, format, this.config.maxPayloadBytes)) {
-            const id = createHash('sha256').update(p.body).digest('hex').slice(0, 32);
-            entries.push({ key: p.partitionKey, id, dueAtMs, payload: p.body });
-          }
-        }
-        encoded.set(format, entries);
-      }
-      // Dropped (`drop`) or held in memory (`block`) when the sink's buffer is full: the core counts and logs.
-      this.afterWritten(sink.delivery.offer(entries));
-    }
+    const payloads = (format: StreamFormat): QueueRecord[] =>
+      [...byPartition].flatMap(([partition, samples]) => {
+        const parts = samples.map((s) => ({ bytes: encodeSample(s.sample, format), records: s.records }));
+        return packPayloads(String(partition), parts, format, this.config.maxPayloadBytes).map((p) => {
+          const id = createHash('sha256').update(p.body).digest('hex').slice(0, 32);
+          return { key: p.partitionKey, id, dueAtMs, payload: p.body };
+        });
+      });
+    // Dropped (`drop`) or held in memory (`block`) when the sink's buffer is full: the core counts and logs.
+    for (const { config, delivery } of this.sinks)
+      this.afterWritten(delivery.offer(entry(encoded, config.format, () => payloads(config.format))));
   }
 
   /** Resolves once every payload emitted so far is durable in its sinks' queues (and the watermark written). */

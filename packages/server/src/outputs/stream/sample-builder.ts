@@ -39,9 +39,8 @@ function metric(type: pb.Metric_Type, value: number): pb.Metric {
 function timestamp(ms: number): pb.Timestamp {
   const seconds = Math.floor(ms / 1000);
   const nanos = Math.round((ms - seconds * 1000) * 1e6);
-  return nanos
-    ? create(pb.TimestampSchema, { seconds: BigInt(seconds), nanos })
-    : create(pb.TimestampSchema, { seconds: BigInt(seconds) });
+  // proto2: a zero `nanos` is left unset, not sent as 0.
+  return create(pb.TimestampSchema, { seconds: BigInt(seconds), ...(nanos ? { nanos } : {}) });
 }
 
 /** A window's value of each stream metric, in the record's order; undefined: none in this window. */
@@ -58,11 +57,10 @@ const WINDOW_METRICS = (Object.keys(WINDOW_VALUES) as StreamMetric[]).filter((k)
 
 /** A window's record; undefined when no metric has a value (no metric → no record). */
 export function windowRecord(startMs: number, durationMs: number, t: WindowTotals): pb.Record | undefined {
-  const metrics: pb.Metric[] = [];
-  for (const k of WINDOW_METRICS) {
+  const metrics = WINDOW_METRICS.flatMap((k) => {
     const v = WINDOW_VALUES[k](t);
-    if (v !== undefined) metrics.push(metric(T[k], v));
-  }
+    return v === undefined ? [] : [metric(T[k], v)];
+  });
   if (metrics.length === 0) return undefined;
   return create(pb.RecordSchema, { start: timestamp(startMs), durationMs, metrics });
 }
@@ -144,9 +142,8 @@ export function varint(n: number): Buffer {
 
 /** A sample as one element of `Samples.samples` (field 1, wire type 2), or as a JSON array element. */
 export function encodeSample(sample: pb.Sample, format: StreamFormat): Buffer {
-  if (format === 'json') {
+  if (format === 'json')
     return Buffer.from(toJsonString(pb.SampleSchema, sample, { useProtoFieldName: true }));
-  }
   const bytes = toBinary(pb.SampleSchema, sample);
   return Buffer.concat([Buffer.from([0x0a]), varint(bytes.length), bytes]);
 }

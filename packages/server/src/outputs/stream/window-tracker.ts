@@ -84,23 +84,27 @@ export class WindowTracker implements SpanListener {
     return t;
   }
 
-  /** Calls `add(windowStart, overlapMs)` for each window that [startMs, startMs + durationMs) overlaps. */
-  private split(startMs: number, durationMs: number, add: (t: WindowTotals, ms: number) => void): void {
+  /** Adds to `field` of each window that [startMs, startMs + durationMs) overlaps its part of the span. */
+  private split(startMs: number, durationMs: number, field: 'watchMs' | 'rebufferMs'): void {
     const end = startMs + durationMs;
     let at = startMs;
     while (at < end) {
       const w = this.windowOf(at);
       const upTo = Math.min(end, w + this.intervalMs);
       const t = this.totals(w);
-      if (t) add(t, upTo - at);
+      if (t) t[field] += upTo - at;
       at = upTo;
     }
   }
 
+  /** A stall counts once, in the window where it began. */
+  private countRebuffer(startMs: number): void {
+    const first = this.totals(this.windowOf(startMs));
+    if (first) first.rebufferCount++;
+  }
+
   watched(startMs: number, durationMs: number): void {
-    this.split(startMs, durationMs, (t, ms) => {
-      t.watchMs += ms;
-    });
+    this.split(startMs, durationMs, 'watchMs');
   }
 
   rebuffered(startMs: number, durationMs: number): void {
@@ -108,13 +112,8 @@ export class WindowTracker implements SpanListener {
     const credited = this.openStallStartMs === startMs ? this.openStallCreditedMs : 0;
     this.openStallCreditedMs = 0;
     this.openStallStartMs = -1;
-    if (credited === 0) {
-      const first = this.totals(this.windowOf(startMs));
-      if (first) first.rebufferCount++;
-    }
-    this.split(startMs + credited, durationMs - credited, (t, ms) => {
-      t.rebufferMs += ms;
-    });
+    if (credited === 0) this.countRebuffer(startMs);
+    this.split(startMs + credited, durationMs - credited, 'rebufferMs');
   }
 
   /**
@@ -125,13 +124,10 @@ export class WindowTracker implements SpanListener {
     if (this.openStallStartMs !== startMs) {
       this.openStallStartMs = startMs;
       this.openStallCreditedMs = 0;
-      const first = this.totals(this.windowOf(startMs));
-      if (first) first.rebufferCount++;
+      this.countRebuffer(startMs);
     }
     if (knownMs <= this.openStallCreditedMs) return;
-    this.split(startMs + this.openStallCreditedMs, knownMs - this.openStallCreditedMs, (t, ms) => {
-      t.rebufferMs += ms;
-    });
+    this.split(startMs + this.openStallCreditedMs, knownMs - this.openStallCreditedMs, 'rebufferMs');
     this.openStallCreditedMs = knownMs;
   }
 

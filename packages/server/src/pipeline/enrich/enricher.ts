@@ -89,12 +89,6 @@ export interface EnricherOptions {
   uaCacheSize?: number;
 }
 
-export interface UaCacheStats {
-  entries: number;
-  hits: number;
-  misses: number;
-}
-
 type UaFields = Pick<
   Enrichment,
   'browser' | 'browserVersion' | 'os' | 'osVersion' | 'deviceCategory' | 'deviceBrand' | 'deviceModel'
@@ -127,47 +121,8 @@ const DEVICE_TYPES: Readonly<Record<string, DeviceCategory>> = {
 const TV_TOKENS =
   /SMART-TV|Smart-TV|SmartTV|SMARTTV|Tizen|Web0S|webOS|HbbTV|BRAVIA|\bAFT[A-Z]|CrKey|AppleTV|Apple TV|Roku|VIDAA|Viera|NETTV|Android TV|AndroidTV|GoogleTV| TV Safari/;
 
-const DESKTOP_OS = new Set(
-  [
-    'Windows',
-    'Mac OS',
-    'macOS',
-    'Linux',
-    'Ubuntu',
-    'Kubuntu',
-    'Xubuntu',
-    'Debian',
-    'Fedora',
-    'Red Hat',
-    'RedHat',
-    'CentOS',
-    'SUSE',
-    'openSUSE',
-    'Mint',
-    'Arch',
-    'Manjaro',
-    'Gentoo',
-    'Slackware',
-    'Mandriva',
-    'Mageia',
-    'PCLinuxOS',
-    'Zenwalk',
-    'VectorLinux',
-    'Linpus',
-    'Deepin',
-    'elementary OS',
-    'Chromium OS',
-    'Chrome OS',
-    'FreeBSD',
-    'OpenBSD',
-    'NetBSD',
-    'DragonFly',
-    'Solaris',
-    'Haiku',
-    'Unix',
-    'GNU',
-  ].map((name) => name.toLowerCase()),
-);
+const DESKTOP_OS =
+  /^(Windows|Mac OS|macOS|Linux|Ubuntu|Kubuntu|Xubuntu|Debian|Fedora|Red Hat|RedHat|CentOS|SUSE|openSUSE|Mint|Arch|Manjaro|Gentoo|Slackware|Mandriva|Mageia|PCLinuxOS|Zenwalk|VectorLinux|Linpus|Deepin|elementary OS|Chromium OS|Chrome OS|FreeBSD|OpenBSD|NetBSD|DragonFly|Solaris|Haiku|Unix|GNU)$/i;
 
 /** Chrome's user-agent reduction replaces the Android model with this placeholder. */
 const REDUCED_ANDROID_MODEL = 'K';
@@ -188,9 +143,8 @@ export class Enricher {
 
   static async open(options: EnricherOptions): Promise<Enricher> {
     const uaCacheSize = options.uaCacheSize ?? DEFAULT_UA_CACHE_SIZE;
-    if (!Number.isSafeInteger(uaCacheSize) || uaCacheSize < 0) {
+    if (!Number.isSafeInteger(uaCacheSize) || uaCacheSize < 0)
       throw new RangeError(`uaCacheSize must be a non-negative integer, got ${uaCacheSize}`);
-    }
     const [geo, asn] = await Promise.allSettled([
       openDatabase<GeoRecord>(
         'geo',
@@ -231,7 +185,7 @@ export class Enricher {
     };
   }
 
-  uaCacheStats(): UaCacheStats {
+  uaCacheStats(): { entries: number; hits: number; misses: number } {
     return { entries: this.uaCache.size, hits: this.hits, misses: this.misses };
   }
 
@@ -313,7 +267,7 @@ function deviceCategory(
   const typed = type === undefined ? undefined : DEVICE_TYPES[type];
   if (typed !== undefined) return typed;
   if (TV_TOKENS.test(userAgent)) return 'tv';
-  if (osName !== undefined && DESKTOP_OS.has(osName.toLowerCase())) return 'desktop';
+  if (osName !== undefined && DESKTOP_OS.test(osName)) return 'desktop';
   if (osName === 'Android') {
     if (/\bMobile\b/.test(userAgent)) return 'mobile';
     if (userAgent.startsWith('Mozilla/')) return 'tablet';
@@ -344,9 +298,8 @@ async function openDatabase<T extends GeoRecord | AsnResponse>(
     throw new Error(`${prefix}: ${describeOpenError(err)}`, { cause: err });
   }
   const type: unknown = reader.metadata.databaseType;
-  if (typeof type !== 'string' || !(reader.metadata.nodeCount > 0)) {
+  if (typeof type !== 'string' || !(reader.metadata.nodeCount > 0))
     throw new Error(`${prefix}: not a valid MaxMind DB (.mmdb) file: its metadata is incomplete`);
-  }
   // Swapped paths would otherwise load fine and silently yield empty dimensions.
   const wrongKind = kind === 'geo' ? /ASN|ISP/i.test(type) : /City|Country/i.test(type);
   if (wrongKind) {
@@ -370,7 +323,7 @@ function describeOpenError(err: unknown): string {
 
 /** IPv4: last octet zeroed. IPv6: first 48 bits kept. IPv4-mapped IPv6 is treated as IPv4. */
 function truncateAddress(ip: string, version: number): string {
-  if (version === 4) return truncateIpv4(ip);
+  if (version === 4) return `${ip.slice(0, ip.lastIndexOf('.'))}.0`;
   if (version !== 6) return '';
   const groups = ipv6Groups(ip);
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
@@ -378,11 +331,11 @@ function truncateAddress(ip: string, version: number): string {
     const low = groups[7] ?? 0;
     return `${high >> 8}.${high & 0xff}.${low >> 8}.0`;
   }
-  return formatIpv6([...groups.slice(0, 3), 0, 0, 0, 0, 0]);
-}
-
-function truncateIpv4(ip: string): string {
-  return `${ip.slice(0, ip.lastIndexOf('.'))}.0`;
+  // The last five groups are zero, so they are the longest zero run (RFC 5952: written "::"), joined by
+  // any zero groups just before them.
+  const kept = groups.slice(0, 3);
+  while (kept.length > 0 && kept[kept.length - 1] === 0) kept.pop();
+  return `${kept.map((g) => g.toString(16)).join(':')}::`;
 }
 
 /** Eight 16-bit groups of an address `isIP` already accepted as IPv6. */
@@ -396,38 +349,12 @@ function ipv6Groups(ip: string): number[] {
   return [...head, ...new Array<number>(fill).fill(0), ...tail];
 }
 
+/** Hex groups, or two groups for an embedded IPv4 part (`::ffff:1.2.3.4`). */
 function parseGroups(text: string): number[] {
   if (text === '') return [];
-  const groups: number[] = [];
-  for (const part of text.split(':')) {
-    if (part.includes('.')) {
-      const [a = 0, b = 0, c = 0, d = 0] = part.split('.').map(Number);
-      groups.push((a << 8) | b, (c << 8) | d);
-    } else {
-      groups.push(Number.parseInt(part, 16));
-    }
-  }
-  return groups;
-}
-
-/** RFC 5952 text form: lower case, the first longest run of two or more zero groups as "::". */
-function formatIpv6(groups: number[]): string {
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < groups.length; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let end = i;
-    while (end < groups.length && groups[end] === 0) end++;
-    if (end - i > bestLength) {
-      bestStart = i;
-      bestLength = end - i;
-    }
-    i = end;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  return text.split(':').flatMap((part) => {
+    if (!part.includes('.')) return [Number.parseInt(part, 16)];
+    const [a = 0, b = 0, c = 0, d = 0] = part.split('.').map(Number);
+    return [(a << 8) | b, (c << 8) | d];
+  });
 }

@@ -23,30 +23,20 @@ export interface RealtimeMetricDef {
   higherIsWorse: boolean;
 }
 
+const def = (displayName: string, unit: RealtimeMetricDef['unit'], higherIsWorse: boolean) => ({
+  displayName,
+  unit,
+  higherIsWorse,
+});
+
 export const REALTIME_METRICS: Record<RealtimeMetricId, RealtimeMetricDef> = {
-  current_concurrent_viewers: { displayName: 'Concurrent viewers', unit: 'viewers', higherIsWorse: false },
-  current_rebuffering_percentage: {
-    displayName: 'Current rebuffering percentage',
-    unit: 'percentage',
-    higherIsWorse: true,
-  },
-  video_startup_time: { displayName: 'Video startup time', unit: 'milliseconds', higherIsWorse: true },
-  video_startup_failure_percentage: {
-    displayName: 'Video startup failure percentage',
-    unit: 'percentage',
-    higherIsWorse: true,
-  },
-  exits_before_video_start: {
-    displayName: 'Exits before video start',
-    unit: 'percentage',
-    higherIsWorse: true,
-  },
-  playback_failure_percentage: {
-    displayName: 'Playback failure percentage',
-    unit: 'percentage',
-    higherIsWorse: true,
-  },
-  current_average_bitrate: { displayName: 'Current average bitrate', unit: 'bps', higherIsWorse: false },
+  current_concurrent_viewers: def('Concurrent viewers', 'viewers', false),
+  current_rebuffering_percentage: def('Current rebuffering percentage', 'percentage', true),
+  video_startup_time: def('Video startup time', 'milliseconds', true),
+  video_startup_failure_percentage: def('Video startup failure percentage', 'percentage', true),
+  exits_before_video_start: def('Exits before video start', 'percentage', true),
+  playback_failure_percentage: def('Playback failure percentage', 'percentage', true),
+  current_average_bitrate: def('Current average bitrate', 'bps', false),
 };
 
 type DimensionReader = (v: ActiveView) => string;

@@ -58,6 +58,16 @@ export interface RealtimeTick extends RealtimeTotals {
   outcomes: OutcomeEvent[];
 }
 
+/** A tick of an environment without views or outcomes. */
+export const emptyTick = (envId: string, atMs: number): RealtimeTick => ({
+  atMs,
+  envId,
+  views: [],
+  outcomes: [],
+  overall: new RealtimeAggregate(),
+  dims: new Map(),
+});
+
 /** The class a view is in now, by the view model's rules, and since when (event time). */
 function classify(view: ActiveView, nowMs: number): { cls: Cls; since: number } {
   const m = view.machine;
@@ -182,21 +192,7 @@ export class RealtimeTracker implements PipelineStage {
   /** Closes the window at `nowMs`: one RealtimeTick per environment. (Not the stage's `tick`: it runs on its own clock.) */
   closeWindow(nowMs: number): RealtimeTick[] {
     const byEnv = new Map<string, RealtimeTick>();
-    const envTick = (envId: string): RealtimeTick => {
-      let t = byEnv.get(envId);
-      if (!t) {
-        t = {
-          atMs: nowMs,
-          envId,
-          views: [],
-          outcomes: [],
-          overall: new RealtimeAggregate(),
-          dims: new Map(),
-        };
-        byEnv.set(envId, t);
-      }
-      return t;
-    };
+    const envTick = (envId: string) => entry(byEnv, envId, () => emptyTick(envId, nowMs));
     // Views made final are gone from the registry: they were idle for long or ended minutes ago.
     for (const view of this.views.values()) {
       this.advance(view);
@@ -245,32 +241,35 @@ export class RealtimeTracker implements PipelineStage {
   }
 }
 
+type Keep = (v: ActiveView) => boolean;
+
+/** Adds each of a tick's views and outcomes that pass `keep` to the aggregates `to` names for its view. */
+function addTo(t: RealtimeTick, keep: Keep, to: (v: ActiveView) => RealtimeAggregate[]): void {
+  for (const { view, tick } of t.views) if (keep(view)) for (const agg of to(view)) agg.addView(tick);
+  for (const { view, outcome } of t.outcomes)
+    if (keep(view)) for (const agg of to(view)) agg.addOutcome(outcome);
+}
+
 /** Fills a tick's overall aggregate and breakdown rows from its views and outcomes. */
 function aggregateInto(t: RealtimeTick): void {
   const dimNames = Object.keys(REALTIME_DIMENSIONS);
-  const rowsOf = (view: ActiveView): RealtimeAggregate[] =>
-    dimNames.map((d) =>
-      entry(
-        entry(t.dims, d, () => new Map<string, RealtimeAggregate>()),
-        REALTIME_DIMENSIONS[d]!.read(view),
-        () => new RealtimeAggregate(),
-      ),
+  const rowOf = (view: ActiveView, d: string) =>
+    entry(
+      entry(t.dims, d, () => new Map<string, RealtimeAggregate>()),
+      REALTIME_DIMENSIONS[d]!.read(view),
+      () => new RealtimeAggregate(),
     );
-  for (const { view, tick } of t.views) {
-    t.overall.addView(tick);
-    for (const agg of rowsOf(view)) agg.addView(tick);
-  }
-  for (const { view, outcome } of t.outcomes) {
-    t.overall.addOutcome(outcome);
-    for (const agg of rowsOf(view)) agg.addOutcome(outcome);
-  }
+  addTo(
+    t,
+    () => true,
+    (view) => [t.overall, ...dimNames.map((d) => rowOf(view, d))],
+  );
 }
 
 /** Aggregates a tick's views and outcomes that pass a filter (for filtered queries). */
-export function aggregateFiltered(t: RealtimeTick, keep: (v: ActiveView) => boolean): RealtimeAggregate {
+export function aggregateFiltered(t: RealtimeTick, keep: Keep): RealtimeAggregate {
   const agg = new RealtimeAggregate();
-  for (const { view, tick } of t.views) if (keep(view)) agg.addView(tick);
-  for (const { view, outcome } of t.outcomes) if (keep(view)) agg.addOutcome(outcome);
+  addTo(t, keep, () => [agg]);
   return agg;
 }
 
@@ -278,21 +277,11 @@ export function aggregateFiltered(t: RealtimeTick, keep: (v: ActiveView) => bool
 export function breakdownFiltered(
   t: RealtimeTick,
   dimension: string,
-  keep: (v: ActiveView) => boolean,
+  keep: Keep,
 ): { overall: RealtimeAggregate; rows: Map<string, RealtimeAggregate> } {
   const read = REALTIME_DIMENSIONS[dimension]!.read;
   const overall = new RealtimeAggregate();
   const rows = new Map<string, RealtimeAggregate>();
-  const rowOf = (value: string) => entry(rows, value, () => new RealtimeAggregate());
-  for (const { view, tick } of t.views) {
-    if (!keep(view)) continue;
-    overall.addView(tick);
-    rowOf(read(view)).addView(tick);
-  }
-  for (const { view, outcome } of t.outcomes) {
-    if (!keep(view)) continue;
-    overall.addOutcome(outcome);
-    rowOf(read(view)).addOutcome(outcome);
-  }
+  addTo(t, keep, (view) => [overall, entry(rows, read(view), () => new RealtimeAggregate())]);
   return { overall, rows };
 }

@@ -192,11 +192,11 @@ export class ViewMachine extends MachineTotals {
       case 'rebuffering':
       case 'seeking':
         if (!this.started) {
-          // Before the first frame every kind of waiting is startup, once a play was asked
-          // for: a startup state says so, a stall or seek alone does not (a view whose first
-          // events were lost has no known startup, rather than one made of its first stall).
-          if (state === 'startup') this.markPlayRequest(startMs, false);
-          if (this.playRequested) this.startupMs += d;
+          // Waiting before the first frame means a play was asked for (the view counts), and it
+          // is startup once the request itself was seen: a startup state or a play-request event.
+          // A stall or seek alone (a view whose first events were lost) makes no startup time.
+          this.markPlayRequest(startMs, false);
+          if (this.playRequestSeen) this.startupMs += d;
         } else if (state === 'seeking' || this.seekOpen) {
           this.closeStall();
           if (!this.seekOpen) this.seekStartMs = startMs;

@@ -40,7 +40,6 @@ export interface ClickHouseStoreOptions {
   rollup?: RollupDefinition | undefined;
   /** How often dirty rollup hours are recomputed; 0 never (queries then read the views). */
   rollupRefreshIntervalMs?: number;
-  /** Hours recomputed per refresh at most. */
   rollupHoursPerRefresh?: number;
   /** An hour is recomputed only once it has not been marked for this long. */
   rollupSettleMs?: number;
@@ -50,19 +49,11 @@ export interface ClickHouseStoreOptions {
   viewColumns?: readonly Column[];
 }
 
-const BEACON_COLUMNS = [
-  'env_id',
-  'view_id',
-  'first_seq',
-  'last_seq',
-  'seq_count',
-  'sample_count',
-  'event_count',
-  'received_at',
-  'clock_offset_ms',
-  'log_id',
-  'log_position',
-];
+/** Columns of the inserts, in the order of the values of their rows. */
+const BEACON_COLUMNS = `env_id view_id first_seq last_seq seq_count sample_count event_count
+  received_at clock_offset_ms log_id log_position`.split(/\s+/);
+const REJECTED_COLUMNS = `id received_at env_id ip user_agent route code messages fields body
+  body_bytes truncated`.split(/\s+/);
 const FIRST_RECEIVED = VIEW_COLUMNS.findIndex((c) => c.name === 'first_received_at');
 
 /** ClickHouse JSON values → what the store interface reads: timestamps as epoch ms. */
@@ -85,7 +76,6 @@ export class ClickHouseStore implements Store {
   readonly dialect = CLICKHOUSE_DIALECT;
   /** Versions of checkpoint rows: strictly increasing within this process. */
   private readonly versions = new VersionClock();
-  /** The views rollup, when one is defined. */
   rollup: ViewsRollup | undefined;
   /** Rollup marks, view upserts and refreshes must not interleave. */
   private readonly serial = new Serial();
@@ -221,20 +211,17 @@ export class ClickHouseStore implements Store {
     const rollup = this.rollup;
     await this.serial.run(async () => {
       const stored = await readStoredVersions(this.conn, latest.values());
-      const out: unknown[][] = [];
-      for (const [key, row] of latest) {
+      const out = [...latest].map(([key, row]) => {
         // The first data's hour leads the sorting key: a view keeps the earliest it ever had.
         const first = stored.get(key)?.firstReceivedMs;
-        out.push(
-          row.map((v, i) =>
-            i === FIRST_RECEIVED && first !== undefined && first < Number(v)
-              ? chTime(first)
-              : v !== null && this.viewColumns[i]!.type === 'TIMESTAMP'
-                ? chTime(Number(v))
-                : v,
-          ),
+        return row.map((v, i) =>
+          i === FIRST_RECEIVED && first !== undefined && first < Number(v)
+            ? chTime(first)
+            : v !== null && this.viewColumns[i]!.type === 'TIMESTAMP'
+              ? chTime(Number(v))
+              : v,
         );
-      }
+      });
       // Hours first: a crash after the marks leaves them dirty (read from the views), never stale.
       if (rollup) await rollup.markDirty([...latest.values()], stored);
       await this.conn.insert('views', this.viewColumnNames, out);
@@ -244,20 +231,7 @@ export class ClickHouseStore implements Store {
   async insertRejected(rows: readonly RejectedPayload[]): Promise<void> {
     await this.conn.insert(
       'rejected_payloads',
-      [
-        'id',
-        'received_at',
-        'env_id',
-        'ip',
-        'user_agent',
-        'route',
-        'code',
-        'messages',
-        'fields',
-        'body',
-        'body_bytes',
-        'truncated',
-      ],
+      REJECTED_COLUMNS,
       rows.map((r) => [
         r.id,
         chTime(r.receivedAtMs),

@@ -6,30 +6,23 @@
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { type ChConnection, type ChResult, SESSION_SETTINGS } from './connection.js';
 
-export interface HttpConnectionOptions {
-  url: URL;
-  /** Inserts buffered by the server and acknowledged once flushed (async_insert with wait). */
-  asyncInsert: boolean;
-  requestTimeoutMs: number;
-}
-
 export class HttpConnection implements ChConnection {
-  readonly where: string;
-
   private constructor(
     private readonly client: ClickHouseClient,
-    where: string,
+    readonly where: string,
     private readonly asyncInsert: boolean,
-  ) {
-    this.where = where;
-  }
+  ) {}
 
-  static async open(options: HttpConnectionOptions): Promise<HttpConnection> {
+  /** `asyncInsert`: inserts buffered by the server and acknowledged once flushed (async_insert with wait). */
+  static async open(options: {
+    url: URL;
+    asyncInsert: boolean;
+    requestTimeoutMs: number;
+  }): Promise<HttpConnection> {
     const u = options.url;
     const database = decodeURIComponent(u.pathname.replace(/^\/+/, '')) || 'openqoe';
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database))
       throw new Error(`ClickHouse database name ${JSON.stringify(database)} must be letters, digits and _`);
-    }
     const base = `${u.protocol === 'clickhouses:' ? 'https' : 'http'}://${u.hostname}:${u.port || (u.protocol === 'clickhouses:' ? '8443' : '8123')}`;
     const common = {
       url: base,

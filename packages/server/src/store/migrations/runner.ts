@@ -15,7 +15,6 @@ import type { Column } from '../view-row.js';
 
 /** What a migration's function gets: the store's engine, one statement at a time. */
 export interface MigrationSql {
-  /** Runs one statement. */
   run(sql: string): Promise<void>;
   /** Reads rows, for a step that depends on what the store already has. */
   query(sql: string): Promise<Record<string, ReadValue>[]>;

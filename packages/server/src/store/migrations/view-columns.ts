@@ -35,17 +35,12 @@ export function withViewColumnMigrations(
   return migrations;
 }
 
-/** The views columns `migrations` make, in table order. */
-export function migratedViewColumns(migrations: readonly Migration[]): Column[] {
-  return migrations.flatMap((m) => m.viewColumns ?? []);
-}
-
 /** Throws unless `migrations` make exactly `columns` (VIEW_COLUMNS), in the same order. */
 export function checkViewColumns(
   migrations: readonly Migration[],
   columns: readonly Column[] = VIEW_COLUMNS,
 ): void {
-  const made = migratedViewColumns(migrations);
+  const made = migrations.flatMap((m) => m.viewColumns ?? []);
   const text = (c: Column | undefined) => (c ? `${c.name} ${c.type}` : 'nothing');
   for (let i = 0; i < Math.max(made.length, columns.length); i++) {
     if (made[i]?.name === columns[i]?.name && made[i]?.type === columns[i]?.type) continue;

@@ -14,6 +14,7 @@
  * The series go through the same disk buffer as events, so an outage of
  * Datadog delays them instead of losing them.
  */
+import { entry } from '../../../pipeline/realtime/map-entry.js';
 import type { ActiveViews } from '../../../pipeline/view-model/active-views.js';
 import { type ConnectorModule, postEach, secret } from '../connector-settings.js';
 
@@ -34,14 +35,7 @@ function percentile(sorted: number[], p: number): number {
 /** The series for the interval ending at `endMs` (aligned), per environment. */
 export function qoeSeries(views: ActiveViews, endMs: number, intervalMs: number, tags: string[]): Series[] {
   const perEnv = new Map<string, { ccv: number; rebuffering: number; startups: number[] }>();
-  const env = (id: string) => {
-    let e = perEnv.get(id);
-    if (!e) {
-      e = { ccv: 0, rebuffering: 0, startups: [] };
-      perEnv.set(id, e);
-    }
-    return e;
-  };
+  const env = (id: string) => entry(perEnv, id, () => ({ ccv: 0, rebuffering: 0, startups: [] as number[] }));
   for (const view of views.values()) {
     const m = view.machine;
     if (view.status !== 'active' || !m.isView) continue;

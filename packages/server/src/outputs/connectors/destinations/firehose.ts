@@ -60,25 +60,13 @@ function firehoseDestination(client: FirehoseClient, deliveryStreamName: string)
         const message = `PutRecordBatch failed: ${e.name}: ${e.message}`;
         if (e.name === 'InvalidArgumentException' || (status !== undefined && !RETRYABLE_STATUS(status)))
           return { ok: false, kind: 'reject', reason: String(status ?? e.name), message };
-        return {
-          ok: false,
-          kind: 'retry',
-          reason: status === undefined ? 'network' : String(status),
-          message,
-        };
+        const reason = status === undefined ? 'network' : String(status);
+        return { ok: false, kind: 'retry', reason, message };
       }
       if (!out.FailedPutCount) return { ok: true };
-      const failed: number[] = [];
-      (out.RequestResponses ?? []).forEach((r, i) => {
-        if (r.ErrorCode) failed.push(i);
-      });
-      if (failed.length === 0)
-        return {
-          ok: false,
-          kind: 'retry',
-          reason: 'partial',
-          message: `${out.FailedPutCount} records failed`,
-        };
+      const failed = (out.RequestResponses ?? []).flatMap((r, i) => (r.ErrorCode ? [i] : []));
+      const message = `${out.FailedPutCount} records failed`;
+      if (failed.length === 0) return { ok: false, kind: 'retry', reason: 'partial', message };
       const first = out.RequestResponses?.[failed[0] ?? 0];
       return {
         ok: false,

@@ -8,10 +8,6 @@ import { createHmac } from 'node:crypto';
 import { encodeBody, httpDestination } from '../../delivery/http-transport.js';
 import { type ConnectorModule, readSecret, required, texts } from '../connector-settings.js';
 
-export function signBody(secret: string, body: Buffer): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
-
 export const webhook: ConnectorModule = {
   limits: { maxEvents: 1000, maxBytes: 4 * 1024 * 1024, maxRecordBytes: 1024 * 1024 },
   create(c, { key, env }) {
@@ -26,7 +22,9 @@ export const webhook: ConnectorModule = {
           { url, headers: { ...headers }, body: Buffer.from(`[${texts(batch).join(',')}]`) },
           compression,
         );
-        if (secret !== undefined) request.headers[c.signatureHeader] = signBody(secret, request.body);
+        if (secret !== undefined)
+          request.headers[c.signatureHeader] =
+            `sha256=${createHmac('sha256', secret).update(request.body).digest('hex')}`;
         return request;
       },
       { compression: 'none', timeoutMs: c.requestTimeoutMs },

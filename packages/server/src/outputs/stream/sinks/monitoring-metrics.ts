@@ -2,72 +2,61 @@
  * The monitoring stream's counters, registered on the server's /metrics
  * registry, and what the delivery core reports for one sink, under them.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { metricKit } from '../../../observability/metrics.js';
 import type { DeliveryCounters } from '../../delivery/delivery.js';
 
 export function createMonitoringMetrics(registry: Registry) {
-  const registers = [registry];
+  const { counter, gauge, histogram } = metricKit(registry);
   return {
-    records: new Counter({
-      name: 'openqoe_monitoring_records_total',
-      help: 'Monitoring records emitted, by kind (window or instant)',
-      labelNames: ['kind'] as const,
-      registers,
-    }),
-    lateRecords: new Counter({
-      name: 'openqoe_monitoring_late_records_total',
-      help: 'Data for windows already emitted (counted, not re-emitted)',
-      registers,
-    }),
-    payloadsQueued: new Counter({
-      name: 'openqoe_monitoring_payloads_queued_total',
-      help: 'Payloads written to a sink’s disk buffer',
-      labelNames: ['sink'] as const,
-      registers,
-    }),
-    payloadsSent: new Counter({
-      name: 'openqoe_monitoring_payloads_sent_total',
-      help: 'Payloads acknowledged by a sink’s destination',
-      labelNames: ['sink'] as const,
-      registers,
-    }),
-    bytesSent: new Counter({
-      name: 'openqoe_monitoring_bytes_sent_total',
-      help: 'Payload bytes acknowledged by a sink’s destination',
-      labelNames: ['sink'] as const,
-      registers,
-    }),
-    sendErrors: new Counter({
-      name: 'openqoe_monitoring_send_errors_total',
-      help: 'Failed deliveries (each is retried)',
-      labelNames: ['sink'] as const,
-      registers,
-    }),
-    dropped: new Counter({
-      name: 'openqoe_monitoring_dropped_payloads_total',
-      help: 'Payloads refused because a sink’s disk buffer was full',
-      labelNames: ['sink'] as const,
-      registers,
-    }),
-    rejected: new Counter({
-      name: 'openqoe_monitoring_rejected_payloads_total',
-      help: 'Payloads a sink’s destination refused for good, by status; kept in the sink’s dead-letter directory',
-      labelNames: ['sink', 'status'] as const,
-      registers,
-    }),
-    buffered: new Gauge({
-      name: 'openqoe_monitoring_buffered_bytes',
-      help: 'Bytes in a sink’s disk buffer not yet acknowledged',
-      labelNames: ['sink'] as const,
-      registers,
-    }),
-    ackLag: new Histogram({
-      name: 'openqoe_monitoring_ack_lag_seconds',
-      help: 'From a payload’s emission point (window end + allowed lateness) to the sink’s acknowledgement',
-      labelNames: ['sink'] as const,
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 30, 60, 300],
-      registers,
-    }),
+    records: counter(
+      'openqoe_monitoring_records_total',
+      'Monitoring records emitted, by kind (window or instant)',
+      ['kind'],
+    ),
+    lateRecords: counter(
+      'openqoe_monitoring_late_records_total',
+      'Data for windows already emitted (counted, not re-emitted)',
+    ),
+    payloadsQueued: counter(
+      'openqoe_monitoring_payloads_queued_total',
+      'Payloads written to a sink’s disk buffer',
+      ['sink'],
+    ),
+    payloadsSent: counter(
+      'openqoe_monitoring_payloads_sent_total',
+      'Payloads acknowledged by a sink’s destination',
+      ['sink'],
+    ),
+    bytesSent: counter(
+      'openqoe_monitoring_bytes_sent_total',
+      'Payload bytes acknowledged by a sink’s destination',
+      ['sink'],
+    ),
+    sendErrors: counter('openqoe_monitoring_send_errors_total', 'Failed deliveries (each is retried)', [
+      'sink',
+    ]),
+    dropped: counter(
+      'openqoe_monitoring_dropped_payloads_total',
+      'Payloads refused because a sink’s disk buffer was full',
+      ['sink'],
+    ),
+    rejected: counter(
+      'openqoe_monitoring_rejected_payloads_total',
+      'Payloads a sink’s destination refused for good, by status; kept in the sink’s dead-letter directory',
+      ['sink', 'status'],
+    ),
+    buffered: gauge(
+      'openqoe_monitoring_buffered_bytes',
+      'Bytes in a sink’s disk buffer not yet acknowledged',
+      ['sink'],
+    ),
+    ackLag: histogram(
+      'openqoe_monitoring_ack_lag_seconds',
+      'From a payload’s emission point (window end + allowed lateness) to the sink’s acknowledgement',
+      [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 30, 60, 300],
+      ['sink'],
+    ),
   };
 }
 
