@@ -68,8 +68,9 @@ export function MetricsPage() {
   const setFilters = (f: string[]) => change({ filters: f });
   const scope = { 'timeframe[]': timeframe, 'filters[]': filters };
   const key = [timeframe.join('-'), filters.join('\n')];
-  // A from–to timeframe (an incident's link) is offered in the list next to the trailing ones.
-  const absolute = timeframe.length === 2 ? timeframe.join('-') : '';
+  // A timeframe from a link that the list lacks (an incident's from–to, a rule's window) is offered in it too.
+  const chosen = timeframe.join('-');
+  const custom = TIMEFRAMES.some(([v]) => v === chosen) ? '' : chosen;
 
   const catalog = useData(() => getJson<MetricListResponse>(api), []);
   const info = catalog.data?.data.find((m) => m.id === metric);
@@ -127,13 +128,14 @@ export function MetricsPage() {
           Timeframe{' '}
           <select
             data-testid="timeframe"
-            value={absolute || timeframe[0]}
+            value={chosen}
             onChange={(e) => change({ timeframe: (e.target as HTMLSelectElement).value.split('-') })}
           >
-            {absolute && (
-              <option value={absolute}>
-                {formatTime(new Date(Number(timeframe[0]) * 1000).toISOString())} –{' '}
-                {formatTime(new Date(Number(timeframe[1]) * 1000).toISOString())}
+            {custom && (
+              <option value={custom}>
+                {timeframe.length === 2
+                  ? `${formatTime(new Date(Number(timeframe[0]) * 1000).toISOString())} – ${formatTime(new Date(Number(timeframe[1]) * 1000).toISOString())}`
+                  : `last ${timeframe[0]!.replace(':', ' ')}`}
               </option>
             )}
             {TIMEFRAMES.map(([v, label]) => (
