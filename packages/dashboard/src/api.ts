@@ -46,11 +46,34 @@ function describe(status: number, body: unknown): string {
  * login dialog on a 401 — the app has its own sign-in page.
  */
 export async function getJson<T>(path: string, query: Query = {}, scoped = true): Promise<T> {
+  const env = scoped ? environmentId() : '';
+  return call<T>('GET', path + queryString(env ? { ...query, environment_id: env } : query));
+}
+
+/**
+ * POST, PUT or DELETE a JSON body. `scoped` adds the chosen environment_id
+ * to the body (creating something in that environment); an answer without a
+ * body (204) is undefined.
+ */
+export async function sendJson<T>(
+  method: 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body?: Record<string, unknown>,
+  scoped = false,
+): Promise<T> {
+  const env = scoped ? environmentId() : '';
+  return call<T>(method, path, body && env ? { ...body, environment_id: env } : body);
+}
+
+async function call<T>(method: string, url: string, payload?: unknown): Promise<T> {
   const auth = authHeader();
   if (!auth) throw new ApiCallError(401, 'Not signed in');
-  const env = scoped ? environmentId() : '';
-  const res = await fetch(path + queryString(env ? { ...query, environment_id: env } : query), {
-    headers: { authorization: auth, accept: 'application/json' },
+  const headers: Record<string, string> = { authorization: auth, accept: 'application/json' };
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(url, {
+    method,
+    headers,
+    ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
     credentials: 'omit',
   });
   let body: unknown;

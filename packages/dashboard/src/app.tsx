@@ -3,7 +3,9 @@
  * environment switcher and the page the URL names.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { AlertsBadge } from './components/alerts-badge.js';
 import { EnvironmentSwitcher } from './components/environment-switcher.js';
+import { AlertsPage } from './pages/alerts.js';
 import { LiveStreamPage } from './pages/live-stream.js';
 import { LiveStreamsPage } from './pages/live-streams.js';
 import { MetricsPage } from './pages/metrics.js';
@@ -19,6 +21,7 @@ const NAV = [
   ['metrics', 'Metrics'],
   ['views', 'Views'],
   ['live-streams', 'Live streams'],
+  ['alerts', 'Alerts'],
 ] as const;
 
 function page(route: Route) {
@@ -30,6 +33,8 @@ function page(route: Route) {
       return id ? <ViewPage viewId={id} /> : <ViewsPage />;
     case 'live-streams':
       return id ? <LiveStreamPage streamId={id} /> : <LiveStreamsPage />;
+    case 'alerts':
+      return <AlertsPage parts={route.parts} />;
     default:
       return <MonitorPage />;
   }
@@ -68,6 +73,7 @@ export function App() {
           {NAV.map(([path, label]) => (
             <a key={path} class={section === path ? 'active' : ''} {...linkProps(`/${path}`)}>
               {label}
+              {path === 'alerts' && <AlertsBadge key={env} />}
             </a>
           ))}
         </nav>

@@ -21,6 +21,19 @@ export function formatValue(value: number | null | undefined, unit: string): str
   }
 }
 
+/** A unit as it reads after a number typed in a form: `%`, `ms`, `bps`. */
+export function unitSymbol(unit: string): string {
+  const symbols: Record<string, string> = {
+    percentage: '%',
+    percent: '%',
+    milliseconds: 'ms',
+    bits_per_second: 'bps',
+    score: '(0–100)',
+    per_minute: 'per minute',
+  };
+  return symbols[unit] ?? unit;
+}
+
 export function round(v: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(v * f) / f;

@@ -116,3 +116,14 @@ export function shownNumber(text: string | null): number {
   const m = /-?[\d,]*\.?\d+/.exec(text ?? '');
   return m ? Number(m[0].replace(/,/g, '')) : Number.NaN;
 }
+
+/** Real-time tests: a tick a second, and views in progress kept 15 s past their last heartbeat. */
+export const REALTIME_CONFIG = {
+  realtime: { tickMs: 1000 },
+  views: { idleCompleteMs: 15_000, tickIntervalMs: 250 },
+};
+
+/** The number a Monitor headline card shows for a metric. */
+export async function shownHeadline(page: Page, metric: string): Promise<number> {
+  return shownNumber(await page.getByTestId(`value-${metric}`).textContent());
+}

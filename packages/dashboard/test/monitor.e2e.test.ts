@@ -21,14 +21,16 @@ import {
   openPage,
   patience,
   pollPage,
+  REALTIME_CONFIG,
   type ServerProcess,
   screenshot,
+  shownHeadline,
   shownNumber,
   signIn,
   startDashboardServer,
   stopServer,
 } from './kit.js';
-import { ScriptedView, sendViews } from './traffic.js';
+import { Heartbeat, ScriptedView } from './traffic.js';
 
 const A_VIEWS = 5;
 const B_VIEWS = 3;
@@ -42,44 +44,23 @@ describe('Monitor page in Chromium, real-time numbers after an injected stall', 
   let browser: Browser;
   let page: Page;
   let errors: string[];
-  let heartbeat: NodeJS.Timeout | undefined;
-  let views: ScriptedView[] = [];
-  const stalled = new Set<string>();
+  let heartbeat: Heartbeat;
 
-  const shown = async (metric: string) =>
-    shownNumber(await page.getByTestId(`value-${metric}`).textContent());
+  const shown = (metric: string) => shownHeadline(page, metric);
   const cdnRows = () => page.locator('[data-testid=breakdown-cdn] tbody tr');
 
-  /** Every view reports what it did since its last report, up to now, in one beacon. */
-  const beat = async () => {
-    const now = Date.now();
-    for (const v of views) {
-      const ms = now - v.t;
-      if (ms > 0) v.seg(stalled.has(v.viewId) ? 'rebuffering' : 'playing', ms);
-    }
-    await sendViews(server, views, now);
-  };
-
   beforeAll(async () => {
-    [server, browser] = await Promise.all([
-      startDashboardServer({
-        realtime: { tickMs: 1000 },
-        views: { idleCompleteMs: 15_000, tickIntervalMs: 250 },
-      }),
-      launchChromium(),
-    ]);
+    [server, browser] = await Promise.all([startDashboardServer(REALTIME_CONFIG), launchChromium()]);
+    heartbeat = new Heartbeat(server);
     ({ page, errors } = await openPage(browser));
     await signIn(page, server, '/ui/monitor');
     await page.getByTestId('refresh').selectOption('1000');
   });
 
-  afterEach(() => {
-    if (heartbeat) clearInterval(heartbeat);
-    heartbeat = undefined;
-  });
+  afterEach(() => heartbeat?.stop());
 
   afterAll(async () => {
-    if (heartbeat) clearInterval(heartbeat);
+    heartbeat?.stop();
     await browser?.close();
     await stopServer(server);
   });
@@ -93,14 +74,14 @@ describe('Monitor page in Chromium, real-time numbers after an injected stall', 
 
   it('shows 8 concurrent viewers and 25 % rebuffering after 2 of 8 views stall; the stalled CDN first', async () => {
     const start = Date.now() - STARTUP_MS;
-    views = Array.from({ length: A_VIEWS + B_VIEWS }, (_, i) => {
+    const views = Array.from({ length: A_VIEWS + B_VIEWS }, (_, i) => {
       const cdn = i < A_VIEWS ? CDN_A : CDN_B;
       return new ScriptedView(`mon-${i}-${start}`, start, { cdnHost: cdn, videoTitle: `Title ${i % 2}` })
         .ev('playrequest', 'startup')
         .seg('startup', STARTUP_MS);
     });
-    await beat();
-    heartbeat = setInterval(() => void beat().catch(() => undefined), 500);
+    heartbeat.views = views;
+    await heartbeat.start();
 
     // Everyone playing: 8 viewers, no rebuffering, startup 500 ms.
     await pollPage(
@@ -121,7 +102,7 @@ describe('Monitor page in Chromium, real-time numbers after an injected stall', 
     expect(startup).toBeCloseTo(STARTUP_MS, -1);
 
     // The stall: two of CDN B's three views.
-    for (const v of views.filter((_, i) => i >= A_VIEWS).slice(0, STALLED)) stalled.add(v.viewId);
+    for (const v of views.filter((_, i) => i >= A_VIEWS).slice(0, STALLED)) heartbeat.stalled.add(v.viewId);
     const expected = (100 * STALLED) / (A_VIEWS + B_VIEWS);
     const rebuffering = await pollPage(
       () => shown('current_rebuffering_percentage'),

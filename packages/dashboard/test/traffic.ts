@@ -12,7 +12,7 @@ import {
   type PlayerState,
   type Sample,
 } from '@openqoe/schema';
-import { postBeacon, type ServerProcess } from '../../server/test/helpers/server-process.js';
+import { postBeacon, type ServerProcess, waitFor } from '../../server/test/helpers/server-process.js';
 
 export class ScriptedView {
   private seq = 0;
@@ -96,4 +96,62 @@ export async function sendViews(
   });
   const res = await postBeacon(server.url, JSON.stringify(beacon));
   if (res.status !== 202) throw new Error(`beacon refused: ${res.status} ${JSON.stringify(res.json)}`);
+}
+
+/** Views in progress, one per CDN host given, each past a `startupMs` startup now (heartbeats play them on). */
+export function startedViews(prefix: string, cdnHosts: string[], startupMs = 500): ScriptedView[] {
+  const start = Date.now() - startupMs;
+  return cdnHosts.map((cdnHost, i) =>
+    new ScriptedView(`${prefix}-${i}-${start}`, start, { cdnHost, videoTitle: 'Live film' })
+      .ev('playrequest', 'startup')
+      .seg('startup', startupMs),
+  );
+}
+
+/**
+ * Views in progress reporting like players' heartbeats: at each beat every
+ * view reports the time since its last report, as rebuffering if it is in
+ * `stalled`, else as playing.
+ */
+export class Heartbeat {
+  readonly stalled = new Set<string>();
+  /** Beats sent so far. */
+  beats = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly server: ServerProcess,
+    public views: ScriptedView[] = [],
+  ) {}
+
+  async beat(): Promise<void> {
+    const now = Date.now();
+    for (const v of this.views) {
+      const ms = now - v.t;
+      if (ms > 0) v.seg(this.stalled.has(v.viewId) ? 'rebuffering' : 'playing', ms);
+    }
+    await sendViews(this.server, this.views, now);
+    this.beats++;
+  }
+
+  /**
+   * Makes a view stall from now on, once every view has played for two
+   * beats: a stall counts as rebuffering only after the first frame.
+   */
+  async stallAfterPlaying(viewId: string): Promise<void> {
+    const played = this.beats + 2;
+    await waitFor(async () => this.beats >= played, 'two heartbeats of playing');
+    this.stalled.add(viewId);
+  }
+
+  /** Beats now, then every `everyMs` until stop(). */
+  async start(everyMs = 500): Promise<void> {
+    await this.beat();
+    this.timer = setInterval(() => void this.beat().catch(() => undefined), everyMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
 }

@@ -20,12 +20,17 @@ export function BreakdownTable(props: {
   countLabel: string;
   rows: BreakdownRow[];
   onPick: (dimension: string, value: string) => void;
+  /** The breakdown a link asked for: marked. */
+  lead?: boolean;
 }) {
   const { rows } = props;
   const maxImpact = Math.max(0, ...rows.map((r) => r.negativeImpact ?? 0));
   const realtime = rows.some((r) => r.startingUp !== undefined);
   return (
-    <section class="card breakdown" data-testid={`breakdown-${props.dimension}`}>
+    <section
+      class={`card breakdown ${props.lead ? 'lead' : ''}`}
+      data-testid={`breakdown-${props.dimension}`}
+    >
       <h3>{props.title}</h3>
       {rows.length === 0 ? (
         <p class="muted">No data</p>

@@ -15,6 +15,8 @@ export interface ChartSeries {
   right?: boolean;
   /** Draw as steps (rendition changes). */
   stepped?: boolean;
+  /** A dashed line (a threshold). */
+  dash?: number[];
 }
 
 export interface ChartProps {
@@ -81,6 +83,7 @@ export function Chart({ data, series, height = 180, testId, spark = false }: Cha
           // Isolated values (a sparse timeframe) would draw no line at all: mark them as points.
           points: { show: (u: uPlot, si: number, i0: number, i1: number) => fewValues(u.data[si], i0, i1) },
           value: fmt(s),
+          ...(s.dash ? { dash: s.dash } : {}),
           ...(s.stepped ? { paths: uPlot.paths.stepped!({ align: 1 }) } : {}),
         })),
       ],

@@ -2,6 +2,8 @@
  * Metrics: history from the stored views (/data/v1/metrics) over a chosen
  * timeframe — the viewer experience score and its components, one metric's
  * timeseries and breakdowns with filters, and the startup-time distribution.
+ * Every control lives in the URL (page-state.ts), so links, reload and
+ * back/forward keep the timeframe, metric, measurement, breakdown and filters.
  */
 import type {
   MetricBreakdownResponse,
@@ -9,13 +11,14 @@ import type {
   MetricOverallResponse,
   MetricTimeseriesResponse,
 } from '@openqoe/schema';
-import { useState } from 'preact/hooks';
 import { getJson } from '../api.js';
 import { BreakdownTable } from '../components/breakdown-table.js';
 import { Chart } from '../components/chart.js';
 import { EmptyState, ErrorNote } from '../components/empty-state.js';
 import { FilterChips, withFilter } from '../components/filters.js';
-import { formatValue, humanize } from '../format.js';
+import { formatTime, formatValue, humanize } from '../format.js';
+import { type MetricsState, metricsQuery, readMetricsState } from '../page-state.js';
+import { setQuery, useRoute } from '../router.js';
 import { useData } from '../use-data.js';
 
 export const TIMEFRAMES = [
@@ -59,13 +62,15 @@ const DISTRIBUTION = [
 const api = '/data/v1/metrics';
 
 export function MetricsPage() {
-  const [timeframe, setTimeframe] = useState<string>('24:hours');
-  const [metric, setMetric] = useState('video_startup_time');
-  const [measurement, setMeasurement] = useState('');
-  const [dimension, setDimension] = useState('cdn');
-  const [filters, setFilters] = useState<string[]>([]);
-  const scope = { 'timeframe[]': [timeframe], 'filters[]': filters };
-  const key = [timeframe, filters.join('\n')];
+  const state = readMetricsState(useRoute().query);
+  const { timeframe, metric, measurement, breakdown: dimension, filters } = state;
+  const change = (c: Partial<MetricsState>) => setQuery(metricsQuery({ ...state, ...c }));
+  const setFilters = (f: string[]) => change({ filters: f });
+  const scope = { 'timeframe[]': timeframe, 'filters[]': filters };
+  const key = [timeframe.join('-'), filters.join('\n')];
+  // A timeframe from a link that the list lacks (an incident's from–to, a rule's window) is offered in it too.
+  const chosen = timeframe.join('-');
+  const custom = TIMEFRAMES.some(([v]) => v === chosen) ? '' : chosen;
 
   const catalog = useData(() => getJson<MetricListResponse>(api), []);
   const info = catalog.data?.data.find((m) => m.id === metric);
@@ -113,7 +118,7 @@ export function MetricsPage() {
 
   const unit = info?.unit ?? '';
   const totalViews = scores.data?.get('views')?.value ?? null;
-  const pick = (d: string, v: string) => setFilters((f) => withFilter(f, d, v));
+  const pick = (d: string, v: string) => setFilters(withFilter(filters, d, v));
 
   return (
     <div class="page metrics">
@@ -123,9 +128,16 @@ export function MetricsPage() {
           Timeframe{' '}
           <select
             data-testid="timeframe"
-            value={timeframe}
-            onChange={(e) => setTimeframe((e.target as HTMLSelectElement).value)}
+            value={chosen}
+            onChange={(e) => change({ timeframe: (e.target as HTMLSelectElement).value.split('-') })}
           >
+            {custom && (
+              <option value={custom}>
+                {timeframe.length === 2
+                  ? `${formatTime(new Date(Number(timeframe[0]) * 1000).toISOString())} – ${formatTime(new Date(Number(timeframe[1]) * 1000).toISOString())}`
+                  : `last ${timeframe[0]!.replace(':', ' ')}`}
+              </option>
+            )}
             {TIMEFRAMES.map(([v, label]) => (
               <option key={v} value={v}>
                 last {label}
@@ -172,7 +184,7 @@ export function MetricsPage() {
             <select
               data-testid="metric"
               value={metric}
-              onChange={(e) => setMetric((e.target as HTMLSelectElement).value)}
+              onChange={(e) => change({ metric: (e.target as HTMLSelectElement).value, measurement: '' })}
             >
               {(catalog.data?.data ?? []).map((x) => (
                 <option key={x.id} value={x.id}>
@@ -185,8 +197,9 @@ export function MetricsPage() {
             <label>
               Measurement{' '}
               <select
+                data-testid="measurement"
                 value={m ?? info.default_measurement}
-                onChange={(e) => setMeasurement((e.target as HTMLSelectElement).value)}
+                onChange={(e) => change({ measurement: (e.target as HTMLSelectElement).value })}
               >
                 {info.measurements.map((x) => (
                   <option key={x} value={x}>
@@ -228,9 +241,12 @@ export function MetricsPage() {
             <select
               data-testid="dimension"
               value={dimension}
-              onChange={(e) => setDimension((e.target as HTMLSelectElement).value)}
+              onChange={(e) => change({ breakdown: (e.target as HTMLSelectElement).value })}
             >
-              {BREAKDOWN_DIMENSIONS.map((d) => (
+              {(BREAKDOWN_DIMENSIONS.includes(dimension)
+                ? BREAKDOWN_DIMENSIONS
+                : [dimension, ...BREAKDOWN_DIMENSIONS]
+              ).map((d) => (
                 <option key={d} value={d}>
                   {humanize(d)}
                 </option>

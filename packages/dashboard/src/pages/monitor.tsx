@@ -3,6 +3,8 @@
  * API (the server's in-memory state of active views). Headline numbers with
  * their last 30 minutes, the chosen metric's breakdowns worst first, and
  * filters from clicked rows applied to everything. Refreshes on a timer.
+ * Every control lives in the URL (page-state.ts): a link opens the page on
+ * one metric and series, and reload or back/forward keep what was chosen.
  */
 import type {
   MonitoringBreakdownResponse,
@@ -10,13 +12,14 @@ import type {
   MonitoringMetricsResponse,
   MonitoringTimeseriesResponse,
 } from '@openqoe/schema';
-import { useState } from 'preact/hooks';
 import { getJson } from '../api.js';
 import { BreakdownTable } from '../components/breakdown-table.js';
 import { Chart } from '../components/chart.js';
 import { EmptyState, ErrorNote } from '../components/empty-state.js';
 import { FilterChips, withFilter } from '../components/filters.js';
-import { formatValue } from '../format.js';
+import { formatValue, humanize } from '../format.js';
+import { type MonitorState, monitorQuery, readMonitorState } from '../page-state.js';
+import { setQuery, useRoute } from '../router.js';
 import { useData } from '../use-data.js';
 
 export const MONITOR_DIMENSIONS = [
@@ -35,13 +38,21 @@ const base = '/data/v1/monitoring';
 const VIEWERS = 'current_concurrent_viewers';
 
 export function MonitorPage() {
-  const [filters, setFilters] = useState<string[]>([]);
-  const [selected, setSelected] = useState('current_rebuffering_percentage');
-  const [refreshMs, setRefreshMs] = useState(() => {
-    const v = Number(localStorage.getItem(REFRESH_KEY));
-    return REFRESH_CHOICES.includes(v) ? v : 5000;
-  });
+  const state = readMonitorState(useRoute().query);
+  const { filters, metric: selected, breakdown } = state;
+  const change = (c: Partial<MonitorState>) => setQuery(monitorQuery({ ...state, ...c }));
+  const setFilters = (f: string[]) => change({ filters: f });
+  // The URL's refresh wins (a shared link); else the one this browser last chose.
+  const refreshMs = [state.refresh * 1000, Number(localStorage.getItem(REFRESH_KEY)), 5000].find((v) =>
+    REFRESH_CHOICES.includes(v),
+  )!;
   const q = { 'filters[]': filters };
+  // Only startup time has a second measurement (p95); the others take none.
+  const measurement = selected === 'video_startup_time' ? state.measurement : undefined;
+  // A breakdown named in the URL leads the page (a link to a per-CDN alert shows CDNs first).
+  const dimensions: (readonly [string, string])[] = MONITOR_DIMENSIONS.some(([d]) => d === breakdown)
+    ? [...MONITOR_DIMENSIONS].sort((a, b) => Number(b[0] === breakdown) - Number(a[0] === breakdown))
+    : [...(breakdown ? [[breakdown, humanize(breakdown)] as const] : []), ...MONITOR_DIMENSIONS];
 
   const metrics = useData(() => getJson<MonitoringMetricsResponse>(`${base}/metrics`), []);
   const list = metrics.data?.data ?? [];
@@ -61,9 +72,10 @@ export function MonitorPage() {
   const breakdowns = useData(
     () =>
       Promise.all(
-        MONITOR_DIMENSIONS.map(([dimension]) =>
+        dimensions.map(([dimension]) =>
           getJson<MonitoringBreakdownResponse>(`${base}/metrics/${selected}/breakdown`, {
             ...q,
+            measurement,
             dimension,
             order_by: 'negative_impact',
             order_direction: 'desc',
@@ -71,7 +83,7 @@ export function MonitorPage() {
           }).then((r) => ({ dimension, rows: r.data })),
         ),
       ),
-    [selected, filters.join('\n')],
+    [selected, measurement, breakdown, filters.join('\n')],
     refreshMs,
   );
   const p95 = useData(
@@ -93,11 +105,13 @@ export function MonitorPage() {
     refreshMs,
   );
 
-  const pick = (dimension: string, value: string) => setFilters((f) => withFilter(f, dimension, value));
+  const pick = (dimension: string, value: string) => setFilters(withFilter(filters, dimension, value));
   const byId = new Map((series.data ?? []).map((s) => [s.id, s.points]));
   const viewers = byId.get(VIEWERS) ?? [];
   const nobody = series.data !== undefined && viewers.every((p) => !p.value);
   const selectedMetric = list.find((m) => m.id === selected);
+  // The chosen measurement's line: p95 startup comes from its own series.
+  const chosen = measurement === 'p95' ? (p95.data ?? []) : (byId.get(selected) ?? []);
 
   return (
     <div class="page monitor">
@@ -113,7 +127,7 @@ export function MonitorPage() {
             onChange={(e) => {
               const v = Number((e.target as HTMLSelectElement).value);
               localStorage.setItem(REFRESH_KEY, String(v));
-              setRefreshMs(v);
+              change({ refresh: v / 1000 });
             }}
           >
             {REFRESH_CHOICES.map((ms) => (
@@ -146,7 +160,7 @@ export function MonitorPage() {
               key={m.id}
               class={`card headline ${m.id === selected ? 'selected' : ''}`}
               data-testid={`headline-${m.id}`}
-              onClick={() => m.id !== VIEWERS && setSelected(m.id)}
+              onClick={() => change({ metric: m.id, measurement: 'median' })}
             >
               <span class="name">{m.display_name}</span>
               <span class="value" data-testid={`value-${m.id}`}>
@@ -182,16 +196,28 @@ export function MonitorPage() {
 
       {selectedMetric && (
         <section class="card">
-          <h2>
-            {selectedMetric.display_name} <span class="muted small">and concurrent viewers</span>
-          </h2>
+          <div class="toolbar">
+            <h2>
+              {selectedMetric.display_name} <span class="muted small">and concurrent viewers</span>
+            </h2>
+            {selected === 'video_startup_time' && (
+              <select
+                data-testid="measurement"
+                value={state.measurement}
+                onChange={(e) => change({ measurement: (e.target as HTMLSelectElement).value })}
+              >
+                <option value="median">median</option>
+                <option value="p95">p95</option>
+              </select>
+            )}
+          </div>
           <Chart
             testId="monitor-chart"
             height={220}
             data={[
-              (byId.get(selected) ?? []).map((p) => Date.parse(p.date) / 1000),
-              (byId.get(selected) ?? []).map((p) => p.value),
-              (byId.get(selected) ?? []).map((p) => p.concurrent_viewers ?? null),
+              chosen.map((p) => Date.parse(p.date) / 1000),
+              chosen.map((p) => p.value),
+              ...(selected === VIEWERS ? [] : [chosen.map((p) => p.concurrent_viewers ?? null)]),
             ]}
             series={[
               {
@@ -199,7 +225,9 @@ export function MonitorPage() {
                 color: '#f5a524',
                 format: (v) => formatValue(v, selectedMetric.unit),
               },
-              { label: 'Concurrent viewers', color: '#5b8def', right: true },
+              ...(selected === VIEWERS
+                ? []
+                : [{ label: 'Concurrent viewers', color: '#5b8def', right: true }]),
             ]}
           />
         </section>
@@ -212,11 +240,12 @@ export function MonitorPage() {
         <span class="muted small">worst negative impact first; click a row to filter</span>
       </h2>
       <div class="breakdowns">
-        {MONITOR_DIMENSIONS.map(([dimension, title]) => {
+        {dimensions.map(([dimension, title]) => {
           const rows = breakdowns.data?.find((b) => b.dimension === dimension)?.rows ?? [];
           return (
             <BreakdownTable
               key={dimension}
+              lead={dimension === breakdown}
               dimension={dimension}
               title={title}
               countLabel="Viewers"
