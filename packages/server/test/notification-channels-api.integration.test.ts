@@ -233,6 +233,13 @@ describe.each(runnableStores('notification channels API'))('notification channel
     expect(own.status, own.text).toBe(201);
     expect(data(own).environment_id).toBe(envB);
     expect((await api('GET', PATH, undefined, tokenB)).json).toMatchObject({ total_row_count: 1 });
+    // Listed for one environment, as the other lists are.
+    const onlyB = await api('GET', `${PATH}?environment_id=${envB}`);
+    expect(onlyB.status, onlyB.text).toBe(200);
+    expect((onlyB.json as { data: { name: string }[] }).data.map((c) => c.name)).toEqual(['b-hook']);
+    expect(
+      (await api('GET', `${PATH}?environment_id=${envA}`, undefined, tokenB)).status,
+    ).toBeGreaterThanOrEqual(400);
   });
 
   it('keeps channels and their secrets across a restart; delete removes one; no secret is ever logged', async () => {

@@ -51,7 +51,17 @@ const UpdateBody = Type.Object(
 export const CHANNEL_LIST_SCHEMA = {
   ...common,
   summary: 'List notification channels (never their secrets)',
-  querystring: PagingQuery,
+  querystring: Type.Composite([
+    PagingQuery,
+    Type.Object({
+      environment_id: Type.Optional(
+        Type.String({
+          maxLength: 64,
+          description: 'Only this environment’s channels (one the token covers)',
+        }),
+      ),
+    }),
+  ]),
   response: { 200: NotificationChannelListResponse, ...errorAnswers(401, 403) },
 };
 

@@ -11,7 +11,7 @@ import { type AuthenticatedToken, type Registry, tokenCoversEnvironment } from '
 import { ApiError } from '../../http/api-error.js';
 import { requirePermission } from '../../http/auth-hook.js';
 import { pageOf } from '../../http/paging.js';
-import { targetEnvironment } from '../../http/target-environment.js';
+import { coveredEnvironmentIds, targetEnvironment } from '../../http/target-environment.js';
 import {
   ChannelSettingsError,
   type ChannelType,
@@ -77,7 +77,8 @@ export function systemNotificationChannelsRoutes(
   });
 
   r.get(PATH, { preHandler, schema: CHANNEL_LIST_SCHEMA }, async (request) => {
-    const list = channels.list().filter((c) => tokenCoversEnvironment(request.token!, c.envId));
+    const envs = new Set(coveredEnvironmentIds(registry, request.token!, request.query.environment_id));
+    const list = channels.list().filter((c) => envs.has(c.envId));
     const { data, total_row_count } = pageOf(list, request.query.limit, request.query.page);
     return { data: data.map(out), total_row_count };
   });
