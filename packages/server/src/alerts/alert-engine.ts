@@ -308,6 +308,9 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
   private links(inc: IncidentRecord, spec: RuleSpec): IncidentNotice['links'] {
     const base = this.deps.baseUrl().replace(/\/$/, '');
     const q = new URLSearchParams({ metric: spec.metric });
+    // The page opens on what the rule watches: its measurement and, for a series, its breakdown.
+    if (spec.measurement) q.set('measurement', spec.measurement);
+    if (inc.breakdown !== null) q.set('breakdown', inc.breakdown);
     for (const f of spec.filters) q.append('filters[]', f);
     if (inc.breakdown !== null) q.append('filters[]', `${inc.breakdown}:${inc.breakdownValue}`);
     if (spec.kind === 'window') q.append('timeframe[]', `${Math.round(spec.window_seconds! / 60)}:minutes`);
