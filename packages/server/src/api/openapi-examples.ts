@@ -226,6 +226,7 @@ export const OPENAPI_EXAMPLES: Record<string, RouteExamples> = {
       200: { status: 'ok', uptime_s: 3600, bus: { end_position: 52428800, backlog_bytes: 0, segments: 1 } },
     },
   },
+  'GET /readyz': { response: { 200: { status: 'ready' } } },
   ...MONITORING_OPENAPI_EXAMPLES,
   ...NOTIFICATION_CHANNEL_EXAMPLES,
   ...ALERTS_OPENAPI_EXAMPLES,
