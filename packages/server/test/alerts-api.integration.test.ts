@@ -8,7 +8,8 @@
  * bodies (every field named, nothing created), rules from the config file
  * (read-only), permissions and environment isolation; and 50 series of one
  * rule opening in one tick reach each channel (webhook, Slack, PagerDuty,
- * email, at local receivers) as one notification.
+ * email, at local receivers) as one notification; each tick's evaluation
+ * time is in /metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpRecorder } from './helpers/http-recorder.js';
@@ -432,5 +433,14 @@ describe('50 series opening at once', () => {
     expect(pd.payload.source).toMatch(/: 50 series$/);
     expect(pd.payload.custom_details.series.length + pd.payload.custom_details.more_series).toBe(50);
     expect(readMail(smtp.mails[0]!.raw).subject).toContain('50 series opened');
+  });
+
+  it('measures each tick’s evaluation in /metrics (wall and CPU time)', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const read = (name: string) =>
+      Number(new RegExp(`^${name}\\{kind="realtime"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(read('openqoe_alert_evaluation_seconds_count')).toBeGreaterThan(0);
+    expect(read('openqoe_alert_evaluation_seconds_sum')).toBeGreaterThan(0);
+    expect(read('openqoe_alert_evaluation_cpu_seconds_total')).toBeGreaterThan(0);
   });
 });

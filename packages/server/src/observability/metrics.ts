@@ -113,6 +113,19 @@ export function createMetrics() {
       help: 'Hours changed since their last rollup refresh, read from the views until refreshed (ClickHouse store)',
       registers: [registry],
     }),
+    alertEvaluation: new Histogram({
+      name: 'openqoe_alert_evaluation_seconds',
+      help: 'Time one evaluation of alert rules takes: a real-time tick of one environment (all its rules), or one windowed rule (its store query)',
+      labelNames: ['kind'] as const,
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    alertEvaluationCpu: new Counter({
+      name: 'openqoe_alert_evaluation_cpu_seconds_total',
+      help: 'CPU time of the server process (all its threads) while alert rules were evaluated; the engine runs on the main thread, so this leaves out waits for a core',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     errors: new Counter({
       name: 'openqoe_internal_errors_total',
       help: 'Internal errors, by component',
