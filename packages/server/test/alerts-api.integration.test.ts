@@ -6,10 +6,22 @@
  * trigger) after a kill -9 and restart, resolved when the stalls stop; a
  * silence over the same fault records the incident as muted. Also: bad rule
  * bodies (every field named, nothing created), rules from the config file
- * (read-only), permissions and environment isolation.
+ * (read-only), permissions and environment isolation; and 50 series of one
+ * rule opening in one tick reach each channel (webhook, Slack, PagerDuty,
+ * email, at local receivers) as one notification; each tick's evaluation
+ * time is in /metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpRecorder } from './helpers/http-recorder.js';
 import { postViews, ViewScript } from './helpers/monitoring-script.js';
+import {
+  readMail,
+  receiverChannels,
+  receiverReply,
+  SMTP_LOGIN,
+  type SmtpReceiver,
+  startSmtpReceiver,
+} from './helpers/receivers.js';
 import {
   removeDir,
   type ServerProcess,
@@ -336,5 +348,99 @@ describe('a per-CDN rebuffering rule over real beacons', () => {
     expect(latest).toMatchObject({ status: 'open', muted: true, breakdown_value: 'stall.example' });
     const { body } = await call('GET', `/data/v1/incidents/${latest.id}`);
     expect(body.data.transitions.map((t: Json) => t.delivery)).toEqual(['muted']);
+  });
+});
+
+describe('50 series opening at once', () => {
+  const hooks = new HttpRecorder();
+  let smtp: SmtpReceiver;
+
+  beforeAll(async () => {
+    await hooks.start();
+    hooks.respond = receiverReply;
+    smtp = await startSmtpReceiver(SMTP_LOGIN.user, SMTP_LOGIN.password);
+  });
+
+  afterAll(async () => {
+    await hooks.stop();
+    await smtp?.stop();
+  });
+
+  it('are one notification per channel, naming them all or counting the rest', async () => {
+    const environment_id = server.bootstrap().environment.id;
+    const channel = async (type: string, settings: Json) => {
+      const res = await call('POST', '/system/v1/notification-channels', {
+        environment_id,
+        name: type,
+        type,
+        settings,
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body.data.id as string;
+    };
+    const channelIds: string[] = [];
+    for (const c of receiverChannels(hooks.url, smtp)) channelIds.push(await channel(c.type, c.settings));
+    const rule = await call('POST', '/system/v1/alert-rules', {
+      environment_id,
+      name: 'Rebuffering per edge',
+      metric: 'current_rebuffering_percentage',
+      breakdown: 'cdn',
+      // The stalls of the tests above are still in progress there.
+      filters: ['!cdn:stall.example'],
+      condition: { type: 'threshold', operator: '>', value: 50, for_seconds: 0, min_audience: 1 },
+      channel_ids: channelIds,
+    });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    // One beacon: 50 viewers, each on its own edge host, all stalling from now on.
+    const t = Date.now() - 2000;
+    const views = Array.from({ length: 50 }, (_, i) =>
+      new ViewScript(`group-${i}`, t, { cdnHost: `edge-${i}.example` })
+        .ev('playrequest', 'startup')
+        .seg('startup', 500)
+        .seg('playing', 500)
+        .seg('rebuffering', 1000),
+    );
+    await postViews(server, views, false);
+    const ruleId = rule.body.data.id as string;
+    await waitFor(async () => (await incidentsOf(ruleId)).length === 50, '50 incidents', 60_000).catch(
+      async (e) => {
+        const seen = await call(
+          'GET',
+          `/data/v1/monitoring/metrics/current_rebuffering_percentage/breakdown?dimension=cdn&environment_id=${environment_id}`,
+        );
+        throw new Error(
+          `${(e as Error).message}; ${(await incidentsOf(ruleId)).length} incidents; monitoring: ${JSON.stringify(seen.body).slice(0, 1500)}`,
+        );
+      },
+    );
+    const paths = ['/webhook', '/slack', '/pagerduty'];
+    await waitFor(
+      async () => paths.every((p) => hooks.to(p).length > 0) && smtp.mails.length > 0,
+      'a notification at every receiver',
+    );
+    // A few more ticks: the 50 stay open, nothing more is sent.
+    const from = Date.now();
+    await waitFor(async () => Date.now() - from > 3000, 'three more ticks', 30_000);
+    expect(paths.map((p) => hooks.to(p).length)).toEqual([1, 1, 1]);
+    expect(smtp.mails).toHaveLength(1);
+    const [hook] = hooks.to('/webhook');
+    const body = JSON.parse(hook!.body.toString('utf8'));
+    expect(body.batches).toHaveLength(1);
+    expect(new Set(body.batches[0].notices.map((n: Json) => n.breakdown_value)).size).toBe(50);
+    expect(body.batches[0].notices.every((n: Json) => n.transition === 'trigger')).toBe(true);
+    const pd = JSON.parse(hooks.to('/pagerduty')[0]!.body.toString('utf8'));
+    expect(pd.event_action).toBe('trigger');
+    expect(pd.payload.source).toMatch(/: 50 series$/);
+    expect(pd.payload.custom_details.series.length + pd.payload.custom_details.more_series).toBe(50);
+    expect(readMail(smtp.mails[0]!.raw).subject).toContain('50 series opened');
+  });
+
+  it('measures each tick’s evaluation in /metrics (wall and CPU time)', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const read = (name: string) =>
+      Number(new RegExp(`^${name}\\{kind="realtime"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(read('openqoe_alert_evaluation_seconds_count')).toBeGreaterThan(0);
+    expect(read('openqoe_alert_evaluation_seconds_sum')).toBeGreaterThan(0);
+    expect(read('openqoe_alert_evaluation_cpu_seconds_total')).toBeGreaterThan(0);
   });
 });

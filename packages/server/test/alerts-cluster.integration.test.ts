@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { partitionOf } from '../src/bus/partitions.js';
 import { type NatsServer, startNats, startRole } from './helpers/cluster.js';
+import { HttpRecorder } from './helpers/http-recorder.js';
 import { postViews, ViewScript } from './helpers/monitoring-script.js';
 import { removeDir, type ServerProcess, TEST_CONFIG, waitFor } from './helpers/server-process.js';
 import { slowTests } from './helpers/slow-tests.js';
@@ -21,6 +22,7 @@ const onA = (id: string) => partitionOf(id, 8) < 4;
 let nats: NatsServer;
 let api: ServerProcess;
 const nodes: ServerProcess[] = [];
+const hook = new HttpRecorder();
 
 /** The first ids of `prefix-N` with two on each worker. */
 function idsSplitOverWorkers(prefix: string): string[] {
@@ -54,6 +56,7 @@ async function call(
 }
 
 beforeAll(async () => {
+  await hook.start();
   nats = await startNats();
   api = await startRole('api', nats.url, { config: CONFIG });
   nodes.push(api);
@@ -69,17 +72,42 @@ afterAll(async () => {
   }
   nats?.stop();
   if (nats) removeDir(nats.dir);
+  await hook.stop();
 });
 
-it('opens one incident from the merged numbers, on the api node only', async () => {
+/** The de-duplication keys of every notice the webhook received, in order. */
+const hookKeys = () =>
+  hook
+    .to('/hook')
+    .flatMap((r) =>
+      (
+        JSON.parse(r.body.toString('utf8')) as { batches: { notices: { dedup_key: string }[] }[] }
+      ).batches.flatMap((b) => b.notices.map((n) => n.dedup_key)),
+    );
+
+it('opens one incident from the merged numbers, on the api node only, and notifies each transition once', async () => {
   const stalling = idsSplitOverWorkers('stall');
   const playing = idsSplitOverWorkers('ok');
   expect(stalling.filter(onA)).toHaveLength(2);
+  const channel = await call(api, 'POST', '/system/v1/notification-channels', {
+    name: 'hook',
+    type: 'webhook',
+    settings: { url: `${hook.url}/hook` },
+  });
+  expect(channel.status).toBe(201);
   const rule = await call(api, 'POST', '/system/v1/alert-rules', {
     name: 'Rebuffering per CDN host',
     metric: 'current_rebuffering_percentage',
     breakdown: 'cdn',
-    condition: { type: 'threshold', operator: '>', value: 50, for_seconds: 0, min_audience: 4 },
+    condition: {
+      type: 'threshold',
+      operator: '>',
+      value: 50,
+      for_seconds: 0,
+      min_audience: 4,
+      resolve_for_seconds: 2,
+    },
+    channel_ids: [channel.body.data.id],
   });
   expect(rule.status).toBe(201);
   // The views stay in the state they last reported: the stalling ones rebuffer from now on.
@@ -113,4 +141,24 @@ it('opens one incident from the merged numbers, on the api node only', async () 
   expect(all[0].example_view_ids).toEqual([]);
   for (const worker of nodes.slice(2))
     expect((await call(worker, 'GET', '/system/v1/alert-rules')).status).toBe(404);
+
+  const id = all[0].id as string;
+  await waitFor(async () => hookKeys().length > 0, 'the trigger at the webhook');
+  // The stalling views play again: the merged numbers resolve the incident.
+  const now = Date.now();
+  for (const v of views) {
+    v.samples = [];
+    v.events = [];
+    v.seg('playing', now - v.t);
+  }
+  await postViews(api, views, true, nodes[1]!.url);
+  await waitFor(
+    async () => (await call(api, 'GET', `/data/v1/incidents/${id}`)).body.data.status === 'resolved',
+    'the incident resolved',
+    60_000,
+  );
+  await waitFor(async () => hookKeys().length > 1, 'the resolve at the webhook');
+  // One notification per transition, whichever worker's numbers were merged: distinct keys, none twice.
+  expect(hookKeys()).toEqual([`${id}:trigger`, `${id}:resolve`]);
+  expect(hook.to('/hook')).toHaveLength(2);
 });

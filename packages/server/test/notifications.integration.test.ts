@@ -7,14 +7,11 @@
  * the rate limit, an outage and a restart are checked by what the
  * receivers got.
  */
-import { type ChildProcess, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
 import { Registry } from 'prom-client';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelType } from '../src/outputs/notifications/channel-settings.js';
 import type { PagerDutyEvent } from '../src/outputs/notifications/channels/pagerduty.js';
@@ -27,6 +24,13 @@ import { HttpRecorder, type RecordedRequest } from './helpers/http-recorder.js';
 import { batch, notice, notices } from './helpers/notices.js';
 import { settled, waitFor } from './helpers/patience.js';
 import { spawnTracked, stopChild } from './helpers/processes.js';
+import {
+  type Alertmanager,
+  readMail,
+  type SmtpReceiver,
+  startAlertmanager,
+  startSmtpReceiver,
+} from './helpers/receivers.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
 
 const ENV = 'env-a';
@@ -74,33 +78,6 @@ interface AmMessage {
   alerts: { labels: Record<string, string>; endsAt: string }[];
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-interface Mail {
-  from: string;
-  to: string[];
-  raw: string;
-}
-
-/** Headers and body of a received mail, quoted-printable undone. */
-function readMail(raw: string): { subject: string; body: string; messageId: string } {
-  const [head = '', ...rest] = raw.split(/\r?\n\r?\n/);
-  const unfolded = head.replace(/\r?\n[ \t]+/g, ' ');
-  const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'mi').exec(unfolded)?.[1] ?? '';
-  let body = rest.join('\n\n');
-  if (/quoted-printable/i.test(header('Content-Transfer-Encoding')))
-    body = body
-      .replace(/=\r?\n/g, '')
-      .replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
-  return { subject: header('Subject'), body, messageId: header('Message-ID') };
-}
-
 describe('notification channels deliver to real receivers', () => {
   let dir: string;
   let store: DuckDBStore;
@@ -113,9 +90,7 @@ describe('notification channels deliver to real receivers', () => {
     error: (m: string) => logs.push(m),
   };
   const hooks = new HttpRecorder();
-  const mails: Mail[] = [];
-  let smtp: SMTPServer;
-  let smtpPort = 0;
+  let smtp: SmtpReceiver;
 
   const open = () => {
     registry = new Registry();
@@ -127,7 +102,7 @@ describe('notification channels deliver to real receivers', () => {
   const mailChannel = (password: string, to: string[]) =>
     channel('email', {
       smtp_host: '127.0.0.1',
-      smtp_port: smtpPort,
+      smtp_port: smtp.port,
       smtp_user: 'alerts',
       smtp_password: password,
       from: 'alerts@openqoe.test',
@@ -154,35 +129,14 @@ describe('notification channels deliver to real receivers', () => {
       r.path.startsWith('/pagerduty')
         ? { status: 202, body: '{"status":"success","message":"Event processed"}' }
         : { status: 200, body: 'ok' };
-    smtp = new SMTPServer({
-      disabledCommands: ['STARTTLS'],
-      allowInsecureAuth: true,
-      onAuth(auth, _session, cb) {
-        if (auth.username === 'alerts' && auth.password === 'smtp-secret') cb(null, { user: 'alerts' });
-        else cb(new Error('bad credentials'));
-      },
-      onData(stream, session, cb) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          mails.push({
-            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            to: session.envelope.rcptTo.map((a) => a.address),
-            raw: Buffer.concat(chunks).toString('utf8'),
-          });
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
-    smtpPort = (smtp.server.address() as { port: number }).port;
+    smtp = await startSmtpReceiver('alerts', 'smtp-secret');
   });
 
   afterAll(async () => {
     await notifier?.close();
     await store?.close();
     await hooks.stop();
-    await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
+    await smtp?.stop();
     if (dir) removeDir(dir);
   });
 
@@ -281,8 +235,8 @@ describe('notification channels deliver to real receivers', () => {
   it('email: one mail over SMTP (with login) with the title as subject and the series in the body', async () => {
     const id = await mailChannel('smtp-secret', ['oncall@example.com', 'video@example.com']);
     await notifier.notify(batch(ENV, [id], [notice(3, 'trigger')]));
-    await waitFor(async () => mails.length === 1, 'the mail');
-    const mail = mails[0]!;
+    await waitFor(async () => smtp.mails.length === 1, 'the mail');
+    const mail = smtp.mails[0]!;
     expect(mail.from).toBe('alerts@openqoe.test');
     expect(mail.to).toEqual(['oncall@example.com', 'video@example.com']);
     const { subject, body, messageId } = readMail(mail.raw);
@@ -339,14 +293,14 @@ describe('notification channels deliver to real receivers', () => {
       alertmanager: await channel('alertmanager', { url: `${hooks.url}/group/am` }),
       email: await mailChannel('smtp-secret', ['group@example.com']),
     };
-    mails.length = 0;
+    smtp.mails.length = 0;
     await notifier.notify(batch(ENV, Object.values(ids), notices(50, 'trigger', 100)));
     const counts = () => [
       hooks.to('/group/webhook').length,
       hooks.to('/group/slack').length,
       hooks.to('/pagerduty/group').length,
       hooks.to('/group/am').length,
-      mails.length,
+      smtp.mails.length,
     ];
     await waitFor(async () => counts().every((n) => n >= 1), 'every channel');
     // Nothing else arrives: each channel got exactly one.
@@ -369,7 +323,7 @@ describe('notification channels deliver to real receivers', () => {
     expect(pd['payload'].custom_details.series).toHaveLength(10);
     expect(pd['payload'].custom_details.more_series).toBe(40);
     expect(JSON.parse(hooks.to('/group/am')[0]!.raw.toString())).toHaveLength(50);
-    expect(readMail(mails[0]!.raw).subject).toContain(summary);
+    expect(readMail(smtp.mails[0]!.raw).subject).toContain(summary);
 
     // The 50 resolve together: PagerDuty's one alert resolves once, with its trigger's dedup_key.
     await notifier.notify(batch(ENV, [ids.pagerduty], notices(50, 'resolve', 100)));
@@ -486,72 +440,22 @@ describe('notification channels deliver to real receivers', () => {
   });
 
   describe('Alertmanager (prometheus-alertmanager)', () => {
-    let am: ChildProcess | undefined;
-    let amUrl = '';
+    let am: Alertmanager | undefined;
     const amHook = new HttpRecorder();
+    const held = () => am!.held();
 
     beforeAll(async () => {
       await amHook.start();
-      const port = await freePort();
-      const amDir = join(dir, 'alertmanager');
-      mkdirSync(join(amDir, 'data'), { recursive: true });
-      const config = join(amDir, 'alertmanager.yml');
-      writeFileSync(
-        config,
-        [
-          'global:',
-          '  resolve_timeout: 3s',
-          'route:',
-          '  receiver: hook',
-          "  group_by: ['alertname']",
-          '  group_wait: 1s',
-          '  group_interval: 1s',
-          '  repeat_interval: 1h',
-          'receivers:',
-          '  - name: hook',
-          '    webhook_configs:',
-          `      - url: ${amHook.url}/am`,
-          '        send_resolved: true',
-          '',
-        ].join('\n'),
-      );
-      execFileSync('prometheus-alertmanager', ['--version'], { stdio: 'ignore' });
-      amUrl = `http://127.0.0.1:${port}`;
-      am = spawnTracked(
-        'prometheus-alertmanager',
-        [
-          `--config.file=${config}`,
-          `--storage.path=${join(amDir, 'data')}`,
-          `--web.listen-address=127.0.0.1:${port}`,
-          '--cluster.listen-address=',
-          '--log.level=warn',
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-        'alertmanager',
-      );
-      await waitFor(
-        async () => (await fetch(`${amUrl}/-/ready`).catch(() => undefined))?.ok === true,
-        'Alertmanager',
-      );
+      am = await startAlertmanager(join(dir, 'alertmanager'), `${amHook.url}/am`);
     });
 
     afterAll(async () => {
-      if (am) await stopChild(am, 'SIGTERM');
+      await am?.stop();
       await amHook.stop();
     });
 
-    const held = async () =>
-      (await (await fetch(`${amUrl}/api/v2/alerts`)).json()) as {
-        labels: Record<string, string>;
-        annotations: Record<string, string>;
-        endsAt: string;
-        startsAt: string;
-        generatorURL: string;
-        status: { state: string };
-      }[];
-
     it('holds the alert while open (re-sent past resolve_timeout) and resolves it with endsAt', async () => {
-      const id = await channel('alertmanager', { url: amUrl, resend_interval_seconds: 1 });
+      const id = await channel('alertmanager', { url: am!.url, resend_interval_seconds: 1 });
       const now = Date.now();
       const open = { ...notice(400, 'trigger', 'inc-am'), startedAt: new Date(now - 60_000).toISOString() };
       const b: NotificationBatch = batch(ENV, [id], [open]);

@@ -81,7 +81,7 @@ export async function assemble(
       const owning = ownsStore(platform);
       const api = await features.add(apiFeature(config, app, owning, pipeline, metrics, deps));
       // Evaluated here only: on a cluster's api role, from every worker's merged numbers.
-      await features.add(alertsFeature(config, app, owning, api.realtime, api.notifier, log));
+      await features.add(alertsFeature(config, app, owning, api.realtime, api.notifier, metrics, log));
       rtmp = (await features.add(liveFeature(config, app, owning, pipeline, deps))).rtmp;
     }
     // Last to start, first to close: nothing is accepted while the pipeline drains.

@@ -145,6 +145,17 @@ export function createMetrics() {
       'openqoe_store_rollup_dirty_hours',
       'Hours changed since their last rollup refresh, read from the views until refreshed (ClickHouse store)',
     ),
+    alertEvaluation: histogram(
+      'openqoe_alert_evaluation_seconds',
+      'Time one evaluation of alert rules takes: a real-time tick of one environment (all its rules), or one windowed rule (its store query)',
+      [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 5],
+      ['kind'],
+    ),
+    alertEvaluationCpu: counter(
+      'openqoe_alert_evaluation_cpu_seconds_total',
+      'CPU time of the server process (all its threads) while alert rules were evaluated; the engine runs on the main thread, so this leaves out waits for a core',
+      ['kind'],
+    ),
     errors: counter('openqoe_internal_errors_total', 'Internal errors, by component', ['component']),
   };
 }

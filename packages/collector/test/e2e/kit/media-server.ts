@@ -39,6 +39,13 @@ export interface RuleHandle {
   hits: Hit[];
   /** Removes the rule. */
   remove(): void;
+  /** Removes the rule and answers the requests it holds now (a hold the test ends itself). */
+  release(): void;
+}
+
+export interface MediaServerOptions {
+  /** The `X-CDN` header of media answers (the CDN host the collector reports); default CDN_HEADER_VALUE. */
+  cdnHeader?: string;
 }
 
 export interface MediaServer {
@@ -71,11 +78,29 @@ interface LiveRule extends Rule {
   handle: RuleHandle;
   windowEndMs: number;
   started: number;
+  /** Requests held now: each wakes its own wait. */
+  held: Set<() => void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startMediaServer(mediaDir: string): Promise<MediaServer> {
+/** Waits until the rule's window ends, or until release() wakes it. */
+function holdFor(r: LiveRule, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      r.held.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    r.held.add(wake);
+  });
+}
+
+export async function startMediaServer(
+  mediaDir: string,
+  options: MediaServerOptions = {},
+): Promise<MediaServer> {
   const rules: LiveRule[] = [];
   const pages = new Map<string, string>();
   const files = new Map<string, string>();
@@ -88,7 +113,7 @@ export async function startMediaServer(mediaDir: string): Promise<MediaServer> {
       'access-control-allow-origin': '*',
       'access-control-expose-headers': 'x-cdn, content-length, content-range',
       'timing-allow-origin': '*',
-      'x-cdn': CDN_HEADER_VALUE,
+      'x-cdn': options.cdnHeader ?? CDN_HEADER_VALUE,
       'cache-control': 'no-store',
     };
     let status = 0;
@@ -102,7 +127,7 @@ export async function startMediaServer(mediaDir: string): Promise<MediaServer> {
           r.started++;
           r.windowEndMs = now + r.holdMs;
         }
-        await sleep(r.windowEndMs - now);
+        await holdFor(r, r.windowEndMs - now);
       } else if (r.times !== undefined) {
         if (r.started >= r.times) continue;
         r.started++;
@@ -196,12 +221,17 @@ export async function startMediaServer(mediaDir: string): Promise<MediaServer> {
     rule(rule) {
       const handle: RuleHandle = {
         hits: [],
+        release: () => {},
         remove: () => {
           const i = rules.indexOf(live);
           if (i >= 0) rules.splice(i, 1);
         },
       };
-      const live: LiveRule = { ...rule, handle, windowEndMs: 0, started: 0 };
+      handle.release = () => {
+        handle.remove();
+        for (const wake of [...live.held]) wake();
+      };
+      const live: LiveRule = { ...rule, handle, windowEndMs: 0, started: 0, held: new Set() };
       rules.push(live);
       return handle;
     },

@@ -14,6 +14,7 @@ import { incidentsRoutes } from '../../api/data/incidents-routes.js';
 import { alertRulesRoutes } from '../../api/system/alert-rules.js';
 import { silencesRoutes } from '../../api/system/silences.js';
 import type { Config } from '../../config/config-schema.js';
+import type { Metrics } from '../../observability/metrics.js';
 import type { Notifier } from '../../outputs/notifications/incident-notice.js';
 import type { Feature, Log } from '../feature.js';
 import type { OpenedStore } from '../open-store.js';
@@ -26,6 +27,7 @@ export async function alertsFeature(
   platform: Platform & { owned: OpenedStore },
   realtime: RealtimeTicks,
   notifier: Notifier,
+  metrics: Metrics,
   log: Log,
 ): Promise<Feature> {
   const { registry, owned } = platform;
@@ -49,6 +51,10 @@ export async function alertsFeature(
     ),
     baseUrl,
     log,
+    evaluated: (kind, seconds, cpuSeconds) => {
+      metrics.alertEvaluation.observe({ kind }, seconds);
+      metrics.alertEvaluationCpu.inc({ kind }, cpuSeconds);
+    },
   });
   await engine.start();
   realtime.onTick((t) => {
