@@ -16,7 +16,7 @@ import { BreakdownTable } from '../components/breakdown-table.js';
 import { Chart } from '../components/chart.js';
 import { EmptyState, ErrorNote } from '../components/empty-state.js';
 import { FilterChips, withFilter } from '../components/filters.js';
-import { formatValue } from '../format.js';
+import { formatTime, formatValue } from '../format.js';
 import { useData } from '../use-data.js';
 
 export const MONITOR_DIMENSIONS = [
@@ -124,7 +124,7 @@ export function MonitorPage() {
           </select>
         </label>
         <span class="muted small" data-testid="updated">
-          {series.loadedAtMs ? `updated ${new Date(series.loadedAtMs).toLocaleTimeString('en-GB')}` : ''}
+          {series.loadedAtMs ? `updated ${formatTime(series.loadedAtMs)}` : ''}
         </span>
       </div>
       <FilterChips filters={filters} onChange={setFilters} />

@@ -64,7 +64,8 @@ function ViewBody({ view }: { view: VideoView }) {
         <h2>
           Timeline{' '}
           <span class="muted small">
-            times from the play request ({formatTime(new Date(t0).toISOString())} on the viewer’s clock)
+            times from the play request (<span data-testid="timeline-origin">{formatTime(t0)}</span> on the
+            viewer’s clock)
           </span>
         </h2>
         <SwimLane model={model} />
