@@ -65,6 +65,23 @@ export function formatTime(t: string | number | null | undefined): string {
   return `${formatDate(d)} ${formatClock(d)} ${zoneLabel(d)}`;
 }
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/**
+ * A stored field as it should read, by its name's unit suffix (docs/metrics.md
+ * names columns `_ms`, `_bps`, `_percentage`, `_score`): never a raw float tail.
+ */
+export function formatField(key: string, value: string | number | boolean): string {
+  if (typeof value === 'number') {
+    if (key.endsWith('_ms')) return formatValue(value, 'ms');
+    if (key.endsWith('_bps')) return formatValue(value, 'bps');
+    if (key.endsWith('_percentage')) return formatValue(value, 'percent');
+    if (key.endsWith('_score')) return formatValue(value, 'score');
+    return Number.isInteger(value) ? String(value) : round(value, 3).toString();
+  }
+  return typeof value === 'string' && ISO_TIME.test(value) ? formatTime(value) : String(value);
+}
+
 /** "video_startup_time" → "Video startup time". */
 export function humanize(id: string): string {
   const s = id.replace(/_/g, ' ').replace(/\b(cdn|asn|id|os)\b/g, (w) => w.toUpperCase());

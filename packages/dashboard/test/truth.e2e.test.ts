@@ -170,4 +170,79 @@ describe('dashboard truth in Chromium: time format, axes, bidi, long titles, tim
       .poll(async () => ((await page.getByTestId('updated').textContent()) ?? '').replace('updated ', ''))
       .toMatch(DATE_TIME);
   });
+
+  it('a 1 024-character title does not widen the views list; it is cut, with the full text on hover', async () => {
+    await page.goto(`${server.url}/ui/views`);
+    const rows = page.locator('[data-testid=views-table] tbody tr');
+    await expect.poll(() => rows.count()).toBe(3);
+    const long = page.locator('[data-testid=views-table] bdi.user-text', { hasText: 'Long xxx' });
+    expect(await long.getAttribute('title')).toBe(LONG_TITLE);
+    const width = await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]');
+    const [scroll, viewport] = width as [number, number];
+    expect(scroll).toBeLessThanOrEqual(viewport);
+    const box = (await long.boundingBox())!;
+    expect(box.width).toBeLessThan(viewport / 2);
+    await screenshot(page, 'truth-views-long-title');
+  });
+
+  it('a right-to-left override in a title reorders only the title, never the page around it', async () => {
+    await page.goto(`${server.url}/ui/views`);
+    const cell = page.locator('[data-testid=views-table] bdi.user-text', { hasText: 'evil' });
+    await cell.waitFor();
+    // (Page code as strings: the tests compile without the DOM library.)
+    const isolation = await page.evaluate(`[...document.querySelectorAll('[data-testid=views-table] bdi')]
+      .filter((b) => b.textContent.includes('evil')).map((b) => getComputedStyle(b).unicodeBidi)`);
+    expect(isolation).toEqual(['isolate']);
+    // The title inline in a sentence (the search chip: "matching <title> ×"), its override unterminated:
+    // "matching" stays left of the title, the × right of it, and the title starts with its own "abc".
+    await page.getByTestId('search').fill(TITLE_RTL);
+    await page.getByTestId('search').press('Enter');
+    const chip = page.locator('.chip', { hasText: 'matching' });
+    await chip.waitFor();
+    const order = (await page.evaluate(`(() => {
+      const chip = [...document.querySelectorAll('.chip')].find((c) => c.textContent.includes('matching'));
+      const bdi = chip.querySelector('.user-text');
+      const text = (node, from, to) => {
+        const r = document.createRange();
+        r.setStart(node, from);
+        r.setEnd(node, to);
+        return r.getBoundingClientRect();
+      };
+      const first = chip.firstChild;
+      const t = bdi.firstChild;
+      return {
+        matching: text(first, 0, 'matching'.length).right,
+        title: bdi.getBoundingClientRect().toJSON(),
+        abc: text(t, 0, 3).left,
+        close: chip.querySelector('button').getBoundingClientRect().left,
+        isolation: getComputedStyle(bdi).unicodeBidi,
+      };
+    })()`)) as {
+      matching: number;
+      title: { left: number; right: number };
+      abc: number;
+      close: number;
+      isolation: string;
+    };
+    expect(order.isolation).toBe('isolate');
+    expect(order.matching).toBeLessThanOrEqual(order.title.left);
+    expect(order.close).toBeGreaterThanOrEqual(order.title.right);
+    expect(Math.abs(order.abc - order.title.left)).toBeLessThanOrEqual(1);
+    await screenshot(page, 'truth-rtl-title');
+  });
+
+  it('the view page: the title isolated, metadata numbers with units, no raw float tails', async () => {
+    await page.goto(`${server.url}/ui/views/${viewId}`);
+    const meta = page.getByTestId('metadata');
+    await meta.waitFor();
+    const field = (k: string) => meta.locator(`tr[data-key="${k}"] td`).textContent();
+    // Startup 1 s; 2 s of rebuffering over 7 s played + 2 s stalled… as the API computes it, with its unit.
+    expect(await field('video_startup_time_ms')).toBe('1000 ms');
+    const view = (await api(`/data/v1/video-views/${viewId}`))['data'] as Record<string, number>;
+    expect(await field('rebuffer_percentage')).toBe(`${Math.round(view['rebuffer_percentage']! * 10) / 10}%`);
+    expect(await field('weighted_average_bitrate_bps')).toMatch(/^[\d.]+ (kbps|Mbps)$/);
+    for (const t of await meta.locator('td').allTextContents()) expect(t).not.toMatch(/^-?\d+\.\d{4,}$/);
+    expect(await page.getByTestId('view-title').textContent()).toBe('Timeline Film');
+    expect(errors).toEqual([]);
+  });
 });

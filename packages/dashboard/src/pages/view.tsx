@@ -8,7 +8,8 @@ import { getJson } from '../api.js';
 import { Chart } from '../components/chart.js';
 import { ErrorNote } from '../components/empty-state.js';
 import { SwimLane } from '../components/swim-lane.js';
-import { formatDuration, formatTime, formatValue } from '../format.js';
+import { UserText } from '../components/user-text.js';
+import { formatDuration, formatField, formatTime, formatValue } from '../format.js';
 import { linkProps } from '../router.js';
 import { MIN_STALL_MS, timelineModel } from '../timeline-model.js';
 import { useData } from '../use-data.js';
@@ -36,6 +37,11 @@ export function ViewPage({ viewId }: { viewId: string }) {
       <div class="toolbar">
         <a {...linkProps('/views')}>‹ Views</a>
         <h1>View</h1>
+        {typeof view.data?.['video_title'] === 'string' && view.data['video_title'] && (
+          <span data-testid="view-title">
+            <UserText text={view.data['video_title']} />
+          </span>
+        )}
         <code data-testid="view-id">{viewId}</code>
       </div>
       <ErrorNote error={view.error} />
@@ -120,9 +126,17 @@ function ViewBody({ view }: { view: VideoView }) {
               {Object.entries(view)
                 .filter(([k, val]) => k !== 'timeline' && val !== null && val !== '')
                 .map(([k, val]) => (
-                  <tr key={k}>
+                  <tr key={k} data-key={k}>
                     <th>{k}</th>
-                    <td>{typeof val === 'object' ? JSON.stringify(val) : String(val)}</td>
+                    <td>
+                      {typeof val === 'string' && formatField(k, val) === val ? (
+                        <UserText text={val} wrap />
+                      ) : typeof val === 'object' ? (
+                        JSON.stringify(val)
+                      ) : (
+                        formatField(k, val as string | number | boolean)
+                      )}
+                    </td>
                   </tr>
                 ))}
             </tbody>
