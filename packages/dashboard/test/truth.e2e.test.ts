@@ -245,4 +245,56 @@ describe('dashboard truth in Chromium: time format, axes, bidi, long titles, tim
     expect(await page.getByTestId('view-title').textContent()).toBe('Timeline Film');
     expect(errors).toEqual([]);
   });
+
+  it('the timeline: lanes and bitrate on one time axis to the pixel, events labelled, nothing clipped', async () => {
+    await page.goto(`${server.url}/ui/views/${viewId}`);
+    const lane = page.getByTestId('swim-lane');
+    await lane.waitFor();
+    // Screen x of a shape's geometry (its box without the stroke, which a bounding rect includes).
+    const screenX = async (selector: string, edge: 'left' | 'right') =>
+      (await page.evaluate(`(() => {
+        const el = document.querySelector('[data-testid=swim-lane] ${selector}');
+        const b = el.getBBox();
+        const m = el.getScreenCTM();
+        return (b.x + ${edge === 'right' ? 'b.width' : '0'}) * m.a + m.e;
+      })()`)) as number;
+    const left = (selector: string) => screenX(selector, 'left');
+    const right = (selector: string) => screenX(selector, 'right');
+    // The stall starts 5 s after the play request, at 800 kbps; the 2.4 Mbps rendition starts when it ends (7 s).
+    const stall = 'rect[data-state=rebuffering]';
+    expect(await lane.locator(stall).getAttribute('data-start-ms')).toBe('5000');
+    expect(await lane.locator('line.bitrate[data-start-ms="5000"]').getAttribute('data-bps')).toBe('800000');
+    expect(
+      Math.abs((await left(stall)) - (await left('line.bitrate[data-start-ms="5000"]'))),
+    ).toBeLessThanOrEqual(1);
+    expect(await lane.locator('line.bitrate[data-start-ms="7000"]').getAttribute('data-bps')).toBe('2400000');
+    expect(
+      Math.abs((await right(stall)) - (await left('line.bitrate[data-start-ms="7000"]'))),
+    ).toBeLessThanOrEqual(1);
+    // The bitrate axis from zero, with its unit.
+    expect(await lane.getByTestId('bitrate').locator('text.axis').allTextContents()).toEqual([
+      '0',
+      '2.4 Mbps',
+    ]);
+    // Every event labelled with its type; the fatal error at the very end, code and all, inside the drawing.
+    const labels = await lane.locator('[data-event] text').allTextContents();
+    expect(labels).toEqual(['playrequest', 'error MEDIA_ERR_DECODE (fatal)', 'viewend']);
+    const svg = (await lane.boundingBox())!;
+    for (const text of await lane.locator('text').all()) {
+      const b = (await text.boundingBox())!;
+      expect(b.x).toBeGreaterThanOrEqual(svg.x - 0.5);
+      expect(b.x + b.width).toBeLessThanOrEqual(svg.x + svg.width + 0.5);
+    }
+    // No two event labels overlap.
+    const boxes = await Promise.all(
+      (await lane.locator('[data-event] text').all()).map(async (t) => (await t.boundingBox())!),
+    );
+    for (const [i, a] of boxes.entries())
+      for (const b of boxes.slice(i + 1)) {
+        const apart =
+          a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+        expect(apart).toBe(true);
+      }
+    await screenshot(page, 'truth-timeline');
+  });
 });

@@ -1,11 +1,11 @@
 /**
- * One view: its key metrics, its timeline (states as a swim lane, the
- * rendition's bitrate, rebuffers, seeks and errors with their codes) and
+ * One view: its key metrics, its timeline (states as a swim lane, labelled
+ * events and the rendition's bitrate on one time axis; rebuffers, seeks and
+ * errors with their codes) and
  * every stored field.
  */
 import type { VideoView, VideoViewResponse } from '@openqoe/schema';
 import { getJson } from '../api.js';
-import { Chart } from '../components/chart.js';
 import { ErrorNote } from '../components/empty-state.js';
 import { SwimLane } from '../components/swim-lane.js';
 import { UserText } from '../components/user-text.js';
@@ -52,8 +52,6 @@ export function ViewPage({ viewId }: { viewId: string }) {
 
 function ViewBody({ view }: { view: VideoView }) {
   const model = timelineModel(view.timeline);
-  const t0 = model.originMs;
-  const bitrate = model.spans.filter((s) => s.bitrateBps > 0);
   return (
     <>
       <div class="headlines">
@@ -70,29 +68,11 @@ function ViewBody({ view }: { view: VideoView }) {
         <h2>
           Timeline{' '}
           <span class="muted small">
-            times from the play request (<span data-testid="timeline-origin">{formatTime(t0)}</span> on the
-            viewer’s clock)
+            times from the play request (
+            <span data-testid="timeline-origin">{formatTime(model.originMs)}</span> on the viewer’s clock)
           </span>
         </h2>
         <SwimLane model={model} />
-        {bitrate.length > 0 && (
-          <Chart
-            testId="bitrate-chart"
-            height={140}
-            data={[
-              [...bitrate.map((s) => (t0 + s.startMs) / 1000), (t0 + model.endMs) / 1000],
-              [...bitrate.map((s) => s.bitrateBps), bitrate.at(-1)!.bitrateBps],
-            ]}
-            series={[
-              {
-                label: 'Rendition bitrate',
-                color: '#5b8def',
-                stepped: true,
-                format: (x) => formatValue(x, 'bps'),
-              },
-            ]}
-          />
-        )}
       </section>
       <div class="two">
         <section class="card" data-testid="rebuffers">
