@@ -8,6 +8,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLiveStream } from '../../server/test/helpers/live.js';
 import {
   launchChromium,
   type ServerProcess,
@@ -169,6 +170,12 @@ describe('dashboard truth in Chromium: time format, axes, bidi, long titles, tim
     await expect
       .poll(async () => ((await page.getByTestId('updated').textContent()) ?? '').replace('updated ', ''))
       .toMatch(DATE_TIME);
+  });
+
+  it('a live stream’s page says when its health was measured in the same format', async () => {
+    const stream = await createLiveStream(server);
+    await page.goto(`${server.url}/ui/live-streams/${stream.id}`);
+    await expect.poll(async () => (await page.getByTestId('updated').textContent()) ?? '').toMatch(DATE_TIME);
   });
 
   it('a 1 024-character title does not widen the views list; it is cut, with the full text on hover', async () => {
