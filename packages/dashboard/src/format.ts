@@ -47,10 +47,52 @@ export function formatDuration(ms: number): string {
   return `${m} min ${Math.round((ms - m * 60_000) / 1000)} s`;
 }
 
-export function formatTime(iso: string | null | undefined): string {
-  if (!iso) return '–';
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString('en-GB', { hour12: false });
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** The browser's offset from UTC at `d`, as "UTC+1", "UTC−3:30" or "UTC". */
+export function zoneLabel(d: Date): string {
+  const off = -d.getTimezoneOffset();
+  if (off === 0) return 'UTC';
+  const a = Math.abs(off);
+  return `UTC${off > 0 ? '+' : '−'}${Math.floor(a / 60)}${a % 60 ? `:${pad(a % 60)}` : ''}`;
+}
+
+/** "2026-12-07" in the browser's zone: year first, so no day/month ambiguity. */
+export function formatDate(d: Date): string {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** "14:05:09" (or "14:05" without seconds) in the browser's zone. */
+export function formatClock(d: Date, seconds = true): string {
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}${seconds ? `:${pad(d.getSeconds())}` : ''}`;
+}
+
+/**
+ * The one date-time format of the dashboard: "2026-12-07 14:05:09 UTC+1",
+ * in the browser's time zone, which it names. Takes an ISO string or epoch ms.
+ */
+export function formatTime(t: string | number | null | undefined): string {
+  if (t === null || t === undefined || t === '') return '–';
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) return String(t);
+  return `${formatDate(d)} ${formatClock(d)} ${zoneLabel(d)}`;
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/**
+ * A stored field as it should read, by its name's unit suffix (docs/metrics.md
+ * names columns `_ms`, `_bps`, `_percentage`, `_score`): never a raw float tail.
+ */
+export function formatField(key: string, value: string | number | boolean): string {
+  if (typeof value === 'number') {
+    if (key.endsWith('_ms')) return formatValue(value, 'ms');
+    if (key.endsWith('_bps')) return formatValue(value, 'bps');
+    if (key.endsWith('_percentage')) return formatValue(value, 'percent');
+    if (key.endsWith('_score')) return formatValue(value, 'score');
+    return Number.isInteger(value) ? String(value) : round(value, 3).toString();
+  }
+  return typeof value === 'string' && ISO_TIME.test(value) ? formatTime(value) : String(value);
 }
 
 /** "video_startup_time" → "Video startup time". */

@@ -1,6 +1,6 @@
 /**
  * How the server serves the dashboard, over real HTTP from the real CLI:
- * `/` redirects to `/ui/`, deep links get the app, hashed assets are sent
+ * `/` redirects to `/ui/`, deep links get the app, the favicon is served, hashed assets are sent
  * precompressed and cached for good, a missing asset is a 404 (not the
  * app), and without a build the server still starts and /ui/ says what to do.
  */
@@ -47,6 +47,19 @@ describe('the dashboard under /ui/', () => {
       expect(res.headers.get('cache-control')).toBe('no-cache');
       expect(await res.text()).toBe(index);
     }
+  });
+
+  it('serves the favicon the app links, and points /favicon.ico at it', async () => {
+    const html = readFileSync(join(DIST_DIR, 'index.html'), 'utf8');
+    const icon = /<link rel="icon"[^>]*href="([^"]+)"/.exec(html)![1]!;
+    expect(icon).toBe('/ui/favicon.svg');
+    const res = await get(`${server.url}${icon}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    expect(await res.text()).toBe(readFileSync(join(DIST_DIR, 'favicon.svg'), 'utf8'));
+    const ico = await get(`${server.url}/favicon.ico`);
+    expect(ico.status).toBe(302);
+    expect(ico.headers.get('location')).toBe(icon);
   });
 
   it('sends hashed assets precompressed with a long cache, and 404s a missing one', async () => {

@@ -4,6 +4,7 @@
  * orders it. Clicking a row adds it as a filter.
  */
 import { round } from '../format.js';
+import { UserText } from './user-text.js';
 
 export interface BreakdownRow {
   value: string;
@@ -54,7 +55,7 @@ export function BreakdownTable(props: {
                 title="Filter everything by this value"
                 onClick={() => props.onPick(props.dimension, r.value)}
               >
-                <td class="label">{r.value === '' ? <i>(none)</i> : r.value}</td>
+                <td class="label">{r.value === '' ? <i>(none)</i> : <UserText text={r.value} />}</td>
                 <td class="num">{r.metric}</td>
                 <td class="num">{r.count.toLocaleString('en')}</td>
                 {realtime && <td class="num">{r.startingUp ?? 0}</td>}

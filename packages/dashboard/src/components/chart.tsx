@@ -1,15 +1,20 @@
 /**
  * A uPlot time chart: created once per mount, fed new data in place so a
- * refresh every few seconds costs a redraw, not a rebuild.
+ * refresh every few seconds costs a redraw, not a rebuild. Every chart
+ * reads the same way: y axes start at zero (a rate or a count drawn from
+ * its band's bottom makes noise look like an outage), each axis is titled
+ * with what it measures, series without a unit formatter are counts (whole
+ * ticks), and time is the dashboard's one date-time format with its zone.
  */
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { formatClock, formatDate, formatTime, zoneLabel } from '../format.js';
 
 export interface ChartSeries {
   label: string;
   color: string;
-  /** Formats a value on the axis and in the legend. */
+  /** Formats a value (with its unit) on the axis and in the legend; without it the series counts things. */
   format?: (v: number) => string;
   /** A second y axis on the right (e.g. viewers next to a percentage). */
   right?: boolean;
@@ -32,49 +37,63 @@ export interface ChartProps {
 export function Chart({ data, series, height = 180, testId, spark = false }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  // Formatters are read at draw time: a page's unit may arrive after the chart was built.
+  const live = useRef(series);
+  live.current = series;
   const shape = series.map((s) => `${s.label}:${s.right ? 'r' : 'l'}`).join('|');
 
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const fmt = (s: ChartSeries | undefined) => (_u: uPlot, v: number | null) =>
-      v === null || v === undefined ? '–' : s?.format ? s.format(v) : String(v);
     const left = series.find((s) => !s.right);
     const right = series.find((s) => s.right);
+    // What each axis last drew, mirrored on the element (uPlot draws axes on a canvas).
+    const drawn: { label: string; ticks: string[] }[] = [];
+    const now = (i: number) => live.current[i] ?? series[i]!;
+    const yAxis = (s: ChartSeries, at: number): uPlot.Axis => ({
+      ...(at === 2 ? { scale: 'r', side: 1, grid: { show: false } } : { grid: { stroke: '#2a3140' } }),
+      stroke: '#8a94a6',
+      size: at === 2 ? 60 : 72,
+      label: s.label,
+      labelSize: 18,
+      labelFont: '12px system-ui',
+      ...(s.format ? {} : { incrs: COUNT_INCRS }),
+      values: (_u, vals) => {
+        const cur = now(series.indexOf(s));
+        return record(
+          drawn,
+          at,
+          cur.label,
+          vals.map((v) => valueText(cur, v)),
+        );
+      },
+    });
+    const timeLabel = `time (${zoneLabel(new Date((data[0][0] ?? Date.now() / 1000) * 1000))})`;
     const opts: uPlot.Options = {
       width: el.clientWidth || 600,
       height,
       legend: { show: !spark, live: true },
       cursor: spark ? { show: false } : { drag: { x: false, y: false } },
       ...(spark ? { padding: [4, 0, 4, 0] as uPlot.Padding } : {}),
-      scales: { x: { time: true }, y: {}, ...(right ? { r: {} } : {}) },
+      scales: { x: { time: true }, y: { range: fromZero }, ...(right ? { r: { range: fromZero } } : {}) },
       axes: spark
         ? [{ show: false }, { show: false }]
         : [
-            { stroke: '#8a94a6', grid: { stroke: '#2a3140' } },
             {
               stroke: '#8a94a6',
               grid: { stroke: '#2a3140' },
-              size: 72,
-              values: (_u, vals) => vals.map((v) => (left?.format ? left.format(v) : String(v))),
+              label: timeLabel,
+              labelSize: 18,
+              labelFont: '12px system-ui',
+              size: 58,
+              values: (_u, vals, _a, _space, incr) => record(drawn, 0, timeLabel, timeTicks(vals, incr)),
             },
-            ...(right
-              ? [
-                  {
-                    scale: 'r',
-                    side: 1,
-                    stroke: '#8a94a6',
-                    grid: { show: false },
-                    size: 50,
-                    values: (_u: uPlot, vals: number[]) =>
-                      vals.map((v) => (right.format ? right.format(v) : String(v))),
-                  } as uPlot.Axis,
-                ]
-              : []),
+            ...(left ? [yAxis(left, 1)] : []),
+            ...(right ? [yAxis(right, 2)] : []),
           ],
       series: [
-        {},
-        ...series.map((s) => ({
+        { value: (_u: uPlot, v: number | null) => (v === null ? '–' : formatTime(v * 1000)) },
+        ...series.map((s, i) => ({
           label: s.label,
           stroke: s.color,
           width: 2,
@@ -82,11 +101,24 @@ export function Chart({ data, series, height = 180, testId, spark = false }: Cha
           spanGaps: false,
           // Isolated values (a sparse timeframe) would draw no line at all: mark them as points.
           points: { show: (u: uPlot, si: number, i0: number, i1: number) => fewValues(u.data[si], i0, i1) },
-          value: fmt(s),
+          value: (_u: uPlot, v: number | null) =>
+            v === null || v === undefined ? '–' : valueText(now(i), v),
           ...(s.dash ? { dash: s.dash } : {}),
           ...(s.stepped ? { paths: uPlot.paths.stepped!({ align: 1 }) } : {}),
         })),
       ],
+      hooks: {
+        draw: [
+          (u) => {
+            el.dataset['axes'] = JSON.stringify(
+              drawn.map((a, i) => {
+                const sc = i === 0 ? u.scales['x'] : u.scales[i === 2 ? 'r' : 'y'];
+                return a && { ...a, min: sc?.min ?? null, max: sc?.max ?? null };
+              }),
+            );
+          },
+        ],
+      },
     };
     const p = new uPlot(opts, data as uPlot.AlignedData, el);
     plot.current = p;
@@ -105,6 +137,42 @@ export function Chart({ data, series, height = 180, testId, spark = false }: Cha
   }, [data]);
 
   return <div class="chart" ref={box} data-testid={testId} />;
+}
+
+/** Whole-number steps for count axes: never 0.25 of a viewer. */
+const COUNT_INCRS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7,
+];
+
+function valueText(s: ChartSeries, v: number): string {
+  return s.format ? s.format(v) : Math.round(v).toLocaleString('en');
+}
+
+function record(drawn: { label: string; ticks: string[] }[], at: number, label: string, ticks: string[]) {
+  drawn[at] = { label, ticks };
+  return ticks;
+}
+
+/** y from zero (below it only when values are), headroom above the largest value. */
+function fromZero(_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {
+  if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+  const lo = Math.min(0, min);
+  const hi = max > lo ? max : lo + 1;
+  const [nLo, nHi] = uPlot.rangeNum(lo, hi, 0.1, true);
+  return [lo === 0 ? 0 : nLo, nHi];
+}
+
+/** "14:05" ticks (seconds when the step is under a minute), each date change (and the first tick) dated. */
+function timeTicks(vals: number[], incrSeconds: number): string[] {
+  let day = '';
+  return vals.map((v) => {
+    const d = new Date(v * 1000);
+    const date = formatDate(d);
+    const clock = formatClock(d, incrSeconds < 60);
+    if (date === day) return clock;
+    day = date;
+    return `${clock}\n${date}`;
+  });
 }
 
 /** At most 60 values in the visible range: few enough to draw each as a point. */

@@ -1,5 +1,6 @@
 /** The active filters as removable chips ("dimension: value"; "≠" for an exclusion). */
 import { humanize } from '../format.js';
+import { UserText } from './user-text.js';
 
 export function parseFilter(f: string): { exclude: boolean; dimension: string; value: string } {
   const exclude = f.startsWith('!');
@@ -16,7 +17,8 @@ export function FilterChips({ filters, onChange }: { filters: string[]; onChange
         const p = parseFilter(f);
         return (
           <span class="chip" key={f} data-filter={f}>
-            {humanize(p.dimension)} {p.exclude ? '≠' : '='} <b>{p.value || '(empty)'}</b>
+            {humanize(p.dimension)} {p.exclude ? '≠' : '='}{' '}
+            <b>{p.value ? <UserText text={p.value} /> : '(empty)'}</b>
             <button
               type="button"
               title="Remove this filter"

@@ -45,7 +45,8 @@ export function LiveStreamPage({ streamId }: { streamId: string }) {
               <HealthBadge status={c.status} />
             </span>
             <span class="muted small">
-              {c.connected ? 'encoder connected' : 'no encoder'} · {formatTime(c.updated_at)}
+              {c.connected ? 'encoder connected' : 'no encoder'} ·{' '}
+              <span data-testid="updated">{formatTime(c.updated_at)}</span>
             </span>
           </div>
           <div class="card headline">

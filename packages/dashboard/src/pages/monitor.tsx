@@ -17,7 +17,7 @@ import { BreakdownTable } from '../components/breakdown-table.js';
 import { Chart } from '../components/chart.js';
 import { EmptyState, ErrorNote } from '../components/empty-state.js';
 import { FilterChips, withFilter } from '../components/filters.js';
-import { formatValue, humanize } from '../format.js';
+import { formatTime, formatValue, humanize } from '../format.js';
 import { type MonitorState, monitorQuery, readMonitorState } from '../page-state.js';
 import { setQuery, useRoute } from '../router.js';
 import { useData } from '../use-data.js';
@@ -138,7 +138,7 @@ export function MonitorPage() {
           </select>
         </label>
         <span class="muted small" data-testid="updated">
-          {series.loadedAtMs ? `updated ${new Date(series.loadedAtMs).toLocaleTimeString('en-GB')}` : ''}
+          {series.loadedAtMs ? `updated ${formatTime(series.loadedAtMs)}` : ''}
         </span>
       </div>
       <FilterChips filters={filters} onChange={setFilters} />

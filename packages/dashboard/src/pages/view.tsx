@@ -1,14 +1,15 @@
 /**
- * One view: its key metrics, its timeline (states as a swim lane, the
- * rendition's bitrate, rebuffers, seeks and errors with their codes) and
+ * One view: its key metrics, its timeline (states as a swim lane, labelled
+ * events and the rendition's bitrate on one time axis; rebuffers, seeks and
+ * errors with their codes) and
  * every stored field.
  */
 import type { VideoView, VideoViewResponse } from '@openqoe/schema';
 import { getJson } from '../api.js';
-import { Chart } from '../components/chart.js';
 import { ErrorNote } from '../components/empty-state.js';
 import { SwimLane } from '../components/swim-lane.js';
-import { formatDuration, formatTime, formatValue } from '../format.js';
+import { UserText } from '../components/user-text.js';
+import { formatDuration, formatField, formatTime, formatValue } from '../format.js';
 import { linkProps } from '../router.js';
 import { MIN_STALL_MS, timelineModel } from '../timeline-model.js';
 import { useData } from '../use-data.js';
@@ -36,6 +37,11 @@ export function ViewPage({ viewId }: { viewId: string }) {
       <div class="toolbar">
         <a {...linkProps('/views')}>‹ Views</a>
         <h1>View</h1>
+        {typeof view.data?.['video_title'] === 'string' && view.data['video_title'] && (
+          <span data-testid="view-title">
+            <UserText text={view.data['video_title']} />
+          </span>
+        )}
         <code data-testid="view-id">{viewId}</code>
       </div>
       <ErrorNote error={view.error} />
@@ -46,8 +52,6 @@ export function ViewPage({ viewId }: { viewId: string }) {
 
 function ViewBody({ view }: { view: VideoView }) {
   const model = timelineModel(view.timeline);
-  const t0 = model.originMs;
-  const bitrate = model.spans.filter((s) => s.bitrateBps > 0);
   return (
     <>
       <div class="headlines">
@@ -64,28 +68,11 @@ function ViewBody({ view }: { view: VideoView }) {
         <h2>
           Timeline{' '}
           <span class="muted small">
-            times from the play request ({formatTime(new Date(t0).toISOString())} on the viewer’s clock)
+            times from the play request (
+            <span data-testid="timeline-origin">{formatTime(model.originMs)}</span> on the viewer’s clock)
           </span>
         </h2>
         <SwimLane model={model} />
-        {bitrate.length > 0 && (
-          <Chart
-            testId="bitrate-chart"
-            height={140}
-            data={[
-              [...bitrate.map((s) => (t0 + s.startMs) / 1000), (t0 + model.endMs) / 1000],
-              [...bitrate.map((s) => s.bitrateBps), bitrate.at(-1)!.bitrateBps],
-            ]}
-            series={[
-              {
-                label: 'Rendition bitrate',
-                color: '#5b8def',
-                stepped: true,
-                format: (x) => formatValue(x, 'bps'),
-              },
-            ]}
-          />
-        )}
       </section>
       <div class="two">
         <section class="card" data-testid="rebuffers">
@@ -119,9 +106,17 @@ function ViewBody({ view }: { view: VideoView }) {
               {Object.entries(view)
                 .filter(([k, val]) => k !== 'timeline' && val !== null && val !== '')
                 .map(([k, val]) => (
-                  <tr key={k}>
+                  <tr key={k} data-key={k}>
                     <th>{k}</th>
-                    <td>{typeof val === 'object' ? JSON.stringify(val) : String(val)}</td>
+                    <td>
+                      {typeof val === 'string' && formatField(k, val) === val ? (
+                        <UserText text={val} wrap />
+                      ) : typeof val === 'object' ? (
+                        JSON.stringify(val)
+                      ) : (
+                        formatField(k, val as string | number | boolean)
+                      )}
+                    </td>
                   </tr>
                 ))}
             </tbody>

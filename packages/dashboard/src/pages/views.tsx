@@ -7,6 +7,7 @@ import { useState } from 'preact/hooks';
 import { getJson } from '../api.js';
 import { EmptyState, ErrorNote } from '../components/empty-state.js';
 import { FilterChips } from '../components/filters.js';
+import { UserText } from '../components/user-text.js';
 import { formatTime, formatValue } from '../format.js';
 import { linkProps } from '../router.js';
 import { useData } from '../use-data.js';
@@ -80,7 +81,10 @@ export function ViewsPage() {
       {text && (
         <div class="chips">
           <span class="chip">
-            matching <b>{text}</b>
+            matching{' '}
+            <b>
+              <UserText text={text} wrap />
+            </b>
             <button type="button" onClick={() => setText('')}>
               ×
             </button>
@@ -119,13 +123,19 @@ export function ViewsPage() {
                   <td>
                     <a {...linkProps(`/views/${encodeURIComponent(v.view_id)}`)}>{formatTime(v.view_end)}</a>
                   </td>
-                  <td>{v.video_title || <i>untitled</i>}</td>
-                  <td>{v.player_software}</td>
+                  <td class="title">{v.video_title ? <UserText text={v.video_title} /> : <i>untitled</i>}</td>
                   <td>
-                    {v.browser} / {v.operating_system}
+                    <UserText text={v.player_software ?? ''} />
                   </td>
-                  <td>{v.country}</td>
-                  <td>{v.cdn_host}</td>
+                  <td>
+                    <UserText text={[v.browser, v.operating_system].filter(Boolean).join(' / ')} />
+                  </td>
+                  <td>
+                    <UserText text={v.country ?? ''} />
+                  </td>
+                  <td>
+                    <UserText text={v.cdn_host ?? ''} />
+                  </td>
                   <td class="num">{formatValue(v.video_startup_time_ms ?? null, 'ms')}</td>
                   <td class="num">{formatValue(v.rebuffer_percentage ?? null, 'percent')}</td>
                   <td>

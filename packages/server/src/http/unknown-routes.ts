@@ -25,7 +25,9 @@ export function answerUnknownRoutes(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
     const allowed = new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods));
-    if (allowed.size === 0)
+    // No route for the path, or one that takes this method and found nothing there (a file not
+    // found under a wildcard route): 404. 405 only for a method the path's routes do not take.
+    if (allowed.size === 0 || allowed.has(request.method))
       return sendError(reply, new ApiError('QOE_ERR_NOT_FOUND', [`No route ${request.method} ${path}`]));
     const allow = [...allowed].sort().join(', ');
     return sendError(

@@ -4,7 +4,8 @@
  * app's own router takes over. Hashed assets are cached for a year,
  * index.html never; the build's precompressed .br/.gz files are sent when
  * the browser accepts them. Without a build the server still starts and
- * /ui/ says how to make one. The data itself comes from the APIs with the
+ * /ui/ says how to make one. /favicon.ico (asked for by browsers on any
+ * page, /docs included) points at the app's SVG icon. The data itself comes from the APIs with the
  * access token the user signs in with, so these files are public.
  */
 import { existsSync } from 'node:fs';
@@ -39,6 +40,7 @@ export async function uiRoutes(app: FastifyInstance, options: { distDir: string 
     return;
   }
 
+  app.get('/favicon.ico', hide, async (_req, reply) => reply.redirect('/ui/favicon.svg'));
   const sendIndex = (reply: FastifyReply) =>
     reply.header('cache-control', 'no-cache').sendFile('index.html', dir, { cacheControl: false });
 
