@@ -54,6 +54,9 @@ export const TEST_CONFIG = {
   intake: { rateLimit: { perIpPerSecond: 0, perEnvKeyPerSecond: 0 } },
   // A free port: parallel test servers must not compete for RTMP's 1935.
   live: { rtmp: { port: 0 } },
+  // Load tests keep up to a thousand requests in flight from 127.0.0.1: more than one address's
+  // default share of connections (the connection caps have their own suite, with their own config).
+  connections: { maxPerAddress: 4096 },
 };
 
 /**
