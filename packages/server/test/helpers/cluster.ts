@@ -30,9 +30,10 @@ export interface NatsServer {
   stop(): void;
 }
 
-export async function startNats(): Promise<NatsServer> {
-  const dir = tempDataDir('openqoe-nats-');
-  const port = await freePort();
+/** Starts `nats-server -js`; `at` starts it again where a stopped one was (its port and JetStream store). */
+export async function startNats(at?: { port: number; dir: string }): Promise<NatsServer> {
+  const dir = at?.dir ?? tempDataDir('openqoe-nats-');
+  const port = at?.port ?? (await freePort());
   const child = spawnTracked(
     'nats-server',
     ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir],
@@ -56,7 +57,7 @@ export async function startNats(): Promise<NatsServer> {
   } catch (err) {
     // A server that did not come up in time is not left running.
     await stopChild(child, 'SIGKILL');
-    removeDir(dir);
+    if (!at) removeDir(dir);
     throw err;
   }
   return { url: `nats://127.0.0.1:${port}`, dir, child, stop: () => child.kill('SIGKILL') };
