@@ -9,15 +9,13 @@
  */
 import { makeBeacon, makeSample } from '@openqoe/schema';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type NatsServer, startNats, startRole } from './helpers/cluster.js';
+import { clusterProcesses, type NatsServer, startNats, startRole } from './helpers/cluster.js';
 import { stopChild } from './helpers/processes.js';
 import {
   postBeacon,
   queryDataDir,
-  removeDir,
   type ServerProcess,
   TEST_CONFIG,
-  tempDataDir,
   waitFor,
 } from './helpers/server-process.js';
 import { slowTests } from './helpers/slow-tests.js';
@@ -42,27 +40,11 @@ const backlogOf = async (s: ServerProcess) =>
 
 describe('scale-out with nats-server restarted under load', () => {
   let nats: NatsServer | undefined;
-  const servers: ServerProcess[] = [];
-  const dirs: string[] = [];
-
-  afterAll(async () => {
-    for (const s of servers) await s.kill('SIGKILL');
-    nats?.stop();
-    for (const d of [...dirs, nats?.dir ?? '']) if (d) removeDir(d);
-  });
+  const { dir, start, stopAll } = clusterProcesses('openqoe-natsrestart');
+  afterAll(() => stopAll(nats));
 
   it('refuses while the bus is down and loses nothing it answered 202', async () => {
     nats = await startNats();
-    const dir = (name: string) => {
-      const d = tempDataDir(`openqoe-natsrestart-${name}-`);
-      dirs.push(d);
-      return d;
-    };
-    const start = async (p: Promise<ServerProcess>) => {
-      const s = await p;
-      servers.push(s);
-      return s;
-    };
     const config = { ...TEST_CONFIG, pipeline: { commitIntervalMs: 500 } };
     const apiDir = dir('api');
     const api = await start(startRole('api', nats.url, { dataDir: apiDir, config }));

@@ -40,6 +40,12 @@ function batchBody(envKey: string, i: number): string {
   return JSON.stringify(makeBeacon({ envKey, sentAt: now, samples, events }));
 }
 
+/**
+ * All BATCHES at once come from one address: past the per-address cap (256) the connections
+ * would be closed at accept, and Node's fetch leaves some of those requests hanging for ever.
+ */
+const nativeConfig = { ...TEST_CONFIG, connections: { maxPerAddress: 2 * BATCHES } };
+
 const expectedRows = (i: number) => SAMPLES_PER_BATCH + 1 + (i % 10 === 0 ? 1 : 0);
 
 /** Per (view, sequence) how many times the store's ledger holds it, over samples and events. */
@@ -73,7 +79,7 @@ describe.each(runnableStores('durability'))('durability on $name', (store) => {
   const killAfter = 100 + (seed % 800);
 
   it(`every 202 survives kill -9 after ${killAfter} answers (seed ${seed}) and is stored exactly once`, async () => {
-    let server = await startServer({ dataDir, args: store.args });
+    let server = await startServer({ dataDir, config: nativeConfig, args: store.args });
     const envKey = server.bootstrap().environment.key;
     const bodies = Array.from({ length: BATCHES }, (_, i) => batchBody(envKey, i));
 
@@ -96,7 +102,7 @@ describe.each(runnableStores('durability'))('durability on $name', (store) => {
     expect(acked.size).toBeGreaterThanOrEqual(killAfter);
     expect(acked.size + failed).toBe(BATCHES);
 
-    server = await startServer({ dataDir, args: store.args });
+    server = await startServer({ dataDir, config: nativeConfig, args: store.args });
     await waitForDrain(server);
     await server.kill('SIGTERM');
 
@@ -115,7 +121,7 @@ describe.each(runnableStores('durability'))('durability on $name', (store) => {
     expect(storedTotal).toBeGreaterThanOrEqual(ackedTotal);
 
     // Client retries of every batch (as a collector does after a network error) add nothing.
-    server = await startServer({ dataDir, args: store.args });
+    server = await startServer({ dataDir, config: nativeConfig, args: store.args });
     const retried = await Promise.all(bodies.map((b) => postBeacon(server.url, b)));
     expect(retried.every((r) => r.status === 202)).toBe(true);
     await waitForDrain(server);
@@ -128,7 +134,7 @@ describe.each(runnableStores('durability'))('durability on $name', (store) => {
 
     // A full replay of the log (the store forgets its position) stores nothing twice.
     await queryStoreOf(store, dataDir, 'DELETE FROM consumer_checkpoints WHERE 1 = 1');
-    server = await startServer({ dataDir, args: store.args });
+    server = await startServer({ dataDir, config: nativeConfig, args: store.args });
     await waitForDrain(server);
     const duplicates = await readMetric(server, 'openqoe_pipeline_duplicates_total');
     await server.kill('SIGTERM');

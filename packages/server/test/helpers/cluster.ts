@@ -74,3 +74,29 @@ export function startRole(
     args: ['--role', role, '--bus', busUrl, ...(options.extraArgs ?? [])],
   });
 }
+
+/**
+ * What one cluster test starts, to stop in its afterAll: `dir` makes a data dir, `start`
+ * keeps a started process, `stopAll` kills them and removes the dirs and the NATS store.
+ */
+export function clusterProcesses(prefix: string) {
+  const servers: ServerProcess[] = [];
+  const dirs: string[] = [];
+  return {
+    dir(name: string): string {
+      const d = tempDataDir(`${prefix}-${name}-`);
+      dirs.push(d);
+      return d;
+    },
+    async start(p: Promise<ServerProcess>): Promise<ServerProcess> {
+      const s = await p;
+      servers.push(s);
+      return s;
+    },
+    async stopAll(nats: NatsServer | undefined): Promise<void> {
+      for (const s of servers) await s.kill('SIGKILL');
+      nats?.stop();
+      for (const d of [...dirs, nats?.dir ?? '']) if (d) removeDir(d);
+    },
+  };
+}
