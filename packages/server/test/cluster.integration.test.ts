@@ -13,7 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBeacon, type PlayerEvent, type Sample } from '@openqoe/schema';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type NatsServer, startNats, startRole } from './helpers/cluster.js';
+import { clusterProcesses, type NatsServer, startNats, startRole } from './helpers/cluster.js';
 import {
   type ExpectedRecord,
   expectedRecords,
@@ -25,11 +25,9 @@ import {
   postBeacon,
   queryDataDir,
   readMetric,
-  removeDir,
   type ServerProcess,
   startServer,
   TEST_CONFIG,
-  tempDataDir,
   waitFor,
 } from './helpers/server-process.js';
 import { slowTests } from './helpers/slow-tests.js';
@@ -136,27 +134,11 @@ const chdb = storesUnderTest().find((s) => s.kind === 'chdb')!;
 
 describe.skipIf(chdb.skip !== undefined)(`scale-out over NATS JetStream, store on ${chdb.name}`, () => {
   let nats: NatsServer | undefined;
-  const servers: ServerProcess[] = [];
-  const dirs: string[] = [];
-
-  afterAll(async () => {
-    for (const s of servers) await s.kill('SIGKILL');
-    nats?.stop();
-    for (const d of [...dirs, nats?.dir ?? '']) if (d) removeDir(d);
-  });
+  const { dir, start, stopAll } = clusterProcesses('openqoe-cluster');
+  afterAll(() => stopAll(nats));
 
   it('gives the embedded default’s views, records and ledger with beacons on two ingest nodes and a worker killed', async () => {
     nats = await startNats();
-    const dir = (name: string) => {
-      const d = tempDataDir(`openqoe-cluster-${name}-`);
-      dirs.push(d);
-      return d;
-    };
-    const start = async (p: Promise<ServerProcess>) => {
-      const s = await p;
-      servers.push(s);
-      return s;
-    };
     const embeddedDir = dir('embedded');
     const embedded = await start(startServer({ dataDir: embeddedDir, config: config(embeddedDir) }));
     const apiDir = dir('api');

@@ -30,9 +30,10 @@ export interface NatsServer {
   stop(): void;
 }
 
-export async function startNats(): Promise<NatsServer> {
-  const dir = tempDataDir('openqoe-nats-');
-  const port = await freePort();
+/** Starts `nats-server -js`; `at` starts it again where a stopped one was (its port and JetStream store). */
+export async function startNats(at?: { port: number; dir: string }): Promise<NatsServer> {
+  const dir = at?.dir ?? tempDataDir('openqoe-nats-');
+  const port = at?.port ?? (await freePort());
   const child = spawnTracked(
     'nats-server',
     ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir],
@@ -56,7 +57,7 @@ export async function startNats(): Promise<NatsServer> {
   } catch (err) {
     // A server that did not come up in time is not left running.
     await stopChild(child, 'SIGKILL');
-    removeDir(dir);
+    if (!at) removeDir(dir);
     throw err;
   }
   return { url: `nats://127.0.0.1:${port}`, dir, child, stop: () => child.kill('SIGKILL') };
@@ -72,4 +73,30 @@ export function startRole(
     ...options,
     args: ['--role', role, '--bus', busUrl, ...(options.extraArgs ?? [])],
   });
+}
+
+/**
+ * What one cluster test starts, to stop in its afterAll: `dir` makes a data dir, `start`
+ * keeps a started process, `stopAll` kills them and removes the dirs and the NATS store.
+ */
+export function clusterProcesses(prefix: string) {
+  const servers: ServerProcess[] = [];
+  const dirs: string[] = [];
+  return {
+    dir(name: string): string {
+      const d = tempDataDir(`${prefix}-${name}-`);
+      dirs.push(d);
+      return d;
+    },
+    async start(p: Promise<ServerProcess>): Promise<ServerProcess> {
+      const s = await p;
+      servers.push(s);
+      return s;
+    },
+    async stopAll(nats: NatsServer | undefined): Promise<void> {
+      for (const s of servers) await s.kill('SIGKILL');
+      nats?.stop();
+      for (const d of [...dirs, nats?.dir ?? '']) if (d) removeDir(d);
+    },
+  };
 }
