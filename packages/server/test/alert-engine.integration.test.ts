@@ -7,7 +7,9 @@
  * batch; a silence records the incident and sends nothing; a transition the
  * notifier did not take is sent again by the next engine on the same store
  * (same de-duplication key); an open incident survives a restart without a
- * second trigger; acknowledging; a windowed view-metric rule over stored views.
+ * second trigger; acknowledging; escalation of an unacknowledged incident (once, also
+ * when it fell due while the server was down) and none for an acknowledged
+ * one; a windowed view-metric rule over stored views.
  */
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -40,7 +42,7 @@ class RecordingNotifier implements Notifier {
     this.batches.push(batch);
   }
   async hasChannel(_envId: string, id: string): Promise<boolean> {
-    return id === 'ops';
+    return id === 'ops' || id === 'oncall';
   }
   transitions(): string[] {
     return this.batches.flatMap((b) => b.notices.map((n) => `${n.transition} ${n.breakdownValue}`));
@@ -121,7 +123,7 @@ for (const kind of runnableStores('alert engine').filter((s) => s.kind !== 'http
           },
           ...body,
         },
-        async (id) => id === 'ops',
+        async (id) => id === 'ops' || id === 'oncall',
       ),
       createdAtMs: T0,
       updatedAtMs: T0,
@@ -292,6 +294,66 @@ for (const kind of runnableStores('alert engine').filter((s) => s.kind !== 'http
       expect(await repository.incident(inc!.id)).toMatchObject({ status: 'resolved' });
       await expect(engine.acknowledge(inc!)).rejects.toMatchObject({ code: 'QOE_ERR_CONFLICT' });
       await engine.close();
+    });
+
+    it('escalates an unacknowledged incident once at after_minutes, to its channels; not an acknowledged one', async () => {
+      const notifier = new RecordingNotifier();
+      const r = await rule({
+        condition: { type: 'threshold', operator: '>', value: 20, for_seconds: 0 },
+        escalation: { after_minutes: 5, channel_ids: ['oncall'] },
+      });
+      const { engine, repository } = await engineOn(notifier, [r]);
+      const minute = 60 * SECOND;
+      const stalling = { 'cdn-a': [10, 9], 'cdn-b': [10, 9] } as Record<string, [number, number]>;
+      await engine.onTick(tick(envId, T0, stalling));
+      const byCdn = new Map(engine.openIncidents(r.id).map((i) => [i.breakdownValue, i]));
+      await engine.acknowledge(byCdn.get('cdn-b')!);
+      for (let s = 10; s < 300; s += 10) await engine.onTick(tick(envId, T0 + s * SECOND, stalling));
+      expect(notifier.transitions()).toEqual(['trigger cdn-a', 'trigger cdn-b', 'acknowledge cdn-b']);
+      for (let s = 300; s <= 900; s += 10) await engine.onTick(tick(envId, T0 + s * SECOND, stalling));
+      expect(notifier.transitions()).toEqual([
+        'trigger cdn-a',
+        'trigger cdn-b',
+        'acknowledge cdn-b',
+        'repeat cdn-a',
+      ]);
+      const escalation = notifier.batches.at(-1)!;
+      expect(escalation.channelIds).toEqual(['oncall']);
+      const incA = byCdn.get('cdn-a')!;
+      expect(escalation.notices[0]!.dedupKey).toBe(`${incA.id}:escalate:1`);
+      expect(await repository.incident(incA.id)).toMatchObject({
+        status: 'open',
+        escalatedAtMs: T0 + 5 * minute,
+      });
+      expect((await repository.transitions(incA.id)).map((t) => [t.transition, t.delivery])).toEqual([
+        ['trigger', 'queued'],
+        ['repeat', 'queued'],
+      ]);
+      // A restart does not send it again.
+      await engine.close();
+      const again = await engineOn(notifier, [], T0 + 20 * minute);
+      await again.engine.onTick(tick(envId, T0 + 20 * minute, stalling));
+      expect(notifier.transitions().filter((t) => t.startsWith('repeat'))).toEqual(['repeat cdn-a']);
+      await again.engine.close();
+    });
+
+    it('sends an escalation that fell due while the server was down once, at the next start', async () => {
+      const notifier = new RecordingNotifier();
+      const r = await rule({
+        condition: { type: 'threshold', operator: '>', value: 20, for_seconds: 0 },
+        escalation: { after_minutes: 5 },
+      });
+      const first = await engineOn(notifier, [r]);
+      await first.engine.onTick(tick(envId, T0, { 'cdn-a': [10, 9] }));
+      await first.engine.close();
+      // Down from minute 0 to minute 30; nothing ticks after the start.
+      const second = await engineOn(notifier, [], T0 + 30 * 60 * SECOND);
+      expect(notifier.transitions()).toEqual(['trigger cdn-a', 'repeat cdn-a']);
+      expect(notifier.batches.at(-1)!.channelIds).toEqual(['ops']);
+      await second.engine.close();
+      const third = await engineOn(notifier, [], T0 + 31 * 60 * SECOND);
+      expect(notifier.transitions()).toEqual(['trigger cdn-a', 'repeat cdn-a']);
+      await third.engine.close();
     });
 
     it('evaluates a windowed view metric per CDN over the stored views that ended in its window', async () => {

@@ -181,6 +181,22 @@ describe('alert rules API', () => {
       'condition.resolve_value',
       'filters[0]',
     ]);
+    const escalating = (escalation: unknown) =>
+      call('POST', '/system/v1/alert-rules', {
+        name: 'bad escalation',
+        metric: 'current_rebuffering_percentage',
+        condition: { type: 'threshold', operator: '>', value: 5, for_seconds: 0 },
+        escalation,
+      });
+    for (const [escalation, path] of [
+      [{ after_minutes: 0 }, 'escalation.after_minutes'],
+      [{}, 'escalation.after_minutes'],
+      [{ after_minutes: 10, channel_ids: ['no-such-channel'] }, 'escalation.channel_ids[0]'],
+    ] as const) {
+      const res = await escalating(escalation);
+      expect(res.status).toBe(400);
+      expect((res.body.error.fields as { path: string }[]).map((f) => f.path)).toContain(path);
+    }
     const list = await call('GET', '/system/v1/alert-rules');
     expect(list.body.data.map((r: Json) => r.id)).toEqual(['everyone-left']);
   });

@@ -66,6 +66,7 @@ const LATER_TABLES = [
   'alert_rules',
   'alert_silences',
   'alert_transitions',
+  'series_minutes',
 ];
 
 async function tableNames(dataDir: string): Promise<string[]> {

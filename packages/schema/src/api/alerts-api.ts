@@ -43,6 +43,25 @@ export const AlertCondition = Type.Object(
 );
 export type AlertCondition = Static<typeof AlertCondition>;
 
+export const AlertEscalation = Type.Object(
+  {
+    after_minutes: Type.Integer({
+      minimum: 1,
+      maximum: 10_080,
+      description:
+        'An incident still open (not acknowledged) this long after it opened is notified once more',
+    }),
+    channel_ids: Type.Optional(
+      Type.Array(Type.String({ maxLength: 64 }), {
+        maxItems: 20,
+        description: 'Where the escalation goes (default: the rule’s channels)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AlertEscalation = Static<typeof AlertEscalation>;
+
 /** What a client sends to create or replace a rule (and what a config rule holds besides `id`). */
 export const AlertRuleInput = Type.Object(
   {
@@ -80,6 +99,9 @@ export const AlertRuleInput = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     runbook_url: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
     channel_ids: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20 })),
+    escalation: Type.Optional(
+      Type.Union([AlertEscalation, Type.Null()], { description: 'None: no escalation' }),
+    ),
     enabled: Type.Optional(
       Type.Boolean({ description: 'A disabled rule is kept but not evaluated (default true)' }),
     ),
@@ -107,6 +129,7 @@ export const AlertRule = Type.Object({
   description: Type.String(),
   runbook_url: Type.Union([Type.String(), Type.Null()]),
   channel_ids: Type.Array(Type.String()),
+  escalation: Type.Union([Type.Required(AlertEscalation), Type.Null()]),
   enabled: Type.Boolean(),
   open_incidents: Type.Integer({ description: 'Incidents of this rule open (or acknowledged) now' }),
   created_at: Type.String({ description: 'ISO 8601' }),
@@ -159,7 +182,12 @@ export const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 export const IncidentStatus = Type.Union(INCIDENT_STATUSES.map((s) => Type.Literal(s)));
 
 export const IncidentTransitionInfo = Type.Object({
-  transition: Type.Union(['trigger', 'acknowledge', 'resolve'].map((t) => Type.Literal(t))),
+  transition: Type.Union(
+    ['trigger', 'acknowledge', 'resolve', 'repeat'].map((t) => Type.Literal(t)),
+    {
+      description: '`repeat`: the escalation of an incident nobody acknowledged',
+    },
+  ),
   at: Type.String({ description: 'ISO 8601' }),
   value: Type.Union([Type.Number(), Type.Null()]),
   dedup_key: Type.String(),

@@ -23,7 +23,13 @@ import { Serial } from '../store/serial.js';
 import type { Store } from '../store/store.js';
 import type { AlertRepository } from './alert-repository.js';
 import type { Rule, RuleSpec } from './alert-rules.js';
-import { type Delivery, type IncidentRecord, noticeOf, type TransitionRecord } from './incident.js';
+import {
+  type Delivery,
+  dedupKeyOf,
+  type IncidentRecord,
+  noticeOf,
+  type TransitionRecord,
+} from './incident.js';
 import { exampleViews, realtimeSeries, sampleOf, WHOLE } from './realtime-series.js';
 import { mutes, type SilenceRecord } from './silences.js';
 import { breaching, type SeriesSample, stepThreshold, type ThresholdState, worse } from './threshold.js';
@@ -34,6 +40,8 @@ const MAX_SERIES = 10_000;
 const EXAMPLES = 5;
 /** An open incident's running values (worst, audience, examples) are written at most this often. */
 const SAVE_EVERY_MS = 15_000;
+
+type Changed = { inc: IncidentRecord; transition: TransitionRecord['transition'] };
 
 interface Series extends ThresholdState {
   incident?: IncidentRecord | undefined;
@@ -104,6 +112,12 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
     this.unsent = await repo.pendingTransitions();
     await this.flush();
     for (const inc of orphans) await this.closeIncident(inc, nowMs);
+    // An escalation that fell due while the server was down is sent now, once.
+    for (const rule of this.rules.values()) {
+      const due = this.escalations(rule, nowMs);
+      if (due.length) await this.record(rule, due, nowMs);
+    }
+    await this.flush();
     for (const r of this.rules.values()) this.schedule(r);
   }
 
@@ -222,7 +236,7 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
       audience: 0,
     };
     for (const key of states.keys()) if (!samples.has(key)) samples.set(key, absent);
-    const changed: { inc: IncidentRecord; transition: 'trigger' | 'resolve' }[] = [];
+    const changed: Changed[] = [];
     /** Open incidents whose running values are due to be written. */
     const running: IncidentRecord[] = [];
     for (const [key, sample] of samples) {
@@ -276,8 +290,30 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
       }
       if (!s.incident && s.pendingSinceMs === undefined) states.delete(key);
     }
+    changed.push(...this.escalations(rule, nowMs));
     await this.deps.repository.saveIncidents(running);
     if (changed.length) await this.record(rule, changed, nowMs);
+  }
+
+  /** Incidents of a rule still open (not acknowledged) `after_minutes` after they opened and not yet escalated. */
+  private escalations(rule: Rule, nowMs: number): Changed[] {
+    const after = rule.spec.escalation?.after_minutes;
+    if (after === undefined) return [];
+    return this.openIncidents(rule.id)
+      .filter(
+        (inc) => inc.status === 'open' && !inc.escalatedAtMs && nowMs - inc.startedAtMs >= after * 60_000,
+      )
+      .map((inc) => {
+        inc.escalatedAtMs = nowMs;
+        return { inc, transition: 'repeat' };
+      });
+  }
+
+  /** The channels a transition goes to: the escalation's for `repeat`, the rule's otherwise. */
+  private channelsOf(rule: Rule, transition: TransitionRecord['transition']): string[] {
+    return transition === 'repeat'
+      ? (rule.spec.escalation?.channel_ids ?? rule.spec.channel_ids)
+      : rule.spec.channel_ids;
   }
 
   private newIncident(rule: Rule, key: string, sample: SeriesSample, nowMs: number): IncidentRecord {
@@ -340,20 +376,16 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
   }
 
   /** Writes the incidents and their transitions, then queues the ones to send as one batch. */
-  private async record(
-    rule: Rule,
-    changed: { inc: IncidentRecord; transition: TransitionRecord['transition'] }[],
-    nowMs: number,
-  ): Promise<void> {
+  private async record(rule: Rule, changed: Changed[], nowMs: number): Promise<void> {
     const recorded: TransitionRecord[] = [];
     for (const { inc, transition } of changed) {
       const delivery: Delivery = inc.muted
         ? 'muted'
-        : rule.spec.channel_ids.length === 0
+        : this.channelsOf(rule, transition).length === 0
           ? 'no_channels'
           : 'pending';
       const t: TransitionRecord = {
-        id: `${inc.id}:${transition}`,
+        id: dedupKeyOf(inc.id, transition),
         incidentId: inc.id,
         envId: inc.envId,
         ruleId: inc.ruleId,
@@ -373,13 +405,20 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
     this.unsent.push(...recorded.filter((t) => t.delivery === 'pending'));
   }
 
-  /** Hands every unsent transition to the notifier, one batch per rule; what fails stays for the next evaluation. */
+  /**
+   * Hands every unsent transition to the notifier, one batch per rule (and one more for its
+   * escalations, which may go elsewhere); what fails stays for the next evaluation.
+   */
   private async flush(): Promise<void> {
     if (this.unsent.length === 0) return;
     const byRule = new Map<string, TransitionRecord[]>();
-    for (const t of this.unsent) byRule.set(t.ruleId, [...(byRule.get(t.ruleId) ?? []), t]);
+    for (const t of this.unsent) {
+      const key = `${t.ruleId}\n${t.transition === 'repeat'}`;
+      byRule.set(key, [...(byRule.get(key) ?? []), t]);
+    }
     this.unsent = [];
-    for (const [ruleId, ts] of byRule) {
+    for (const ts of byRule.values()) {
+      const ruleId = ts[0]!.ruleId;
       const rule = this.rules.get(ruleId);
       const env = this.deps.registry.environment(ts[0]!.envId);
       if (!rule || !env) continue;
@@ -394,7 +433,7 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
             runbookUrl: rule.spec.runbook_url,
             severity: rule.spec.severity,
           },
-          channelIds: rule.spec.channel_ids,
+          channelIds: this.channelsOf(rule, ts[0]!.transition),
           notices: ts.map((t) => t.notice),
         });
       } catch (err) {

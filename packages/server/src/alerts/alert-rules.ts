@@ -8,7 +8,7 @@
  * in that trailing window (evaluated every `evaluate_every_seconds`).
  */
 import type { AlertCondition, AlertRule, AlertRuleInput, AlertSeverity, ErrorField } from '@openqoe/schema';
-import { AlertRuleInput as AlertRuleInputSchema } from '@openqoe/schema';
+import { AlertEscalation, AlertRuleInput as AlertRuleInputSchema } from '@openqoe/schema';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ApiError } from '../http/api-error.js';
@@ -32,6 +32,8 @@ export interface RuleSpec {
   description: string;
   runbook_url: string | null;
   channel_ids: string[];
+  /** Re-notify an incident nobody acknowledged, once (absent in rules stored before it existed: none). */
+  escalation?: { after_minutes: number; channel_ids: string[] } | null;
   enabled: boolean;
 }
 
@@ -148,6 +150,20 @@ export async function checkRule(
   for (const [i, id] of channelIds.entries())
     if (typeof id === 'string' && !(await hasChannel(id)))
       bad(`channel_ids[${i}]`, `no notification channel ${id} in this environment`);
+  const esc = body.escalation && typeof body.escalation === 'object' ? body.escalation : null;
+  if (esc) {
+    // The union with null hides which field of the object is wrong: name it.
+    const vague = problems.filter((p) => p.path === `${prefix}escalation`);
+    if (vague.length) {
+      problems.splice(0, problems.length, ...problems.filter((p) => !vague.includes(p)));
+      problems.push(...schemaProblems(AlertEscalation, esc, `${prefix}escalation.`));
+    }
+  }
+  const escChannelIds = Array.isArray(esc?.channel_ids) ? esc.channel_ids : channelIds;
+  if (Array.isArray(esc?.channel_ids))
+    for (const [i, id] of esc.channel_ids.entries())
+      if (typeof id === 'string' && !(await hasChannel(id)))
+        bad(`escalation.channel_ids[${i}]`, `no notification channel ${id} in this environment`);
   if (problems.length) throw new ApiError('QOE_ERR_VALIDATION', undefined, problems);
   return {
     kind,
@@ -172,6 +188,7 @@ export async function checkRule(
     description: body.description ?? '',
     runbook_url: body.runbook_url ?? null,
     channel_ids: channelIds,
+    escalation: esc && { after_minutes: esc.after_minutes, channel_ids: escChannelIds },
     enabled: body.enabled ?? true,
   };
 }
@@ -183,6 +200,7 @@ export function ruleAnswer(rule: Rule, openIncidents: number): AlertRule {
     environment_id: rule.envId,
     source: rule.source,
     ...spec,
+    escalation: spec.escalation ?? null,
     open_incidents: openIncidents,
     created_at: new Date(rule.createdAtMs).toISOString(),
     updated_at: new Date(rule.updatedAtMs).toISOString(),

@@ -40,19 +40,25 @@ export interface IncidentRecord {
   resolvedAtMs: number | null;
   /** The resolve timer (ThresholdState.okSinceMs), kept so a restart resumes it. */
   okSinceMs: number | null;
+  /** When the rule's escalation re-notified it (absent or null: not yet); there is one at most. */
+  escalatedAtMs?: number | null;
 }
 
 export interface TransitionRecord {
-  /** The notice's de-duplication key: `<incident id>:<transition>`. */
+  /** The notice's de-duplication key: `<incident id>:<transition>` (`<incident id>:escalate:1` for the escalation). */
   id: string;
   incidentId: string;
   envId: string;
   ruleId: string;
-  transition: Exclude<IncidentTransition, 'repeat'>;
+  /** `repeat`: the escalation of an incident still open (unacknowledged) after the rule's `after_minutes`. */
+  transition: IncidentTransition;
   atMs: number;
   delivery: Delivery;
   notice: IncidentNotice;
 }
+
+export const dedupKeyOf = (incidentId: string, transition: IncidentTransition) =>
+  transition === 'repeat' ? `${incidentId}:escalate:1` : `${incidentId}:${transition}`;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -63,7 +69,7 @@ export function noticeOf(
 ): IncidentNotice {
   return {
     incidentId: inc.id,
-    dedupKey: `${inc.id}:${transition}`,
+    dedupKey: dedupKeyOf(inc.id, transition),
     transition,
     severity: inc.severity,
     metric: inc.metric,

@@ -30,6 +30,20 @@ export const AlertsConfigSchema = Type.Object(
       description:
         'Alert rules, read-only through the API: each an `id`, an `environment` (id or name; default `default`) and the fields of a rule of POST /system/v1/alert-rules (docs/alerting.md)',
     }),
+    historyDays: Type.Integer({
+      minimum: 1,
+      maximum: 400,
+      default: 28,
+      description:
+        'Days the per-series minute history (the sums of every real-time metric, per dimension value) is kept, for backtests and anomaly baselines',
+    }),
+    historyValuesPerDimension: Type.Integer({
+      minimum: 1,
+      maximum: 100_000,
+      default: 1000,
+      description:
+        'Values of each breakdown dimension kept per minute in that history: the most watched of the day',
+    }),
     publicUrl: Type.String({
       default: '',
       description: 'Base URL of this server in notification links; empty: the address it listens on',

@@ -2,7 +2,8 @@
  * Alerting on an api node (the embedded server, or the api role of a
  * cluster, so rules are evaluated once, from the merged numbers): the engine
  * over the real-time ticks the APIs receive and the owned store, and the
- * routes of rules, silences and incidents. The notifier is the
+ * routes of rules, silences and incidents; and the per-series minute
+ * history written from the same ticks. The notifier is the
  * notifications output (outputs/notifications/), given by assemble().
  */
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { AlertEngine } from '../../alerts/alert-engine.js';
 import { AlertRepository } from '../../alerts/alert-repository.js';
 import { configRules } from '../../alerts/config-rules.js';
+import { SeriesHistory } from '../../alerts/series-history.js';
 import { incidentsRoutes } from '../../api/data/incidents-routes.js';
 import { alertRulesRoutes } from '../../api/system/alert-rules.js';
 import { silencesRoutes } from '../../api/system/silences.js';
@@ -57,8 +59,18 @@ export async function alertsFeature(
     },
   });
   await engine.start();
+  // Kept whether or not a rule exists, so a new rule has a past to be backtested on.
+  const history = new SeriesHistory(owned, {
+    historyDays: config.alerts.historyDays,
+    valuesPerDimension: config.alerts.historyValuesPerDimension,
+    log,
+  });
+  let written = Promise.resolve();
   realtime.onTick((t) => {
     engine.onTick(t).catch((err) => log.error(`alerts: evaluating a tick failed: ${(err as Error).message}`));
+    written = written
+      .then(() => history.onTick(t))
+      .catch((err) => log.error(`alerts: series history: ${(err as Error).message}`));
   });
   await app.register(async (scope) => {
     const deps = { registry, engine, notifier, repository };
@@ -66,5 +78,12 @@ export async function alertsFeature(
     silencesRoutes(scope, deps);
     incidentsRoutes(scope, deps);
   });
-  return { name: 'alerts', close: () => engine.close() };
+  return {
+    name: 'alerts',
+    close: async () => {
+      await engine.close();
+      await written;
+      await history.flush();
+    },
+  };
 }

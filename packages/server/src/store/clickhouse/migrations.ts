@@ -66,6 +66,17 @@ const ALERTS_DDL = [
   ),
 ];
 
+/**
+ * Per-series history (alerts/series-history.ts): per environment, minute and series, the sums of the
+ * real-time metrics over the minute's ticks; one partition per UTC day, so retention drops whole days.
+ */
+const SERIES_MINUTES_DDL = [
+  `CREATE TABLE IF NOT EXISTS series_minutes (
+    env_id LowCardinality(String), minute_ms Int64, dimension LowCardinality(String), value String,
+    concurrent Float64, starting_up Float64, watch_ms Float64, rebuffer_ms Float64, bitrate_sum Float64, bitrate_n Float64, started Float64, startup_failed Float64, ebvs Float64, playback_failed Float64, startup_sum Float64, startup_n Float64, ticks Float64
+  ) ENGINE = MergeTree PARTITION BY intDiv(minute_ms, 86400000) ORDER BY (env_id, dimension, value, minute_ms)`,
+];
+
 /** The migrations for the views layout `columns`: the list below and the views-column ones they name. */
 export const clickhouseMigrations = (columns: readonly Column[] = VIEW_COLUMNS): readonly Migration[] =>
   withViewColumnMigrations(
@@ -74,6 +85,7 @@ export const clickhouseMigrations = (columns: readonly Column[] = VIEW_COLUMNS):
       { id: 2, name: 'notification channels', up: NOTIFICATION_CHANNELS_CLICKHOUSE_DDL },
       // 3: views columns (store/view-row.ts)
       { id: 4, name: 'alert rules, silences, incidents and their transitions', up: ALERTS_DDL },
+      { id: 5, name: 'per-series minute history', up: SERIES_MINUTES_DDL },
     ],
     columns,
     addViewColumnsMigration,

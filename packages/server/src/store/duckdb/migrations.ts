@@ -31,6 +31,17 @@ const ALERTS_DDL = [
   )`,
 ];
 
+/**
+ * Per-series history (alerts/series-history.ts): per environment, minute and series (the whole
+ * environment has dimension and value ''), the sums of the real-time metrics over the minute's ticks.
+ */
+const SERIES_MINUTES_DDL = [
+  `CREATE TABLE IF NOT EXISTS series_minutes (
+    env_id VARCHAR NOT NULL, minute_ms BIGINT NOT NULL, dimension VARCHAR NOT NULL, value VARCHAR NOT NULL,
+    concurrent DOUBLE NOT NULL, starting_up DOUBLE NOT NULL, watch_ms DOUBLE NOT NULL, rebuffer_ms DOUBLE NOT NULL, bitrate_sum DOUBLE NOT NULL, bitrate_n DOUBLE NOT NULL, started DOUBLE NOT NULL, startup_failed DOUBLE NOT NULL, ebvs DOUBLE NOT NULL, playback_failed DOUBLE NOT NULL, startup_sum DOUBLE NOT NULL, startup_n DOUBLE NOT NULL, ticks DOUBLE NOT NULL
+  )`,
+];
+
 /** A migration that appends `columns` to the views tables (`views` and `views_staging`), in order. */
 export function addViewColumnsMigration(id: number, name: string, columns: readonly Column[]): Migration {
   return { id, name, up: addViewColumnsDdl(columns), viewColumns: columns };
@@ -45,6 +56,7 @@ export const duckdbMigrations = (columns: readonly Column[] = VIEW_COLUMNS): rea
       { id: 2, name: 'notification channels', up: NOTIFICATION_CHANNELS_DUCKDB_DDL },
       // 3: views columns (store/view-row.ts)
       { id: 4, name: 'alert rules, silences, incidents and their transitions', up: ALERTS_DDL },
+      { id: 5, name: 'per-series minute history', up: SERIES_MINUTES_DDL },
     ],
     columns,
     addViewColumnsMigration,
