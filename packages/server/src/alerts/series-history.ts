@@ -1,5 +1,5 @@
 /**
- * Per-series history that lasts (migration 5 of each store, table
+ * Per-series history that lasts (migration 6 of each store, table
  * `series_minutes`): per environment and minute, one row for the whole
  * environment and one per value of each real-time breakdown dimension (the
  * most-watched values of the day, up to a cap per dimension), holding the

@@ -76,7 +76,7 @@ const LAYOUT = [
   ...columns('DOUBLE', ['video_duration_ms', 'completion_percentage', 'dropped_frame_frequency'], 3),
   // A device time moved into the view's bounds, or a clock far off the server's (docs/metrics.md "Clocks").
   ...columns('BOOLEAN', ['clock_corrected'], 5),
-  // A column added later names its migration, the stores' next: ...columns('DOUBLE', ['startup_bucket_s'], 6).
+  // A column added later names its migration, the stores' next: ...columns('DOUBLE', ['startup_bucket_s'], 7).
 ];
 
 export type ViewColumnName = (typeof LAYOUT)[number]['name'];

@@ -85,7 +85,8 @@ export const clickhouseMigrations = (columns: readonly Column[] = VIEW_COLUMNS):
       { id: 2, name: 'notification channels', up: NOTIFICATION_CHANNELS_CLICKHOUSE_DDL },
       // 3: views columns (store/view-row.ts)
       { id: 4, name: 'alert rules, silences, incidents and their transitions', up: ALERTS_DDL },
-      { id: 5, name: 'per-series minute history', up: SERIES_MINUTES_DDL },
+      // 5: views columns (store/view-row.ts)
+      { id: 6, name: 'per-series minute history', up: SERIES_MINUTES_DDL },
     ],
     columns,
     addViewColumnsMigration,

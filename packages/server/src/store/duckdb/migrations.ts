@@ -56,7 +56,8 @@ export const duckdbMigrations = (columns: readonly Column[] = VIEW_COLUMNS): rea
       { id: 2, name: 'notification channels', up: NOTIFICATION_CHANNELS_DUCKDB_DDL },
       // 3: views columns (store/view-row.ts)
       { id: 4, name: 'alert rules, silences, incidents and their transitions', up: ALERTS_DDL },
-      { id: 5, name: 'per-series minute history', up: SERIES_MINUTES_DDL },
+      // 5: views columns (store/view-row.ts)
+      { id: 6, name: 'per-series minute history', up: SERIES_MINUTES_DDL },
     ],
     columns,
     addViewColumnsMigration,
