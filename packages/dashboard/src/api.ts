@@ -101,3 +101,22 @@ export async function checkToken(id: string, secret: string): Promise<string | n
   if (res.status === 403) return 'This access token lacks the data:read permission';
   return `The server answered HTTP ${res.status}`;
 }
+
+/**
+ * A CSV route's answer as text (Accept: text/csv), with the same query and
+ * environment scope getJson would send, so an export holds the numbers the
+ * page shows.
+ */
+export async function getCsv(path: string, query: Query = {}): Promise<string> {
+  const auth = authHeader();
+  if (!auth) throw new ApiCallError(401, 'Not signed in');
+  const env = environmentId();
+  const res = await fetch(path + queryString(env ? { ...query, environment_id: env } : query), {
+    headers: { authorization: auth, accept: 'text/csv' },
+    credentials: 'omit',
+  });
+  if (res.status === 401) signOut();
+  if (res.ok) return res.text();
+  // Errors stay JSON envelopes.
+  throw new ApiCallError(res.status, describe(res.status, await res.json().catch(() => undefined)));
+}

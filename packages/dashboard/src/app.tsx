@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { AlertsBadge } from './components/alerts-badge.js';
 import { EnvironmentSwitcher } from './components/environment-switcher.js';
 import { AlertsPage } from './pages/alerts.js';
+import { ErrorsPage } from './pages/errors.js';
 import { LiveStreamPage } from './pages/live-stream.js';
 import { LiveStreamsPage } from './pages/live-streams.js';
 import { MetricsPage } from './pages/metrics.js';
@@ -20,6 +21,7 @@ const NAV = [
   ['monitor', 'Monitor'],
   ['metrics', 'Metrics'],
   ['views', 'Views'],
+  ['errors', 'Errors'],
   ['live-streams', 'Live streams'],
   ['alerts', 'Alerts'],
 ] as const;
@@ -31,6 +33,8 @@ function page(route: Route) {
       return <MetricsPage />;
     case 'views':
       return id ? <ViewPage viewId={id} /> : <ViewsPage />;
+    case 'errors':
+      return <ErrorsPage />;
     case 'live-streams':
       return id ? <LiveStreamPage streamId={id} /> : <LiveStreamsPage />;
     case 'alerts':

@@ -100,3 +100,38 @@ export function humanize(id: string): string {
   const s = id.replace(/_/g, ' ').replace(/\b(cdn|asn|id|os)\b/g, (w) => w.toUpperCase());
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
+
+/**
+ * A breakdown row's negative impact in its metric's unit, signed (+ worse
+ * than the whole, − better): percentages as percentage points (`+2.21 pp`),
+ * times in ms or s, bitrates in kbps or Mbps, scores in points.
+ */
+export function formatImpact(value: number | null | undefined, unit: string): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '–';
+  const sign = value > 0 ? '+' : value < 0 ? '−' : '';
+  const a = Math.abs(value);
+  switch (unit) {
+    case 'percentage':
+    case 'percent':
+      return `${sign}${round(a, 2)} pp`;
+    case 'milliseconds':
+    case 'ms':
+      return a >= 10_000 ? `${sign}${round(a / 1000, 1)} s` : `${sign}${round(a, a < 10 ? 1 : 0)} ms`;
+    case 'score':
+      return `${sign}${round(a, 2)} points`;
+    case 'per_minute':
+      return `${sign}${round(a, 3)} per minute`;
+    default:
+      return `${sign}${formatValue(a, unit)}`;
+  }
+}
+
+/** A dimension's name in pickers and table titles: the two CDN dimensions say which they are. */
+export function dimensionLabel(id: string): string {
+  const labels: Record<string, string> = {
+    cdn: 'CDN host',
+    cdn_host: 'CDN host',
+    cdn_provider: 'CDN provider',
+  };
+  return labels[id] ?? humanize(id);
+}

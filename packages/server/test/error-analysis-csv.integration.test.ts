@@ -16,6 +16,7 @@
  * MSG_A and ok1's title hold a comma, quotes and a line break, so they also prove the CSV quoting.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csvObjects } from './helpers/csv-reader.js';
 import { postBackfill, ViewScript } from './helpers/monitoring-script.js';
 import {
   removeDir,
@@ -33,45 +34,6 @@ const MSG_A = 'network down, "retry"\nlater';
 const TITLE = 'Title, "quoted"\nsecond line';
 // biome-ignore lint/suspicious/noExplicitAny: answers are JSON compared field by field
 type Body = Record<string, any>;
-
-/** An RFC 4180 reader, written apart from the server's writer: records of cells. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      record.push(cell);
-      cell = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      record.push(cell);
-      records.push(record);
-      record = [];
-      cell = '';
-      i++;
-    } else cell += c;
-  }
-  expect(cell).toBe('');
-  expect(record).toEqual([]);
-  return records;
-}
-
-/** The CSV records as objects keyed by the header row. */
-function csvObjects(text: string): Record<string, string>[] {
-  const [header, ...rows] = parseCsv(text);
-  expect(header).toBeDefined();
-  for (const r of rows) expect(r.length).toBe(header!.length);
-  return rows.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i]!])));
-}
 
 /** A JSON row as the documented CSV rules write it: dotted objects, lists as JSON text, null empty. */
 function flat(v: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {

@@ -1,9 +1,12 @@
 /**
  * One dimension's breakdown: a row per value with the metric, the viewers
  * (or views) behind it and its negative impact, worst first as the API
- * orders it. Clicking a row adds it as a filter.
+ * orders it. Clicking a row adds it as a filter. The negative impact reads
+ * in the metric's unit, and its header says what it measures.
  */
-import { round } from '../format.js';
+import type { Query } from '../api.js';
+import { formatImpact } from '../format.js';
+import { CsvButton } from './csv-button.js';
 import { UserText } from './user-text.js';
 
 export interface BreakdownRow {
@@ -23,6 +26,10 @@ export function BreakdownTable(props: {
   onPick: (dimension: string, value: string) => void;
   /** The breakdown a link asked for: marked. */
   lead?: boolean;
+  /** The metric's unit, which the negative impact shares. */
+  unit?: string;
+  /** The route and query behind the rows: a CSV download of them. */
+  csv?: { path: string; query: Query; name: string };
 }) {
   const { rows } = props;
   const maxImpact = Math.max(0, ...rows.map((r) => r.negativeImpact ?? 0));
@@ -32,7 +39,10 @@ export function BreakdownTable(props: {
       class={`card breakdown ${props.lead ? 'lead' : ''}`}
       data-testid={`breakdown-${props.dimension}`}
     >
-      <h3>{props.title}</h3>
+      <h3>
+        {props.title}
+        {props.csv && <CsvButton {...props.csv} />}
+      </h3>
       {rows.length === 0 ? (
         <p class="muted">No data</p>
       ) : (
@@ -43,7 +53,9 @@ export function BreakdownTable(props: {
               <th class="num">Value</th>
               <th class="num">{props.countLabel}</th>
               {realtime && <th class="num">Starting</th>}
-              <th class="num">Negative impact</th>
+              <th class="num" title={impactHelp(props.countLabel.toLowerCase())} data-testid="impact-header">
+                Negative impact <sup>?</sup>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -66,13 +78,28 @@ export function BreakdownTable(props: {
                       width: `${maxImpact > 0 ? Math.max(0, ((r.negativeImpact ?? 0) / maxImpact) * 40) : 0}px`,
                     }}
                   />
-                  {r.negativeImpact === null ? '–' : round(r.negativeImpact, 3)}
+                  {formatImpact(r.negativeImpact, props.unit ?? '')}
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      {rows.length > 0 && (
+        <p class="muted small footnote" data-testid="impact-footnote">
+          Negative impact = (row − overall) × row {props.countLabel.toLowerCase()} ÷ all{' '}
+          {props.countLabel.toLowerCase()}, in the metric's unit: + worse than the whole, − better.
+        </p>
+      )}
     </section>
+  );
+}
+
+/** What the negative impact column measures: its formula, sign and unit (docs/metrics.md). */
+export function impactHelp(count: string): string {
+  return (
+    `Negative impact: how much this row moves the overall value — (row value − overall value) × row ${count} ÷ all ${count}, ` +
+    `in the metric's unit (percentages in percentage points, pp). Positive: the row makes the whole worse; ` +
+    `negative: better (for metrics where higher is better, such as bitrate or scores, the sign is flipped).`
   );
 }

@@ -14,9 +14,11 @@ import type {
 import { getJson } from '../api.js';
 import { BreakdownTable } from '../components/breakdown-table.js';
 import { Chart } from '../components/chart.js';
+import { CsvButton } from '../components/csv-button.js';
 import { EmptyState, ErrorNote } from '../components/empty-state.js';
 import { FilterChips, withFilter } from '../components/filters.js';
-import { formatTime, formatValue, humanize } from '../format.js';
+import { MeasurementPicker, measuredUnit } from '../components/measurement-picker.js';
+import { dimensionLabel, formatTime, formatValue, humanize } from '../format.js';
 import { type MetricsState, metricsQuery, readMetricsState } from '../page-state.js';
 import { setQuery, useRoute } from '../router.js';
 import { useData } from '../use-data.js';
@@ -31,6 +33,7 @@ export const TIMEFRAMES = [
 
 const BREAKDOWN_DIMENSIONS = [
   'cdn',
+  'cdn_provider',
   'country',
   'operating_system',
   'browser',
@@ -85,22 +88,18 @@ export function MetricsPage() {
       ).then((pairs) => new Map(pairs)),
     key,
   );
+  const measured = { ...scope, measurement: m };
   const overall = useData(
-    () => getJson<MetricOverallResponse>(`${api}/${metric}/overall`, { ...scope, measurement: m }),
+    () => getJson<MetricOverallResponse>(`${api}/${metric}/overall`, measured),
     [...key, metric, m],
   );
   const series = useData(
-    () => getJson<MetricTimeseriesResponse>(`${api}/${metric}/timeseries`, { ...scope, measurement: m }),
+    () => getJson<MetricTimeseriesResponse>(`${api}/${metric}/timeseries`, measured),
     [...key, metric, m],
   );
+  const breakdownQuery = { ...measured, group_by: dimension, limit: 15 };
   const breakdown = useData(
-    () =>
-      getJson<MetricBreakdownResponse>(`${api}/${metric}/breakdown`, {
-        ...scope,
-        measurement: m,
-        group_by: dimension,
-        limit: 15,
-      }),
+    () => getJson<MetricBreakdownResponse>(`${api}/${metric}/breakdown`, breakdownQuery),
     [...key, metric, m, dimension],
   );
   const distribution = useData(
@@ -116,7 +115,7 @@ export function MetricsPage() {
     key,
   );
 
-  const unit = info?.unit ?? '';
+  const unit = measuredUnit(info?.unit ?? '', m ?? info?.default_measurement);
   const totalViews = scores.data?.get('views')?.value ?? null;
   const pick = (d: string, v: string) => setFilters(withFilter(filters, d, v));
 
@@ -193,21 +192,12 @@ export function MetricsPage() {
               ))}
             </select>
           </label>
-          {info && info.measurements.length > 1 && (
-            <label>
-              Measurement{' '}
-              <select
-                data-testid="measurement"
-                value={m ?? info.default_measurement}
-                onChange={(e) => change({ measurement: (e.target as HTMLSelectElement).value })}
-              >
-                {info.measurements.map((x) => (
-                  <option key={x} value={x}>
-                    {x}
-                  </option>
-                ))}
-              </select>
-            </label>
+          {info && (
+            <MeasurementPicker
+              measurements={info.measurements}
+              value={m ?? info.default_measurement}
+              onChange={(x) => change({ measurement: x })}
+            />
           )}
           <span class="big" data-testid="overall">
             {formatValue(overall.data?.data.value ?? null, unit)}
@@ -215,6 +205,19 @@ export function MetricsPage() {
           <span class="muted small">
             over {overall.data?.data.views_with_value.toLocaleString('en') ?? '–'} views
           </span>
+          <span class="spacer" />
+          <CsvButton
+            path={`${api}/${metric}/overall`}
+            query={measured}
+            name={`${metric}-overall`}
+            label="Overall"
+          />
+          <CsvButton
+            path={`${api}/${metric}/timeseries`}
+            query={measured}
+            name={`${metric}-timeseries`}
+            label="Timeseries"
+          />
         </div>
         <Chart
           testId="metric-chart"
@@ -248,16 +251,22 @@ export function MetricsPage() {
                 : [dimension, ...BREAKDOWN_DIMENSIONS]
               ).map((d) => (
                 <option key={d} value={d}>
-                  {humanize(d)}
+                  {dimensionLabel(d)}
                 </option>
               ))}
             </select>
           </label>
           <BreakdownTable
             dimension={dimension}
-            title={humanize(dimension)}
+            title={dimensionLabel(dimension)}
             countLabel="Views"
             onPick={pick}
+            unit={unit}
+            csv={{
+              path: `${api}/${metric}/breakdown`,
+              query: breakdownQuery,
+              name: `${metric}-by-${dimension}`,
+            }}
             rows={(breakdown.data?.data ?? []).map((r) => ({
               value: r.field,
               metric: formatValue(r.value, unit),

@@ -17,13 +17,14 @@ import { BreakdownTable } from '../components/breakdown-table.js';
 import { Chart } from '../components/chart.js';
 import { EmptyState, ErrorNote } from '../components/empty-state.js';
 import { FilterChips, withFilter } from '../components/filters.js';
-import { formatTime, formatValue, humanize } from '../format.js';
+import { dimensionLabel, formatTime, formatValue } from '../format.js';
 import { type MonitorState, monitorQuery, readMonitorState } from '../page-state.js';
 import { setQuery, useRoute } from '../router.js';
 import { useData } from '../use-data.js';
 
 export const MONITOR_DIMENSIONS = [
-  ['cdn', 'CDN'],
+  ['cdn', 'CDN host'],
+  ['cdn_provider', 'CDN provider'],
   ['country', 'Country'],
   ['operating_system', 'Operating system'],
   ['browser', 'Browser'],
@@ -52,7 +53,7 @@ export function MonitorPage() {
   // A breakdown named in the URL leads the page (a link to a per-CDN alert shows CDNs first).
   const dimensions: (readonly [string, string])[] = MONITOR_DIMENSIONS.some(([d]) => d === breakdown)
     ? [...MONITOR_DIMENSIONS].sort((a, b) => Number(b[0] === breakdown) - Number(a[0] === breakdown))
-    : [...(breakdown ? [[breakdown, humanize(breakdown)] as const] : []), ...MONITOR_DIMENSIONS];
+    : [...(breakdown ? [[breakdown, dimensionLabel(breakdown)] as const] : []), ...MONITOR_DIMENSIONS];
 
   const metrics = useData(() => getJson<MonitoringMetricsResponse>(`${base}/metrics`), []);
   const list = metrics.data?.data ?? [];
@@ -69,18 +70,23 @@ export function MonitorPage() {
     [list.length, filters.join('\n')],
     refreshMs,
   );
+  const breakdownPath = `${base}/metrics/${selected}/breakdown`;
+  const breakdownQuery = (dimension: string) => ({
+    ...q,
+    measurement,
+    dimension,
+    order_by: 'negative_impact',
+    order_direction: 'desc',
+    limit: 10,
+  });
   const breakdowns = useData(
     () =>
       Promise.all(
         dimensions.map(([dimension]) =>
-          getJson<MonitoringBreakdownResponse>(`${base}/metrics/${selected}/breakdown`, {
-            ...q,
-            measurement,
+          getJson<MonitoringBreakdownResponse>(breakdownPath, breakdownQuery(dimension)).then((r) => ({
             dimension,
-            order_by: 'negative_impact',
-            order_direction: 'desc',
-            limit: 10,
-          }).then((r) => ({ dimension, rows: r.data })),
+            rows: r.data,
+          })),
         ),
       ),
     [selected, measurement, breakdown, filters.join('\n')],
@@ -250,6 +256,12 @@ export function MonitorPage() {
               title={title}
               countLabel="Viewers"
               onPick={pick}
+              unit={selectedMetric?.unit ?? ''}
+              csv={{
+                path: breakdownPath,
+                query: breakdownQuery(dimension),
+                name: `${selected}-by-${dimension}`,
+              }}
               rows={rows.map((r) => ({
                 value: r.value,
                 metric: r.display_value ?? formatValue(r.metric_value, selectedMetric?.unit ?? ''),
