@@ -150,6 +150,25 @@ describe('dashboard in Chromium: percentiles, engagement, CDN provider, errors, 
     await screenshot(page, 'metrics-p99');
   });
 
+  it('the timeseries and overall CSVs hold the API’s numbers for the chosen measurement', async () => {
+    // A fixed from–to timeframe: page and test ask for the same buckets whenever they ask.
+    const to = Math.ceil(Date.now() / 1000) + 600;
+    const tf = `timeframe=${to - 3 * 3600}&timeframe=${to}`;
+    await page.goto(`${server.url}/ui/metrics?${tf}&metric=video_startup_time&measurement=95th`);
+    await expect.poll(() => page.getByTestId('overall').textContent()).toBe('2250 ms');
+    const query = `timeframe[]=${to - 3 * 3600}&timeframe[]=${to}&measurement=95th`;
+    const series = await api<{ data: { time: number; value: number | null; views: number }[] }>(
+      `/data/v1/metrics/video_startup_time/timeseries?${query}`,
+    );
+    expect(series.data.filter((p) => p.value !== null).length).toBeGreaterThan(0);
+    const csv = await download('csv-video_startup_time-timeseries');
+    expect(
+      csv.map((r) => [Number(r['time']), r['value'] === '' ? null : Number(r['value']), Number(r['views'])]),
+    ).toEqual(series.data.map((p) => [p.time, p.value, p.views]));
+    const overall = await download('csv-video_startup_time-overall');
+    expect(overall.map((r) => Number(r['value']))).toEqual([2250]);
+  });
+
   it('engagement metrics: unique viewers and views per viewer as the API counts them', async () => {
     await page.goto(`${server.url}/ui/metrics`);
     for (const [metric, truth] of [

@@ -19,6 +19,7 @@ import {
 } from '../alert-types.js';
 import { getJson, sendJson } from '../api.js';
 import { ErrorNote } from '../components/empty-state.js';
+import { measurementName } from '../components/measurement-picker.js';
 import { ThresholdChart } from '../components/threshold-chart.js';
 import { humanize, unitSymbol } from '../format.js';
 import { navigate } from '../router.js';
@@ -267,7 +268,7 @@ export function RuleFormPage({ ruleId }: { ruleId?: string }) {
                   <option value="">default</option>
                   {measurements.map((m) => (
                     <option key={m} value={m}>
-                      {m}
+                      {measurementName(m)}
                     </option>
                   ))}
                 </select>
