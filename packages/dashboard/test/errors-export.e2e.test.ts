@@ -233,7 +233,7 @@ describe('dashboard in Chromium: percentiles, engagement, CDN provider, errors, 
     await screenshot(page, 'metrics-cdn-provider');
   });
 
-  it('Monitor offers CDN host and CDN provider breakdowns, labelled', async () => {
+  it('Monitor offers CDN host and CDN provider breakdowns, labelled; the impact explained once', async () => {
     await page.goto(`${server.url}/ui/monitor`);
     await expect
       .poll(() => page.locator('[data-testid=breakdown-cdn] h3').textContent())
@@ -241,6 +241,12 @@ describe('dashboard in Chromium: percentiles, engagement, CDN provider, errors, 
     expect(await page.locator('[data-testid=breakdown-cdn_provider] h3').textContent()).toContain(
       'CDN provider',
     );
+    // The impact explained once for all of its tables, and in each column header.
+    expect(await page.getByTestId('impact-footnote').count()).toBe(1);
+    expect(await page.getByTestId('impact-footnote').textContent()).toContain('row viewers ÷ all viewers');
+    expect(
+      await page.locator('[data-testid=breakdown-cdn_provider] th[title]').getAttribute('title'),
+    ).toContain('row viewers ÷ all viewers');
   });
 
   it('the Errors page: per code the API’s numbers, one date format, and a link to the views of that code', async () => {

@@ -30,6 +30,8 @@ export function BreakdownTable(props: {
   unit?: string;
   /** The route and query behind the rows: a CSV download of them. */
   csv?: { path: string; query: Query; name: string };
+  /** False where a page explains the negative impact once for several tables (ImpactNote). */
+  note?: boolean;
 }) {
   const { rows } = props;
   const maxImpact = Math.max(0, ...rows.map((r) => r.negativeImpact ?? 0));
@@ -85,13 +87,18 @@ export function BreakdownTable(props: {
           </tbody>
         </table>
       )}
-      {rows.length > 0 && (
-        <p class="muted small footnote" data-testid="impact-footnote">
-          Negative impact = (row − overall) × row {props.countLabel.toLowerCase()} ÷ all{' '}
-          {props.countLabel.toLowerCase()}, in the metric's unit: + worse than the whole, − better.
-        </p>
-      )}
+      {rows.length > 0 && props.note !== false && <ImpactNote count={props.countLabel.toLowerCase()} />}
     </section>
+  );
+}
+
+/** The footnote under breakdowns: the negative impact's formula, unit and sign, in short. */
+export function ImpactNote({ count }: { count: string }) {
+  return (
+    <p class="muted small footnote" data-testid="impact-footnote">
+      Negative impact = (row − overall) × row {count} ÷ all {count}, in the metric's unit: + worse than the
+      whole, − better.
+    </p>
   );
 }
 

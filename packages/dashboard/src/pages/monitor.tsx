@@ -13,7 +13,7 @@ import type {
   MonitoringTimeseriesResponse,
 } from '@openqoe/schema';
 import { getJson } from '../api.js';
-import { BreakdownTable } from '../components/breakdown-table.js';
+import { BreakdownTable, ImpactNote } from '../components/breakdown-table.js';
 import { Chart } from '../components/chart.js';
 import { EmptyState, ErrorNote } from '../components/empty-state.js';
 import { FilterChips, withFilter } from '../components/filters.js';
@@ -245,6 +245,7 @@ export function MonitorPage() {
         Breakdowns of {selectedMetric?.display_name ?? selected}{' '}
         <span class="muted small">worst negative impact first; click a row to filter</span>
       </h2>
+      <ImpactNote count="viewers" />
       <div class="breakdowns">
         {dimensions.map(([dimension, title]) => {
           const rows = breakdowns.data?.find((b) => b.dimension === dimension)?.rows ?? [];
@@ -257,6 +258,7 @@ export function MonitorPage() {
               countLabel="Viewers"
               onPick={pick}
               unit={selectedMetric?.unit ?? ''}
+              note={false}
               csv={{
                 path: breakdownPath,
                 query: breakdownQuery(dimension),
