@@ -411,6 +411,9 @@ describe.each(runnableStores('metric values'))('new metrics and percentiles on $
         const body = await get(`/data/v1/metrics/${id}/overall?${tf}&measurement=${m}`);
         close(body['data'].value, expected, `${id} ${m}`);
       }
+    // A share's count is a number of views; its average a percentage.
+    expect((await get(`/data/v1/metrics/plays/overall?${tf}&measurement=count`))['data'].unit).toBe('views');
+    expect((await get(`/data/v1/metrics/plays/overall?${tf}&measurement=avg`))['data'].unit).toBe('percent');
   });
 
   it('answers each hour and each country as the truth over its views', async () => {

@@ -47,6 +47,10 @@ export interface MetricDefinition {
   description: string;
 }
 
+/** The unit of a metric's answer: a share's `count` measurement counts views, not percent. */
+export const unitOf = (def: MetricDefinition, m: Measurement): MetricDefinition['unit'] =>
+  m === 'count' && def.unit === 'percent' ? 'views' : def.unit;
+
 /** The SQL of each measurement of the metric in column `c`, by the kind of its aggregate. */
 function measurements(c: string, unit: string, q: QueryAggregate): MetricDefinition['sql'] {
   const of = (fn: string) => `${fn}(${c})`;

@@ -11,7 +11,7 @@ import type {
 } from '@openqoe/schema';
 import type { AuthenticatedToken } from '../../auth/registry.js';
 import { ApiError } from '../../http/api-error.js';
-import type { Measurement, MetricDefinition } from '../../query/metric-catalog.js';
+import { type Measurement, type MetricDefinition, unitOf } from '../../query/metric-catalog.js';
 import { dimensionColumn, type Scope } from '../../query/query-scope.js';
 import type { Store } from '../../store/store.js';
 import { autoGranularity, type MetricQueries, num, timeframeOf } from './metric-queries.js';
@@ -48,7 +48,7 @@ export async function overallAnswer(
     data: {
       value: num(row?.['value']),
       measurement: m,
-      unit: def.unit,
+      unit: unitOf(def, m),
       total_views: num(row?.['total_views']) ?? 0,
       views_with_value: num(row?.['views_with_value']) ?? 0,
       total_watch_time_ms: num(row?.['watch']) ?? 0,
@@ -96,7 +96,7 @@ export async function timeseriesAnswer(
     timeframe: timeframeOf(scope),
     granularity,
     measurement: m,
-    unit: def.unit,
+    unit: unitOf(def, m),
   };
 }
 
@@ -165,7 +165,7 @@ export async function breakdownAnswer(
     total_row_count: num(rows[0]?.['total']) ?? (await countGroups(mq.store, col, scope)),
     timeframe: timeframeOf(scope),
     measurement: m,
-    unit: def.unit,
+    unit: unitOf(def, m),
   };
 }
 
