@@ -27,7 +27,7 @@ import type { NotificationBatch } from '../src/outputs/notifications/incident-no
 import { embeddedFiltered } from '../src/query/realtime/filtered-realtime.js';
 import type { SqlRunner } from '../src/store/live-store.js';
 import type { Store } from '../src/store/store.js';
-import { playTicks } from './helpers/played-ticks.js';
+import { FIVE_VIEWS, playTicks } from './helpers/played-ticks.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
 import { openStoreUnderTest, runnableStores } from './helpers/stores.js';
 
@@ -43,13 +43,6 @@ const FAULTS: [number, number][] = [
   [5, 8],
   [15, 17],
   [22, 24],
-];
-const VIEWS = [
-  { id: 'a1', cdnHost: 'cdn-a', startupMs: 800 },
-  { id: 'a2', cdnHost: 'cdn-a', startupMs: 1500 },
-  { id: 'a3', cdnHost: 'cdn-a', startupMs: 2500 },
-  { id: 'b1', cdnHost: 'cdn-b', startupMs: 1200 },
-  { id: 'b2', cdnHost: 'cdn-b', startupMs: 3000 },
 ];
 /** The minute (from M0) step k's data belongs to: its tick closes at M0 + k × STEP. */
 const minuteOfStep = (k: number) => Math.floor((k * STEP - 1) / MINUTE);
@@ -120,7 +113,7 @@ for (const kind of runnableStores('backtest').filter((s) => s.kind !== 'http'))
       });
       await engine.start();
       const ticks = playTicks(
-        VIEWS,
+        FIVE_VIEWS,
         MINUTES * (MINUTE / STEP) + 1,
         M0,
         STEP,

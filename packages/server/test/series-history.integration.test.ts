@@ -14,7 +14,7 @@ import { RealtimeAggregate } from '../src/pipeline/realtime/realtime-aggregate.j
 import { REALTIME_METRIC_IDS } from '../src/pipeline/realtime/realtime-catalog.js';
 import type { SqlRunner } from '../src/store/live-store.js';
 import type { Store } from '../src/store/store.js';
-import { playTicks } from './helpers/played-ticks.js';
+import { FIVE_VIEWS, playTicks } from './helpers/played-ticks.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
 import { openStoreUnderTest, runnableStores } from './helpers/stores.js';
 
@@ -27,16 +27,9 @@ const DAY = 86_400_000;
 const M0 = Math.ceil(1_765_000_000_000 / MINUTE) * MINUTE;
 const STEP = 5000;
 
-/** Three views on cdn-a (one stalls every third step), two on cdn-b, each starting up in its own time. */
-const VIEWS = [
-  { id: 'a1', cdnHost: 'cdn-a', startupMs: 800 },
-  { id: 'a2', cdnHost: 'cdn-a', startupMs: 1500 },
-  { id: 'a3', cdnHost: 'cdn-a', startupMs: 2500 },
-  { id: 'b1', cdnHost: 'cdn-b', startupMs: 1200 },
-  { id: 'b2', cdnHost: 'cdn-b', startupMs: 3000 },
-];
+/** Three viewers on cdn-a (the first stalls every third step), two on cdn-b. */
 const play = (steps: number) =>
-  playTicks(VIEWS, steps, M0, STEP, (i, k) => (i === 0 && k % 3 === 0 ? 'rebuffering' : 'playing'));
+  playTicks(FIVE_VIEWS, steps, M0, STEP, (i, k) => (i === 0 && k % 3 === 0 ? 'rebuffering' : 'playing'));
 
 const minuteOf = (atMs: number) => Math.floor((atMs - 1) / MINUTE) * MINUTE;
 

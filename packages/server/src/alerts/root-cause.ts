@@ -38,7 +38,7 @@ export interface RootCauseHint {
   contributors: RootCauseContributor[];
 }
 
-/** Shares below this are not named; nor values whose share is not this far above their audience share. */
+/** A value is named when its share is over this, and at least MIN_LIFT above its share of the audience. */
 const MIN_SHARE = 0.5;
 const MIN_LIFT = 0.2;
 const MAX_NAMED = 3;
@@ -121,7 +121,7 @@ export function rootCause(input: RootCauseInput): RootCauseHint | null {
     if (!best || added <= 0) continue;
     const share = best.excess / added;
     const audienceShare = totalAudience > 0 ? best.audience / totalAudience : 0;
-    if (share >= MIN_SHARE && share - audienceShare >= MIN_LIFT)
+    if (share > MIN_SHARE && share - audienceShare >= MIN_LIFT)
       found.push({ dimension, value: best.value, share, audience_share: audienceShare });
   }
   if (found.length === 0) return null;

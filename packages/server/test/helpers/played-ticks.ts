@@ -16,6 +16,15 @@ export interface PlayedView {
   startupMs: number;
 }
 
+/** Three views on cdn-a and two on cdn-b, each starting up in its own time. */
+export const FIVE_VIEWS: readonly PlayedView[] = [
+  { id: 'a1', cdnHost: 'cdn-a', startupMs: 800 },
+  { id: 'a2', cdnHost: 'cdn-a', startupMs: 1500 },
+  { id: 'a3', cdnHost: 'cdn-a', startupMs: 2500 },
+  { id: 'b1', cdnHost: 'cdn-b', startupMs: 1200 },
+  { id: 'b2', cdnHost: 'cdn-b', startupMs: 3000 },
+];
+
 /** The ticks of `steps` steps of `stepMs` after `startMs`; `state(i, k)`: what view i does in step k (1…steps). */
 export function playTicks(
   played: readonly PlayedView[],
