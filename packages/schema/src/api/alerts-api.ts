@@ -200,26 +200,23 @@ export const IncidentTransitionInfo = Type.Object({
   ),
 });
 
-export const RootCauseHint = Type.Object(
-  {
-    summary: Type.String({
-      description: 'e.g. "87 % of the added rebuffering is on CDN edge-a.example (50 % of the audience)"',
+export const RootCauseHint = Type.Object({
+  summary: Type.String({
+    description: 'e.g. "87 % of the added rebuffering is on CDN edge-a.example (50 % of the audience)"',
+  }),
+  baseline: Type.Union([Type.Literal('history'), Type.Literal('none')], {
+    description:
+      '`history`: compared with the rates of the minutes before the breach; `none`: no history (or a filtered rule), the numerator now',
+  }),
+  contributors: Type.Array(
+    Type.Object({
+      dimension: Type.String(),
+      value: Type.String(),
+      share: Type.Number({ description: 'Fraction (0–1) of the added numerator on this value' }),
+      audience_share: Type.Number({ description: 'Fraction (0–1) of the audience on this value' }),
     }),
-    baseline: Type.Union([Type.Literal('history'), Type.Literal('none')], {
-      description:
-        '`history`: compared with the rates of the minutes before the breach; `none`: no history (or a filtered rule), the numerator now',
-    }),
-    contributors: Type.Array(
-      Type.Object({
-        dimension: Type.String(),
-        value: Type.String(),
-        share: Type.Number({ description: 'Fraction (0–1) of the added numerator on this value' }),
-        audience_share: Type.Number({ description: 'Fraction (0–1) of the audience on this value' }),
-      }),
-    ),
-  },
-  { description: 'Which breakdown values carry most of the change (docs/alerting.md, "Root-cause hint")' },
-);
+  ),
+});
 export type RootCauseHint = Static<typeof RootCauseHint>;
 
 export const Incident = Type.Object({

@@ -3,7 +3,8 @@ const ruleIn = {
   name: 'Rebuffering per CDN host',
   metric: 'current_rebuffering_percentage',
   breakdown: 'cdn',
-  filters: ['stream_type:live'],
+  // No filters: the series history a backtest replays is unfiltered, and GET …/backtest replays this rule.
+  filters: [],
   condition: {
     type: 'threshold',
     operator: '>',
@@ -86,8 +87,8 @@ const transitions = [
   },
 ];
 
-/** A backtest replays the unfiltered history: the rule example without its filters and channels. */
-const backtestIn = { ...ruleIn, filters: [], channel_ids: [] };
+/** A draft to backtest: the rule example, before its channels are chosen. */
+const backtestIn = { ...ruleIn, channel_ids: [] };
 const backtest = {
   from: '2025-10-24T00:00:00.000Z',
   to: '2025-11-21T00:00:00.000Z',
