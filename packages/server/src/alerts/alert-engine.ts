@@ -2,7 +2,8 @@
  * The alert engine: holds the rules (config file and API), silences and the
  * state of every series a rule covers; evaluates real-time rules at every
  * tick and windowed rules on their own interval; opens, acknowledges and
- * resolves incidents. A transition is written to the store (incident and
+ * resolves incidents (a whole-environment one opens with its root-cause
+ * hint, root-cause.ts). A transition is written to the store (incident and
  * transition row, delivery `pending`) before the notifier is called, and
  * marked `queued` once the notifier holds it: a kill between the two sends
  * it again at the next start (same de-duplication key), a kill before the
