@@ -38,11 +38,13 @@ describe('series history through a running server', () => {
   let server: ServerProcess | undefined;
   let timer: NodeJS.Timeout | undefined;
   const start = Date.now() - 500;
-  const views = [
-    ['a0', 'cdn-a'],
-    ['a1', 'cdn-a'],
-    ['b0', 'cdn-b'],
-  ].map(([id, cdnHost]) => ({
+  const views = (
+    [
+      ['a0', 'cdn-a'],
+      ['a1', 'cdn-a'],
+      ['b0', 'cdn-b'],
+    ] as const
+  ).map(([id, cdnHost]) => ({
     script: new ViewScript(`${id}-${start}`, start, { cdnHost })
       .ev('playrequest', 'startup')
       .seg('startup', 500),
