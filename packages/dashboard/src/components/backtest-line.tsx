@@ -22,7 +22,8 @@ export function BacktestLine({ input }: { input: AlertRuleInput }) {
     const timer = setTimeout(() => {
       sendJson<BacktestResponse>('POST', '/system/v1/alert-rules/backtest', JSON.parse(key), true).then(
         (r) => current && setState({ busy: false, data: r.data }),
-        (err: unknown) => current && setState({ busy: false, error: String((err as Error).message ?? err) }),
+        (err: unknown) =>
+          current && setState({ busy: false, error: err instanceof Error ? err.message : String(err) }),
       );
     }, DEBOUNCE_MS);
     return () => {
