@@ -12,6 +12,7 @@ export type {
   AlertRuleListResponse,
   AlertRuleResponse,
   AlertSeverity,
+  BacktestResponse,
   IncidentListResponse,
   IncidentResponse,
   NotificationChannelListResponse,

@@ -7,7 +7,8 @@
  * is listed and shown read-only; a per-CDN rebuffering rule (> 20 %, at
  * once, notifying a webhook channel the test listens on) created through the
  * form, whose preview draws both CDNs and the threshold, is stored as typed;
- * the engine opens an incident for CDN B only; the webhook's two links open
+ * the form's backtest line shows the count the backtest API answers for the
+ * same rule over the same history; the engine opens an incident for CDN B only; the webhook's two links open
  * the incident page and Monitor filtered to CDN B;
  * which the rule's state, the navigation badge, the incident list (the
  * rule's, and its status filter) and the incident page show — threshold, the stalled view
@@ -33,6 +34,7 @@ import {
   REALTIME_CONFIG,
   type ServerProcess,
   screenshot,
+  settled,
   shownHeadline,
   signIn,
   startDashboardServer,
@@ -205,6 +207,56 @@ describe('Alerts pages in Chromium against the alert engine', () => {
       'the preview with both CDNs and the threshold',
     );
     expect(await preview.locator('canvas').count()).toBeGreaterThan(0);
+    // The backtest line: the count the API answers for this rule over the same minutes of history.
+    const line = page.getByTestId('backtest');
+    const body = {
+      name: RULE,
+      metric: 'current_rebuffering_percentage',
+      breakdown: 'cdn',
+      condition: {
+        type: 'threshold',
+        operator: '>',
+        value: 20,
+        for_seconds: 0,
+        resolve_for_seconds: 0,
+        min_audience: 1,
+      },
+    };
+    // Once a minute of history is kept, CDN B's 50 % makes the count at least 1: not a trivial 0 = 0.
+    const backtest = () =>
+      api<{ data: { count: number; minutes_covered: number } }>('/system/v1/alert-rules/backtest', body);
+    await waitFor(
+      async () => {
+        await new Promise((r) => setTimeout(r, 2000));
+        return (await backtest()).body.data.minutes_covered >= 1;
+      },
+      'a minute of series history',
+      120_000,
+    );
+    let compared = false;
+    for (let attempt = 0; attempt < 3 && !compared; attempt++) {
+      const answer = await backtest();
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      // Make the form ask again now, on the history the API just replayed.
+      await field('value').fill('21');
+      await field('value').fill('20');
+      const [state, minutes, count] = await settled(
+        async () => [
+          await line.getAttribute('data-state'),
+          await line.getAttribute('data-minutes'),
+          await line.getAttribute('data-count'),
+        ],
+        ([st, m]) => st === 'done' && m === String(answer.body.data.minutes_covered),
+        20_000,
+      );
+      // A minute written in between: ask both again.
+      if (state !== 'done' || minutes !== String(answer.body.data.minutes_covered)) continue;
+      expect(count).toBe(String(answer.body.data.count));
+      expect(answer.body.data.count).toBeGreaterThanOrEqual(1);
+      expect(await line.textContent()).toContain(`Would have fired ${answer.body.data.count} time`);
+      compared = true;
+    }
+    expect(compared).toBe(true);
     await screenshot(page, 'alert-rule-form');
     await page.getByTestId('save-rule').click();
     await page.waitForURL(/\/ui\/alerts$/);

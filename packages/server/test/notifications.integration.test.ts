@@ -249,6 +249,53 @@ describe('notification channels deliver to real receivers', () => {
     expect(messageId).toMatch(/^<[0-9a-f]{32}@openqoe>$/);
   });
 
+  it('root-cause hint of a whole-environment incident: in the webhook body, Slack blocks, PagerDuty custom_details, the mail and the Alertmanager annotation', async () => {
+    const hint = '92 % of the added rebuffering is on CDN edge-7.example (48 % of the audience)';
+    const whole = { ...notice(7, 'trigger'), breakdown: null, breakdownValue: null, rootCause: hint };
+    const ids = {
+      webhook: await channel('webhook', { url: `${hooks.url}/hint/webhook` }),
+      slack: await channel('slack', { webhook_url: `${hooks.url}/hint/slack` }),
+      pagerduty: await channel('pagerduty', {
+        routing_key: 'R0UTINGKEY',
+        events_url: `${hooks.url}/pagerduty/hint`,
+      }),
+      alertmanager: await channel('alertmanager', { url: `${hooks.url}/hint/am` }),
+      email: await mailChannel('smtp-secret', ['hint@example.com']),
+    };
+    smtp.mails.length = 0;
+    await notifier.notify(batch(ENV, Object.values(ids), [whole]));
+    await waitFor(
+      async () =>
+        hooks.to('/hint/webhook').length +
+          hooks.to('/hint/slack').length +
+          hooks.to('/pagerduty/hint').length +
+          hooks.to('/hint/am').length +
+          smtp.mails.length ===
+        5,
+      'every channel',
+    );
+    const line = `opened: whole environment: current_rebuffering_percentage 12.5% > 5% (worst 27%) (likely cause: ${hint})`;
+    expect(hookBody(hooks.to('/hint/webhook')[0]!).batches[0]!.notices[0]).toMatchObject({
+      breakdown: null,
+      root_cause: hint,
+    });
+    const slack = json(hooks.to('/hint/slack')[0]!) as { blocks: KnownBlock[] };
+    const texts = slack.blocks
+      .filter((b): b is SectionBlock => b.type === 'section')
+      .map((b) => b.text?.text);
+    expect(texts).toContain(`• ${line}`);
+    const pd = pdEvent(hooks.to('/pagerduty/hint')[0]!);
+    expect(pd.payload.custom_details.series[0]).toMatchObject({
+      series: 'whole environment',
+      root_cause: hint,
+    });
+    const [alert] = JSON.parse(hooks.to('/hint/am')[0]!.raw.toString()) as {
+      annotations: Record<string, string>;
+    }[];
+    expect(alert!.annotations['root_cause']).toBe(hint);
+    expect(readMail(smtp.mails[0]!.raw).body).toContain(line);
+  });
+
   it('refused for good (SMTP 535, Slack 400): set aside in the dead-letter directory, counted, the queue moves on', async () => {
     const mail = await mailChannel('wrong', ['oncall@example.com']);
     const slack = await channel('slack', { webhook_url: `${hooks.url}/slack/refused` });

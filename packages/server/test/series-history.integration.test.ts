@@ -10,15 +10,11 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SeriesHistory, WHOLE_SERIES } from '../src/alerts/series-history.js';
-import { PipelineEvents } from '../src/pipeline/pipeline-events.js';
 import { RealtimeAggregate } from '../src/pipeline/realtime/realtime-aggregate.js';
 import { REALTIME_METRIC_IDS } from '../src/pipeline/realtime/realtime-catalog.js';
-import { type RealtimeTick, RealtimeTracker } from '../src/pipeline/realtime/realtime-tracker.js';
-import { ActiveViews, DEFAULT_TIMERS } from '../src/pipeline/view-model/active-views.js';
-import { nativeItems } from '../src/pipeline/view-model/normalize-native.js';
 import type { SqlRunner } from '../src/store/live-store.js';
 import type { Store } from '../src/store/store.js';
-import { ViewScript } from './helpers/monitoring-script.js';
+import { FIVE_VIEWS, playTicks } from './helpers/played-ticks.js';
 import { removeDir, tempDataDir } from './helpers/server-process.js';
 import { openStoreUnderTest, runnableStores } from './helpers/stores.js';
 
@@ -31,56 +27,9 @@ const DAY = 86_400_000;
 const M0 = Math.ceil(1_765_000_000_000 / MINUTE) * MINUTE;
 const STEP = 5000;
 
-/**
- * Three views on cdn-a (one stalls every third step), two on cdn-b, each starting up in its own
- * time; beacons every 5 s into the view model, a tick closed after each. Returns the ticks.
- */
-function playTicks(steps: number): RealtimeTick[] {
-  const clock = { now: M0 };
-  const views = new ActiveViews(DEFAULT_TIMERS, { minStallMs: 250 });
-  const events = new PipelineEvents(views);
-  const tracker = new RealtimeTracker(views, { tickMs: STEP, attemptWindowMs: 60_000 }, () => clock.now);
-  tracker.subscribe(events);
-  const scripts = [
-    ['a1', 'cdn-a', 800],
-    ['a2', 'cdn-a', 1500],
-    ['a3', 'cdn-a', 2500],
-    ['b1', 'cdn-b', 1200],
-    ['b2', 'cdn-b', 3000],
-  ].map(([id, cdnHost, startupMs]) => ({
-    script: new ViewScript(String(id), M0 - STEP, { cdnHost: String(cdnHost) })
-      .ev('playrequest', 'startup')
-      .seg('startup', Number(startupMs))
-      .seg('playing', STEP - Number(startupMs)),
-    sent: 0,
-  }));
-  const send = () => {
-    for (const v of scripts) {
-      const items = nativeItems(v.script.samples, v.script.events).filter((i) => i.seq >= v.sent);
-      v.sent = v.script.seq;
-      const arrival = { envId: 'env', receivedAtMs: clock.now, clockOffsetMs: 0, ip: '', userAgent: '' };
-      views.apply(arrival, v.script.viewId, items);
-      const beacon = {
-        arrival,
-        sourceViewId: v.script.viewId,
-        view: views.get('env', v.script.viewId),
-        items,
-      };
-      void events.deliver({ event: { beacons: [beacon], replay: false }, accepted: 0 });
-    }
-  };
-  const ticks: RealtimeTick[] = [];
-  send();
-  ticks.push(...tracker.closeWindow(clock.now));
-  for (let k = 1; k <= steps; k++) {
-    for (const [i, v] of scripts.entries())
-      v.script.seg(i === 0 && k % 3 === 0 ? 'rebuffering' : 'playing', STEP);
-    clock.now = M0 + k * STEP;
-    send();
-    ticks.push(...tracker.closeWindow(clock.now));
-  }
-  return ticks;
-}
+/** Three viewers on cdn-a (the first stalls every third step), two on cdn-b. */
+const play = (steps: number) =>
+  playTicks(FIVE_VIEWS, steps, M0, STEP, (i, k) => (i === 0 && k % 3 === 0 ? 'rebuffering' : 'playing'));
 
 const minuteOf = (atMs: number) => Math.floor((atMs - 1) / MINUTE) * MINUTE;
 
@@ -97,7 +46,7 @@ for (const kind of runnableStores('series history').filter((s) => s.kind !== 'ht
     it('writes minute rows from real ticks that re-aggregate to the real-time metric of the minute', async () => {
       const history = new SeriesHistory(await open(), { historyDays: 28, valuesPerDimension: 1000, log });
       // Three minutes of ticks and the first of a fourth: minutes 0–2 are written.
-      const ticks = playTicks(37);
+      const ticks = play(37);
       for (const t of ticks) await history.onTick(t);
       for (const [dimension, value] of [
         ['', ''],
@@ -160,7 +109,7 @@ for (const kind of runnableStores('series history').filter((s) => s.kind !== 'ht
     it('keeps the most-watched values of the day past the cap', async () => {
       const sql = await open();
       const history = new SeriesHistory(sql, { historyDays: 28, valuesPerDimension: 1, log });
-      const ticks = playTicks(13).map((t) => ({ ...t, envId: 'capped' }));
+      const ticks = play(13).map((t) => ({ ...t, envId: 'capped' }));
       for (const t of ticks) await history.onTick(t);
       const cdn = (value: string) => history.read('capped', { dimension: 'cdn', value }, M0, M0 + MINUTE);
       expect(await cdn('cdn-a')).toHaveLength(1);

@@ -7,7 +7,9 @@
  * runs get the trigger: a webhook and a Slack listener, a PagerDuty events
  * URL pointed at a local listener, a real Alertmanager (Debian's package)
  * and a real SMTP server. A kill -9 and restart while open keeps the
- * incident open with no second trigger; releasing the segments resolves it
+ * incident open with no second trigger; a rule on the whole environment (no
+ * breakdown) opens its own incident whose root-cause hint names the held
+ * host; releasing the segments resolves it
  * and sends the resolve; the same fault under a silence records a muted
  * incident and sends nothing.
  */
@@ -71,6 +73,20 @@ const RULE = {
   severity: 'critical',
 };
 
+/** The same fault seen on the whole environment: half the viewers stall, no channel (nothing sent). */
+const WHOLE_RULE = {
+  name: 'Rebuffering overall',
+  metric: 'current_rebuffering_percentage',
+  condition: {
+    type: 'threshold',
+    operator: '>',
+    value: 25,
+    resolve_value: 10,
+    for_seconds: 2,
+    min_audience: 2,
+  },
+};
+
 // biome-ignore lint/suspicious/noExplicitAny: answers are JSON checked field by field
 type Json = any;
 
@@ -108,6 +124,7 @@ describe('alerting with real players on two CDN hosts', () => {
   const pages: Page[] = [];
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   let ruleId = '';
+  let wholeRuleId = '';
   let incidentId = '';
   let hold: RuleHandle | undefined;
 
@@ -250,6 +267,9 @@ hls.attachMedia(video);
     const created = await call('POST', '/system/v1/alert-rules', { ...RULE, channel_ids: channelIds });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     ruleId = created.body.data.id;
+    const whole = await call('POST', '/system/v1/alert-rules', WHOLE_RULE);
+    expect(whole.status, JSON.stringify(whole.body)).toBe(201);
+    wholeRuleId = whole.body.data.id;
 
     const onA = [await view(mediaA, 'a-0'), await view(mediaA, 'a-1')];
     const onB = [await view(mediaB, 'b-0'), await view(mediaB, 'b-1')];
@@ -284,6 +304,17 @@ hls.attachMedia(video);
     });
     // Host A's viewers kept playing: no incident names it.
     expect((await incidents()).map((i) => i.breakdown_value)).toEqual([CDN_B]);
+    // The whole environment's incident: its hint names the held host as where the added rebuffering is.
+    const wholeIncidents = async (): Promise<Json[]> =>
+      (await call('GET', `/data/v1/incidents?rule_id=${wholeRuleId}`)).body.data;
+    await waitFor(async () => (await wholeIncidents()).length > 0, 'the whole-environment incident', 60_000);
+    const [overall] = await wholeIncidents();
+    expect(overall).toMatchObject({ breakdown: null, breakdown_value: null });
+    expect(overall.root_cause, JSON.stringify(overall)).not.toBeNull();
+    expect(overall.root_cause.contributors).toContainEqual(
+      expect.objectContaining({ dimension: 'cdn', value: CDN_B }),
+    );
+    expect(overall.root_cause.summary).toContain(`CDN ${CDN_B}`);
   });
 
   it('keeps it open across a kill -9 and restart, with no second trigger at the receivers', async () => {

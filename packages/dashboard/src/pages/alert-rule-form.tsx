@@ -3,7 +3,8 @@
  * view metric over a window of ended views), its series (breakdown and
  * filters), the threshold condition, channels, severity, description and
  * runbook, with a preview of the chosen series over the history the APIs
- * keep and the threshold drawn on it. Rules from the config file are shown
+ * keep and the threshold drawn on it, and how often it would have fired over
+ * the kept series history (backtest). Rules from the config file are shown
  * read-only. Bad input comes back from the API naming each field.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -18,6 +19,7 @@ import {
   SEVERITIES,
 } from '../alert-types.js';
 import { getJson, sendJson } from '../api.js';
+import { BacktestLine } from '../components/backtest-line.js';
 import { ErrorNote } from '../components/empty-state.js';
 import { measurementName } from '../components/measurement-picker.js';
 import { ThresholdChart } from '../components/threshold-chart.js';
@@ -412,6 +414,7 @@ export function RuleFormPage({ ruleId }: { ruleId?: string }) {
               resolveValue={num(f.resolveValue) ?? null}
               unit={unit}
             />
+            <BacktestLine input={inputOf(f)} />
           </section>
           <ErrorNote error={saveError} />
           <div class="toolbar">

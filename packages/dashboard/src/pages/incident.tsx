@@ -3,8 +3,9 @@
  * audience; the series' value over time with the threshold drawn; the
  * example views it affected (each opens the view's page); a link to Monitor
  * (real-time rules) or Metrics (view metrics over a window) filtered to the
- * series; its transitions and what happened to their notifications; and
- * Acknowledge while it is open. Refreshed every 10 s until it resolves.
+ * series; for a whole-environment incident, the likely cause (the breakdown
+ * values carrying most of the change); its transitions and what happened to
+ * their notifications; and Acknowledge while it is open. Refreshed every 10 s until it resolves.
  */
 import { useState } from 'preact/hooks';
 import { unitOf, useCatalog } from '../alert-catalog.js';
@@ -106,6 +107,9 @@ export function IncidentPage({ incidentId }: { incidentId: string }) {
     ['Resolved', formatTime(inc.resolved_at)],
     ['Duration', formatDuration(endMs - Date.parse(inc.started_at))],
   ];
+  // Whole-environment incidents name the breakdown values that carry most of the change.
+  if (inc.root_cause)
+    facts.splice(1, 0, ['Likely cause', <span data-testid="root-cause">{inc.root_cause.summary}</span>]);
 
   return (
     <div class="incident" data-testid="incident" data-status={inc.status}>

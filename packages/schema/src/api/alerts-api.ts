@@ -200,6 +200,25 @@ export const IncidentTransitionInfo = Type.Object({
   ),
 });
 
+export const RootCauseHint = Type.Object({
+  summary: Type.String({
+    description: 'e.g. "87 % of the added rebuffering is on CDN edge-a.example (50 % of the audience)"',
+  }),
+  baseline: Type.Union([Type.Literal('history'), Type.Literal('none')], {
+    description:
+      '`history`: compared with the rates of the minutes before the breach; `none`: no history (or a filtered rule), the numerator now',
+  }),
+  contributors: Type.Array(
+    Type.Object({
+      dimension: Type.String(),
+      value: Type.String(),
+      share: Type.Number({ description: 'Fraction (0–1) of the added numerator on this value' }),
+      audience_share: Type.Number({ description: 'Fraction (0–1) of the audience on this value' }),
+    }),
+  ),
+});
+export type RootCauseHint = Static<typeof RootCauseHint>;
+
 export const Incident = Type.Object({
   id: Type.String(),
   environment_id: Type.String(),
@@ -221,6 +240,10 @@ export const Incident = Type.Object({
     description: 'The largest audience of the series while open: viewers (real-time) or views (windowed)',
   }),
   example_view_ids: Type.Array(Type.String()),
+  root_cause: Type.Union([RootCauseHint, Type.Null()], {
+    description:
+      'Whole-environment real-time rules only: null when no value stands out (or for a series rule)',
+  }),
   muted: Type.Boolean({ description: 'A silence held its trigger: none of its transitions is sent' }),
   started_at: Type.String({ description: 'ISO 8601' }),
   acknowledged_at: Type.Union([Type.String(), Type.Null()]),
@@ -240,3 +263,30 @@ export const IncidentListResponse = Type.Object({
   timeframe: Type.Union([Type.Array(Type.Integer()), Type.Null()]),
 });
 export type IncidentListResponse = Static<typeof IncidentListResponse>;
+
+export const BacktestIncident = Type.Object({
+  series: Type.Union([Type.String(), Type.Null()], {
+    description: 'The breakdown value; null for the whole environment',
+  }),
+  opened_at: Type.String({ description: 'ISO 8601: the minute the incident would have opened' }),
+  resolved_at: Type.Union([Type.String(), Type.Null()], { description: 'Null: still open at `to`' }),
+  worst: Type.Number({ description: 'The worst minute value while open' }),
+});
+
+export const Backtest = Type.Object({
+  from: Type.String({ description: 'ISO 8601' }),
+  to: Type.String({ description: 'ISO 8601' }),
+  minutes_covered: Type.Integer({
+    description: 'Minutes of the range the history holds (one evaluation each)',
+  }),
+  series_count: Type.Integer({
+    description:
+      'Series replayed: 1 for the whole environment, else the breakdown’s most-watched values (at most 100)',
+  }),
+  incidents: Type.Array(BacktestIncident, { description: 'Oldest first' }),
+  count: Type.Integer(),
+  per_day: Type.Number({ description: 'Incidents per day of history covered' }),
+});
+export type Backtest = Static<typeof Backtest>;
+export const BacktestResponse = DataOf(Backtest);
+export type BacktestResponse = Static<typeof BacktestResponse>;

@@ -2,7 +2,8 @@
  * The alert engine: holds the rules (config file and API), silences and the
  * state of every series a rule covers; evaluates real-time rules at every
  * tick and windowed rules on their own interval; opens, acknowledges and
- * resolves incidents. A transition is written to the store (incident and
+ * resolves incidents (a whole-environment one opens with its root-cause
+ * hint, root-cause.ts). A transition is written to the store (incident and
  * transition row, delivery `pending`) before the notifier is called, and
  * marked `queued` once the notifier holds it: a kill between the two sends
  * it again at the next start (same de-duplication key), a kill before the
@@ -31,6 +32,8 @@ import {
   type TransitionRecord,
 } from './incident.js';
 import { exampleViews, realtimeSeries, sampleOf, WHOLE } from './realtime-series.js';
+import { hintAtTick, type RootCauseHint } from './root-cause.js';
+import type { SeriesHistory } from './series-history.js';
 import { mutes, type SilenceRecord } from './silences.js';
 import { breaching, type SeriesSample, stepThreshold, type ThresholdState, worse } from './threshold.js';
 import { windowExamples, windowSeries } from './window-series.js';
@@ -64,6 +67,8 @@ export interface AlertEngineDeps<T extends RealtimeTotals> {
   filtered: FilteredRealtime<T>;
   /** Rules of the config file, checked (read-only through the API). */
   configRules: readonly Rule[];
+  /** The minute history whole-environment incidents' root-cause hints compare with (none: no "before"). */
+  history?: Pick<SeriesHistory, 'sums'>;
   /** The server's public base URL, for links in notifications. */
   baseUrl: () => string;
   log: AlertLog;
@@ -170,7 +175,13 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
         }
         const samples = new Map<string, SeriesSample>();
         for (const [key, agg] of aggs) samples.set(key, sampleOf(spec, agg));
-        await this.apply(rule, samples, t.atMs, async (key) => exampleViews(spec, filter, t, key, EXAMPLES));
+        await this.apply(
+          rule,
+          samples,
+          t.atMs,
+          async (key) => exampleViews(spec, filter, t, key, EXAMPLES),
+          (sinceMs) => hintAtTick(spec, filter, t, sinceMs, this.deps.filtered, this.deps.history),
+        );
       }
       await this.flush();
       this.timed('realtime', started);
@@ -228,6 +239,7 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
     samples: Map<string, SeriesSample>,
     nowMs: number,
     examples: (key: string) => Promise<string[]>,
+    hint?: (pendingSinceMs: number) => Promise<RootCauseHint | null>,
   ): Promise<void> {
     const { spec } = rule;
     const states = this.seriesOf(rule.id);
@@ -262,10 +274,12 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
         if (worse(spec, sample.value, inc.worstValue)) inc.worstValue = sample.value;
         inc.audience = Math.max(inc.audience, sample.audience);
       }
+      const pendingSinceMs = s.pendingSinceMs ?? nowMs;
       const step = stepThreshold(spec, s, inc !== undefined, sample, nowMs);
       if (step === 'trigger') {
         s.incident = this.newIncident(rule, key, sample, nowMs);
         s.incident.exampleViewIds = await examples(key);
+        s.incident.rootCause = await this.hinted(rule, pendingSinceMs, hint);
         changed.push({ inc: s.incident, transition: 'trigger' });
       } else if (step === 'resolve' && inc) {
         inc.status = 'resolved';
@@ -350,6 +364,20 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
       resolvedAtMs: null,
       okSinceMs: null,
     };
+  }
+
+  /** The root-cause hint of an incident opening (a failure to make one never holds the trigger back). */
+  private async hinted(
+    rule: Rule,
+    pendingSinceMs: number,
+    hint: ((pendingSinceMs: number) => Promise<RootCauseHint | null>) | undefined,
+  ): Promise<RootCauseHint | null> {
+    try {
+      return (await hint?.(pendingSinceMs)) ?? null;
+    } catch (err) {
+      this.deps.log.warn(`alert rule ${rule.id}: no root-cause hint: ${(err as Error).message}`);
+      return null;
+    }
   }
 
   private muted(rule: Rule, breakdownValue: string | null, nowMs: number): boolean {

@@ -8,6 +8,7 @@
 import type { Incident } from '@openqoe/schema';
 import type { IncidentNotice, IncidentTransition } from '../outputs/notifications/incident-notice.js';
 import type { RuleSpec } from './alert-rules.js';
+import type { RootCauseHint } from './root-cause.js';
 
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
 /** `pending` until the notifier holds it (sent again after a restart), or why it is not sent. */
@@ -40,6 +41,8 @@ export interface IncidentRecord {
   resolvedAtMs: number | null;
   /** The resolve timer (ThresholdState.okSinceMs), kept so a restart resumes it. */
   okSinceMs: number | null;
+  /** Whole-environment incidents: the breakdown values that carry most of the change (absent in older rows, null: none stands out). */
+  rootCause?: RootCauseHint | null;
   /** When the rule's escalation re-notified it (absent or null: not yet); there is one at most. */
   escalatedAtMs?: number | null;
 }
@@ -84,6 +87,7 @@ export function noticeOf(
     filters: inc.filters,
     audience: inc.audience,
     exampleViewIds: inc.exampleViewIds,
+    rootCause: inc.rootCause?.summary ?? null,
     startedAt: iso(inc.startedAtMs)!,
     acknowledgedAt: iso(inc.acknowledgedAtMs),
     resolvedAt: iso(inc.resolvedAtMs),
@@ -111,6 +115,7 @@ export function incidentAnswer(inc: IncidentRecord, transitions?: readonly Trans
     last_value: inc.lastValue,
     audience: inc.audience,
     example_view_ids: inc.exampleViewIds,
+    root_cause: inc.rootCause ?? null,
     muted: inc.muted,
     started_at: iso(inc.startedAtMs)!,
     acknowledged_at: iso(inc.acknowledgedAtMs),

@@ -18,7 +18,7 @@ import type { SeriesSample } from './threshold.js';
 export const WHOLE = '';
 
 /** Who a real-time metric is about: start attempts for start outcomes, viewers (and those who failed) otherwise. */
-function audienceOf(metric: RealtimeMetricId, agg: RealtimeAggregate): number {
+export function audienceOf(metric: RealtimeMetricId, agg: RealtimeAggregate): number {
   if (metric === 'video_startup_failure_percentage' || metric === 'exits_before_video_start')
     return agg.attempts;
   if (metric === 'playback_failure_percentage') return agg.concurrent + agg.playbackFailed;

@@ -45,9 +45,14 @@ interface Pending {
 export function seriesValue(s: SeriesSums, metric: RealtimeMetricId): number | null {
   if (metric === 'video_startup_time') return s.startupN > 0 ? s.startupSum / s.startupN : null;
   if (metric === 'current_concurrent_viewers') return s.ticks > 0 ? s.concurrent / s.ticks : null;
+  return aggregateOf(s).value(metric);
+}
+
+/** Stored sums as an aggregate (no startup times: those are kept as a sum and a count only). */
+export function aggregateOf(s: SeriesSums): RealtimeAggregate {
   const agg = new RealtimeAggregate();
   for (const k of SUMS) agg[k] = s[k];
-  return agg.value(metric);
+  return agg;
 }
 
 export interface SeriesHistoryOptions {
@@ -180,11 +185,44 @@ export class SeriesHistory {
        WHERE env_id = $1 AND dimension = $2 AND value = $3 AND minute_ms >= $4 AND minute_ms < $5 ORDER BY minute_ms`,
       [envId, series.dimension, series.value, fromMs, toMs],
     );
-    return rows.map((r) => {
-      const m = { minuteMs: Number(r['minute_ms']) } as SeriesMinute;
-      for (const c of COLUMNS) m[c] = Number(r[snake(c)]);
-      return m;
-    });
+    return rows.map((r) => ({ minuteMs: Number(r['minute_ms']), ...sumsOf(r) }));
+  }
+
+  /**
+   * The minutes in [fromMs, toMs) of a dimension's `maxValues` most-watched values over that
+   * range (viewer-ticks), by value, oldest first.
+   */
+  async dimension(
+    envId: string,
+    dimension: string,
+    fromMs: number,
+    toMs: number,
+    maxValues: number,
+  ): Promise<Map<string, SeriesMinute[]>> {
+    const where = 'env_id = $1 AND dimension = $2 AND minute_ms >= $3 AND minute_ms < $4';
+    const rows = await this.sql.execute(
+      `SELECT value, minute_ms, ${COLUMNS.map(snake).join(', ')} FROM series_minutes WHERE ${where}
+       AND value IN (SELECT value FROM series_minutes WHERE ${where} GROUP BY value
+         ORDER BY sum(concurrent) DESC, value LIMIT ${Math.trunc(maxValues)})
+       ORDER BY value, minute_ms`,
+      [envId, dimension, fromMs, toMs],
+    );
+    const out = new Map<string, SeriesMinute[]>();
+    for (const r of rows)
+      entry(out, String(r['value']), () => []).push({ minuteMs: Number(r['minute_ms']), ...sumsOf(r) });
+    return out;
+  }
+
+  /** Every series' sums over the minutes in [fromMs, toMs), by `dimension\nvalue` (the whole environment: `\n`). */
+  async sums(envId: string, fromMs: number, toMs: number): Promise<Map<string, SeriesSums>> {
+    const rows = await this.sql.execute(
+      `SELECT dimension, value, ${COLUMNS.map((c) => `sum(${snake(c)}) AS ${snake(c)}`).join(', ')} FROM series_minutes
+       WHERE env_id = $1 AND minute_ms >= $2 AND minute_ms < $3 GROUP BY dimension, value`,
+      [envId, fromMs, toMs],
+    );
+    const out = new Map<string, SeriesSums>();
+    for (const r of rows) out.set(`${r['dimension']}\n${r['value']}`, sumsOf(r));
+    return out;
   }
 
   /** A metric of one series per minute in [fromMs, toMs) (null: nothing it is a fraction of that minute). */
@@ -202,6 +240,9 @@ export class SeriesHistory {
     }));
   }
 }
+
+const sumsOf = (r: Record<string, unknown>) =>
+  Object.fromEntries(COLUMNS.map((c) => [c, Number(r[snake(c)])])) as SeriesSums;
 
 const pick = (agg: RealtimeAggregate) =>
   Object.fromEntries(SUMS.map((k) => [k, agg[k]])) as Record<(typeof SUMS)[number], number>;

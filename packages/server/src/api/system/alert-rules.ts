@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AlertEngine } from '../../alerts/alert-engine.js';
-import { checkRule, type Rule, ruleAnswer } from '../../alerts/alert-rules.js';
+import { checkRule, type Rule, type RuleSpec, ruleAnswer } from '../../alerts/alert-rules.js';
+import { backtest } from '../../alerts/backtest.js';
+import type { SeriesHistory } from '../../alerts/series-history.js';
 import { type AuthenticatedToken, type Registry, tokenCoversEnvironment } from '../../auth/registry.js';
 import { ApiError } from '../../http/api-error.js';
 import { requirePermission } from '../../http/auth-hook.js';
@@ -18,13 +20,16 @@ import {
   coveredEnvironmentIds,
   targetEnvironment,
 } from '../../http/target-environment.js';
-import { RULE_SCHEMAS } from './alerts-schemas.js';
+import { BACKTEST_SCHEMAS, RULE_SCHEMAS } from './alerts-schemas.js';
 
 export interface AlertRoutesDeps {
   registry: Registry;
   engine: AlertEngine;
   /** The notifications output's channels (rules refuse unknown ids). */
   notifier: { hasChannel(envId: string, channelId: string): Promise<boolean> };
+  /** The per-series minute history backtests replay, and the days it keeps. */
+  history: Pick<SeriesHistory, 'read' | 'dimension'>;
+  historyDays: number;
 }
 
 /** The thing of `id` a token may see, or 404 (another environment's is as absent as a missing one). */
@@ -96,6 +101,40 @@ export function alertRulesRoutes(app: FastifyInstance, deps: AlertRoutesDeps): v
       const rule: Rule = { ...old, spec: await check(old.envId, request.body), updatedAtMs: Date.now() };
       await engine.putRule(rule);
       return { data: out(rule) };
+    },
+  );
+
+  const replay = (spec: RuleSpec, envId: string, days: number | undefined) => {
+    const toMs = Date.now();
+    return backtest(spec, envId, deps.history, toMs - (days ?? deps.historyDays) * 86_400_000, toMs);
+  };
+  r.post(
+    '/system/v1/alert-rules/backtest',
+    {
+      preHandler,
+      preValidation: bodyDefaultsToObject,
+      attachValidation: true,
+      schema: BACKTEST_SCHEMAS.draft,
+    },
+    async (request) => {
+      // The body is checked by checkRule (every field named); a bad `days` is refused as Fastify found it.
+      if (request.validationError?.validationContext === 'querystring') throw request.validationError;
+      const { environment_id, ...body } = request.body as Record<string, unknown>;
+      const envId = targetEnvironment(registry, request.token!, environment_id as string | undefined);
+      return { data: await replay(await check(envId, body), envId, request.query.days) };
+    },
+  );
+
+  r.get(
+    '/system/v1/alert-rules/:id/backtest',
+    { preHandler, schema: BACKTEST_SCHEMAS.saved },
+    async (request) => {
+      const rule = visibleIn(
+        request.token!,
+        engine.rules.get(request.params.id),
+        `alert rule ${request.params.id}`,
+      );
+      return { data: await replay(rule.spec, rule.envId, request.query.days) };
     },
   );
 

@@ -3,7 +3,8 @@ const ruleIn = {
   name: 'Rebuffering per CDN host',
   metric: 'current_rebuffering_percentage',
   breakdown: 'cdn',
-  filters: ['stream_type:live'],
+  // No filters: the series history a backtest replays is unfiltered, and GET …/backtest replays this rule.
+  filters: [],
   condition: {
     type: 'threshold',
     operator: '>',
@@ -70,6 +71,7 @@ const incident = {
   last_value: 9.1,
   audience: 214,
   example_view_ids: ['0b7f3c2e-5a1d-4e8f-9c6b-2d4a8e1f7c3b'],
+  root_cause: null,
   muted: false,
   started_at: '2025-11-21T00:10:00.000Z',
   acknowledged_at: null,
@@ -85,7 +87,28 @@ const transitions = [
   },
 ];
 
+/** A draft to backtest: the rule example, before its channels are chosen. */
+const backtestIn = { ...ruleIn, channel_ids: [] };
+const backtest = {
+  from: '2025-10-24T00:00:00.000Z',
+  to: '2025-11-21T00:00:00.000Z',
+  minutes_covered: 40_320,
+  series_count: 12,
+  incidents: [
+    {
+      series: 'edge-3.cdn.example',
+      opened_at: '2025-11-02T20:14:00.000Z',
+      resolved_at: '2025-11-02T20:31:00.000Z',
+      worst: 11.2,
+    },
+  ],
+  count: 1,
+  per_day: 0.04,
+};
+
 export const ALERTS_OPENAPI_EXAMPLES = {
+  'POST /system/v1/alert-rules/backtest': { body: backtestIn, response: { 200: { data: backtest } } },
+  'GET /system/v1/alert-rules/:id/backtest': { response: { 200: { data: backtest } } },
   'POST /system/v1/alert-rules': { body: ruleIn, response: { 201: { data: rule } } },
   'GET /system/v1/alert-rules': { response: { 200: { data: [rule], total_row_count: 1 } } },
   'GET /system/v1/alert-rules/:id': { response: { 200: { data: rule } } },

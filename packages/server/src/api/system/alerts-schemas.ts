@@ -10,6 +10,7 @@ import {
   AlertRuleInput,
   AlertRuleListResponse,
   AlertRuleResponse,
+  BacktestResponse,
   INCIDENT_STATUSES,
   IncidentListResponse,
   IncidentResponse,
@@ -73,6 +74,36 @@ const crud = (
 });
 
 export const RULE_SCHEMAS = crud('an alert rule', AlertRuleInput, AlertRuleResponse, AlertRuleListResponse);
+const BacktestQuery = Type.Object(
+  {
+    days: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 400,
+        description: 'Days back from now (default: all the kept history)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const BACKTEST_SCHEMAS = {
+  draft: {
+    ...system,
+    summary: 'Backtest a rule before saving it: how often it would have fired over the kept history',
+    querystring: BacktestQuery,
+    body: Type.Composite([AlertRuleInput, EnvironmentField], { additionalProperties: false }),
+    response: { 200: BacktestResponse, ...errorAnswers(400, 401, 403) },
+  },
+  saved: {
+    ...system,
+    summary: 'Backtest a saved rule over the kept history',
+    params: IdParams,
+    querystring: BacktestQuery,
+    response: { 200: BacktestResponse, ...errorAnswers(400, 401, 403, 404) },
+  },
+};
+
 export const SILENCE_SCHEMAS = crud('a silence', SilenceInput, SilenceResponse, SilenceListResponse);
 
 const data = { tags: ['alerts'], security: BASIC_AUTH };

@@ -39,12 +39,19 @@ export async function alertsFeature(
     const a = app.server.address() as AddressInfo | null;
     return a ? `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : '';
   };
+  // Kept whether or not a rule exists, so a new rule has a past to be backtested on.
+  const history = new SeriesHistory(owned, {
+    historyDays: config.alerts.historyDays,
+    valuesPerDimension: config.alerts.historyValuesPerDimension,
+    log,
+  });
   const engine = new AlertEngine({
     repository,
     store: owned,
     registry,
     notifier,
     filtered: realtime.filtered,
+    history,
     configRules: await configRules(
       config.alerts.rules,
       registry,
@@ -59,12 +66,6 @@ export async function alertsFeature(
     },
   });
   await engine.start();
-  // Kept whether or not a rule exists, so a new rule has a past to be backtested on.
-  const history = new SeriesHistory(owned, {
-    historyDays: config.alerts.historyDays,
-    valuesPerDimension: config.alerts.historyValuesPerDimension,
-    log,
-  });
   let written = Promise.resolve();
   realtime.onTick((t) => {
     engine.onTick(t).catch((err) => log.error(`alerts: evaluating a tick failed: ${(err as Error).message}`));
@@ -73,7 +74,7 @@ export async function alertsFeature(
       .catch((err) => log.error(`alerts: series history: ${(err as Error).message}`));
   });
   await app.register(async (scope) => {
-    const deps = { registry, engine, notifier, repository };
+    const deps = { registry, engine, notifier, repository, history, historyDays: config.alerts.historyDays };
     alertRulesRoutes(scope, deps);
     silencesRoutes(scope, deps);
     incidentsRoutes(scope, deps);

@@ -35,6 +35,8 @@ export interface IncidentNotice {
   /** Viewers (real-time metrics) or views (windowed view metrics) while open. */
   audience: number;
   exampleViewIds: readonly string[];
+  /** Whole-environment incidents: which breakdown values carry most of the change (absent in notices queued before it existed). */
+  rootCause?: string | null;
   /** ISO 8601 UTC. */
   startedAt: string;
   acknowledgedAt: string | null;

@@ -80,7 +80,10 @@ export function notificationTitle(n: Notification, listed: number): string {
 export function seriesLines(notices: readonly IncidentNotice[], listed: number): string[] {
   const lines = notices
     .slice(0, listed)
-    .map((n) => `${VERB[n.transition]}: ${seriesName(n)}: ${valueVsThreshold(n)}`);
+    .map(
+      (n) =>
+        `${VERB[n.transition]}: ${seriesName(n)}: ${valueVsThreshold(n)}${n.rootCause ? ` (likely cause: ${n.rootCause})` : ''}`,
+    );
   if (notices.length > listed) lines.push(`… and ${notices.length - listed} more`);
   return lines;
 }

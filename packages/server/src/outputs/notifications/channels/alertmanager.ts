@@ -39,6 +39,7 @@ export function alertOf(b: NotificationBatch, n: IncidentNotice): AlertmanagerAl
     series_url: n.links.series,
     dedup_key: n.dedupKey,
   };
+  if (n.rootCause) annotations['root_cause'] = n.rootCause;
   if (b.rule.runbookUrl) annotations['runbook_url'] = b.rule.runbookUrl;
   if (n.acknowledgedAt) annotations['acknowledged_at'] = n.acknowledgedAt;
   return {

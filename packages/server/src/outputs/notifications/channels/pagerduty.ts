@@ -74,6 +74,7 @@ function triggerEvent(
           series: seriesName(n),
           value: valueVsThreshold(n),
           audience: n.audience,
+          root_cause: n.rootCause ?? null,
           incident_id: n.incidentId,
           dedup_key: n.dedupKey,
         })),

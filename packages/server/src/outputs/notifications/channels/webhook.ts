@@ -35,6 +35,7 @@ const noticeJson = (n: IncidentNotice) => ({
   filters: n.filters,
   audience: n.audience,
   example_view_ids: n.exampleViewIds,
+  root_cause: n.rootCause ?? null,
   started_at: n.startedAt,
   acknowledged_at: n.acknowledgedAt,
   resolved_at: n.resolvedAt,
