@@ -86,6 +86,10 @@ for (const [flag, v] of [
     process.exit(2);
   }
 }
+if (!Number.isInteger(Number(args.seed))) {
+  console.error('bench:dashboard: --seed must be a whole number');
+  process.exit(2);
+}
 if (!(API_DELAY_MS >= 0)) {
   console.error('bench:dashboard: --api-delay must be 0 or more');
   process.exit(2);
@@ -632,6 +636,8 @@ async function waitForViewers(url, bootstrap) {
   const started = Date.now();
   let shown = 0;
   for (;;) {
+    if (live.child.exitCode !== null)
+      throw new Error(`openqoe generate --live exited:\n${liveOutput.join('\n')}`);
     const res = await fetch(`${url}${path}`, { headers });
     const viewers = res.ok ? ((await res.json()).data.at(-1)?.value ?? 0) : 0;
     if (viewers >= VIEWERS * 0.9) return log(`live viewers: ${viewers} in progress`);
@@ -646,6 +652,8 @@ async function waitForViewers(url, bootstrap) {
 
 let server;
 let live;
+/** The live generator's last lines, for when it fails. */
+const liveOutput = [];
 async function cleanup() {
   await browser?.close().catch(() => {});
   for (const c of [live?.child, server?.child]) if (c) await stop(c);
@@ -698,7 +706,7 @@ try {
         '--seed',
         String(Number(args.seed) + 1),
       ]),
-      () => {},
+      (line) => liveOutput.push(line) > 20 && liveOutput.shift(),
     );
   }
   if (live) await waitForViewers(url, bootstrap);
