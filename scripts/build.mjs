@@ -10,20 +10,31 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+if (process.argv.includes('--help')) {
+  console.log(`usage: npm run build -- [--force]
+  builds what changed since the last build: monitoring-stream code from the .proto files,
+  the server and its libraries (tsc -b), the collector, the dashboard
+  --force  build every step whatever changed`);
+  process.exit(0);
+}
+
 const root = join(import.meta.dirname, '..');
 const force = process.argv.includes('--force');
 const stamps = join(root, 'node_modules', '.cache', 'openqoe-build');
 const node = (args, cwd = root) => execFileSync(process.execPath, args, { cwd, stdio: 'inherit' });
 const bin = (pkg, file) => join(root, 'node_modules', pkg, file);
 
-/** The newest modification time under these files and folders (0 when none exists). */
+/**
+ * The newest modification time under these files and folders (0 when none exists). A folder's
+ * own time counts too: it changes when a file in it is added, removed or renamed.
+ */
 function newest(paths) {
   let t = 0;
   const visit = (p) => {
     if (!existsSync(p)) return;
     const s = statSync(p);
+    t = Math.max(t, s.mtimeMs);
     if (s.isDirectory()) for (const name of readdirSync(p)) visit(join(p, name));
-    else t = Math.max(t, s.mtimeMs);
   };
   for (const p of paths) visit(join(root, p));
   return t;

@@ -19,6 +19,14 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+if (process.argv.includes('--help')) {
+  console.log(`usage: npm run release:pack -- [--out DIR] [--no-build]
+  builds what changed, then packs the installable release into openqoe-X.Y.Z.tgz
+  --out DIR    where the tarball goes (default: the repository root)
+  --no-build   pack the build as it is (fails when a part is not built)`);
+  process.exit(0);
+}
+
 const root = join(import.meta.dirname, '..');
 const readJson = (path) => JSON.parse(readFileSync(join(root, path), 'utf8'));
 const outArg = process.argv.indexOf('--out');

@@ -165,6 +165,10 @@ describe('the installable release', () => {
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('<div id="app"');
     expect((await fetch(`${server.url}/docs/json`)).status).toBe(200);
+    // The reference's page and scripts come from @fastify/swagger-ui's own files.
+    const docs = await fetch(`${server.url}/docs`);
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-type')).toContain('text/html');
     const collector = await fetch(`${server.url}/demo/openqoe.js`);
     expect(collector.status).toBe(200);
     expect(await collector.text()).toContain('openqoe');

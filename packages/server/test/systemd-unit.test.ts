@@ -47,7 +47,7 @@ describe('the systemd unit', () => {
       'RestrictSUIDSGID',
     ])
       expect(s.get(key), key).toEqual(['yes']);
-    expect(s.get('RestrictAddressFamilies')).toEqual(['AF_INET AF_INET6 AF_UNIX']);
+    expect(s.get('RestrictAddressFamilies')).toEqual(['AF_INET AF_INET6 AF_UNIX AF_NETLINK']);
     expect(s.get('CapabilityBoundingSet')).toEqual(['']);
     // The data dir is the state directory, so the admin commands find server.json there.
     expect(s.get('ExecStart')?.[0]).toContain('--data-dir /var/lib/openqoe');
