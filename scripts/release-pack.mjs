@@ -139,6 +139,8 @@ try {
   // they ship too, as the workspace has them installed.
   for (const [from, to] of bundledClosure()) cpSync(join(root, from), join(pkg, to), { recursive: true });
   cpSync(join(root, 'README.md'), join(pkg, 'README.md'));
+  // The systemd unit, so a machine with only the release can install it (docs/deploy.md).
+  cpSync(join(root, 'deploy/openqoe.service'), join(pkg, 'deploy/openqoe.service'));
 
   const manifest = {
     name: 'openqoe',
@@ -148,7 +150,7 @@ try {
     type: 'module',
     bin: { openqoe: 'packages/server/dist/cli.js' },
     engines: rootPkg.engines,
-    files: ['packages/server', 'packages/dashboard/dist', 'README.md'],
+    files: ['packages/server', 'packages/dashboard/dist', 'deploy', 'README.md'],
     dependencies: dependencies(),
     bundleDependencies: BUNDLED.map((name) => `@openqoe/${name}`),
   };

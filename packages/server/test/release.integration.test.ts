@@ -148,9 +148,13 @@ describe('the installable release', () => {
     removeDir(work);
   });
 
-  it('installs the built files only, with the workspace packages inside it', () => {
+  it('installs the built files only, with the workspace packages and the systemd unit inside it', () => {
     const pkg = join(prefix, 'lib/node_modules/openqoe');
     expect(readdirSync(join(pkg, 'packages')).sort()).toEqual(['dashboard', 'server']);
+    // The systemd unit comes with it, as it is in the repository.
+    expect(readFileSync(join(pkg, 'deploy/openqoe.service'), 'utf8')).toBe(
+      readFileSync(join(ROOT, 'deploy/openqoe.service'), 'utf8'),
+    );
     // Built, not source: no TypeScript to compile, no source folders.
     expect(readdirSync(join(pkg, 'packages/server'))).not.toContain('src');
     for (const lib of ['schema', 'generator', 'collector'])
