@@ -35,6 +35,10 @@ const ROOT = resolve(import.meta.dirname, '../../..');
 const SKIPPED: { command: string; reason: string }[] = [
   { command: 'npm install && npm start', reason: 'builds and starts the server the test has started itself' },
   { command: 'npm install && npm test', reason: 'the whole test suite, this test included' },
+  {
+    command: 'npm run release:pack',
+    reason: 'packs and installs the release: release.integration.test.ts does both, into an empty prefix',
+  },
   { command: 'nats-server', reason: 'a NATS JetStream deployment' },
   { command: 'serve --role', reason: 'scale-out roles need the NATS deployment above' },
   { command: 'ch.example.internal', reason: 'an example ClickHouse host' },

@@ -46,6 +46,8 @@ export interface StartOptions {
   args?: string[];
   /** An exact start deadline (not scaled): the helpers' own tests use it to take the timeout path. */
   startDeadlineMs?: number;
+  /** The `openqoe` command to run (an installed release's bin) instead of this checkout's built CLI. */
+  bin?: string;
 }
 
 /** Test defaults: generous rate limits so bursts of test traffic are not refused unless a test wants it. */
@@ -91,9 +93,11 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   const configFile = join(dataDir, 'test-config.json');
   writeFileSync(configFile, JSON.stringify(options.config ?? TEST_CONFIG));
   const startedMs = Date.now();
+  const serve = ['serve', '--port', '0', '--data-dir', dataDir, '--config', configFile];
+  const args = [...serve, ...(options.args ?? [])];
   const child = spawnTracked(
-    process.execPath,
-    [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--config', configFile, ...(options.args ?? [])],
+    options.bin ?? process.execPath,
+    options.bin ? args : [CLI, ...args],
     { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     'openqoe serve',
   );
