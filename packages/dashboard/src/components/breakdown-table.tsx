@@ -1,8 +1,10 @@
 /**
  * One dimension's breakdown: a row per value with the metric, the viewers
  * (or views) behind it and its negative impact, worst first as the API
- * orders it. Clicking a row adds it as a filter.
+ * orders it. Clicking a row adds it as a filter. With a comparison, each
+ * row also shows its change against the previous period.
  */
+import type { ComponentChildren } from 'preact';
 import { round } from '../format.js';
 import { UserText } from './user-text.js';
 
@@ -13,6 +15,8 @@ export interface BreakdownRow {
   /** Starting-up viewers (real-time only). */
   startingUp?: number;
   negativeImpact: number | null;
+  /** The change against the previous period (compare.tsx's Delta), when comparing. */
+  change?: ComponentChildren;
 }
 
 export function BreakdownTable(props: {
@@ -27,6 +31,7 @@ export function BreakdownTable(props: {
   const { rows } = props;
   const maxImpact = Math.max(0, ...rows.map((r) => r.negativeImpact ?? 0));
   const realtime = rows.some((r) => r.startingUp !== undefined);
+  const compared = rows.some((r) => 'change' in r);
   return (
     <section
       class={`card breakdown ${props.lead ? 'lead' : ''}`}
@@ -41,6 +46,7 @@ export function BreakdownTable(props: {
             <tr>
               <th>{props.title}</th>
               <th class="num">Value</th>
+              {compared && <th class="num">vs previous period</th>}
               <th class="num">{props.countLabel}</th>
               {realtime && <th class="num">Starting</th>}
               <th class="num">Negative impact</th>
@@ -57,6 +63,7 @@ export function BreakdownTable(props: {
               >
                 <td class="label">{r.value === '' ? <i>(none)</i> : <UserText text={r.value} />}</td>
                 <td class="num">{r.metric}</td>
+                {compared && <td class="num change">{r.change}</td>}
                 <td class="num">{r.count.toLocaleString('en')}</td>
                 {realtime && <td class="num">{r.startingUp ?? 0}</td>}
                 <td class="num impact">

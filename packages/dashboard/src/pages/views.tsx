@@ -1,17 +1,19 @@
 /**
  * Views: the stored views of a timeframe, newest first, searchable by view
- * id, video title or viewer id, or by any `dimension:value`.
+ * id, video title or viewer id, or by any `dimension:value`. The timeframe
+ * (a preset or a custom range) is kept in the URL like Metrics' one.
  */
 import type { VideoViewListResponse } from '@openqoe/schema';
 import { useState } from 'preact/hooks';
 import { getJson } from '../api.js';
 import { EmptyState, ErrorNote } from '../components/empty-state.js';
 import { FilterChips } from '../components/filters.js';
+import { TimeRange } from '../components/time-range.js';
 import { UserText } from '../components/user-text.js';
 import { formatTime, formatValue } from '../format.js';
-import { linkProps } from '../router.js';
+import { readTimeframe, timeframeQuery } from '../page-state.js';
+import { linkProps, setQuery, useRoute } from '../router.js';
 import { useData } from '../use-data.js';
-import { TIMEFRAMES } from './metrics.js';
 
 /** A page of views; a text search merges the pages of several requests, so it has no one timeframe. */
 type ViewList = Omit<VideoViewListResponse, 'timeframe'>;
@@ -21,14 +23,18 @@ const PAGE_SIZE = 25;
 const TEXT_DIMENSIONS = ['view_id', 'video_title', 'viewer_id'];
 
 export function ViewsPage() {
-  const [timeframe, setTimeframe] = useState<string>('24:hours');
+  const timeframe = readTimeframe(useRoute().query);
+  const setTimeframe = (tf: string[]) => {
+    setPage(1);
+    setQuery({ 'timeframe[]': undefined, timeframe: timeframeQuery(tf) });
+  };
   const [filters, setFilters] = useState<string[]>([]);
   const [term, setTerm] = useState('');
   const [text, setText] = useState('');
   const [page, setPage] = useState(1);
 
   const views = useData(async (): Promise<ViewList> => {
-    const base = { 'timeframe[]': [timeframe], limit: PAGE_SIZE, page };
+    const base = { 'timeframe[]': timeframe, limit: PAGE_SIZE, page };
     if (!text)
       return getJson<VideoViewListResponse>('/data/v1/video-views', { ...base, 'filters[]': filters });
     const lists = await Promise.all(
@@ -42,7 +48,7 @@ export function ViewsPage() {
     const seen = new Set<string>();
     const data = lists.flatMap((l) => l.data).filter((v) => !seen.has(v.view_id) && seen.add(v.view_id));
     return { data, total_row_count: lists.reduce((n, l) => n + l.total_row_count, 0) };
-  }, [timeframe, filters.join('\n'), text, page]);
+  }, [timeframe.join('-'), filters.join('\n'), text, page]);
 
   const search = (e: Event) => {
     e.preventDefault();
@@ -70,13 +76,7 @@ export function ViewsPage() {
           />
           <button type="submit">Search</button>
         </form>
-        <select value={timeframe} onChange={(e) => setTimeframe((e.target as HTMLSelectElement).value)}>
-          {TIMEFRAMES.map(([v, label]) => (
-            <option key={v} value={v}>
-              last {label}
-            </option>
-          ))}
-        </select>
+        <TimeRange timeframe={timeframe} onChange={setTimeframe} />
       </div>
       {text && (
         <div class="chips">
