@@ -22,6 +22,8 @@ export interface MonitorState {
   breakdown: string;
   /** Refresh interval in seconds; 0: not in the URL. */
   refresh: number;
+  /** `scale=clip`: the chart's axis cut above a spike (chart.tsx, spikeClip). */
+  clip: boolean;
 }
 
 export interface MetricsState {
@@ -52,6 +54,7 @@ export function readMonitorState(q: URLSearchParams): MonitorState {
     filters: filtersOf(q),
     breakdown: q.get('breakdown') ?? q.get('dimension') ?? '',
     refresh: Number(q.get('refresh')) || 0,
+    clip: q.get('scale') === 'clip',
   };
 }
 
@@ -87,6 +90,7 @@ export function monitorQuery(s: Partial<MonitorState>): Record<string, string | 
     filters: s.filters,
     breakdown: s.breakdown,
     refresh: s.refresh ? String(s.refresh) : undefined,
+    scale: s.clip ? 'clip' : undefined,
   };
 }
 

@@ -260,9 +260,11 @@ describe('custom ranges, previous-period comparison, spike clipping and layout i
     expect(axes[1]!.max).toBeLessThan(spike.value!);
     // Every other value fits under the cut.
     for (const p of values) if (p !== spike) expect(p.value!).toBeLessThanOrEqual(axes[1]!.max);
-    expect(axes[1]!.label).toMatch(/^Rebuffer percentage · cut at [\d.]+%$/);
+    expect(axes[1]!.label).toBe('Rebuffer percentage (cut)');
+    // The note gives the cut with the axis' unit: the axis' top, rounded as the page rounds percentages.
+    const top = axes[1]!.max;
     expect(await page.getByTestId('clip-note').textContent()).toBe(
-      `Axis cut at ${axes[1]!.label.split('cut at ')[1]}: 1 value above it is marked ▲ at the top edge with its value.`,
+      `Axis cut at ${Math.round(top * (top < 10 ? 100 : 10)) / (top < 10 ? 100 : 10)}%: 1 value above it is marked ▲ at the top edge with its value.`,
     );
     await screenshot(page, 'metrics-clip-spikes');
   });
@@ -292,7 +294,7 @@ describe('custom ranges, previous-period comparison, spike clipping and layout i
     expect(errors).toEqual([]);
   });
 
-  it('Monitor’s tables stay within the viewport at 1440×900 and at 390 px', async () => {
+  it('Monitor’s tables stay within the viewport at 1440×900 and at 390 px; its chart clips spikes on request', async () => {
     const long = `Very long live title ${'y'.repeat(400)}`;
     const start = Date.now() - 500;
     const heartbeat = new Heartbeat(server, [
@@ -331,6 +333,15 @@ describe('custom ranges, previous-period comparison, spike clipping and layout i
         expect(over).toEqual({ scroll: 0, wide: [], tables: [] });
         await screenshot(page, `monitor-${width}`);
       }
+      // Monitor's chart takes the spike clipping too; with no spike in its line it says so and cuts nothing.
+      await page.goto(`${server.url}/ui/monitor?refresh=1&scale=clip`);
+      expect(await page.getByTestId('clip').isChecked()).toBe(true);
+      await expect
+        .poll(() => page.getByTestId('clip-note').textContent())
+        .toBe('No spike to cut: the axis shows every value.');
+      await page.getByTestId('clip').uncheck();
+      await expect.poll(() => new URL(page.url()).searchParams.get('scale')).toBe(null);
+      expect(await page.getByTestId('clip-note').count()).toBe(0);
     } finally {
       heartbeat.stop();
       await page.setViewportSize({ width: 1440, height: 900 });

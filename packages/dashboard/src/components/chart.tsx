@@ -204,9 +204,9 @@ function fewValues(
   return true;
 }
 
-/** The left axis' title, saying where it is cut when it is. */
+/** The left axis' title, saying that it is cut when it is (where: written at its top, see markClipped). */
 function axisTitle(s: ChartSeries, clip: number | null): string {
-  return clip ? `${s.label} · cut at ${valueText(s, clip)}` : s.label;
+  return clip ? `${s.label} (cut)` : s.label;
 }
 
 /**
@@ -232,6 +232,12 @@ function markClipped(u: uPlot, clip: number, series: ChartSeries[]) {
   ctx.font = `${11 * px}px system-ui`;
   ctx.textAlign = 'left';
   ctx.textBaseline = 'top';
+  // Where the axis is cut, written across the plot's top-left corner (an axis title has no room for it).
+  const first = series.find((s) => !s.right);
+  if (first) {
+    ctx.fillStyle = '#8a94a6';
+    ctx.fillText(`axis cut at ${valueText(first, clip)}`, u.bbox.left + 4 * px, u.bbox.top + 2 * px);
+  }
   series.forEach((s, si) => {
     if (s.right) return;
     const values = u.data[si + 1] ?? [];

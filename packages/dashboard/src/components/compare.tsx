@@ -1,5 +1,5 @@
 /**
- * "Compare with the previous period": the toggle, the previous period of a
+ * "Compare with the previous period": the previous period of a
  * timeframe (the same length, ending where it starts), a previous series
  * moved onto the current one's x axis by that length, and the delta of a
  * number against its previous value — absolute and relative, coloured by
@@ -7,20 +7,6 @@
  * `higher_is_worse`).
  */
 import { round } from '../format.js';
-
-export function CompareToggle(props: { on: boolean; onChange: (on: boolean) => void }) {
-  return (
-    <label class="compare-toggle">
-      <input
-        type="checkbox"
-        data-testid="compare"
-        checked={props.on}
-        onChange={(e) => props.onChange((e.target as HTMLInputElement).checked)}
-      />{' '}
-      Compare with the previous period
-    </label>
-  );
-}
 
 /** `[from, to]` → the period of the same length just before it. */
 export function previousPeriod([from, to]: readonly number[]): [number, number] {

@@ -14,11 +14,13 @@ import type {
 } from '@openqoe/schema';
 import { getJson } from '../api.js';
 import { BreakdownTable } from '../components/breakdown-table.js';
-import { Chart, spikeClip } from '../components/chart.js';
-import { alignPrevious, CompareToggle, Delta, previousPeriod } from '../components/compare.js';
+import { Chart } from '../components/chart.js';
+import { ClipNote, ClipToggle, clipOf } from '../components/clip-spikes.js';
+import { alignPrevious, Delta, previousPeriod } from '../components/compare.js';
 import { EmptyState, ErrorNote } from '../components/empty-state.js';
 import { FilterChips, withFilter } from '../components/filters.js';
 import { TimeRange } from '../components/time-range.js';
+import { Toggle } from '../components/toggle.js';
 import { formatValue, humanize } from '../format.js';
 import { type MetricsState, metricsQuery, readMetricsState } from '../page-state.js';
 import { setQuery, useRoute } from '../router.js';
@@ -140,8 +142,7 @@ export function MetricsPage() {
   const values = (series.data?.data ?? []).map((p) => p.value);
   const before =
     compared && resolved ? alignPrevious(times, compared.series, resolved[1]! - resolved[0]!) : undefined;
-  const clip = state.clip ? spikeClip([...values, ...(before ?? [])]) : null;
-  const cut = clip === null ? 0 : [...values, ...(before ?? [])].filter((v) => v !== null && v > clip).length;
+  const { clip, cut } = clipOf(state.clip, [...values, ...(before ?? [])]);
   const totalViews = scores.data?.get('views')?.value ?? null;
   const pick = (d: string, v: string) => setFilters(withFilter(filters, d, v));
 
@@ -150,7 +151,12 @@ export function MetricsPage() {
       <div class="toolbar">
         <h1>Metrics</h1>
         <TimeRange timeframe={timeframe} onChange={(tf) => change({ timeframe: tf })} />
-        <CompareToggle on={state.compare} onChange={(on) => change({ compare: on })} />
+        <Toggle
+          testId="compare"
+          label="Compare with the previous period"
+          on={state.compare}
+          onChange={(on) => change({ compare: on })}
+        />
         <span class="muted small" data-testid="total-views">
           {totalViews === null ? '' : `${totalViews.toLocaleString('en')} views`}
         </span>
@@ -235,15 +241,7 @@ export function MetricsPage() {
             </span>
           )}
           <span class="spacer" />
-          <label class="small" title="Cut the axis above a spike so the rest of the line stays readable">
-            <input
-              type="checkbox"
-              data-testid="clip"
-              checked={state.clip}
-              onChange={(e) => change({ clip: (e.target as HTMLInputElement).checked })}
-            />{' '}
-            Clip spikes
-          </label>
+          <ClipToggle on={state.clip} onChange={(on) => change({ clip: on })} />
         </div>
         <Chart
           testId="metric-chart"
@@ -260,18 +258,7 @@ export function MetricsPage() {
           {series.data ? `per ${series.data.granularity.replace('_', ' ')}, by the time each view ended` : ''}
           {before ? '; dashed: the previous period, moved forward by its length onto the same axis' : ''}
         </p>
-        {state.clip && clip === null && (
-          <p class="muted small" data-testid="clip-note">
-            No spike to cut: the axis shows every value.
-          </p>
-        )}
-        {clip !== null && (
-          <p class="muted small" data-testid="clip-note">
-            Axis cut at {fmt(clip)}: {cut === 1 ? '1 value' : `${cut} values`} above it{' '}
-            {cut === 1 ? 'is' : 'are'} marked ▲ at the top edge with{' '}
-            {cut === 1 ? 'its value' : 'their values'}.
-          </p>
-        )}
+        <ClipNote on={state.clip} clip={clip} cut={cut} format={fmt} />
       </section>
 
       <div class="two">
