@@ -50,10 +50,10 @@ interface DrawnSeries {
   values: (number | null)[];
 }
 
-/** `YYYY-MM-DDTHH:MM` in Berlin, as a datetime-local input takes it (computed here, not by the app). */
+/** `YYYY-MM-DD HH:MM` in Berlin, as the range inputs read it (computed here, not by the app). */
 function berlinInput(epochSeconds: number): string {
   const p = zoneParts(epochSeconds * 1000, ZONE);
-  return `${p['year']}-${p['month']}-${p['day']}T${p['hour']}:${p['minute']}`;
+  return `${p['year']}-${p['month']}-${p['day']} ${p['hour']}:${p['minute']}`;
 }
 
 /** A finished view: startup, playing, a stall, playing again, ended. */
@@ -127,6 +127,18 @@ describe('custom ranges, previous-period comparison, spike clipping and layout i
     await page.goto(`${server.url}/ui/metrics?metric=${METRIC}`);
     await page.getByTestId('timeframe').selectOption('custom');
     expect(await page.getByTestId('time-range').textContent()).toMatch(/UTC[+−]\d/);
+    // A date that does not exist, in the month-first style of some locales: refused, naming the field.
+    await page.getByTestId('range-from').fill('12/07/2026 10:00');
+    await page.getByTestId('range-to').fill(berlinInput(to));
+    await page.getByTestId('range-apply').click();
+    expect(await page.getByTestId('range-error').textContent()).toBe(
+      'From: “12/07/2026 10:00” is not a date-time; write it as YYYY-MM-DD HH:MM, e.g. 2026-12-07 14:05.',
+    );
+    expect(await page.getByTestId('range-from').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByTestId('range-to').getAttribute('aria-invalid')).toBe('false');
+    await page.getByTestId('range-from').fill('2026-02-30 10:00');
+    await page.getByTestId('range-apply').click();
+    expect(await page.getByTestId('range-error').textContent()).toContain('From: “2026-02-30 10:00” is not');
     // To before From: refused where it was typed, nothing asked of the API.
     await page.getByTestId('range-from').fill(berlinInput(to));
     await page.getByTestId('range-to').fill(berlinInput(from));
@@ -223,6 +235,21 @@ describe('custom ranges, previous-period comparison, spike clipping and layout i
       .poll(async () => (await drawn('metric-chart')).map((s) => s.label))
       .toEqual(['Rebuffer percentage', 'Views']);
     expect(await table.locator('th').allTextContents()).not.toContain('vs previous period');
+
+    // A trailing preset: the previous period is the hour before the one the API resolved for "last 1 hour".
+    const answered: { asked: string[]; resolved: number[] }[] = [];
+    page.on('response', async (r) => {
+      if (!r.url().includes(`/metrics/${METRIC}/timeseries`)) return;
+      const asked = new URL(r.url()).searchParams.getAll('timeframe[]');
+      answered.push({ asked, resolved: ((await r.json()) as { timeframe: number[] }).timeframe });
+    });
+    await page.goto(`${server.url}/ui/metrics?metric=${METRIC}&timeframe=1:hours&compare=previous`);
+    await expect.poll(() => answered.length).toBe(2);
+    const [current, previous] = answered;
+    expect(current!.asked).toEqual(['1:hours']);
+    const [a, b] = current!.resolved;
+    expect(b! - a!).toBe(HOUR);
+    expect(previous!.asked).toEqual([`${a! - HOUR}`, `${a}`]);
   });
 
   it('clip spikes: the axis still from zero, cut above the spike, the spike marked with its value', async () => {

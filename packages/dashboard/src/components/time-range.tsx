@@ -1,9 +1,12 @@
 /**
  * The timeframe control of the history pages: the preset trailing
  * durations, and a custom from–to range typed as date-times in the
- * browser's zone (which it names). A range is checked here (both ends, from
- * before to) and handed on as `[from, to]` in epoch seconds, the API's
- * `timeframe[]` pair; a preset as its one `N:unit` value.
+ * browser's zone (which it names), written in the dashboard's one format
+ * (`2026-12-07 14:05`, seconds optional) rather than a native picker, whose
+ * display follows the browser's locale (`12/07/2026`, day or month first).
+ * A range is checked here (both ends readable, from before to) and handed
+ * on as `[from, to]` in epoch seconds, the API's `timeframe[]` pair; a
+ * preset as its one `N:unit` value.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { formatClock, formatDate, formatTime, zoneLabel } from '../format.js';
@@ -18,25 +21,43 @@ export const TIMEFRAMES = [
 
 const CUSTOM = 'custom';
 
-/** An epoch-seconds string as a `datetime-local` value, in the browser's zone. */
+/** An epoch-seconds string as the inputs show it, in the browser's zone: seconds only when there are some. */
 const toInput = (s: string | undefined) => {
   if (!s) return '';
   const d = new Date(Number(s) * 1000);
-  return `${formatDate(d)}T${formatClock(d, false)}`;
+  return `${formatDate(d)} ${formatClock(d, d.getSeconds() !== 0)}`;
 };
 
-/** A `datetime-local` value (the browser's zone) as epoch seconds, or null when empty or invalid. */
-const fromInput = (v: string): number | null => {
-  const ms = v ? new Date(v).getTime() : Number.NaN;
-  return Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
-};
+const LOCAL = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/;
 
-/** Why a typed range cannot be used, or '' when it can. */
-export function rangeProblem(from: number | null, to: number | null): string {
-  if (from === null) return 'Choose when the range starts (From).';
-  if (to === null) return 'Choose when the range ends (To).';
-  if (from >= to) return 'From must be before To.';
-  return '';
+/** `2026-12-07 14:05[:09]` in the browser's zone as epoch seconds; null unless it is such a date-time. */
+export function parseLocal(v: string): number | null {
+  const m = LOCAL.exec(v.trim());
+  if (!m) return null;
+  const [y, mo, d, h, mi, sec] = m.slice(1).map((x) => Number(x ?? 0)) as number[];
+  const t = new Date(y!, mo! - 1, d!, h!, mi!, sec!);
+  // 2026-02-30 or 25:00 would roll over into another date-time: refused, not guessed.
+  const same =
+    t.getFullYear() === y &&
+    t.getMonth() === mo! - 1 &&
+    t.getDate() === d &&
+    t.getHours() === h &&
+    t.getMinutes() === mi;
+  return same ? Math.floor(t.getTime() / 1000) : null;
+}
+
+const EXAMPLE = 'YYYY-MM-DD HH:MM, e.g. 2026-12-07 14:05';
+
+/** Why a typed range cannot be used (naming the field), or '' when it can. */
+export function rangeProblem(from: string, to: string): string {
+  for (const [name, v] of [
+    ['From', from],
+    ['To', to],
+  ] as const) {
+    if (!v.trim()) return `${name}: enter a date-time (${EXAMPLE}).`;
+    if (parseLocal(v) === null) return `${name}: “${v}” is not a date-time; write it as ${EXAMPLE}.`;
+  }
+  return parseLocal(from)! >= parseLocal(to)! ? 'From must be before To.' : '';
 }
 
 export function TimeRange(props: { timeframe: string[]; onChange: (timeframe: string[]) => void }) {
@@ -59,11 +80,9 @@ export function TimeRange(props: { timeframe: string[]; onChange: (timeframe: st
 
   const apply = (e: Event) => {
     e.preventDefault();
-    const f = fromInput(from);
-    const t = fromInput(to);
-    const why = rangeProblem(f, t);
+    const why = rangeProblem(from, to);
     setProblem(why);
-    if (!why) props.onChange([String(f), String(t)]);
+    if (!why) props.onChange([String(parseLocal(from)), String(parseLocal(to))]);
   };
   const select = (v: string) => {
     if (v !== CUSTOM) {
@@ -132,7 +151,9 @@ function DateTimeInput(props: {
     <label>
       {props.name}{' '}
       <input
-        type="datetime-local"
+        type="text"
+        size={19}
+        placeholder="YYYY-MM-DD HH:MM"
         data-testid={`range-${props.name.toLowerCase()}`}
         value={props.value}
         aria-invalid={props.problem.includes(props.name)}
