@@ -22,6 +22,8 @@ export interface MonitorState {
   breakdown: string;
   /** Refresh interval in seconds; 0: not in the URL. */
   refresh: number;
+  /** `scale=clip`: the chart's axis cut above a spike (chart.tsx, spikeClip). */
+  clip: boolean;
 }
 
 export interface MetricsState {
@@ -31,6 +33,10 @@ export interface MetricsState {
   measurement: string;
   breakdown: string;
   filters: string[];
+  /** `compare=previous`: the previous period drawn dashed, and deltas. */
+  compare: boolean;
+  /** `scale=clip`: the chart's axis cut above a spike (chart.tsx, spikeClip). */
+  clip: boolean;
 }
 
 /** Metric ids are snake_case; a link may spell them with hyphens (`current-rebuffering-percentage`). */
@@ -48,20 +54,30 @@ export function readMonitorState(q: URLSearchParams): MonitorState {
     filters: filtersOf(q),
     breakdown: q.get('breakdown') ?? q.get('dimension') ?? '',
     refresh: Number(q.get('refresh')) || 0,
+    clip: q.get('scale') === 'clip',
   };
 }
 
-export function readMetricsState(q: URLSearchParams): MetricsState {
+/** `timeframe` (or `timeframe[]`): one `N:unit`, or `from` and `to` in epoch seconds, from before to. */
+export function readTimeframe(q: URLSearchParams): string[] {
   const tf = all(q, 'timeframe');
-  const absolute = tf.length === 2 && tf.every((t) => /^\d+$/.test(t));
+  const absolute = tf.length === 2 && tf.every((t) => /^\d+$/.test(t)) && Number(tf[0]) < Number(tf[1]);
+  return absolute ? tf : [tf.length === 1 && /^\d+:\w+$/.test(tf[0]!) ? tf[0]! : METRICS_DEFAULTS.timeframe];
+}
+
+/** A timeframe as the URL keeps it: the default left out. */
+export const timeframeQuery = (tf: string[] | undefined) =>
+  tf && !(tf.length === 1 && tf[0] === METRICS_DEFAULTS.timeframe) ? tf : undefined;
+
+export function readMetricsState(q: URLSearchParams): MetricsState {
   return {
-    timeframe: absolute
-      ? tf
-      : [tf.length === 1 && /^\d+:\w+$/.test(tf[0]!) ? tf[0]! : METRICS_DEFAULTS.timeframe],
+    timeframe: readTimeframe(q),
     metric: metricId(q.get('metric')) || METRICS_DEFAULTS.metric,
     measurement: q.get('measurement') ?? '',
     breakdown: q.get('breakdown') || q.get('dimension') || METRICS_DEFAULTS.breakdown,
     filters: filtersOf(q),
+    compare: q.get('compare') === 'previous',
+    clip: q.get('scale') === 'clip',
   };
 }
 
@@ -74,19 +90,21 @@ export function monitorQuery(s: Partial<MonitorState>): Record<string, string | 
     filters: s.filters,
     breakdown: s.breakdown,
     refresh: s.refresh ? String(s.refresh) : undefined,
+    scale: s.clip ? 'clip' : undefined,
   };
 }
 
 /** The query of a Metrics state, defaults left out. */
 export function metricsQuery(s: Partial<MetricsState>): Record<string, string | string[] | undefined> {
-  const tf = s.timeframe;
   return {
     ...ALIASES,
-    timeframe: tf && !(tf.length === 1 && tf[0] === METRICS_DEFAULTS.timeframe) ? tf : undefined,
+    timeframe: timeframeQuery(s.timeframe),
     metric: s.metric === METRICS_DEFAULTS.metric ? undefined : s.metric,
     measurement: s.measurement,
     breakdown: s.breakdown === METRICS_DEFAULTS.breakdown ? undefined : s.breakdown,
     filters: s.filters,
+    compare: s.compare ? 'previous' : undefined,
+    scale: s.clip ? 'clip' : undefined,
   };
 }
 

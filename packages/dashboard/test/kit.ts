@@ -111,6 +111,29 @@ export async function pollPage<T>(
   return last;
 }
 
+/**
+ * An instant's calendar parts (year, month, day, hour, minute, second,
+ * timeZoneName as `GMT+1`) in a time zone, computed with Intl, independently
+ * of the app's own formatting: what a page in that zone must show.
+ */
+export function zoneParts(ms: number, timeZone: string): Record<string, string> {
+  return Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'shortOffset',
+    })
+      .formatToParts(new Date(ms))
+      .map((p) => [p.type, p.value]),
+  );
+}
+
 /** The leading number of a shown value such as "25%", "1,234" or "820 ms". */
 export function shownNumber(text: string | null): number {
   const m = /-?[\d,]*\.?\d+/.exec(text ?? '');

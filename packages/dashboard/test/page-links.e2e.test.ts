@@ -250,7 +250,11 @@ describe('Monitor and Metrics state in the URL', () => {
       (t) => t === '3 views',
       "CDN A's 3 views",
     );
-    expect(await page.getByTestId('timeframe').inputValue()).toBe(`${to - 3600}-${to}`);
+    // It opens the custom range, shown in the dashboard's date-time format.
+    expect(await page.getByTestId('timeframe').inputValue()).toBe('custom');
+    expect(await page.getByTestId('range-shown').textContent()).toMatch(
+      /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\S* – \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\S*$/,
+    );
 
     // A trailing timeframe the list lacks, in the API's spelling (as the alert engine links a window rule).
     await page.goto(`${server.url}/ui/metrics?timeframe%5B%5D=60:minutes&filters%5B%5D=cdn:${CDN_B}`);

@@ -17,6 +17,7 @@ import {
   startDashboardServer,
   stopServer,
   waitFor,
+  zoneParts,
 } from './kit.js';
 import { ScriptedView, sendViews } from './traffic.js';
 
@@ -26,21 +27,7 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC[+−]\d{1,2}(:\d{2})
 
 /** What the page must show for an instant, computed here independently of the app's code. */
 function inBerlin(ms: number): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone: ZONE,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-      timeZoneName: 'shortOffset',
-    })
-      .formatToParts(new Date(ms))
-      .map((p) => [p.type, p.value]),
-  );
+  const parts = zoneParts(ms, ZONE);
   const zone = String(parts['timeZoneName']).replace('GMT', 'UTC').replace('-', '−');
   return `${parts['year']}-${parts['month']}-${parts['day']} ${parts['hour']}:${parts['minute']}:${parts['second']} ${zone}`;
 }

@@ -2,8 +2,10 @@
  * One dimension's breakdown: a row per value with the metric, the viewers
  * (or views) behind it and its negative impact, worst first as the API
  * orders it. Clicking a row adds it as a filter. The negative impact reads
- * in the metric's unit, and its header says what it measures.
+ * in the metric's unit, and its header says what it measures. With a
+ * comparison, each row also shows its change against the previous period.
  */
+import type { ComponentChildren } from 'preact';
 import type { Query } from '../api.js';
 import { formatImpact } from '../format.js';
 import { CsvButton } from './csv-button.js';
@@ -16,6 +18,8 @@ export interface BreakdownRow {
   /** Starting-up viewers (real-time only). */
   startingUp?: number;
   negativeImpact: number | null;
+  /** The change against the previous period (compare.tsx's Delta), when comparing. */
+  change?: ComponentChildren;
 }
 
 export function BreakdownTable(props: {
@@ -36,6 +40,7 @@ export function BreakdownTable(props: {
   const { rows } = props;
   const maxImpact = Math.max(0, ...rows.map((r) => r.negativeImpact ?? 0));
   const realtime = rows.some((r) => r.startingUp !== undefined);
+  const compared = rows.some((r) => 'change' in r);
   return (
     <section
       class={`card breakdown ${props.lead ? 'lead' : ''}`}
@@ -53,6 +58,7 @@ export function BreakdownTable(props: {
             <tr>
               <th>{props.title}</th>
               <th class="num">Value</th>
+              {compared && <th class="num">vs previous period</th>}
               <th class="num">{props.countLabel}</th>
               {realtime && <th class="num">Starting</th>}
               <th class="num" title={impactHelp(props.countLabel.toLowerCase())} data-testid="impact-header">
@@ -71,6 +77,7 @@ export function BreakdownTable(props: {
               >
                 <td class="label">{r.value === '' ? <i>(none)</i> : <UserText text={r.value} />}</td>
                 <td class="num">{r.metric}</td>
+                {compared && <td class="num change">{r.change}</td>}
                 <td class="num">{r.count.toLocaleString('en')}</td>
                 {realtime && <td class="num">{r.startingUp ?? 0}</td>}
                 <td class="num impact">

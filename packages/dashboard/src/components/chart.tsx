@@ -5,6 +5,9 @@
  * its band's bottom makes noise look like an outage), each axis is titled
  * with what it measures, series without a unit formatter are counts (whole
  * ticks), and time is the dashboard's one date-time format with its zone.
+ * A chart may clip its left axis below a spike (`clip`): the axis still
+ * starts at zero and says where it is cut, and each clipped point is marked
+ * at the top edge with its value.
  */
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
@@ -32,14 +35,18 @@ export interface ChartProps {
   testId?: string;
   /** A sparkline: no axes, legend or cursor (headline cards). */
   spark?: boolean;
+  /** The left axis' top when clipping spikes (see spikeClip); values above it are marked, labelled. */
+  clip?: number | null;
 }
 
-export function Chart({ data, series, height = 180, testId, spark = false }: ChartProps) {
+export function Chart({ data, series, height = 180, testId, spark = false, clip = null }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   // Formatters are read at draw time: a page's unit may arrive after the chart was built.
   const live = useRef(series);
   live.current = series;
+  const clipAt = useRef(clip);
+  clipAt.current = clip;
   const shape = series.map((s) => `${s.label}:${s.right ? 'r' : 'l'}`).join('|');
 
   useEffect(() => {
@@ -54,7 +61,7 @@ export function Chart({ data, series, height = 180, testId, spark = false }: Cha
       ...(at === 2 ? { scale: 'r', side: 1, grid: { show: false } } : { grid: { stroke: '#2a3140' } }),
       stroke: '#8a94a6',
       size: at === 2 ? 60 : 72,
-      label: s.label,
+      label: at === 1 ? () => axisTitle(now(series.indexOf(s)), clipAt.current) : s.label,
       labelSize: 18,
       labelFont: '12px system-ui',
       ...(s.format ? {} : { incrs: COUNT_INCRS }),
@@ -63,7 +70,7 @@ export function Chart({ data, series, height = 180, testId, spark = false }: Cha
         return record(
           drawn,
           at,
-          cur.label,
+          at === 1 ? axisTitle(cur, clipAt.current) : cur.label,
           vals.map((v) => valueText(cur, v)),
         );
       },
@@ -75,7 +82,11 @@ export function Chart({ data, series, height = 180, testId, spark = false }: Cha
       legend: { show: !spark, live: true },
       cursor: spark ? { show: false } : { drag: { x: false, y: false } },
       ...(spark ? { padding: [4, 0, 4, 0] as uPlot.Padding } : {}),
-      scales: { x: { time: true }, y: { range: fromZero }, ...(right ? { r: { range: fromZero } } : {}) },
+      scales: {
+        x: { time: true },
+        y: { range: (u, lo, hi) => (clipAt.current ? [0, clipAt.current] : fromZero(u, lo, hi)) },
+        ...(right ? { r: { range: fromZero } } : {}),
+      },
       axes: spark
         ? [{ show: false }, { show: false }]
         : [
@@ -110,6 +121,12 @@ export function Chart({ data, series, height = 180, testId, spark = false }: Cha
       hooks: {
         draw: [
           (u) => {
+            const clipped = clipAt.current ? markClipped(u, clipAt.current, live.current) : [];
+            // What was drawn, for readers of the page that cannot read a canvas (tests, scripts).
+            el.dataset['series'] = JSON.stringify(
+              live.current.map((s, i) => ({ label: s.label, dashed: !!s.dash, values: u.data[i + 1] })),
+            );
+            el.dataset['clipped'] = JSON.stringify(clipped);
             el.dataset['axes'] = JSON.stringify(
               drawn.map((a, i) => {
                 const sc = i === 0 ? u.scales['x'] : u.scales[i === 2 ? 'r' : 'y'];
@@ -134,7 +151,7 @@ export function Chart({ data, series, height = 180, testId, spark = false }: Cha
 
   useEffect(() => {
     plot.current?.setData(data as uPlot.AlignedData);
-  }, [data]);
+  }, [data, clip]);
 
   return <div class="chart" ref={box} data-testid={testId} />;
 }
@@ -185,4 +202,60 @@ function fewValues(
   let n = 0;
   for (let i = i0; i <= i1; i++) if (values[i] !== null && values[i] !== undefined && ++n > 60) return false;
   return true;
+}
+
+/** The left axis' title, saying that it is cut when it is (where: written at its top, see markClipped). */
+function axisTitle(s: ChartSeries, clip: number | null): string {
+  return clip ? `${s.label} (cut)` : s.label;
+}
+
+/**
+ * Where to cut the left axis so one spike does not flatten the rest of its
+ * line: 10 % above Tukey's far-out fence (third quartile + 3 × the
+ * interquartile range of the values), when some value is above that; null
+ * when nothing would be cut (or the fence is 0: nothing to zoom into).
+ */
+export function spikeClip(values: (number | null | undefined)[]): number | null {
+  const sorted = values.filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
+  if (sorted.length < 4) return null;
+  const rank = (p: number) => sorted[Math.max(0, Math.ceil(sorted.length * p) - 1)]!;
+  const top = (rank(0.75) + 3 * (rank(0.75) - rank(0.25))) * 1.1;
+  return top > 0 && sorted.at(-1)! > top ? top : null;
+}
+
+/** Marks each left-axis value above `clip` at the top edge, labelled with its value; returns what it marked. */
+function markClipped(u: uPlot, clip: number, series: ChartSeries[]) {
+  const marked: { series: string; time: number; value: number; text: string }[] = [];
+  const ctx = u.ctx;
+  const px = uPlot.pxRatio;
+  ctx.save();
+  ctx.font = `${11 * px}px system-ui`;
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'top';
+  // Where the axis is cut, written across the plot's top-left corner (an axis title has no room for it).
+  const first = series.find((s) => !s.right);
+  if (first) {
+    ctx.fillStyle = '#8a94a6';
+    ctx.fillText(`axis cut at ${valueText(first, clip)}`, u.bbox.left + 4 * px, u.bbox.top + 2 * px);
+  }
+  series.forEach((s, si) => {
+    if (s.right) return;
+    const values = u.data[si + 1] ?? [];
+    values.forEach((v, i) => {
+      if (v === null || v === undefined || v <= clip) return;
+      const x = u.valToPos(u.data[0][i]!, 'x', true);
+      const y = u.bbox.top;
+      const text = valueText(s, v);
+      ctx.fillStyle = s.color;
+      ctx.beginPath();
+      ctx.moveTo(x - 5 * px, y + 7 * px);
+      ctx.lineTo(x + 5 * px, y + 7 * px);
+      ctx.lineTo(x, y);
+      ctx.fill();
+      ctx.fillText(text, x + 7 * px, y);
+      marked.push({ series: s.label, time: u.data[0][i]!, value: v, text });
+    });
+  });
+  ctx.restore();
+  return marked;
 }

@@ -11,7 +11,7 @@ import { getJson } from '../api.js';
 import { CsvButton } from '../components/csv-button.js';
 import { EmptyState, ErrorNote } from '../components/empty-state.js';
 import { FilterChips } from '../components/filters.js';
-import { TimeframeSelect } from '../components/timeframe-select.js';
+import { TimeRange } from '../components/time-range.js';
 import { UserText } from '../components/user-text.js';
 import { formatTime, formatValue } from '../format.js';
 import { type MetricsState, metricsQuery, readMetricsState } from '../page-state.js';
@@ -39,7 +39,7 @@ export function ErrorsPage() {
     <div class="page errors">
       <div class="toolbar">
         <h1>Errors</h1>
-        <TimeframeSelect timeframe={timeframe} onChange={(tf) => change({ timeframe: tf })} />
+        <TimeRange timeframe={timeframe} onChange={(tf) => change({ timeframe: tf })} />
         <span class="muted small" data-testid="errors-total">
           {errors.data
             ? `${total.toLocaleString('en')} error codes · ${errors.data.total_views.toLocaleString('en')} views in all`

@@ -3,7 +3,8 @@
  * timeframe — the viewer experience score and its components, one metric's
  * timeseries and breakdowns with filters, and the startup-time distribution.
  * Every control lives in the URL (page-state.ts), so links, reload and
- * back/forward keep the timeframe, metric, measurement, breakdown and filters.
+ * back/forward keep the timeframe, metric, measurement, breakdown, filters,
+ * the comparison with the previous period and the chart's spike clipping.
  */
 import type {
   MetricBreakdownResponse,
@@ -14,22 +15,20 @@ import type {
 import { getJson } from '../api.js';
 import { BreakdownTable } from '../components/breakdown-table.js';
 import { Chart } from '../components/chart.js';
+import { ClipNote, ClipToggle, clipOf } from '../components/clip-spikes.js';
+import { alignPrevious, Delta, previousPeriod } from '../components/compare.js';
 import { CsvButton } from '../components/csv-button.js';
 import { EmptyState, ErrorNote } from '../components/empty-state.js';
 import { FilterChips, withFilter } from '../components/filters.js';
 import { MeasurementPicker, measuredUnit } from '../components/measurement-picker.js';
-import { dimensionLabel, formatTime, formatValue, humanize } from '../format.js';
+import { TimeRange } from '../components/time-range.js';
+import { Toggle } from '../components/toggle.js';
+import { dimensionLabel, formatValue, humanize } from '../format.js';
 import { type MetricsState, metricsQuery, readMetricsState } from '../page-state.js';
 import { setQuery, useRoute } from '../router.js';
 import { useData } from '../use-data.js';
 
-export const TIMEFRAMES = [
-  ['1:hours', '1 hour'],
-  ['6:hours', '6 hours'],
-  ['24:hours', '24 hours'],
-  ['7:days', '7 days'],
-  ['30:days', '30 days'],
-] as const;
+export { TIMEFRAMES } from '../components/time-range.js';
 
 const BREAKDOWN_DIMENSIONS = [
   'cdn',
@@ -71,9 +70,6 @@ export function MetricsPage() {
   const setFilters = (f: string[]) => change({ filters: f });
   const scope = { 'timeframe[]': timeframe, 'filters[]': filters };
   const key = [timeframe.join('-'), filters.join('\n')];
-  // A timeframe from a link that the list lacks (an incident's from–to, a rule's window) is offered in it too.
-  const chosen = timeframe.join('-');
-  const custom = TIMEFRAMES.some(([v]) => v === chosen) ? '' : chosen;
 
   const catalog = useData(() => getJson<MetricListResponse>(api), []);
   const info = catalog.data?.data.find((m) => m.id === metric);
@@ -115,7 +111,37 @@ export function MetricsPage() {
     key,
   );
 
+  // The previous period is computed from the timeframe the API resolved (a trailing one ends at its now).
+  const resolved = series.data?.timeframe;
+  const previous = useData(async () => {
+    if (!state.compare || !resolved) return null;
+    const before = {
+      'timeframe[]': previousPeriod(resolved).map(String),
+      'filters[]': filters,
+      measurement: m,
+    };
+    const [o, t, b] = await Promise.all([
+      getJson<MetricOverallResponse>(`${api}/${metric}/overall`, before),
+      getJson<MetricTimeseriesResponse>(`${api}/${metric}/timeseries`, before),
+      // Every row of the previous period, so each current row finds its own.
+      getJson<MetricBreakdownResponse>(`${api}/${metric}/breakdown`, {
+        ...before,
+        group_by: dimension,
+        limit: 1000,
+      }),
+    ]);
+    return { overall: o.data.value, series: t.data, rows: new Map(b.data.map((r) => [r.field, r.value])) };
+  }, [state.compare, resolved?.join('-'), filters.join('\n'), metric, m, dimension]);
+
   const unit = measuredUnit(info?.unit ?? '', m ?? info?.default_measurement);
+  const fmt = (v: number) => formatValue(v, unit);
+  const higherIsWorse = info?.higher_is_worse ?? true;
+  const compared = state.compare ? previous.data : undefined;
+  const times = (series.data?.data ?? []).map((p) => p.time);
+  const values = (series.data?.data ?? []).map((p) => p.value);
+  const before =
+    compared && resolved ? alignPrevious(times, compared.series, resolved[1]! - resolved[0]!) : undefined;
+  const { clip, cut } = clipOf(state.clip, [...values, ...(before ?? [])]);
   const totalViews = scores.data?.get('views')?.value ?? null;
   const pick = (d: string, v: string) => setFilters(withFilter(filters, d, v));
 
@@ -123,33 +149,19 @@ export function MetricsPage() {
     <div class="page metrics">
       <div class="toolbar">
         <h1>Metrics</h1>
-        <label>
-          Timeframe{' '}
-          <select
-            data-testid="timeframe"
-            value={chosen}
-            onChange={(e) => change({ timeframe: (e.target as HTMLSelectElement).value.split('-') })}
-          >
-            {custom && (
-              <option value={custom}>
-                {timeframe.length === 2
-                  ? `${formatTime(new Date(Number(timeframe[0]) * 1000).toISOString())} – ${formatTime(new Date(Number(timeframe[1]) * 1000).toISOString())}`
-                  : `last ${timeframe[0]!.replace(':', ' ')}`}
-              </option>
-            )}
-            {TIMEFRAMES.map(([v, label]) => (
-              <option key={v} value={v}>
-                last {label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <TimeRange timeframe={timeframe} onChange={(tf) => change({ timeframe: tf })} />
+        <Toggle
+          testId="compare"
+          label="Compare with the previous period"
+          on={state.compare}
+          onChange={(on) => change({ compare: on })}
+        />
         <span class="muted small" data-testid="total-views">
           {totalViews === null ? '' : `${totalViews.toLocaleString('en')} views`}
         </span>
       </div>
       <FilterChips filters={filters} onChange={setFilters} />
-      <ErrorNote error={catalog.error ?? scores.error ?? overall.error} />
+      <ErrorNote error={catalog.error ?? scores.error ?? overall.error ?? previous.error} />
 
       {totalViews === 0 && (
         <EmptyState title="No views in this timeframe">
@@ -205,7 +217,21 @@ export function MetricsPage() {
           <span class="muted small">
             over {overall.data?.data.views_with_value.toLocaleString('en') ?? '–'} views
           </span>
+          {compared && (
+            <span class="small">
+              vs previous period {formatValue(compared.overall, unit)}{' '}
+              <Delta
+                testId="overall-delta"
+                current={overall.data?.data.value}
+                previous={compared.overall}
+                unit={unit}
+                higherIsWorse={higherIsWorse}
+                format={fmt}
+              />
+            </span>
+          )}
           <span class="spacer" />
+          <ClipToggle on={state.clip} onChange={(on) => change({ clip: on })} />
           <CsvButton
             path={`${api}/${metric}/overall`}
             query={measured}
@@ -221,20 +247,20 @@ export function MetricsPage() {
         </div>
         <Chart
           testId="metric-chart"
-          height={220}
-          data={[
-            (series.data?.data ?? []).map((p) => p.time),
-            (series.data?.data ?? []).map((p) => p.value),
-            (series.data?.data ?? []).map((p) => p.views),
-          ]}
+          height={260}
+          clip={clip}
+          data={[times, values, ...(before ? [before] : []), (series.data?.data ?? []).map((p) => p.views)]}
           series={[
-            { label: humanize(metric), color: '#f5a524', format: (v) => formatValue(v, unit) },
+            { label: humanize(metric), color: '#f5a524', format: fmt },
+            ...(before ? [{ label: 'Previous period', color: '#c9a25a', format: fmt, dash: [6, 4] }] : []),
             { label: 'Views', color: '#5b8def', right: true },
           ]}
         />
         <p class="muted small">
           {series.data ? `per ${series.data.granularity.replace('_', ' ')}, by the time each view ended` : ''}
+          {before ? '; dashed: the previous period, moved forward by its length onto the same axis' : ''}
         </p>
+        <ClipNote on={state.clip} clip={clip} cut={cut} format={fmt} />
       </section>
 
       <div class="two">
@@ -272,6 +298,17 @@ export function MetricsPage() {
               metric: formatValue(r.value, unit),
               count: r.views,
               negativeImpact: r.negative_impact,
+              ...(compared && {
+                change: (
+                  <Delta
+                    current={r.value}
+                    previous={compared.rows.get(r.field)}
+                    unit={unit}
+                    higherIsWorse={higherIsWorse}
+                    format={fmt}
+                  />
+                ),
+              }),
             }))}
           />
         </div>
@@ -281,29 +318,45 @@ export function MetricsPage() {
   );
 }
 
-/** min · median · mean · p95 · max of video startup time, drawn as a box on a linear scale. */
+/**
+ * min · median · mean · p95 · max of video startup time, drawn as a box on a
+ * linear axis from 0 ms with round, labelled ticks (the values' unit on each).
+ */
 function StartupDistribution({ values }: { values: (readonly [string, number | null])[] | undefined }) {
   const v = new Map(values ?? []);
   const max = v.get('max') ?? null;
+  const axis = max === null ? null : boxAxis(max);
   const at = (k: string) => {
     const x = v.get(k);
-    return x === null || x === undefined || !max ? 0 : (x / max) * 100;
+    return x === null || x === undefined || !axis ? 0 : (x / axis.top) * 100;
   };
   return (
     <section class="card" data-testid="startup-distribution">
       <h3>Video startup time distribution</h3>
-      {max === null ? (
+      {max === null || !axis ? (
         <p class="muted">No startup times in this timeframe</p>
       ) : (
         <>
-          <div class="box">
-            <span class="whisker" style={{ left: `${at('min')}%`, width: `${at('max') - at('min')}%` }} />
-            <span
-              class="iqr"
-              style={{ left: `${at('median')}%`, width: `${Math.max(1, at('95th') - at('median'))}%` }}
-            />
-            <span class="mark mean" style={{ left: `${at('avg')}%` }} title="mean" />
+          <div class="box-plot">
+            <div class="box">
+              <span class="whisker" style={{ left: `${at('min')}%`, width: `${at('max') - at('min')}%` }} />
+              <span
+                class="iqr"
+                style={{ left: `${at('median')}%`, width: `${Math.max(1, at('95th') - at('median'))}%` }}
+              />
+              <span class="mark mean" style={{ left: `${at('avg')}%` }} title="mean" />
+            </div>
+            <div class="box-axis" data-testid="startup-axis">
+              {axis.ticks.map((t) => (
+                <span class="tick" key={t} style={{ left: `${(t / axis.top) * 100}%` }} data-value={t}>
+                  {formatValue(t, 'ms')}
+                </span>
+              ))}
+            </div>
           </div>
+          <p class="muted small box-title" data-testid="startup-axis-title">
+            video startup time, linear from 0 (box: median to p95, whiskers: min to max, line: mean)
+          </p>
           <table>
             <tbody>
               {DISTRIBUTION.map(([k, label]) => (
@@ -318,4 +371,13 @@ function StartupDistribution({ values }: { values: (readonly [string, number | n
       )}
     </section>
   );
+}
+
+/** Round ticks from 0 past `max`: 4 or 5 steps of 1, 2 or 5 × a power of ten. */
+export function boxAxis(max: number): { top: number; ticks: number[] } {
+  const raw = Math.max(max, 1) / 4;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((f) => f * power).find((s) => s >= raw)!;
+  const top = Math.ceil(Math.max(max, 1) / step) * step;
+  return { top, ticks: Array.from({ length: Math.round(top / step) + 1 }, (_, i) => i * step) };
 }

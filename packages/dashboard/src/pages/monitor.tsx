@@ -15,6 +15,7 @@ import type {
 import { getJson } from '../api.js';
 import { BreakdownTable, ImpactNote } from '../components/breakdown-table.js';
 import { Chart } from '../components/chart.js';
+import { ClipNote, ClipToggle, clipOf } from '../components/clip-spikes.js';
 import { EmptyState, ErrorNote } from '../components/empty-state.js';
 import { FilterChips, withFilter } from '../components/filters.js';
 import { dimensionLabel, formatTime, formatValue } from '../format.js';
@@ -118,6 +119,11 @@ export function MonitorPage() {
   const selectedMetric = list.find((m) => m.id === selected);
   // The chosen measurement's line: p95 startup comes from its own series.
   const chosen = measurement === 'p95' ? (p95.data ?? []) : (byId.get(selected) ?? []);
+  const { clip, cut } = clipOf(
+    state.clip,
+    chosen.map((p) => p.value),
+  );
+  const fmt = (v: number) => formatValue(v, selectedMetric?.unit ?? '');
 
   return (
     <div class="page monitor">
@@ -216,26 +222,26 @@ export function MonitorPage() {
                 <option value="p95">p95</option>
               </select>
             )}
+            <span class="spacer" />
+            <ClipToggle on={state.clip} onChange={(on) => change({ clip: on })} />
           </div>
           <Chart
             testId="monitor-chart"
             height={220}
+            clip={clip}
             data={[
               chosen.map((p) => Date.parse(p.date) / 1000),
               chosen.map((p) => p.value),
               ...(selected === VIEWERS ? [] : [chosen.map((p) => p.concurrent_viewers ?? null)]),
             ]}
             series={[
-              {
-                label: selectedMetric.display_name,
-                color: '#f5a524',
-                format: (v) => formatValue(v, selectedMetric.unit),
-              },
+              { label: selectedMetric.display_name, color: '#f5a524', format: fmt },
               ...(selected === VIEWERS
                 ? []
                 : [{ label: 'Concurrent viewers', color: '#5b8def', right: true }]),
             ]}
           />
+          <ClipNote on={state.clip} clip={clip} cut={cut} format={fmt} />
         </section>
       )}
 

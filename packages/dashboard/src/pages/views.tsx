@@ -1,8 +1,9 @@
 /**
  * Views: the stored views of a timeframe, newest first, searchable by view
  * id, video title or viewer id, or by any `dimension:value`. The timeframe
- * and filters live in the URL (`?timeframe=24:hours&filters=error_code:X`,
- * as on Metrics), so other pages link to a filtered list.
+ * and filters live in the URL (`?timeframe=24:hours&filters=error_code:X`, a
+ * preset or a custom from–to range, as on Metrics), so other pages link to a
+ * filtered list.
  */
 import type { VideoViewListResponse } from '@openqoe/schema';
 import { useState } from 'preact/hooks';
@@ -10,7 +11,7 @@ import { getJson } from '../api.js';
 import { CsvButton } from '../components/csv-button.js';
 import { EmptyState, ErrorNote } from '../components/empty-state.js';
 import { FilterChips } from '../components/filters.js';
-import { TimeframeSelect } from '../components/timeframe-select.js';
+import { TimeRange } from '../components/time-range.js';
 import { UserText } from '../components/user-text.js';
 import { formatTime, formatValue } from '../format.js';
 import { metricsQuery, readMetricsState } from '../page-state.js';
@@ -26,8 +27,10 @@ const TEXT_DIMENSIONS = ['view_id', 'video_title', 'viewer_id'];
 
 export function ViewsPage() {
   const { timeframe, filters } = readMetricsState(useRoute().query);
-  const setScope = (c: { timeframe?: string[]; filters?: string[] }) =>
+  const setScope = (c: { timeframe?: string[]; filters?: string[] }) => {
+    setPage(1);
     setQuery(metricsQuery({ timeframe, filters, ...c }));
+  };
   const setFilters = (f: string[]) => setScope({ filters: f });
   const [term, setTerm] = useState('');
   const [text, setText] = useState('');
@@ -76,7 +79,7 @@ export function ViewsPage() {
           />
           <button type="submit">Search</button>
         </form>
-        <TimeframeSelect timeframe={timeframe} onChange={(tf) => setScope({ timeframe: tf })} />
+        <TimeRange timeframe={timeframe} onChange={(tf) => setScope({ timeframe: tf })} />
         <CsvButton
           path="/data/v1/video-views"
           query={{ 'timeframe[]': timeframe, 'filters[]': filters, limit: PAGE_SIZE, page }}
