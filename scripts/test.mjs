@@ -98,9 +98,10 @@ function machineNodeSuites() {
   for (const pkg of readdirSync(join(root, 'packages'))) {
     const dir = join(root, 'packages', pkg, 'test');
     if (!existsSync(dir)) continue;
-    for (const f of readdirSync(dir)) {
-      if (f.endsWith('.test.ts') && !/\.(integration|e2e)\.test\.ts$/.test(f))
+    for (const f of readdirSync(dir, { recursive: true })) {
+      if (f.endsWith('.test.ts') && !/\.(integration|e2e)\.test\.ts$/.test(f)) {
         units.push(`packages/${pkg}/test/${f}`);
+      }
     }
   }
   return [...units, ...MACHINE_NODE_INTEGRATION];
