@@ -4,7 +4,7 @@
  * when we can) and the test-only tools (tools/chdb, tools/kinesalite,
  * tools/node24), builds, checks the server's dependency rules, runs every
  * suite with vitest on Node 24 LTS (tools/node24), then the set-up path's
- * suites (MACHINE_NODE_SUITES) on the Node running this script, prints each
+ * suites (machineNodeSuites) on the Node running this script, prints each
  * file's time per run and ends with the plain line `N passed, N failed` (both
  * runs summed) that CI reads.
  * Extra arguments go to vitest, in both runs (e.g. `npm test -- packages/server/test/config.test.ts`);
