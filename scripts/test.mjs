@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 /**
  * `npm test`: installs the Debian packages the suites need (when missing and
- * when we can), builds, checks the server's dependency rules, runs every
- * suite with vitest, prints each file's time and ends with the plain line
- * `N passed, N failed` that CI reads.
- * Extra arguments go to vitest (e.g. `npm test -- packages/server/test/config.test.ts`).
+ * when we can) and the test-only tools (tools/chdb, tools/kinesalite,
+ * tools/node24), builds, checks the server's dependency rules, runs every
+ * suite with vitest on Node 24 LTS (tools/node24), then the set-up path's
+ * suites (machineNodeSuites) on the Node running this script, prints each
+ * file's time per run and ends with the plain line `N passed, N failed` (both
+ * runs summed) that CI reads.
+ * Extra arguments go to vitest, in both runs (e.g. `npm test -- packages/server/test/config.test.ts`);
+ * OPENQOE_TEST_NODES=24 or =machine runs one of the two only.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 /** Debian packages some suite needs, with a shell check that shows it is installed. */
@@ -52,28 +56,60 @@ function ensureDebianPackages() {
 }
 
 /**
- * The embedded ClickHouse engine that the ClickHouse store's suites run on: ~550 MB, so it is
- * not in the default install but in tools/chdb, installed here (pinned by its lock file) when missing.
+ * Installs tools/<name> (pinned by its lock file) when `marker` is missing under its node_modules:
+ * test-only pieces too big or too native for the default install.
  */
-function ensureChdb() {
-  const dir = join(root, 'tools', 'chdb');
-  if (existsSync(join(dir, 'node_modules', 'chdb'))) return;
-  console.log('test: installing the embedded ClickHouse engine (chdb) into tools/chdb');
+function ensureTool(name, marker, what) {
+  const dir = join(root, 'tools', name);
+  if (existsSync(join(dir, 'node_modules', marker))) return;
+  console.log(`test: installing ${what} into tools/${name}`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   // `npm install` rather than `npm ci`: npm 11 leaves other platforms' optional packages out of the lock, which `ci` refuses.
   const r = spawnSync(npm, ['install', '--prefix', dir, '--no-audit', '--no-fund'], { stdio: 'inherit' });
-  // The ClickHouse store must be tested like the default one: no silent skip.
-  if (r.status !== 0) {
+  // What the suites need must be there: no silent skip.
+  if (r.status !== 0 || !existsSync(join(dir, 'node_modules', marker))) {
     console.error(
-      'test: could not install chdb into tools/chdb (npm install failed); the ClickHouse suites need it',
+      `test: could not install ${what} into tools/${name} (npm install failed or has no ${marker})`,
     );
     process.exit(1);
   }
 }
 
+/** The Node the suite targets; the npm registry publishes its binaries as node-<platform>-<arch>. */
+const NODE24_PACKAGE = `node-${process.platform}-${process.arch}`;
+const NODE24 = join(root, 'tools', 'node24', 'node_modules', NODE24_PACKAGE, 'bin', 'node');
+
+/**
+ * The suites that also run on the machine's Node: the set-up path (install and build ran on it
+ * above), every unit test, and the integration suites that load the native modules (DuckDB, chDB
+ * embedded and over HTTP, leveldown under kinesalite), use NATS, and run the CLI and the README.
+ */
+const MACHINE_NODE_INTEGRATION = [
+  'packages/server/test/duckdb-store.integration.test.ts',
+  'packages/server/test/clickhouse-store.integration.test.ts',
+  'packages/server/test/chdb-http.integration.test.ts',
+  'packages/server/test/monitoring-kinesis-subset.integration.test.ts',
+  'packages/server/test/cluster-realtime.integration.test.ts',
+  'packages/server/test/cli.integration.test.ts',
+  'packages/server/test/readme.integration.test.ts',
+];
+function machineNodeSuites() {
+  const units = [];
+  for (const pkg of readdirSync(join(root, 'packages'))) {
+    const dir = join(root, 'packages', pkg, 'test');
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir, { recursive: true })) {
+      if (f.endsWith('.test.ts') && !/\.(integration|e2e)\.test\.ts$/.test(f)) {
+        units.push(`packages/${pkg}/test/${f}`);
+      }
+    }
+  }
+  return [...units, ...MACHINE_NODE_INTEGRATION];
+}
+
 // --- ClickHouse over HTTP: chDB behind tools/chdb-http, unless CLICKHOUSE_URL names a server ---
-/** Starts tools/chdb-http on a free port (its own temporary data dir) and resolves with it and its URL. */
-function startChdbHttp() {
+/** Starts tools/chdb-http on `node`, on a free port (its own temporary data dir); resolves with it and its URL. */
+function startChdbHttp(node) {
   const password = randomBytes(12).toString('hex');
   const args = [
     join(root, 'tools/chdb-http/server.mjs'),
@@ -82,8 +118,8 @@ function startChdbHttp() {
   // On Linux, tied to this process: the kernel ends it if this script is killed before it can stop it.
   const tied = process.platform === 'linux' && has('setpriv');
   const child = spawn(
-    tied ? 'setpriv' : process.execPath,
-    tied ? ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...args] : args,
+    tied ? 'setpriv' : node,
+    tied ? ['--pdeathsig', 'SIGKILL', '--', node, ...args] : args,
     // stdout only for the one line with the address; nothing else is written there.
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -111,7 +147,18 @@ async function stopChdbHttp(child) {
 // --- end ClickHouse over HTTP ---
 
 ensureDebianPackages();
-ensureChdb();
+const nodes = process.env.OPENQOE_TEST_NODES ?? 'both';
+if (!['both', '24', 'machine'].includes(nodes)) {
+  console.error(`test: OPENQOE_TEST_NODES must be both, 24 or machine, not "${nodes}"`);
+  process.exit(1);
+}
+// ~550 MB: not in the default install.
+ensureTool('chdb', 'chdb', 'the embedded ClickHouse engine (chdb)');
+// Test-only, and leveldown under it is a native module.
+ensureTool('kinesalite', 'kinesalite', 'kinesalite (the Kinesis API)');
+if (nodes !== 'machine') {
+  ensureTool('node24', NODE24_PACKAGE, `Node 24 (${NODE24_PACKAGE})`);
+}
 console.log('test: building');
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/server'], {
   cwd: root,
@@ -145,37 +192,25 @@ if (depcruise.status !== 0) {
   process.exit(1);
 }
 
-// Started last, so a failed build leaves nothing running.
-let chdbHttp;
-if (!process.env.CLICKHOUSE_URL) {
-  try {
-    chdbHttp = await startChdbHttp();
-  } catch (err) {
-    console.error(`test: ${err.message}; the ClickHouse-over-HTTP suites need it`);
-    process.exit(1);
-  }
-  // The vitest child inherits it: every suite with an "over HTTP" variant runs that variant.
-  process.env.CLICKHOUSE_URL = chdbHttp.url;
-  console.log('test: the ClickHouse-over-HTTP suites run against chDB behind tools/chdb-http');
-}
-
 mkdirSync(join(root, 'test-results'), { recursive: true });
-const report = join(root, 'test-results', 'vitest.json');
-// A run that is stopped before vitest writes its report must not print the previous run's.
-rmSync(report, { force: true });
+
+/** Set when this script is stopped (Ctrl-C, CI's timeout): no further run starts. */
+let interrupted = false;
 
 /**
- * Runs vitest and resolves with its exit status. Not spawnSync: this process must stay able to
- * handle a signal, pass it on to vitest and stop chdb-http before it ends.
+ * Runs vitest on `node` and resolves with its exit status. Not spawnSync: this process
+ * must stay able to handle a signal, pass it on to vitest and stop chdb-http before it ends.
  */
-function runVitest(args) {
+function runVitest(node, args, env) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), ...args], {
+    const child = spawn(node, [join(root, 'node_modules/vitest/vitest.mjs'), ...args], {
       cwd: root,
+      env,
       stdio: 'inherit',
     });
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
     const forward = (signal) => {
+      interrupted = true;
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     };
     for (const s of signals) process.on(s, forward);
@@ -186,33 +221,83 @@ function runVitest(args) {
   });
 }
 
-const vitest = await runVitest([
-  'run',
-  '--reporter=default',
-  '--reporter=json',
-  `--outputFile.json=${report}`,
-  ...process.argv.slice(2),
-]);
-if (chdbHttp) await stopChdbHttp(chdbHttp.child);
+/**
+ * One vitest run on `node`: chdb-http started on that Node (unless CLICKHOUSE_URL names a server),
+ * `node` first on PATH, so the servers, CLI children and shell commands the suites start run on it
+ * too (they use process.execPath or `node`). Prints each file's time; resolves with the counts.
+ */
+async function runOn(node, label, files) {
+  const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+  console.log(
+    `\ntest: ${label}: Node ${version}${files.length ? `, ${files.length} files or filters` : ', every suite'}`,
+  );
+  const env = { ...process.env, PATH: `${dirname(node)}${delimiter}${process.env.PATH ?? ''}` };
+  let chdbHttp;
+  if (!process.env.CLICKHOUSE_URL) {
+    try {
+      chdbHttp = await startChdbHttp(node);
+    } catch (err) {
+      console.error(`test: ${err.message}; the ClickHouse-over-HTTP suites need it`);
+      return { passed: 0, failed: 1, status: 1 };
+    }
+    // Every suite with an "over HTTP" variant runs that variant.
+    env.CLICKHOUSE_URL = chdbHttp.url;
+    console.log('test: the ClickHouse-over-HTTP suites run against chDB behind tools/chdb-http');
+  }
+  const report = join(root, 'test-results', `vitest-${label}.json`);
+  // A run that is stopped before vitest writes its report must not print the previous run's.
+  rmSync(report, { force: true });
+  const vitest = await runVitest(
+    node,
+    ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...files],
+    env,
+  );
+  if (chdbHttp) await stopChdbHttp(chdbHttp.child);
 
+  let passed = 0;
+  let failed = 0;
+  if (existsSync(report)) {
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    passed = r.numPassedTests ?? 0;
+    // A file that fails to load has no failed test of its own; it still counts as a failure.
+    const brokenFiles = (r.testResults ?? []).filter(
+      (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+    ).length;
+    failed = (r.numFailedTests ?? 0) + brokenFiles;
+    console.log(`\nsuite times (${label}, Node ${version}):`);
+    for (const f of r.testResults ?? []) {
+      const secs = ((f.endTime - f.startTime) / 1000).toFixed(1).padStart(7);
+      console.log(`${secs} s  ${f.status === 'passed' ? 'ok  ' : 'FAIL'}  ${f.name.replace(`${root}/`, '')}`);
+    }
+  } else {
+    failed = 1;
+  }
+  if (vitest.status !== 0 && failed === 0) failed = 1;
+  // Not the `N passed, N failed` form: CI reads that line, which sums both runs, at the end.
+  console.log(`test: ${label} run: ${passed} passed and ${failed} failed`);
+  return { passed, failed, status: vitest.status ?? 1 };
+}
+
+const extra = process.argv.slice(2);
+const runs = [];
+if (nodes !== 'machine') runs.push({ node: NODE24, label: 'node24', files: extra });
+// Node 24 itself needs no second run.
+if (nodes !== '24' && (nodes === 'machine' || process.versions.node.split('.')[0] !== '24')) {
+  runs.push({
+    node: process.execPath,
+    label: 'machine-node',
+    files: extra.length ? extra : machineNodeSuites(),
+  });
+}
 let passed = 0;
 let failed = 0;
-if (existsSync(report)) {
-  const r = JSON.parse(readFileSync(report, 'utf8'));
-  passed = r.numPassedTests ?? 0;
-  // A file that fails to load has no failed test of its own; it still counts as a failure.
-  const brokenFiles = (r.testResults ?? []).filter(
-    (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
-  ).length;
-  failed = (r.numFailedTests ?? 0) + brokenFiles;
-  console.log('\nsuite times:');
-  for (const f of r.testResults ?? []) {
-    const secs = ((f.endTime - f.startTime) / 1000).toFixed(1).padStart(7);
-    console.log(`${secs} s  ${f.status === 'passed' ? 'ok  ' : 'FAIL'}  ${f.name.replace(`${root}/`, '')}`);
-  }
-} else {
-  failed = 1;
+let status = 0;
+for (const run of runs) {
+  const r = await runOn(run.node, run.label, run.files);
+  passed += r.passed;
+  failed += r.failed;
+  if (r.status !== 0) status = r.status;
+  if (interrupted) break;
 }
-if (vitest.status !== 0 && failed === 0) failed = 1;
 console.log(`\n${passed} passed, ${failed} failed`);
-process.exit(vitest.status ?? 1);
+process.exit(status);

@@ -1,17 +1,17 @@
 /**
  * Real destinations for the monitoring stream tests: kinesalite (the Kinesis
- * API, in this process), a TCP proxy that can take an endpoint away and
+ * API, in this process; from tools/kinesalite, which `npm test` installs), a TCP proxy that can take an endpoint away and
  * bring it back, an HTTP proxy that makes PutRecords fail chosen records,
  * and `protoc --decode` with a reference-only `.proto`
  * written here from the public field table (an independent decoder).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   CreateStreamCommand,
   DescribeStreamCommand,
@@ -23,9 +23,14 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ExpectedRecord } from './monitoring-script.js';
 import { waitFor } from './patience.js';
 
-const require = createRequire(import.meta.url);
+/** Test-only, with a native module (leveldown): kept out of the default install, like tools/chdb. */
+const KINESALITE_DIR = resolve(import.meta.dirname, '../../../../tools/kinesalite');
 
 export async function startKinesalite(): Promise<{ port: number; close(): Promise<void> }> {
+  if (!existsSync(join(KINESALITE_DIR, 'node_modules', 'kinesalite'))) {
+    throw new Error(`kinesalite is not installed: npm install --prefix ${KINESALITE_DIR} (npm test does)`);
+  }
+  const require = createRequire(join(KINESALITE_DIR, 'package.json'));
   const kinesalite = require('kinesalite') as (o: object) => Server;
   const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
