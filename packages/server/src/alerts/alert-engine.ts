@@ -23,6 +23,8 @@ import { Serial } from '../store/serial.js';
 import type { Store } from '../store/store.js';
 import type { AlertRepository } from './alert-repository.js';
 import type { Rule, RuleSpec } from './alert-rules.js';
+import type { AnomalyVerdict } from './anomaly-baseline.js';
+import { anomalySamples, sharedReads } from './anomaly-series.js';
 import {
   type Delivery,
   dedupKeyOf,
@@ -31,8 +33,16 @@ import {
   type TransitionRecord,
 } from './incident.js';
 import { exampleViews, realtimeSeries, sampleOf, WHOLE } from './realtime-series.js';
+import type { SeriesHistory, WrittenMinute } from './series-history.js';
 import { mutes, type SilenceRecord } from './silences.js';
-import { breaching, type SeriesSample, stepThreshold, type ThresholdState, worse } from './threshold.js';
+import {
+  breaching,
+  operatorOf,
+  type SeriesSample,
+  stepThreshold,
+  type ThresholdState,
+  worse,
+} from './threshold.js';
 import { windowExamples, windowSeries } from './window-series.js';
 
 /** Series of one rule that may breach or be open at once; past it new ones are skipped (and logged once per rule). */
@@ -70,6 +80,8 @@ export interface AlertEngineDeps<T extends RealtimeTotals> {
   now?: () => number;
   /** Told how long each evaluation took (seconds, wall and the process's CPU): a real-time tick, or one windowed rule. */
   evaluated?: (kind: 'realtime' | 'window', seconds: number, cpuSeconds: number) => void;
+  /** The series history anomaly rules learn from (none: anomaly rules are not evaluated). */
+  history?: Pick<SeriesHistory, 'around'>;
 }
 
 export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
@@ -81,6 +93,8 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
   private readonly lane = new Serial();
   private unsent: TransitionRecord[] = [];
   private readonly overflowed = new Set<string>();
+  /** Anomaly rules: each series' verdict at the last minute evaluated. */
+  readonly verdicts = new Map<string, Map<string, AnomalyVerdict & { minuteMs: number }>>();
   private closed = false;
   readonly now: () => number;
 
@@ -157,6 +171,7 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
       for (const rule of this.rules.values()) {
         const { spec } = rule;
         if (rule.envId !== t.envId || spec.kind !== 'realtime' || !spec.enabled) continue;
+        if (spec.condition.type === 'anomaly') continue; // Evaluated per minute (onMinute).
         const filter = this.filterOf(rule);
         let aggs: Awaited<ReturnType<typeof realtimeSeries>>;
         try {
@@ -174,6 +189,33 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
       }
       await this.flush();
       this.timed('realtime', started);
+    });
+  }
+
+  /** A minute of the series history written: every enabled anomaly rule of its environment, at the minute's end. */
+  onMinute(minute: WrittenMinute): Promise<void> {
+    return this.lane.run(async () => {
+      if (this.closed || !this.deps.history) return;
+      const history = sharedReads(this.deps.history);
+      for (const rule of this.rules.values()) {
+        const { spec } = rule;
+        if (rule.envId !== minute.envId || spec.condition.type !== 'anomaly' || !spec.enabled) continue;
+        let samples: Awaited<ReturnType<typeof anomalySamples>>;
+        try {
+          samples = await anomalySamples(spec, minute, history);
+        } catch (err) {
+          this.deps.log.error(
+            `alert rule ${rule.id}: reading its baseline failed: ${(err as Error).message}`,
+          );
+          continue;
+        }
+        this.verdicts.set(
+          rule.id,
+          new Map([...samples].map(([k, s]) => [k, { ...s.anomaly, minuteMs: minute.minuteMs }])),
+        );
+        await this.apply(rule, samples, minute.minuteMs + 60_000, async () => []);
+      }
+      await this.flush();
     });
   }
 
@@ -319,6 +361,8 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
   private newIncident(rule: Rule, key: string, sample: SeriesSample, nowMs: number): IncidentRecord {
     const { spec } = rule;
     const c = spec.condition;
+    // An anomaly incident records the bound it crossed as its threshold.
+    const bound = c.type === 'anomaly' && sample.anomaly?.state === 'anomalous' ? sample.anomaly.bound : 0;
     const unit =
       spec.kind === 'realtime'
         ? REALTIME_METRICS[spec.metric as RealtimeMetricId].unit
@@ -335,9 +379,9 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
       breakdownValue,
       filters: spec.filters,
       severity: spec.severity,
-      operator: c.operator,
-      threshold: c.value,
-      resolveValue: c.resolve_value,
+      operator: operatorOf(spec),
+      threshold: c.type === 'anomaly' ? bound : c.value,
+      resolveValue: c.type === 'anomaly' ? bound : c.resolve_value,
       status: 'open',
       openValue: sample.value!,
       worstValue: sample.value!,
@@ -486,6 +530,7 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
       await this.deps.repository.saveRule(rule);
       this.rules.set(rule.id, rule);
       this.filters.delete(rule.id);
+      this.verdicts.delete(rule.id);
       const nowMs = this.now();
       if (!rule.spec.enabled)
         for (const inc of this.openIncidents(rule.id)) await this.closeIncident(inc, nowMs);
@@ -503,6 +548,7 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
       this.rules.delete(rule.id);
       this.series.delete(rule.id);
       this.filters.delete(rule.id);
+      this.verdicts.delete(rule.id);
       clearInterval(this.timers.get(rule.id));
       this.timers.delete(rule.id);
     });

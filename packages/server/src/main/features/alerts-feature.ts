@@ -39,7 +39,16 @@ export async function alertsFeature(
     const a = app.server.address() as AddressInfo | null;
     return a ? `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : '';
   };
+  // Kept whether or not a rule exists, so a new rule has a past to be backtested on; each minute
+  // written is handed to the anomaly rules.
+  const history: SeriesHistory = new SeriesHistory(owned, {
+    historyDays: config.alerts.historyDays,
+    valuesPerDimension: config.alerts.historyValuesPerDimension,
+    log,
+    onMinute: (m) => engine.onMinute(m),
+  });
   const engine = new AlertEngine({
+    history,
     repository,
     store: owned,
     registry,
@@ -59,12 +68,6 @@ export async function alertsFeature(
     },
   });
   await engine.start();
-  // Kept whether or not a rule exists, so a new rule has a past to be backtested on.
-  const history = new SeriesHistory(owned, {
-    historyDays: config.alerts.historyDays,
-    valuesPerDimension: config.alerts.historyValuesPerDimension,
-    log,
-  });
   let written = Promise.resolve();
   realtime.onTick((t) => {
     engine.onTick(t).catch((err) => log.error(`alerts: evaluating a tick failed: ${(err as Error).message}`));
