@@ -58,8 +58,10 @@ export function metricName(catalog: Catalog | undefined, metric: string, windowe
   return rt?.display_name ?? humanize(metric);
 }
 
-/** "> 5% for 60 s" */
-export function conditionText(c: Pick<AlertCondition, 'operator' | 'value' | 'for_seconds'>, unit: string) {
+/** "> 5% for 60 s", or "anomaly (medium) for 120 s" */
+export function conditionText(c: AlertCondition, unit: string) {
+  if (c.type === 'anomaly')
+    return `anomaly (${c.sensitivity ?? 'medium'})${c.for_seconds ? ` for ${c.for_seconds} s` : ''}`;
   return `${c.operator} ${formatValue(c.value, unit)}${c.for_seconds ? ` for ${c.for_seconds} s` : ''}`;
 }
 

@@ -14,6 +14,14 @@
  * progress line, all of which belong to the server's CLI and its intake
  * rather than to the distribution.
  */
+
+export {
+  audienceShare,
+  rebufferShape,
+  type ShapeOptions,
+  shapedMinute,
+  viewersAt,
+} from './daily-shape.js';
 export {
   CATALOGUE,
   CDNS,

@@ -192,9 +192,9 @@ for (const kind of runnableStores('backtest').filter((s) => s.kind !== 'http'))
       expect(
         await refused({
           ...base,
-          condition: { ...base.condition, type: 'anomaly' } as unknown as RuleSpec['condition'],
+          condition: { ...base.condition, type: 'seasonal' } as unknown as RuleSpec['condition'],
         }),
-      ).toEqual([{ path: 'condition.type', problem: 'backtest of anomaly rules is not available yet' }]);
+      ).toEqual([{ path: 'condition.type', problem: 'backtest of seasonal rules is not available yet' }]);
       expect((await refused(await ruleBody({ filters: ['cdn:cdn-a'] })))[0]!.path).toBe('filters');
       expect(
         (await refused(await ruleBody({ metric: 'rebuffer_percentage', window_seconds: 300 })))[0]!.path,

@@ -201,6 +201,33 @@ describe('alert rules API', () => {
     expect(list.body.data.map((r: Json) => r.id)).toEqual(['everyone-left']);
   });
 
+  it('creates an anomaly rule, answers its defaults and series states, and refuses a windowed one', async () => {
+    const created = await call('POST', '/system/v1/alert-rules', {
+      name: 'unusual rebuffering',
+      metric: 'current_rebuffering_percentage',
+      breakdown: 'cdn',
+      condition: { type: 'anomaly', sensitivity: 'high' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.data).toMatchObject({
+      condition: { type: 'anomaly', sensitivity: 'high', direction: 'up', min_change: 1, for_seconds: 120 },
+      // No minute evaluated yet: no series.
+      anomaly_series: [],
+    });
+    const windowed = await call('POST', '/system/v1/alert-rules', {
+      name: 'windowed anomaly',
+      metric: 'rebuffer_percentage',
+      window_seconds: 900,
+      condition: { type: 'anomaly', sensitivity: 'extreme' },
+    });
+    expect(windowed.status).toBe(400);
+    expect((windowed.body.error.fields as { path: string }[]).map((f) => f.path).sort()).toEqual([
+      'condition.sensitivity',
+      'condition.type',
+    ]);
+    expect((await call('DELETE', `/system/v1/alert-rules/${created.body.data.id}`)).status).toBe(204);
+  });
+
   it('lists config rules as read-only and refuses to change or delete them', async () => {
     const { body } = await call('GET', '/system/v1/alert-rules/everyone-left');
     expect(body.data).toMatchObject({

@@ -41,6 +41,8 @@ interface Fields {
   breakdown: string;
   /** Comma-separated `dimension:value`. */
   filters: string;
+  /** `threshold`, or an anomaly condition's sensitivity. */
+  conditionType: 'threshold' | 'low' | 'medium' | 'high';
   operator: '>' | '<';
   value: string;
   forSeconds: string;
@@ -61,6 +63,7 @@ const EMPTY: Fields = {
   windowMin: '15',
   breakdown: '',
   filters: '',
+  conditionType: 'threshold',
   operator: '>',
   value: '',
   forSeconds: '60',
@@ -83,10 +86,11 @@ function fieldsOf(r: AlertRule): Fields {
     windowMin: String((r.window_seconds ?? 900) / 60),
     breakdown: r.breakdown ?? '',
     filters: r.filters.join(', '),
-    operator: c.operator,
-    value: String(c.value),
+    conditionType: c.type === 'anomaly' ? (c.sensitivity ?? 'medium') : 'threshold',
+    operator: c.type === 'anomaly' ? '>' : c.operator,
+    value: c.type === 'anomaly' ? '' : String(c.value),
     forSeconds: String(c.for_seconds),
-    resolveValue: c.resolve_value === c.value ? '' : String(c.resolve_value),
+    resolveValue: c.type === 'anomaly' || c.resolve_value === c.value ? '' : String(c.resolve_value),
     resolveForSeconds: String(c.resolve_for_seconds),
     minAudience: String(c.min_audience),
     severity: r.severity,
@@ -120,15 +124,24 @@ function inputOf(f: Fields): AlertRuleInput {
     ...(windowed ? { window_seconds: Number(f.windowMin) * 60 } : {}),
     breakdown: f.breakdown || null,
     filters: splitFilters(f.filters),
-    condition: {
-      type: 'threshold',
-      operator: f.operator,
-      value: num(f.value) ?? Number.NaN,
-      for_seconds: num(f.forSeconds) ?? 0,
-      ...optional('resolve_value', f.resolveValue),
-      ...optional('resolve_for_seconds', f.resolveForSeconds),
-      ...optional('min_audience', f.minAudience),
-    },
+    condition:
+      f.conditionType !== 'threshold'
+        ? {
+            type: 'anomaly',
+            sensitivity: f.conditionType,
+            for_seconds: num(f.forSeconds) ?? 120,
+            ...optional('resolve_for_seconds', f.resolveForSeconds),
+            ...optional('min_audience', f.minAudience),
+          }
+        : {
+            type: 'threshold',
+            operator: f.operator,
+            value: num(f.value) ?? Number.NaN,
+            for_seconds: num(f.forSeconds) ?? 0,
+            ...optional('resolve_value', f.resolveValue),
+            ...optional('resolve_for_seconds', f.resolveForSeconds),
+            ...optional('min_audience', f.minAudience),
+          },
     severity: f.severity as AlertSeverity,
     description: f.description,
     runbook_url: f.runbookUrl.trim() || null,
@@ -301,33 +314,49 @@ export function RuleFormPage({ ruleId }: { ruleId?: string }) {
             </label>
             {text('filters', 'Filters', { placeholder: 'stream_type:live, !country:US' })}
             <label>
-              Alert when the value is
-              <span class="inline">
-                <select
-                  name="operator"
-                  value={f.operator}
-                  onChange={(e) => set({ operator: value(e) as Fields['operator'] })}
-                >
-                  <option value=">">above</option>
-                  <option value="<">below</option>
-                </select>
-                <input
-                  name="value"
-                  type="number"
-                  step="any"
-                  required
-                  value={f.value}
-                  onInput={(e) => set({ value: value(e) })}
-                />
-                <span class="muted small">{unitSymbol(unit)}</span>
-              </span>
+              Condition
+              <select
+                name="conditionType"
+                value={f.conditionType}
+                onChange={(e) => set({ conditionType: value(e) as Fields['conditionType'] })}
+              >
+                <option value="threshold">a threshold</option>
+                <option value="low">an anomaly (low sensitivity)</option>
+                <option value="medium">an anomaly (medium sensitivity)</option>
+                <option value="high">an anomaly (high sensitivity)</option>
+              </select>
             </label>
+            {f.conditionType === 'threshold' && (
+              <label>
+                Alert when the value is
+                <span class="inline">
+                  <select
+                    name="operator"
+                    value={f.operator}
+                    onChange={(e) => set({ operator: value(e) as Fields['operator'] })}
+                  >
+                    <option value=">">above</option>
+                    <option value="<">below</option>
+                  </select>
+                  <input
+                    name="value"
+                    type="number"
+                    step="any"
+                    required
+                    value={f.value}
+                    onInput={(e) => set({ value: value(e) })}
+                  />
+                  <span class="muted small">{unitSymbol(unit)}</span>
+                </span>
+              </label>
+            )}
             {text('forSeconds', 'For (seconds)', { type: 'number', min: 0 })}
-            {text('resolveValue', 'Resolves once back past', {
-              type: 'number',
-              step: 'any',
-              placeholder: 'the threshold',
-            })}
+            {f.conditionType === 'threshold' &&
+              text('resolveValue', 'Resolves once back past', {
+                type: 'number',
+                step: 'any',
+                placeholder: 'the threshold',
+              })}
             {text('resolveForSeconds', 'Resolve after (seconds)', {
               type: 'number',
               min: 0,

@@ -13,7 +13,7 @@ export type AlertSeverity = Static<typeof AlertSeverity>;
 
 const Seconds = (description: string, minimum = 0) => Type.Integer({ minimum, description });
 
-export const AlertCondition = Type.Object(
+export const ThresholdCondition = Type.Object(
   {
     type: Type.Literal('threshold'),
     operator: Type.Union([Type.Literal('>'), Type.Literal('<')], {
@@ -41,6 +41,54 @@ export const AlertCondition = Type.Object(
   },
   { additionalProperties: false },
 );
+export type ThresholdCondition = Static<typeof ThresholdCondition>;
+
+export const ANOMALY_SENSITIVITIES = ['low', 'medium', 'high'] as const;
+
+/** Deviation from the series' own history (docs/alerting.md, "Anomaly conditions"); real-time rules only. */
+export const AnomalyCondition = Type.Object(
+  {
+    type: Type.Literal('anomaly'),
+    sensitivity: Type.Optional(
+      Type.Union(
+        ANOMALY_SENSITIVITIES.map((s) => Type.Literal(s)),
+        {
+          description:
+            'How far from the baseline a minute must be, in robust spreads: low 6, medium 4 (default), high 3',
+        },
+      ),
+    ),
+    direction: Type.Optional(
+      Type.Union([Type.Literal('up'), Type.Literal('down')], {
+        description:
+          'Which way is bad: `up` (default for rebuffering, failures, startup time) or `down` (viewers, bitrate)',
+      }),
+    ),
+    min_audience: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'Smallest audience a series needs to open an incident (default 1)',
+      }),
+    ),
+    min_change: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description:
+          'Smallest absolute change from the baseline that counts, in the metric’s unit (default 1 for percentages, 0 otherwise)',
+      }),
+    ),
+    for_seconds: Type.Optional(
+      Seconds('How long the series must stay anomalous before an incident opens (default 120)'),
+    ),
+    resolve_for_seconds: Type.Optional(
+      Seconds('How long the series must be back to normal before the incident resolves (default 120)'),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AnomalyCondition = Static<typeof AnomalyCondition>;
+
+export const AlertCondition = Type.Union([ThresholdCondition, AnomalyCondition]);
 export type AlertCondition = Static<typeof AlertCondition>;
 
 export const AlertEscalation = Type.Object(
@@ -124,7 +172,7 @@ export const AlertRule = Type.Object({
   evaluate_every_seconds: Type.Union([Type.Integer(), Type.Null()]),
   breakdown: Type.Union([Type.String(), Type.Null()]),
   filters: Type.Array(Type.String()),
-  condition: Type.Required(AlertCondition),
+  condition: Type.Union([Type.Required(ThresholdCondition), Type.Required(AnomalyCondition)]),
   severity: AlertSeverity,
   description: Type.String(),
   runbook_url: Type.Union([Type.String(), Type.Null()]),
@@ -132,6 +180,27 @@ export const AlertRule = Type.Object({
   escalation: Type.Union([Type.Required(AlertEscalation), Type.Null()]),
   enabled: Type.Boolean(),
   open_incidents: Type.Integer({ description: 'Incidents of this rule open (or acknowledged) now' }),
+  anomaly_series: Type.Optional(
+    Type.Array(
+      Type.Object({
+        series: Type.Union([Type.String(), Type.Null()], {
+          description: 'The breakdown value; null: the whole environment',
+        }),
+        state: Type.Union([Type.Literal('no_history'), Type.Literal('normal'), Type.Literal('anomalous')]),
+        minute: Type.String({ description: 'The minute evaluated last (ISO 8601)' }),
+        value: Type.Union([Type.Number(), Type.Null()]),
+        audience: Type.Number(),
+        baseline: Type.Union([Type.Number(), Type.Null()]),
+        spread: Type.Union([Type.Number(), Type.Null()]),
+        bound: Type.Union([Type.Number(), Type.Null()]),
+        history_days: Type.Integer({ description: 'Previous days with values around this minute of day' }),
+      }),
+      {
+        description:
+          'Anomaly rules: each series’ verdict at the last minute evaluated (`no_history`: too few days to learn from, it does not fire)',
+      },
+    ),
+  ),
   created_at: Type.String({ description: 'ISO 8601' }),
   updated_at: Type.String({ description: 'ISO 8601' }),
 });

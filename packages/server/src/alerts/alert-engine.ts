@@ -24,6 +24,8 @@ import { Serial } from '../store/serial.js';
 import type { Store } from '../store/store.js';
 import type { AlertRepository } from './alert-repository.js';
 import type { Rule, RuleSpec } from './alert-rules.js';
+import type { AnomalyVerdict } from './anomaly-baseline.js';
+import { anomalySamples, sharedReads } from './anomaly-series.js';
 import {
   type Delivery,
   dedupKeyOf,
@@ -33,9 +35,16 @@ import {
 } from './incident.js';
 import { exampleViews, realtimeSeries, sampleOf, WHOLE } from './realtime-series.js';
 import { hintAtTick, type RootCauseHint } from './root-cause.js';
-import type { SeriesHistory } from './series-history.js';
+import type { SeriesHistory, WrittenMinute } from './series-history.js';
 import { mutes, type SilenceRecord } from './silences.js';
-import { breaching, type SeriesSample, stepThreshold, type ThresholdState, worse } from './threshold.js';
+import {
+  breaching,
+  operatorOf,
+  type SeriesSample,
+  stepThreshold,
+  type ThresholdState,
+  worse,
+} from './threshold.js';
 import { windowExamples, windowSeries } from './window-series.js';
 
 /** Series of one rule that may breach or be open at once; past it new ones are skipped (and logged once per rule). */
@@ -67,8 +76,11 @@ export interface AlertEngineDeps<T extends RealtimeTotals> {
   filtered: FilteredRealtime<T>;
   /** Rules of the config file, checked (read-only through the API). */
   configRules: readonly Rule[];
-  /** The minute history whole-environment incidents' root-cause hints compare with (none: no "before"). */
-  history?: Pick<SeriesHistory, 'sums'>;
+  /**
+   * The series minute history: anomaly rules learn from it, whole-environment incidents' root-cause
+   * hints compare with it (none: anomaly rules are not evaluated, hints have no "before").
+   */
+  history?: Pick<SeriesHistory, 'sums' | 'around'>;
   /** The server's public base URL, for links in notifications. */
   baseUrl: () => string;
   log: AlertLog;
@@ -86,6 +98,8 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
   private readonly lane = new Serial();
   private unsent: TransitionRecord[] = [];
   private readonly overflowed = new Set<string>();
+  /** Anomaly rules: each series' verdict at the last minute evaluated. */
+  readonly verdicts = new Map<string, Map<string, AnomalyVerdict & { minuteMs: number }>>();
   private closed = false;
   readonly now: () => number;
 
@@ -162,6 +176,7 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
       for (const rule of this.rules.values()) {
         const { spec } = rule;
         if (rule.envId !== t.envId || spec.kind !== 'realtime' || !spec.enabled) continue;
+        if (spec.condition.type === 'anomaly') continue; // Evaluated per minute (onMinute).
         const filter = this.filterOf(rule);
         let aggs: Awaited<ReturnType<typeof realtimeSeries>>;
         try {
@@ -185,6 +200,33 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
       }
       await this.flush();
       this.timed('realtime', started);
+    });
+  }
+
+  /** A minute of the series history written: every enabled anomaly rule of its environment, at the minute's end. */
+  onMinute(minute: WrittenMinute): Promise<void> {
+    return this.lane.run(async () => {
+      if (this.closed || !this.deps.history) return;
+      const history = sharedReads(this.deps.history);
+      for (const rule of this.rules.values()) {
+        const { spec } = rule;
+        if (rule.envId !== minute.envId || spec.condition.type !== 'anomaly' || !spec.enabled) continue;
+        let samples: Awaited<ReturnType<typeof anomalySamples>>;
+        try {
+          samples = await anomalySamples(spec, minute, history);
+        } catch (err) {
+          this.deps.log.error(
+            `alert rule ${rule.id}: reading its baseline failed: ${(err as Error).message}`,
+          );
+          continue;
+        }
+        this.verdicts.set(
+          rule.id,
+          new Map([...samples].map(([k, s]) => [k, { ...s.anomaly, minuteMs: minute.minuteMs }])),
+        );
+        await this.apply(rule, samples, minute.minuteMs + 60_000, async () => []);
+      }
+      await this.flush();
     });
   }
 
@@ -333,6 +375,8 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
   private newIncident(rule: Rule, key: string, sample: SeriesSample, nowMs: number): IncidentRecord {
     const { spec } = rule;
     const c = spec.condition;
+    // An anomaly incident records the bound it crossed as its threshold.
+    const bound = c.type === 'anomaly' && sample.anomaly?.state === 'anomalous' ? sample.anomaly.bound : 0;
     const unit =
       spec.kind === 'realtime'
         ? REALTIME_METRICS[spec.metric as RealtimeMetricId].unit
@@ -349,9 +393,9 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
       breakdownValue,
       filters: spec.filters,
       severity: spec.severity,
-      operator: c.operator,
-      threshold: c.value,
-      resolveValue: c.resolve_value,
+      operator: operatorOf(spec),
+      threshold: c.type === 'anomaly' ? bound : c.value,
+      resolveValue: c.type === 'anomaly' ? bound : c.resolve_value,
       status: 'open',
       openValue: sample.value!,
       worstValue: sample.value!,
@@ -514,6 +558,7 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
       await this.deps.repository.saveRule(rule);
       this.rules.set(rule.id, rule);
       this.filters.delete(rule.id);
+      this.verdicts.delete(rule.id);
       const nowMs = this.now();
       if (!rule.spec.enabled)
         for (const inc of this.openIncidents(rule.id)) await this.closeIncident(inc, nowMs);
@@ -531,6 +576,7 @@ export class AlertEngine<T extends RealtimeTotals = RealtimeTotals> {
       this.rules.delete(rule.id);
       this.series.delete(rule.id);
       this.filters.delete(rule.id);
+      this.verdicts.delete(rule.id);
       clearInterval(this.timers.get(rule.id));
       this.timers.delete(rule.id);
     });

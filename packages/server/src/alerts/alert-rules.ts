@@ -7,8 +7,20 @@
  * `window_seconds`, a view metric of the query API over the views that ended
  * in that trailing window (evaluated every `evaluate_every_seconds`).
  */
-import type { AlertCondition, AlertRule, AlertRuleInput, AlertSeverity, ErrorField } from '@openqoe/schema';
-import { AlertEscalation, AlertRuleInput as AlertRuleInputSchema } from '@openqoe/schema';
+import type {
+  AlertRule,
+  AlertRuleInput,
+  AlertSeverity,
+  AnomalyCondition as AnomalyInput,
+  ErrorField,
+  ThresholdCondition,
+} from '@openqoe/schema';
+import {
+  AlertEscalation,
+  AlertRuleInput as AlertRuleInputSchema,
+  AnomalyCondition as AnomalyConditionSchema,
+  ThresholdCondition as ThresholdConditionSchema,
+} from '@openqoe/schema';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ApiError } from '../http/api-error.js';
@@ -16,6 +28,12 @@ import { REALTIME_DIMENSIONS, REALTIME_METRIC_IDS } from '../pipeline/realtime/r
 import { DIMENSIONS } from '../query/dimensions.js';
 import { METRICS } from '../query/metric-catalog.js';
 import { parseRealtimeFilters } from '../query/realtime/monitoring-filters.js';
+import {
+  type AnomalyCondition,
+  type AnomalyVerdict,
+  defaultDirection,
+  defaultMinChange,
+} from './anomaly-baseline.js';
 
 /** A rule's settings, checked, with every default filled in (stored as is, answered in snake_case). */
 export interface RuleSpec {
@@ -27,7 +45,7 @@ export interface RuleSpec {
   evaluate_every_seconds: number | null;
   breakdown: string | null;
   filters: string[];
-  condition: Required<AlertCondition>;
+  condition: Required<ThresholdCondition> | AnomalyCondition;
   severity: AlertSeverity;
   description: string;
   runbook_url: string | null;
@@ -89,6 +107,7 @@ export async function checkRule(
   const body = (input && typeof input === 'object' ? input : {}) as Partial<AlertRuleInput>;
   const bad = (path: string, problem: string) => problems.push({ path: prefix + path, problem });
   const kind = body.window_seconds !== undefined ? 'window' : 'realtime';
+  const anomaly = (body.condition as { type?: unknown } | undefined)?.type === 'anomaly';
   const metric = String(body.metric ?? '');
   let measurement: string | null = body.measurement ?? null;
   const filters = Array.isArray(body.filters) ? body.filters.filter((f) => typeof f === 'string') : [];
@@ -99,6 +118,10 @@ export async function checkRule(
         'metric',
         `unknown real-time metric "${metric}"; one of ${REALTIME_METRIC_IDS.join(', ')} (or set window_seconds for a view metric)`,
       );
+    } else if (metric === 'video_startup_time' && anomaly) {
+      // The series history keeps startup time as its mean per minute, not its quantiles.
+      measurement ??= 'mean';
+      if (measurement !== 'mean') bad('measurement', 'anomaly rules watch the mean startup time: mean');
     } else if (metric === 'video_startup_time') {
       measurement ??= 'median';
       if (!REALTIME_MEASUREMENTS.includes(measurement)) bad('measurement', 'must be median or p95');
@@ -132,7 +155,29 @@ export async function checkRule(
       else if (!DIMENSIONS[m[1]!]) bad(`filters[${i}]`, `unknown dimension "${m[1]}"`);
     });
   }
-  const c = (body.condition ?? {}) as Partial<AlertCondition>;
+  // The union hides which field of the condition is wrong: name it against the type it says it is.
+  const vagueCondition = problems.filter((p) => p.path === `${prefix}condition`);
+  if (vagueCondition.length && body.condition && typeof body.condition === 'object') {
+    problems.splice(0, problems.length, ...problems.filter((p) => !vagueCondition.includes(p)));
+    problems.push(
+      ...schemaProblems(
+        anomaly ? AnomalyConditionSchema : ThresholdConditionSchema,
+        body.condition,
+        `${prefix}condition.`,
+      ),
+    );
+  }
+  if (anomaly && kind === 'window')
+    bad(
+      'condition.type',
+      'anomaly rules watch real-time metrics (their minute history): drop window_seconds',
+    );
+  if (anomaly && filters.length)
+    bad(
+      'filters',
+      'anomaly rules learn from unfiltered series (the whole environment or one breakdown value)',
+    );
+  const c = (body.condition ?? {}) as Partial<ThresholdCondition>;
   const above = c.operator !== '<';
   const resolveValue = c.resolve_value ?? c.value ?? 0;
   if (
@@ -175,15 +220,17 @@ export async function checkRule(
       kind === 'window' ? (body.evaluate_every_seconds ?? DEFAULT_EVALUATE_EVERY_SECONDS) : null,
     breakdown,
     filters,
-    condition: {
-      type: 'threshold',
-      operator: c.operator!,
-      value: c.value!,
-      for_seconds: c.for_seconds!,
-      resolve_value: resolveValue,
-      resolve_for_seconds: c.resolve_for_seconds ?? DEFAULT_RESOLVE_FOR_SECONDS,
-      min_audience: c.min_audience ?? 1,
-    },
+    condition: anomaly
+      ? anomalyOf(body.condition as AnomalyInput, metric)
+      : {
+          type: 'threshold',
+          operator: c.operator!,
+          value: c.value!,
+          for_seconds: c.for_seconds!,
+          resolve_value: resolveValue,
+          resolve_for_seconds: c.resolve_for_seconds ?? DEFAULT_RESOLVE_FOR_SECONDS,
+          min_audience: c.min_audience ?? 1,
+        },
     severity: body.severity ?? 'warning',
     description: body.description ?? '',
     runbook_url: body.runbook_url ?? null,
@@ -193,8 +240,26 @@ export async function checkRule(
   };
 }
 
-export function ruleAnswer(rule: Rule, openIncidents: number): AlertRule {
+/** An anomaly condition with its defaults filled in. */
+function anomalyOf(a: AnomalyInput, metric: string): AnomalyCondition {
+  return {
+    type: 'anomaly',
+    sensitivity: a.sensitivity ?? 'medium',
+    direction: a.direction ?? defaultDirection(metric),
+    min_audience: a.min_audience ?? 1,
+    min_change: a.min_change ?? defaultMinChange(metric),
+    for_seconds: a.for_seconds ?? 120,
+    resolve_for_seconds: a.resolve_for_seconds ?? DEFAULT_RESOLVE_FOR_SECONDS,
+  };
+}
+
+export function ruleAnswer(
+  rule: Rule,
+  openIncidents: number,
+  verdicts?: ReadonlyMap<string, AnomalyVerdict & { minuteMs: number }>,
+): AlertRule {
   const { spec } = rule;
+  const anomaly = spec.condition.type === 'anomaly';
   return {
     id: rule.id,
     environment_id: rule.envId,
@@ -202,6 +267,19 @@ export function ruleAnswer(rule: Rule, openIncidents: number): AlertRule {
     ...spec,
     escalation: spec.escalation ?? null,
     open_incidents: openIncidents,
+    ...(anomaly && {
+      anomaly_series: [...(verdicts ?? [])].map(([key, v]) => ({
+        series: spec.breakdown === null ? null : key,
+        state: v.state,
+        minute: new Date(v.minuteMs).toISOString(),
+        value: v.value,
+        audience: v.audience,
+        baseline: v.state === 'no_history' ? null : v.baseline,
+        spread: v.state === 'no_history' ? null : v.spread,
+        bound: v.state === 'no_history' ? null : v.bound,
+        history_days: v.days,
+      })),
+    }),
     created_at: new Date(rule.createdAtMs).toISOString(),
     updated_at: new Date(rule.updatedAtMs).toISOString(),
   };

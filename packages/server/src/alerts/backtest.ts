@@ -12,6 +12,7 @@
 import { ApiError } from '../http/api-error.js';
 import type { RealtimeMetricId } from '../pipeline/realtime/realtime-catalog.js';
 import type { RuleSpec } from './alert-rules.js';
+import { type AnomalyCondition, anomalyAt, BASELINE_DAYS } from './anomaly-baseline.js';
 import { audienceOf } from './realtime-series.js';
 import {
   aggregateOf,
@@ -41,7 +42,24 @@ type Step = (
  */
 const REPLAYS: Partial<Record<string, (spec: RuleSpec, minutes: readonly SeriesMinute[]) => Step>> = {
   threshold: (spec) => (state, open, s, nowMs) => stepThreshold(spec, state, open, s, nowMs),
+  // The model's verdict of each minute from the series' own past, stepped as the engine does at the minute's end.
+  anomaly: (spec, minutes) => {
+    const points = new Map(minutes.map((m) => [m.minuteMs, m]));
+    const metric = spec.metric as RealtimeMetricId;
+    return (state, open, _s, nowMs) => {
+      const anomaly = anomalyAt(spec.condition as AnomalyCondition, metric, points, nowMs);
+      return stepThreshold(
+        spec,
+        state,
+        open,
+        { value: anomaly.value, audience: anomaly.audience, anomaly },
+        nowMs + MINUTE,
+      );
+    };
+  },
 };
+/** How far back an anomaly rule's replay reads before the range: its baseline's oldest day and window. */
+const ANOMALY_LOOKBACK_MS = (BASELINE_DAYS.at(-1)! + 1) * DAY;
 
 export interface BacktestIncident {
   /** The breakdown value, or null for the whole environment. */
@@ -97,12 +115,14 @@ export async function backtest(
   toMs: number,
 ): Promise<BacktestResult> {
   const replay = replayOf(spec);
-  const whole = await history.read(envId, WHOLE_SERIES, fromMs, toMs);
-  const covered = whole.map((m) => m.minuteMs);
+  // An anomaly rule learns from before the range too (evaluations still cover the range only).
+  const readFromMs = spec.condition.type === 'anomaly' ? fromMs - ANOMALY_LOOKBACK_MS : fromMs;
+  const whole = await history.read(envId, WHOLE_SERIES, readFromMs, toMs);
+  const covered = whole.filter((m) => m.minuteMs >= fromMs).map((m) => m.minuteMs);
   const series: Map<string | null, SeriesMinute[]> =
     spec.breakdown === null
       ? new Map([[null, whole]])
-      : await history.dimension(envId, spec.breakdown, fromMs, toMs, BACKTEST_MAX_SERIES);
+      : await history.dimension(envId, spec.breakdown, readFromMs, toMs, BACKTEST_MAX_SERIES);
   const incidents: BacktestIncident[] = [];
   for (const [value, minutes] of series) {
     const step = replay(spec, minutes);

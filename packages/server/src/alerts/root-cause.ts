@@ -17,6 +17,7 @@ import type { FilteredRealtime } from '../query/realtime/filtered-realtime.js';
 import type { RealtimeFilter } from '../query/realtime/monitoring-filters.js';
 import type { RuleSpec } from './alert-rules.js';
 import { audienceOf } from './realtime-series.js';
+import { operatorOf } from './threshold.js';
 
 /** The sums a metric's parts are made of (a tick's aggregate, or minutes of the history). */
 export type PartSums = Record<(typeof SUMS)[number], number> & { startupN: number; ticks: number };
@@ -170,7 +171,7 @@ export async function hintAtTick<T extends RealtimeTotals>(
     filter.empty && history ? await history.sums(t.envId, start - BASELINE_MS, start) : new Map();
   return rootCause({
     metric: spec.metric as RealtimeMetricId,
-    operator: spec.condition.operator,
+    operator: operatorOf(spec),
     overall,
     dims,
     before,

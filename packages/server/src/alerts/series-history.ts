@@ -55,11 +55,26 @@ export function aggregateOf(s: SeriesSums): RealtimeAggregate {
   return agg;
 }
 
+/** A minute's point of a metric: its value and its audience (average viewers). */
+export const minutePoint = (s: SeriesSums, metric: RealtimeMetricId) => ({
+  value: seriesValue(s, metric),
+  audience: s.ticks > 0 ? s.concurrent / s.ticks : 0,
+});
+
+/** A minute just written: its rows by `dimension\nvalue` (the whole environment under `\n`). */
+export interface WrittenMinute {
+  envId: string;
+  minuteMs: number;
+  rows: Map<string, SeriesSums>;
+}
+
 export interface SeriesHistoryOptions {
   historyDays: number;
   /** Values kept per dimension and minute: the most watched of the UTC day. */
   valuesPerDimension: number;
   log: { error(m: string): void };
+  /** Told each minute once written (the anomaly rules evaluate it). */
+  onMinute?: (m: WrittenMinute) => Promise<void>;
 }
 
 export class SeriesHistory {
@@ -130,9 +145,11 @@ export class SeriesHistory {
   }
 
   private async write(envId: string, p: Pending): Promise<void> {
+    const written = new Map<string, SeriesSums>();
     const rows = this.keep(envId, p).map(([key, agg]) => {
       const nl = key.indexOf('\n');
       const sums: SeriesSums = { ...pick(agg), startupN: agg.startupCount, ticks: p.ticks };
+      written.set(key, sums);
       return [envId, p.minuteMs, key.slice(0, nl), key.slice(nl + 1), ...COLUMNS.map((c) => sums[c])];
     });
     try {
@@ -150,6 +167,7 @@ export class SeriesHistory {
         `series history: writing minute ${p.minuteMs} failed: ${(err as Error).message}`,
       );
     }
+    await this.options.onMinute?.({ envId, minuteMs: p.minuteMs, rows: written });
   }
 
   /** Deletes the rows older than `historyDays` before `nowMs` (whole UTC days). */
@@ -225,6 +243,35 @@ export class SeriesHistory {
     return out;
   }
 
+  /**
+   * Every value of one dimension (`''`: the whole environment) in the given minute ranges
+   * [from, to): value → minute → sums. One query, for the minutes a baseline looks at.
+   */
+  async around(
+    envId: string,
+    dimension: string,
+    ranges: readonly [number, number][],
+  ): Promise<Map<string, Map<number, SeriesSums>>> {
+    const out = new Map<string, Map<number, SeriesSums>>();
+    if (ranges.length === 0) return out;
+    const params: unknown[] = [envId, dimension];
+    const ors = ranges.map(([from, to]) => {
+      params.push(from, to);
+      return `(minute_ms >= $${params.length - 1} AND minute_ms < $${params.length})`;
+    });
+    const rows = await this.sql.execute(
+      `SELECT value, minute_ms, ${COLUMNS.map(snake).join(', ')} FROM series_minutes
+       WHERE env_id = $1 AND dimension = $2 AND (${ors.join(' OR ')})`,
+      params,
+    );
+    for (const r of rows) {
+      const m = {} as SeriesSums;
+      for (const c of COLUMNS) m[c] = Number(r[snake(c)]);
+      entry(out, String(r['value']), () => new Map<number, SeriesSums>()).set(Number(r['minute_ms']), m);
+    }
+    return out;
+  }
+
   /** A metric of one series per minute in [fromMs, toMs) (null: nothing it is a fraction of that minute). */
   async values(
     envId: string,
@@ -235,8 +282,7 @@ export class SeriesHistory {
   ): Promise<{ minuteMs: number; value: number | null; audience: number }[]> {
     return (await this.read(envId, series, fromMs, toMs)).map((m) => ({
       minuteMs: m.minuteMs,
-      value: seriesValue(m, metric),
-      audience: m.ticks > 0 ? m.concurrent / m.ticks : 0,
+      ...minutePoint(m, metric),
     }));
   }
 }

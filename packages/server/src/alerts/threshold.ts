@@ -12,15 +12,21 @@
  *   changes). Held for `resolve_for_seconds`, the incident resolves. A
  *   series that turns bad again before that keeps its one incident open, so
  *   a flapping series does not open a new incident at every swing.
+ * - Anomaly conditions share the lifecycle: the sample carries the model's
+ *   verdict (anomaly-baseline.ts), breaching when anomalous, resolving
+ *   otherwise.
  */
 import type { RuleSpec } from './alert-rules.js';
 import { isAudienceMetric } from './alert-rules.js';
+import type { AnomalyVerdict } from './anomaly-baseline.js';
 
 export interface SeriesSample {
   value: number | null;
   audience: number;
   /** Views of the series that show the problem, when the evaluation can name them. */
   exampleViewIds?: readonly string[];
+  /** Anomaly rules: the model's verdict for the minute. */
+  anomaly?: AnomalyVerdict;
 }
 
 export interface ThresholdState {
@@ -34,6 +40,7 @@ const past = (op: '>' | '<', v: number, threshold: number) => (op === '>' ? v > 
 
 export function breaching(spec: RuleSpec, s: SeriesSample): boolean {
   const c = spec.condition;
+  if (c.type === 'anomaly') return s.anomaly?.state === 'anomalous';
   if (s.value === null) return false;
   if (!isAudienceMetric(spec) && s.audience < c.min_audience) return false;
   return past(c.operator, s.value, c.value);
@@ -41,6 +48,7 @@ export function breaching(spec: RuleSpec, s: SeriesSample): boolean {
 
 export function resolving(spec: RuleSpec, s: SeriesSample): boolean {
   const c = spec.condition;
+  if (c.type === 'anomaly') return s.anomaly?.state !== 'anomalous';
   if (s.value === null) return true;
   if (!isAudienceMetric(spec) && s.audience < c.min_audience) return true;
   return !past(c.operator, s.value, c.resolve_value);
@@ -77,6 +85,14 @@ export function stepThreshold(
   return 'resolve';
 }
 
+/** Which side is bad: the threshold's operator, or `>` for an anomaly rule watching for rises. */
+export const operatorOf = (spec: RuleSpec): '>' | '<' =>
+  spec.condition.type === 'anomaly'
+    ? spec.condition.direction === 'up'
+      ? '>'
+      : '<'
+    : spec.condition.operator;
+
 /** Whether `candidate` is worse than `current` for the rule's operator. */
 export const worse = (spec: RuleSpec, candidate: number, current: number) =>
-  spec.condition.operator === '>' ? candidate > current : candidate < current;
+  operatorOf(spec) === '>' ? candidate > current : candidate < current;

@@ -47,7 +47,8 @@ export function alertRulesRoutes(app: FastifyInstance, deps: AlertRoutesDeps): v
   const { registry, engine } = deps;
   const preHandler = requirePermission(registry, 'alerts');
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const out = (rule: Rule) => ruleAnswer(rule, engine.openIncidents(rule.id).length);
+  const out = (rule: Rule) =>
+    ruleAnswer(rule, engine.openIncidents(rule.id).length, engine.verdicts.get(rule.id));
   const check = (envId: string, body: unknown) =>
     checkRule(body, (id) => deps.notifier.hasChannel(envId, id));
   const changeable = (token: AuthenticatedToken, id: string) => {

@@ -39,11 +39,13 @@ export async function alertsFeature(
     const a = app.server.address() as AddressInfo | null;
     return a ? `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : '';
   };
-  // Kept whether or not a rule exists, so a new rule has a past to be backtested on.
-  const history = new SeriesHistory(owned, {
+  // Kept whether or not a rule exists, so a new rule has a past to be backtested on; each minute
+  // written is handed to the anomaly rules.
+  const history: SeriesHistory = new SeriesHistory(owned, {
     historyDays: config.alerts.historyDays,
     valuesPerDimension: config.alerts.historyValuesPerDimension,
     log,
+    onMinute: (m) => engine.onMinute(m),
   });
   const engine = new AlertEngine({
     repository,
