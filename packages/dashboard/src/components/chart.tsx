@@ -97,6 +97,8 @@ export function Chart({ data, series, height = 180, testId, spark = false, clip 
               labelSize: 18,
               labelFont: '12px system-ui',
               size: 58,
+              // Whole seconds at the least: labels are to the second, so a finer step repeats them.
+              incrs: TIME_INCRS,
               values: (_u, vals, _a, _space, incr) => record(drawn, 0, timeLabel, timeTicks(vals, incr)),
             },
             ...(left ? [yAxis(left, 1)] : []),
@@ -178,6 +180,37 @@ function fromZero(_u: uPlot, min: number | null, max: number | null): uPlot.Rang
   const [nLo, nHi] = uPlot.rangeNum(lo, hi, 0.1, true);
   return [lo === 0 ? 0 : nLo, nHi];
 }
+
+const MIN = 60;
+const HOUR = 3600;
+const DAY = 86_400;
+/** Time-axis steps in seconds, none under one second (uPlot picks the smallest that fits). */
+const TIME_INCRS = [
+  1,
+  2,
+  5,
+  10,
+  15,
+  30,
+  MIN,
+  2 * MIN,
+  5 * MIN,
+  10 * MIN,
+  15 * MIN,
+  30 * MIN,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+  2 * DAY,
+  7 * DAY,
+  14 * DAY,
+  30 * DAY,
+  90 * DAY,
+  365 * DAY,
+];
 
 /** "14:05" ticks (seconds when the step is under a minute), each date change (and the first tick) dated. */
 function timeTicks(vals: number[], incrSeconds: number): string[] {
