@@ -1,10 +1,12 @@
 /**
  * The shell: sign-in when there is no token, else the navigation, the
- * environment switcher and the page the URL names.
+ * environment switcher, a notice of optional listeners that are off, and
+ * the page the URL names.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { AlertsBadge } from './components/alerts-badge.js';
 import { EnvironmentSwitcher } from './components/environment-switcher.js';
+import { ListenersOff } from './components/listeners-off.js';
 import { AlertsPage } from './pages/alerts.js';
 import { ErrorsPage } from './pages/errors.js';
 import { LiveStreamPage } from './pages/live-stream.js';
@@ -87,6 +89,7 @@ export function App() {
           Sign out
         </button>
       </header>
+      <ListenersOff />
       {/* Keyed on the environment: switching it reloads every page's data. */}
       <main key={env}>{page(route)}</main>
     </div>

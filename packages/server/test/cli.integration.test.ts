@@ -335,8 +335,8 @@ describe('openqoe CLI', () => {
         },
       });
       try {
-        const rtmpOff = `RTMP ingest is off: port ${taken.port} on 127.0.0.1 is taken by another process; choose another port with live.rtmp.port (OPENQOE_LIVE__RTMP__PORT)`;
-        const muxOff = `Mux-protocol intake is off: port ${taken.port} on 127.0.0.1 is taken by another process; choose another port with compat.mux.port (OPENQOE_COMPAT__MUX__PORT)`;
+        const rtmpOff = `RTMP ingest is off: port ${taken.port} on 127.0.0.1 is taken by another process; choose another port with live.rtmp.port (OPENQOE_LIVE__RTMP__PORT), or set live.rtmp.enabled to false (OPENQOE_LIVE__RTMP__ENABLED=false) to run without it`;
+        const muxOff = `Mux-protocol intake is off: port ${taken.port} on 127.0.0.1 is taken by another process; choose another port with compat.mux.port (OPENQOE_COMPAT__MUX__PORT), or set compat.mux.enabled to false (OPENQOE_COMPAT__MUX__ENABLED=false) to run without it`;
         const health = (await (await fetch(`${server.url}/healthz`)).json()) as { listeners_off: string[] };
         expect(health.listeners_off).toEqual([rtmpOff, muxOff]);
         const list = (await (

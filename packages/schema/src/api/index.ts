@@ -5,4 +5,5 @@ export * from './envelope.js';
 export * from './live-api.js';
 export * from './monitoring-api.js';
 export * from './notification-api.js';
+export * from './ops-api.js';
 export * from './system-api.js';

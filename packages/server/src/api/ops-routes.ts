@@ -4,6 +4,7 @@
  * is full) and `/metrics` (Prometheus): public unless `metrics.requireToken`.
  */
 import { statfs } from 'node:fs/promises';
+import { HealthzResponse } from '@openqoe/schema';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../auth/registry.js';
@@ -61,20 +62,7 @@ export function opsRoutes(
       schema: {
         tags: ['ops'],
         summary: 'Liveness and the state of the intake log',
-        response: {
-          200: Type.Object({
-            status: Type.Literal('ok'),
-            uptime_s: Type.Integer(),
-            bus: Type.Object({
-              end_position: Type.Integer(),
-              backlog_bytes: Type.Integer(),
-              segments: Type.Integer(),
-            }),
-            listeners_off: Type.Array(Type.String(), {
-              description: 'Optional listeners (RTMP, the Mux-protocol intake) that could not start, and why',
-            }),
-          }),
-        },
+        response: { 200: HealthzResponse },
       },
     },
     async () => {

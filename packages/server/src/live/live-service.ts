@@ -9,7 +9,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from '../auth/registry.js';
 import type { Config } from '../config/config-schema.js';
 import { ConnectionGuard } from '../http/connection-guard.js';
-import { listenProblem } from '../http/listen-problem.js';
+import { listenerOff } from '../http/listen-problem.js';
 import type { Metrics } from '../observability/metrics.js';
 import { LiveStore, type SqlRunner } from '../store/live-store.js';
 import type { LiveCounts } from './live-counts.js';
@@ -67,7 +67,7 @@ export async function startLive(
       rtmp.off_reason = null;
     } catch (err) {
       // Analytics keep working without the ingest; the log, the API and the Live page say why pushes fail.
-      rtmp.off_reason = `RTMP ingest is off: ${listenProblem(err, host, c.rtmp.port)}; choose another port with live.rtmp.port (OPENQOE_LIVE__RTMP__PORT)`;
+      rtmp.off_reason = listenerOff('RTMP ingest', err, host, c.rtmp.port, ['live', 'rtmp']);
       log.error(rtmp.off_reason);
     }
   }

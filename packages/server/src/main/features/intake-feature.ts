@@ -7,7 +7,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/config-schema.js';
-import { listenProblem } from '../../http/listen-problem.js';
+import { listenerOff } from '../../http/listen-problem.js';
 import { cmcdRoute } from '../../intake/cmcd/cmcd-route.js';
 import { RejectedRecorder } from '../../intake/kit/rejected-recorder.js';
 import { ViewAdmission } from '../../intake/kit/view-admission.js';
@@ -62,9 +62,9 @@ export async function intakeFeature(
       await rejected.close();
       throw err;
     }
-    // An optional listener: the rest of the server runs; the log and /healthz say why it is off.
+    // An optional listener: the rest of the server runs; the log, /healthz and the dashboard say why it is off.
     const host = config.compat.mux.host || config.host;
-    muxOff = `Mux-protocol intake is off: ${listenProblem(err, host, config.compat.mux.port)}; choose another port with compat.mux.port (OPENQOE_COMPAT__MUX__PORT)`;
+    muxOff = listenerOff('Mux-protocol intake', err, host, config.compat.mux.port, ['compat', 'mux']);
     log.error(muxOff);
   }
   return {
