@@ -32,12 +32,19 @@
  * before it lands) is reported as "not present", as is a control a page
  * lacks.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
+import {
+  CHROMIUM,
+  CLI,
+  launchChromium,
+  runNode,
+  signedInContext,
+  startServe,
+  stop,
+} from '../../../scripts/lib/server-driver.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -100,9 +107,7 @@ if (!Number.isInteger(VIEWERS) || VIEWERS < 0) {
 }
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
-const CLI = join(ROOT, 'packages/server/dist/cli.js');
 const QUERY_BENCH = join(ROOT, 'packages/server/bench/query.mjs');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FIRST_LOAD_TARGET_MS = 1000;
 const CHANGE_TARGET_MS = 300;
 
@@ -114,30 +119,7 @@ let browser;
 const log = (line) => console.log(line);
 const load = () => loadavg()[0].toFixed(2);
 
-/** Spawns a child whose output lines go to `onLine`; resolves with its exit code. */
-function run(argv, onLine) {
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let rest = '';
-  const feed = (d) => {
-    const lines = (rest + d.toString()).split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) onLine(line);
-  };
-  child.stdout.on('data', feed);
-  child.stderr.on('data', feed);
-  const exited = new Promise((r) => child.once('exit', (code, signal) => r(code ?? signal)));
-  return { child, exited };
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
-}
+const run = (argv, onLine) => runNode(children, argv, onLine);
 
 /** bench:query's own generation (with --keep): the data dir it kept. */
 async function generate() {
@@ -162,26 +144,7 @@ async function generate() {
 
 function startServer(dir) {
   const config = join(dir, 'bench-config.json');
-  let out = '';
-  const server = run(
-    [CLI, 'serve', '--port', '0', '--data-dir', dir, ...(existsSync(config) ? ['--config', config] : [])],
-    (line) => {
-      out += `${line}\n`;
-    },
-  );
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearInterval(timer);
-        resolve({ ...server, url: m[1].replace('localhost', '127.0.0.1') });
-      }
-    }, 100);
-    void server.exited.then((code) => {
-      clearInterval(timer);
-      reject(new Error(`server exited (${code}):\n${out.slice(-2000)}`));
-    });
-  });
+  return startServe(children, dir, existsSync(config) ? config : undefined);
 }
 
 // ---------------------------------------------------------------------------
@@ -457,17 +420,8 @@ function summarize(samples, failures) {
 }
 
 async function newSignedInPage(url, bootstrap) {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const context = await signedInContext(browser, bootstrap);
   context.setDefaultTimeout(TIMEOUT_MS);
-  const token = JSON.stringify({ id: bootstrap.access_token.id, secret: bootstrap.access_token.secret });
-  // A returning user: signed in and on the one environment, as the app stores them after a sign-in.
-  await context.addInitScript(
-    ([t, env]) => {
-      sessionStorage.setItem('openqoe.token', t);
-      localStorage.setItem('openqoe.environment', env);
-    },
-    [token, bootstrap.environment.id],
-  );
   await context.addInitScript(pageProbe);
   if (API_DELAY_MS > 0)
     await context.route('**/data/v1/**', async (route) => {
@@ -710,16 +664,7 @@ try {
     );
   }
   if (live) await waitForViewers(url, bootstrap);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
+  browser = await launchChromium();
   log(`browser: ${CHROMIUM} ${browser.version()}, ${REPS} repetitions per load and per change`);
   if (API_DELAY_MS > 0) log(`self-check: every API answer held ${API_DELAY_MS} ms in the browser`);
 

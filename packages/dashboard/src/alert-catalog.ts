@@ -12,7 +12,7 @@ import type {
   MonitoringMetricsResponse,
 } from '@openqoe/schema';
 import { getJson } from './api.js';
-import { formatValue, humanize } from './format.js';
+import { dimensionLabel, formatValue, humanize } from './format.js';
 import { useData } from './use-data.js';
 
 export interface Catalog {
@@ -65,8 +65,9 @@ export function conditionText(c: AlertCondition, unit: string) {
   return `${c.operator} ${formatValue(c.value, unit)}${c.for_seconds ? ` for ${c.for_seconds} s` : ''}`;
 }
 
-/** "cdn = edge-a" for one series, "each cdn" for a breakdown, else the whole environment. */
-export function seriesText(breakdown: string | null, value?: string | null): string {
+/** "CDN host = edge-a" for one series, "each CDN host" for a breakdown, else the whole environment. */
+export function seriesText(breakdown: string | null | undefined, value?: string | null): string {
   if (!breakdown) return 'whole environment';
-  return value === undefined || value === null ? `each ${breakdown}` : `${breakdown} = ${value}`;
+  const name = dimensionLabel(breakdown);
+  return value === undefined || value === null ? `each ${name}` : `${name} = ${value}`;
 }

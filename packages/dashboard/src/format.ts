@@ -43,8 +43,10 @@ export function formatDuration(ms: number): string {
   if (ms < 0) return `−${formatDuration(-ms)}`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${round(ms / 1000, 2)} s`;
-  const m = Math.floor(ms / 60_000);
-  return `${m} min ${Math.round((ms - m * 60_000) / 1000)} s`;
+  // Whole seconds first, so 4 min 59.7 s reads "5 min", never "4 min 60 s"; a whole minute drops its "0 s".
+  const s = Math.round(ms / 1000);
+  const m = Math.floor(s / 60);
+  return s % 60 === 0 ? `${m} min` : `${m} min ${s % 60} s`;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');

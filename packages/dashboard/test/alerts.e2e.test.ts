@@ -333,7 +333,7 @@ describe('Alerts pages in Chromium against the alert engine', () => {
       'one incident row',
     );
     expect(await rows.first().getAttribute('data-status')).toBe('open');
-    expect(await rows.first().textContent()).toContain(`cdn = ${CDN_B}`);
+    expect(await rows.first().textContent()).toContain(`CDN host = ${CDN_B}`);
     await page.getByTestId('incident-status').selectOption('resolved');
     await page.waitForURL(
       (u) => u.searchParams.get('status') === 'resolved' && u.searchParams.get('rule_id') === ruleId,
@@ -359,7 +359,7 @@ describe('Alerts pages in Chromium against the alert engine', () => {
       (t) => t === 'open',
       'status open',
     );
-    expect(await page.getByTestId('incident-facts').textContent()).toContain(`cdn = ${CDN_B}`);
+    expect(await page.getByTestId('incident-facts').textContent()).toContain(`CDN host = ${CDN_B}`);
     await pollPage(
       async () => [
         await page.getByTestId('incident-chart').getAttribute('data-threshold'),

@@ -100,6 +100,14 @@ describe('Monitor page in Chromium, real-time numbers after an injected stall', 
       'median startup 500 ms',
     );
     expect(startup).toBeCloseTo(STARTUP_MS, -1);
+    // The startup histogram's scale: every viewer in the bucket from 500 ms, whose bar says 100 %; empty bars say nothing.
+    const histogram = page.getByTestId('startup-histogram');
+    await pollPage(
+      () => histogram.locator('.share').allTextContents(),
+      (t) => t.length === 1 && t[0] === '100%',
+      'one bar labelled 100 %',
+    );
+    expect(await histogram.locator('.bucket:has(.share) .edge').textContent()).toBe(String(STARTUP_MS));
 
     // The stall: two of CDN B's three views.
     for (const v of views.filter((_, i) => i >= A_VIEWS).slice(0, STALLED)) heartbeat.stalled.add(v.viewId);

@@ -97,6 +97,9 @@ export function Chart({ data, series, height = 180, testId, spark = false, clip 
               labelSize: 18,
               labelFont: '12px system-ui',
               size: 58,
+              // Room between ticks for their labels: a label with seconds ("11:36:15") needs more than uPlot's 50 px,
+              // or the labels of a narrow chart run into each other. A tick a minute or more apart reads "14:05".
+              space: (_u, _i, min, max, dim) => (((max - min) / dim) * 60 < 60 ? 70 : 50),
               // Whole seconds at the least: labels are to the second, so a finer step repeats them.
               incrs: TIME_INCRS,
               values: (_u, vals, _a, _space, incr) => record(drawn, 0, timeLabel, timeTicks(vals, incr)),

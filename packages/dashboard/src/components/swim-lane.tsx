@@ -154,7 +154,7 @@ export function SwimLane({ model }: { model: TimelineModel }) {
         const anchor = at < LABEL + 30 ? 'start' : at > RIGHT - 30 ? 'end' : 'middle';
         return (
           <text key={t} x={at} y={axisY} class="axis" text-anchor={anchor} data-tick-ms={t}>
-            {formatDuration(t)}
+            {t === 0 ? '0' : formatDuration(t)}
           </text>
         );
       })}

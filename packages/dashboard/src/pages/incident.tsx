@@ -8,7 +8,7 @@
  * their notifications; and Acknowledge while it is open. Refreshed every 10 s until it resolves.
  */
 import { useState } from 'preact/hooks';
-import { unitOf, useCatalog } from '../alert-catalog.js';
+import { seriesText, unitOf, useCatalog } from '../alert-catalog.js';
 import { loadLines } from '../alert-series.js';
 import type { AlertRuleResponse, IncidentResponse } from '../alert-types.js';
 import { getJson, sendJson } from '../api.js';
@@ -95,7 +95,7 @@ export function IncidentPage({ incidentId }: { incidentId: string }) {
       });
   const endMs = inc.resolved_at ? Date.parse(inc.resolved_at) : Date.now();
   const facts: [string, preact.ComponentChildren][] = [
-    ['Series', inc.breakdown ? `${inc.breakdown} = ${inc.breakdown_value}` : 'whole environment'],
+    ['Series', seriesText(inc.breakdown, inc.breakdown_value ?? '')],
     ['Filters', inc.filters.join(', ') || '–'],
     ['Condition', `${inc.operator} ${v(inc.threshold)}; resolves once back past ${v(inc.resolve_value)}`],
     ['Value that opened it', v(inc.open_value)],

@@ -3,7 +3,7 @@
  * (kept in the URL: `?status=open&severity=critical&rule_id=…&page=2`), 25 a
  * page, refreshed every 10 s. A row's start time opens the incident's page.
  */
-import { unitOf, useCatalog } from '../alert-catalog.js';
+import { seriesText, unitOf, useCatalog } from '../alert-catalog.js';
 import { INCIDENT_STATUSES, type IncidentListResponse, SEVERITIES } from '../alert-types.js';
 import { getJson } from '../api.js';
 import { ErrorNote } from '../components/empty-state.js';
@@ -109,9 +109,7 @@ export function IncidentsPage() {
                       <span class={`severity ${i.severity}`}>{i.severity}</span>
                     </td>
                     <td>{i.rule_name}</td>
-                    <td class="label">
-                      {i.breakdown ? `${i.breakdown} = ${i.breakdown_value}` : 'whole environment'}
-                    </td>
+                    <td class="label">{seriesText(i.breakdown, i.breakdown_value ?? '')}</td>
                     <td class="num">{formatValue(i.open_value, unit)}</td>
                     <td class="num">{formatValue(i.worst_value, unit)}</td>
                     <td class="num">

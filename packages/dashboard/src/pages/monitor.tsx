@@ -227,7 +227,8 @@ export function MonitorPage() {
           </div>
           <Chart
             testId="monitor-chart"
-            height={220}
+            // Tall enough for the longest metric name as the left axis title ("Video startup failure percentage").
+            height={260}
             clip={clip}
             data={[
               chosen.map((p) => Date.parse(p.date) / 1000),
@@ -304,11 +305,20 @@ function StartupHistogram({ histogram }: { histogram: MonitoringHistogramTimeser
           return (
             <div class="bucket" key={b.start} title={`${v.count} views (${v.percentage}%)`}>
               <span class="fill" style={{ height: `${(v.count / max) * 100}%` }} />
+              {v.count > 0 && (
+                // The bars' scale: each says its share of the viewers, so heights need no y axis.
+                <span class="share" style={{ bottom: `${(v.count / max) * 100}%` }}>
+                  {formatValue(v.percentage, 'percent')}
+                </span>
+              )}
               <span class="edge">{b.end === null ? `${b.start}+` : b.start}</span>
             </div>
           );
         })}
       </div>
+      <p class="muted small">
+        video startup time in ms (each bar from its edge to the next); on each bar its share of the viewers
+      </p>
     </section>
   );
 }
