@@ -18,9 +18,16 @@ function setup(startMs: number) {
   const tracker = new RealtimeTracker(views, { tickMs: 5000, attemptWindowMs: 60_000 }, () => clock.now);
   tracker.subscribe(events);
   /** Applies a script's items from `fromSeq` on, as one beacon arriving now. */
-  const send = (s: ViewScript, fromSeq = 0) => {
+  const send = (s: ViewScript, fromSeq = 0, backfill = false) => {
     const items = nativeItems(s.samples, s.events).filter((i) => i.seq >= fromSeq);
-    const arrival = { envId: 'env', receivedAtMs: clock.now, clockOffsetMs: 0, ip: '', userAgent: '' };
+    const arrival = {
+      envId: 'env',
+      receivedAtMs: clock.now,
+      clockOffsetMs: 0,
+      ip: '',
+      userAgent: '',
+      ...(backfill ? { backfill: true as const } : {}),
+    };
     views.apply(arrival, s.viewId, items);
     const beacon = { arrival, sourceViewId: s.viewId, view: views.get('env', s.viewId), items };
     void events.deliver({ event: { beacons: [beacon], replay: false }, accepted: 0 });
@@ -79,5 +86,24 @@ describe('real-time tracker', () => {
     for (const rows of t!.dims.values())
       expect([...rows.values()].reduce((n, r) => n + r.concurrent, 0)).toBe(2);
     expect(t!.dims.size).toBe(13);
+  });
+
+  it('leaves out backfilled history that ended before the attempt window, not a backfilled view of now', () => {
+    const DAY = 86_400_000;
+    const { clock, tracker, send } = setup(3 * DAY);
+    clock.now = 3 * DAY + 1000;
+    // Two days old, sent with ?backfill: a start and a failure then, none of them now.
+    const old = new ViewScript('old', DAY)
+      .seg('startup', 2000)
+      .ev('error', 'error', { errorFatal: true, errorCode: 'E' });
+    const oldStarted = new ViewScript('old-started', DAY).seg('startup', 1500).seg('playing', 500);
+    // Backfilled with a device clock of now (the monitoring tests place views so): counted.
+    const now = new ViewScript('now', 3 * DAY - 1000).seg('startup', 1000).seg('playing', 1000);
+    for (const s of [old, oldStarted, now]) send(s, 0, true);
+    const [t] = tracker.closeWindow(3 * DAY + 5000);
+    expect(t!.overall.attempts).toBe(1);
+    expect(t!.overall.value('playback_failure_percentage')).toBe(0);
+    expect(t!.overall.value('video_startup_failure_percentage')).toBe(0);
+    expect(t!.overall.concurrent).toBe(1);
   });
 });

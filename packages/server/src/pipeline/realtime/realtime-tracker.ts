@@ -156,9 +156,18 @@ export class RealtimeTracker implements PipelineStage {
     this.outcomeKind.push(outcome);
   }
 
+  /**
+   * Backfilled history whose last event is older than the attempt window: stored, but none of it
+   * is of now (its starts and failures would otherwise count as outcomes at its arrival).
+   */
+  private past(view: ActiveView, nowMs: number): boolean {
+    return view.backfill && view.machine.lastTimeMs < nowMs - this.options.attemptWindowMs;
+  }
+
   /** Credits the time of the class being left, and notes starts and failures. */
   private advance(view: ActiveView): void {
     const nowMs = this.now();
+    if (this.past(view, nowMs)) return;
     let f = view.realtime;
     const { cls, since } = classify(view, nowMs);
     if (!f) {
@@ -195,6 +204,7 @@ export class RealtimeTracker implements PipelineStage {
     const envTick = (envId: string) => entry(byEnv, envId, () => emptyTick(envId, nowMs));
     // Views made final are gone from the registry: they were idle for long or ended minutes ago.
     for (const view of this.views.values()) {
+      if (this.past(view, nowMs)) continue;
       this.advance(view);
       const f = view.realtime!;
       this.credit(f, nowMs, nowMs);

@@ -253,12 +253,17 @@ export class ActiveView {
     this.clockCorrected = Math.abs(clockOffsetMs) > clockSlackMs;
   }
 
+  /** Sent with ?backfill (history with trusted device clocks): stored, but never a view of "now". */
+  get backfill(): boolean {
+    return this.earliestMs === Number.NEGATIVE_INFINITY;
+  }
+
   /**
    * Event time (server-corrected) of a device time of this view, within its bounds: not before its
    * first receipt − the clock slack, not after its latest receipt (the server's now when it came).
    */
   eventTime(deviceMs: number): number {
-    if (this.earliestMs === Number.NEGATIVE_INFINITY) return deviceMs + this.clockOffsetMs;
+    if (this.backfill) return deviceMs + this.clockOffsetMs;
     return Math.max(this.earliestMs, Math.min(deviceMs + this.clockOffsetMs, this.lastActivityMs));
   }
 
@@ -267,7 +272,7 @@ export class ActiveView {
    * ends by the latest receipt) and flags the view, so the timeline, metrics and outputs agree.
    */
   correctClock(item: ViewItem): void {
-    if (this.earliestMs === Number.NEGATIVE_INFINITY) return;
+    if (this.backfill) return;
     if (item.kind === 'segment') {
       const at = item.deviceStartMs + this.clockOffsetMs;
       const fixed = Math.max(this.earliestMs, Math.min(at, this.lastActivityMs - item.durationMs));
