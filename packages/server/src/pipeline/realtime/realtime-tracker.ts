@@ -204,7 +204,11 @@ export class RealtimeTracker implements PipelineStage {
     const envTick = (envId: string) => entry(byEnv, envId, () => emptyTick(envId, nowMs));
     // Views made final are gone from the registry: they were idle for long or ended minutes ago.
     for (const view of this.views.values()) {
-      if (this.past(view, nowMs)) continue;
+      if (this.past(view, nowMs)) {
+        // Its environment ticks all the same (with zeros), as one whose viewers left does.
+        envTick(view.envId);
+        continue;
+      }
       this.advance(view);
       const f = view.realtime!;
       this.credit(f, nowMs, nowMs);
