@@ -159,19 +159,10 @@ ensureTool('kinesalite', 'kinesalite', 'kinesalite (the Kinesis API)');
 if (nodes !== 'machine') {
   ensureTool('node24', NODE24_PACKAGE, `Node 24 (${NODE24_PACKAGE})`);
 }
+// The same incremental build as `npm run build` (server, collector, and the dashboard whose built app
+// the browser tests load under /ui/): one definition of the build, and a rerun builds only what changed.
 console.log('test: building');
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/server'], {
-  cwd: root,
-  stdio: 'inherit',
-});
-execFileSync(process.execPath, [join(root, 'scripts/bin-executable.mjs')], { stdio: 'inherit' });
-
-// The dashboard's browser tests load the built app the server serves under /ui/.
-execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
-  cwd: join(root, 'packages/dashboard'),
-  stdio: 'inherit',
-});
-execFileSync(process.execPath, [join(root, 'packages/dashboard/compress.mjs')], { stdio: 'inherit' });
+execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' });
 
 // The server's dependency rules (.dependency-cruiser.cjs): a broken layer or an import cycle fails
 // the run here, before any suite, with dependency-cruiser's own account of the offending imports.
