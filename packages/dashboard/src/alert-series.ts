@@ -28,6 +28,8 @@ export interface SeriesSpec {
 export interface Lines {
   /** Epoch seconds. */
   x: number[];
+  /** One line per breakdown value; else one line, labelled `value`, for the whole series. */
+  byValue: boolean;
   lines: { label: string; values: (number | null)[] }[];
 }
 
@@ -46,6 +48,7 @@ export async function loadLines(s: SeriesSpec): Promise<Lines> {
       });
       return {
         x: r.data.map((p) => Date.parse(p.date) / 1000),
+        byValue: false,
         lines: [{ label: 'value', values: r.data.map((p) => p.value) }],
       };
     }
@@ -56,6 +59,7 @@ export async function loadLines(s: SeriesSpec): Promise<Lines> {
     const names = [...new Set(r.data.flatMap((t) => t.values.map((v) => v.value)))];
     return {
       x: r.data.map((t) => Date.parse(t.date) / 1000),
+      byValue: true,
       lines: names.map((name) => ({
         label: name || '(none)',
         values: r.data.map((t) => t.values.find((v) => v.value === name)?.metric_value ?? null),
@@ -67,7 +71,11 @@ export async function loadLines(s: SeriesSpec): Promise<Lines> {
     getJson<MetricTimeseriesResponse>(`${METRICS}/${s.metric}/timeseries`, { ...scope, 'filters[]': f });
   if (!s.breakdown) {
     const r = await series(s.filters);
-    return { x: r.data.map((p) => p.time), lines: [{ label: 'value', values: r.data.map((p) => p.value) }] };
+    return {
+      x: r.data.map((p) => p.time),
+      byValue: false,
+      lines: [{ label: 'value', values: r.data.map((p) => p.value) }],
+    };
   }
   const top = await getJson<MetricBreakdownResponse>(`${METRICS}/${s.metric}/breakdown`, {
     ...scope,
@@ -85,6 +93,7 @@ export async function loadLines(s: SeriesSpec): Promise<Lines> {
   const x = each[0]?.[1].data.map((p) => p.time) ?? [];
   return {
     x,
+    byValue: true,
     lines: each.map(([name, r]) => ({ label: name || '(none)', values: r.data.map((p) => p.value) })),
   };
 }

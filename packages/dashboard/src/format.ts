@@ -21,6 +21,31 @@ export function formatValue(value: number | null | undefined, unit: string): str
   }
 }
 
+/**
+ * An axis' tick labels in one unit for the whole axis: formatValue picks ms
+ * or s (kbps or Mbps) per value, which on one axis reads "5000 ms" next to
+ * "10 s". The larger unit is taken when the top tick reaches it, with as few
+ * decimals as show each tick exactly (at most 3).
+ */
+export function formatTicks(values: number[], unit: string): string[] {
+  const top = Math.max(0, ...values.map(Math.abs));
+  const scaled = (div: number, symbol: string) => {
+    const exact = (d: number) => values.every((v) => Math.abs(round(v / div, d) - v / div) < 1e-9);
+    const digits = [0, 1, 2].find(exact) ?? 3;
+    return values.map((v) => `${round(v / div, digits)} ${symbol}`);
+  };
+  switch (unit) {
+    case 'milliseconds':
+    case 'ms':
+      return top >= 10_000 ? scaled(1000, 's') : scaled(1, 'ms');
+    case 'bps':
+    case 'bits_per_second':
+      return top >= 1e6 ? scaled(1e6, 'Mbps') : scaled(1000, 'kbps');
+    default:
+      return values.map((v) => formatValue(v, unit));
+  }
+}
+
 /** A unit as it reads after a number typed in a form: `%`, `ms`, `bps`. */
 export function unitSymbol(unit: string): string {
   const symbols: Record<string, string> = {

@@ -368,6 +368,12 @@ describe('Alerts pages in Chromium against the alert engine', () => {
       ([t, lines]) => t === '20' && lines === 'value',
       'the value and the threshold drawn',
     );
+    // The axis and the legend name the metric, not "value".
+    await pollPage(
+      () => chartNames(page),
+      (n) => n.axis === 'Current rebuffering percentage' && n.lines[0] === 'Current rebuffering percentage',
+      'the metric named on the chart',
+    );
     const view = page.locator(`[data-testid=affected-views] a[href="/ui/views/${stalledId}"]`);
     await pollPage(
       () => view.count(),
@@ -567,6 +573,11 @@ describe('Alerts pages in Chromium against the alert engine', () => {
       ([t, lines]) => t === '1500' && lines === 'value',
       'the value and the threshold drawn',
     );
+    await pollPage(
+      () => chartNames(page),
+      (n) => n.axis === 'Video startup time' && n.lines[0] === 'Video startup time',
+      'the metric named on the chart',
+    );
     expect(await page.locator('[data-testid=incident-chart] canvas').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('incident-facts').textContent()).toContain('2000 ms');
     await pollPage(
@@ -593,3 +604,12 @@ describe('Alerts pages in Chromium against the alert engine', () => {
     expect(errors).toEqual([]);
   });
 });
+
+/** The incident chart's left-axis title and line names, as drawn (the chart mirrors them on its element). */
+async function chartNames(page: Page): Promise<{ axis: string | undefined; lines: string[] }> {
+  const chart = page.locator('[data-testid=incident-chart] .chart');
+  if ((await chart.count()) === 0) return { axis: undefined, lines: [] };
+  const axes = JSON.parse((await chart.getAttribute('data-axes')) ?? '[]') as ({ label: string } | null)[];
+  const series = JSON.parse((await chart.getAttribute('data-series')) ?? '[]') as { label: string }[];
+  return { axis: axes[1]?.label, lines: series.map((x) => x.label) };
+}

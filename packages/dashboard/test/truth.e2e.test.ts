@@ -134,6 +134,8 @@ describe('dashboard truth in Chromium: time format, axes, bidi, long titles, tim
     expect(y!.label).toBe('Video startup time');
     // The default metric is the startup time: every tick carries its unit.
     for (const t of y!.ticks) expect(t).toMatch(/^[\d.,]+ (ms|s)$/);
+    // One unit for the whole axis, never "5000 ms" next to "10 s".
+    expect(new Set(y!.ticks.map((t) => t.split(' ')[1])).size).toBe(1);
     expect(r!.min).toBe(0);
     expect(r!.label).toBe('Views');
     // Counts: every tick a whole number (three views never make a 0.25 tick).

@@ -12,13 +12,15 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { formatClock, formatDate, formatTime, zoneLabel } from '../format.js';
+import { formatClock, formatDate, formatTicks, formatTime, zoneLabel } from '../format.js';
 
 export interface ChartSeries {
   label: string;
   color: string;
   /** Formats a value (with its unit) on the axis and in the legend; without it the series counts things. */
   format?: (v: number) => string;
+  /** The values' unit, where `format` comes from one: the axis' ticks then share one unit (see formatTicks). */
+  unit?: string;
   /** A second y axis on the right (e.g. viewers next to a percentage). */
   right?: boolean;
   /** Draw as steps (rendition changes). */
@@ -37,9 +39,19 @@ export interface ChartProps {
   spark?: boolean;
   /** The left axis' top when clipping spikes (see spikeClip); values above it are marked, labelled. */
   clip?: number | null;
+  /** The left axis' title where its series' labels do not name the measure (one line per breakdown value). */
+  yLabel?: string;
 }
 
-export function Chart({ data, series, height = 180, testId, spark = false, clip = null }: ChartProps) {
+export function Chart({
+  data,
+  series,
+  height = 180,
+  testId,
+  spark = false,
+  clip = null,
+  yLabel,
+}: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   // Formatters are read at draw time: a page's unit may arrive after the chart was built.
@@ -47,6 +59,8 @@ export function Chart({ data, series, height = 180, testId, spark = false, clip 
   live.current = series;
   const clipAt = useRef(clip);
   clipAt.current = clip;
+  const title = useRef(yLabel);
+  title.current = yLabel;
   const shape = series.map((s) => `${s.label}:${s.right ? 'r' : 'l'}`).join('|');
 
   useEffect(() => {
@@ -61,7 +75,8 @@ export function Chart({ data, series, height = 180, testId, spark = false, clip 
       ...(at === 2 ? { scale: 'r', side: 1, grid: { show: false } } : { grid: { stroke: '#2a3140' } }),
       stroke: '#8a94a6',
       size: at === 2 ? 60 : 72,
-      label: at === 1 ? () => axisTitle(now(series.indexOf(s)), clipAt.current) : s.label,
+      label:
+        at === 1 ? () => axisTitle(title.current ?? now(series.indexOf(s)).label, clipAt.current) : s.label,
       labelSize: 18,
       labelFont: '12px system-ui',
       ...(s.format ? {} : { incrs: COUNT_INCRS }),
@@ -70,8 +85,8 @@ export function Chart({ data, series, height = 180, testId, spark = false, clip 
         return record(
           drawn,
           at,
-          at === 1 ? axisTitle(cur, clipAt.current) : cur.label,
-          vals.map((v) => valueText(cur, v)),
+          at === 1 ? axisTitle(title.current ?? cur.label, clipAt.current) : cur.label,
+          cur.unit ? formatTicks(vals, cur.unit) : vals.map((v) => valueText(cur, v)),
         );
       },
     });
@@ -241,8 +256,8 @@ function fewValues(
 }
 
 /** The left axis' title, saying that it is cut when it is (where: written at its top, see markClipped). */
-function axisTitle(s: ChartSeries, clip: number | null): string {
-  return clip ? `${s.label} (cut)` : s.label;
+function axisTitle(label: string, clip: number | null): string {
+  return clip ? `${label} (cut)` : label;
 }
 
 /**

@@ -15,6 +15,8 @@ export function ThresholdChart(props: {
   threshold: number | null;
   resolveValue?: number | null;
   unit: string;
+  /** What the lines measure (the metric's name): the axis title, and the legend's name of a line without breakdown. */
+  name: string;
   testId: string;
   height?: number;
 }) {
@@ -24,10 +26,10 @@ export function ThresholdChart(props: {
   const flat = (v: number) => x.map(() => v);
   const extra: [ChartSeries, (number | null)[]][] = [];
   if (threshold !== null && Number.isFinite(threshold))
-    extra.push([{ label: 'Threshold', color: '#f85149', dash: [6, 4], format: fmt }, flat(threshold)]);
+    extra.push([{ label: 'Threshold', color: '#f85149', dash: [6, 4], format: fmt, unit }, flat(threshold)]);
   const resolve = props.resolveValue;
   if (resolve !== undefined && resolve !== null && resolve !== threshold && Number.isFinite(resolve))
-    extra.push([{ label: 'Resolves at', color: '#3fb950', dash: [2, 4], format: fmt }, flat(resolve)]);
+    extra.push([{ label: 'Resolves at', color: '#3fb950', dash: [2, 4], format: fmt, unit }, flat(resolve)]);
   const shown = lines?.lines ?? [];
   return (
     <div
@@ -43,8 +45,14 @@ export function ThresholdChart(props: {
         <Chart
           height={props.height ?? 200}
           data={[x, ...shown.map((l) => l.values), ...extra.map((e) => e[1])]}
+          yLabel={props.name}
           series={[
-            ...shown.map((l, i) => ({ label: l.label, color: COLORS[i % COLORS.length]!, format: fmt })),
+            ...shown.map((l, i) => ({
+              label: lines.byValue ? l.label : props.name,
+              color: COLORS[i % COLORS.length]!,
+              format: fmt,
+              unit,
+            })),
             ...extra.map((e) => e[0]),
           ]}
         />

@@ -8,7 +8,7 @@
  * read-only. Bad input comes back from the API naming each field.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { type Catalog, unitOf, useCatalog } from '../alert-catalog.js';
+import { type Catalog, metricName, unitOf, useCatalog } from '../alert-catalog.js';
 import { loadLines } from '../alert-series.js';
 import {
   type AlertRule,
@@ -442,6 +442,7 @@ export function RuleFormPage({ ruleId }: { ruleId?: string }) {
               threshold={num(f.value) ?? null}
               resolveValue={num(f.resolveValue) ?? null}
               unit={unit}
+              name={metricName(catalog, metric, windowed)}
             />
             <BacktestLine input={inputOf(f)} />
           </section>

@@ -8,7 +8,7 @@
  * their notifications; and Acknowledge while it is open. Refreshed every 10 s until it resolves.
  */
 import { useState } from 'preact/hooks';
-import { seriesText, unitOf, useCatalog } from '../alert-catalog.js';
+import { metricName, seriesText, unitOf, useCatalog } from '../alert-catalog.js';
 import { loadLines } from '../alert-series.js';
 import type { AlertRuleResponse, IncidentResponse } from '../alert-types.js';
 import { getJson, sendJson } from '../api.js';
@@ -161,6 +161,7 @@ export function IncidentPage({ incidentId }: { incidentId: string }) {
             threshold={inc.threshold}
             resolveValue={inc.resolve_value}
             unit={unit}
+            name={metricName(catalog, inc.metric, windowed)}
           />
         </section>
       </div>

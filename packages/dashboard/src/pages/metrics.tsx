@@ -23,7 +23,7 @@ import { FilterChips, withFilter } from '../components/filters.js';
 import { MeasurementPicker, measuredUnit } from '../components/measurement-picker.js';
 import { TimeRange } from '../components/time-range.js';
 import { Toggle } from '../components/toggle.js';
-import { dimensionLabel, formatValue, humanize } from '../format.js';
+import { dimensionLabel, formatTicks, formatValue, humanize } from '../format.js';
 import { type MetricsState, metricsQuery, readMetricsState } from '../page-state.js';
 import { setQuery, useRoute } from '../router.js';
 import { useData } from '../use-data.js';
@@ -251,8 +251,10 @@ export function MetricsPage() {
           clip={clip}
           data={[times, values, ...(before ? [before] : []), (series.data?.data ?? []).map((p) => p.views)]}
           series={[
-            { label: humanize(metric), color: '#f5a524', format: fmt },
-            ...(before ? [{ label: 'Previous period', color: '#c9a25a', format: fmt, dash: [6, 4] }] : []),
+            { label: humanize(metric), color: '#f5a524', format: fmt, unit },
+            ...(before
+              ? [{ label: 'Previous period', color: '#c9a25a', format: fmt, unit, dash: [6, 4] }]
+              : []),
             { label: 'Views', color: '#5b8def', right: true },
           ]}
         />
@@ -347,9 +349,14 @@ function StartupDistribution({ values }: { values: (readonly [string, number | n
               <span class="mark mean" style={{ left: `${at('avg')}%` }} title="mean" />
             </div>
             <div class="box-axis" data-testid="startup-axis">
-              {axis.ticks.map((t) => (
-                <span class="tick" key={t} style={{ left: `${(t / axis.top) * 100}%` }} data-value={t}>
-                  {formatValue(t, 'ms')}
+              {formatTicks(axis.ticks, 'ms').map((text, i) => (
+                <span
+                  class="tick"
+                  key={axis.ticks[i]}
+                  style={{ left: `${(axis.ticks[i]! / axis.top) * 100}%` }}
+                  data-value={axis.ticks[i]}
+                >
+                  {text}
                 </span>
               ))}
             </div>

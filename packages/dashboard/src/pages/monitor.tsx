@@ -192,6 +192,7 @@ export function MonitorPage() {
                     label: m.display_name,
                     color: m.id === selected ? '#f5a524' : '#5b8def',
                     format: (v) => formatValue(v, m.unit),
+                    unit: m.unit,
                   },
                 ]}
               />
@@ -236,7 +237,12 @@ export function MonitorPage() {
               ...(selected === VIEWERS ? [] : [chosen.map((p) => p.concurrent_viewers ?? null)]),
             ]}
             series={[
-              { label: selectedMetric.display_name, color: '#f5a524', format: fmt },
+              {
+                label: selectedMetric.display_name,
+                color: '#f5a524',
+                format: fmt,
+                unit: selectedMetric.unit,
+              },
               ...(selected === VIEWERS
                 ? []
                 : [{ label: 'Concurrent viewers', color: '#5b8def', right: true }]),
