@@ -10,12 +10,16 @@
  * 3. Plays live viewers (`openqoe generate --live`) so Monitor has views in
  *    progress, and adds an alert rule on their real-time numbers; the
  *    incident it opens (if any within --incident-wait) is what Alerts shows.
+ *    ffmpeg pushes a test pattern over RTMP to a live stream at half real
+ *    time, so the live stream's page shows its drift growing and its
+ *    health poor.
  * 4. Debian Chromium (playwright-core) at 1440×900, signed in as a returning
  *    user, waits for each page's numbers and saves a viewport screenshot.
  *
  * Everything it started (server, generators, browser, data dir) is stopped
  * and removed at the end, also on Ctrl-C.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,7 +49,7 @@ const { values: args } = parseArgs({
     help: { type: 'boolean', default: false },
   },
 });
-const PAGE_IDS = ['monitor', 'metrics', 'views', 'view', 'errors', 'alerts', 'incident'];
+const PAGE_IDS = ['monitor', 'metrics', 'views', 'view', 'errors', 'alerts', 'incident', 'live-stream'];
 if (args.help) {
   console.log(`usage: npm run screenshots -- [options]
 Takes the documentation's screenshots (1440×900 PNGs) from a temp server filled with generated data.
@@ -59,7 +63,7 @@ Takes the documentation's screenshots (1440×900 PNGs) from a temp server filled
   --out DIR          where the PNGs go (default docs/screenshots)
   --pages P          comma-separated subset of ${PAGE_IDS.join(',')} (default all)
   --keep             keep the data dir (its path is printed) and do not stop at the end
-Needs the built server and dashboard (npm run build) and Chromium (CHROMIUM_PATH, default /usr/bin/chromium).`);
+Needs the built server and dashboard (npm run build), Chromium (CHROMIUM_PATH, default /usr/bin/chromium) and ffmpeg.`);
   process.exit(0);
 }
 const num = (flag, min) => {
@@ -118,10 +122,13 @@ async function startServer() {
       trustProxy: true,
     }),
   );
-  return (await startServe(children, dataDir, config)).url;
+  const server = await startServe(children, dataDir, config);
+  serverOutput = server.output;
+  return server.url;
 }
 
 let url;
+let serverOutput = () => '';
 let bootstrap;
 async function api(path, body) {
   const t = bootstrap.access_token;
@@ -216,6 +223,47 @@ async function addRule() {
   return rule.data.id;
 }
 
+/** ffmpeg with `argv`, tracked in `children` (stopped at the end); resolves with its exit code. */
+function ffmpeg(argv) {
+  const child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', ...argv], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.add(child);
+  let err = '';
+  child.stderr.on('data', (d) => {
+    err += d.toString();
+  });
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r(code ?? signal)));
+  return { child, exited, stderr: () => err };
+}
+
+/**
+ * A live stream pushed at half real time: a 320×240 test pattern encoded
+ * once (so the push only copies it and keeps its pace on a busy machine),
+ * then sent over RTMP with `-readrate 0.5`. The stream's drift grows by
+ * half a second each second, which the health API calls poor.
+ */
+async function startSlowPush() {
+  const stream = (await api('/video/v1/live-streams', { environment_id: bootstrap.environment.id })).data;
+  const rtmp = /RTMP ingest: (rtmp:\/\/\S+)\/\{stream_key\}/.exec(serverOutput());
+  if (!rtmp) throw new Error('no RTMP address in the server banner');
+  const media = join(dataDir, 'pattern.flv');
+  const encode = ffmpeg([
+    ...['-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=900'],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-f', 'flv', media],
+  ]);
+  const code = await encode.exited;
+  children.delete(encode.child);
+  if (code !== 0) throw new Error(`ffmpeg (encode) exited with ${code}: ${encode.stderr()}`);
+  const target = `${rtmp[1].replace('localhost', '127.0.0.1')}/${stream.stream_key}`;
+  const push = ffmpeg(['-readrate', '0.5', '-i', media, '-c', 'copy', '-f', 'flv', target]);
+  void push.exited.then((c) => {
+    if (c !== 0 && c !== 'SIGTERM') log(`RTMP push exited (${c}): ${push.stderr()}`);
+  });
+  log(`live stream ${stream.id}: ffmpeg pushes at half real time`);
+  return stream.id;
+}
+
 async function waitIncident(ruleId, deadline) {
   for (;;) {
     const r = await api(`/data/v1/incidents?${envQuery()}&rule_id=${ruleId}`);
@@ -251,7 +299,7 @@ function pageHelpers() {
 }
 
 /** Each screenshot: its file, path and what must be on the page before it is taken. */
-function shots(viewId, incident) {
+function shots(viewId, incident, streamId) {
   return [
     {
       id: 'monitor',
@@ -311,6 +359,18 @@ function shots(viewId, incident) {
           },
         ]
       : []),
+    ...(streamId
+      ? [
+          {
+            id: 'live-stream',
+            file: 'live-stream.png',
+            path: `/ui/live-streams/${streamId}`,
+            ready: () =>
+              document.querySelector('[data-testid=health]')?.getAttribute('data-status') === 'poor' &&
+              globalThis.chartDrawn('[data-testid=drift-chart]'),
+          },
+        ]
+      : []),
   ].filter((s) => wanted.includes(s.id));
 }
 
@@ -341,6 +401,7 @@ try {
   await backfill();
   await waitStored();
   startLive();
+  const streamId = wanted.includes('live-stream') ? await startSlowPush() : undefined;
   const ruleId = await addRule();
   const warmupEnd = Date.now() + WARMUP_MS;
   let incident;
@@ -360,7 +421,7 @@ try {
   log(`browser: ${CHROMIUM} ${browser.version()}, 1440×900, UTC`);
   // One page that does not come up does not cost the others their pictures; the run still fails.
   const failed = [];
-  for (const shot of shots(viewId, incident))
+  for (const shot of shots(viewId, incident, streamId))
     await shoot(shot).catch((err) => {
       failed.push(shot.file);
       console.error(`screenshots: ${shot.file} not taken: ${err.message}`);

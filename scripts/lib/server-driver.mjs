@@ -70,7 +70,7 @@ export function startServe(children, dataDir, config) {
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) {
         clearInterval(timer);
-        resolve({ ...server, url: m[1].replace('localhost', '127.0.0.1') });
+        resolve({ ...server, url: m[1].replace('localhost', '127.0.0.1'), output: () => out });
       }
     }, 100);
     void server.exited.then((code) => {

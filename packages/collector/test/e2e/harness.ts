@@ -181,9 +181,27 @@ export function expectStallMeasured(r: StallRun): void {
   const gap = scripted[0]!.stallMs;
   // The stall cannot outlast the server's hold.
   expect(gap).toBeLessThanOrEqual(r.heldMs + 100);
-  expect(r.view.rebuffer_count).toBe(1);
+  // A second stall of its own on a loaded machine (the next segment late after the release) is
+  // real and is counted: each rebuffer past the scripted one must then be a presented-frame gap
+  // of its own after startup. One stall split in two has no second gap and still fails here.
+  const others = r.gaps.filter((g) => !scripted.includes(g) && g.fromMs > r.truth.frames[0]![0]);
+  const diag = JSON.stringify({
+    gaps: r.gaps.map((g) => ({ from: Math.round(g.fromMs), ms: Math.round(g.stallMs) })),
+    holdEndMs: r.holdEndMs,
+    timeline: r.view.timeline
+      .map((t) => (t.kind === 'sample' ? `${t.state}:${t.duration_ms}` : t.type))
+      .join(' '),
+  });
+  const count = r.view.rebuffer_count as number;
+  expect(count, `rebuffers counted vs presented-frame gaps: ${diag}`).toBeGreaterThanOrEqual(1);
+  expect(count, `rebuffers counted vs presented-frame gaps: ${diag}`).toBeLessThanOrEqual(1 + others.length);
   const measured = r.view.rebuffer_duration_ms as number;
-  expect(withinTolerance(measured, gap), `rebuffer ${measured} ms vs frame gap ${gap} ms`).toBe(true);
+  // Their durations add up: the scripted gap, plus the extra gaps when extra rebuffers were counted.
+  const truthMs = gap + (count > 1 ? others.reduce((a, g) => a + g.stallMs, 0) : 0);
+  expect(
+    withinTolerance(measured, truthMs),
+    `rebuffer ${measured} ms vs frame gaps ${truthMs} ms: ${diag}`,
+  ).toBe(true);
   const startup = r.view.video_startup_time_ms as number;
   expect(Math.abs(startup - startupFromFrames(r.truth)), 'startup vs page marks').toBeLessThanOrEqual(100);
   expect(r.view.outcome).toBe('success');

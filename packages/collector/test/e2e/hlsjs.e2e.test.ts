@@ -45,7 +45,7 @@ describe('hls.js adapter in Chromium', () => {
     expectCompletion(r, 50);
   });
 
-  it('normal play with a scripted stall: rebuffer within max(100 ms, 5 %) of the frame gap, count exact; unload sends the last interval', async () => {
+  it('normal play with a scripted stall: rebuffer within max(100 ms, 5 %) of the frame gap, one rebuffer per frame gap; unload sends the last interval', async () => {
     const r = await stallRun(e, {
       name: 'hls-stall',
       scripts: SCRIPTS,

@@ -26,7 +26,7 @@ ${play ? 'markPlay(); video.play().catch(() => {});' : ''}
 `;
 
 describe('HTML5 adapter in Chromium', () => {
-  it('native HLS with a scripted stall: rebuffer within max(100 ms, 5 %) of the frame gap, count exact', async () => {
+  it('native HLS with a scripted stall: rebuffer within max(100 ms, 5 %) of the frame gap, one rebuffer per frame gap', async () => {
     // Chromium's own HLS buffer cannot be capped, so the hold is long enough to outlast what it buffered.
     const r = await stallRun(e, {
       name: 'html5-stall',

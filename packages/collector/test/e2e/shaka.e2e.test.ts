@@ -44,7 +44,7 @@ describe('Shaka adapter in Chromium', () => {
     expectCompletion(r, 50);
   });
 
-  it('normal play with a scripted stall: rebuffer within max(100 ms, 5 %) of the frame gap, count exact', async () => {
+  it('normal play with a scripted stall: rebuffer within max(100 ms, 5 %) of the frame gap, one rebuffer per frame gap', async () => {
     const r = await stallRun(e, {
       name: 'shaka-stall',
       scripts: SCRIPTS,
