@@ -89,9 +89,9 @@ export function LiveStreamPage({ streamId }: { streamId: string }) {
               rows.map((r) => r.stream_drift_deviation_from_rolling_avg),
             ]}
             series={[
-              { label: 'Drift', color: '#5b8def', format: ms },
-              { label: 'Session average', color: '#9b8afb', format: ms },
-              { label: 'Deviation', color: '#f5a524', format: ms },
+              { label: 'Drift', color: '#5b8def', format: ms, unit: 'ms' },
+              { label: 'Session average', color: '#9b8afb', format: ms, unit: 'ms' },
+              { label: 'Deviation', color: '#f5a524', format: ms, unit: 'ms' },
             ]}
           />
         )}
