@@ -222,16 +222,19 @@ describe('Alerts pages in Chromium against the alert engine', () => {
         min_audience: 1,
       },
     };
-    // Once a minute of history is kept, CDN B's 50 % makes the count at least 1: not a trivial 0 = 0.
+    // Once a minute of history holds CDN B's stall, its 50 % makes the count at least 1: not a
+    // trivial 0 = 0. The first minute kept may have ended seconds after the stall began (its
+    // rebuffering then under 20 %), so the wait is for a count, not for any minute.
     const backtest = () =>
       api<{ data: { count: number; minutes_covered: number } }>('/system/v1/alert-rules/backtest', body);
     await waitFor(
       async () => {
         await new Promise((r) => setTimeout(r, 2000));
-        return (await backtest()).body.data.minutes_covered >= 1;
+        const d = (await backtest()).body.data;
+        return d.minutes_covered >= 1 && d.count >= 1;
       },
-      'a minute of series history',
-      120_000,
+      'a minute of series history with the stall',
+      180_000,
     );
     let compared = false;
     for (let attempt = 0; attempt < 3 && !compared; attempt++) {
