@@ -56,13 +56,22 @@ export async function waitForView(
   timeoutMs = 30_000,
 ): Promise<ViewRow> {
   let view: ViewRow | null = null;
-  await waitFor(
-    async () => {
-      view = await getView(server, viewId);
-      return view !== null && ready(view);
-    },
-    `view ${viewId} in the query API (last seen: ${JSON.stringify(view)?.slice(0, 400)})`,
-    timeoutMs,
-  );
+  try {
+    await waitFor(
+      async () => {
+        view = await getView(server, viewId);
+        return view !== null && ready(view);
+      },
+      `view ${viewId} in the query API`,
+      timeoutMs,
+    );
+  } catch (err) {
+    // What the API last answered, read now: "never stored" and "stored, still active" point at different faults.
+    const last = view as ViewRow | null;
+    const seen = last
+      ? `status ${String(last['status'])}, timeline ${last.timeline.map((t) => t.type ?? t.state).join(' ')}`
+      : 'never stored';
+    throw new Error(`${(err as Error).message} (last seen: ${seen.slice(0, 600)})`);
+  }
   return view!;
 }
