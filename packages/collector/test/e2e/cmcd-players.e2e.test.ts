@@ -24,6 +24,7 @@ import {
   startOpenqoe,
   startupFromFrames,
   stopOpenqoe,
+  timelineText,
   type ViewRow,
   waitForView,
 } from './kit/index.js';
@@ -167,10 +168,7 @@ async function stallThroughCmcd(p: Player): Promise<ViewRow> {
       (v) => v['status'] === 'completed' && new Date(v['updated_at'] as string).getTime() >= closedAtMs,
       40_000,
     );
-    if (process.env['OPENQOE_E2E_DEBUG'])
-      console.log(
-        view.timeline.map((t) => (t.kind === 'sample' ? `${t.state}:${t.duration_ms}` : t.type)).join(' '),
-      );
+    if (process.env['OPENQOE_E2E_DEBUG']) console.log(timelineText(view));
     const holdEndMs = Math.max(...hold.hits.map((h) => h.endMs));
     const heldMs = Math.max(...hold.hits.map((h) => h.endMs - h.startMs));
     const stalls = frameGaps(truth, FPS).filter((g) => g.toMs >= holdEndMs && g.fromMs <= holdEndMs + 1000);

@@ -25,6 +25,7 @@ import {
   startupFromFrames,
   stopOpenqoe,
   type Truth,
+  timelineText,
   type ViewRow,
   waitFor,
   waitForView,
@@ -152,7 +153,6 @@ export function expectStallMeasured(r: StallRun): void {
   // hiccup elsewhere on a loaded machine (no `waiting`, nothing buffered missing) is not it.
   const scripted = r.gaps.filter((g) => g.toMs >= r.holdEndMs && g.fromMs <= r.holdEndMs + 1000);
   if (process.env['OPENQOE_E2E_DEBUG']) {
-    const tl = r.view.timeline.map((t) => (t.kind === 'sample' ? `${t.state}:${t.duration_ms}` : t.type));
     console.log(
       JSON.stringify({
         gaps: r.gaps,
@@ -161,7 +161,7 @@ export function expectStallMeasured(r: StallRun): void {
         truthStartup: startupFromFrames(r.truth),
         startup: r.view.video_startup_time_ms,
         rebuffer: r.view.rebuffer_duration_ms,
-        tl: tl.join(' '),
+        tl: timelineText(r.view),
       }),
     );
   }
@@ -188,9 +188,7 @@ export function expectStallMeasured(r: StallRun): void {
   const diag = JSON.stringify({
     gaps: r.gaps.map((g) => ({ from: Math.round(g.fromMs), ms: Math.round(g.stallMs) })),
     holdEndMs: r.holdEndMs,
-    timeline: r.view.timeline
-      .map((t) => (t.kind === 'sample' ? `${t.state}:${t.duration_ms}` : t.type))
-      .join(' '),
+    timeline: timelineText(r.view),
   });
   const count = r.view.rebuffer_count as number;
   expect(count, `rebuffers counted vs presented-frame gaps: ${diag}`).toBeGreaterThanOrEqual(1);

@@ -28,6 +28,7 @@ import {
   startOpenqoe,
   startupFromFrames,
   stopOpenqoe,
+  timelineText,
   waitFor,
   waitForView,
 } from './kit/index.js';
@@ -263,7 +264,7 @@ video.play().catch(() => {});
             stream: metrics.filter((m) => m.type === 'REBUFFER_DURATION_MS'),
             startup,
           }),
-          view.timeline.map((t) => (t.kind === 'sample' ? `${t.state}:${t.duration_ms}` : t.type)).join(' '),
+          timelineText(view),
         );
       expect(sum('REBUFFER_COUNT')).toBe(1);
       expect(sum('START_LATENCY_MS')).toBe(startup);

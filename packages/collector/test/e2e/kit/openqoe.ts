@@ -38,6 +38,11 @@ export type ViewRow = Record<string, unknown> & {
   }[];
 };
 
+/** A view's timeline in one line, for failure messages and debug output: `playing:5257 rebufferstart …`. */
+export function timelineText(view: ViewRow): string {
+  return view.timeline.map((t) => (t.kind === 'sample' ? `${t.state}:${t.duration_ms}` : t.type)).join(' ');
+}
+
 /** GET /data/v1/video-views/{id}, or null while it is not stored. */
 export async function getView(server: ServerProcess, viewId: string): Promise<ViewRow | null> {
   const res = await fetch(`${server.url}/data/v1/video-views/${encodeURIComponent(viewId)}`, {
@@ -68,9 +73,7 @@ export async function waitForView(
   } catch (err) {
     // What the API last answered, read now: "never stored" and "stored, still active" point at different faults.
     const last = view as ViewRow | null;
-    const seen = last
-      ? `status ${String(last['status'])}, timeline ${last.timeline.map((t) => t.type ?? t.state).join(' ')}`
-      : 'never stored';
+    const seen = last ? `status ${String(last['status'])}, timeline ${timelineText(last)}` : 'never stored';
     throw new Error(`${(err as Error).message} (last seen: ${seen.slice(0, 600)})`);
   }
   return view!;
