@@ -3,7 +3,7 @@
  * refresh every few seconds costs a redraw, not a rebuild. Every chart
  * reads the same way: y axes start at zero (a rate or a count drawn from
  * its band's bottom makes noise look like an outage), each axis is titled
- * with what it measures, series without a unit formatter are counts (whole
+ * with what it measures, series without a unit or formatter are counts (whole
  * ticks), and time is the dashboard's one date-time format with its zone.
  * A chart may clip its left axis below a spike (`clip`): the axis still
  * starts at zero and says where it is cut, and each clipped point is marked
@@ -12,15 +12,15 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { formatClock, formatDate, formatTicks, formatTime, zoneLabel } from '../format.js';
+import { formatClock, formatDate, formatTicks, formatTime, formatValue, zoneLabel } from '../format.js';
 
 export interface ChartSeries {
   label: string;
   color: string;
-  /** Formats a value (with its unit) on the axis and in the legend; without it the series counts things. */
-  format?: (v: number) => string;
-  /** The values' unit, where `format` comes from one: the axis' ticks then share one unit (see formatTicks). */
+  /** The values' unit: they read as formatValue writes them, and the axis' ticks share one unit (formatTicks). */
   unit?: string;
+  /** Formats a value on the axis and in the legend where `unit` alone does not say how; without either the series counts things. */
+  format?: (v: number) => string;
   /** A second y axis on the right (e.g. viewers next to a percentage). */
   right?: boolean;
   /** Draw as steps (rendition changes). */
@@ -79,7 +79,7 @@ export function Chart({
         at === 1 ? () => axisTitle(title.current ?? now(series.indexOf(s)).label, clipAt.current) : s.label,
       labelSize: 18,
       labelFont: '12px system-ui',
-      ...(s.format ? {} : { incrs: COUNT_INCRS }),
+      ...(counts(s) ? { incrs: COUNT_INCRS } : {}),
       values: (_u, vals) => {
         const cur = now(series.indexOf(s));
         return record(
@@ -181,8 +181,14 @@ const COUNT_INCRS = [
   1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7,
 ];
 
+/** A series with neither a unit nor a formatter counts things: whole-number ticks and values. */
+function counts(s: ChartSeries): boolean {
+  return !s.format && s.unit === undefined;
+}
+
 function valueText(s: ChartSeries, v: number): string {
-  return s.format ? s.format(v) : Math.round(v).toLocaleString('en');
+  if (s.format) return s.format(v);
+  return s.unit === undefined ? Math.round(v).toLocaleString('en') : formatValue(v, s.unit);
 }
 
 function record(drawn: { label: string; ticks: string[] }[], at: number, label: string, ticks: string[]) {

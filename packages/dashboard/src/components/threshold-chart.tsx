@@ -5,7 +5,6 @@
  * reader of the page can check what is drawn.
  */
 import type { Lines } from '../alert-series.js';
-import { formatValue } from '../format.js';
 import { Chart, type ChartSeries } from './chart.js';
 
 const COLORS = ['#f5a524', '#5b8def', '#3fb950', '#bc8cff', '#39c5cf', '#e3b341', '#ff7b72', '#8a94a6'];
@@ -22,14 +21,13 @@ export function ThresholdChart(props: {
 }) {
   const { lines, threshold, unit } = props;
   const x = lines?.x ?? [];
-  const fmt = (v: number) => formatValue(v, unit);
   const flat = (v: number) => x.map(() => v);
   const extra: [ChartSeries, (number | null)[]][] = [];
   if (threshold !== null && Number.isFinite(threshold))
-    extra.push([{ label: 'Threshold', color: '#f85149', dash: [6, 4], format: fmt, unit }, flat(threshold)]);
+    extra.push([{ label: 'Threshold', color: '#f85149', dash: [6, 4], unit }, flat(threshold)]);
   const resolve = props.resolveValue;
   if (resolve !== undefined && resolve !== null && resolve !== threshold && Number.isFinite(resolve))
-    extra.push([{ label: 'Resolves at', color: '#3fb950', dash: [2, 4], format: fmt, unit }, flat(resolve)]);
+    extra.push([{ label: 'Resolves at', color: '#3fb950', dash: [2, 4], unit }, flat(resolve)]);
   const shown = lines?.lines ?? [];
   return (
     <div
@@ -50,7 +48,6 @@ export function ThresholdChart(props: {
             ...shown.map((l, i) => ({
               label: lines.byValue ? l.label : props.name,
               color: COLORS[i % COLORS.length]!,
-              format: fmt,
               unit,
             })),
             ...extra.map((e) => e[0]),

@@ -251,10 +251,8 @@ export function MetricsPage() {
           clip={clip}
           data={[times, values, ...(before ? [before] : []), (series.data?.data ?? []).map((p) => p.views)]}
           series={[
-            { label: humanize(metric), color: '#f5a524', format: fmt, unit },
-            ...(before
-              ? [{ label: 'Previous period', color: '#c9a25a', format: fmt, unit, dash: [6, 4] }]
-              : []),
+            { label: humanize(metric), color: '#f5a524', unit },
+            ...(before ? [{ label: 'Previous period', color: '#c9a25a', unit, dash: [6, 4] }] : []),
             { label: 'Views', color: '#5b8def', right: true },
           ]}
         />
@@ -328,6 +326,7 @@ function StartupDistribution({ values }: { values: (readonly [string, number | n
   const v = new Map(values ?? []);
   const max = v.get('max') ?? null;
   const axis = max === null ? null : boxAxis(max);
+  const tickText = axis ? formatTicks(axis.ticks, 'ms') : [];
   const at = (k: string) => {
     const x = v.get(k);
     return x === null || x === undefined || !axis ? 0 : (x / axis.top) * 100;
@@ -349,14 +348,9 @@ function StartupDistribution({ values }: { values: (readonly [string, number | n
               <span class="mark mean" style={{ left: `${at('avg')}%` }} title="mean" />
             </div>
             <div class="box-axis" data-testid="startup-axis">
-              {formatTicks(axis.ticks, 'ms').map((text, i) => (
-                <span
-                  class="tick"
-                  key={axis.ticks[i]}
-                  style={{ left: `${(axis.ticks[i]! / axis.top) * 100}%` }}
-                  data-value={axis.ticks[i]}
-                >
-                  {text}
+              {axis.ticks.map((t, i) => (
+                <span class="tick" key={t} style={{ left: `${(t / axis.top) * 100}%` }} data-value={t}>
+                  {tickText[i]}
                 </span>
               ))}
             </div>

@@ -191,7 +191,6 @@ export function MonitorPage() {
                   {
                     label: m.display_name,
                     color: m.id === selected ? '#f5a524' : '#5b8def',
-                    format: (v) => formatValue(v, m.unit),
                     unit: m.unit,
                   },
                 ]}
@@ -240,7 +239,6 @@ export function MonitorPage() {
               {
                 label: selectedMetric.display_name,
                 color: '#f5a524',
-                format: fmt,
                 unit: selectedMetric.unit,
               },
               ...(selected === VIEWERS
