@@ -36,18 +36,20 @@ type Step = (
   nowMs: number,
 ) => 'trigger' | 'resolve' | undefined;
 
+/** One series' stored minutes by their start (epoch ms). */
+type Minutes = ReadonlyMap<number, SeriesMinute>;
+
 /**
  * How each condition type replays one series over its minutes (given them all, so a condition
  * that learns from the series' own past can look back). A type missing here cannot be backtested yet.
  */
-const REPLAYS: Partial<Record<string, (spec: RuleSpec, minutes: readonly SeriesMinute[]) => Step>> = {
+const REPLAYS: Partial<Record<string, (spec: RuleSpec, minutes: Minutes) => Step>> = {
   threshold: (spec) => (state, open, s, nowMs) => stepThreshold(spec, state, open, s, nowMs),
   // The model's verdict of each minute from the series' own past, stepped as the engine does at the minute's end.
   anomaly: (spec, minutes) => {
-    const points = new Map(minutes.map((m) => [m.minuteMs, m]));
     const metric = spec.metric as RealtimeMetricId;
     return (state, open, _s, nowMs) => {
-      const anomaly = anomalyAt(spec.condition as AnomalyCondition, metric, points, nowMs);
+      const anomaly = anomalyAt(spec.condition as AnomalyCondition, metric, minutes, nowMs);
       return stepThreshold(
         spec,
         state,
@@ -82,7 +84,7 @@ export interface BacktestResult {
 }
 
 /** Refuses what the history cannot replay, naming the field. */
-function replayOf(spec: RuleSpec): (spec: RuleSpec, minutes: readonly SeriesMinute[]) => Step {
+function replayOf(spec: RuleSpec): (spec: RuleSpec, minutes: Minutes) => Step {
   const bad = (path: string, problem: string) => {
     throw new ApiError('QOE_ERR_VALIDATION', undefined, [{ path, problem }]);
   };
@@ -125,8 +127,8 @@ export async function backtest(
       : await history.dimension(envId, spec.breakdown, readFromMs, toMs, BACKTEST_MAX_SERIES);
   const incidents: BacktestIncident[] = [];
   for (const [value, minutes] of series) {
-    const step = replay(spec, minutes);
     const byMinute = new Map(minutes.map((m) => [m.minuteMs, m]));
+    const step = replay(spec, byMinute);
     const state: ThresholdState = {};
     let open: BacktestIncident | undefined;
     for (const minuteMs of covered) {
