@@ -53,6 +53,22 @@ export async function getView(server: ServerProcess, viewId: string): Promise<Vi
   return ((await res.json()) as { data: ViewRow }).data;
 }
 
+/**
+ * The server's intake counters (beacons by outcome, rejections), for a view that never arrives:
+ * they tell a beacon the server never got from one it refused.
+ */
+async function intakeCounts(server: ServerProcess): Promise<string> {
+  try {
+    const res = await fetch(`${server.url}/metrics`, { headers: { authorization: server.adminAuth() } });
+    const lines = (await res.text())
+      .split('\n')
+      .filter((l) => /^openqoe_(intake_beacons_total|intake_\w*rejected\w*|rejected_\w+)\b/.test(l));
+    return lines.join(', ') || 'no intake counters';
+  } catch (err) {
+    return `unavailable (${(err as Error).message})`;
+  }
+}
+
 /** Polls the query API until the view is stored and `ready(view)` holds; returns it. */
 export async function waitForView(
   server: ServerProcess,
@@ -74,7 +90,9 @@ export async function waitForView(
     // What the API last answered, read now: "never stored" and "stored, still active" point at different faults.
     const last = view as ViewRow | null;
     const seen = last ? `status ${String(last['status'])}, timeline ${timelineText(last)}` : 'never stored';
-    throw new Error(`${(err as Error).message} (last seen: ${seen.slice(0, 600)})`);
+    throw new Error(
+      `${(err as Error).message} (last seen: ${seen.slice(0, 600)}; the server's intake: ${await intakeCounts(server)})`,
+    );
   }
   return view!;
 }
