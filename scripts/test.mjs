@@ -229,7 +229,7 @@ async function runOn(node, label, files) {
       chdbHttp = await startChdbHttp(node);
     } catch (err) {
       console.error(`test: ${err.message}; the ClickHouse-over-HTTP suites need it`);
-      return { passed: 0, failed: 1, status: 1 };
+      return { passed: 0, failed: 1, status: 1, failures: [`${label}: ${err.message}`] };
     }
     // Every suite with an "over HTTP" variant runs that variant.
     env.CLICKHOUSE_URL = chdbHttp.url;
@@ -247,6 +247,7 @@ async function runOn(node, label, files) {
 
   let passed = 0;
   let failed = 0;
+  const failures = [];
   if (existsSync(report)) {
     const r = JSON.parse(readFileSync(report, 'utf8'));
     passed = r.numPassedTests ?? 0;
@@ -259,14 +260,30 @@ async function runOn(node, label, files) {
     for (const f of r.testResults ?? []) {
       const secs = ((f.endTime - f.startTime) / 1000).toFixed(1).padStart(7);
       console.log(`${secs} s  ${f.status === 'passed' ? 'ok  ' : 'FAIL'}  ${f.name.replace(`${root}/`, '')}`);
+      if (f.status !== 'failed') continue;
+      const file = f.name.replace(`${root}/`, '');
+      const tests = (f.assertionResults ?? []).filter((a) => a.status === 'failed');
+      if (tests.length === 0) failures.push(`${label}: ${file}: ${firstLine(f.message)}`);
+      for (const a of tests)
+        failures.push(`${label}: ${file} > ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
     }
   } else {
     failed = 1;
+    failures.push(`${label}: vitest wrote no report (exit ${vitest.status})`);
   }
-  if (vitest.status !== 0 && failed === 0) failed = 1;
+  if (vitest.status !== 0 && failed === 0) {
+    failed = 1;
+    failures.push(`${label}: vitest exited ${vitest.status} with no failed test`);
+  }
   // Not the `N passed, N failed` form: CI reads that line, which sums both runs, at the end.
   console.log(`test: ${label} run: ${passed} passed and ${failed} failed`);
-  return { passed, failed, status: vitest.status ?? 1 };
+  return { passed, failed, status: vitest.status ?? 1, failures };
+}
+
+/** A failure's first line, cut short: the list at the end names failures; the full text is above it. */
+function firstLine(message) {
+  const line = String(message ?? 'no message').split('\n')[0];
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
 const extra = process.argv.slice(2);
@@ -283,12 +300,16 @@ if (nodes !== '24' && (nodes === 'machine' || process.versions.node.split('.')[0
 let passed = 0;
 let failed = 0;
 let status = 0;
+const failures = [];
 for (const run of runs) {
   const r = await runOn(run.node, run.label, run.files);
   passed += r.passed;
   failed += r.failed;
+  failures.push(...r.failures);
   if (r.status !== 0) status = r.status;
   if (interrupted) break;
 }
+// The failures again, just above the last line, where a reader of the log's tail sees them.
+if (failures.length) console.log(`\nfailed:\n${failures.map((f) => `  ${f}`).join('\n')}`);
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(status);

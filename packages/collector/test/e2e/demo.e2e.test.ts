@@ -18,8 +18,8 @@ describe('demo page', () => {
     );
     const viewId = await page.evaluate(() => document.getElementById('view-id')!.textContent!);
     await page.close({ runBeforeUnload: true });
-    await context.close();
-    const view = await waitForView(e.server, viewId);
+    // The context closes once the view is stored: closing it cancels the page's last beacon in flight.
+    const view = await waitForView(e.server, viewId).finally(() => context.close());
     expect(view).toMatchObject({ outcome: 'success', video_id: 'openqoe-demo', player_software: 'html5' });
     expect(view.watch_time_ms as number).toBeGreaterThan(1500);
     expect(e.server.output()).toContain('/demo/');

@@ -75,7 +75,6 @@ export function e2eSuite(): E2e {
     e.media.page(`/${name}.html`, playerPage(scripts, setup));
     const ctx = await newContext(e.browser);
     const page = await ctx.newPage();
-    page.on('close', () => void ctx.close().catch(() => {}));
     await page.goto(`${e.media.url}/${name}.html`);
     return page;
   };
@@ -103,6 +102,12 @@ export function e2eSuite(): E2e {
       return await waitForView(e.server, viewId);
     } catch (err) {
       throw new Error(`${(err as Error).message}; collector stats before leaving: ${stats}`);
+    } finally {
+      // Only now: closing a context cancels its requests in flight, the page's last beacon among them.
+      await page
+        .context()
+        .close()
+        .catch(() => {});
     }
   };
   return e;

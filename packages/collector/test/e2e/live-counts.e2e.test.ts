@@ -75,7 +75,8 @@ video.play().catch(() => {});`,
     );
     const ctx = await newContext(browser);
     const page = await ctx.newPage();
-    page.on('close', () => void ctx.close().catch(() => {}));
+    // No context is closed on a page's close: that would cancel the page's last beacon in flight.
+    // The browser closes them all after the file.
     await page.goto(`${media.url}/${name}.html`);
     await waitFor(
       () => page.evaluate(() => (document.getElementById('v') as HTMLVideoElement).currentTime > 0.5),
