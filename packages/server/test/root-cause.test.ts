@@ -5,8 +5,8 @@
  * counts as added (a CDN that always rebuffered this much is not the cause).
  */
 import { describe, expect, it } from 'vitest';
-import { type PartSums, rootCause, tickSums } from '../src/alerts/root-cause.js';
-import { RealtimeAggregate } from '../src/pipeline/realtime/realtime-aggregate.js';
+import { rootCause } from '../src/alerts/root-cause.js';
+import { type PartSums, RealtimeAggregate, tickSums } from '../src/pipeline/realtime/realtime-aggregate.js';
 
 /** `viewers` watching 5 s each, `stalled` of them rebuffering 4 s of it. */
 function agg(viewers: number, stalled: number): RealtimeAggregate {

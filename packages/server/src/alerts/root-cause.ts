@@ -10,7 +10,12 @@
  * named when that share is at least half and well above its share of the
  * audience (a dimension with one value everywhere explains nothing).
  */
-import { type RealtimeAggregate, SUMS } from '../pipeline/realtime/realtime-aggregate.js';
+import {
+  metricParts,
+  type PartSums,
+  type RealtimeAggregate,
+  tickSums,
+} from '../pipeline/realtime/realtime-aggregate.js';
 import { REALTIME_DIMENSIONS, type RealtimeMetricId } from '../pipeline/realtime/realtime-catalog.js';
 import type { RealtimeTotals } from '../pipeline/realtime/realtime-tracker.js';
 import type { FilteredRealtime } from '../query/realtime/filtered-realtime.js';
@@ -18,9 +23,6 @@ import type { RealtimeFilter } from '../query/realtime/monitoring-filters.js';
 import type { RuleSpec } from './alert-rules.js';
 import { audienceOf } from './realtime-series.js';
 import { operatorOf } from './threshold.js';
-
-/** The sums a metric's parts are made of (a tick's aggregate, or minutes of the history). */
-export type PartSums = Record<(typeof SUMS)[number], number> & { startupN: number; ticks: number };
 
 export interface RootCauseContributor {
   dimension: string;
@@ -53,34 +55,6 @@ const NOUN: Record<RealtimeMetricId, string> = {
   exits_before_video_start: 'exits before video start',
   playback_failure_percentage: 'playback failures',
 };
-
-/** [numerator, denominator] of a metric (viewers: concurrent viewer-ticks over ticks). */
-export function metricParts(metric: RealtimeMetricId, s: PartSums): [number, number] {
-  const attempts = s.startingUp + s.started + s.startupFailed + s.ebvs;
-  switch (metric) {
-    case 'current_concurrent_viewers':
-      return [s.concurrent, s.ticks];
-    case 'current_rebuffering_percentage':
-      return [s.rebufferMs, s.watchMs];
-    case 'current_average_bitrate':
-      return [s.bitrateSum, s.bitrateN];
-    case 'video_startup_time':
-      return [s.startupSum, s.startupN];
-    case 'video_startup_failure_percentage':
-      return [s.startupFailed, attempts];
-    case 'exits_before_video_start':
-      return [s.ebvs, attempts];
-    case 'playback_failure_percentage':
-      return [s.playbackFailed, s.concurrent + s.playbackFailed];
-  }
-}
-
-/** A tick's aggregate as one tick of sums. */
-export const tickSums = (agg: RealtimeAggregate): PartSums => ({
-  ...(Object.fromEntries(SUMS.map((k) => [k, agg[k]])) as Record<(typeof SUMS)[number], number>),
-  startupN: agg.startupCount,
-  ticks: 1,
-});
 
 const pct = (x: number) => `${Math.round(x * 100)} %`;
 

@@ -132,24 +132,49 @@ export class RealtimeAggregate {
 
   /** The metric's value for this group; null when nothing it is a fraction of was there. */
   value(metric: RealtimeMetricId, measurement: 'median' | 'p95' = 'median'): number | null {
-    const pct = (n: number, d: number) => (d > 0 ? (100 * n) / d : null);
-    switch (metric) {
-      case 'current_concurrent_viewers':
-        return this.concurrent;
-      case 'current_rebuffering_percentage':
-        return pct(this.rebufferMs, this.watchMs);
-      case 'video_startup_time':
-        return this.quantile(measurement === 'p95' ? 0.95 : 0.5);
-      case 'video_startup_failure_percentage':
-        return pct(this.startupFailed, this.attempts);
-      case 'exits_before_video_start':
-        return pct(this.ebvs, this.attempts);
-      case 'playback_failure_percentage':
-        // Failed views no longer watch: they join the viewers they were part of.
-        return pct(this.playbackFailed, this.concurrent + this.playbackFailed);
-      case 'current_average_bitrate':
-        return this.bitrateN > 0 ? Math.round(this.bitrateSum / this.bitrateN) : null;
-    }
+    // Startup time is a quantile of the times; every other metric is its parts' ratio.
+    if (metric === 'video_startup_time') return this.quantile(measurement === 'p95' ? 0.95 : 0.5);
+    const [n, d] = metricParts(metric, tickSums(this));
+    if (d <= 0) return null;
+    const unit = REALTIME_METRICS[metric].unit;
+    return unit === 'percentage' ? (100 * n) / d : unit === 'bps' ? Math.round(n / d) : n / d;
+  }
+}
+
+/** The sums a metric's parts are made of: one tick's aggregate, or minutes of history added up. */
+export type PartSums = Record<(typeof SUMS)[number], number> & { startupN: number; ticks: number };
+
+/** One tick's aggregate as sums. */
+export const tickSums = (agg: RealtimeAggregate): PartSums => ({
+  ...(Object.fromEntries(SUMS.map((k) => [k, agg[k]])) as Record<(typeof SUMS)[number], number>),
+  startupN: agg.startupCount,
+  ticks: 1,
+});
+
+/**
+ * [numerator, denominator] of a metric over summed parts: the one place the
+ * rates are defined, for a tick's value and for rates over history alike.
+ * Viewers are viewer-ticks over ticks; startup time here is the mean (a
+ * tick's value is a quantile instead).
+ */
+export function metricParts(metric: RealtimeMetricId, s: PartSums): [number, number] {
+  const attempts = s.startingUp + s.started + s.startupFailed + s.ebvs;
+  switch (metric) {
+    case 'current_concurrent_viewers':
+      return [s.concurrent, s.ticks];
+    case 'current_rebuffering_percentage':
+      return [s.rebufferMs, s.watchMs];
+    case 'current_average_bitrate':
+      return [s.bitrateSum, s.bitrateN];
+    case 'video_startup_time':
+      return [s.startupSum, s.startupN];
+    case 'video_startup_failure_percentage':
+      return [s.startupFailed, attempts];
+    case 'exits_before_video_start':
+      return [s.ebvs, attempts];
+    case 'playback_failure_percentage':
+      // Failed views no longer watch: they join the viewers they were part of.
+      return [s.playbackFailed, s.concurrent + s.playbackFailed];
   }
 }
 
