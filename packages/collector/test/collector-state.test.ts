@@ -1,3 +1,4 @@
+import { type Beacon, validateBeacon } from '@openqoe/schema';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Collector, type MonitorOptions } from '../src/index.js';
 import { type Recorder, recorder } from './helpers.js';
@@ -34,8 +35,23 @@ beforeEach(() => {
 });
 afterEach(() => {
   vi.useRealTimers();
+  vi.unstubAllGlobals();
   expect(rec.invalid).toEqual([]);
 });
+
+/** A browser's fetchLater: what the page left it, and whether it was withdrawn. */
+function deferredFetches() {
+  const held: { beacon: Beacon; signal: AbortSignal }[] = [];
+  vi.stubGlobal('fetchLater', (_url: string, init: RequestInit) => {
+    const v = validateBeacon(JSON.parse(String(init.body)));
+    if (!v.ok) throw new Error(`standby body: ${JSON.stringify(v.fields)}`);
+    held.push({ beacon: v.value, signal: init.signal! });
+  });
+  const live = () => held.filter((h) => !h.signal.aborted);
+  const seqsOf = (b: Beacon) =>
+    [...b.samples, ...b.events].map((i) => i.sequenceNumber).sort((x, y) => x - y);
+  return { held, live, seqsOf };
+}
 
 describe('collector state machine', () => {
   it('startup → playing → rebuffering → playing → paused, one sample per interval with its bucket', async () => {
@@ -119,6 +135,63 @@ describe('collector state machine', () => {
     await vi.advanceTimersByTimeAsync(10);
     expect(states().filter(([s]) => s !== 'setup')).toEqual([['startup', 1500]]);
     expect(types().at(-1)).toBe('viewend@ebvs');
+  });
+
+  it('leaves the browser a standby end with the next sequence numbers each time a batch leaves, and withdraws it at pagehide', async () => {
+    const d = deferredFetches();
+    const c = make();
+    c.playRequest();
+    await vi.advanceTimersByTimeAsync(300);
+    c.playing();
+    await vi.advanceTimersByTimeAsync(1000);
+    // The first frame's batch has left: the standby is the view ended then, numbered after everything recorded.
+    expect(d.live()).toHaveLength(1);
+    const first = d.live()[0]!.beacon;
+    const sentSeqs = [...rec.samples(), ...rec.events()].map((i) => i.sequenceNumber);
+    expect(Math.min(...d.seqsOf(first))).toBeGreaterThan(Math.max(...sentSeqs));
+    expect(first.events.map((e) => `${e.type}@${e.state}`)).toEqual(['viewend@playing']);
+
+    // Nothing was recorded by it: the view goes on with the same numbers.
+    await vi.advanceTimersByTimeAsync(500);
+    c.pause();
+    await flushAll(c);
+    const next = rec.samples().find((x) => x.sequenceNumber === first.events[0]!.sequenceNumber)!;
+    expect([next.state, next.durationMs]).toEqual(['playing', 1500]);
+    // The next batch replaced it: one standby at a time, again past everything sent.
+    expect(d.held.length).toBeGreaterThan(1);
+    expect(d.live()).toHaveLength(1);
+    const second = d.live()[0]!.beacon;
+    expect(second.events.map((e) => `${e.type}@${e.state}`)).toEqual(['viewend@paused']);
+    const allSent = [...rec.samples(), ...rec.events()].map((i) => i.sequenceNumber);
+    expect(Math.min(...d.seqsOf(second))).toBeGreaterThan(Math.max(...allSent));
+
+    // pagehide sends the real end and leaves the browser nothing to send.
+    c.unload();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(types().at(-1)).toBe('viewend@paused');
+    expect(d.live()).toHaveLength(0);
+  });
+
+  it('leaves no standby end without consent or when the view is not sampled', async () => {
+    const d = deferredFetches();
+    const c = make({ consent: false });
+    c.playRequest();
+    c.playing();
+    await vi.advanceTimersByTimeAsync(3000);
+    c.transport.flush();
+    expect(d.held).toHaveLength(0);
+    c.setConsent(true);
+    c.pause();
+    await vi.advanceTimersByTimeAsync(300);
+    expect(d.live()).toHaveLength(1);
+    c.setConsent(false);
+    expect(d.live()).toHaveLength(0);
+    const unsampled = make({ sampleRate: 0 });
+    unsampled.playRequest();
+    unsampled.playing();
+    unsampled.pause();
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(d.live()).toHaveLength(0);
   });
 
   it('a stall that never recovers becomes the fatal QOE_REBUFFER_TIMEOUT', async () => {

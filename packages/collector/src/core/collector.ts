@@ -83,6 +83,8 @@ export class Collector {
   private beat: Timer;
   private watchdog: Timer;
   private destroyed = false;
+  /** While set, samples and events are collected here instead of queued (the standby end). */
+  private held: (Sample | PlayerEvent)[] | undefined;
 
   constructor(options: MonitorOptions) {
     this.opts = options;
@@ -104,6 +106,7 @@ export class Collector {
       send: options.send,
     });
     this.transport.enabled = !dnt && options.consent !== false;
+    this.transport.standbyItems = () => this.standbyEnd();
     this.newView();
   }
 
@@ -321,8 +324,9 @@ export class Collector {
   unload(): void {
     this.guard(() => {
       this.endView('viewend', true);
-      this.transport.flushUnload();
+      // Before the flush: the real end leaves now, so the standby end is withdrawn, not renewed.
       this.destroyed = true;
+      this.transport.flushUnload();
     });
   }
 
@@ -349,6 +353,29 @@ export class Collector {
     this.qualityTimes = [];
     this.droppedAtSince = this.safeProbe(() => this.probe.droppedFrames());
     this.event('viewstart', {}, false);
+  }
+
+  /**
+   * What ending the view now would send (its last interval and a `viewend`),
+   * without recording it: the state is put back as it was. Null after the
+   * collector stopped.
+   */
+  private standbyEnd(): (Sample | PlayerEvent)[] | null {
+    if (this.destroyed || !this.sampled) return null;
+    const saved = [this.seq, this.since, this.playheadAtSince, this.req, this.droppedAtSince] as const;
+    const [state, first] = [this.state, this.firstSampleSent];
+    const out: (Sample | PlayerEvent)[] = [];
+    this.held = out;
+    try {
+      this.close();
+      if (this.state === 'startup') this.state = 'ebvs';
+      this.event('viewend', {});
+    } finally {
+      this.held = undefined;
+      [this.seq, this.since, this.playheadAtSince, this.req, this.droppedAtSince] = saved;
+      [this.state, this.firstSampleSent] = [state, first];
+    }
+    return out;
   }
 
   private endView(type: PlayerEventType, unloading = false): void {
@@ -466,7 +493,7 @@ export class Collector {
     this.since = now;
     this.playheadAtSince = playhead;
     this.firstSampleSent = true;
-    if (this.sampled) this.transport.push(sample, false);
+    this.emit(sample, false);
   }
 
   private envelope(now: number) {
@@ -489,7 +516,13 @@ export class Collector {
       detail: '',
       ...fields,
     };
-    if (this.sampled) this.transport.push(e, urgent);
+    this.emit(e, urgent);
+  }
+
+  private emit(item: Sample | PlayerEvent, urgent: boolean): void {
+    if (!this.sampled) return;
+    if (this.held) this.held.push(item);
+    else this.transport.push(item, urgent);
   }
 
   /** Heartbeats close long intervals so the server sees progress; stalls get extra early ones. */

@@ -6,6 +6,14 @@
  * flushed with `sendBeacon` when the page is hidden or goes away.
  * Duplicates from retries are harmless: the server de-duplicates by
  * (viewId, sequenceNumber).
+ *
+ * A page closed while it is busy never runs `pagehide`: Chromium gives a
+ * closing page's handlers 500 ms, then closes it without them, and the
+ * view's end is lost. So, where the browser has `fetchLater`, each time a
+ * batch leaves the transport also leaves the browser a standby request: the
+ * view's end as it would be now, which the browser sends only if the page
+ * goes away without withdrawing it (the `pagehide` path withdraws it and
+ * sends the real end).
  */
 import type { SCHEMA_VERSION } from '@openqoe/schema';
 import type { PlayerEvent, Sample, SendFn, SendResult, TransportStats } from './types.js';
@@ -17,6 +25,12 @@ const GIVE_UP_AFTER_MS = 300_000;
 const VERSION: typeof SCHEMA_VERSION = 1;
 
 type Item = { s: 1; json: string } | { s: 0; json: string };
+type FetchLater = (url: string, init: RequestInit) => unknown;
+
+const toItem = (item: Sample | PlayerEvent): Item => ({
+  s: 'durationMs' in item ? 1 : 0,
+  json: JSON.stringify(item),
+});
 
 export interface TransportConfig {
   url: string;
@@ -57,13 +71,17 @@ export class Transport {
   private firstFailureMs = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private retrying = false;
+  /** Withdraws the standby request in the browser's hands, if any. */
+  private standby: AbortController | undefined;
+  /** The view's end as it would be sent now, or null once there is no view to end (set by the core). */
+  standbyItems: () => (Sample | PlayerEvent)[] | null = () => null;
   enabled = true;
 
   constructor(private readonly cfg: TransportConfig) {}
 
   push(item: Sample | PlayerEvent, urgent: boolean): void {
     if (!this.enabled) return;
-    this.queue.push({ s: 'durationMs' in item ? 1 : 0, json: JSON.stringify(item) });
+    this.queue.push(toItem(item));
     if (this.queue.length > this.cfg.maxQueue) {
       this.queue.shift();
       this.stats.itemsDropped++;
@@ -78,6 +96,7 @@ export class Transport {
     if (this.queue.length === 0) return;
     this.clearTimer();
     this.pending = this.take();
+    this.armStandby();
     void this.sendPending();
   }
 
@@ -88,6 +107,7 @@ export class Transport {
     this.pending = null;
     this.retrying = false;
     this.clearTimer();
+    this.withdrawStandby();
   }
 
   /**
@@ -118,6 +138,34 @@ export class Transport {
         (this.cfg.send ?? fetchSend)(this.cfg.url, body).catch(() => undefined);
       }
     }
+    // Hidden, the view goes on and the standby follows it; at pagehide the core has none left and it is withdrawn.
+    this.armStandby();
+  }
+
+  /**
+   * Replaces the standby request with the view's end as of now. Its sequence
+   * numbers are the next ones, so it can never be mistaken for items already
+   * sent; items recorded after it but never sent are lost with the page, as
+   * they would be anyway.
+   */
+  private armStandby(): void {
+    this.withdrawStandby();
+    const later = (globalThis as { fetchLater?: FetchLater }).fetchLater;
+    if (!this.enabled || typeof later !== 'function') return;
+    const items = this.standbyItems();
+    if (!items?.length) return;
+    const ctl = new AbortController();
+    try {
+      later(this.cfg.url, { method: 'POST', body: this.body(items.map(toItem)), signal: ctl.signal });
+      this.standby = ctl;
+    } catch {
+      // Over the quota, an untrusted URL or a frame not allowed deferred fetches: the pagehide path alone.
+    }
+  }
+
+  private withdrawStandby(): void {
+    this.standby?.abort();
+    this.standby = undefined;
   }
 
   get queued(): number {

@@ -18,7 +18,7 @@ describe('demo page', () => {
     );
     const viewId = await page.evaluate(() => document.getElementById('view-id')!.textContent!);
     await page.close({ runBeforeUnload: true });
-    // The context closes once the view is stored: closing it cancels the page's last beacon in flight.
+    // The context closes once the view is stored: until then the page's last requests stay the browser's to send.
     const view = await waitForView(e.server, viewId).finally(() => context.close());
     expect(view).toMatchObject({ outcome: 'success', video_id: 'openqoe-demo', player_software: 'html5' });
     expect(view.watch_time_ms as number).toBeGreaterThan(1500);

@@ -103,7 +103,7 @@ export function e2eSuite(): E2e {
     } catch (err) {
       throw new Error(`${(err as Error).message}; collector stats before leaving: ${stats}`);
     } finally {
-      // Only now: closing a context cancels its requests in flight, the page's last beacon among them.
+      // Only once the view is stored: until then the page's last requests stay the browser's to send.
       await page
         .context()
         .close()

@@ -13,7 +13,7 @@ import {
   seekRun,
   stallRun,
 } from './harness.js';
-import { LONG_CLIP_SECONDS, waitFor, waitForView } from './kit/index.js';
+import { getView, LONG_CLIP_SECONDS, waitFor, waitForView } from './kit/index.js';
 
 const e = e2eSuite();
 const SCRIPTS = ['/collector/openqoe.iife.js'];
@@ -144,5 +144,59 @@ describe('HTML5 adapter in Chromium', () => {
     expect(ended.timeline.some((t) => t.type === 'customdatachange')).toBe(true);
     expect(last).toMatchObject({ outcome: 'success', stream_format: 'progressive' });
     expect(last.watch_time_ms as number).toBeGreaterThan(500);
+  });
+
+  it('a page closed while busy never runs pagehide; its view still ends, from the standby end the browser holds', async () => {
+    // Two pages, closed alike while their script is busy: one leaves the browser a standby end
+    // (fetchLater), the other cannot. The second shows that pagehide really did not run.
+    const noStandby = 'window.fetchLater = undefined;';
+    const [withStandby, without] = await Promise.all([
+      e.open('html5-busy', SCRIPTS, setup('/media/long.mp4', 'html5-busy')),
+      e.open('html5-busy-bare', SCRIPTS, noStandby + setup('/media/long.mp4', 'html5-busy-bare')),
+    ]);
+    const ids = await Promise.all([withStandby, without].map((p) => e.viewId(p)));
+    await Promise.all([withStandby, without].map((p) => e.playedTo(p, 4)));
+    // Busy for 10 s from 100 ms on: longer than Chromium waits for a closing page's handlers.
+    const busyFromMs = await Promise.all(
+      [withStandby, without].map((p) =>
+        p.evaluate(() => {
+          const from = Date.now() + 100;
+          setTimeout(() => {
+            while (Date.now() - from < 10_000);
+          }, 100);
+          return from;
+        }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 400));
+    const closedAtMs = Date.now();
+    await Promise.all([withStandby, without].map((p) => p.close({ runBeforeUnload: true })));
+    try {
+      const view = await waitForView(e.server, ids[0]!);
+      expect(view).toMatchObject({
+        outcome: 'success',
+        completion_reason: 'explicit_end',
+        rebuffer_count: 0,
+      });
+      expect(view.timeline.at(-1)!.type).toBe('viewend');
+      // The standby end is the view as of the last batch before the page went busy (one every ≤ 2 s here).
+      const endMs = Date.parse(String(view.view_end));
+      expect(endMs).toBeLessThanOrEqual(busyFromMs[0]! + 200);
+      expect(endMs).toBeGreaterThan(busyFromMs[0]! - 5000);
+      expect(view.watch_time_ms as number).toBeGreaterThan(2000);
+      // Without it, nothing ends the other view before the server's 60 s idle completion.
+      const waitUntil = closedAtMs + 15_000;
+      await new Promise((r) => setTimeout(r, Math.max(0, waitUntil - Date.now())));
+      expect(await getView(e.server, ids[1]!), 'the view of the page without a standby end').toBeNull();
+    } finally {
+      await Promise.all(
+        [withStandby, without].map((p) =>
+          p
+            .context()
+            .close()
+            .catch(() => {}),
+        ),
+      );
+    }
   });
 });

@@ -75,8 +75,8 @@ video.play().catch(() => {});`,
     );
     const ctx = await newContext(browser);
     const page = await ctx.newPage();
-    // No context is closed on a page's close: that would cancel the page's last beacon in flight.
-    // The browser closes them all after the file.
+    // A page's context stays open after the page closes (its last requests stay the browser's to send);
+    // the browser closes them all after the file.
     await page.goto(`${media.url}/${name}.html`);
     await waitFor(
       () => page.evaluate(() => (document.getElementById('v') as HTMLVideoElement).currentTime > 0.5),
