@@ -265,7 +265,9 @@ async function runOn(node, label, files) {
       const tests = (f.assertionResults ?? []).filter((a) => a.status === 'failed');
       if (tests.length === 0) failures.push(`${label}: ${file}: ${firstLine(f.message)}`);
       for (const a of tests)
-        failures.push(`${label}: ${file} > ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
+        failures.push(
+          `${label}: ${file} > ${a.fullName} (after ${((a.duration ?? 0) / 1000).toFixed(1)} s): ${firstLine(a.failureMessages?.[0])}`,
+        );
     }
   } else {
     failed = 1;
@@ -283,6 +285,9 @@ async function runOn(node, label, files) {
 /** A failure's first line, cut short: the list at the end names failures; the full text is above it. */
 function firstLine(message) {
   const line = String(message ?? 'no message').split('\n')[0];
+  // vitest's JSON report gives a timeout no message of its own.
+  if (line === 'Error: STACK_TRACE_ERROR')
+    return 'timed out, or failed with no message (the log above has it)';
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 

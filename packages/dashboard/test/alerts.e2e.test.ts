@@ -27,6 +27,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slowTests } from '../../server/test/helpers/slow-tests.js';
 import {
   launchChromium,
   openPage,
@@ -68,6 +69,9 @@ interface Incident {
 }
 
 describe('Alerts pages in Chromium against the alert engine', () => {
+  // A test waits for a whole minute of series history that holds a stall: up to two minutes of wall
+  // time, whatever the machine, past vitest's default timeout.
+  slowTests(180_000);
   let server: ServerProcess;
   let browser: Browser;
   let page: Page;

@@ -21,6 +21,7 @@ import {
   tempDataDir,
   waitFor,
 } from './helpers/server-process.js';
+import { slowTests } from './helpers/slow-tests.js';
 
 const MINUTE = 60_000;
 const RULE = {
@@ -34,6 +35,9 @@ const RULE = {
 type Json = any;
 
 describe('series history through a running server', () => {
+  // The test waits for the first whole minute after the stall began and a tick of the next one:
+  // up to about 125 s of wall time, whatever the machine, past vitest's default timeout.
+  slowTests(180_000);
   const dataDir = tempDataDir('openqoe-history-server-');
   let server: ServerProcess | undefined;
   let timer: NodeJS.Timeout | undefined;
