@@ -7,9 +7,9 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { largestSlowdown } from '../../../server/test/helpers/patience.js';
 import { slowTests } from '../../../server/test/helpers/slow-tests.js';
 import { playedTo, truthOf } from './compat-kit.js';
-import { withinTolerance } from './harness.js';
 import {
   ensureMedia,
   FPS,
@@ -177,7 +177,14 @@ async function stallThroughCmcd(p: Player): Promise<ViewRow> {
     expect(gap).toBeLessThanOrEqual(heldMs + 100);
     expect(view.rebuffer_count).toBe(1);
     const rebufferMs = view.rebuffer_duration_ms as number;
-    expect(withinTolerance(rebufferMs, gap), `rebuffer ${rebufferMs} ms vs frame gap ${gap} ms`).toBe(true);
+    // The rebuffer comes from the player's own reports, which lag its frames by its event-loop delay;
+    // a busy machine stretches that, so the idle tolerance, max(100 ms, 5 %), grows with the measured
+    // slowdown (it is the idle one at 1). The collector's own stall tests keep the idle tolerance.
+    const tolerance = Math.max(100, 0.05 * gap) * largestSlowdown();
+    expect(
+      Math.abs(rebufferMs - gap),
+      `rebuffer ${rebufferMs} ms vs frame gap ${gap} ms (slowdown ${largestSlowdown().toFixed(2)})`,
+    ).toBeLessThanOrEqual(tolerance);
     const startup = view.video_startup_time_ms as number;
     const truthStartup = startupFromFrames(truth);
     if (p.startsAtPlayRequest)
