@@ -259,9 +259,9 @@ async function runOn(node, label, files) {
     console.log(`\nsuite times (${label}, Node ${version}):`);
     for (const f of r.testResults ?? []) {
       const secs = ((f.endTime - f.startTime) / 1000).toFixed(1).padStart(7);
-      console.log(`${secs} s  ${f.status === 'passed' ? 'ok  ' : 'FAIL'}  ${f.name.replace(`${root}/`, '')}`);
-      if (f.status !== 'failed') continue;
       const file = f.name.replace(`${root}/`, '');
+      console.log(`${secs} s  ${f.status === 'passed' ? 'ok  ' : 'FAIL'}  ${file}`);
+      if (f.status !== 'failed') continue;
       const tests = (f.assertionResults ?? []).filter((a) => a.status === 'failed');
       if (tests.length === 0) failures.push(`${label}: ${file}: ${firstLine(f.message)}`);
       for (const a of tests)

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { rootCause } from '../src/alerts/root-cause.js';
-import { type PartSums, RealtimeAggregate, tickSums } from '../src/pipeline/realtime/realtime-aggregate.js';
+import { type PartSums, RealtimeAggregate } from '../src/pipeline/realtime/realtime-aggregate.js';
 
 /** `viewers` watching 5 s each, `stalled` of them rebuffering 4 s of it. */
 function agg(viewers: number, stalled: number): RealtimeAggregate {
@@ -60,9 +60,9 @@ describe('root-cause hint', () => {
   it('counts only what is added to each value’s rate before the breach', () => {
     // c rebuffered 40 % of its watch time before, as now: nothing added there; b added all of its.
     const before = new Map([
-      ['cdn\nc', tickSums(agg(10, 5))],
-      ['cdn\nb', tickSums(agg(4, 0))],
-      ['\n', tickSums(agg(20, 5))],
+      ['cdn\nc', agg(10, 5)],
+      ['cdn\nb', agg(4, 0)],
+      ['\n', agg(20, 5)],
     ]);
     const h = hint({ a: [6, 0], b: [4, 1], c: [10, 5] }, before);
     expect(h?.baseline).toBe('history');

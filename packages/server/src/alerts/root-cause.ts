@@ -14,7 +14,6 @@ import {
   metricParts,
   type PartSums,
   type RealtimeAggregate,
-  tickSums,
 } from '../pipeline/realtime/realtime-aggregate.js';
 import { REALTIME_DIMENSIONS, type RealtimeMetricId } from '../pipeline/realtime/realtime-catalog.js';
 import type { RealtimeTotals } from '../pipeline/realtime/realtime-tracker.js';
@@ -86,7 +85,7 @@ export function rootCause(input: RootCauseInput): RootCauseHint | null {
     let added = 0;
     let best: { value: string; excess: number; audience: number } | undefined;
     for (const [value, agg] of rows) {
-      const [num, den] = metricParts(metric, tickSums(agg));
+      const [num, den] = metricParts(metric, agg);
       const rate = rateOf(before.get(`${dimension}\n${value}`)) ?? envRate;
       const excess = sign * (num - rate * den);
       if (excess <= 0) continue;

@@ -105,6 +105,15 @@ export class RealtimeAggregate {
     return this.startupValues.length + (this.sketch?.count ?? 0);
   }
 
+  /** As parts of a metric (`PartSums`): the startup times counted, over the one tick this aggregate is. */
+  get startupN(): number {
+    return this.startupCount;
+  }
+
+  get ticks(): number {
+    return 1;
+  }
+
   /** The startup times as a mergeable sketch (what a process hands to others). */
   startupSketch(): DDSketch {
     const s = new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
@@ -134,22 +143,15 @@ export class RealtimeAggregate {
   value(metric: RealtimeMetricId, measurement: 'median' | 'p95' = 'median'): number | null {
     // Startup time is a quantile of the times; every other metric is its parts' ratio.
     if (metric === 'video_startup_time') return this.quantile(measurement === 'p95' ? 0.95 : 0.5);
-    const [n, d] = metricParts(metric, tickSums(this));
+    const [n, d] = metricParts(metric, this);
     if (d <= 0) return null;
     const unit = REALTIME_METRICS[metric].unit;
     return unit === 'percentage' ? (100 * n) / d : unit === 'bps' ? Math.round(n / d) : n / d;
   }
 }
 
-/** The sums a metric's parts are made of: one tick's aggregate, or minutes of history added up. */
+/** The sums a metric's parts are made of: one tick's aggregate (itself one), or minutes of history added up. */
 export type PartSums = Record<(typeof SUMS)[number], number> & { startupN: number; ticks: number };
-
-/** One tick's aggregate as sums. */
-export const tickSums = (agg: RealtimeAggregate): PartSums => ({
-  ...(Object.fromEntries(SUMS.map((k) => [k, agg[k]])) as Record<(typeof SUMS)[number], number>),
-  startupN: agg.startupCount,
-  ticks: 1,
-});
 
 /**
  * [numerator, denominator] of a metric over summed parts: the one place the
