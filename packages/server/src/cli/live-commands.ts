@@ -49,12 +49,17 @@ export function registerLiveCommands(program: Command, kit: CliKit): void {
       const r = await adminRequest<{ data: T; rtmp?: RtmpIngestInfo }>(o, 'POST', path, envBody(o));
       print(!!o.json, r, () => create.created(r!.data, r!));
     });
-    adminOptions(group.command('delete').description(deleteDescription).argument('<id>')).action(
-      async (id: string, o: Opts) => {
-        await adminRequest(o, 'DELETE', `${path}/${encodeURIComponent(id)}`);
-        print(!!o.json, { deleted: id }, () => `deleted ${what} ${id}`);
-      },
-    );
+    // Ids made before ids stopped beginning with `-` are reached with
+    // `delete -- -abc…`; commander ends the options at `--`.
+    adminOptions(
+      group
+        .command('delete')
+        .description(deleteDescription)
+        .argument('<id>', `the ${what}'s id (one that begins with "-" goes last, after --)`),
+    ).action(async (id: string, o: Opts) => {
+      await adminRequest(o, 'DELETE', `${path}/${encodeURIComponent(id)}`);
+      print(!!o.json, { deleted: id }, () => `deleted ${what} ${id}`);
+    });
   };
 
   commands<LiveStream>(

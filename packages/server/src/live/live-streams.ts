@@ -3,8 +3,8 @@
  * secret stream key (what an encoder publishes to). Held in memory for the
  * ingest's lookups and written through to the store.
  */
-import { randomBytes } from 'node:crypto';
 import type { LiveStore, LiveStreamRecord } from '../store/live-store.js';
+import { recordId } from './record-id.js';
 
 export class LiveStreams {
   private readonly byId = new Map<string, LiveStreamRecord>();
@@ -37,10 +37,10 @@ export class LiveStreams {
 
   async create(envId: string): Promise<LiveStreamRecord> {
     const record: LiveStreamRecord = {
-      id: randomBytes(12).toString('base64url'),
+      id: recordId(12),
       envId,
       // RTMP stream names are matched as [A-Za-z0-9_-]: base64url fits.
-      streamKey: randomBytes(24).toString('base64url'),
+      streamKey: recordId(24),
       createdAtMs: Date.now(),
     };
     await this.store.insertLiveStream(record);

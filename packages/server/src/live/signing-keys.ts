@@ -5,9 +5,10 @@
  * memory for verification and in the store. Deleting a key stops its
  * tokens at once.
  */
-import { createPublicKey, generateKeyPair, type KeyObject, randomBytes } from 'node:crypto';
+import { createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { LiveStore, SigningKeyRecord } from '../store/live-store.js';
+import { recordId } from './record-id.js';
 
 const generate = promisify(generateKeyPair);
 
@@ -42,7 +43,7 @@ export class SigningKeys {
       privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
     });
     const record: SigningKeyRecord = {
-      id: randomBytes(16).toString('base64url'),
+      id: recordId(16),
       envId,
       publicKeyPem: publicKey,
       createdAtMs: Date.now(),
