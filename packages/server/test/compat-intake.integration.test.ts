@@ -244,6 +244,50 @@ describe('CMCD intake', () => {
     });
   });
 
+  it('a wall-clock ttfb (as dash.js 5.2 sends): the key is dropped and named, the request kept, the mean TTFB over timed requests', async () => {
+    const t0 = Date.now() - 20_000;
+    const sid = 'cmcd-wall-ttfb';
+    const line = (sn: number, at: number, extra: string) =>
+      `${extra},sid="${sid}",sf=d,st=v,v=2,sn=${sn},ts=${t0 + at}`;
+    const url = 'url="https://edge.example/seg.m4s"';
+    const before = await readMetric(server, 'openqoe_intake_keys_ignored_total{source="cmcd",key="ttfb"}');
+    const body = [
+      line(0, 0, 'e=ps,sta=s'),
+      line(1, 600, 'e=ps,sta=p'),
+      line(2, 1000, `e=rr,sta=p,rc=200,ttfb=40,ttlb=90,${url}`),
+      // The page's time origin plus the real TTFB: after the report's own time to last byte.
+      line(3, 1500, `e=rr,sta=p,rc=200,ttfb=${t0 + 1500 - 611},ttlb=180,${url}`),
+      // No time to last byte: a time of day before the report's ts, never a duration.
+      line(4, 2000, `e=rr,sta=p,rc=200,ttfb=${t0 - 5000},${url}`),
+      // No ttfb at all (the target does not list it): a request with no TTFB.
+      line(5, 2500, `e=rr,sta=p,rc=200,ttlb=70,${url}`),
+      line(6, 4000, 'e=ps,sta=q'),
+    ].join('\n');
+    const res = await cmcd(envKey(), `${body}\n`);
+    expect(res.status).toBe(200);
+    const answer = res.json as {
+      reports: number;
+      ignored_count: number;
+      ignored: { path: string; problem: string }[];
+    };
+    expect(answer.reports).toBe(7);
+    expect(answer.ignored_count).toBe(2);
+    expect(answer.ignored.map((f) => f.path)).toEqual(['line 4.ttfb', 'line 5.ttfb']);
+    expect(answer.ignored[0]!.problem).toMatch(/time of day, not a duration.*ignored/);
+    const v = await completedView(sid);
+    // Four requests; the mean TTFB is the one timed request's, not 40 ÷ 4.
+    expect(v).toMatchObject({ request_count: 4, request_ttfb_ms: 40, cdn_host: 'edge.example' });
+    expect(
+      (await readMetric(server, 'openqoe_intake_keys_ignored_total{source="cmcd",key="ttfb"}')) - before,
+    ).toBe(2);
+    // A ttfb past any time of day is still refused by name.
+    const refused = await cmcd(
+      envKey(),
+      `${line(0, 0, `e=rr,rc=200,ttfb=${Date.now() + 86_400_000 * 400}`)}\n`,
+    );
+    expect(refused.status).toBe(400);
+  });
+
   it('request mode: the CMCD= query and CMCD-* headers are decoded too (text/cmcd accepted)', async () => {
     const q = `?CMCD=${encodeURIComponent('sid="cmcd-req-1",sn=0,sta=s,ts=' + (Date.now() - 5000))}`;
     expect((await cmcd(envKey(), '', {}, q)).status).toBe(200);

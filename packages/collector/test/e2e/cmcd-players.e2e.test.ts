@@ -138,6 +138,15 @@ async function stallThroughCmcd(p: Player): Promise<ViewRow> {
         console.log('request', req.method(), req.url());
       if (req.url().startsWith(target)) posted.push(req.postData() ?? '');
     });
+    // What the intake answered: refusals, and the reports it acknowledged (the ground truth of what it holds).
+    const refusals: string[] = [];
+    const acknowledged: string[] = [];
+    page.on('response', (res) => {
+      if (!res.url().startsWith(target)) return;
+      const body = res.request().postData() ?? '';
+      if (res.status() === 200) acknowledged.push(...body.split('\n').filter((l) => l.trim()));
+      else refusals.push(`${res.status()}: ${body.slice(0, 300)}`);
+    });
     page.on('console', (m) => {
       if (process.env['OPENQOE_E2E_DEBUG']) console.log('page', m.text().slice(0, 300));
     });
@@ -159,6 +168,14 @@ async function stallThroughCmcd(p: Player): Promise<ViewRow> {
     const lines = posted.flatMap((b) => b.split('\n')).filter((l) => l.trim());
     if (process.env['OPENQOE_E2E_DEBUG']) console.log(p.name, lines.join('\n'));
     expect(lines.some((l) => /(^|,)e=ps(,|$)/.test(l) && /(^|,)sta=r(,|$)/.test(l))).toBe(true);
+    // Every report the player sent was taken: a refused one would be resent for the rest of the session.
+    expect(refusals, 'reports the intake refused').toEqual([]);
+    // Its successful requests the intake acknowledged, once each (a resent report repeats its sequence number).
+    const requests = new Set(
+      acknowledged
+        .filter((l) => /(^|,)e=rr(,|$)/.test(l) && /(^|,)rc=[23]\d\d(,|$)/.test(l))
+        .map((l) => /(^|,)sn=(\d+)/.exec(l)?.[2]),
+    );
 
     // A silence during playback may complete (and store) the view early; the row wanted is the one
     // stored after the page went.
@@ -176,6 +193,10 @@ async function stallThroughCmcd(p: Player): Promise<ViewRow> {
     const gap = stalls[0]!.stallMs;
     expect(gap).toBeLessThanOrEqual(heldMs + 100);
     expect(view.rebuffer_count).toBe(1);
+    expect(view.request_count, 'requests: the rr reports with a 2xx or 3xx status').toBe(requests.size);
+    // A mean TTFB, when any request had one, is a duration on this machine (a hold included), never a time of day.
+    if (view.request_ttfb_ms !== null)
+      expect(view.request_ttfb_ms as number).toBeLessThanOrEqual(p.holdMs + 10_000);
     const rebufferMs = view.rebuffer_duration_ms as number;
     // The rebuffer comes from the player's own reports, which lag its frames by its event-loop delay;
     // a busy machine stretches that, so the idle tolerance, max(100 ms, 5 %), grows with the measured

@@ -47,6 +47,11 @@ export function createMetrics() {
       'Events in beacons answered 202 (durable in the log)',
       ['source'],
     ),
+    keysIgnored: counter(
+      'openqoe_intake_keys_ignored_total',
+      'Keys dropped from accepted reports because they contradict the report (named in the answer), by key',
+      ['source', 'key'],
+    ),
     samplesRejected: counter(
       'openqoe_intake_samples_rejected_total',
       'Samples in refused beacons, by reason (error code)',

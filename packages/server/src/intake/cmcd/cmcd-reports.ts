@@ -50,9 +50,31 @@ const BOUNDED: [string, number][] = [
   ['pb', L.maxBitrateBps / 1000],
 ];
 
-/** Problems of one report, as field errors under `path`. */
-function check(r: CmcdReport, path: string): ErrorField[] {
+/**
+ * A `ttfb` that is a point in time, not a duration from `ts`: dash.js 5.2 sends one for a request
+ * its XHR loader timed itself (it takes the first byte's wall-clock time from `Date` and subtracts
+ * the start's `performance.now()`). It contradicts the report: later than its own time to last
+ * byte, or a day or more yet not after the report's time. The report is good otherwise (its
+ * request, status and URL), so the key alone is ignored and the answer says so; refusing would
+ * lose the request and have the player resend the report for the rest of the session.
+ */
+function wallClockTtfb(r: CmcdReport): boolean {
+  const { ttfb, ttlb, ts } = r;
+  if (typeof ttfb !== 'number') return false;
+  if (typeof ttlb === 'number' && ttfb > ttlb) return true;
+  return typeof ts === 'number' && ttfb > L.maxIntervalMs && ttfb <= ts;
+}
+
+/** Problems of one report, as field errors under `path`; keys it drops go to `ignored`. */
+function check(r: CmcdReport, path: string, ignored: ErrorField[]): ErrorField[] {
   const fields: ErrorField[] = [];
+  if (r['e'] === 'rr' && wallClockTtfb(r)) {
+    ignored.push({
+      path: `${path}.ttfb`,
+      problem: `is a time of day, not a duration from ts (${r['ttfb']}; the time to last byte is ${r['ttlb'] ?? 'not given'}): ignored`,
+    });
+    delete r['ttfb'];
+  }
   const sid = r['sid'];
   if (typeof sid !== 'string' || sid.length === 0 || sid.length > BEACON_LIMITS.idMaxLength)
     fields.push({
@@ -91,14 +113,22 @@ export interface CmcdInput {
   headers: Record<string, string | string[] | undefined>;
 }
 
+export interface DecodedReports {
+  reports: CmcdReport[];
+  /** Keys dropped from otherwise good reports, named like refusals (at most 50). */
+  ignored: ErrorField[];
+  ignoredCount: number;
+}
+
 /** Every report the request carries: body lines, then the query's, then the headers'. */
-export function decodeCmcdReports(input: CmcdInput, maxReports: number): CmcdReport[] {
+export function decodeCmcdReports(input: CmcdInput, maxReports: number): DecodedReports {
   const reports: CmcdReport[] = [];
   const fields: ErrorField[] = [];
+  const ignored: ErrorField[] = [];
   /** Keeps a decoded report, or its problems under `path`. */
   const take = (decoded: unknown, path: string) => {
     const r = plainReport(decoded as Record<string, unknown>);
-    const problems = check(r, path);
+    const problems = check(r, path, ignored);
     if (problems.length) fields.push(...problems);
     else reports.push(r);
   };
@@ -141,7 +171,7 @@ export function decodeCmcdReports(input: CmcdInput, maxReports: number): CmcdRep
       ['No CMCD report: send a body, a CMCD= query or CMCD-* headers'],
       [{ path: 'body', problem: 'holds no report' }],
     );
-  return reports;
+  return { reports, ignored: ignored.slice(0, 50), ignoredCount: ignored.length };
 }
 
 /** Reports grouped by session (`sid`), in the order they came. */

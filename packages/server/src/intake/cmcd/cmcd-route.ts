@@ -47,7 +47,9 @@ export async function cmcdRoute(app: FastifyInstance, config: Config, deps: Inta
       description:
         'Body: application/cmcd (or text/cmcd), one CMCD dictionary per line (CTA-5004-B event mode). ' +
         'Request-mode data rides on the CMCD= query parameter or the CMCD-* headers. Every report needs sid ' +
-        'and sn; event reports need ts. A session (sid) is a view. Answered 200 once durable; never 410.',
+        'and sn; event reports need ts. A session (sid) is a view. Answered 200 once durable; never 410. ' +
+        'A key that contradicts its own report (a wall-clock ttfb, as dash.js 5.2 sends) is dropped and named ' +
+        'in `ignored`; the report is kept.',
       params: Type.Object({ env_key: Type.String({ maxLength: 128 }) }),
       // Documented for the reference's "Try it out"; the handler reads the raw query itself.
       querystring: Type.Object({
@@ -58,7 +60,20 @@ export async function cmcdRoute(app: FastifyInstance, config: Config, deps: Inta
           }),
         ),
       }),
-      response: { 200: Type.Object({ reports: Type.Integer() }), ...errorAnswers(400, 401, 413, 415, 429) },
+      response: {
+        200: Type.Object({
+          reports: Type.Integer(),
+          ignored_count: Type.Optional(Type.Integer({ description: 'Keys dropped from accepted reports' })),
+          ignored: Type.Optional(
+            Type.Array(Type.Object({ path: Type.String(), problem: Type.String() }), {
+              description:
+                'The first 50 keys dropped because they contradict their report (named as refusals name ' +
+                'fields); the rest of each report is kept',
+            }),
+          ),
+        }),
+        ...errorAnswers(400, 401, 413, 415, 429),
+      },
     },
     // Size errors happen before the handler; they are refused and recorded here.
     errorHandler: outcomes.errorHandler(),
@@ -77,7 +92,7 @@ export async function cmcdRoute(app: FastifyInstance, config: Config, deps: Inta
         if (body)
           decoded = decodeBody(body, request.headers['content-encoding'], config.intake.maxDecompressedBytes);
         const q = request.url.indexOf('?');
-        const reports = decodeCmcdReports(
+        const { reports, ignored, ignoredCount } = decodeCmcdReports(
           {
             body: decoded?.text ?? '',
             query: q < 0 ? '' : request.url.slice(q + 1),
@@ -106,7 +121,10 @@ export async function cmcdRoute(app: FastifyInstance, config: Config, deps: Inta
           throw err;
         }
         outcomes.accepted(reports.length);
-        return reply.code(200).send({ reports: reports.length });
+        if (ignoredCount === 0) return reply.code(200).send({ reports: reports.length });
+        for (const f of ignored)
+          deps.metrics.keysIgnored.labels('cmcd', f.path.slice(f.path.lastIndexOf('.') + 1)).inc();
+        return reply.code(200).send({ reports: reports.length, ignored_count: ignoredCount, ignored });
       } catch (err) {
         return outcomes.refuse(request, reply, err, envId, decoded?.bytes ?? request.body);
       }

@@ -65,6 +65,8 @@ export class MachineTotals {
   requestFailedCount = 0;
   requestBytes = 0;
   requestTtfbTotalMs = 0;
+  /** The requests the TTFB sum covers: a CMCD or Mux request may come without one. */
+  requestTtfbCount = 0;
   requestTransferTotalMs = 0;
   playerStartupTimeMs = 0;
   pageLoadTimeMs = 0;

@@ -144,6 +144,8 @@ export function cmcdPoint(r: CmcdReport, fallbackTimeMs: number): StatePoint {
       failed: failed ? 1 : 0,
       bytes: 0,
       ttfbTotalMs: failed ? 0 : num(r['ttfb']),
+      // A report without `ttfb` (not enabled, or ignored at the intake) counts the request, not its TTFB.
+      timed: !failed && typeof r['ttfb'] === 'number' ? 1 : 0,
       transferTotalMs: 0,
     };
     const host = hostOf(str(r['url']));

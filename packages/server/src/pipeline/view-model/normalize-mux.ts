@@ -85,8 +85,10 @@ const num = (v: CompatValue | undefined): number => {
   return Number.isFinite(n) && n > 0 ? n : 0;
 };
 /** From → to in ms, when both are known and at most a day apart (a longer span is a clock mistake: 0, unknown). */
-const span = (from: number, to: number): number =>
-  from && to >= from && to - from <= BEACON_LIMITS.maxIntervalMs ? to - from : 0;
+/** Whether two times make a span: both known, in order, at most a day apart. */
+const spans = (from: number, to: number): boolean =>
+  from > 0 && to >= from && to - from <= BEACON_LIMITS.maxIntervalMs;
+const span = (from: number, to: number): number => (spans(from, to) ? to - from : 0);
 /** A content duration past a year is a live player's placeholder or a unit mistake: unknown (0). */
 const contentDuration = (ms: number): number => (ms <= BEACON_LIMITS.maxContentDurationMs ? ms : 0);
 const str = (v: CompatValue | undefined): string => (v === undefined ? '' : String(v));
@@ -204,11 +206,15 @@ export function muxPoint(e: Record<string, CompatValue>): StatePoint {
     const start = num(e['request_start']);
     const first = num(e['request_response_start']);
     const end = num(e['request_response_end']);
+    const completed = name === 'requestcompleted';
     point.requests = {
-      count: name === 'requestcompleted' ? 1 : 0,
-      failed: name === 'requestfailed' ? 1 : 0,
+      count: completed ? 1 : 0,
+      failed: completed ? 0 : 1,
       bytes: num(e['request_bytes_loaded']),
-      ttfbTotalMs: span(start, first),
+      // A failed request's TTFB is not a completed one's; one without both times has none, and
+      // counting it as 0 ms would pull the mean down.
+      ttfbTotalMs: completed ? span(start, first) : 0,
+      timed: completed && spans(start, first) ? 1 : 0,
       transferTotalMs: span(first, end),
     };
   }

@@ -102,7 +102,7 @@ function segmentOf(
   const bucket = (s: PlayerState) => (state === s ? durationMs : 0);
   const d = st.dims;
   // Written out field by field (no spread): one object shape for every segment keeps this cheap.
-  const facts: Sample = {
+  const facts: Sample & { requestTtfbCount: number } = {
     viewId,
     sequenceNumber: p.seq,
     viewerTime: p.deviceTimeMs,
@@ -163,6 +163,7 @@ function segmentOf(
     requestFailedCount: r?.failed ?? 0,
     requestBytes: r?.bytes ?? 0,
     requestTtfbTotalMs: r?.ttfbTotalMs ?? 0,
+    requestTtfbCount: r?.timed ?? 0,
     requestTransferTotalMs: r?.transferTotalMs ?? 0,
     droppedFrames: withFacts ? (p.droppedFrames ?? 0) : 0,
     liveLatencyMs: withFacts ? (p.liveLatencyMs ?? 0) : 0,

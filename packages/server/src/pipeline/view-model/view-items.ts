@@ -88,6 +88,8 @@ export interface PointRequests {
   failed: number;
   bytes: number;
   ttfbTotalMs: number;
+  /** The requests `ttfbTotalMs` covers (a report may lack the time to first byte). */
+  timed: number;
   transferTotalMs: number;
 }
 

@@ -64,6 +64,8 @@ export interface SegmentFacts {
   requestFailedCount: number;
   requestBytes: number;
   requestTtfbTotalMs: number;
+  /** Requests whose time to first byte is known; when absent, every request's is (native beacons). */
+  requestTtfbCount?: number;
   requestTransferTotalMs: number;
   playerStartupTimeMs: number;
   pageLoadTimeMs: number;
@@ -173,6 +175,7 @@ export class ViewMachine extends MachineTotals {
     this.requestFailedCount += f.requestFailedCount;
     this.requestBytes += f.requestBytes;
     this.requestTtfbTotalMs += f.requestTtfbTotalMs;
+    this.requestTtfbCount += f.requestTtfbCount ?? f.requestCount;
     this.requestTransferTotalMs += f.requestTransferTotalMs;
     if (this.playerStartupTimeMs === 0 && f.playerStartupTimeMs > 0)
       this.playerStartupTimeMs = f.playerStartupTimeMs;

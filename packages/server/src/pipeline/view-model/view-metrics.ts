@@ -216,9 +216,9 @@ export const VIEW_METRICS = {
   request_failed_count: metric('count', (s) => s.m.requestFailedCount, {
     description: 'Failed media requests',
   }),
-  request_ttfb_ms: metric('ms', (s) => per(s.m.requestTtfbTotalMs, s.m.requestCount), {
+  request_ttfb_ms: metric('ms', (s) => per(s.m.requestTtfbTotalMs, s.m.requestTtfbCount), {
     description:
-      'Time to the first byte of media requests (mean over the view; avg weighs views by requests)',
+      'Time to the first byte of media requests (mean over the view’s requests that have one; avg weighs views by requests)',
     query: { id: 'request_latency', as: 'time', by: 'request_count' },
   }),
   request_throughput_bps: metric('bps', throughput, {
