@@ -52,8 +52,9 @@ const BOUNDED: [string, number][] = [
 
 /**
  * A `ttfb` that is a point in time, not a duration from `ts`: dash.js 5.2 sends one for a request
- * its XHR loader timed itself (it takes the first byte's wall-clock time from `Date` and subtracts
- * the start's `performance.now()`). It contradicts the report: later than its own time to last
+ * whose Resource Timing entry it cannot use (cross-origin without Timing-Allow-Origin, a range, a
+ * cached response), timed by its XHR loader instead (the first byte's wall-clock time from `Date`
+ * minus the start's `performance.now()`). It contradicts the report: later than its own time to last
  * byte, or a day or more yet not after the report's time. The report is good otherwise (its
  * request, status and URL), so the key alone is ignored and the answer says so; refusing would
  * lose the request and have the player resend the report for the rest of the session.
