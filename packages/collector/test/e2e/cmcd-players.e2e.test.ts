@@ -208,11 +208,12 @@ async function stallThroughCmcd(p: Player): Promise<ViewRow> {
     ).toBeLessThanOrEqual(tolerance);
     const startup = view.video_startup_time_ms as number;
     const truthStartup = startupFromFrames(truth);
+    // The same lag holds at startup's end (the player's "playing" report against the first frame).
     if (p.startsAtPlayRequest)
       expect(
         Math.abs(startup - truthStartup),
-        `startup ${startup} ms vs page marks ${truthStartup} ms`,
-      ).toBeLessThanOrEqual(150);
+        `startup ${startup} ms vs page marks ${truthStartup} ms (slowdown ${largestSlowdown().toFixed(2)})`,
+      ).toBeLessThanOrEqual(150 * largestSlowdown());
     // Measured from the player's own "starting" report, which comes before the page's request.
     else
       expect(startup, `startup ${startup} ms vs page marks ${truthStartup} ms`).toBeGreaterThanOrEqual(
