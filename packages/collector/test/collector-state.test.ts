@@ -54,6 +54,29 @@ function deferredFetches() {
 }
 
 describe('collector state machine', () => {
+  it('counts every request, but only completed ones with a known first byte in the TTFB sum', async () => {
+    const c = make();
+    c.ready();
+    c.playRequest();
+    c.playing();
+    c.request({ bytes: 1000, ttfbMs: 40, transferMs: 100 });
+    c.request({ bytes: 1000, ttfbMs: 0, transferMs: 10 });
+    // Cross-origin without Timing-Allow-Origin: no first byte.
+    c.request({ bytes: 1000, transferMs: 300 });
+    c.request({ bytes: 0, ttfbMs: 900, transferMs: 0, failed: true });
+    await vi.advanceTimersByTimeAsync(100);
+    c.destroy();
+    await flushAll(c);
+    const sum = (k: 'requestCount' | 'requestFailedCount' | 'requestTtfbTotalMs' | 'requestTtfbCount') =>
+      rec.samples().reduce((a, s) => a + (s[k] ?? 0), 0);
+    expect([
+      sum('requestCount'),
+      sum('requestFailedCount'),
+      sum('requestTtfbTotalMs'),
+      sum('requestTtfbCount'),
+    ]).toEqual([4, 1, 40, 2]);
+  });
+
   it('startup → playing → rebuffering → playing → paused, one sample per interval with its bucket', async () => {
     const c = make();
     await vi.advanceTimersByTimeAsync(50);

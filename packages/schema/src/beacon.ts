@@ -195,6 +195,11 @@ export const SampleSchema = Type.Object(
     requestFailedCount: count('Media requests failed in this interval'),
     requestBytes: bytes('Bytes received by media requests in this interval'),
     requestTtfbTotalMs: durationMs('Sum of time to first byte of the requests'),
+    requestTtfbCount: Type.Optional(
+      count(
+        'Requests in requestTtfbTotalMs: the completed ones whose first byte is known (a cross-origin response without Timing-Allow-Origin has none); all of requestCount when absent',
+      ),
+    ),
     requestTransferTotalMs: durationMs('Sum of transfer durations of the requests'),
     droppedFrames: count('Frames dropped in this interval (getVideoPlaybackQuality)'),
     liveLatencyMs: durationMs('Wall clock − program date time of the playhead; 0 if unknown'),

@@ -647,3 +647,25 @@ describe('view model: clocks', () => {
     expect(done.view.clockCorrected).toBe(false);
   });
 });
+
+describe('view model: media requests', () => {
+  it('takes the mean TTFB over the requests a beacon says have one, else over every request', () => {
+    const timed = run(
+      new Script()
+        .ev('playrequest', 'startup')
+        .seg('startup', 300, { requestCount: 3, requestTtfbTotalMs: 80, requestTtfbCount: 2 })
+        .seg('playing', 5000, { requestCount: 2, requestTtfbTotalMs: 0, requestTtfbCount: 0 }),
+    );
+    expect(timed.requestCount).toBe(5);
+    // 80 ms over the 2 timed requests; the 3 without a first byte do not pull it to 16 ms.
+    expect(timed.requestTtfbMs).toBe(40);
+    // A collector that does not say counts every request (its requests all have a TTFB).
+    const untold = run(
+      new Script()
+        .ev('playrequest', 'startup')
+        .seg('startup', 300, { requestCount: 2, requestTtfbTotalMs: 60 })
+        .seg('playing', 5000),
+    );
+    expect(untold.requestTtfbMs).toBe(30);
+  });
+});

@@ -94,12 +94,12 @@ export const dashjs: Adapter = {
         if (e.metric !== 'HttpList' || !r || !SEGMENT_TYPES.includes(r.type)) return;
         const failed = !(r.responsecode != null && r.responsecode >= 200 && r.responsecode < 400);
         const start = r.trequest?.getTime() ?? 0;
-        const first = r.tresponse?.getTime() ?? start;
+        const first = r.tresponse?.getTime();
         const headers = parseHeaders(r._responseHeaders);
         core.request({
           bytes: (r.trace ?? []).reduce((a, t) => a + (t.b?.[0] ?? 0), 0),
-          ttfbMs: failed ? 0 : first - start,
-          transferMs: failed ? 0 : (r._tfinish?.getTime() ?? first) - first,
+          ttfbMs: failed || first === undefined ? undefined : first - start,
+          transferMs: failed ? 0 : (r._tfinish?.getTime() ?? first ?? start) - (first ?? start),
           failed,
           cdnHost: failed ? '' : tools.cdnHost(r.url ?? '', (h) => headers.get(h)),
         });

@@ -25,13 +25,13 @@ export function cdnHost(url: string, header: (name: string) => string | null | u
  * that give the total time only; 0 when the buffer (250 entries by default)
  * is full or a cross-origin server sends no `Timing-Allow-Origin`.
  */
-export function resourceTtfb(url: string): number {
+export function resourceTtfb(url: string): number | undefined {
   try {
     const entries = performance.getEntriesByName(new URL(url, location.href).href, 'resource');
     const t = entries.at(-1) as PerformanceResourceTiming | undefined;
-    return t && t.responseStart > 0 ? t.responseStart - (t.requestStart || t.startTime) : 0;
+    return t && t.responseStart > 0 ? t.responseStart - (t.requestStart || t.startTime) : undefined;
   } catch {
-    return 0;
+    return undefined;
   }
 }
 

@@ -81,12 +81,13 @@ export const videojs: Adapter = {
       const status = res?.statusCode ?? 0;
       const failed = !!error || status < 200 || status >= 400;
       const total = Date.now() - req.requestTime;
-      const ttfb = failed ? 0 : Math.min(total, tools.ttfb(req.uri));
+      const first = failed ? undefined : tools.ttfb(req.uri);
+      const ttfb = first === undefined ? undefined : Math.min(total, first);
       const body = req.response;
       core.request({
         bytes: typeof body === 'string' ? body.length : (body?.byteLength ?? 0),
         ttfbMs: ttfb,
-        transferMs: failed ? 0 : total - ttfb,
+        transferMs: failed ? 0 : total - (ttfb ?? 0),
         failed,
         cdnHost: failed ? '' : tools.cdnHost(req.uri, (h) => res?.headers?.[h]),
       });

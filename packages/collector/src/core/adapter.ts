@@ -20,8 +20,11 @@ export interface AdapterTools {
   trackMedia(core: Collector, media: HTMLMediaElement, opts: MediaTrackOptions): () => void;
   /** CDN host from the response headers (X-CDN, X-Served-By, Via, X-Cache), else the URL's host. */
   cdnHost(url: string, header: (name: string) => string | null | undefined): string;
-  /** Time to first byte of the URL's last request from resource timing (0 if unknown). */
-  ttfb(url: string): number;
+  /**
+   * Time to first byte of the URL's last request from resource timing; undefined when unknown (a
+   * cross-origin response without Timing-Allow-Origin has no responseStart).
+   */
+  ttfb(url: string): number | undefined;
 }
 
 export interface Adapter {

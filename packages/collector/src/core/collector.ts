@@ -75,7 +75,7 @@ export class Collector {
   private firstSampleSent = false;
   private pausedBeforeSeek = false;
   private rendition: Rendition = {};
-  private req = { count: 0, failed: 0, bytes: 0, ttfb: 0, transfer: 0 };
+  private req = { count: 0, failed: 0, bytes: 0, ttfb: 0, timed: 0, transfer: 0 };
   private droppedAtSince = 0;
   private qualityTimes: number[] = [];
   private lastError = '';
@@ -265,7 +265,11 @@ export class Collector {
       q.count++;
       if (r.failed) q.failed++;
       q.bytes += Math.max(0, r.bytes || 0);
-      q.ttfb += Math.max(0, r.ttfbMs || 0);
+      // Only a completed request with a known first byte is in the TTFB mean.
+      if (!r.failed && r.ttfbMs !== undefined && r.ttfbMs >= 0) {
+        q.ttfb += r.ttfbMs;
+        q.timed++;
+      }
       q.transfer += Math.max(0, r.transferMs || 0);
       if (r.cdnHost) this.ctx.cdnHost = r.cdnHost;
     });
@@ -479,6 +483,7 @@ export class Collector {
       requestFailedCount: this.req.failed,
       requestBytes: this.req.bytes,
       requestTtfbTotalMs: this.req.ttfb,
+      requestTtfbCount: this.req.timed,
       requestTransferTotalMs: this.req.transfer,
       droppedFrames: int(dropped - this.droppedAtSince, 1e9),
       liveLatencyMs: Math.max(
@@ -488,7 +493,7 @@ export class Collector {
       ...this.rtc,
       ...(duration > 0 && { videoDurationMs: Math.min(Math.round(duration), 31_536_000_000) }),
     };
-    this.req = { count: 0, failed: 0, bytes: 0, ttfb: 0, transfer: 0 };
+    this.req = { count: 0, failed: 0, bytes: 0, ttfb: 0, timed: 0, transfer: 0 };
     this.droppedAtSince = dropped;
     this.since = now;
     this.playheadAtSince = playhead;

@@ -110,7 +110,8 @@ export interface Rendition {
 /** One finished media request (segment or manifest). */
 export interface MediaRequest {
   bytes: number;
-  ttfbMs: number;
+  /** Undefined when unknown: such a request counts, but not in the mean time to first byte. */
+  ttfbMs?: number | undefined;
   transferMs: number;
   failed?: boolean;
   /** Host serving the request: a CDN header value or the URL host. */

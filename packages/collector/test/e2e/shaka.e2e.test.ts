@@ -95,6 +95,22 @@ player.attach(video).then(() => {
     expect(view).toMatchObject({ outcome: 'failure', playback_failure: true, error_code: String(code) });
   });
 
+  it('media from another origin without Timing-Allow-Origin: its requests count, their TTFB stays unknown (not 0 ms)', async () => {
+    // The page is on 127.0.0.1; localhost is another origin for the browser, the same server here.
+    const untimed = `http://localhost:${new URL(e.media.url).port}/media-untimed/dash/manifest.mpd`;
+    const r = await completionRun(e, {
+      name: 'shaka-untimed',
+      scripts: SCRIPTS,
+      setup: setup('shaka-untimed').replace("'/media/dash/manifest.mpd'", JSON.stringify(untimed)),
+      atS: 4,
+    });
+    expect(r.view).toMatchObject({ outcome: 'success', player_software: 'shaka', request_failed_count: 0 });
+    expect(r.view['request_count'] as number).toBeGreaterThanOrEqual(3);
+    expect(r.view['request_ttfb_ms']).toBeNull();
+    // The requests' bytes and times are still the player's own.
+    expect(r.view['request_throughput_bps'] as number).toBeGreaterThan(0);
+  });
+
   it('a seek is a seek, not a rebuffer', async () => {
     const view = await seekRun(e, 'shaka-seek', SCRIPTS, setup('shaka-seek'));
     expect(view).toMatchObject({ outcome: 'success', rebuffer_count: 0, seek_count: 1 });

@@ -5,6 +5,9 @@
  *   rules can hold a request for a known time, answer an error status, or
  *   throttle; every hold is recorded with its real start and end, so a test
  *   knows the server's side of a stall;
+ * - `/media-untimed/…`, the same files without `Timing-Allow-Origin`: loaded
+ *   from another origin (`localhost` for a page on 127.0.0.1), their resource
+ *   timing hides when the first byte came, as many CDNs' does;
  * - any path registered with `page()` (HTML the test writes) or `file()`
  *   (player libraries, collector builds).
  */
@@ -107,12 +110,17 @@ export async function startMediaServer(
   const texts = new Map<string, { type: string; body: () => string }>();
   const requests: MediaServer['requests'] = [];
 
-  async function serveMedia(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  async function serveMedia(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    timed = true,
+  ): Promise<void> {
     const arrived = Date.now();
     const headers: Record<string, string> = {
       'access-control-allow-origin': '*',
       'access-control-expose-headers': 'x-cdn, content-length, content-range',
-      'timing-allow-origin': '*',
+      ...(timed && { 'timing-allow-origin': '*' }),
       'x-cdn': options.cdnHeader ?? CDN_HEADER_VALUE,
       'cache-control': 'no-store',
     };
@@ -186,6 +194,10 @@ export async function startMediaServer(
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     if (path.startsWith('/media/')) {
       serveMedia(req, res, path.slice('/media'.length)).catch(() => res.destroy());
+      return;
+    }
+    if (path.startsWith('/media-untimed/')) {
+      serveMedia(req, res, path.slice('/media-untimed'.length), false).catch(() => res.destroy());
       return;
     }
     const html = pages.get(path);
