@@ -116,9 +116,8 @@ export interface CmcdInput {
 
 export interface DecodedReports {
   reports: CmcdReport[];
-  /** Keys dropped from otherwise good reports, named like refusals (at most 50). */
+  /** Keys dropped from otherwise good reports, named like refusals (one per report at most). */
   ignored: ErrorField[];
-  ignoredCount: number;
 }
 
 /** Every report the request carries: body lines, then the query's, then the headers'. */
@@ -172,7 +171,7 @@ export function decodeCmcdReports(input: CmcdInput, maxReports: number): Decoded
       ['No CMCD report: send a body, a CMCD= query or CMCD-* headers'],
       [{ path: 'body', problem: 'holds no report' }],
     );
-  return { reports, ignored: ignored.slice(0, 50), ignoredCount: ignored.length };
+  return { reports, ignored };
 }
 
 /** Reports grouped by session (`sid`), in the order they came. */

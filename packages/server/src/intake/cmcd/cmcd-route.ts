@@ -92,7 +92,7 @@ export async function cmcdRoute(app: FastifyInstance, config: Config, deps: Inta
         if (body)
           decoded = decodeBody(body, request.headers['content-encoding'], config.intake.maxDecompressedBytes);
         const q = request.url.indexOf('?');
-        const { reports, ignored, ignoredCount } = decodeCmcdReports(
+        const { reports, ignored } = decodeCmcdReports(
           {
             body: decoded?.text ?? '',
             query: q < 0 ? '' : request.url.slice(q + 1),
@@ -121,10 +121,13 @@ export async function cmcdRoute(app: FastifyInstance, config: Config, deps: Inta
           throw err;
         }
         outcomes.accepted(reports.length);
-        if (ignoredCount === 0) return reply.code(200).send({ reports: reports.length });
+        if (ignored.length === 0) return reply.code(200).send({ reports: reports.length });
         for (const f of ignored)
           deps.metrics.keysIgnored.labels('cmcd', f.path.slice(f.path.lastIndexOf('.') + 1)).inc();
-        return reply.code(200).send({ reports: reports.length, ignored_count: ignoredCount, ignored });
+        // The answer names the first 50, as a refusal names its fields.
+        return reply
+          .code(200)
+          .send({ reports: reports.length, ignored_count: ignored.length, ignored: ignored.slice(0, 50) });
       } catch (err) {
         return outcomes.refuse(request, reply, err, envId, decoded?.bytes ?? request.body);
       }
