@@ -22,8 +22,9 @@ export function cdnHost(url: string, header: (name: string) => string | null | u
 
 /**
  * Time to first byte of the URL's latest resource timing entry, for players
- * that give the total time only; 0 when the buffer (250 entries by default)
- * is full or a cross-origin server sends no `Timing-Allow-Origin`.
+ * that give the total time only; undefined (unknown, not 0 ms) when the buffer
+ * (250 entries by default) is full or a cross-origin server sends no
+ * `Timing-Allow-Origin`.
  */
 export function resourceTtfb(url: string): number | undefined {
   try {

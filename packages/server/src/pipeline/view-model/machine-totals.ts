@@ -65,7 +65,7 @@ export class MachineTotals {
   requestFailedCount = 0;
   requestBytes = 0;
   requestTtfbTotalMs = 0;
-  /** The requests the TTFB sum covers: a CMCD or Mux request may come without one. */
+  /** The requests the TTFB sum covers: a request may come without one (failed, or its first byte unknown). */
   requestTtfbCount = 0;
   requestTransferTotalMs = 0;
   playerStartupTimeMs = 0;

@@ -84,10 +84,10 @@ const num = (v: CompatValue | undefined): number => {
   const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : Number.NaN;
   return Number.isFinite(n) && n > 0 ? n : 0;
 };
-/** From → to in ms, when both are known and at most a day apart (a longer span is a clock mistake: 0, unknown). */
-/** Whether two times make a span: both known, in order, at most a day apart. */
+/** Whether two times make a span: both known, in order, at most a day apart (longer is a clock mistake). */
 const spans = (from: number, to: number): boolean =>
   from > 0 && to >= from && to - from <= BEACON_LIMITS.maxIntervalMs;
+/** From → to in ms when they make a span, else 0 (unknown). */
 const span = (from: number, to: number): number => (spans(from, to) ? to - from : 0);
 /** A content duration past a year is a live player's placeholder or a unit mistake: unknown (0). */
 const contentDuration = (ms: number): number => (ms <= BEACON_LIMITS.maxContentDurationMs ? ms : 0);
