@@ -206,7 +206,11 @@ export function expectStallMeasured(r: StallRun): void {
     `rebuffer ${measured} ms vs frame gaps ${truthMs} ms: ${diag}`,
   ).toBe(true);
   const startup = r.view.video_startup_time_ms as number;
-  expect(Math.abs(startup - startupFromFrames(r.truth)), 'startup vs page marks').toBeLessThanOrEqual(100);
+  const truthStartup = startupFromFrames(r.truth);
+  expect(
+    Math.abs(startup - truthStartup),
+    `startup ${startup} ms vs page marks ${Math.round(truthStartup)} ms: ${diag}`,
+  ).toBeLessThanOrEqual(100);
   expect(r.view.outcome).toBe('success');
   expect(r.view.timeline.at(-1)!.type, 'the view end arrived via the unload path').toBe('viewend');
 }

@@ -40,7 +40,12 @@ export function frameGaps(t: Truth, fps: number, minGapMs = 250): FrameGap[] {
   return gaps;
 }
 
-/** Play request → first presented frame. */
+/**
+ * Play request → the first frame presented after it. A frame shown before it (the element shows
+ * its first frame once it has data, paused or not; the compositor can present it while the page's
+ * `loadedmetadata` handler, which asks to play, still waits its turn) is not playback.
+ */
 export function startupFromFrames(t: Truth): number {
-  return t.frames[0]![0] - t.playRequestedAt;
+  const first = t.frames.find(([at]) => at >= t.playRequestedAt) ?? t.frames[0]!;
+  return first[0] - t.playRequestedAt;
 }
