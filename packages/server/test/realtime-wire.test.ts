@@ -60,7 +60,7 @@ describe('real-time wire format', () => {
     expect(b.started).toBe(1);
     expect(b.ebvs).toBe(1);
     expect(b.startupSum).toBe(1000);
-    expect(b.startupCount).toBe(4);
+    expect(b.startupN).toBe(4);
     expect(b.histogram).toEqual(a.histogram);
     // Nearest rank of 4 values at the median: 200, within the sketch's 1 %.
     expect(Math.abs(b.quantile(0.5)! - 200)).toBeLessThanOrEqual(2);

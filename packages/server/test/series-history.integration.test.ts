@@ -70,7 +70,7 @@ for (const kind of runnableStores('series history').filter((s) => s.kind !== 'ht
               metric === 'current_concurrent_viewers'
                 ? e.agg.concurrent / e.ticks
                 : metric === 'video_startup_time'
-                  ? e.agg.startupSum / e.agg.startupCount
+                  ? e.agg.startupSum / e.agg.startupN
                   : e.agg.value(metric);
             if (want === null) expect(row!.value, `${metric} ${value}`).toBeNull();
             else expect(row!.value, `${metric} ${value}`).toBeCloseTo(want, 9);

@@ -95,11 +95,13 @@ export const dashjs: Adapter = {
         const failed = !(r.responsecode != null && r.responsecode >= 200 && r.responsecode < 400);
         const start = r.trequest?.getTime() ?? 0;
         const first = r.tresponse?.getTime();
+        // Without a response time the transfer is timed from the request.
+        const from = first ?? start;
         const headers = parseHeaders(r._responseHeaders);
         core.request({
           bytes: (r.trace ?? []).reduce((a, t) => a + (t.b?.[0] ?? 0), 0),
           ttfbMs: failed || first === undefined ? undefined : first - start,
-          transferMs: failed ? 0 : (r._tfinish?.getTime() ?? first ?? start) - (first ?? start),
+          transferMs: failed ? 0 : (r._tfinish?.getTime() ?? from) - from,
           failed,
           cdnHost: failed ? '' : tools.cdnHost(r.url ?? '', (h) => headers.get(h)),
         });

@@ -148,7 +148,7 @@ export class SeriesHistory {
     const written = new Map<string, SeriesSums>();
     const rows = this.keep(envId, p).map(([key, agg]) => {
       const nl = key.indexOf('\n');
-      const sums: SeriesSums = { ...pick(agg), startupN: agg.startupCount, ticks: p.ticks };
+      const sums: SeriesSums = { ...pick(agg), startupN: agg.startupN, ticks: p.ticks };
       written.set(key, sums);
       return [envId, p.minuteMs, key.slice(0, nl), key.slice(nl + 1), ...COLUMNS.map((c) => sums[c])];
     });

@@ -60,7 +60,7 @@ export type WireItem =
 export function toWire(a: RealtimeAggregate): WireAggregate {
   return {
     n: SUMS.map((k) => a[k]),
-    s: a.startupCount > 0 ? sketchToWire(a.startupSketch()) : [],
+    s: a.startupN > 0 ? sketchToWire(a.startupSketch()) : [],
     h: [...a.histogram],
   };
 }

@@ -120,10 +120,8 @@ export async function cmcdRoute(app: FastifyInstance, config: Config, deps: Inta
           release();
           throw err;
         }
-        outcomes.accepted(reports.length);
+        outcomes.accepted(reports.length, undefined, ignored);
         if (ignored.length === 0) return reply.code(200).send({ reports: reports.length });
-        for (const f of ignored)
-          deps.metrics.keysIgnored.labels('cmcd', f.path.slice(f.path.lastIndexOf('.') + 1)).inc();
         // The answer names the first 50, as a refusal names its fields.
         return reply
           .code(200)

@@ -5,7 +5,7 @@
  * unless it was refused only for rate or back-pressure: those are good
  * payloads, counted but not kept as bad input.
  */
-import { ERROR_CODES } from '@openqoe/schema';
+import { ERROR_CODES, type ErrorField } from '@openqoe/schema';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ApiError, sendError, toApiError } from '../../http/api-error.js';
 import type { IntakeDeps, IntakeSource } from './intake-deps.js';
@@ -34,11 +34,16 @@ export class IntakeOutcomes {
     this.eventsAccepted = deps.metrics.eventsAccepted.labels(source);
   }
 
-  /** Counts an accepted request; `samples` only where the format has samples (native beacons). */
-  accepted(events: number, samples?: number): void {
+  /**
+   * Counts an accepted request; `samples` only where the format has samples (native beacons);
+   * `ignored`, keys dropped from its otherwise good items, by key (a field path ends in its key).
+   */
+  accepted(events: number, samples?: number, ignored: readonly ErrorField[] = []): void {
     this.beaconsAccepted.inc();
     if (samples !== undefined) this.samplesAccepted.inc(samples);
     this.eventsAccepted.inc(events);
+    for (const f of ignored)
+      this.deps.metrics.keysIgnored.labels(this.source, f.path.slice(f.path.lastIndexOf('.') + 1)).inc();
   }
 
   /**

@@ -101,13 +101,9 @@ export class RealtimeAggregate {
     return this.startingUp + this.started + this.startupFailed + this.ebvs;
   }
 
-  get startupCount(): number {
-    return this.startupValues.length + (this.sketch?.count ?? 0);
-  }
-
-  /** As parts of a metric (`PartSums`): the startup times counted, over the one tick this aggregate is. */
+  /** The startup times counted; named as `PartSums` names it, so one tick's aggregate is its own parts. */
   get startupN(): number {
-    return this.startupCount;
+    return this.startupValues.length + (this.sketch?.count ?? 0);
   }
 
   get ticks(): number {
@@ -132,7 +128,7 @@ export class RealtimeAggregate {
 
   /** Nearest-rank quantile: exact for this process's views, ±1 % once a sketch joined. */
   quantile(q: number): number | null {
-    if (this.startupCount === 0) return null;
+    if (this.startupN === 0) return null;
     if (this.sketch) return Math.round(this.startupSketch().getValueAtQuantile(q));
     this.sorted ??= Float64Array.from(this.startupValues).sort();
     const sorted = this.sorted;

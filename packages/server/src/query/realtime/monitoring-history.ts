@@ -57,7 +57,7 @@ export function rowValues(agg: RealtimeAggregate): RowValues {
 }
 
 const startupMean = (agg: RealtimeAggregate): number | null =>
-  agg.startupCount > 0 ? Math.round(agg.startupSum / agg.startupCount) : null;
+  agg.startupN > 0 ? Math.round(agg.startupSum / agg.startupN) : null;
 
 export interface HistoryOptions {
   historyMs: number;
